@@ -1,0 +1,475 @@
+/*
+ * client.c - opening and closing clients, the write pipeline (encode,
+ * queue, run, answer), batches and transactions.
+ *
+ * Every write is encoded as a request frame.  Idle, a frame runs at once;
+ * in a batch or transaction frames queue up in c->req.  Running them means,
+ * in embedded mode, decoding them and handing them to the same executor the
+ * daemon uses (pcs_run), one write transaction per shard; the response frames
+ * then fill the callers' out-parameters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "client.h"
+
+/* Upkeep (expired keys, dead members) done by each embedded write txn. */
+#define PC__MAINT_BUDGET 64
+
+void pc_options_init(pc_options *opt)
+{
+    if (opt)
+        memset(opt, 0, sizeof *opt);
+}
+
+/* $XDG_RUNTIME_DIR/pycache, or /run/pycache for root. */
+static int default_dir(char *buf, size_t n)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    int w;
+    if (geteuid() == 0)
+        w = snprintf(buf, n, "/run/pycache");
+    else if (xdg && *xdg)
+        w = snprintf(buf, n, "%s/pycache", xdg);
+    else
+        return PC_ENOENT;
+    return w > 0 && (size_t)w < n ? 0 : PC_EINVAL;
+}
+
+int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
+{
+    pc_options o;
+    char dbuf[4096];
+    if (!out)
+        return PC_EINVAL;
+    *out = NULL;
+    pc_options_init(&o);
+    if (opt)
+        o = *opt;
+    if (o.flags & ~(unsigned)(PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC))
+        return PC_EINVAL;
+    if (o.shards > PCS_SHARDS_MAX || (o.max_value && o.max_value > UINT32_MAX / 2))
+        return PC_EINVAL;
+    if (!dir) {
+        int rc = default_dir(dbuf, sizeof dbuf);
+        if (rc)
+            return rc;
+        dir = dbuf;
+    }
+    if (!(o.flags & PC_OPT_EMBEDDED))
+        return PC_ECONNREFUSED; /* no daemon protocol in this build yet */
+
+    pcs_params p = {
+        .map_size = o.map_size,
+        .max_value = o.max_value,
+        .shards = o.shards,
+        .max_readers = o.max_readers,
+        .create = (o.flags & PC_OPT_CREATE) != 0,
+        .nosync = (o.flags & PC_OPT_NOSYNC) != 0,
+    };
+    pc_client *c = pcs_calloc(1, sizeof *c);
+    if (!c)
+        return PC_ENOMEM;
+    int rc = pcs_store_open(dir, PCS_MODE_EMBEDDED, &p, &c->st);
+    if (rc) {
+        pcs_free(c);
+        return rc;
+    }
+    c->fork_gen = pcs_fork_gen;
+    c->rd.c = c;
+    pcs_wctx_init(&c->w);
+    *out = c;
+    return 0;
+}
+
+static void read_release(pc_client *c)
+{
+    struct pc_read *r = &c->rd;
+    for (unsigned i = 0; i < PCS_SHARDS_MAX; i++) {
+        if (r->cur[i])
+            mdb_cursor_close(r->cur[i]);
+        if (r->kcur[i])
+            mdb_cursor_close(r->kcur[i]);
+        if (r->txn[i])
+            mdb_txn_abort(r->txn[i]);
+    }
+}
+
+void pc_close(pc_client *c)
+{
+    if (!c)
+        return;
+    /* In a child after fork() the LMDB objects are the parent's: aborting
+     * a read txn here would free the parent's reader slot. */
+    if (c->fork_gen == pcs_fork_gen) {
+        read_release(c);
+        pcs_store_release(c->st);
+    }
+    pcs_wctx_free(&c->w);
+    pcs_buf_free(&c->req);
+    pcs_buf_free(&c->resp);
+    pcs_free(c->pend);
+    pcs_free(c->reqs);
+    pcs_free(c->rptr);
+    pcs_free(c->roff);
+    pcs_free(c);
+}
+
+int pc_store_info_get(pc_client *c, pc_store_info *out)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!out)
+        return PC_EINVAL;
+    out->map_size = c->st->map_size;
+    out->max_value = c->st->max_value;
+    out->shards = c->st->nshards;
+    out->max_readers = c->st->max_readers;
+    out->format = PCS_FORMAT;
+    out->embedded = c->st->mode == PCS_MODE_EMBEDDED;
+    return 0;
+}
+
+/* ---- the write pipeline ---- */
+
+static void queue_reset(pc_client *c)
+{
+    pcs_buf_reset(&c->req);
+    c->npend = 0;
+    c->queue_err = 0;
+}
+
+int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode == PC__IDLE) {
+        queue_reset(c);
+        pcs_buf_reset(&c->resp); /* results of the last write die here */
+    }
+    if (c->npend == c->pcap) {
+        size_t cap = c->pcap ? c->pcap * 2 : 16;
+        pc__pend *np = pcs_reallocarray(c->pend, cap, sizeof *np);
+        if (!np)
+            return PC_ENOMEM;
+        c->pend = np;
+        c->pcap = cap;
+    }
+    *p = &c->pend[c->npend];
+    memset(*p, 0, sizeof **p);
+    pcs_enc_begin(e, &c->req, op, c->npend);
+    return 0;
+}
+
+static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
+
+int pc__op_end(pc_client *c, pcs_enc *e, int rc)
+{
+    if (!rc)
+        rc = pcs_enc_end(e);
+    size_t from = c->mode == PC__TXN ? c->txn_start : e->start;
+    if (!rc && c->req.len - from > c->st->max_value + PCS_FRAME_SLACK)
+        rc = PC_ETOOBIG;
+    if (rc) { /* drop the frame: nothing was queued */
+        c->req.len = e->start;
+        c->req.err = 0;
+        return rc;
+    }
+    c->npend++;
+    if (c->mode != PC__IDLE)
+        return 0;
+    int one;
+    rc = run_queue(c, &one, 1, NULL);
+    queue_reset(c);
+    return rc;
+}
+
+/* Fill p's out-parameter from response r. */
+static int fill_out(pc__pend *p, const pcs_resp *r)
+{
+    const uint8_t *q = r->vals;
+    pc_val v;
+    if (p->shape == PC__R_NONE || !p->out)
+        return 0;
+    if (p->shape == PC__R_VALS) {
+        size_t i = 0;
+        for (; i < r->nvals && i < p->max; i++)
+            if (pcs_val_decode(&q, r->end, &((pc_val *)p->out)[i]))
+                return PC_EPROTO;
+        if (p->n)
+            *p->n = i;
+        return 0;
+    }
+    if (r->nvals == 0) {
+        if (p->shape != PC__R_VAL)
+            return PC_EPROTO;
+        ((pc_val *)p->out)->kind = PC_NONE;
+        return 0;
+    }
+    if (pcs_val_decode(&q, r->end, &v))
+        return PC_EPROTO;
+    switch (p->shape) {
+    case PC__R_VAL:
+        *(pc_val *)p->out = v;
+        return 0;
+    case PC__R_DBL:
+        if (v.kind != PC_DOUBLE)
+            return PC_EPROTO;
+        *(double *)p->out = v.d;
+        return 0;
+    default:
+        if (v.kind != PC_INT)
+            return PC_EPROTO;
+        if (p->shape == PC__R_INT)
+            *(int *)p->out = (int)v.i;
+        else if (p->shape == PC__R_I64)
+            *(int64_t *)p->out = v.i;
+        else
+            *(uint64_t *)p->out = (uint64_t)v.i;
+        return 0;
+    }
+}
+
+/* Walk response frames in [p, end), answering pendings by id. */
+static int answer(pc_client *c, const uint8_t *p, const uint8_t *end, int *rcs, bool fill)
+{
+    while (p < end) {
+        pcs_resp r;
+        size_t sz;
+        if (pcs_resp_parse(p, (size_t)(end - p), &r, &sz))
+            return PC_EPROTO;
+        if (r.op == PCS_OP_TXN)
+            return PC_EPROTO;
+        if (r.id >= c->npend)
+            return PC_EPROTO;
+        int rc = r.rc;
+        if (!rc && fill)
+            rc = fill_out(&c->pend[r.id], &r);
+        rcs[r.id] = rc;
+        p += sz;
+    }
+    return 0;
+}
+
+/* Grow the embedded run arrays to hold n requests. */
+static int run_arrays(pc_client *c, size_t n)
+{
+    if (n <= c->rcap)
+        return 0;
+    pcs_req *reqs = pcs_reallocarray(c->reqs, n, sizeof *reqs);
+    if (reqs)
+        c->reqs = reqs;
+    pcs_req **rptr = pcs_reallocarray(c->rptr, n, sizeof *rptr);
+    if (rptr)
+        c->rptr = rptr;
+    size_t *roff = pcs_reallocarray(c->roff, n + 1, sizeof *roff);
+    if (roff)
+        c->roff = roff;
+    if (!reqs || !rptr || !roff)
+        return PC_ENOMEM;
+    c->rcap = n;
+    return 0;
+}
+
+/* Embedded: decode the queued frames and run them, shard by shard. */
+static int run_embedded(pc_client *c, size_t *nreq)
+{
+    size_t n = 0;
+    for (size_t off = 0; off < c->req.len; off = pcs_align8(off + pcs_frame_len(c->req.data + off)))
+        n++;
+    int rc = run_arrays(c, n);
+    if (rc)
+        return rc;
+    size_t off = 0, i;
+    for (i = 0; i < n && !rc; i++) {
+        size_t len = pcs_frame_len(c->req.data + off);
+        rc = pcs_req_decode(c->req.data + off, len, &c->reqs[i]);
+        off = pcs_align8(off + len);
+    }
+    *nreq = rc ? i - 1 : n;
+    if (rc)
+        return rc;
+    for (unsigned s = 0; s < c->st->nshards && !rc; s++) {
+        size_t k = 0;
+        for (i = 0; i < n; i++) {
+            unsigned shard;
+            int src = pcs_req_shard(c->st, &c->reqs[i], &shard);
+            if (src == PC_ECROSSSHARD)
+                return src;
+            if (shard == s)
+                c->rptr[k++] = &c->reqs[i];
+        }
+        if (k)
+            rc = pcs_run(&c->w, c->st, s, c->rptr, k, &c->resp, c->roff, PC__MAINT_BUDGET);
+    }
+    return rc;
+}
+
+/*
+ * Run what is queued.  rcs[i] gets each write's code (nrcs of them); for a
+ * transaction the return is its code and *failed its failing index.
+ */
+static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
+{
+    int stack[64];
+    int *all = c->npend <= 64 ? stack : pcs_reallocarray(NULL, c->npend, sizeof *all);
+    if (!all)
+        return PC_ENOMEM;
+    for (size_t i = 0; i < c->npend; i++)
+        all[i] = PC_EPROTO;
+    size_t nreq = 0;
+    pcs_buf_reset(&c->resp);
+    int rc = run_embedded(c, &nreq);
+    for (size_t i = 0; i < nreq; i++)
+        pcs_req_free(&c->reqs[i]);
+    int txn_rc = 0;
+    long fail_at = -1;
+    if (rc) {
+        for (size_t i = 0; i < c->npend; i++)
+            all[i] = rc;
+        txn_rc = rc;
+    } else if (c->mode == PC__TXN) {
+        pcs_resp r;
+        size_t sz;
+        if (pcs_resp_parse(c->resp.data, c->resp.len, &r, &sz) || r.op != PCS_OP_TXN ||
+            r.end - r.vals < 8) {
+            txn_rc = PC_EPROTO;
+        } else {
+            txn_rc = r.rc;
+            uint32_t f = pcs_le32(r.vals);
+            fail_at = txn_rc && f != UINT32_MAX ? (long)f : -1;
+            if (!txn_rc)
+                txn_rc = answer(c, r.vals + 8, r.end, all, true);
+        }
+        for (size_t i = 0; i < c->npend && txn_rc; i++)
+            all[i] = txn_rc;
+    } else {
+        rc = answer(c, c->resp.data, c->resp.data + c->resp.len, all, true);
+        if (rc)
+            for (size_t i = 0; i < c->npend; i++)
+                all[i] = rc;
+    }
+    int first = 0;
+    for (size_t i = 0; i < c->npend; i++) {
+        if (rcs && i < nrcs)
+            rcs[i] = all[i];
+        if (!first)
+            first = all[i];
+    }
+    if (all != stack)
+        pcs_free(all);
+    if (failed)
+        *failed = fail_at;
+    return c->mode == PC__TXN ? txn_rc : first;
+}
+
+/* ---- batches and transactions ---- */
+
+int pc_batch_begin(pc_client *c)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__IDLE)
+        return PC_ESTATE;
+    queue_reset(c);
+    pcs_buf_reset(&c->resp);
+    c->mode = PC__BATCH;
+    return 0;
+}
+
+int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__BATCH)
+        return PC_ESTATE;
+    rc = c->npend ? run_queue(c, rcs, nrcs, NULL) : 0;
+    c->mode = PC__IDLE;
+    queue_reset(c);
+    return rc;
+}
+
+size_t pc_pending(const pc_client *c)
+{
+    return c && c->mode != PC__IDLE ? c->npend : 0;
+}
+
+int pc_txn_begin(pc_client *c)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__IDLE)
+        return PC_ESTATE;
+    queue_reset(c);
+    pcs_buf_reset(&c->resp);
+    c->txn_start = pcs_enc_txn_begin(&c->req, UINT64_MAX);
+    if (c->req.err) {
+        queue_reset(c);
+        return PC_ENOMEM;
+    }
+    c->mode = PC__TXN;
+    return 0;
+}
+
+static int require(pc_client *c, uint16_t op, const void *key, size_t klen, const uint64_t *ver)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__TXN)
+        return PC_ESTATE;
+    if ((rc = pcs_key_ok(key, klen)))
+        return rc;
+    pcs_enc e;
+    pc__pend *p;
+    if ((rc = pc__op_begin(c, op, &e, &p)))
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    if (ver)
+        pcs_enc_int(&e, (int64_t)*ver);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_txn_require_absent(pc_client *c, const void *key, size_t klen)
+{
+    return require(c, PCS_OP_REQ_ABSENT, key, klen, NULL);
+}
+
+int pc_txn_require_version(pc_client *c, const void *key, size_t klen, uint64_t version)
+{
+    return require(c, PCS_OP_REQ_VERSION, key, klen, &version);
+}
+
+int pc_txn_commit(pc_client *c, long *failed)
+{
+    if (failed)
+        *failed = -1;
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__TXN)
+        return PC_ESTATE;
+    rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
+    if (!rc && c->npend)
+        rc = run_queue(c, NULL, 0, failed);
+    c->mode = PC__IDLE;
+    queue_reset(c);
+    return rc;
+}
+
+void pc_discard(pc_client *c)
+{
+    if (pc__usable(c))
+        return;
+    c->mode = PC__IDLE;
+    queue_reset(c);
+}

@@ -1,0 +1,690 @@
+/*
+ * pycache.h - the public API of libpycache-client.
+ *
+ * pycache is a typed cache shared by every process on one host.  Values live
+ * in a memory-mapped LMDB store; reads return views that point straight into
+ * the map (no copy, no system call); writes run as LMDB write transactions.
+ *
+ * Conventions that hold for every call below:
+ *
+ *  - Every call that can fail returns an int: 0 on success or a negative
+ *    PC_E* code.  pc_strerror() explains a code, pc_err_name() names it.
+ *    errno is never part of the contract.
+ *  - A call that fails with any code changes nothing in the store.
+ *  - Keys are byte strings of 1 to PC_KEY_MAX (250) bytes; any byte may occur.
+ *  - Results come back through out-parameters.  An out-parameter documented
+ *    as "may be NULL" is simply not written when NULL.
+ *  - A pc_client is for one thread at a time.  Open one client per thread
+ *    (cheap: clients of one process share the mapped store) or serialise use
+ *    of one client with your own lock.  Distinct clients may be used from
+ *    distinct threads concurrently.  Nothing here is async-signal-safe.
+ *  - After fork() the child must open its own client; any call on a client
+ *    inherited across fork() fails with PC_EFORK and touches nothing.
+ *
+ * Memory ownership:
+ *
+ *  - Views returned by read calls (pc_val of kind PC_BYTES, pc_bytes) point
+ *    into the mapped store and stay valid until pc_read_end() on that read.
+ *    Do not write through them.
+ *  - Values returned by write calls (pc_getset's old value, popped elements)
+ *    point into the client's reply buffer and stay valid until the next write
+ *    call, pc_batch_exec(), pc_txn_commit() or pc_close() on that client.
+ *  - Nothing returned is ever to be freed by the caller, except where a call
+ *    says so.
+ *
+ * This header compiles on its own in C11 and C++ and includes only standard
+ * headers.
+ */
+#ifndef PYCACHE_H
+#define PYCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define PC_EXPORT __attribute__((visibility("default")))
+#else
+#define PC_EXPORT
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions and limits                                                       */
+
+#define PC_VERSION_MAJOR 0
+#define PC_VERSION_MINOR 1
+#define PC_VERSION_PATCH 0
+
+/** Longest key in bytes (memcached's limit).  The shortest is 1 byte. */
+#define PC_KEY_MAX 250
+/** Default largest value (a string, or one element of a collection): 64 MiB. */
+#define PC_VALUE_MAX_DEFAULT (64u << 20)
+/** Longest TTL accepted: 100 years in milliseconds.  Longer is PC_EINVAL. */
+#define PC_TTL_MAX_MS (100LL * 366 * 24 * 3600 * 1000)
+/** Size of the opaque position kept in a pc_cursor. */
+#define PC_CURSOR_POS_MAX 496
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+
+/*
+ * The error table: name, value, message.  Codes that mirror an errno are
+ * -errno (Linux values); pycache's own codes sit in a reserved block from
+ * -31000 downward, clear of errno values and of LMDB's -30600..-30800.
+ */
+#define PC_ERRNO_MAP(X)                                                             \
+    X(ENOMEM, -12, "out of memory")                                                 \
+    X(EINVAL, -22, "invalid argument")                                              \
+    X(EAGAIN, -11, "resource temporarily unavailable; try again")                   \
+    X(EBUSY, -16, "store or handle is busy")                                        \
+    X(EACCES, -13, "permission denied")                                             \
+    X(EIO, -5, "input/output error")                                                \
+    X(ENOENT, -2, "no such store directory or file")                                \
+    X(ENOTSUP, -95, "operation not supported in this mode")                         \
+    X(ECONNREFUSED, -111, "no daemon is serving this store")                        \
+    X(EPROTO, -71, "protocol error between client and daemon")                      \
+    X(ENOTFOUND, -31001, "no such key, field or element")                           \
+    X(EWRONGTYPE, -31002, "operation against a key holding the wrong type")         \
+    X(EKEY, -31003, "key must be 1 to 250 bytes")                                   \
+    X(ETOOBIG, -31004, "value or request larger than the store's maximum")          \
+    X(EOVERFLOW, -31005, "integer overflow")                                        \
+    X(ENAN, -31006, "not a finite number")                                          \
+    X(ERANGE, -31007, "index out of range")                                         \
+    X(EEXIST, -31008, "key already exists")                                         \
+    X(ECONFLICT, -31009, "transaction condition failed; nothing was written")       \
+    X(ECROSSSHARD, -31010, "transaction keys lie in different shards")              \
+    X(EFULL, -31011, "store is full")                                               \
+    X(ECORRUPT, -31012, "store data is malformed")                                  \
+    X(EINCOMPAT, -31013, "store was made by an incompatible pycache version")       \
+    X(ESTATE, -31014, "call not allowed in the client's current state")             \
+    X(EFORK, -31015, "client used in a child process after fork(); open a new one") \
+    X(ECLOSED, -31016, "client is closed")                                          \
+    X(ECOLLISION, -31017, "two long members share a digest; cannot store both")     \
+    X(ENOTINT, -31018, "value is not an integer")                                   \
+    X(ENOTNUM, -31019, "value is not a number")
+
+typedef enum pc_err {
+    PC_OK = 0,
+#define PC__ERR_ENUM(name, val, msg) PC_##name = (val),
+    PC_ERRNO_MAP(PC__ERR_ENUM)
+#undef PC__ERR_ENUM
+} pc_err;
+
+/**
+ * Explain an error code.  Returns a static string, never NULL; codes that are
+ * not in the table but are -errno values get the C library's description.
+ * Thread-safe.
+ */
+PC_EXPORT const char *pc_strerror(int err);
+
+/** The symbolic name of an error code ("PC_EWRONGTYPE"), or "PC_E?" if unknown. */
+PC_EXPORT const char *pc_err_name(int err);
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                    */
+
+/** A key's type. */
+typedef enum pc_type {
+    PC_T_NONE = 0, /**< no such key */
+    PC_T_STRING,
+    PC_T_NUMERIC,
+    PC_T_LIST,
+    PC_T_MAP,
+    PC_T_SET,
+    PC_T_QUEUE
+} pc_type;
+
+/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue". */
+PC_EXPORT const char *pc_type_name(pc_type t);
+
+/** What a pc_val holds. */
+typedef enum pc_kind {
+    PC_NONE = 0, /**< no value: a missing key or field in a multi-get */
+    PC_NIL,      /**< a stored null (collections only) */
+    PC_BYTES,    /**< a byte string: s.ptr, s.len */
+    PC_INT,      /**< int64: i */
+    PC_DOUBLE,   /**< double: d */
+    PC_BOOL      /**< boolean: b (collections only) */
+} pc_kind;
+
+/** A byte string.  ptr may be NULL when len is 0. */
+typedef struct pc_bytes {
+    const void *ptr;
+    size_t len;
+} pc_bytes;
+
+/**
+ * A typed scalar.  Strings are PC_BYTES, numerics PC_INT or PC_DOUBLE; the
+ * elements of lists, queues, maps (values) and sets are any of PC_NIL,
+ * PC_BYTES, PC_INT, PC_DOUBLE, PC_BOOL and come back with the kind they went
+ * in with.
+ */
+typedef struct pc_val {
+    pc_kind kind;
+    union {
+        pc_bytes s;
+        int64_t i;
+        double d;
+        bool b;
+    };
+} pc_val;
+
+static inline pc_bytes pc_b(const void *p, size_t n)
+{
+    pc_bytes b = {p, n};
+    return b;
+}
+static inline pc_val pc_mem(const void *p, size_t n)
+{
+    pc_val v;
+    v.kind = PC_BYTES;
+    v.s.ptr = p;
+    v.s.len = n;
+    return v;
+}
+/** A PC_BYTES value of a NUL-terminated string (the NUL is not included). */
+static inline pc_val pc_str(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return pc_mem(s, n);
+}
+static inline pc_val pc_int(int64_t i)
+{
+    pc_val v;
+    v.kind = PC_INT;
+    v.i = i;
+    return v;
+}
+static inline pc_val pc_dbl(double d)
+{
+    pc_val v;
+    v.kind = PC_DOUBLE;
+    v.d = d;
+    return v;
+}
+static inline pc_val pc_bool(bool b)
+{
+    pc_val v;
+    v.kind = PC_BOOL;
+    v.b = b;
+    return v;
+}
+static inline pc_val pc_nil(void)
+{
+    pc_val v;
+    v.kind = PC_NIL;
+    v.i = 0;
+    return v;
+}
+
+/**
+ * A position in a paged listing (keys, map fields, set members, set algebra).
+ * Initialise with PC_CURSOR_INIT (or zero it), pass it to the same listing
+ * call until done is true.  Listings go in a fixed order and resume strictly
+ * after the last item returned, so no item is returned twice.  Keep one
+ * pc_read open across pages to page through one consistent snapshot; across
+ * reads, items written meanwhile may or may not appear.
+ */
+typedef struct pc_cursor {
+    bool done;                            /**< true: nothing more to list */
+    uint8_t started;                      /**< internal */
+    uint16_t len;                         /**< internal */
+    uint32_t shard;                       /**< internal */
+    unsigned char pos[PC_CURSOR_POS_MAX]; /**< internal */
+} pc_cursor;
+#define PC_CURSOR_INIT \
+    {                  \
+        0              \
+    }
+
+/* ------------------------------------------------------------------------ */
+/* Clients                                                                   */
+
+typedef struct pc_client pc_client;
+typedef struct pc_read pc_read;
+
+/** pc_options.flags */
+enum {
+    /** Open the store directly (no daemon); writes run in this process. */
+    PC_OPT_EMBEDDED = 1u << 0,
+    /** Embedded mode: create the store directory and store if missing. */
+    PC_OPT_CREATE = 1u << 1,
+    /** Embedded mode: do not fsync commits (a process crash loses nothing;
+     *  an OS crash may lose the latest commits). */
+    PC_OPT_NOSYNC = 1u << 2
+};
+
+/** Options for pc_connect().  Set up with pc_options_init(). */
+typedef struct pc_options {
+    unsigned flags;       /**< PC_OPT_* */
+    uint64_t map_size;    /**< creation only: the map's size in bytes (0: 1 GiB) */
+    unsigned shards;      /**< creation only: number of shards, 1..64 (0: 1) */
+    unsigned max_readers; /**< creation only: LMDB reader slots (0: 4096) */
+    uint64_t max_value;   /**< creation only: largest value (0: 64 MiB) */
+} pc_options;
+
+/** Fill *opt with the defaults (all zero: daemon mode, defaults on creation). */
+PC_EXPORT void pc_options_init(pc_options *opt);
+
+/**
+ * Open a client on the store in directory dir.
+ *
+ * With PC_OPT_EMBEDDED the store is opened directly and this process runs its
+ * own writes; the store is refused with PC_EBUSY while a pycached daemon holds
+ * it.  Without it, the client talks to the daemon serving dir.  A store's
+ * shape (shards, map size, reader slots, largest value) is fixed when it is
+ * created and read back on every open; the creation fields of opt are then
+ * ignored.
+ *
+ * @param dir  the store directory (NULL: $XDG_RUNTIME_DIR/pycache, or
+ *             /run/pycache for root)
+ * @param opt  options, or NULL for the defaults
+ * @param out  receives the client; close it with pc_close()
+ * @return 0, PC_ENOENT (no store and no PC_OPT_CREATE), PC_EBUSY,
+ *         PC_EACCES, PC_EINCOMPAT, PC_ECORRUPT, PC_ECONNREFUSED, PC_EINVAL,
+ *         PC_ENOMEM, PC_EIO.
+ * Thread-safe.
+ */
+PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out);
+
+/**
+ * Close a client: ends its read if one is open, drops a pending batch or
+ * transaction, releases everything.  NULL is ignored.  After fork(), calling
+ * it in the child only frees the child's memory.
+ */
+PC_EXPORT void pc_close(pc_client *c);
+
+/** Store parameters, as fixed when the store was created. */
+typedef struct pc_store_info {
+    uint64_t map_size;
+    uint64_t max_value;
+    unsigned shards;
+    unsigned max_readers;
+    unsigned format; /**< on-disk format version */
+    bool embedded;   /**< this client runs its own writes */
+} pc_store_info;
+
+/** Describe the store this client is open on.  Returns 0 or PC_ECLOSED/PC_EFORK. */
+PC_EXPORT int pc_store_info_get(pc_client *c, pc_store_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Zero-copy reads                                                           */
+
+/*
+ * A read sees one consistent snapshot of the store, and one moment of the
+ * clock (taken by pc_read_begin): a key whose TTL ran out before that moment
+ * is missing, whether or not it has been removed yet.  A read costs no
+ * allocation, no lock and no system call after the first on a client.
+ *
+ * Keep reads short: an open read pins the pages it sees, and a store with a
+ * long-open read cannot reuse them.  A client has at most one read open.
+ * Every pc_read call below is for the thread that owns the client.
+ */
+
+/**
+ * Begin a read.  *r receives a handle that belongs to c.
+ * @return 0, PC_EBUSY (a read is already open on c), PC_ECLOSED, PC_EFORK.
+ */
+PC_EXPORT int pc_read_begin(pc_client *c, pc_read **r);
+
+/** End a read: every view it handed out becomes invalid.  NULL is ignored. */
+PC_EXPORT void pc_read_end(pc_read *r);
+
+/**
+ * Refresh an open read to the newest commit and the current time (cheaper than
+ * end + begin).  Views handed out before become invalid.
+ */
+PC_EXPORT int pc_read_renew(pc_read *r);
+
+/**
+ * Get a String or Numeric value.
+ * @param out  PC_BYTES (a view) for a String, PC_INT or PC_DOUBLE for a Numeric
+ * @return 0, PC_ENOTFOUND (missing or expired), PC_EWRONGTYPE (a collection),
+ *         PC_EKEY, PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out);
+
+/**
+ * Get several String/Numeric keys at once.  out[i] gets the value of keys[i],
+ * or kind PC_NONE when that key is missing, expired or a collection.
+ * @param nfound  may be NULL; receives how many were found
+ * @return 0, PC_EKEY (a bad key; nothing is filled), PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound);
+
+/** The type of a key: PC_T_NONE when missing or expired. */
+PC_EXPORT int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out);
+
+/** Whether a key exists (1) or not (0). */
+PC_EXPORT int pc_exists(pc_read *r, const void *key, size_t klen, int *out);
+
+/**
+ * Time to live in milliseconds: *ms_left gets the time left (at least 1), or
+ * -1 for a key without a TTL.  PC_ENOTFOUND for a missing key.
+ */
+PC_EXPORT int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left);
+
+/** pc_ttl in whole seconds, rounded up; -1 for no TTL. */
+PC_EXPORT int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left);
+
+/**
+ * The key's version: a number that changes (grows) every time the key is
+ * written, for check-and-set with pc_txn_require_version().
+ */
+PC_EXPORT int pc_version(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** Length in bytes of a String.  PC_ENOTFOUND, PC_EWRONGTYPE. */
+PC_EXPORT int pc_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/**
+ * A substring of a String, as a view: bytes start..end inclusive, negative
+ * offsets count from the end (Redis GETRANGE).  An empty range gives len 0.
+ */
+PC_EXPORT int pc_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                          pc_val *out);
+
+/** Number of elements of a List. */
+PC_EXPORT int pc_llen(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/**
+ * The element at index (0 is the head; negative counts from the tail).
+ * @return 0, PC_ENOTFOUND (no key), PC_ERANGE (no such index), PC_EWRONGTYPE.
+ */
+PC_EXPORT int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index, pc_val *out);
+
+/**
+ * Elements start..stop inclusive (negative counts from the tail, Redis LRANGE
+ * semantics), at most max of them, into out[0..*n).  To page, call again with
+ * start advanced by *n.  O(log N + *n).  A missing key gives *n = 0 and 0.
+ */
+PC_EXPORT int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
+                        pc_val *out, size_t max, size_t *n);
+
+/** Number of elements of a Queue. */
+PC_EXPORT int pc_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** The element at the front of a Queue (the next to be popped).  PC_ENOTFOUND when missing. */
+PC_EXPORT int pc_qpeek(pc_read *r, const void *key, size_t klen, pc_val *out);
+
+/** Elements of a Queue from the front, as pc_lrange does for Lists. */
+PC_EXPORT int pc_qrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
+                        pc_val *out, size_t max, size_t *n);
+
+/** A Map field's value.  PC_ENOTFOUND when the key or the field is missing. */
+PC_EXPORT int pc_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                      pc_val *out);
+
+/**
+ * Several fields of a Map: out[i] gets fields[i]'s value or kind PC_NONE.
+ * A missing key fills every out[i] with PC_NONE and returns 0.
+ */
+PC_EXPORT int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+                       pc_val *out);
+
+/** Number of fields of a Map. */
+PC_EXPORT int pc_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** Whether a Map has a field (1) or not (0, also for a missing key). */
+PC_EXPORT int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                         int *out);
+
+/**
+ * Page through a Map's fields and values, at most max per call, in field
+ * order (fields longer than 463 bytes sort by their first 464 bytes).
+ * fields and values may each be NULL when not wanted.
+ */
+PC_EXPORT int pc_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes *fields,
+                       pc_val *values, size_t max, size_t *n);
+
+/** Number of members of a Set. */
+PC_EXPORT int pc_scard(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** Whether a Set holds member (1) or not (0, also for a missing key). */
+PC_EXPORT int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member,
+                           int *out);
+
+/** Page through a Set's members, at most max per call, in a fixed order. */
+PC_EXPORT int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out,
+                       size_t max, size_t *n);
+
+/**
+ * Set algebra over nkeys Sets (missing keys are empty sets), paged like
+ * pc_sscan.  Union: members of any; inter: members of all; diff: members of
+ * the first that are in none of the others.  A key that is not a Set is
+ * PC_EWRONGTYPE.
+ */
+PC_EXPORT int pc_sunion(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                        size_t max, size_t *n);
+PC_EXPORT int pc_sinter(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                        size_t max, size_t *n);
+PC_EXPORT int pc_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                       size_t max, size_t *n);
+
+/**
+ * Page through the live keys whose names match glob (fnmatch(3) rules, no
+ * flags; NULL or "*" matches every key; a key with a NUL byte matches only
+ * those), at most max per call, shard by shard in byte order.
+ */
+PC_EXPORT int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
+                      size_t *n);
+
+/* ------------------------------------------------------------------------ */
+/* Writes                                                                    */
+
+/*
+ * Each write is answered once it is committed.  In a batch or a transaction
+ * (below) a write is queued instead: it checks its arguments and returns 0 or
+ * their error at once, and its out-parameters are filled when the batch or
+ * transaction runs, so they must stay valid until then.
+ *
+ * ttl_ms arguments: 0 means no TTL; otherwise 1..PC_TTL_MAX_MS milliseconds.
+ * A negative or larger TTL is PC_EINVAL.
+ */
+
+/** pc_set flags */
+enum {
+    PC_NX = 1u << 0,     /**< only if the key does not exist (else PC_EEXIST) */
+    PC_XX = 1u << 1,     /**< only if the key exists (else PC_ENOTFOUND) */
+    PC_KEEPTTL = 1u << 2 /**< keep the key's current TTL (ttl_ms must be 0) */
+};
+
+/**
+ * Store a String (v->kind PC_BYTES) or a Numeric (PC_INT, PC_DOUBLE; a
+ * double must be finite), replacing whatever the key held.  Without
+ * PC_KEEPTTL the key's TTL becomes ttl_ms.
+ * @return 0, PC_EEXIST (PC_NX), PC_ENOTFOUND (PC_XX), PC_EKEY, PC_EINVAL,
+ *         PC_ENAN, PC_ETOOBIG, PC_EFULL, PC_ENOMEM, PC_EIO.
+ */
+PC_EXPORT int pc_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_ms,
+                     unsigned flags);
+
+/** pc_set with a TTL in seconds (0: none). */
+PC_EXPORT int pc_set_sec(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_s,
+                         unsigned flags);
+
+/**
+ * Store a whole collection, replacing whatever the key held (in O(1): the old
+ * members are removed in the background).  type is PC_T_LIST, PC_T_QUEUE or
+ * PC_T_SET with items[0..n) its elements; or PC_T_MAP with items holding n/2
+ * pairs: a PC_BYTES field then its value.  Duplicate set members and map
+ * fields collapse (the last value of a field wins).  An empty collection does
+ * not exist: n == 0 deletes the key.  Flags and TTL as for pc_set.
+ */
+PC_EXPORT int pc_set_coll(pc_client *c, const void *key, size_t klen, pc_type type,
+                          const pc_val *items, size_t n, int64_t ttl_ms, unsigned flags);
+
+/** Store several Strings/Numerics (each as pc_set with no TTL).  In one shard
+ *  this is atomic; across shards each key is set on its own. */
+PC_EXPORT int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n);
+
+/** Delete a key of any type; *deleted (may be NULL) gets 1 or 0. */
+PC_EXPORT int pc_del(pc_client *c, const void *key, size_t klen, int *deleted);
+
+/**
+ * Give a key a TTL of ttl_ms (1..PC_TTL_MAX_MS).  *set (may be NULL) gets 1,
+ * or 0 when the key is missing, in which case nothing is created.
+ */
+PC_EXPORT int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *set);
+
+/** pc_expire in seconds. */
+PC_EXPORT int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set);
+
+/** Remove a key's TTL; *changed (may be NULL) gets 1 if it had one. */
+PC_EXPORT int pc_persist(pc_client *c, const void *key, size_t klen, int *changed);
+
+/**
+ * Set a String or Numeric and return what it held: *old gets kind PC_NONE
+ * when the key was missing.  The key's TTL is cleared.  PC_EWRONGTYPE when
+ * the key holds a collection.
+ */
+PC_EXPORT int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old);
+
+/** Append bytes to a String (creating it); *len (may be NULL) gets the new length. */
+PC_EXPORT int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
+                        uint64_t *len);
+
+/**
+ * Overwrite a String from offset on, zero-padding if it is shorter (creating
+ * it if missing); *len (may be NULL) gets the new length.
+ */
+PC_EXPORT int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset,
+                          const void *data, size_t dlen, uint64_t *len);
+
+/**
+ * Add to an integer Numeric (a missing key counts as 0); *now (may be NULL)
+ * gets the result.  PC_EOVERFLOW, PC_ENOTINT (a double Numeric),
+ * PC_EWRONGTYPE.
+ */
+PC_EXPORT int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now);
+
+/**
+ * Add to a Numeric as a double (an integer Numeric becomes a double); a
+ * result that is not finite is PC_ENAN.
+ */
+PC_EXPORT int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now);
+
+/** Push elements at the head (each in turn, as Redis LPUSH) or the tail of a List. */
+PC_EXPORT int pc_lpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                       uint64_t *len);
+PC_EXPORT int pc_rpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                       uint64_t *len);
+
+/**
+ * Pop up to max elements from the head / tail of a List into out[0..*n).
+ * Popping the last element removes the key.  PC_ENOTFOUND when missing.
+ */
+PC_EXPORT int pc_lpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
+                      size_t *n);
+PC_EXPORT int pc_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
+                      size_t *n);
+
+/** Replace the element at index (negative from the tail).  PC_ERANGE, PC_ENOTFOUND. */
+PC_EXPORT int pc_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_val *v);
+
+/** Keep only elements start..stop inclusive (Redis LTRIM); an empty result removes the key. */
+PC_EXPORT int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop);
+
+/**
+ * Remove elements equal to v (same kind and value): count > 0 the first
+ * count from the head, count < 0 from the tail, 0 all (Redis LREM).  O(N).
+ */
+PC_EXPORT int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
+                      uint64_t *removed);
+
+/** Push elements at the back of a Queue. */
+PC_EXPORT int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                       uint64_t *len);
+
+/** Pop up to max elements from the front of a Queue.  PC_ENOTFOUND when missing. */
+PC_EXPORT int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
+                      size_t *n);
+
+/**
+ * Set n fields of a Map (a field is any byte string, up to the largest value);
+ * *added (may be NULL) gets how many fields are new.
+ */
+PC_EXPORT int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields,
+                      const pc_val *vals, size_t n, uint64_t *added);
+
+/** Delete fields; *removed (may be NULL) gets how many existed.  The last removes the key. */
+PC_EXPORT int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+                      uint64_t *removed);
+
+/** Add to an integer field (a missing field counts as 0). */
+PC_EXPORT int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                         int64_t by, int64_t *now);
+
+/** Add to a numeric field as a double. */
+PC_EXPORT int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field,
+                              size_t flen, double by, double *now);
+
+/** Add members to a Set; *added (may be NULL) gets how many are new. */
+PC_EXPORT int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
+                      uint64_t *added);
+
+/** Remove members; *removed gets how many were there.  The last removes the key. */
+PC_EXPORT int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
+                      uint64_t *removed);
+
+/** Remove and return up to max members, chosen at random.  PC_ENOTFOUND when missing. */
+PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
+                      size_t *n);
+
+/* ------------------------------------------------------------------------ */
+/* Batches and transactions                                                  */
+
+/**
+ * Start a batch: the writes that follow on c are queued, not run, until
+ * pc_batch_exec().  A batch is many requests in flight answered in order;
+ * each applies on its own (a failing one does not stop the others).
+ * @return 0, PC_ESTATE (already in a batch or transaction), PC_ECLOSED, PC_EFORK.
+ */
+PC_EXPORT int pc_batch_begin(pc_client *c);
+
+/**
+ * Run the queued writes and fill their out-parameters.  rcs (may be NULL)
+ * receives each write's result code, in order, for up to nrcs of them.
+ * The client leaves batch mode whatever the result.
+ * @return 0 when every write succeeded, else the first failing write's code.
+ */
+PC_EXPORT int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs);
+
+/** Number of writes queued in the current batch or transaction. */
+PC_EXPORT size_t pc_pending(const pc_client *c);
+
+/**
+ * Start a transaction: the writes that follow are queued and then applied all
+ * together or not at all by pc_txn_commit().  Every key of a transaction must
+ * lie in one shard (use a {tag} in the keys), else PC_ECROSSSHARD.
+ */
+PC_EXPORT int pc_txn_begin(pc_client *c);
+
+/** Condition: commit only if key is absent (missing or expired) at commit time. */
+PC_EXPORT int pc_txn_require_absent(pc_client *c, const void *key, size_t klen);
+
+/** Condition: commit only if key's version (pc_version) is still version. */
+PC_EXPORT int pc_txn_require_version(pc_client *c, const void *key, size_t klen, uint64_t version);
+
+/**
+ * Apply the transaction.  On success every queued write applied and its
+ * out-parameters are filled.  Otherwise nothing applied: PC_ECONFLICT (a
+ * condition failed) or the code of the first write that failed; *failed
+ * (may be NULL) gets that write's index in the order queued (conditions
+ * count), or -1.  The client leaves transaction mode whatever the result.
+ */
+PC_EXPORT int pc_txn_commit(pc_client *c, long *failed);
+
+/** Drop a queued batch or transaction; nothing of it runs. */
+PC_EXPORT void pc_discard(pc_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYCACHE_H */

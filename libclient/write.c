@@ -1,0 +1,518 @@
+/*
+ * write.c - the public write calls.  Each checks its arguments (so bad input
+ * is refused at once, even inside a batch), encodes one request frame, and
+ * names the out-parameter its response fills.
+ */
+#include <string.h>
+
+#include "client.h"
+
+/* Begin a write on key: checks, frame, key argument, out-parameter. */
+static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
+                  uint8_t shape, void *out)
+{
+    int rc = pc__usable(c);
+    if (rc || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    pc__pend *p;
+    if ((rc = pc__op_begin(c, op, e, &p)))
+        return rc;
+    p->shape = shape;
+    p->out = out;
+    pcs_enc_bytes(e, key, klen);
+    return 0;
+}
+
+/* The same for an answer of up to max values. */
+static int op_key_vals(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
+                       pc_val *out, size_t max, size_t *n)
+{
+    int rc = op_key(c, op, key, klen, e, PC__R_VALS, out);
+    if (!rc) {
+        c->pend[c->npend].max = max;
+        c->pend[c->npend].n = n;
+    }
+    return rc;
+}
+
+static int max_value(const pc_client *c, uint64_t *mv)
+{
+    int rc = pc__usable(c);
+    if (!rc)
+        *mv = c->st->max_value;
+    return rc;
+}
+
+static int chk_set_args(int64_t ttl_ms, unsigned flags)
+{
+    if (pcs_ttl_check(ttl_ms))
+        return PC_EINVAL;
+    if (flags & ~(unsigned)(PC_NX | PC_XX | PC_KEEPTTL))
+        return PC_EINVAL;
+    if ((flags & PC_NX) && (flags & PC_XX))
+        return PC_EINVAL;
+    if ((flags & PC_KEEPTTL) && ttl_ms)
+        return PC_EINVAL;
+    return 0;
+}
+
+/* Seconds to milliseconds, refusing what would not fit a TTL. */
+static int sec_to_ms(int64_t s, int64_t *ms)
+{
+    if (s < 0 || s > PC_TTL_MAX_MS / 1000)
+        return PC_EINVAL;
+    *ms = s * 1000;
+    return 0;
+}
+
+/* Check n elements (or members). */
+static int chk_elems(const pc_client *c, const pc_val *v, size_t n)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (n && !v)
+        return PC_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = pcs_val_check(&v[i], mv)))
+            return rc;
+    return 0;
+}
+
+static void enc_vals(pcs_enc *e, const pc_val *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pcs_enc_val(e, &v[i]);
+}
+
+/* ---- strings and numerics ---- */
+
+int pc_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_ms,
+           unsigned flags)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (!v)
+        return PC_EINVAL;
+    if ((rc = pcs_key_ok(key, klen)) || (rc = pcs_scalar_check(v, mv)) ||
+        (rc = chk_set_args(ttl_ms, flags)))
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_SET, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_val(&e, v);
+    pcs_enc_int(&e, ttl_ms);
+    pcs_enc_int(&e, flags);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_set_sec(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_s,
+               unsigned flags)
+{
+    int64_t ms;
+    int rc = sec_to_ms(ttl_s, &ms);
+    return rc ? rc : pc_set(c, key, klen, v, ms, flags);
+}
+
+int pc_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, const pc_val *items,
+                size_t n, int64_t ttl_ms, unsigned flags)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc || (rc = pcs_key_ok(key, klen)) || (rc = chk_set_args(ttl_ms, flags)))
+        return rc;
+    if (type != PC_T_LIST && type != PC_T_QUEUE && type != PC_T_SET && type != PC_T_MAP)
+        return PC_EINVAL;
+    if (n && !items)
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX - 4)
+        return PC_ETOOBIG;
+    if (type == PC_T_MAP) {
+        if (n % 2)
+            return PC_EINVAL;
+        for (size_t i = 0; i < n; i += 2) {
+            if (items[i].kind != PC_BYTES || (items[i].s.len && !items[i].s.ptr))
+                return PC_EINVAL;
+            if (items[i].s.len > mv)
+                return PC_ETOOBIG;
+            if ((rc = pcs_val_check(&items[i + 1], mv)))
+                return rc;
+        }
+    } else if ((rc = chk_elems(c, items, n))) {
+        return rc;
+    }
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_SETCOLL, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_int(&e, type);
+    pcs_enc_int(&e, ttl_ms);
+    pcs_enc_int(&e, flags);
+    enc_vals(&e, items, n);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (n && (!keys || !vals))
+        return PC_EINVAL;
+    bool one_shard = true;
+    unsigned first = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = pcs_key_ok(keys[i].ptr, keys[i].len)) || (rc = pcs_scalar_check(&vals[i], mv)))
+            return rc;
+        unsigned s = pcs_shard_of(c->st->nshards, keys[i].ptr, keys[i].len);
+        if (i == 0)
+            first = s;
+        one_shard = one_shard && s == first;
+    }
+    if (n == 0)
+        return 0;
+    bool own = c->mode == PC__IDLE;
+    if (own && (rc = one_shard ? pc_txn_begin(c) : pc_batch_begin(c)))
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = pc_set(c, keys[i].ptr, keys[i].len, &vals[i], 0, 0);
+    if (!own)
+        return rc;
+    if (rc) {
+        pc_discard(c);
+        return rc;
+    }
+    return one_shard ? pc_txn_commit(c, NULL) : pc_batch_exec(c, NULL, 0);
+}
+
+int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (!v)
+        return PC_EINVAL;
+    if ((rc = pcs_key_ok(key, klen)) || (rc = pcs_scalar_check(v, mv)))
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
+        return rc;
+    pcs_enc_val(&e, v);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
+              uint64_t *len)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (dlen && !data)
+        return PC_EINVAL;
+    if (dlen > mv)
+        return PC_ETOOBIG;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_APPEND, key, klen, &e, PC__R_U64, len)))
+        return rc;
+    pcs_enc_bytes(&e, data, dlen);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset, const void *data,
+                size_t dlen, uint64_t *len)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (dlen && !data)
+        return PC_EINVAL;
+    if (offset > mv || dlen > mv - offset)
+        return PC_ETOOBIG;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_SETRANGE, key, klen, &e, PC__R_U64, len)))
+        return rc;
+    pcs_enc_int(&e, (int64_t)offset);
+    pcs_enc_bytes(&e, data, dlen);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
+{
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, by);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now)
+{
+    pc_val v = pc_dbl(by);
+    int rc = pcs_val_check(&v, 0);
+    if (rc)
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
+        return rc;
+    pcs_enc_double(&e, by);
+    return pc__op_end(c, &e, 0);
+}
+
+/* ---- keyspace ---- */
+
+int pc_del(pc_client *c, const void *key, size_t klen, int *deleted)
+{
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
+    return rc ? rc : pc__op_end(c, &e, 0);
+}
+
+int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *set)
+{
+    if (ttl_ms < 1 || ttl_ms > PC_TTL_MAX_MS)
+        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, ttl_ms);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set)
+{
+    int64_t ms;
+    if (sec_to_ms(ttl_s, &ms) || ms < 1)
+        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    return pc_expire(c, key, klen, ms, set);
+}
+
+int pc_persist(pc_client *c, const void *key, size_t klen, int *changed)
+{
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
+    return rc ? rc : pc__op_end(c, &e, 0);
+}
+
+/* ---- lists and queues ---- */
+
+static int push(pc_client *c, uint16_t op, const void *key, size_t klen, const pc_val *v, size_t n,
+                uint64_t *len)
+{
+    int rc = chk_elems(c, v, n);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX - 1)
+        return PC_ETOOBIG;
+    pcs_enc e;
+    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, len)))
+        return rc;
+    enc_vals(&e, v, n);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_lpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return push(c, PCS_OP_LPUSH, key, klen, v, n, len);
+}
+
+int pc_rpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return push(c, PCS_OP_RPUSH, key, klen, v, n, len);
+}
+
+int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return push(c, PCS_OP_QPUSH, key, klen, v, n, len);
+}
+
+static int pop(pc_client *c, uint16_t op, const void *key, size_t klen, size_t max, pc_val *out,
+               size_t *n)
+{
+    if (max == 0 || max > INT64_MAX || !out)
+        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    pcs_enc e;
+    int rc = op_key_vals(c, op, key, klen, &e, out, max, n);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, (int64_t)max);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_lpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pop(c, PCS_OP_LPOP, key, klen, max, out, n);
+}
+
+int pc_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pop(c, PCS_OP_RPOP, key, klen, max, out, n);
+}
+
+int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pop(c, PCS_OP_QPOP, key, klen, max, out, n);
+}
+
+int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pop(c, PCS_OP_SPOP, key, klen, max, out, n);
+}
+
+int pc_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_val *v)
+{
+    int rc = v ? chk_elems(c, v, 1) : PC_EINVAL;
+    if (rc)
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_LSET, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_int(&e, index);
+    pcs_enc_val(&e, v);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
+{
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, start);
+    pcs_enc_int(&e, stop);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
+            uint64_t *removed)
+{
+    int rc = v ? chk_elems(c, v, 1) : PC_EINVAL;
+    if (rc)
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_LREM, key, klen, &e, PC__R_U64, removed)))
+        return rc;
+    pcs_enc_int(&e, count);
+    pcs_enc_val(&e, v);
+    return pc__op_end(c, &e, 0);
+}
+
+/* ---- maps ---- */
+
+/* Check n fields (byte strings up to the largest value). */
+static int chk_fields(const pc_client *c, const pc_bytes *f, size_t n)
+{
+    uint64_t mv;
+    int rc = max_value(c, &mv);
+    if (rc)
+        return rc;
+    if (n == 0 || !f)
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX / 2 - 1)
+        return PC_ETOOBIG;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i].len && !f[i].ptr)
+            return PC_EINVAL;
+        if (f[i].len > mv)
+            return PC_ETOOBIG;
+    }
+    return 0;
+}
+
+int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, const pc_val *vals,
+            size_t n, uint64_t *added)
+{
+    int rc = chk_fields(c, fields, n);
+    if (rc || (rc = chk_elems(c, vals, n)))
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_HSET, key, klen, &e, PC__R_U64, added)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
+        pcs_enc_val(&e, &vals[i]);
+    }
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+            uint64_t *removed)
+{
+    int rc = chk_fields(c, fields, n);
+    if (rc)
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_HDEL, key, klen, &e, PC__R_U64, removed)))
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
+    return pc__op_end(c, &e, 0);
+}
+
+static int hincr(pc_client *c, uint16_t op, const void *key, size_t klen, const void *field,
+                 size_t flen, const pc_val *by, uint8_t shape, void *now)
+{
+    pc_bytes f = {field, flen};
+    int rc = chk_fields(c, &f, 1);
+    if (rc || (rc = pcs_val_check(by, 0)))
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, op, key, klen, &e, shape, now)))
+        return rc;
+    pcs_enc_bytes(&e, field, flen);
+    pcs_enc_val(&e, by);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+               int64_t by, int64_t *now)
+{
+    pc_val v = pc_int(by);
+    return hincr(c, PCS_OP_HINCRBY, key, klen, field, flen, &v, PC__R_I64, now);
+}
+
+int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                    double by, double *now)
+{
+    pc_val v = pc_dbl(by);
+    return hincr(c, PCS_OP_HINCRBYFLOAT, key, klen, field, flen, &v, PC__R_DBL, now);
+}
+
+/* ---- sets ---- */
+
+static int members(pc_client *c, uint16_t op, const void *key, size_t klen, const pc_val *m,
+                   size_t n, uint64_t *count)
+{
+    int rc = chk_elems(c, m, n);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX - 1)
+        return PC_ETOOBIG;
+    pcs_enc e;
+    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, count)))
+        return rc;
+    enc_vals(&e, m, n);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n, uint64_t *added)
+{
+    return members(c, PCS_OP_SADD, key, klen, m, n, added);
+}
+
+int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
+            uint64_t *removed)
+{
+    return members(c, PCS_OP_SREM, key, klen, m, n, removed);
+}

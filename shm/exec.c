@@ -1,0 +1,736 @@
+/*
+ * exec.c - the write executor: transactions, the dispatch table, the
+ * keyspace operations (del, expire, persist, setcoll, conditions), the
+ * helpers every type shares, upkeep (expiry and sweep) and pcs_run.
+ */
+#include "exec.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "bytes.h"
+#include "exec_int.h"
+
+/* ---- context ---- */
+
+void pcs_wctx_init(pcs_wctx *w)
+{
+    memset(w, 0, sizeof *w);
+    w->rng = pcs_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)w;
+    if (!w->rng)
+        w->rng = 88172645463325252ull;
+}
+
+void pcs_wctx_free(pcs_wctx *w)
+{
+    pcs_buf_free(&w->tmp);
+    pcs_buf_free(&w->tmp2);
+}
+
+int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard)
+{
+    if (shard >= st->nshards)
+        return PC_EINVAL;
+    w->st = st;
+    w->shard = shard;
+    w->sh = &st->shards[shard];
+    w->fatal = 0;
+    w->nmut = 0;
+    w->n_expired = w->n_swept = 0;
+    w->now = pcs_now_ms();
+    int rc = mdb_txn_begin(w->sh->env, NULL, 0, &w->root);
+    if (rc)
+        return pcs_mdb_err(rc);
+    w->txn = w->root;
+    rc = pcs_meta_get(w->root, w->sh, "seq", &w->seq);
+    if (rc) {
+        mdb_txn_abort(w->root);
+        w->txn = w->root = NULL;
+        return rc == PC_ENOTFOUND ? PC_ECORRUPT : rc;
+    }
+    w->seq0 = w->seq;
+    return 0;
+}
+
+int pcs_wcommit(pcs_wctx *w)
+{
+    int rc = w->fatal;
+    if (!rc && w->seq != w->seq0)
+        rc = pcs_meta_put(w->root, w->sh, "seq", w->seq);
+    if (rc) {
+        pcs_wabort(w);
+        return rc;
+    }
+    rc = mdb_txn_commit(w->root);
+    w->txn = w->root = NULL;
+    return pcs_mdb_err(rc);
+}
+
+void pcs_wabort(pcs_wctx *w)
+{
+    if (w->root)
+        mdb_txn_abort(w->root);
+    w->txn = w->root = NULL;
+}
+
+/* ---- helpers shared by the handlers ---- */
+
+int pcs_w_fail(pcs_wctx *w, int mdb_rc)
+{
+    int rc = pcs_mdb_err(mdb_rc);
+    if (!w->fatal)
+        w->fatal = rc;
+    return rc;
+}
+
+int pcs_w_put(pcs_wctx *w, MDB_dbi dbi, const void *k, size_t kl, const void *d, size_t dl)
+{
+    MDB_val key = {kl, (void *)k}, val = {dl, (void *)d};
+    int rc = mdb_put(w->txn, dbi, &key, &val, 0);
+    w->nmut++;
+    return rc ? pcs_w_fail(w, rc) : 0;
+}
+
+int pcs_w_del(pcs_wctx *w, MDB_dbi dbi, const void *k, size_t kl, bool *existed)
+{
+    MDB_val key = {kl, (void *)k};
+    int rc = mdb_del(w->txn, dbi, &key, NULL);
+    if (existed)
+        *existed = rc == 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    w->nmut++;
+    return rc ? pcs_w_fail(w, rc) : 0;
+}
+
+uint64_t pcs_w_seq(pcs_wctx *w)
+{
+    return ++w->seq;
+}
+
+int pcs_w_lookup(pcs_wctx *w, const pc_val *key, pcs_rec *rec, bool *stale)
+{
+    pcs_view v = pcs_wview(w);
+    int rc = pcs_lookup(&v, key->s.ptr, key->s.len, rec, stale);
+    if (rc && rc != PC_ENOTFOUND && rc != PC_ECORRUPT && !w->fatal)
+        w->fatal = rc; /* an LMDB failure inside a write txn */
+    return rc;
+}
+
+static int sweep_gen(pcs_wctx *w, uint64_t gen)
+{
+    uint8_t g[8];
+    pcs_put_be64(g, gen);
+    return pcs_w_put(w, w->sh->sweep, g, 8, NULL, 0);
+}
+
+static int xindex(pcs_wctx *w, const pc_val *key, uint64_t old_exp, uint64_t new_exp)
+{
+    uint8_t xk[PCS_XKEY_MAX];
+    int rc = 0;
+    if (old_exp == new_exp)
+        return 0;
+    if (old_exp)
+        rc = pcs_w_del(w, w->sh->expiry, xk, pcs_xkey(xk, old_exp, key->s.ptr, key->s.len), NULL);
+    if (!rc && new_exp)
+        rc =
+            pcs_w_put(w, w->sh->expiry, xk, pcs_xkey(xk, new_exp, key->s.ptr, key->s.len), NULL, 0);
+    return rc;
+}
+
+int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr, const void *data,
+                size_t dlen)
+{
+    uint8_t head[PCS_REC_HEAD_MAX];
+    int rc;
+    nr->version = pcs_w_seq(w);
+    if ((rc = xindex(w, key, old ? old->expire_at : 0, nr->expire_at)))
+        return rc;
+    if (old && pcs_is_coll(old->type) && !(pcs_is_coll(nr->type) && nr->gen == old->gen) &&
+        (rc = sweep_gen(w, old->gen)))
+        return rc;
+    size_t hlen = pcs_rec_encode_head(head, nr);
+    MDB_val k = {key->s.len, (void *)key->s.ptr}, d = {hlen + dlen, NULL};
+    rc = mdb_put(w->txn, w->sh->keys, &k, &d, MDB_RESERVE);
+    w->nmut++;
+    if (rc)
+        return pcs_w_fail(w, rc);
+    memcpy(d.mv_data, head, hlen);
+    if (dlen)
+        memcpy((uint8_t *)d.mv_data + hlen, data, dlen);
+    return 0;
+}
+
+int pcs_w_remove(pcs_wctx *w, const pc_val *key, const pcs_rec *old, bool members_left)
+{
+    int rc = pcs_w_del(w, w->sh->keys, key->s.ptr, key->s.len, NULL);
+    if (!rc)
+        rc = xindex(w, key, old->expire_at, 0);
+    if (!rc && pcs_is_coll(old->type) && members_left)
+        rc = sweep_gen(w, old->gen);
+    return rc;
+}
+
+int pcs_w_restamp(pcs_wctx *w, const pc_val *key, const pcs_rec *rec, uint64_t expire_at)
+{
+    pcs_rec nr = *rec;
+    nr.expire_at = expire_at;
+    if (rec->type != PC_T_STRING)
+        return pcs_w_store(w, key, rec, &nr, NULL, 0);
+    /* The bytes live in the map and the put below may move them. */
+    w->tmp.len = 0;
+    pcs_buf_put(&w->tmp, rec->data, rec->dlen);
+    if (w->tmp.err)
+        return PC_ENOMEM;
+    return pcs_w_store(w, key, rec, &nr, w->tmp.data, rec->dlen);
+}
+
+void pcs_new_coll(pcs_wctx *w, pcs_rec *r, pc_type t)
+{
+    memset(r, 0, sizeof *r);
+    r->type = t;
+    r->gen = pcs_w_seq(w);
+    r->head = r->tail = PCS_LIST_ORIGIN;
+}
+
+int pcs_chk_elem(const pcs_wctx *w, const pc_val *v)
+{
+    return pcs_val_check(v, w->st->max_value);
+}
+
+int pcs_chk_scalar(const pcs_wctx *w, const pc_val *v)
+{
+    return pcs_scalar_check(v, w->st->max_value);
+}
+
+int pcs_chk_ttl(const pc_val *v, int64_t *ttl)
+{
+    if (v->kind != PC_INT || pcs_ttl_check(v->i))
+        return PC_EINVAL;
+    *ttl = v->i;
+    return 0;
+}
+
+int pcs_chk_int(const pc_val *v, int64_t *out)
+{
+    if (v->kind != PC_INT)
+        return PC_EINVAL;
+    *out = v->i;
+    return 0;
+}
+
+int pcs_chk_count(const pc_val *v, uint64_t *out)
+{
+    if (v->kind != PC_INT || v->i < 1)
+        return PC_EINVAL;
+    *out = (uint64_t)v->i;
+    return 0;
+}
+
+/* ---- keyspace handlers ---- */
+
+static int h_del(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pcs_rec r;
+    bool stale;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, &stale);
+    if (rc && !(rc == PC_ENOTFOUND && stale))
+        return rc == PC_ENOTFOUND ? (pcs_out_int(out, 0), *nv = 1, 0) : rc;
+    if ((rc = pcs_w_remove(w, pcs_key_arg(rq), &r, true)))
+        return rc;
+    pcs_out_int(out, stale ? 0 : 1);
+    *nv = 1;
+    return 0;
+}
+
+static int h_expire(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t ttl;
+    if (pcs_chk_ttl(&rq->argv[1], &ttl) || ttl < 1)
+        return PC_EINVAL;
+    pcs_rec r;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
+    if (rc == PC_ENOTFOUND) {
+        pcs_out_int(out, 0);
+        *nv = 1;
+        return 0;
+    }
+    if (rc || (rc = pcs_w_restamp(w, pcs_key_arg(rq), &r, w->now + (uint64_t)ttl)))
+        return rc;
+    pcs_out_int(out, 1);
+    *nv = 1;
+    return 0;
+}
+
+static int h_persist(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pcs_rec r;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
+    int changed = 0;
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    if (!rc && r.expire_at) {
+        if ((rc = pcs_w_restamp(w, pcs_key_arg(rq), &r, 0)))
+            return rc;
+        changed = 1;
+    }
+    pcs_out_int(out, changed);
+    *nv = 1;
+    return 0;
+}
+
+/* Flags of set and setcoll: 0 or PC_EINVAL. */
+static int chk_set_flags(const pc_val *fv, int64_t ttl, unsigned *flags)
+{
+    if (fv->kind != PC_INT || fv->i < 0 || (fv->i & ~(int64_t)(PC_NX | PC_XX | PC_KEEPTTL)))
+        return PC_EINVAL;
+    *flags = (unsigned)fv->i;
+    if ((*flags & PC_NX) && (*flags & PC_XX))
+        return PC_EINVAL;
+    if ((*flags & PC_KEEPTTL) && ttl)
+        return PC_EINVAL;
+    return 0;
+}
+
+/* NX/XX against what the key holds; then the new record's expiry. */
+static int set_cond(pcs_wctx *w, unsigned flags, int64_t ttl, bool live, const pcs_rec *old,
+                    uint64_t *expire_at)
+{
+    if ((flags & PC_NX) && live)
+        return PC_EEXIST;
+    if ((flags & PC_XX) && !live)
+        return PC_ENOTFOUND;
+    if (flags & PC_KEEPTTL)
+        *expire_at = live ? old->expire_at : 0;
+    else
+        *expire_at = ttl ? w->now + (uint64_t)ttl : 0;
+    return 0;
+}
+
+int pcs_h_set(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)out;
+    (void)nv;
+    const pc_val *v = &rq->argv[1];
+    int64_t ttl;
+    unsigned flags;
+    int rc;
+    if ((rc = pcs_chk_scalar(w, v)) || (rc = pcs_chk_ttl(&rq->argv[2], &ttl)) ||
+        (rc = chk_set_flags(&rq->argv[3], ttl, &flags)))
+        return rc;
+    pcs_rec old, nr;
+    bool stale;
+    rc = pcs_w_lookup(w, pcs_key_arg(rq), &old, &stale);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    memset(&nr, 0, sizeof nr);
+    if ((rc = set_cond(w, flags, ttl, rc == 0, &old, &nr.expire_at)))
+        return rc;
+    const pcs_rec *prev = (stale || old.type != PC_T_NONE) ? &old : NULL;
+    if (v->kind == PC_BYTES) {
+        nr.type = PC_T_STRING;
+        return pcs_w_store(w, pcs_key_arg(rq), prev, &nr, v->s.ptr, v->s.len);
+    }
+    nr.type = PC_T_NUMERIC;
+    nr.num = *v;
+    return pcs_w_store(w, pcs_key_arg(rq), prev, &nr, NULL, 0);
+}
+
+static int h_setcoll(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)out;
+    (void)nv;
+    int64_t type, ttl;
+    unsigned flags;
+    int rc;
+    if ((rc = pcs_chk_int(&rq->argv[1], &type)) || (rc = pcs_chk_ttl(&rq->argv[2], &ttl)) ||
+        (rc = chk_set_flags(&rq->argv[3], ttl, &flags)))
+        return rc;
+    if (type != PC_T_LIST && type != PC_T_QUEUE && type != PC_T_SET && type != PC_T_MAP)
+        return PC_EINVAL;
+    const pc_val *items = rq->argv + 4;
+    size_t n = rq->argc - 4;
+    if (type == PC_T_MAP)
+        rc = pcs_map_check_items(w, items, n);
+    else
+        for (size_t i = 0; i < n && !rc; i++)
+            rc = pcs_chk_elem(w, &items[i]);
+    if (rc)
+        return rc;
+    pcs_rec old, nr;
+    bool stale;
+    rc = pcs_w_lookup(w, pcs_key_arg(rq), &old, &stale);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    bool live = rc == 0;
+    uint64_t expire_at;
+    if ((rc = set_cond(w, flags, ttl, live, &old, &expire_at)))
+        return rc;
+    if (n == 0) /* an empty collection does not exist */
+        return (live || stale) ? pcs_w_remove(w, pcs_key_arg(rq), &old, true) : 0;
+    pcs_new_coll(w, &nr, (pc_type)type);
+    nr.expire_at = expire_at;
+    if (pcs_is_seq(nr.type))
+        rc = pcs_seq_fill(w, &nr, items, n);
+    else if (nr.type == PC_T_MAP)
+        rc = pcs_map_fill(w, &nr, items, n);
+    else
+        rc = pcs_set_fill(w, &nr, items, n);
+    if (rc)
+        return rc;
+    return pcs_w_store(w, pcs_key_arg(rq), (live || stale) ? &old : NULL, &nr, NULL, 0);
+}
+
+static int h_req_absent(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)out;
+    (void)nv;
+    pcs_rec r;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
+    if (rc == PC_ENOTFOUND)
+        return 0;
+    return rc ? rc : PC_ECONFLICT;
+}
+
+static int h_req_version(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)out;
+    (void)nv;
+    if (rq->argv[1].kind != PC_INT)
+        return PC_EINVAL;
+    pcs_rec r;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
+    if (rc == PC_ENOTFOUND)
+        return PC_ECONFLICT;
+    if (rc)
+        return rc;
+    return r.version == (uint64_t)rq->argv[1].i ? 0 : PC_ECONFLICT;
+}
+
+/* ---- dispatch ---- */
+
+static const struct cmd {
+    pcs_handler fn;
+    uint32_t min_args; /* the key included */
+    uint32_t max_args; /* 0: no limit */
+    uint8_t pairs;     /* arguments after the key come in pairs */
+} cmds[PCS_OP__COUNT] = {
+    [PCS_OP_SET] = {pcs_h_set, 4, 4, 0},
+    [PCS_OP_SETCOLL] = {h_setcoll, 4, 0, 0},
+    [PCS_OP_GETSET] = {pcs_h_getset, 2, 2, 0},
+    [PCS_OP_APPEND] = {pcs_h_append, 2, 2, 0},
+    [PCS_OP_SETRANGE] = {pcs_h_setrange, 3, 3, 0},
+    [PCS_OP_INCRBY] = {pcs_h_incrby, 2, 2, 0},
+    [PCS_OP_INCRBYFLOAT] = {pcs_h_incrbyfloat, 2, 2, 0},
+    [PCS_OP_DEL] = {h_del, 1, 1, 0},
+    [PCS_OP_EXPIRE] = {h_expire, 2, 2, 0},
+    [PCS_OP_PERSIST] = {h_persist, 1, 1, 0},
+    [PCS_OP_LPUSH] = {pcs_h_push, 2, 0, 0},
+    [PCS_OP_RPUSH] = {pcs_h_push, 2, 0, 0},
+    [PCS_OP_LPOP] = {pcs_h_pop, 2, 2, 0},
+    [PCS_OP_RPOP] = {pcs_h_pop, 2, 2, 0},
+    [PCS_OP_LSET] = {pcs_h_lset, 3, 3, 0},
+    [PCS_OP_LTRIM] = {pcs_h_ltrim, 3, 3, 0},
+    [PCS_OP_LREM] = {pcs_h_lrem, 3, 3, 0},
+    [PCS_OP_QPUSH] = {pcs_h_push, 2, 0, 0},
+    [PCS_OP_QPOP] = {pcs_h_pop, 2, 2, 0},
+    [PCS_OP_HSET] = {pcs_h_hset, 3, 0, 1},
+    [PCS_OP_HDEL] = {pcs_h_hdel, 2, 0, 0},
+    [PCS_OP_HINCRBY] = {pcs_h_hincr, 3, 3, 0},
+    [PCS_OP_HINCRBYFLOAT] = {pcs_h_hincr, 3, 3, 0},
+    [PCS_OP_SADD] = {pcs_h_sadd, 2, 0, 0},
+    [PCS_OP_SREM] = {pcs_h_srem, 2, 0, 0},
+    [PCS_OP_SPOP] = {pcs_h_spop, 2, 2, 0},
+    [PCS_OP_REQ_ABSENT] = {h_req_absent, 1, 1, 0},
+    [PCS_OP_REQ_VERSION] = {h_req_version, 2, 2, 0},
+};
+
+/* Arity and key checks common to every operation. */
+static int check_shape(const pcs_req *rq)
+{
+    const struct cmd *c = &cmds[rq->op];
+    if (rq->argc < c->min_args || (c->max_args && rq->argc > c->max_args))
+        return PC_EINVAL;
+    if (c->pairs && (rq->argc - 1) % 2)
+        return PC_EINVAL;
+    const pc_val *k = &rq->argv[0];
+    if (k->kind != PC_BYTES)
+        return PC_EINVAL;
+    return pcs_key_ok(k->s.ptr, k->s.len);
+}
+
+static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out);
+
+int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
+{
+    if (rq->op == PCS_OP_TXN)
+        return exec_txn(w, rq, out);
+    size_t start = pcs_resp_begin(out, rq->op, rq->id);
+    if (out->err)
+        return out->err;
+    uint32_t nvals = 0;
+    uint64_t nmut = w->nmut;
+    int rc;
+    if (rq->op == 0 || rq->op >= PCS_OP__COUNT || !cmds[rq->op].fn)
+        rc = PC_EPROTO;
+    else if (!(rc = check_shape(rq)) &&
+             pcs_shard_of(w->st->nshards, rq->argv[0].s.ptr, rq->argv[0].s.len) != w->shard)
+        rc = PC_ECROSSSHARD;
+    else if (!rc)
+        rc = cmds[rq->op].fn(w, rq, out, &nvals);
+    if (w->fatal)
+        return w->fatal;
+    if (rc && w->nmut != nmut) /* failed after writing: only an abort undoes it */
+        return rc == PC_ENOMEM || rc == PC_EFULL ? rc : PC_EIO;
+    if (out->err == PC_ENOMEM)
+        return PC_ENOMEM;
+    if (rc || out->err)
+        pcs_resp_fail(out, start, rc ? rc : out->err);
+    else
+        pcs_resp_end(out, start, 0, nvals);
+    return out->err;
+}
+
+/* A transaction: its requests in a nested LMDB transaction, all or none. */
+static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
+{
+    size_t start = pcs_resp_begin(out, PCS_OP_TXN, rq->id);
+    pcs_buf_put_u32(out, UINT32_MAX); /* failed */
+    pcs_buf_put_u32(out, 0);
+    if (out->err)
+        return out->err;
+    size_t body = out->len;
+    MDB_txn *parent = w->txn, *child;
+    int rc = mdb_txn_begin(w->sh->env, parent, 0, &child);
+    if (rc)
+        return pcs_w_fail(w, rc);
+    w->txn = child;
+    uint64_t nmut = w->nmut;
+    uint32_t failed = UINT32_MAX;
+    int op_rc = 0;
+    for (uint32_t i = 0; i < rq->nsub && !op_rc; i++) {
+        size_t at = out->len;
+        rc = pcs_exec(w, &rq->subs[i], out);
+        if (rc == PC_EFULL && w->fatal == PC_EFULL) {
+            /* The map filled up inside the child: drop the child alone. */
+            w->fatal = 0;
+            op_rc = PC_EFULL;
+        } else if (rc) {
+            w->txn = parent;
+            mdb_txn_abort(child);
+            return rc;
+        } else {
+            op_rc = (int32_t)pcs_le32(out->data + at + PCS_FRAME_HDR);
+        }
+        if (op_rc)
+            failed = i;
+    }
+    w->txn = parent;
+    if (op_rc) {
+        mdb_txn_abort(child);
+        w->nmut = nmut;
+        out->len = body;
+        pcs_put_le32(out->data + start + PCS_FRAME_HDR + 8, failed);
+        return pcs_resp_end(out, start, op_rc, 0);
+    }
+    if ((rc = mdb_txn_commit(child)))
+        return pcs_w_fail(w, rc);
+    return pcs_resp_end(out, start, 0, rq->nsub);
+}
+
+int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard)
+{
+    if (rq->op != PCS_OP_TXN) {
+        const pc_val *k = rq->argc ? &rq->argv[0] : NULL;
+        if (!k || k->kind != PC_BYTES || pcs_key_ok(k->s.ptr, k->s.len)) {
+            *shard = 0; /* answered with an error by pcs_exec */
+            return PC_EKEY;
+        }
+        *shard = pcs_shard_of(st->nshards, k->s.ptr, k->s.len);
+        return 0;
+    }
+    *shard = 0;
+    bool first = true;
+    for (uint32_t i = 0; i < rq->nsub; i++) {
+        unsigned s;
+        if (pcs_req_shard(st, &rq->subs[i], &s))
+            continue;
+        if (!first && s != *shard)
+            return PC_ECROSSSHARD;
+        *shard = s;
+        first = false;
+    }
+    return 0;
+}
+
+/* ---- upkeep ---- */
+
+/* Remove up to budget keys whose TTL ran out, soonest first. */
+static int maint_expire(pcs_wctx *w, unsigned budget, unsigned *did)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(w->txn, w->sh->expiry, &cur);
+    if (rc)
+        return pcs_w_fail(w, rc);
+    MDB_val k, d;
+    while (!w->fatal && *did < budget && !(rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST))) {
+        if (k.mv_size < 9 || k.mv_size > PCS_XKEY_MAX) {
+            pcs_w_fail(w, MDB_CORRUPTED);
+            break;
+        }
+        uint64_t exp = pcs_be64(k.mv_data);
+        if (exp > w->now)
+            break;
+        uint8_t key[PC_KEY_MAX];
+        size_t klen = k.mv_size - 8;
+        memcpy(key, (uint8_t *)k.mv_data + 8, klen);
+        if ((rc = mdb_cursor_del(cur, 0))) {
+            pcs_w_fail(w, rc);
+            break;
+        }
+        w->nmut++;
+        (*did)++;
+        pc_val kv = pc_mem(key, klen);
+        pcs_rec r;
+        bool stale;
+        if (pcs_w_lookup(w, &kv, &r, &stale) == PC_ENOTFOUND && stale && r.expire_at == exp) {
+            r.expire_at = 0; /* its expiry entry is gone already */
+            if (pcs_w_remove(w, &kv, &r, true))
+                break;
+            w->n_expired++;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND && !w->fatal)
+        pcs_w_fail(w, rc);
+    return w->fatal;
+}
+
+/* Delete up to budget members of collections that were dropped. */
+static int maint_sweep(pcs_wctx *w, unsigned budget, unsigned *did)
+{
+    MDB_cursor *sc, *mc;
+    int rc = mdb_cursor_open(w->txn, w->sh->sweep, &sc);
+    if (rc)
+        return pcs_w_fail(w, rc);
+    if ((rc = mdb_cursor_open(w->txn, w->sh->members, &mc))) {
+        mdb_cursor_close(sc);
+        return pcs_w_fail(w, rc);
+    }
+    MDB_val k, d;
+    while (*did < budget && !(rc = mdb_cursor_get(sc, &k, &d, MDB_FIRST))) {
+        if (k.mv_size != 8) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        uint8_t gen[8];
+        memcpy(gen, k.mv_data, 8);
+        MDB_val mk = {8, gen}, md;
+        while (*did < budget && !(rc = mdb_cursor_get(mc, &mk, &md, MDB_SET_RANGE)) &&
+               mk.mv_size >= 8 && !memcmp(mk.mv_data, gen, 8)) {
+            if ((rc = mdb_cursor_del(mc, 0)))
+                break;
+            w->nmut++;
+            w->n_swept++;
+            (*did)++;
+            mk.mv_size = 8;
+            mk.mv_data = gen;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        rc = 0;
+        if (*did >= budget)
+            break;
+        /* No members of this generation remain. */
+        MDB_val sk = {8, gen};
+        if ((rc = mdb_del(w->txn, w->sh->sweep, &sk, NULL)))
+            break;
+        w->nmut++;
+    }
+    mdb_cursor_close(mc);
+    mdb_cursor_close(sc);
+    if (rc == MDB_NOTFOUND)
+        rc = 0;
+    return rc ? pcs_w_fail(w, rc) : 0;
+}
+
+int pcs_maint(pcs_wctx *w, unsigned budget, unsigned *did)
+{
+    unsigned n = 0;
+    int rc = maint_expire(w, budget / 2 ? budget / 2 : budget, &n);
+    if (!rc)
+        rc = maint_sweep(w, budget, &n);
+    if (did)
+        *did = n;
+    return rc;
+}
+
+/* ---- rounds ---- */
+
+/* Answer rq with rc alone (a transaction: as failed as a whole). */
+static void resp_error(pcs_buf *out, const pcs_req *rq, int rc)
+{
+    size_t s = pcs_resp_begin(out, rq->op, rq->id);
+    if (rq->op == PCS_OP_TXN) {
+        pcs_buf_put_u32(out, UINT32_MAX);
+        pcs_buf_put_u32(out, 0);
+    }
+    pcs_resp_end(out, s, rc, 0);
+}
+
+/* One transaction over reqs[0..n); on failure out is left as found. */
+static int run_txn(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
+                   pcs_buf *out, size_t *roff, unsigned maint)
+{
+    size_t mark = out->len;
+    int rc = pcs_wbegin(w, st, shard);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        roff[i] = out->len;
+        rc = pcs_exec(w, reqs[i], out);
+    }
+    if (!rc && maint)
+        rc = pcs_maint(w, maint, NULL);
+    if (!rc)
+        rc = pcs_wcommit(w);
+    else
+        pcs_wabort(w);
+    if (rc) {
+        out->len = mark;
+        if (out->err == PC_ENOMEM)
+            out->err = 0;
+        return rc;
+    }
+    roff[n] = out->len;
+    return 0;
+}
+
+int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
+            pcs_buf *out, size_t *roff, unsigned maint)
+{
+    if (n == 0)
+        return 0;
+    size_t mark = out->len;
+    int rc = run_txn(w, st, shard, reqs, n, out, roff, maint);
+    if (!rc)
+        return 0;
+    /* Something failed part way: run each request alone, so that only the
+     * ones that cannot be done fail. */
+    for (size_t i = 0; i < n; i++) {
+        size_t one[2];
+        roff[i] = out->len;
+        if (n == 1 || (rc = run_txn(w, st, shard, &reqs[i], 1, out, one, 0)))
+            resp_error(out, reqs[i], rc);
+        if (out->err) {
+            rc = out->err;
+            out->len = mark;
+            out->err = 0;
+            return rc;
+        }
+    }
+    roff[n] = out->len;
+    return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * exec.h - run decoded write requests against one shard.
+ *
+ * A write context (pcs_wctx) wraps one LMDB write transaction on one shard.
+ * pcs_exec runs one request in it and appends its response frame; an
+ * operation that fails changes nothing.  pcs_run is what embedded clients and
+ * the daemon both call: a list of requests in one transaction, committed
+ * once, with a fall-back to one transaction per request if LMDB fails part
+ * way (a full map, say), so that only the request that cannot be done fails.
+ */
+#ifndef PCS_EXEC_H
+#define PCS_EXEC_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "frame.h"
+#include "store.h"
+
+typedef struct pcs_wctx {
+    pcs_store *st;
+    unsigned shard;
+    const pcs_shard *sh;
+    MDB_txn *txn;  /* the transaction requests run in (a child inside a TXN) */
+    MDB_txn *root; /* the top-level transaction */
+    uint64_t seq;  /* last sequence number handed out */
+    uint64_t seq0; /* sequence number as stored in meta */
+    uint64_t now;  /* ms since the epoch, fixed for the transaction */
+    uint64_t nmut; /* puts and deletes so far */
+    int fatal;     /* first LMDB failure: the transaction must be aborted */
+    uint64_t rng;  /* for spop */
+    pcs_buf tmp;   /* scratch, kept across transactions */
+    pcs_buf tmp2;
+    /* counts since pcs_wbegin, for stats */
+    uint64_t n_expired;
+    uint64_t n_swept;
+} pcs_wctx;
+
+void pcs_wctx_init(pcs_wctx *w);
+void pcs_wctx_free(pcs_wctx *w);
+
+/* Begin a write transaction on shard. */
+int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard);
+int pcs_wcommit(pcs_wctx *w);
+void pcs_wabort(pcs_wctx *w);
+
+/*
+ * Run one request, appending its response to out.  Returns 0 when a
+ * response was appended (its rc tells the outcome) or a negative code when
+ * the transaction failed and must be aborted (nothing usable was appended).
+ */
+int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out);
+
+/*
+ * Background upkeep inside the current transaction: remove up to budget
+ * expired keys and dead collection members.  *did (may be NULL) gets how
+ * many items went.  Returns 0 or a fatal code.
+ */
+int pcs_maint(pcs_wctx *w, unsigned budget, unsigned *did);
+
+/* The shard a request goes to.  0, or PC_ECROSSSHARD for a transaction whose
+ * keys span shards, or PC_EKEY for a request without a valid key. */
+int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard);
+
+/*
+ * Run n requests of one shard and commit.  Responses are appended to out in
+ * request order; roff[i] (n+1 entries) gets the offset of response i and
+ * roff[n] the end.  maint: upkeep budget per transaction.  Returns 0, or a
+ * code for a failure that left no responses (out is then restored).
+ */
+int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
+            pcs_buf *out, size_t *roff, unsigned maint);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * exec_int.h - what the write handlers (t_*.c) share with exec.c.
+ *
+ * Handlers follow one rule: check everything first, then write.  After the
+ * first put or delete only an LMDB failure may stop a handler, and pcs_exec
+ * turns any failure after a write into an aborted transaction.
+ */
+#ifndef PCS_EXEC_INT_H
+#define PCS_EXEC_INT_H
+
+#include "exec.h"
+#include "read.h"
+#include "record.h"
+
+typedef int (*pcs_handler)(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nvals);
+
+static inline pcs_view pcs_wview(const pcs_wctx *w)
+{
+    pcs_view v = {w->txn, w->sh, w->now};
+    return v;
+}
+static inline const pc_val *pcs_key_arg(const pcs_req *rq)
+{
+    return &rq->argv[0];
+}
+
+/* LMDB through the context: counts mutations, records fatal failures. */
+int pcs_w_put(pcs_wctx *w, MDB_dbi dbi, const void *k, size_t kl, const void *d, size_t dl);
+int pcs_w_del(pcs_wctx *w, MDB_dbi dbi, const void *k, size_t kl, bool *existed);
+int pcs_w_fail(pcs_wctx *w, int mdb_rc);
+uint64_t pcs_w_seq(pcs_wctx *w);
+
+/* Look up the key of rq (argv[0]); as pcs_lookup. */
+int pcs_w_lookup(pcs_wctx *w, const pc_val *key, pcs_rec *rec, bool *stale);
+
+/*
+ * Write nr under key, replacing old (a live or stale record, or NULL): bumps
+ * the version, keeps the expiry index in step, queues old's members for the
+ * sweep when they are not nr's.  data/dlen: a String's bytes, which must not
+ * point into the map.
+ */
+int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr, const void *data,
+                size_t dlen);
+/* Delete key and its expiry entry; queue its members when some remain. */
+int pcs_w_remove(pcs_wctx *w, const pc_val *key, const pcs_rec *old, bool members_left);
+/* Rewrite a record with a new expiry (0: none). */
+int pcs_w_restamp(pcs_wctx *w, const pc_val *key, const pcs_rec *rec, uint64_t expire_at);
+
+/* Argument checks: 0 or the error to answer with. */
+int pcs_chk_elem(const pcs_wctx *w, const pc_val *v);
+int pcs_chk_scalar(const pcs_wctx *w, const pc_val *v); /* a String or Numeric value */
+int pcs_chk_ttl(const pc_val *v, int64_t *ttl);
+int pcs_chk_int(const pc_val *v, int64_t *out);
+int pcs_chk_count(const pc_val *v, uint64_t *out); /* >= 1 */
+/* Start a new collection record of type t. */
+void pcs_new_coll(pcs_wctx *w, pcs_rec *r, pc_type t);
+
+/* Fill a new collection's members (used by setcoll).  *count gets the
+ * number of distinct members. */
+int pcs_seq_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
+int pcs_map_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
+int pcs_set_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
+/* Checks of those items, before anything is written. */
+int pcs_map_check_items(pcs_wctx *w, const pc_val *items, size_t n);
+
+/* Handlers. */
+int pcs_h_set(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_getset(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_append(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_setrange(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_incrby(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_incrbyfloat(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_push(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_pop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_lset(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_ltrim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_lrem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_hset(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_hdel(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_hincr(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_sadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_srem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_spop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+
+#endif

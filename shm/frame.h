@@ -1,0 +1,162 @@
+/*
+ * frame.h - the request and response frames that clients and the executor
+ * exchange (through a ring in daemon mode, through a private buffer in
+ * embedded mode).
+ *
+ * A frame is a 16-byte header followed by a payload; frames in a stream start
+ * at 8-byte boundaries:
+ *
+ *     u32 len     whole frame, header included, padding excluded
+ *     u16 op      PCS_OP_*
+ *     u16 flags   0 (reserved)
+ *     u64 id      chosen by the client, echoed in the response
+ *
+ * Request payload:  u32 argc, then argc tagged values.
+ * Response payload: i32 rc, u32 nvals, then nvals tagged values.
+ * A tagged value is u8 kind (pc_kind) then: NIL nothing; BYTES u32 length and
+ * the bytes; INT 8 bytes; DOUBLE 8 bytes (IEEE-754); BOOL 1 byte (0 or 1).
+ * All integers are little-endian.
+ *
+ * A PCS_OP_TXN request carries u32 nsub, u32 0, then nsub request frames,
+ * each 8-byte aligned; its response carries i32 rc, u32 nsub, u32 failed
+ * index (0xffffffff: none), u32 0, then nsub response frames (none when the
+ * transaction failed).
+ *
+ * Everything decoded here is input: the decoder checks every length against
+ * the bytes it was given and never trusts a count.
+ */
+#ifndef PCS_FRAME_H
+#define PCS_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "pycache.h"
+
+#define PCS_FRAME_HDR 16u
+/* Most arguments one request may carry (elements of one push or set). */
+#define PCS_ARGC_MAX (1u << 20)
+/* Most requests one transaction may carry. */
+#define PCS_TXN_MAX (1u << 16)
+/* A request frame may be this much larger than the store's largest value. */
+#define PCS_FRAME_SLACK (1u << 20)
+
+/* Operations.  The numbers are part of the protocol: append, never reuse. */
+enum pcs_op {
+    PCS_OP_SET = 1,
+    PCS_OP_SETCOLL,
+    PCS_OP_GETSET,
+    PCS_OP_APPEND,
+    PCS_OP_SETRANGE,
+    PCS_OP_INCRBY,
+    PCS_OP_INCRBYFLOAT,
+    PCS_OP_DEL,
+    PCS_OP_EXPIRE,
+    PCS_OP_PERSIST,
+    PCS_OP_LPUSH,
+    PCS_OP_RPUSH,
+    PCS_OP_LPOP,
+    PCS_OP_RPOP,
+    PCS_OP_LSET,
+    PCS_OP_LTRIM,
+    PCS_OP_LREM,
+    PCS_OP_QPUSH,
+    PCS_OP_QPOP,
+    PCS_OP_HSET,
+    PCS_OP_HDEL,
+    PCS_OP_HINCRBY,
+    PCS_OP_HINCRBYFLOAT,
+    PCS_OP_SADD,
+    PCS_OP_SREM,
+    PCS_OP_SPOP,
+    PCS_OP_REQ_ABSENT,  /* transaction condition: key absent */
+    PCS_OP_REQ_VERSION, /* transaction condition: key version equals */
+    PCS_OP_TXN,
+    PCS_OP__COUNT
+};
+
+/* The name of an op ("set", "lpush", ...) or NULL. */
+const char *pcs_op_name(unsigned op);
+
+typedef struct pcs_req {
+    uint16_t op;
+    uint16_t flags;
+    uint64_t id;
+    uint32_t argc;
+    pc_val *argv; /* argv_small or allocated; views into the frame */
+    pc_val argv_small[4];
+    uint32_t nsub; /* PCS_OP_TXN: the requests inside */
+    struct pcs_req *subs;
+} pcs_req;
+
+/* ---- encoding (client side) ---- */
+
+typedef struct pcs_enc {
+    pcs_buf *b;
+    size_t start; /* offset of the frame header in b */
+    uint32_t argc;
+} pcs_enc;
+
+void pcs_enc_begin(pcs_enc *e, pcs_buf *b, uint16_t op, uint64_t id);
+void pcs_enc_val(pcs_enc *e, const pc_val *v);
+void pcs_enc_bytes(pcs_enc *e, const void *p, size_t n);
+void pcs_enc_int(pcs_enc *e, int64_t i);
+void pcs_enc_double(pcs_enc *e, double d);
+/* Patch the header and argc, pad to 8.  Returns b->err. */
+int pcs_enc_end(pcs_enc *e);
+
+/* A transaction frame: begin, then encode whole request frames into the same
+ * buffer, then end with their count. */
+size_t pcs_enc_txn_begin(pcs_buf *b, uint64_t id);
+int pcs_enc_txn_end(pcs_buf *b, size_t start, uint32_t nsub);
+
+/* ---- decoding (executor side) ---- */
+
+/*
+ * Decode the request frame in p[0..len) (a private copy: views point into
+ * it).  len must be the frame's own length.  Returns 0, PC_EPROTO for a
+ * malformed frame, PC_ENOMEM.  On error rq needs no pcs_req_free.
+ */
+int pcs_req_decode(const uint8_t *p, size_t len, pcs_req *rq);
+void pcs_req_free(pcs_req *rq);
+
+/* Read the header at p (at least PCS_FRAME_HDR bytes). */
+static inline uint32_t pcs_frame_len(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline size_t pcs_align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* ---- responses ---- */
+
+/* Begin a response frame; values follow with pcs_out_*; end patches it. */
+size_t pcs_resp_begin(pcs_buf *b, uint16_t op, uint64_t id);
+void pcs_out_val(pcs_buf *b, const pc_val *v);
+void pcs_out_int(pcs_buf *b, int64_t i);
+void pcs_out_double(pcs_buf *b, double d);
+void pcs_out_bytes(pcs_buf *b, const void *p, size_t n);
+/* Drop the values written since start and make the response an error. */
+void pcs_resp_fail(pcs_buf *b, size_t start, int rc);
+/* Patch rc and the value count; pads to 8.  Returns b->err. */
+int pcs_resp_end(pcs_buf *b, size_t start, int rc, uint32_t nvals);
+
+/* A parsed response (client side); values stay in the buffer. */
+typedef struct pcs_resp {
+    uint16_t op;
+    uint64_t id;
+    int32_t rc;
+    uint32_t nvals;
+    const uint8_t *vals; /* nvals tagged values (or a TXN body) */
+    const uint8_t *end;
+} pcs_resp;
+
+/* Parse the response frame at p with avail bytes; *size gets its padded size. */
+int pcs_resp_parse(const uint8_t *p, size_t avail, pcs_resp *r, size_t *size);
+/* Decode one tagged value at *p (< end), advancing *p.  Returns 0 or PC_EPROTO. */
+int pcs_val_decode(const uint8_t **p, const uint8_t *end, pc_val *v);
+
+#endif

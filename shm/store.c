@@ -1,0 +1,372 @@
+/*
+ * store.c - open the shards of a store, share them within a process.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "bytes.h"
+#include "pycache.h"
+
+volatile unsigned pcs_fork_gen;
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static pcs_store *reg_head; /* guarded by reg_lock */
+static pthread_once_t reg_once = PTHREAD_ONCE_INIT;
+
+static void reg_prepare(void)
+{
+    pthread_mutex_lock(&reg_lock);
+}
+static void reg_parent(void)
+{
+    pthread_mutex_unlock(&reg_lock);
+}
+/* In the child: the parent's stores are not ours to use or close. */
+static void reg_child(void)
+{
+    reg_head = NULL;
+    pcs_fork_gen++;
+    pthread_mutex_init(&reg_lock, NULL);
+}
+static void reg_init(void)
+{
+    pthread_atfork(reg_prepare, reg_parent, reg_child);
+}
+
+uint64_t pcs_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int pcs_mdb_err(int rc)
+{
+    switch (rc) {
+    case 0:
+        return 0;
+    case MDB_NOTFOUND:
+        return PC_ENOTFOUND;
+    case MDB_MAP_FULL:
+    case MDB_TXN_FULL:
+    case MDB_PAGE_FULL:
+        return PC_EFULL;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_BAD_TXN:
+    case MDB_BAD_DBI:
+        return PC_ECORRUPT;
+    case MDB_VERSION_MISMATCH:
+    case MDB_INVALID:
+        return PC_EINCOMPAT;
+    case MDB_READERS_FULL:
+    case MDB_DBS_FULL:
+    case MDB_TLS_FULL:
+        return PC_EBUSY;
+    case MDB_BAD_VALSIZE:
+        return PC_ETOOBIG;
+    case ENOMEM:
+        return PC_ENOMEM;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return PC_EACCES;
+    case ENOENT:
+        return PC_ENOENT;
+    case ENOSPC:
+        return PC_EFULL;
+    case EAGAIN:
+        return PC_EBUSY;
+    default:
+        return PC_EIO;
+    }
+}
+
+int pcs_meta_get(MDB_txn *txn, const pcs_shard *sh, const char *name, uint64_t *v)
+{
+    MDB_val k = {strlen(name), (void *)name}, d;
+    int rc = mdb_get(txn, sh->meta, &k, &d);
+    if (rc)
+        return pcs_mdb_err(rc);
+    if (d.mv_size != 8)
+        return PC_ECORRUPT;
+    *v = pcs_le64(d.mv_data);
+    return 0;
+}
+
+int pcs_meta_put(MDB_txn *txn, const pcs_shard *sh, const char *name, uint64_t v)
+{
+    uint8_t b[8];
+    pcs_put_le64(b, v);
+    MDB_val k = {strlen(name), (void *)name}, d = {8, b};
+    return pcs_mdb_err(mdb_put(txn, sh->meta, &k, &d, 0));
+}
+
+/* Open the five databases; create them (and the meta) if writable. */
+static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_params *p)
+{
+    bool ro = st->mode == PCS_MODE_READER;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(sh->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        return pcs_mdb_err(rc);
+    unsigned f = ro ? 0 : MDB_CREATE;
+    if ((rc = mdb_dbi_open(txn, "keys", f, &sh->keys)) ||
+        (rc = mdb_dbi_open(txn, "members", f, &sh->members)) ||
+        (rc = mdb_dbi_open(txn, "expiry", f, &sh->expiry)) ||
+        (rc = mdb_dbi_open(txn, "sweep", f, &sh->sweep)) ||
+        (rc = mdb_dbi_open(txn, "meta", f, &sh->meta))) {
+        mdb_txn_abort(txn);
+        return rc == MDB_NOTFOUND ? PC_ENOENT : pcs_mdb_err(rc);
+    }
+    uint64_t format;
+    int mrc = pcs_meta_get(txn, sh, "format", &format);
+    if (mrc == PC_ENOTFOUND && !ro && idx == 0) {
+        /* A new store: record its shape.  Later openers adopt it. */
+        uint64_t nsh = p->shards ? p->shards : 1;
+        uint64_t mv = p->max_value ? p->max_value : PC_VALUE_MAX_DEFAULT;
+        uint64_t mr = p->max_readers ? p->max_readers : PCS_MAX_READERS_DEFAULT;
+        if ((mrc = pcs_meta_put(txn, sh, "format", PCS_FORMAT)) ||
+            (mrc = pcs_meta_put(txn, sh, "shards", nsh)) ||
+            (mrc = pcs_meta_put(txn, sh, "shard", 0)) ||
+            (mrc = pcs_meta_put(txn, sh, "max_value", mv)) ||
+            (mrc = pcs_meta_put(txn, sh, "max_readers", mr)) ||
+            (mrc = pcs_meta_put(txn, sh, "created", pcs_now_ms())) ||
+            (mrc = pcs_meta_put(txn, sh, "seq", 0)))
+            goto out;
+        format = PCS_FORMAT;
+    } else if (mrc == PC_ENOTFOUND && !ro) {
+        /* Shard idx of a store whose shape shard 0 already holds. */
+        if ((mrc = pcs_meta_put(txn, sh, "format", PCS_FORMAT)) ||
+            (mrc = pcs_meta_put(txn, sh, "shards", st->nshards)) ||
+            (mrc = pcs_meta_put(txn, sh, "shard", idx)) || (mrc = pcs_meta_put(txn, sh, "seq", 0)))
+            goto out;
+        format = PCS_FORMAT;
+    } else if (mrc) {
+        goto out;
+    }
+    if (format != PCS_FORMAT) {
+        mrc = PC_EINCOMPAT;
+        goto out;
+    }
+    uint64_t nsh, shard;
+    if ((mrc = pcs_meta_get(txn, sh, "shards", &nsh)) ||
+        (mrc = pcs_meta_get(txn, sh, "shard", &shard)))
+        goto out;
+    if (nsh < 1 || nsh > PCS_SHARDS_MAX || shard != idx || (idx && nsh != st->nshards)) {
+        mrc = PC_ECORRUPT;
+        goto out;
+    }
+    if (idx == 0) {
+        uint64_t mv, mr, created;
+        if ((mrc = pcs_meta_get(txn, sh, "max_value", &mv)) ||
+            (mrc = pcs_meta_get(txn, sh, "max_readers", &mr)) ||
+            (mrc = pcs_meta_get(txn, sh, "created", &created)))
+            goto out;
+        if (mv < 1 || mv > UINT32_MAX - PCS_MAX_READERS_DEFAULT || mr < 1 || mr > (1u << 20)) {
+            mrc = PC_ECORRUPT;
+            goto out;
+        }
+        st->nshards = (unsigned)nsh;
+        st->max_value = mv;
+        st->max_readers = (unsigned)mr;
+        st->created_ms = created;
+    }
+    /* Commit even a read-only txn: that keeps the dbi handles open. */
+    rc = mdb_txn_commit(txn);
+    return pcs_mdb_err(rc);
+out:
+    mdb_txn_abort(txn);
+    return mrc;
+}
+
+static int shard_open(pcs_store *st, unsigned idx, const pcs_params *p, unsigned readers)
+{
+    pcs_shard *sh = &st->shards[idx];
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/data-%02u.mdb", st->dir, idx) >= (int)sizeof path)
+        return PC_EINVAL;
+    struct stat sb;
+    bool exists = stat(path, &sb) == 0;
+    if (!exists && (!p->create || st->mode == PCS_MODE_READER))
+        return PC_ENOENT;
+
+    int rc = mdb_env_create(&sh->env);
+    if (rc)
+        return pcs_mdb_err(rc);
+    unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
+    if (st->mode == PCS_MODE_READER)
+        flags |= MDB_RDONLY;
+    if (p->nosync)
+        flags |= MDB_NOSYNC;
+    mdb_env_set_maxdbs(sh->env, 8);
+    mdb_env_set_maxreaders(sh->env, readers);
+    /* An existing store keeps its map size: LMDB reads it from the file. */
+    if (!exists)
+        mdb_env_set_mapsize(sh->env, p->map_size ? p->map_size : PCS_MAP_SIZE_DEFAULT);
+    rc = mdb_env_open(sh->env, path, flags, p->file_mode ? p->file_mode : 0600);
+    if (rc)
+        goto fail;
+    rc = shard_dbis(st, sh, idx, p);
+    if (rc) {
+        mdb_env_close(sh->env);
+        sh->env = NULL;
+        return rc;
+    }
+    if (idx == 0) {
+        MDB_envinfo info;
+        mdb_env_info(sh->env, &info);
+        st->map_size = info.me_mapsize;
+    }
+    if (st->mode != PCS_MODE_READER) {
+        int dead;
+        mdb_reader_check(sh->env, &dead);
+    }
+    return 0;
+fail:
+    mdb_env_close(sh->env);
+    sh->env = NULL;
+    return pcs_mdb_err(rc);
+}
+
+static void store_close(pcs_store *st)
+{
+    if (st->shards) {
+        for (unsigned i = 0; i < st->nshards; i++)
+            if (st->shards[i].env)
+                mdb_env_close(st->shards[i].env);
+        pcs_free(st->shards);
+    }
+    if (st->lock_fd >= 0)
+        close(st->lock_fd); /* drops the shared flock */
+    pcs_free(st->dir);
+    pcs_free(st);
+}
+
+/* Embedded users share pycached.pid's flock; the daemon holds it exclusively. */
+static int store_lock(pcs_store *st)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", st->dir, PCS_LOCK_NAME) >= (int)sizeof path)
+        return PC_EINVAL;
+    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (st->lock_fd < 0)
+        return errno == EACCES ? PC_EACCES : errno == ENOENT ? PC_ENOENT : PC_EIO;
+    if (flock(st->lock_fd, LOCK_SH | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? PC_EBUSY : PC_EIO;
+    return 0;
+}
+
+static int store_build(const char *dir, int mode, const pcs_params *p, const struct stat *sb,
+                       pcs_store **out)
+{
+    pcs_store *st = pcs_calloc(1, sizeof *st);
+    if (!st)
+        return PC_ENOMEM;
+    st->lock_fd = -1;
+    st->mode = mode;
+    st->dev = sb->st_dev;
+    st->ino = sb->st_ino;
+    st->refs = 1;
+    st->dir = pcs_strdup(dir);
+    st->shards = pcs_calloc(PCS_SHARDS_MAX, sizeof *st->shards);
+    int rc = PC_ENOMEM;
+    if (!st->dir || !st->shards)
+        goto fail;
+    if (mode == PCS_MODE_EMBEDDED && (rc = store_lock(st)))
+        goto fail;
+    st->nshards = 1;
+    unsigned readers = p->max_readers ? p->max_readers : PCS_MAX_READERS_DEFAULT;
+    if ((rc = shard_open(st, 0, p, readers)))
+        goto fail;
+    if (st->max_readers != readers) {
+        /* LMDB sizes its reader table from what each opener asks: ask again
+         * with what the store was made with. */
+        mdb_env_close(st->shards[0].env);
+        st->shards[0].env = NULL;
+        readers = st->max_readers;
+        if ((rc = shard_open(st, 0, p, readers)))
+            goto fail;
+    }
+    for (unsigned i = 1; i < st->nshards; i++)
+        if ((rc = shard_open(st, i, p, readers)))
+            goto fail;
+    *out = st;
+    return 0;
+fail:
+    store_close(st);
+    return rc;
+}
+
+int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **out)
+{
+    static const pcs_params none;
+    if (!p)
+        p = &none;
+    if (!dir || !*dir || (p->shards > PCS_SHARDS_MAX))
+        return PC_EINVAL;
+    if (p->max_value && (p->max_value > (UINT32_MAX / 2) || p->max_value < 1))
+        return PC_EINVAL;
+    pthread_once(&reg_once, reg_init);
+    if (p->create && mode != PCS_MODE_READER && mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return errno == EACCES ? PC_EACCES : errno == ENOENT ? PC_ENOENT : PC_EIO;
+    struct stat sb;
+    if (stat(dir, &sb) < 0)
+        return errno == EACCES ? PC_EACCES : PC_ENOENT;
+    if (!S_ISDIR(sb.st_mode))
+        return PC_EINVAL;
+
+    pthread_mutex_lock(&reg_lock);
+    int rc = 0;
+    pcs_store *st;
+    for (st = reg_head; st; st = st->next)
+        if (st->dev == sb.st_dev && st->ino == sb.st_ino)
+            break;
+    if (st) {
+        if (st->mode != mode) {
+            rc = PC_EBUSY;
+        } else {
+            st->refs++;
+            *out = st;
+        }
+    } else if (!(rc = store_build(dir, mode, p, &sb, &st))) {
+        st->next = reg_head;
+        reg_head = st;
+        *out = st;
+    }
+    pthread_mutex_unlock(&reg_lock);
+    return rc;
+}
+
+void pcs_store_release(pcs_store *st)
+{
+    if (!st)
+        return;
+    pthread_mutex_lock(&reg_lock);
+    pcs_store **pp = &reg_head;
+    while (*pp && *pp != st)
+        pp = &(*pp)->next;
+    if (!*pp) {
+        /* Not in this process's registry: inherited across fork().  The
+         * parent owns its environments; leave them alone. */
+        pthread_mutex_unlock(&reg_lock);
+        return;
+    }
+    if (--st->refs == 0) {
+        *pp = st->next;
+        pthread_mutex_unlock(&reg_lock);
+        store_close(st);
+        return;
+    }
+    pthread_mutex_unlock(&reg_lock);
+}
