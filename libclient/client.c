@@ -40,6 +40,66 @@ static int default_dir(char *buf, size_t n)
     return w > 0 && (size_t)w < n ? 0 : PC_EINVAL;
 }
 
+static void shape_from_store(pc_client *c)
+{
+    c->nshards = c->st->nshards;
+    c->max_value = c->st->max_value;
+    c->map_size = c->st->map_size;
+    c->max_readers = c->st->max_readers;
+}
+
+static int open_embedded(pc_client *c, const char *dir, const pc_options *o)
+{
+    if (o->flags & (PC_OPT_RING_ONLY | PC_OPT_NONBLOCK))
+        return PC_EINVAL;
+    pcs_params p = {
+        .map_size = o->map_size,
+        .max_value = o->max_value,
+        .shards = o->shards,
+        .max_readers = o->max_readers,
+        .create = (o->flags & PC_OPT_CREATE) != 0,
+        .nosync = (o->flags & PC_OPT_NOSYNC) != 0,
+    };
+    int rc = pcs_store_open(dir, PCS_MODE_EMBEDDED, &p, &c->st);
+    if (!rc)
+        shape_from_store(c);
+    return rc;
+}
+
+/* Daemon mode: the handshake, then (for a trusted peer) the store mapped
+ * read-only for zero-copy reads. */
+static int open_remote(pc_client *c, const char *dir, const pc_options *o)
+{
+    if (o->flags & (PC_OPT_CREATE | PC_OPT_NOSYNC))
+        return PC_EINVAL;
+    pcs_welcome w;
+    int rc = pc__chan_connect(dir, o->flags, &c->ch, &w);
+    if (rc)
+        return rc;
+    c->remote = true;
+    if (w.shards < 1 || w.shards > PCS_SHARDS_MAX || w.max_value < 1 ||
+        w.max_value > UINT32_MAX / 2) {
+        pc__chan_close(&c->ch);
+        return PC_EPROTO;
+    }
+    c->nshards = w.shards;
+    c->max_value = w.max_value;
+    c->map_size = w.map_size;
+    c->max_readers = w.max_readers;
+    if (c->ch.ring_only)
+        return 0;
+    static const pcs_params ro = {0};
+    rc = pcs_store_open(dir, PCS_MODE_READER, &ro, &c->st);
+    if (!rc && (c->st->nshards != c->nshards || c->st->max_value != c->max_value)) {
+        pcs_store_release(c->st);
+        c->st = NULL;
+        rc = PC_EPROTO;
+    }
+    if (rc)
+        pc__chan_close(&c->ch);
+    return rc;
+}
+
 int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
 {
     pc_options o;
@@ -50,7 +110,8 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
     pc_options_init(&o);
     if (opt)
         o = *opt;
-    if (o.flags & ~(unsigned)(PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC))
+    if (o.flags & ~(unsigned)(PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC | PC_OPT_RING_ONLY |
+                              PC_OPT_NONBLOCK))
         return PC_EINVAL;
     if (o.shards > PCS_SHARDS_MAX || (o.max_value && o.max_value > UINT32_MAX / 2))
         return PC_EINVAL;
@@ -60,28 +121,32 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
             return rc;
         dir = dbuf;
     }
-    if (!(o.flags & PC_OPT_EMBEDDED))
-        return PC_ECONNREFUSED; /* no daemon protocol in this build yet */
-
-    pcs_params p = {
-        .map_size = o.map_size,
-        .max_value = o.max_value,
-        .shards = o.shards,
-        .max_readers = o.max_readers,
-        .create = (o.flags & PC_OPT_CREATE) != 0,
-        .nosync = (o.flags & PC_OPT_NOSYNC) != 0,
-    };
     pc_client *c = pcs_calloc(1, sizeof *c);
     if (!c)
         return PC_ENOMEM;
-    int rc = pcs_store_open(dir, PCS_MODE_EMBEDDED, &p, &c->st);
+    c->fork_gen = pcs_fork_gen;
+    c->rd.c = c;
+    pcs_wctx_init(&c->w);
+    int rc = (o.flags & PC_OPT_EMBEDDED) ? open_embedded(c, dir, &o) : open_remote(c, dir, &o);
     if (rc) {
         pcs_free(c);
         return rc;
     }
+    *out = c;
+    return 0;
+}
+
+int pc__wrap_store(pcs_store *st, pc_client **out)
+{
+    pc_client *c = pcs_calloc(1, sizeof *c);
+    if (!c)
+        return PC_ENOMEM;
+    pcs_store_ref(st);
+    c->st = st;
     c->fork_gen = pcs_fork_gen;
     c->rd.c = c;
     pcs_wctx_init(&c->w);
+    shape_from_store(c);
     *out = c;
     return 0;
 }
@@ -89,6 +154,8 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
 static void read_release(pc_client *c)
 {
     struct pc_read *r = &c->rd;
+    pc__rr_release(r);
+    pcs_buf_free(&r->enc);
     for (unsigned i = 0; i < PCS_SHARDS_MAX; i++) {
         if (r->cur[i])
             mdb_cursor_close(r->cur[i]);
@@ -107,8 +174,11 @@ void pc_close(pc_client *c)
      * a read txn here would free the parent's reader slot. */
     if (c->fork_gen == pcs_fork_gen) {
         read_release(c);
-        pcs_store_release(c->st);
+        if (c->st)
+            pcs_store_release(c->st);
     }
+    if (c->remote) /* in a child too: only our copies of the fd and mapping */
+        pc__chan_close(&c->ch);
     pcs_wctx_free(&c->w);
     pcs_buf_free(&c->req);
     pcs_buf_free(&c->resp);
@@ -126,12 +196,15 @@ int pc_store_info_get(pc_client *c, pc_store_info *out)
         return rc;
     if (!out)
         return PC_EINVAL;
-    out->map_size = c->st->map_size;
-    out->max_value = c->st->max_value;
-    out->shards = c->st->nshards;
-    out->max_readers = c->st->max_readers;
+    memset(out, 0, sizeof *out);
+    out->map_size = c->map_size;
+    out->max_value = c->max_value;
+    out->shards = c->nshards;
+    out->max_readers = c->max_readers;
     out->format = PCS_FORMAT;
-    out->embedded = c->st->mode == PCS_MODE_EMBEDDED;
+    out->embedded = !c->remote;
+    out->ring_only = pc__ring_only(c);
+    out->ring_size = c->remote ? c->ch.hdr->ring_size : 0;
     return 0;
 }
 
@@ -174,7 +247,7 @@ int pc__op_end(pc_client *c, pcs_enc *e, int rc)
     if (!rc)
         rc = pcs_enc_end(e);
     size_t from = c->mode == PC__TXN ? c->txn_start : e->start;
-    if (!rc && c->req.len - from > c->st->max_value + PCS_FRAME_SLACK)
+    if (!rc && c->req.len - from > c->max_value + PCS_FRAME_SLACK)
         rc = PC_ETOOBIG;
     if (rc) { /* drop the frame: nothing was queued */
         c->req.len = e->start;
@@ -325,9 +398,15 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
         all[i] = PC_EPROTO;
     size_t nreq = 0;
     pcs_buf_reset(&c->resp);
-    int rc = run_embedded(c, &nreq);
-    for (size_t i = 0; i < nreq; i++)
-        pcs_req_free(&c->reqs[i]);
+    int rc;
+    if (c->remote) {
+        rc = pc__chan_call(&c->ch, c->req.data, c->req.len, c->mode == PC__TXN ? 1 : c->npend,
+                           &c->resp);
+    } else {
+        rc = run_embedded(c, &nreq);
+        for (size_t i = 0; i < nreq; i++)
+            pcs_req_free(&c->reqs[i]);
+    }
     int txn_rc = 0;
     long fail_at = -1;
     if (rc) {

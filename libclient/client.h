@@ -9,8 +9,10 @@
 #include <stdbool.h>
 
 #include "../shm/buf.h"
+#include "../shm/channel.h"
 #include "../shm/exec.h"
 #include "../shm/frame.h"
+#include "../shm/hello.h"
 #include "../shm/read.h"
 #include "../shm/store.h"
 #include "pycache.h"
@@ -37,6 +39,26 @@ typedef struct pc__pend {
 
 enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 
+/* A channel to the daemon, client side. */
+typedef struct pc__chan {
+    int fd;
+    void *map;
+    size_t maplen;
+    pcs_chan_hdr *hdr;
+    pcs_ring req, resp;
+    const pcs_dpage *dpage;
+    bool ring_only;
+    bool nonblock;
+    bool broken;
+    unsigned spin; /* adaptive: spins before sleeping */
+} pc__chan;
+
+/* Answers of ring-only reads, kept until pc_read_end (views point here). */
+typedef struct pc__block {
+    struct pc__block *next;
+    pcs_buf b;
+} pc__block;
+
 struct pc_read {
     pc_client *c;
     bool active;
@@ -44,13 +66,21 @@ struct pc_read {
     uint64_t live;     /* shards whose transaction is renewed in this read */
     uint64_t curlive;  /* shards whose members cursor is renewed */
     uint64_t kcurlive; /* shards whose keys cursor is renewed */
+    pc__block *blocks; /* ring-only: answers handed out by this read */
+    pcs_buf enc;       /* ring-only: a read request being encoded */
     MDB_txn *txn[PCS_SHARDS_MAX];
     MDB_cursor *cur[PCS_SHARDS_MAX];
     MDB_cursor *kcur[PCS_SHARDS_MAX];
 };
 
 struct pc_client {
-    pcs_store *st;
+    pcs_store *st;    /* NULL for a ring-only client: it never maps the store */
+    bool remote;      /* talks to the daemon */
+    pc__chan ch;      /* remote: the channel */
+    unsigned nshards; /* the store's shape, as fixed at creation */
+    uint64_t max_value;
+    uint64_t map_size;
+    unsigned max_readers;
     unsigned fork_gen; /* pcs_fork_gen when opened */
     bool closed;
     int mode;      /* enum pc__mode */
@@ -77,6 +107,46 @@ static inline int pc__usable(const pc_client *c)
         return PC_EFORK;
     return c->closed ? PC_ECLOSED : 0;
 }
+
+static inline bool pc__ring_only(const pc_client *c)
+{
+    return c->remote && c->ch.ring_only;
+}
+
+/* remote.c */
+PC__HIDDEN int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w);
+PC__HIDDEN void pc__chan_close(pc__chan *ch);
+/* Send nframes request frames (frames[0..len)) and append their nframes
+ * answers to out, each padded to 8 bytes. */
+PC__HIDDEN int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframes,
+                             pcs_buf *out);
+
+/* A client over a store the caller already opened (the daemon's own reads). */
+PC__HIDDEN int pc__wrap_store(pcs_store *st, pc_client **out);
+
+/* Cursors on the wire: one BYTES value. */
+PC__HIDDEN void pc__cursor_enc(pcs_enc *e, const pc_cursor *cur);
+PC__HIDDEN void pc__cursor_out(pcs_buf *b, const pc_cursor *cur);
+PC__HIDDEN int pc__cursor_dec(const pc_val *v, pc_cursor *cur);
+
+/* rread.c: the ring-only versions of the reads */
+PC__HIDDEN int pc__rr_get(pc_read *r, const void *key, size_t klen, pc_val *out);
+PC__HIDDEN int pc__rr_int(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t a1,
+                          int nargs, int64_t *out);
+PC__HIDDEN int pc__rr_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                               pc_val *out);
+PC__HIDDEN int pc__rr_seqget(pc_read *r, const void *key, size_t klen, pc_type t, int64_t index,
+                             pc_val *out);
+PC__HIDDEN int pc__rr_seqrange(pc_read *r, const void *key, size_t klen, pc_type t, int64_t start,
+                               int64_t stop, pc_val *out, size_t max, size_t *n);
+PC__HIDDEN int pc__rr_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                           pc_val *out);
+PC__HIDDEN int pc__rr_sismember(pc_read *r, const void *key, size_t klen, const pc_val *m,
+                                int *out);
+PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t how,
+                           const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields,
+                           pc_val *vals, size_t max, size_t *n);
+PC__HIDDEN void pc__rr_release(pc_read *r);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

@@ -87,6 +87,8 @@ extern "C" {
     X(ENOTSUP, -95, "operation not supported in this mode")                         \
     X(ECONNREFUSED, -111, "no daemon is serving this store")                        \
     X(EPROTO, -71, "protocol error between client and daemon")                      \
+    X(ECONNRESET, -104, "connection to the daemon was lost")                         \
+    X(ETIMEDOUT, -110, "timed out")                                                  \
     X(ENOTFOUND, -31001, "no such key, field or element")                           \
     X(EWRONGTYPE, -31002, "operation against a key holding the wrong type")         \
     X(EKEY, -31003, "key must be 1 to 250 bytes")                                   \
@@ -257,7 +259,13 @@ enum {
     PC_OPT_CREATE = 1u << 1,
     /** Embedded mode: do not fsync commits (a process crash loses nothing;
      *  an OS crash may lose the latest commits). */
-    PC_OPT_NOSYNC = 1u << 2
+    PC_OPT_NOSYNC = 1u << 2,
+    /** Daemon mode: never map the store; reads travel through the channel
+     *  and arrive as copies (what peers admitted as ring-only always get). */
+    PC_OPT_RING_ONLY = 1u << 3,
+    /** Daemon mode: a write that finds the request ring full returns
+     *  PC_EAGAIN (nothing sent) instead of waiting for room. */
+    PC_OPT_NONBLOCK = 1u << 4
 };
 
 /** Options for pc_connect().  Set up with pc_options_init(). */
@@ -306,8 +314,10 @@ typedef struct pc_store_info {
     uint64_t max_value;
     unsigned shards;
     unsigned max_readers;
-    unsigned format; /**< on-disk format version */
-    bool embedded;   /**< this client runs its own writes */
+    unsigned format;    /**< on-disk format version */
+    bool embedded;      /**< this client runs its own writes */
+    bool ring_only;     /**< reads travel through the daemon (no zero-copy) */
+    uint32_t ring_size; /**< daemon mode: bytes in each ring of the channel */
 } pc_store_info;
 
 /** Describe the store this client is open on.  Returns 0 or PC_ECLOSED/PC_EFORK. */
@@ -604,6 +614,15 @@ PC_EXPORT int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val 
 /** Pop up to max elements from the front of a Queue.  PC_ENOTFOUND when missing. */
 PC_EXPORT int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
                       size_t *n);
+
+/**
+ * pc_qpop that waits up to timeout_ms (1..PC_TTL_MAX_MS) for an element to
+ * arrive when the Queue is empty or missing.  The daemon answers as soon as a
+ * push lands; in embedded mode the client polls.  PC_ETIMEDOUT when nothing
+ * came.  Not allowed in a batch or transaction (PC_ESTATE).
+ */
+PC_EXPORT int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max,
+                           int64_t timeout_ms, pc_val *out, size_t *n);
 
 /**
  * Set n fields of a Map (a field is any byte string, up to the largest value);

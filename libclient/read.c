@@ -28,6 +28,7 @@ void pc_read_end(pc_read *r)
 {
     if (!r || !r->active)
         return;
+    pc__rr_release(r);
     if (r->c->fork_gen == pcs_fork_gen) {
         for (unsigned i = 0; r->live && i < PCS_SHARDS_MAX; i++)
             if (r->live & (UINT64_C(1) << i))
@@ -49,6 +50,16 @@ int pc_read_renew(pc_read *r)
     r->now = pcs_now_ms();
     r->curlive = r->kcurlive = 0;
     return 0;
+}
+
+/* A ring-only client: every read below goes through the channel. */
+#define RING(r) ((r) && (r)->active && pc__ring_only((r)->c))
+
+/* Checks a ring-only read makes before it sends anything. */
+static int ring_key(pc_read *r, const void *key, size_t klen)
+{
+    int rc = pc__usable(r->c);
+    return rc ? rc : pcs_key_ok(key, klen);
 }
 
 /* The view of shard s in this read: begin or renew its transaction. */
@@ -98,7 +109,7 @@ static int rd_key(pc_read *r, const void *key, size_t klen, pcs_view *v, unsigne
     int rc = pcs_key_ok(key, klen);
     if (rc)
         return rc;
-    unsigned s = pcs_shard_of(r->c->st->nshards, key, klen);
+    unsigned s = pcs_shard_of(r->c->nshards, key, klen);
     if (shard)
         *shard = s;
     return rd_view(r, s, v);
@@ -120,6 +131,10 @@ int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out)
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_get(r, key, klen, out);
+    }
     int rc = rd_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
     if (rc)
         return rc;
@@ -165,6 +180,13 @@ int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int64_t t;
+        int rc = ring_key(r, key, klen);
+        if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_TYPE, key, klen, 0, 0, &t)))
+            *out = t >= PC_T_NONE && t <= PC_T_QUEUE ? (pc_type)t : PC_T_NONE;
+        return rc;
+    }
     int rc = rd_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
     if (rc == PC_ENOTFOUND) {
         *out = PC_T_NONE;
@@ -192,6 +214,10 @@ int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
     pcs_rec rec;
     if (!ms_left)
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_int(r, PCS_OP_R_TTL, key, klen, 0, 0, ms_left);
+    }
     int rc = rd_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
     if (rc)
         return rc;
@@ -216,6 +242,13 @@ int pc_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int64_t ver;
+        int rc = ring_key(r, key, klen);
+        if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_VERSION, key, klen, 0, 0, &ver)))
+            *out = (uint64_t)ver;
+        return rc;
+    }
     int rc = rd_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
     if (!rc)
         *out = rec.version;
@@ -228,6 +261,13 @@ int pc_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int64_t n;
+        int rc = ring_key(r, key, klen);
+        if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_STRLEN, key, klen, 0, 0, &n)))
+            *out = (uint64_t)n;
+        return rc;
+    }
     int rc = rd_rec(r, key, klen, PC_T_STRING, &v, &rec, NULL);
     if (!rc)
         *out = rec.dlen;
@@ -240,6 +280,10 @@ int pc_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_getrange(r, key, klen, start, end, out);
+    }
     int rc = rd_rec(r, key, klen, PC_T_STRING, &v, &rec, NULL);
     if (rc)
         return rc;
@@ -262,6 +306,13 @@ static int seq_len(pc_read *r, const void *key, size_t klen, pc_type t, uint64_t
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int64_t n;
+        int rc = ring_key(r, key, klen);
+        if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_COUNT, key, klen, t, 1, &n)))
+            *out = (uint64_t)n;
+        return rc;
+    }
     int rc = rd_rec(r, key, klen, t, &v, &rec, NULL);
     if (!rc)
         *out = rec.count;
@@ -284,6 +335,10 @@ int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index, pc_val *o
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_seqget(r, key, klen, PC_T_LIST, index, out);
+    }
     int rc = rd_rec(r, key, klen, PC_T_LIST, &v, &rec, NULL);
     if (rc)
         return rc;
@@ -299,6 +354,10 @@ int pc_qpeek(pc_read *r, const void *key, size_t klen, pc_val *out)
     pcs_rec rec;
     if (!out)
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_seqget(r, key, klen, PC_T_QUEUE, 0, out);
+    }
     int rc = rd_rec(r, key, klen, PC_T_QUEUE, &v, &rec, NULL);
     return rc ? rc : pcs_seq_get(&v, &rec, 0, out);
 }
@@ -312,6 +371,13 @@ static int seq_range(pc_read *r, const void *key, size_t klen, pc_type t, int64_
     if (!n || (max && !out))
         return PC_EINVAL;
     *n = 0;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        if (rc || max == 0)
+            return rc;
+        rc = pc__rr_seqrange(r, key, klen, t, start, stop, out, max, n);
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    }
     int rc = rd_rec(r, key, klen, t, &v, &rec, &s);
     if (rc == PC_ENOTFOUND)
         return 0;
@@ -346,6 +412,10 @@ int pc_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t 
     pcs_rec rec;
     if (!out || (flen && !field))
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_hget(r, key, klen, field, flen, out);
+    }
     int rc = rd_rec(r, key, klen, PC_T_MAP, &v, &rec, NULL);
     return rc ? rc : pcs_map_get(&v, &rec, field, flen, out, NULL);
 }
@@ -357,6 +427,17 @@ int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, s
     pcs_rec rec;
     if (n && (!fields || !out))
         return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rc = pc__rr_hget(r, key, klen, fields[i].ptr, fields[i].len, &out[i]);
+            if (rc == PC_ENOTFOUND) {
+                out[i].kind = PC_NONE;
+                rc = 0;
+            }
+        }
+        return rc;
+    }
     int rc = rd_rec(r, key, klen, PC_T_MAP, &v, &rec, NULL);
     bool missing = rc == PC_ENOTFOUND;
     if (rc && !missing)
@@ -415,6 +496,15 @@ int pc_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes 
     pcs_view v;
     pcs_rec rec;
     MDB_cursor *mc;
+    if (RING(r)) {
+        if (!cur || !n)
+            return PC_EINVAL;
+        *n = 0;
+        int rc = ring_key(r, key, klen);
+        if (rc || cur->done)
+            return rc;
+        return pc__rr_scan(r, PCS_OP_R_HSCAN, key, klen, 0, NULL, 0, cur, fields, values, max, n);
+    }
     int rc = scan_rec(r, key, klen, PC_T_MAP, cur, n, &v, &rec, &mc);
     if (rc)
         return rc > 0 ? 0 : rc;
@@ -438,6 +528,10 @@ int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member,
     int rc = pcs_val_check(member, UINT64_MAX);
     if (rc)
         return rc;
+    if (RING(r)) {
+        rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_sismember(r, key, klen, member, out);
+    }
     rc = rd_rec(r, key, klen, PC_T_SET, &v, &rec, NULL);
     if (rc)
         return rc == PC_ENOTFOUND ? 0 : rc;
@@ -455,6 +549,15 @@ int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *o
     MDB_cursor *mc;
     if (max && !out)
         return PC_EINVAL;
+    if (RING(r)) {
+        if (!cur || !n)
+            return PC_EINVAL;
+        *n = 0;
+        int rc = ring_key(r, key, klen);
+        if (rc || cur->done)
+            return rc;
+        return pc__rr_scan(r, PCS_OP_R_SSCAN, key, klen, 0, NULL, 0, cur, NULL, out, max, n);
+    }
     int rc = scan_rec(r, key, klen, PC_T_SET, cur, n, &v, &rec, &mc);
     if (rc)
         return rc > 0 ? 0 : rc;
@@ -467,6 +570,19 @@ static int set_algebra(int how, pc_read *r, const pc_bytes *keys, size_t nkeys, 
     if (!r || !r->active || !cur || !n || (nkeys && !keys) || (max && !out))
         return PC_EINVAL;
     *n = 0;
+    if (RING(r)) {
+        int rc = pc__usable(r->c);
+        for (size_t i = 0; i < nkeys && !rc; i++)
+            rc = pcs_key_ok(keys[i].ptr, keys[i].len);
+        if (rc || cur->done)
+            return rc;
+        if (nkeys == 0) {
+            cur->done = true;
+            return 0;
+        }
+        return pc__rr_scan(r, PCS_OP_R_SALG, keys[0].ptr, keys[0].len, how, keys, nkeys, cur, NULL,
+                           out, max, n);
+    }
     pcs_view *views = pcs_calloc(nkeys ? nkeys : 1, sizeof *views);
     pcs_rec *recs = pcs_calloc(nkeys ? nkeys : 1, sizeof *recs);
     const pcs_rec **rp = pcs_calloc(nkeys ? nkeys : 1, sizeof *rp);
@@ -515,8 +631,17 @@ int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t
     if (r->c->fork_gen != pcs_fork_gen)
         return PC_EFORK;
     *n = 0;
+    if (RING(r)) {
+        if (cur->done)
+            return 0;
+        size_t gl = glob ? strlen(glob) : 0;
+        if (gl > 4096)
+            return PC_EINVAL;
+        return pc__rr_scan(r, PCS_OP_R_SCAN, glob ? glob : "", gl, 0, NULL, 0, cur, keys, NULL, max,
+                           n);
+    }
     while (!cur->done && *n < max) {
-        if (cur->shard >= r->c->st->nshards) {
+        if (cur->shard >= r->c->nshards) {
             cur->done = true;
             break;
         }

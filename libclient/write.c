@@ -4,6 +4,7 @@
  * names the out-parameter its response fills.
  */
 #include <string.h>
+#include <time.h>
 
 #include "client.h"
 
@@ -39,7 +40,7 @@ static int max_value(const pc_client *c, uint64_t *mv)
 {
     int rc = pc__usable(c);
     if (!rc)
-        *mv = c->st->max_value;
+        *mv = c->max_value;
     return rc;
 }
 
@@ -167,7 +168,7 @@ int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
     for (size_t i = 0; i < n; i++) {
         if ((rc = pcs_key_ok(keys[i].ptr, keys[i].len)) || (rc = pcs_scalar_check(&vals[i], mv)))
             return rc;
-        unsigned s = pcs_shard_of(c->st->nshards, keys[i].ptr, keys[i].len);
+        unsigned s = pcs_shard_of(c->nshards, keys[i].ptr, keys[i].len);
         if (i == 0)
             first = s;
         one_shard = one_shard && s == first;
@@ -361,6 +362,44 @@ int pc_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
 int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
 {
     return pop(c, PCS_OP_QPOP, key, klen, max, out, n);
+}
+
+int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
+                 pc_val *out, size_t *n)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__IDLE)
+        return PC_ESTATE;
+    if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS || max == 0 || max > INT64_MAX || !out)
+        return PC_EINVAL;
+    if ((rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (c->remote) { /* the daemon parks it and answers when a push lands */
+        pcs_enc e;
+        if ((rc = op_key_vals(c, PCS_OP_QPOPW, key, klen, &e, out, max, n)))
+            return rc;
+        pcs_enc_int(&e, (int64_t)max);
+        pcs_enc_int(&e, timeout_ms);
+        return pc__op_end(c, &e, 0);
+    }
+    /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
+    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
+    unsigned nap_us = 200;
+    for (;;) {
+        rc = pc_qpop(c, key, klen, max, out, n);
+        if (rc != PC_ENOTFOUND)
+            return rc;
+        uint64_t now = pcs_now_ms();
+        if (now >= deadline)
+            return PC_ETIMEDOUT;
+        uint64_t left_us = (deadline - now) * 1000;
+        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
+        nanosleep(&ts, NULL);
+        if (nap_us < 10000)
+            nap_us *= 2;
+    }
 }
 
 int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)

@@ -436,6 +436,7 @@ static const struct cmd {
     [PCS_OP_LREM] = {pcs_h_lrem, 3, 3, 0},
     [PCS_OP_QPUSH] = {pcs_h_push, 2, 0, 0},
     [PCS_OP_QPOP] = {pcs_h_pop, 2, 2, 0},
+    [PCS_OP_QPOPW] = {pcs_h_pop, 3, 3, 0},
     [PCS_OP_HSET] = {pcs_h_hset, 3, 0, 1},
     [PCS_OP_HDEL] = {pcs_h_hdel, 2, 0, 0},
     [PCS_OP_HINCRBY] = {pcs_h_hincr, 3, 3, 0},
@@ -493,7 +494,13 @@ int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
     return out->err;
 }
 
-/* A transaction: its requests in a nested LMDB transaction, all or none. */
+/*
+ * A transaction: its requests, all or none.  It runs first in a fresh LMDB
+ * transaction (pcs_run sees to that: MDB_WRITEMAP, which makes commits an
+ * order of magnitude cheaper, rules out nested transactions), so undoing it
+ * is aborting that transaction: on failure the answer says which request
+ * failed and PCS_ROLLBACK tells the caller to abort.
+ */
 static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
 {
     size_t start = pcs_resp_begin(out, PCS_OP_TXN, rq->id);
@@ -502,42 +509,33 @@ static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
     if (out->err)
         return out->err;
     size_t body = out->len;
-    MDB_txn *parent = w->txn, *child;
-    int rc = mdb_txn_begin(w->sh->env, parent, 0, &child);
-    if (rc)
-        return pcs_w_fail(w, rc);
-    w->txn = child;
-    uint64_t nmut = w->nmut;
+    if (w->nmut) /* not first in its LMDB transaction: a caller's mistake */
+        return PC_EIO;
     uint32_t failed = UINT32_MAX;
     int op_rc = 0;
     for (uint32_t i = 0; i < rq->nsub && !op_rc; i++) {
         size_t at = out->len;
-        rc = pcs_exec(w, &rq->subs[i], out);
-        if (rc == PC_EFULL && w->fatal == PC_EFULL) {
-            /* The map filled up inside the child: drop the child alone. */
+        int rc = pcs_exec(w, &rq->subs[i], out);
+        if (rc == PCS_ROLLBACK)
+            rc = PC_EPROTO; /* a transaction inside a transaction */
+        if (rc) {
+            /* LMDB failed part way (a full map, say), or memory ran out:
+             * the whole transaction fails and is rolled back. */
+            op_rc = rc;
             w->fatal = 0;
-            op_rc = PC_EFULL;
-        } else if (rc) {
-            w->txn = parent;
-            mdb_txn_abort(child);
-            return rc;
         } else {
             op_rc = (int32_t)pcs_le32(out->data + at + PCS_FRAME_HDR);
         }
         if (op_rc)
             failed = i;
     }
-    w->txn = parent;
-    if (op_rc) {
-        mdb_txn_abort(child);
-        w->nmut = nmut;
-        out->len = body;
-        pcs_put_le32(out->data + start + PCS_FRAME_HDR + 8, failed);
-        return pcs_resp_end(out, start, op_rc, 0);
-    }
-    if ((rc = mdb_txn_commit(child)))
-        return pcs_w_fail(w, rc);
-    return pcs_resp_end(out, start, 0, rq->nsub);
+    if (!op_rc)
+        return pcs_resp_end(out, start, 0, rq->nsub);
+    out->len = body;
+    out->err = 0;
+    pcs_put_le32(out->data + start + PCS_FRAME_HDR + 8, failed);
+    pcs_resp_end(out, start, op_rc, 0);
+    return out->err ? out->err : PCS_ROLLBACK;
 }
 
 int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard)
@@ -680,29 +678,51 @@ static void resp_error(pcs_buf *out, const pcs_req *rq, int rc)
     pcs_resp_end(out, s, rc, 0);
 }
 
-/* One transaction over reqs[0..n); on failure out is left as found. */
-static int run_txn(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
-                   pcs_buf *out, size_t *roff, unsigned maint)
+/*
+ * Run reqs[0..n) in as few LMDB transactions as possible: one, except that
+ * a transaction request always starts a new one (what came before it is
+ * committed first), and one that fails is aborted alone.  On a failure that
+ * is not an answer (LMDB failing part way, say), everything of the current
+ * LMDB transaction is undone, out is cut back to where it began, and *done
+ * gets how many requests were answered and committed before it.
+ */
+static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
+                    pcs_buf *out, size_t *roff, unsigned maint, size_t *done)
 {
-    size_t mark = out->len;
-    int rc = pcs_wbegin(w, st, shard);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < n && !rc; i++) {
-        roff[i] = out->len;
-        rc = pcs_exec(w, reqs[i], out);
-    }
-    if (!rc && maint)
-        rc = pcs_maint(w, maint, NULL);
-    if (!rc)
-        rc = pcs_wcommit(w);
-    else
-        pcs_wabort(w);
-    if (rc) {
-        out->len = mark;
-        if (out->err == PC_ENOMEM)
-            out->err = 0;
-        return rc;
+    size_t i = 0;
+    *done = 0;
+    while (i < n) {
+        size_t mark = out->len, first = i;
+        int rc = pcs_wbegin(w, st, shard);
+        if (rc)
+            return rc;
+        for (; i < n && !rc; i++) {
+            if (reqs[i]->op == PCS_OP_TXN && i > first)
+                break; /* commit what we have; the transaction starts afresh */
+            roff[i] = out->len;
+            rc = pcs_exec(w, reqs[i], out);
+            if (rc == PCS_ROLLBACK) {
+                pcs_wabort(w); /* its answer says why; nothing of it stays */
+                rc = 0;
+                i++;
+                goto next;
+            }
+        }
+        if (!rc && maint && i == n)
+            rc = pcs_maint(w, maint, NULL);
+        if (!rc)
+            rc = pcs_wcommit(w);
+        else
+            pcs_wabort(w);
+        if (rc) {
+            out->len = mark;
+            if (out->err == PC_ENOMEM)
+                out->err = 0;
+            *done = first;
+            return rc;
+        }
+    next:
+        *done = i;
     }
     roff[n] = out->len;
     return 0;
@@ -713,17 +733,22 @@ int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, si
 {
     if (n == 0)
         return 0;
-    size_t mark = out->len;
-    int rc = run_txn(w, st, shard, reqs, n, out, roff, maint);
+    size_t mark = out->len, done;
+    int rc = run_some(w, st, shard, reqs, n, out, roff, maint, &done);
     if (!rc)
         return 0;
-    /* Something failed part way: run each request alone, so that only the
-     * ones that cannot be done fail. */
-    for (size_t i = 0; i < n; i++) {
-        size_t one[2];
+    /* Something failed part way: run the rest one by one, so that only the
+     * requests that cannot be done fail. */
+    for (size_t i = done; i < n; i++) {
+        size_t one[2], d1;
         roff[i] = out->len;
-        if (n == 1 || (rc = run_txn(w, st, shard, &reqs[i], 1, out, one, 0)))
+        if (i == done && n - done == 1) {
             resp_error(out, reqs[i], rc);
+        } else {
+            int r1 = run_some(w, st, shard, &reqs[i], 1, out, one, 0, &d1);
+            if (r1)
+                resp_error(out, reqs[i], r1);
+        }
         if (out->err) {
             rc = out->err;
             out->len = mark;

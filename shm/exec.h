@@ -44,10 +44,16 @@ int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard);
 int pcs_wcommit(pcs_wctx *w);
 void pcs_wabort(pcs_wctx *w);
 
+/* pcs_exec's answer for a transaction request that failed: its response is
+ * appended, and the caller must abort the LMDB transaction (which held
+ * nothing else: a transaction request always runs first in its own). */
+#define PCS_ROLLBACK 1
+
 /*
  * Run one request, appending its response to out.  Returns 0 when a
- * response was appended (its rc tells the outcome) or a negative code when
- * the transaction failed and must be aborted (nothing usable was appended).
+ * response was appended (its rc tells the outcome), PCS_ROLLBACK (above), or
+ * a negative code when the LMDB transaction failed and must be aborted
+ * (nothing usable was appended).
  */
 int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out);
 

@@ -38,6 +38,22 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_REQ_ABSENT] = "require-absent",
     [PCS_OP_REQ_VERSION] = "require-version",
     [PCS_OP_TXN] = "txn",
+    [PCS_OP_QPOPW] = "qpop-wait",
+    [PCS_OP_R_GET] = "get",
+    [PCS_OP_R_TYPE] = "type",
+    [PCS_OP_R_TTL] = "ttl",
+    [PCS_OP_R_VERSION] = "version",
+    [PCS_OP_R_STRLEN] = "strlen",
+    [PCS_OP_R_GETRANGE] = "getrange",
+    [PCS_OP_R_COUNT] = "count",
+    [PCS_OP_R_SEQGET] = "seq-get",
+    [PCS_OP_R_SEQRANGE] = "seq-range",
+    [PCS_OP_R_HGET] = "hget",
+    [PCS_OP_R_HSCAN] = "hscan",
+    [PCS_OP_R_SISMEMBER] = "sismember",
+    [PCS_OP_R_SSCAN] = "sscan",
+    [PCS_OP_R_SALG] = "set-algebra",
+    [PCS_OP_R_SCAN] = "scan",
 };
 
 const char *pcs_op_name(unsigned op)
@@ -100,7 +116,7 @@ static void put_val(pcs_buf *b, const pc_val *v)
     case PC_BOOL:
         pcs_buf_put_u8(b, v->b ? 1 : 0);
         break;
-    default: /* PC_NIL; PC_NONE never goes on the wire as an argument */
+    default: /* PC_NIL, and PC_NONE (a hole in a multi-get answer): no payload */
         break;
     }
 }
@@ -169,6 +185,10 @@ int pcs_val_decode(const uint8_t **pp, const uint8_t *end, pc_val *v)
     uint8_t kind = *p++;
     size_t left = (size_t)(end - p);
     switch (kind) {
+    case PC_NONE:
+        v->kind = PC_NONE;
+        v->i = 0;
+        break;
     case PC_NIL:
         v->kind = PC_NIL;
         v->i = 0;

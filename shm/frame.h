@@ -73,8 +73,30 @@ enum pcs_op {
     PCS_OP_REQ_ABSENT,  /* transaction condition: key absent */
     PCS_OP_REQ_VERSION, /* transaction condition: key version equals */
     PCS_OP_TXN,
+    PCS_OP_QPOPW, /* qpop that the daemon parks until an element comes */
+    /* Reads, for clients that do not map the store (ring-only). */
+    PCS_OP_R_GET,
+    PCS_OP_R_TYPE,
+    PCS_OP_R_TTL,
+    PCS_OP_R_VERSION,
+    PCS_OP_R_STRLEN,
+    PCS_OP_R_GETRANGE,
+    PCS_OP_R_COUNT,
+    PCS_OP_R_SEQGET,
+    PCS_OP_R_SEQRANGE,
+    PCS_OP_R_HGET,
+    PCS_OP_R_HSCAN,
+    PCS_OP_R_SISMEMBER,
+    PCS_OP_R_SSCAN,
+    PCS_OP_R_SALG,
+    PCS_OP_R_SCAN,
     PCS_OP__COUNT
 };
+
+static inline int pcs_op_is_read(unsigned op)
+{
+    return op >= PCS_OP_R_GET && op < PCS_OP__COUNT;
+}
 
 /* The name of an op ("set", "lpush", ...) or NULL. */
 const char *pcs_op_name(unsigned op);

@@ -205,8 +205,10 @@ static int shard_open(pcs_store *st, unsigned idx, const pcs_params *p, unsigned
     if (rc)
         return pcs_mdb_err(rc);
     unsigned flags = MDB_NOSUBDIR | MDB_NOTLS | MDB_NORDAHEAD;
-    if (st->mode == PCS_MODE_READER)
-        flags |= MDB_RDONLY;
+    /* Writers write through the map: a commit is a few stores and no
+     * system call (pwrite-based commits cost ten times more).  Readers map
+     * it read-only, so only this process's writer can touch the pages. */
+    flags |= st->mode == PCS_MODE_READER ? MDB_RDONLY : MDB_WRITEMAP;
     if (p->nosync)
         flags |= MDB_NOSYNC;
     mdb_env_set_maxdbs(sh->env, 8);
@@ -346,6 +348,13 @@ int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **o
     }
     pthread_mutex_unlock(&reg_lock);
     return rc;
+}
+
+void pcs_store_ref(pcs_store *st)
+{
+    pthread_mutex_lock(&reg_lock);
+    st->refs++;
+    pthread_mutex_unlock(&reg_lock);
 }
 
 void pcs_store_release(pcs_store *st)

@@ -70,6 +70,8 @@ typedef struct pcs_store {
  * PC_EINCOMPAT, PC_ECORRUPT, PC_EINVAL, PC_ENOMEM, PC_EIO.
  */
 int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **out);
+/* Take one more reference on an open store. */
+void pcs_store_ref(pcs_store *st);
 /* Drop one reference; the last closes the environments. */
 void pcs_store_release(pcs_store *st);
 

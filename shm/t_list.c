@@ -40,7 +40,8 @@ int pcs_seq_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n)
 
 static pc_type seq_type(const pcs_req *rq)
 {
-    return rq->op == PCS_OP_QPUSH || rq->op == PCS_OP_QPOP ? PC_T_QUEUE : PC_T_LIST;
+    return rq->op == PCS_OP_QPUSH || rq->op == PCS_OP_QPOP || rq->op == PCS_OP_QPOPW ? PC_T_QUEUE
+                                                                                     : PC_T_LIST;
 }
 
 /* Look up a List/Queue of type t: 0 live, PC_ENOTFOUND, PC_EWRONGTYPE. */
@@ -90,6 +91,9 @@ int pcs_h_pop(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     uint64_t want;
     if (pcs_chk_count(&rq->argv[1], &want))
+        return PC_EINVAL;
+    if (rq->op == PCS_OP_QPOPW &&
+        (rq->argv[2].kind != PC_INT || rq->argv[2].i < 1 || rq->argv[2].i > PC_TTL_MAX_MS))
         return PC_EINVAL;
     pcs_rec old, nr;
     int rc = seq_lookup(w, rq, seq_type(rq), &old, NULL);

@@ -1,0 +1,408 @@
+/*
+ * config.c - pycached's settings: defaults, the command line and the config
+ * file share one table of setters, so every option can be given either way
+ * (`--sync batch` on the command line is `sync = batch` in the file).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <ini.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "../shm/alloc.h"
+#include "pycached.h"
+
+void pcd_config_defaults(pcd_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->log_level = LOG_INFO;
+    cfg->shards = 1;
+    cfg->max_memory = UINT64_C(1) << 30;
+    cfg->max_value = PC_VALUE_MAX_DEFAULT;
+    cfg->max_readers = PCS_MAX_READERS_DEFAULT;
+    cfg->sync = PCD_SYNC_ALWAYS;
+    cfg->sync_interval_ms = 1000;
+    cfg->ring_size = PCS_RING_DEFAULT;
+    cfg->max_clients = 1024;
+    cfg->spin_us = 50;
+}
+
+void pcd_config_free(pcd_config *cfg)
+{
+    pcs_free(cfg->dir);
+    pcs_free(cfg->config_file);
+    pcs_free(cfg->log_file);
+    cfg->dir = cfg->config_file = cfg->log_file = NULL;
+}
+
+int pcd_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    case 't':
+    case 'T':
+        shift = 40;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end == 'i' || *end == 'B')
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end || (shift && v > (UINT64_MAX >> shift)))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-')
+        return -1;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int set_str(char **slot, const char *v)
+{
+    char *d = pcs_strdup(v);
+    if (!d)
+        return -1;
+    pcs_free(*slot);
+    *slot = d;
+    return 0;
+}
+
+static int lookup_gid(const char *v, gid_t *gid)
+{
+    unsigned n;
+    if (!parse_uint(v, 0, UINT_MAX - 1, &n)) {
+        *gid = (gid_t)n;
+        return 0;
+    }
+    struct group *g = getgrnam(v);
+    if (!g)
+        return -1;
+    *gid = g->gr_gid;
+    return 0;
+}
+
+/* "UID", "USER", "user:NAME", "group:NAME" or "GROUP". */
+static int add_ring_only(pcd_config *cfg, const char *v)
+{
+    unsigned n;
+    if (!strncmp(v, "group:", 6) || !strncmp(v, "user:", 5)) {
+        bool grp = v[0] == 'g';
+        const char *name = v + (grp ? 6 : 5);
+        if (grp) {
+            gid_t g;
+            if (lookup_gid(name, &g) || cfg->n_ro_gid == PCD_MAX_ACL)
+                return -1;
+            cfg->ro_gid[cfg->n_ro_gid++] = g;
+            return 0;
+        }
+        struct passwd *pw = getpwnam(name);
+        if (!pw && parse_uint(name, 0, UINT_MAX - 1, &n))
+            return -1;
+        if (cfg->n_ro_uid == PCD_MAX_ACL)
+            return -1;
+        cfg->ro_uid[cfg->n_ro_uid++] = pw ? pw->pw_uid : (uid_t)n;
+        return 0;
+    }
+    if (!parse_uint(v, 0, UINT_MAX - 1, &n) || getpwnam(v)) {
+        struct passwd *pw = getpwnam(v);
+        if (cfg->n_ro_uid == PCD_MAX_ACL)
+            return -1;
+        cfg->ro_uid[cfg->n_ro_uid++] = pw ? pw->pw_uid : (uid_t)n;
+        return 0;
+    }
+    gid_t g;
+    if (lookup_gid(v, &g) || cfg->n_ro_gid == PCD_MAX_ACL)
+        return -1;
+    cfg->ro_gid[cfg->n_ro_gid++] = g;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int prio;
+} levels[] = {{"debug", LOG_DEBUG},
+              {"info", LOG_INFO},
+              {"notice", LOG_NOTICE},
+              {"warning", LOG_WARNING},
+              {"error", LOG_ERR}};
+
+/* One setter for every setting, by its long-option name.  0 or -1. */
+static int set_option(pcd_config *cfg, const char *name, const char *v)
+{
+    uint64_t sz;
+    if (!strcmp(name, "dir"))
+        return set_str(&cfg->dir, v);
+    if (!strcmp(name, "log-file"))
+        return set_str(&cfg->log_file, v);
+    if (!strcmp(name, "log-level")) {
+        for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+            if (!strcasecmp(v, levels[i].name)) {
+                cfg->log_level = levels[i].prio;
+                return 0;
+            }
+        return -1;
+    }
+    if (!strcmp(name, "foreground")) {
+        if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+            cfg->foreground = true;
+        else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+            cfg->foreground = false;
+        else
+            return -1;
+        return 0;
+    }
+    if (!strcmp(name, "shards"))
+        return parse_uint(v, 1, PCS_SHARDS_MAX, &cfg->shards);
+    if (!strcmp(name, "max-memory")) {
+        if (pcd_parse_size(v, &sz) || sz < (UINT64_C(1) << 20))
+            return -1;
+        cfg->max_memory = sz;
+        return 0;
+    }
+    if (!strcmp(name, "max-value")) {
+        if (pcd_parse_size(v, &sz) || sz < 1 || sz > UINT32_MAX / 2)
+            return -1;
+        cfg->max_value = sz;
+        return 0;
+    }
+    if (!strcmp(name, "max-readers"))
+        return parse_uint(v, 16, 1u << 20, &cfg->max_readers);
+    if (!strcmp(name, "sync")) {
+        if (!strcmp(v, "always"))
+            cfg->sync = PCD_SYNC_ALWAYS;
+        else if (!strcmp(v, "batch"))
+            cfg->sync = PCD_SYNC_BATCH;
+        else if (!strcmp(v, "none"))
+            cfg->sync = PCD_SYNC_NONE;
+        else
+            return -1;
+        return 0;
+    }
+    if (!strcmp(name, "sync-interval"))
+        return parse_uint(v, 1, 3600000, &cfg->sync_interval_ms);
+    if (!strcmp(name, "ring-size")) {
+        if (pcd_parse_size(v, &sz) || sz < PCS_RING_MIN || sz > PCS_RING_MAX || (sz & (sz - 1)))
+            return -1;
+        cfg->ring_size = (uint32_t)sz;
+        return 0;
+    }
+    if (!strcmp(name, "max-clients"))
+        return parse_uint(v, 1, 1u << 16, &cfg->max_clients);
+    if (!strcmp(name, "spin-us"))
+        return parse_uint(v, 0, 100000, &cfg->spin_us);
+    if (!strcmp(name, "allow-group")) {
+        gid_t g;
+        if (lookup_gid(v, &g) || cfg->n_allow_gid == PCD_MAX_ACL)
+            return -1;
+        cfg->allow_gid[cfg->n_allow_gid++] = g;
+        return 0;
+    }
+    if (!strcmp(name, "allow-ring-only"))
+        return add_ring_only(cfg, v);
+    errno = ENOENT; /* no such setting */
+    return -1;
+}
+
+struct file_ctx {
+    pcd_config *cfg;
+    const char *path;
+    int bad;
+};
+
+static int file_entry(void *arg, const char *section, const char *name, const char *value)
+{
+    struct file_ctx *fc = arg;
+    errno = 0;
+    if (section && *section) {
+        fprintf(stderr, "pycached: %s: sections are not used ([%s])\n", fc->path, section);
+        fc->bad = 1;
+        return 0;
+    }
+    if (!strcmp(name, "config") || set_option(fc->cfg, name, value)) {
+        if (errno == ENOENT || !strcmp(name, "config"))
+            fprintf(stderr, "pycached: %s: unknown setting '%s'\n", fc->path, name);
+        else
+            fprintf(stderr, "pycached: %s: bad value for %s: '%s'\n", fc->path, name, value);
+        fc->bad = 1;
+    }
+    return 1;
+}
+
+int pcd_config_file(pcd_config *cfg, const char *path)
+{
+    struct file_ctx fc = {cfg, path, 0};
+    int rc = ini_parse(path, file_entry, &fc);
+    if (rc < 0) {
+        fprintf(stderr, "pycached: cannot read config file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (rc > 0) {
+        fprintf(stderr, "pycached: %s:%d: not a 'name = value' line\n", path, rc);
+        return -1;
+    }
+    return fc.bad ? -1 : 0;
+}
+
+static const struct option longopts[] = {
+    {"dir", required_argument, NULL, 'd'},
+    {"config", required_argument, NULL, 'c'},
+    {"foreground", no_argument, NULL, 'f'},
+    {"log-file", required_argument, NULL, 0},
+    {"log-level", required_argument, NULL, 0},
+    {"shards", required_argument, NULL, 0},
+    {"max-memory", required_argument, NULL, 0},
+    {"max-value", required_argument, NULL, 0},
+    {"max-readers", required_argument, NULL, 0},
+    {"sync", required_argument, NULL, 0},
+    {"sync-interval", required_argument, NULL, 0},
+    {"ring-size", required_argument, NULL, 0},
+    {"max-clients", required_argument, NULL, 0},
+    {"spin-us", required_argument, NULL, 0},
+    {"allow-group", required_argument, NULL, 0},
+    {"allow-ring-only", required_argument, NULL, 0},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+void pcd_usage(FILE *f)
+{
+    fputs("Usage: pycached [OPTION]...\n"
+          "Serve a pycache store to the processes of this host.\n"
+          "\n"
+          "  -d, --dir DIR            store directory (default $XDG_RUNTIME_DIR/pycache,\n"
+          "                           /run/pycache for root)\n"
+          "  -c, --config FILE        read settings from FILE (name = value lines);\n"
+          "                           the command line wins\n"
+          "  -f, --foreground         stay in the foreground, log to stderr\n"
+          "      --log-file FILE      log to FILE instead of syslog\n"
+          "      --log-level LEVEL    debug, info, notice, warning or error (info)\n"
+          "      --sync MODE          always: fsync every group commit (default);\n"
+          "                           batch: at most every --sync-interval; none\n"
+          "      --sync-interval MS   for --sync batch (1000)\n"
+          "      --allow-group GROUP  also admit peers of GROUP (they map the store)\n"
+          "      --allow-ring-only WHO  admit UID, USER, user:NAME or group:NAME as\n"
+          "                           ring-only peers (never map the store)\n"
+          "      --max-clients N      connected clients at most (1024)\n"
+          "      --ring-size SIZE     bytes in each ring of a channel (1M)\n"
+          "      --spin-us US         poll this long before sleeping when idle (50)\n"
+          "When the store is created (fixed afterwards):\n"
+          "      --max-memory SIZE    the map's size: the store's limit (1G)\n"
+          "      --shards N           LMDB environments, 1..64 (1)\n"
+          "      --max-value SIZE     largest value (64M)\n"
+          "      --max-readers N      LMDB reader slots (4096)\n"
+          "  -h, --help               show this help and exit\n"
+          "  -V, --version            show the version and exit\n"
+          "\n"
+          "SIZE takes K, M, G or T (powers of 1024).  SIGTERM stops the daemon after\n"
+          "the round in flight; SIGHUP reopens the log and rereads the config file.\n"
+          "See pycached(8).\n",
+          f);
+}
+
+int pcd_config_args(pcd_config *cfg, int argc, char **argv)
+{
+    /* First pass: only --config, so the file is read before the rest. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        if (!strcmp(a, "--"))
+            break;
+        if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc)
+            v = argv[++i];
+        else if (!strncmp(a, "--config=", 9))
+            v = a + 9;
+        if (v) {
+            if (set_str(&cfg->config_file, v) || pcd_config_file(cfg, v))
+                return -1;
+        }
+    }
+    optind = 1;
+    opterr = 0;
+    int ch, li;
+    while ((ch = getopt_long(argc, argv, ":d:c:fhV", longopts, &li)) != -1) {
+        switch (ch) {
+        case 'd':
+            if (set_str(&cfg->dir, optarg))
+                return -1;
+            break;
+        case 'c':
+            break; /* read above */
+        case 'f':
+            cfg->foreground = true;
+            break;
+        case 'h':
+            pcd_usage(stdout);
+            return 1;
+        case 'V':
+            printf("pycached %s\n", PACKAGE_VERSION);
+            return 1;
+        case 0:
+            if (set_option(cfg, longopts[li].name, optarg)) {
+                fprintf(stderr, "pycached: bad value for --%s: '%s'\n", longopts[li].name, optarg);
+                return -1;
+            }
+            break;
+        case ':':
+            fprintf(stderr, "pycached: %s needs a value\n", argv[optind - 1]);
+            return -1;
+        default:
+            fprintf(stderr, "pycached: unknown option '%s' (see pycached --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "pycached: unexpected argument '%s' (see pycached --help)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int pcd_config_check(const pcd_config *cfg)
+{
+    if (cfg->max_value + PCS_FRAME_SLACK > cfg->max_memory) {
+        fprintf(stderr, "pycached: --max-value must be well below --max-memory\n");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,560 @@
+/*
+ * loop.c - the daemon's loop.  Each pass drains every channel with work,
+ * runs what it found in one write transaction per shard (a group commit),
+ * commits, and only then answers each client, in its own order.  When a pass
+ * finds nothing it polls a short while, then sleeps in epoll until a client
+ * rings its socket, a signal comes, or a timer is due.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "pycached.h"
+
+/* Per client and pass: at most this many requests, this many bytes. */
+#define DRAIN_MAX_REQS 256
+#define DRAIN_MAX_BYTES (8u << 20)
+/* A client whose answers pile up beyond this is not drained further. */
+#define OUT_BACKLOG_MAX (16u << 20)
+/* Upkeep budget (expired keys, dead members) per write transaction. */
+#define MAINT_BUDGET 64
+
+static char ev_listen, ev_signal; /* epoll tags */
+
+void pcd_client_wake(pcd_client *c)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&c->hdr->client_waiting, memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&c->hdr->client_wake, 1, memory_order_release);
+        pcs_futex_wake(&c->hdr->client_wake);
+    }
+}
+
+/* ---- the round's items ---- */
+
+static pcd_item *item_add(pcd *d, pcd_client *c, const void *msg, size_t len)
+{
+    if (d->nitems == d->icap) {
+        size_t cap = d->icap ? d->icap * 2 : 256;
+        pcd_item *n = pcs_reallocarray(d->items, cap, sizeof *n);
+        if (!n)
+            return NULL;
+        d->items = n;
+        d->icap = cap;
+    }
+    size_t off = d->arena.len;
+    pcs_buf_put(&d->arena, msg, len);
+    pcs_buf_pad8(&d->arena);
+    if (d->arena.err) {
+        d->arena.len = off;
+        d->arena.err = 0;
+        return NULL;
+    }
+    pcd_item *it = &d->items[d->nitems++];
+    memset(it, 0, sizeof *it);
+    it->c = c;
+    it->off = off;
+    it->len = len;
+    it->resp_off = SIZE_MAX;
+    c->items++;
+    return it;
+}
+
+/* An answer that carries only rc, for a request of op/id. */
+static void answer_error(pcd_client *c, uint16_t op, uint64_t id, int rc)
+{
+    size_t s = pcs_resp_begin(&c->out, op, id);
+    if (op == PCS_OP_TXN) {
+        pcs_buf_put_u32(&c->out, UINT32_MAX);
+        pcs_buf_put_u32(&c->out, 0);
+    }
+    pcs_resp_end(&c->out, s, rc, 0);
+}
+
+/* ---- draining ---- */
+
+/* Move the client's complete request messages into the round.  Returns how
+ * many records were taken.  A protocol error closes the client. */
+static unsigned drain_client(pcd *d, pcd_client *c)
+{
+    unsigned took = 0, reqs = 0;
+    size_t bytes = 0;
+    size_t limit = d->st->max_value + PCS_FRAME_SLACK;
+    while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued) {
+        uint32_t len;
+        uint16_t flags;
+        int rc = pcs_ring_next(&c->req, &len, &flags);
+        if (rc == PC_EAGAIN)
+            break;
+        if (rc || len > limit - c->msg.len) {
+            pcd_client_close(d, c, rc ? "malformed ring record" : "request larger than allowed");
+            return took;
+        }
+        if (pcs_buf_reserve(&c->msg, len)) {
+            pcd_client_close(d, c, "out of memory reassembling a request");
+            return took;
+        }
+        pcs_ring_take(&c->req, c->msg.data + c->msg.len, len);
+        c->msg.len += len;
+        bytes += len;
+        took++;
+        if (flags & PCS_REC_MORE)
+            continue;
+        /* A whole message: one request frame. */
+        if (c->msg.len < PCS_FRAME_HDR || pcs_frame_len(c->msg.data) != c->msg.len) {
+            pcd_client_close(d, c, "malformed frame");
+            return took;
+        }
+        uint16_t op = pcs_le16(c->msg.data + 4);
+        if (!item_add(d, c, c->msg.data, c->msg.len)) {
+            answer_error(c, op, pcs_le64(c->msg.data + 8), PC_ENOMEM);
+        } else if (pcs_op_is_read(op)) {
+            c->read_queued = true; /* served after the commit: drain no further */
+        } else if (op == PCS_OP_QPOPW) {
+            c->read_queued = true; /* it may park: nothing may overtake it */
+        }
+        c->msg.len = 0;
+        reqs++;
+    }
+    if (took) {
+        pcs_ring_release(&c->req);
+        pcd_client_wake(c);
+    }
+    return took;
+}
+
+/* Parked queue pops: answer those whose time is up, retry the others when
+ * the last round wrote something. */
+static void parked_pass(pcd *d, uint64_t now)
+{
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_ACTIVE || !c->blocked)
+            continue;
+        if (now >= c->parked_deadline) {
+            answer_error(c, PCS_OP_QPOPW, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
+            c->blocked = false;
+        } else if (d->wrote_last_round) {
+            pcd_item *it = item_add(d, c, c->parked.data, c->parked.len);
+            if (it) {
+                it->parked_retry = true;
+                c->read_queued = true;
+            }
+        }
+    }
+}
+
+static bool drain_all(pcd *d)
+{
+    bool any = false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_ACTIVE || c->blocked || c->read_queued ||
+            c->out.len - c->out_pos > OUT_BACKLOG_MAX)
+            continue;
+        any |= drain_client(d, c) > 0;
+    }
+    return any;
+}
+
+/* ---- running a round ---- */
+
+static int round_arrays(pcd *d)
+{
+    if (d->nitems <= d->rcap)
+        return 0;
+    size_t n = d->nitems;
+    pcs_req **rp = pcs_reallocarray(d->rptr, n, sizeof *rp);
+    if (rp)
+        d->rptr = rp;
+    size_t *ro = pcs_reallocarray(d->roff, n + 1, sizeof *ro);
+    if (ro)
+        d->roff = ro;
+    size_t *ix = pcs_reallocarray(d->idx, n, sizeof *ix);
+    if (ix)
+        d->idx = ix;
+    if (!rp || !ro || !ix)
+        return PC_ENOMEM;
+    d->rcap = n;
+    return 0;
+}
+
+/* Decode every item; a malformed frame closes its client. */
+static void decode_items(pcd *d)
+{
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        it->decoded = pcs_req_decode(d->arena.data + it->off, it->len, &it->rq);
+        if (it->decoded == PC_EPROTO)
+            pcd_client_close(d, it->c, "malformed request frame");
+        if (!it->decoded && !pcs_op_is_read(it->rq.op)) {
+            int rc = pcs_req_shard(d->st, &it->rq, &it->shard);
+            if (rc == PC_ECROSSSHARD)
+                it->decoded = rc;
+        }
+    }
+}
+
+/* Run the write items, one transaction per shard. */
+static int run_writes(pcd *d)
+{
+    int rc = round_arrays(d);
+    if (rc)
+        return rc;
+    pcs_buf_reset(&d->rout);
+    bool wrote = false;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        size_t k = 0;
+        for (size_t i = 0; i < d->nitems; i++) {
+            pcd_item *it = &d->items[i];
+            if (it->decoded || it->c->state == PCD_C_DEAD || pcs_op_is_read(it->rq.op) ||
+                it->shard != s)
+                continue;
+            d->rptr[k] = &it->rq;
+            d->idx[k++] = i;
+        }
+        if (!k)
+            continue;
+        rc = pcs_run(&d->w, d->st, s, d->rptr, k, &d->rout, d->roff, MAINT_BUDGET);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < k; j++) {
+            d->items[d->idx[j]].resp_off = d->roff[j];
+            /* A retried parked pop changes nothing unless it pops: only other
+             * writes give parked pops a reason to try again. */
+            if (!d->items[d->idx[j]].parked_retry)
+                wrote = true;
+        }
+        d->unsynced = true;
+    }
+    d->wrote_last_round = wrote;
+    return 0;
+}
+
+/* Answer every item, in order, into its client's output. */
+static void answer_items(pcd *d, int round_rc, uint64_t now)
+{
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        pcd_client *c = it->c;
+        const uint8_t *hdr = d->arena.data + it->off;
+        uint16_t op = pcs_le16(hdr + 4);
+        uint64_t id = pcs_le64(hdr + 8);
+        if (c->state == PCD_C_DEAD)
+            continue;
+        c->requests++;
+        d->requests++;
+        if (it->decoded) {
+            answer_error(c, op, id, it->decoded);
+        } else if (pcs_op_is_read(op)) {
+            pcd_serve_read(d, &it->rq, &c->out);
+        } else if (round_rc || it->resp_off == SIZE_MAX) {
+            answer_error(c, op, id, round_rc ? round_rc : PC_EIO);
+        } else {
+            const uint8_t *r = d->rout.data + it->resp_off;
+            int32_t rc = (int32_t)pcs_le32(r + PCS_FRAME_HDR);
+            if (op == PCS_OP_QPOPW && rc == PC_ENOTFOUND) {
+                /* Nothing to pop yet: park it until a push or its deadline. */
+                if (!it->parked_retry) {
+                    c->parked.len = 0;
+                    pcs_buf_put(&c->parked, hdr, it->len);
+                    c->parked_deadline = now + (uint64_t)it->rq.argv[2].i;
+                }
+                if (!c->parked.err) {
+                    c->blocked = true;
+                    continue;
+                }
+                rc = PC_ENOMEM;
+            }
+            if (op == PCS_OP_QPOPW)
+                c->blocked = false;
+            if (rc == PC_ENOMEM && op == PCS_OP_QPOPW)
+                answer_error(c, op, id, rc);
+            else
+                pcs_buf_put(&c->out, r, pcs_align8(pcs_frame_len(r)));
+        }
+        if (c->out.err) {
+            pcd_client_close(d, c, "out of memory queueing answers");
+            continue;
+        }
+    }
+}
+
+static void end_round(pcd *d)
+{
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        if (!it->decoded)
+            pcs_req_free(&it->rq);
+        it->c->items = 0;
+        it->c->read_queued = false;
+    }
+    d->nitems = 0;
+    pcs_buf_reset(&d->arena);
+}
+
+/* ---- answering ---- */
+
+/* Copy queued answers into the client's response ring, in chunks. */
+static void flush_client(pcd *d, pcd_client *c)
+{
+    bool put = false;
+    while (c->out_pos < c->out.len) {
+        const uint8_t *m = c->out.data + c->out_pos;
+        size_t mlen = pcs_frame_len(m);
+        size_t left = mlen - c->out_msg_sent;
+        size_t free;
+        if (pcs_ring_space(&c->resp, &free)) {
+            pcd_client_close(d, c, "response ring counters corrupted");
+            return;
+        }
+        if (free <= PCS_REC_HDR + 8)
+            break;
+        size_t chunk = free - PCS_REC_HDR - 8;
+        if (chunk > pcs_ring_chunk_max(&c->resp))
+            chunk = pcs_ring_chunk_max(&c->resp);
+        if (chunk > left)
+            chunk = left;
+        if (chunk < left && chunk < 4096)
+            break; /* wait for real room rather than trickle */
+        uint16_t more = chunk < left ? PCS_REC_MORE : 0;
+        if (pcs_ring_put(&c->resp, m + c->out_msg_sent, (uint32_t)chunk, more))
+            break;
+        put = true;
+        c->out_msg_sent += chunk;
+        if (!more) {
+            c->out_pos += pcs_align8(mlen);
+            c->out_msg_sent = 0;
+        }
+    }
+    if (c->out_pos == c->out.len) {
+        c->out.len = c->out_pos = 0;
+    } else if (c->out_pos > (1u << 20) && c->out_pos > c->out.len / 2) {
+        memmove(c->out.data, c->out.data + c->out_pos, c->out.len - c->out_pos);
+        c->out.len -= c->out_pos;
+        c->out_pos = 0;
+    }
+    if (put) {
+        pcs_ring_publish(&c->resp);
+        pcd_client_wake(c);
+    }
+}
+
+static bool flush_all(pcd *d)
+{
+    bool backlog = false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state == PCD_C_ACTIVE && c->out.len > c->out_pos) {
+            flush_client(d, c);
+            backlog |= c->state == PCD_C_ACTIVE && c->out.len > c->out_pos;
+        }
+    }
+    return backlog;
+}
+
+/* One pass: drain, run, answer.  True when it did anything. */
+static bool pass(pcd *d)
+{
+    uint64_t now = pcs_now_ms();
+    parked_pass(d, now);
+    d->wrote_last_round = false;
+    bool drained = drain_all(d);
+    if (d->nitems) {
+        decode_items(d);
+        int rc = run_writes(d);
+        if (rc)
+            pcd_log(LOG_ERR, "a round failed: %s; its writes were answered with it",
+                    pc_strerror(rc));
+        answer_items(d, rc, now);
+        end_round(d);
+        d->rounds++;
+    }
+    bool backlog = flush_all(d);
+    return drained || backlog;
+}
+
+/* ---- sleeping, events, housekeeping ---- */
+
+/* Is there anything for a pass to do?  (Checked after announcing sleep.) */
+static bool work_waiting(pcd *d)
+{
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_ACTIVE)
+            continue;
+        if (c->out.len > c->out_pos)
+            return true;
+        if (!c->blocked && atomic_load_explicit(c->req.head, memory_order_acquire) != c->req.pos)
+            return true;
+    }
+    return false;
+}
+
+static void handle_signals(pcd *d)
+{
+    struct signalfd_siginfo si;
+    while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            pcd_log(LOG_NOTICE, "signal %u: stopping after the round in flight", si.ssi_signo);
+            d->stop = true;
+        } else if (si.ssi_signo == SIGHUP) {
+            d->reload = true;
+        }
+    }
+}
+
+static void poll_events(pcd *d, int timeout_ms)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(d->epfd, ev, 64, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        void *p = ev[i].data.ptr;
+        if (p == &ev_listen) {
+            pcd_accept(d);
+        } else if (p == &ev_signal) {
+            handle_signals(d);
+        } else {
+            pcd_client *c = p;
+            if (c->state == PCD_C_DEAD)
+                continue;
+            if (ev[i].events & EPOLLIN)
+                pcd_client_readable(d, c);
+            if (c->state != PCD_C_DEAD && (ev[i].events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)))
+                pcd_client_close(d, c, NULL);
+        }
+    }
+}
+
+/* Things done about once a second, or when due. */
+static void housekeeping(pcd *d, uint64_t now)
+{
+    if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
+        now - d->last_sync >= d->cfg.sync_interval_ms) {
+        for (unsigned s = 0; s < d->st->nshards; s++)
+            mdb_env_sync(d->st->shards[s].env, 1);
+        d->unsynced = false;
+        d->last_sync = now;
+    }
+    if (now - d->last_housekeep < 1000)
+        return;
+    d->last_housekeep = now;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        int dead = 0;
+        mdb_reader_check(d->st->shards[s].env, &dead);
+        if (dead)
+            pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
+    }
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state == PCD_C_HELLO && now - c->since_ms > 5000)
+            pcd_client_close(d, c, "no handshake within 5 s");
+    }
+    /* Idle upkeep: sweep dead members and expired keys a little at a time. */
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        unsigned did = 0;
+        if (pcs_wbegin(&d->w, d->st, s))
+            continue;
+        if (pcs_maint(&d->w, 4096, &did) || !did)
+            pcs_wabort(&d->w);
+        else if (pcs_wcommit(&d->w) == 0)
+            d->unsynced = true;
+    }
+}
+
+/* How long the loop may sleep: until the next timer that matters. */
+static int sleep_ms(pcd *d, uint64_t now)
+{
+    uint64_t due = d->last_housekeep + 1000;
+    if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
+        d->last_sync + d->cfg.sync_interval_ms < due)
+        due = d->last_sync + d->cfg.sync_interval_ms;
+    for (size_t i = 0; i < d->ncl; i++)
+        if (d->cl[i]->state == PCD_C_ACTIVE && d->cl[i]->blocked && d->cl[i]->parked_deadline < due)
+            due = d->cl[i]->parked_deadline;
+    return due <= now ? 0 : (int)(due - now);
+}
+
+int pcd_loop_setup(pcd *d);
+
+int pcd_loop_setup(pcd *d)
+{
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->epfd < 0)
+        return -1;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->sigfd < 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &ev_listen};
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->lsock, &ev) < 0)
+        return -1;
+    ev.data.ptr = &ev_signal;
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev) < 0)
+        return -1;
+    pcs_wctx_init(&d->w);
+    d->last_housekeep = d->last_sync = pcs_now_ms();
+    return 0;
+}
+
+void pcd_reload(pcd *d);
+
+int pcd_run(pcd *d)
+{
+    uint64_t idle_since = pcs_now_ms(), last_poll = 0;
+    unsigned spins = 0;
+    while (!d->stop) {
+        bool busy = pass(d);
+        uint64_t now = pcs_now_ms();
+        pcd_reap(d);
+        if (d->reload) {
+            d->reload = false;
+            pcd_reload(d);
+        }
+        if (busy) {
+            idle_since = now;
+            /* While busy, look at sockets and signals every millisecond or so:
+             * no system call per request. */
+            if (now != last_poll) {
+                poll_events(d, 0);
+                housekeeping(d, now);
+                last_poll = now;
+            }
+            continue;
+        }
+        if ((now - idle_since) * 1000 < d->cfg.spin_us) {
+            if (++spins % 64 == 0 && now != last_poll) {
+                poll_events(d, 0);
+                last_poll = now;
+            }
+            pcs_cpu_relax();
+            continue;
+        }
+        /* Announce sleep, then look once more: a client that published after
+         * our last look sees sleeping = 1 and rings its socket. */
+        atomic_store_explicit(&d->dpage->sleeping, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (!work_waiting(d))
+            poll_events(d, sleep_ms(d, now));
+        atomic_store_explicit(&d->dpage->sleeping, 0, memory_order_seq_cst);
+        now = pcs_now_ms();
+        housekeeping(d, now);
+        idle_since = now;
+        last_poll = now;
+    }
+    /* SIGTERM: the round in flight was finished above; answer what is queued. */
+    flush_all(d);
+    return 0;
+}

@@ -1,0 +1,296 @@
+/*
+ * main.c - pycached: settings, the store's lock, daemonizing (the parent
+ * returns only once the daemon serves, with its exit status), the store,
+ * the daemon page, and the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+#ifdef HAVE_LIBSYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "../libclient/client.h"
+#include "../shm/alloc.h"
+#include "../shm/hello.h"
+#include "pycached.h"
+
+int pcd_loop_setup(pcd *d);
+void pcd_reload(pcd *d);
+
+static int default_dir(pcd_config *cfg)
+{
+    char buf[4096];
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (geteuid() == 0)
+        snprintf(buf, sizeof buf, "/run/pycache");
+    else if (xdg && *xdg)
+        snprintf(buf, sizeof buf, "%s/pycache", xdg);
+    else {
+        fprintf(stderr, "pycached: no store directory: give -d DIR (XDG_RUNTIME_DIR is unset)\n");
+        return -1;
+    }
+    cfg->dir = pcs_strdup(buf);
+    return cfg->dir ? 0 : -1;
+}
+
+/*
+ * Hold the store: an exclusive flock on DIR/pycached.pid.  A second daemon,
+ * or a daemon over a store that embedded clients have open (they hold it
+ * shared), is refused with a message that says which.
+ */
+static int take_lock(pcd *d)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", d->cfg.dir, PCS_LOCK_NAME);
+    if (mkdir(d->cfg.dir, 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "pycached: cannot create %s: %s\n", d->cfg.dir, strerror(errno));
+        return -1;
+    }
+    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lock_fd < 0) {
+        fprintf(stderr, "pycached: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    char pid[32] = "";
+    ssize_t n = pread(d->lock_fd, pid, sizeof pid - 1, 0);
+    pid[n > 0 ? n : 0] = 0;
+    pid[strcspn(pid, "\n")] = 0;
+    if (*pid)
+        fprintf(stderr, "pycached: %s is already served by pycached (pid %s)\n", d->cfg.dir, pid);
+    else
+        fprintf(stderr, "pycached: %s is open by embedded clients; close them before serving it\n",
+                d->cfg.dir);
+    return -1;
+}
+
+static void write_pid(pcd *d)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (ftruncate(d->lock_fd, 0) < 0 || pwrite(d->lock_fd, buf, (size_t)n, 0) != n)
+        pcd_log(LOG_WARNING, "cannot write the pid file: %s", strerror(errno));
+}
+
+/*
+ * Fork into the background.  The parent waits on a pipe and exits with the
+ * daemon's verdict: 0 once it serves, 1 if it failed (it said why on
+ * stderr, which stays the terminal's until then).
+ */
+static int daemonize(int *ready_fd)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        close(p[1]);
+        char ok = 0;
+        ssize_t n;
+        do
+            n = read(p[0], &ok, 1);
+        while (n < 0 && errno == EINTR);
+        _exit(n == 1 && ok == 'R' ? 0 : 1);
+    }
+    close(p[0]);
+    if (setsid() < 0)
+        return -1;
+    pid = fork(); /* not a session leader: never gets a terminal again */
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (chdir("/") < 0)
+        return -1;
+    umask(0077);
+    *ready_fd = p[1];
+    return 0;
+}
+
+static void detach_stdio(void)
+{
+    int fd = open("/dev/null", O_RDWR);
+    if (fd < 0)
+        return;
+    dup2(fd, STDIN_FILENO);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    if (fd > STDERR_FILENO)
+        close(fd);
+}
+
+/* The daemon page: clients can only map it read-only. */
+static int make_dpage(pcd *d)
+{
+    d->dpage_fd = memfd_create("pycache-daemon", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (d->dpage_fd < 0 || ftruncate(d->dpage_fd, PCS_DPAGE_SIZE) < 0)
+        return -1;
+    d->dpage = mmap(NULL, PCS_DPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, d->dpage_fd, 0);
+    if (d->dpage == MAP_FAILED)
+        return -1;
+    memset(d->dpage, 0, sizeof *d->dpage);
+    d->dpage->magic = PCS_DPAGE_MAGIC;
+    d->dpage->version = PCS_DPAGE_VERSION;
+    d->dpage->pid = (uint32_t)getpid();
+    d->dpage->started_ms = pcs_now_ms();
+    if (fcntl(d->dpage_fd, F_ADD_SEALS,
+              F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
+        return -1;
+    return 0;
+}
+
+static int open_store(pcd *d)
+{
+    pcs_params p = {
+        .map_size = d->cfg.max_memory,
+        .max_value = d->cfg.max_value,
+        .shards = d->cfg.shards,
+        .max_readers = d->cfg.max_readers,
+        .create = true,
+        .nosync = d->cfg.sync != PCD_SYNC_ALWAYS,
+        .file_mode = d->cfg.n_allow_gid ? 0660 : 0600,
+    };
+    int rc = pcs_store_open(d->cfg.dir, PCS_MODE_DAEMON, &p, &d->st);
+    if (rc) {
+        pcd_log(LOG_ERR, "cannot open the store in %s: %s", d->cfg.dir, pc_strerror(rc));
+        return -1;
+    }
+    if (d->st->nshards != d->cfg.shards || d->st->map_size != d->cfg.max_memory)
+        pcd_log(LOG_NOTICE,
+                "the store keeps the shape it was created with: %u shard(s), map %llu bytes",
+                d->st->nshards, (unsigned long long)d->st->map_size);
+    if (d->cfg.n_allow_gid) {
+        /* Peers of the group map the store: they need its files. */
+        for (unsigned s = 0; s < d->st->nshards; s++) {
+            char path[4200];
+            for (int lock = 0; lock < 2; lock++) {
+                snprintf(path, sizeof path, "%s/data-%02u.mdb%s", d->cfg.dir, s,
+                         lock ? "-lock" : "");
+                if (chown(path, (uid_t)-1, d->cfg.allow_gid[0]) < 0 || chmod(path, 0660) < 0)
+                    pcd_log(LOG_WARNING, "cannot open %s to group %u: %s", path,
+                            (unsigned)d->cfg.allow_gid[0], strerror(errno));
+            }
+        }
+    }
+    return pc__wrap_store(d->st, &d->reader) ? -1 : 0;
+}
+
+/* SIGHUP: reopen the log and reread the config file; settings fixed at
+ * creation, or that need a restart, are reported and left as they are. */
+void pcd_reload(pcd *d)
+{
+    pcd_log(LOG_NOTICE, "SIGHUP: reopening the log%s",
+            d->cfg.config_file ? ", rereading the config" : "");
+    if (d->cfg.config_file) {
+        pcd_config n;
+        pcd_config_defaults(&n);
+        if (pcd_config_file(&n, d->cfg.config_file) == 0) {
+            d->cfg.sync_interval_ms = n.sync_interval_ms;
+            d->cfg.max_clients = n.max_clients;
+            d->cfg.spin_us = n.spin_us;
+            d->cfg.log_level = n.log_level;
+            if (n.sync != d->cfg.sync)
+                pcd_log(LOG_WARNING, "sync mode changes take a restart");
+            if (n.log_file && (!d->cfg.log_file || strcmp(n.log_file, d->cfg.log_file))) {
+                pcs_free(d->cfg.log_file);
+                d->cfg.log_file = n.log_file;
+                n.log_file = NULL;
+            }
+            memcpy(d->cfg.allow_gid, n.allow_gid, sizeof n.allow_gid);
+            d->cfg.n_allow_gid = n.n_allow_gid;
+            memcpy(d->cfg.ro_uid, n.ro_uid, sizeof n.ro_uid);
+            d->cfg.n_ro_uid = n.n_ro_uid;
+            memcpy(d->cfg.ro_gid, n.ro_gid, sizeof n.ro_gid);
+            d->cfg.n_ro_gid = n.n_ro_gid;
+        } else {
+            pcd_log(LOG_ERR, "config file %s has errors; keeping the running settings",
+                    d->cfg.config_file);
+        }
+        pcd_config_free(&n);
+    }
+    pcd_log_reopen(&d->cfg);
+}
+
+static void shutdown_all(pcd *d)
+{
+    for (size_t i = 0; i < d->ncl; i++)
+        pcd_client_close(d, d->cl[i], NULL);
+    pcd_reap(d);
+    pcs_free(d->cl);
+    pc_close(d->reader);
+    pcs_wctx_free(&d->w);
+    pcs_buf_free(&d->arena);
+    pcs_buf_free(&d->rout);
+    pcs_free(d->items);
+    pcs_free(d->rptr);
+    pcs_free(d->roff);
+    pcs_free(d->idx);
+    if (d->st)
+        pcs_store_release(d->st);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", d->cfg.dir, PCS_SOCK_NAME);
+    unlink(path);
+    if (d->lock_fd >= 0 && ftruncate(d->lock_fd, 0) < 0)
+        pcd_log(LOG_WARNING, "cannot clear the pid file");
+}
+
+int main(int argc, char **argv)
+{
+    static pcd d;
+    d.lock_fd = d.lsock = d.epfd = d.sigfd = d.dpage_fd = -1;
+    pcd_config_defaults(&d.cfg);
+    int rc = pcd_config_args(&d.cfg, argc, argv);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if ((!d.cfg.dir && default_dir(&d.cfg)) || pcd_config_check(&d.cfg))
+        return 2;
+    if (take_lock(&d))
+        return 1;
+    int ready = -1;
+    if (!d.cfg.foreground && daemonize(&ready) < 0) {
+        fprintf(stderr, "pycached: cannot daemonize: %s\n", strerror(errno));
+        return 1;
+    }
+    if (pcd_log_open(&d.cfg))
+        return 1;
+    write_pid(&d);
+    if (open_store(&d) || make_dpage(&d) || pcd_listen(&d) || pcd_loop_setup(&d)) {
+        pcd_log(LOG_ERR, "pycached did not start");
+        fprintf(stderr, "pycached: did not start (see the log)\n");
+        shutdown_all(&d);
+        return 1;
+    }
+    pcd_log(LOG_NOTICE, "serving %s: %u shard(s), map %llu MiB, sync %s, pid %d", d.cfg.dir,
+            d.st->nshards, (unsigned long long)(d.st->map_size >> 20),
+            d.cfg.sync == PCD_SYNC_ALWAYS  ? "always"
+            : d.cfg.sync == PCD_SYNC_BATCH ? "batch"
+                                           : "none",
+            (int)getpid());
+    if (ready >= 0) {
+        if (write(ready, "R", 1) != 1)
+            pcd_log(LOG_WARNING, "could not tell the parent we are ready");
+        close(ready);
+        detach_stdio();
+    }
+#ifdef HAVE_LIBSYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+    rc = pcd_run(&d);
+    pcd_log(LOG_NOTICE, "stopped after %llu rounds, %llu requests", (unsigned long long)d.rounds,
+            (unsigned long long)d.requests);
+    shutdown_all(&d);
+    pcd_config_free(&d.cfg);
+    return rc ? 1 : 0;
+}

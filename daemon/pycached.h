@@ -1,0 +1,156 @@
+/*
+ * pycached.h - what the daemon's files share.  Nothing here is installed.
+ */
+#ifndef PCD_PYCACHED_H
+#define PCD_PYCACHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "../shm/buf.h"
+#include "../shm/channel.h"
+#include "../shm/exec.h"
+#include "../shm/frame.h"
+#include "../shm/store.h"
+#include "pycache.h"
+
+/* ---- configuration (config.c) ---- */
+
+enum pcd_sync { PCD_SYNC_ALWAYS, PCD_SYNC_BATCH, PCD_SYNC_NONE };
+
+#define PCD_MAX_ACL 32
+
+typedef struct pcd_config {
+    char *dir;
+    char *config_file;
+    char *log_file;
+    int log_level; /* syslog priority: messages above it are dropped */
+    bool foreground;
+    unsigned shards;      /* creation */
+    uint64_t max_memory;  /* creation: the map's size */
+    uint64_t max_value;   /* creation */
+    unsigned max_readers; /* creation */
+    int sync;             /* enum pcd_sync */
+    unsigned sync_interval_ms;
+    uint32_t ring_size;
+    unsigned max_clients;
+    unsigned spin_us; /* how long an idle daemon polls before it sleeps */
+    gid_t allow_gid[PCD_MAX_ACL];
+    unsigned n_allow_gid;
+    uid_t ro_uid[PCD_MAX_ACL];
+    unsigned n_ro_uid;
+    gid_t ro_gid[PCD_MAX_ACL];
+    unsigned n_ro_gid;
+} pcd_config;
+
+void pcd_config_defaults(pcd_config *cfg);
+void pcd_config_free(pcd_config *cfg);
+/* Parse the command line into cfg (after reading --config first, so that the
+ * command line wins).  Returns 0, 1 when the process should exit 0 (--help,
+ * --version), or -1 after printing why on stderr. */
+int pcd_config_args(pcd_config *cfg, int argc, char **argv);
+/* Read a config file; 0 or -1 with a message naming the file and line. */
+int pcd_config_file(pcd_config *cfg, const char *path);
+/* Check the settings fit together; 0 or -1 with a message. */
+int pcd_config_check(const pcd_config *cfg);
+void pcd_usage(FILE *f);
+
+/* ---- logging (log.c) ---- */
+
+int pcd_log_open(const pcd_config *cfg);
+void pcd_log_reopen(const pcd_config *cfg);
+void pcd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- clients (server.c) ---- */
+
+enum pcd_cstate { PCD_C_HELLO, PCD_C_ACTIVE, PCD_C_DEAD };
+
+typedef struct pcd_client {
+    int fd;
+    int state; /* enum pcd_cstate */
+    uint64_t id;
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    bool ring_only;
+    uint64_t since_ms; /* connected at */
+    void *map;         /* the channel, mapped by the daemon */
+    size_t maplen;
+    pcs_chan_hdr *hdr;
+    pcs_ring req, resp;
+    pcs_buf msg;         /* a request message being reassembled */
+    pcs_buf out;         /* response messages not yet in the ring */
+    size_t out_pos;      /* bytes of out already sent */
+    size_t out_msg_sent; /* of the message at out_pos, bytes already sent */
+    unsigned items;      /* requests of this client in the current round */
+    bool read_queued;    /* a read is queued this round: drain no further */
+    bool blocked;        /* a waiting queue pop is parked */
+    pcs_buf parked;      /* its request message */
+    uint64_t parked_deadline;
+    uint64_t requests; /* served so far */
+} pcd_client;
+
+/* ---- the daemon (loop.c) ---- */
+
+typedef struct pcd_item {
+    pcd_client *c;
+    size_t off, len; /* the message in the round's arena */
+    pcs_req rq;
+    int decoded; /* 0, or the decode error */
+    unsigned shard;
+    size_t resp_off; /* its response in the round's out buffer, or SIZE_MAX */
+    bool parked_retry;
+} pcd_item;
+
+typedef struct pcd {
+    pcd_config cfg;
+    pcs_store *st;
+    int lock_fd;
+    int lsock;
+    int epfd;
+    int sigfd;
+    int dpage_fd;
+    pcs_dpage *dpage;
+    pcd_client **cl;
+    size_t ncl, clcap;
+    uint64_t next_id;
+    pcs_wctx w;
+    pcs_buf arena;
+    pcd_item *items;
+    size_t nitems, icap;
+    pcs_buf rout; /* responses of the round */
+    pcs_req **rptr;
+    size_t *roff;
+    size_t rcap;
+    size_t *idx;
+    struct pc_client *reader; /* the daemon's own read handle: ring-only reads */
+    bool stop;
+    bool reload;
+    bool wrote_last_round; /* parked queue pops deserve another try */
+    uint64_t last_housekeep;
+    uint64_t last_sync;
+    bool unsynced;
+    uint64_t rounds, requests;
+} pcd;
+
+/* server.c */
+int pcd_listen(pcd *d);
+void pcd_accept(pcd *d);
+void pcd_client_readable(pcd *d, pcd_client *c);
+void pcd_client_close(pcd *d, pcd_client *c, const char *why);
+void pcd_reap(pcd *d);
+bool pcd_peer_allowed(const pcd_config *cfg, uid_t uid, gid_t gid, bool *ring_only);
+
+/* loop.c */
+int pcd_run(pcd *d);
+void pcd_client_wake(pcd_client *c);
+
+/* reads.c: serve a ring-only read into out. */
+void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out);
+
+/* Human-friendly sizes: "64M", "1G", "4096". */
+int pcd_parse_size(const char *s, uint64_t *out);
+
+#endif

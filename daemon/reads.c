@@ -1,0 +1,308 @@
+/*
+ * reads.c - serve the reads of ring-only clients.  The daemon has its own
+ * read handle on the store (a client over the store it already opened), runs
+ * the same public read calls a trusted client would run in its own process,
+ * and copies the answers into the response.  One static handler per read
+ * op, behind one table.
+ */
+#include <string.h>
+#include <syslog.h>
+
+#include "../libclient/client.h"
+#include "../shm/alloc.h"
+#include "pycached.h"
+
+/* Most items one paged answer carries (the client pages on). */
+#define PAGE_MAX 1024
+
+typedef int (*read_fn)(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+
+static const pc_val *key_of(const pcs_req *rq)
+{
+    return &rq->argv[0];
+}
+
+#define KEY(rq) key_of(rq)->s.ptr, key_of(rq)->s.len
+
+static int arg_int(const pcs_req *rq, unsigned i, int64_t *v)
+{
+    if (i >= rq->argc || rq->argv[i].kind != PC_INT)
+        return PC_EINVAL;
+    *v = rq->argv[i].i;
+    return 0;
+}
+
+static int r_get(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_val v;
+    int rc = pc_get(r, KEY(rq), &v);
+    if (!rc) {
+        pcs_out_val(out, &v);
+        *nv = 1;
+    }
+    return rc;
+}
+
+static int r_int(int rc, int64_t v, pcs_buf *out, uint32_t *nv)
+{
+    if (!rc) {
+        pcs_out_int(out, v);
+        *nv = 1;
+    }
+    return rc;
+}
+
+static int r_type(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_type t;
+    int rc = pc_type_of(r, KEY(rq), &t);
+    return r_int(rc, rc ? 0 : t, out, nv);
+}
+
+static int r_ttl(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t ms = 0;
+    int rc = pc_ttl(r, KEY(rq), &ms);
+    return r_int(rc, ms, out, nv);
+}
+
+static int r_version(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    uint64_t ver = 0;
+    int rc = pc_version(r, KEY(rq), &ver);
+    return r_int(rc, (int64_t)ver, out, nv);
+}
+
+static int r_strlen(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    uint64_t n = 0;
+    int rc = pc_strlen(r, KEY(rq), &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_getrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t a, b;
+    if (arg_int(rq, 1, &a) || arg_int(rq, 2, &b))
+        return PC_EINVAL;
+    pc_val v;
+    int rc = pc_getrange(r, KEY(rq), a, b, &v);
+    if (!rc) {
+        pcs_out_val(out, &v);
+        *nv = 1;
+    }
+    return rc;
+}
+
+static int r_count(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t t;
+    uint64_t n = 0;
+    int rc;
+    if (arg_int(rq, 1, &t))
+        return PC_EINVAL;
+    switch (t) {
+    case PC_T_LIST:
+        rc = pc_llen(r, KEY(rq), &n);
+        break;
+    case PC_T_QUEUE:
+        rc = pc_qlen(r, KEY(rq), &n);
+        break;
+    case PC_T_MAP:
+        rc = pc_hlen(r, KEY(rq), &n);
+        break;
+    case PC_T_SET:
+        rc = pc_scard(r, KEY(rq), &n);
+        break;
+    default:
+        return PC_EINVAL;
+    }
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_seqget(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t t, index;
+    if (arg_int(rq, 1, &t) || arg_int(rq, 2, &index))
+        return PC_EINVAL;
+    pc_val v;
+    int rc;
+    if (t == PC_T_LIST)
+        rc = pc_lindex(r, KEY(rq), index, &v);
+    else if (t == PC_T_QUEUE && index == 0)
+        rc = pc_qpeek(r, KEY(rq), &v);
+    else
+        return PC_EINVAL;
+    if (!rc) {
+        pcs_out_val(out, &v);
+        *nv = 1;
+    }
+    return rc;
+}
+
+/* A page of values out of buf (a scratch array of PAGE_MAX values). */
+static pc_val page[PAGE_MAX];
+static pc_bytes page_b[PAGE_MAX];
+
+static size_t page_max(const pcs_req *rq, unsigned i)
+{
+    int64_t m;
+    if (arg_int(rq, i, &m) || m < 1)
+        return 0;
+    return m > PAGE_MAX ? PAGE_MAX : (size_t)m;
+}
+
+static int r_seqrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t t, a, b;
+    size_t max = page_max(rq, 4), n = 0;
+    if (arg_int(rq, 1, &t) || arg_int(rq, 2, &a) || arg_int(rq, 3, &b) || !max)
+        return PC_EINVAL;
+    int rc;
+    if (t == PC_T_LIST)
+        rc = pc_lrange(r, KEY(rq), a, b, page, max, &n);
+    else if (t == PC_T_QUEUE)
+        rc = pc_qrange(r, KEY(rq), a, b, page, max, &n);
+    else
+        return PC_EINVAL;
+    for (size_t i = 0; !rc && i < n; i++)
+        pcs_out_val(out, &page[i]);
+    *nv = (uint32_t)n;
+    return rc;
+}
+
+static int r_hget(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    if (rq->argc != 2 || rq->argv[1].kind != PC_BYTES)
+        return PC_EINVAL;
+    pc_val v;
+    int rc = pc_hget(r, KEY(rq), rq->argv[1].s.ptr, rq->argv[1].s.len, &v);
+    if (!rc) {
+        pcs_out_val(out, &v);
+        *nv = 1;
+    }
+    return rc;
+}
+
+static int r_sismember(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    if (rq->argc != 2)
+        return PC_EINVAL;
+    int is = 0;
+    int rc = pc_sismember(r, KEY(rq), &rq->argv[1], &is);
+    return r_int(rc, is, out, nv);
+}
+
+/* The paged listings share the answer's shape: cursor, then items. */
+static int r_page(int rc, const pc_cursor *cur, const pc_bytes *b, const pc_val *v, size_t n,
+                  pcs_buf *out, uint32_t *nv)
+{
+    if (rc)
+        return rc;
+    pc__cursor_out(out, cur);
+    for (size_t i = 0; i < n; i++) {
+        if (b)
+            pcs_out_bytes(out, b[i].ptr, b[i].len);
+        if (v)
+            pcs_out_val(out, &v[i]);
+    }
+    *nv = (uint32_t)(1 + n * ((b ? 1 : 0) + (v ? 1 : 0)));
+    return 0;
+}
+
+static int r_hscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_cursor cur;
+    size_t max = page_max(rq, 2), n = 0;
+    if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
+        return PC_EINVAL;
+    int rc = pc_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
+    return r_page(rc, &cur, page_b, page, n, out, nv);
+}
+
+static int r_sscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_cursor cur;
+    size_t max = page_max(rq, 2), n = 0;
+    if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
+        return PC_EINVAL;
+    int rc = pc_sscan(r, KEY(rq), &cur, page, max, &n);
+    return r_page(rc, &cur, NULL, page, n, out, nv);
+}
+
+static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t how;
+    pc_cursor cur;
+    size_t max = page_max(rq, 3), n = 0;
+    if (rq->argc < 4 || arg_int(rq, 1, &how) || pc__cursor_dec(&rq->argv[2], &cur) || !max)
+        return PC_EINVAL;
+    size_t nkeys = rq->argc - 3;
+    pc_bytes *keys = pcs_calloc(nkeys, sizeof *keys);
+    if (!keys)
+        return PC_ENOMEM;
+    int rc = 0;
+    keys[0] = key_of(rq)->s;
+    for (size_t i = 1; i < nkeys && !rc; i++) {
+        if (rq->argv[3 + i].kind != PC_BYTES)
+            rc = PC_EINVAL;
+        else
+            keys[i] = rq->argv[3 + i].s;
+    }
+    if (!rc) {
+        if (how == 0)
+            rc = pc_sunion(r, keys, nkeys, &cur, page, max, &n);
+        else if (how == 1)
+            rc = pc_sinter(r, keys, nkeys, &cur, page, max, &n);
+        else if (how == 2)
+            rc = pc_sdiff(r, keys, nkeys, &cur, page, max, &n);
+        else
+            rc = PC_EINVAL;
+    }
+    pcs_free(keys);
+    return r_page(rc, &cur, NULL, page, n, out, nv);
+}
+
+static int r_scan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_cursor cur;
+    size_t max = page_max(rq, 2), n = 0;
+    char glob[4097];
+    const pc_val *g = key_of(rq);
+    if (rq->argc != 3 || g->s.len >= sizeof glob || memchr(g->s.ptr, 0, g->s.len) ||
+        pc__cursor_dec(&rq->argv[1], &cur) || !max)
+        return PC_EINVAL;
+    memcpy(glob, g->s.ptr, g->s.len);
+    glob[g->s.len] = 0;
+    int rc = pc_scan(r, g->s.len ? glob : NULL, &cur, page_b, max, &n);
+    return r_page(rc, &cur, page_b, NULL, n, out, nv);
+}
+
+static const read_fn reads[PCS_OP__COUNT] = {
+    [PCS_OP_R_GET] = r_get,           [PCS_OP_R_TYPE] = r_type,
+    [PCS_OP_R_TTL] = r_ttl,           [PCS_OP_R_VERSION] = r_version,
+    [PCS_OP_R_STRLEN] = r_strlen,     [PCS_OP_R_GETRANGE] = r_getrange,
+    [PCS_OP_R_COUNT] = r_count,       [PCS_OP_R_SEQGET] = r_seqget,
+    [PCS_OP_R_SEQRANGE] = r_seqrange, [PCS_OP_R_HGET] = r_hget,
+    [PCS_OP_R_HSCAN] = r_hscan,       [PCS_OP_R_SISMEMBER] = r_sismember,
+    [PCS_OP_R_SSCAN] = r_sscan,       [PCS_OP_R_SALG] = r_salg,
+    [PCS_OP_R_SCAN] = r_scan,
+};
+
+void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
+{
+    size_t s = pcs_resp_begin(out, rq->op, rq->id);
+    uint32_t nv = 0;
+    pc_read *r;
+    int rc;
+    if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES || !reads[rq->op])
+        rc = PC_EINVAL;
+    else if (!(rc = pc_read_begin(d->reader, &r))) {
+        rc = reads[rq->op](r, rq, out, &nv);
+        pc_read_end(r);
+    }
+    if (rc || out->err)
+        pcs_resp_fail(out, s, rc ? rc : out->err);
+    else
+        pcs_resp_end(out, s, 0, nv);
+}

@@ -1,0 +1,347 @@
+/*
+ * server.c - the daemon's socket: listening, the handshake (credentials,
+ * policy, a sealed channel passed with SCM_RIGHTS), wake bytes, and closing
+ * clients.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../shm/alloc.h"
+#include "../shm/hello.h"
+#include "pycached.h"
+
+#define PCD_FDS_MAX 16 /* fds one message may carry before it counts as abuse */
+
+int pcd_listen(pcd *d)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", d->cfg.dir, PCS_SOCK_NAME) >=
+        (int)sizeof sa.sun_path) {
+        pcd_log(LOG_ERR, "store directory path too long for a socket: %s", d->cfg.dir);
+        return -1;
+    }
+    /* We hold the store's lock, so a socket left here is a dead daemon's. */
+    unlink(sa.sun_path);
+    d->lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->lsock < 0) {
+        pcd_log(LOG_ERR, "socket: %s", strerror(errno));
+        return -1;
+    }
+    bool others = d->cfg.n_allow_gid || d->cfg.n_ro_uid || d->cfg.n_ro_gid;
+    mode_t old = umask(others ? 0 : 0077);
+    int rc = bind(d->lsock, (struct sockaddr *)&sa, sizeof sa);
+    umask(old);
+    if (rc < 0 || listen(d->lsock, 128) < 0) {
+        pcd_log(LOG_ERR, "cannot listen on %s: %s", sa.sun_path, strerror(errno));
+        return -1;
+    }
+    /* Who may connect is decided by SO_PEERCRED; the file modes only keep
+     * everyone else from reaching the socket at all. */
+    if (chmod(sa.sun_path, others ? 0666 : 0600) < 0 || (others && chmod(d->cfg.dir, 0711) < 0))
+        pcd_log(LOG_WARNING, "chmod on %s: %s", sa.sun_path, strerror(errno));
+    return 0;
+}
+
+bool pcd_peer_allowed(const pcd_config *cfg, uid_t uid, gid_t gid, bool *ring_only)
+{
+    *ring_only = false;
+    if (uid == geteuid())
+        return true;
+    for (unsigned i = 0; i < cfg->n_allow_gid; i++)
+        if (gid == cfg->allow_gid[i])
+            return true;
+    *ring_only = true;
+    for (unsigned i = 0; i < cfg->n_ro_uid; i++)
+        if (uid == cfg->ro_uid[i])
+            return true;
+    for (unsigned i = 0; i < cfg->n_ro_gid; i++)
+        if (gid == cfg->ro_gid[i])
+            return true;
+    return false;
+}
+
+/* The peer's policy, checking its supplementary groups too. */
+static bool peer_policy(const pcd_config *cfg, int fd, const struct ucred *cr, bool *ring_only)
+{
+    gid_t groups[256];
+    socklen_t len = sizeof groups;
+    bool best = pcd_peer_allowed(cfg, cr->uid, cr->gid, ring_only);
+    if (best && !*ring_only)
+        return true;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
+        for (size_t i = 0; i < len / sizeof groups[0]; i++) {
+            bool ro;
+            if (pcd_peer_allowed(cfg, cr->uid, groups[i], &ro) && (!best || (*ring_only && !ro))) {
+                best = true;
+                *ring_only = ro;
+            }
+        }
+    }
+    return best;
+}
+
+void pcd_accept(pcd *d)
+{
+    for (;;) {
+        int fd = accept4(d->lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                pcd_log(LOG_WARNING, "accept: %s", strerror(errno));
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return;
+        }
+        size_t live = 0;
+        for (size_t i = 0; i < d->ncl; i++)
+            live += d->cl[i]->state != PCD_C_DEAD;
+        if (live >= d->cfg.max_clients) {
+            pcd_log(LOG_WARNING, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
+            close(fd);
+            continue;
+        }
+        pcd_client *c = pcs_calloc(1, sizeof *c);
+        if (c && d->ncl == d->clcap) {
+            size_t cap = d->clcap ? d->clcap * 2 : 16;
+            pcd_client **n = pcs_reallocarray(d->cl, cap, sizeof *n);
+            if (n) {
+                d->cl = n;
+                d->clcap = cap;
+            }
+        }
+        if (!c || d->ncl == d->clcap) {
+            pcd_log(LOG_ERR, "out of memory accepting a client");
+            pcs_free(c);
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        c->state = PCD_C_HELLO;
+        c->since_ms = pcs_now_ms();
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+        if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            pcd_log(LOG_ERR, "epoll_ctl: %s", strerror(errno));
+            pcs_free(c);
+            close(fd);
+            continue;
+        }
+        d->cl[d->ncl++] = c;
+    }
+}
+
+/* Receive one message, closing every fd it carried.  Returns its length, 0
+ * at the end of the stream, -1 (errno EAGAIN) when nothing is there, or -2
+ * when the client must go (an error, or control data cut short). */
+static ssize_t recv_msg(pcd_client *c, void *buf, size_t len)
+{
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * PCD_FDS_MAX)];
+    } cm;
+    struct iovec iov = {buf, len};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+    ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0)
+        return errno == EAGAIN || errno == EINTR ? -1 : -2;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+            size_t nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            int fds[PCD_FDS_MAX];
+            memcpy(fds, CMSG_DATA(h), nfd * sizeof(int));
+            for (size_t i = 0; i < nfd && i < PCD_FDS_MAX; i++)
+                close(fds[i]);
+            pcd_log(LOG_NOTICE, "client %llu sent %zu file descriptor(s); closed them",
+                    (unsigned long long)c->id, nfd);
+        }
+    }
+    if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC) && c->state == PCD_C_HELLO)
+        return -2;
+    if (mh.msg_flags & MSG_CTRUNC) {
+        pcd_log(LOG_WARNING, "client %llu: control data cut short (MSG_CTRUNC)",
+                (unsigned long long)c->id);
+        return -2;
+    }
+    return n;
+}
+
+static int send_welcome(pcd_client *c, const pcs_welcome *w, const int *fds, int nfds)
+{
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * 2)];
+    } cm;
+    struct iovec iov = {(void *)w, sizeof *w};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (nfds) {
+        memset(&cm, 0, sizeof cm);
+        mh.msg_control = cm.b;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *h = CMSG_FIRSTHDR(&mh);
+        h->cmsg_level = SOL_SOCKET;
+        h->cmsg_type = SCM_RIGHTS;
+        h->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(h), fds, sizeof(int) * (size_t)nfds);
+    }
+    return sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof *w ? 0 : -1;
+}
+
+/* Create the client's channel: a memfd sealed against resizing. */
+static int make_channel(pcd *d, pcd_client *c, uint32_t ring)
+{
+    int fd = memfd_create("pycache-channel", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -1;
+    c->maplen = pcs_chan_size(ring);
+    if (ftruncate(fd, (off_t)c->maplen) < 0 ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        goto fail;
+    c->map = mmap(NULL, c->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (c->map == MAP_FAILED) {
+        c->map = NULL;
+        goto fail;
+    }
+    pcs_chan_init(c->map, ring, c->id);
+    c->hdr = c->map;
+    pcs_chan_rings(c->map, 0, &c->req, &c->resp);
+    (void)d;
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+static void handshake(pcd *d, pcd_client *c)
+{
+    pcs_hello h;
+    ssize_t n = recv_msg(c, &h, sizeof h);
+    if (n == -1)
+        return;
+    if (n != (ssize_t)sizeof h || h.magic != PCS_HELLO_MAGIC) {
+        pcd_client_close(d, c, "bad handshake");
+        return;
+    }
+    pcs_welcome w = {.magic = PCS_WELCOME_MAGIC, .version = PCS_PROTO_VERSION};
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    bool ring_only;
+    if (h.version != PCS_PROTO_VERSION) {
+        w.status = PC_EPROTO;
+    } else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
+        w.status = PC_EIO;
+    } else if (!peer_policy(&d->cfg, c->fd, &cr, &ring_only)) {
+        pcd_log(LOG_NOTICE, "refused pid %d uid %u gid %u: not allowed by the access policy",
+                (int)cr.pid, (unsigned)cr.uid, (unsigned)cr.gid);
+        w.status = PC_EACCES;
+    }
+    if (w.status) {
+        send_welcome(c, &w, NULL, 0);
+        pcd_client_close(d, c, NULL);
+        return;
+    }
+    uint32_t ring = h.ring_size ? h.ring_size : d->cfg.ring_size;
+    if (ring < PCS_RING_MIN || ring > PCS_RING_MAX || (ring & (ring - 1)))
+        ring = d->cfg.ring_size;
+    c->id = ++d->next_id;
+    c->pid = cr.pid;
+    c->uid = cr.uid;
+    c->gid = cr.gid;
+    c->ring_only = ring_only || (h.flags & PCS_HELLO_RING_ONLY);
+    int chan = make_channel(d, c, ring);
+    if (chan < 0) {
+        pcd_log(LOG_ERR, "cannot make a channel for pid %d: %s", (int)cr.pid, strerror(errno));
+        w.status = PC_ENOMEM;
+        send_welcome(c, &w, NULL, 0);
+        pcd_client_close(d, c, NULL);
+        return;
+    }
+    w.mode = c->ring_only ? PCS_PEER_RING_ONLY : PCS_PEER_TRUSTED;
+    w.ring_size = ring;
+    w.client_id = c->id;
+    w.map_size = d->st->map_size;
+    w.max_value = d->st->max_value;
+    w.shards = d->st->nshards;
+    w.max_readers = d->st->max_readers;
+    w.format = PCS_FORMAT;
+    int fds[2] = {chan, d->dpage_fd};
+    int rc = send_welcome(c, &w, fds, 2);
+    close(chan);
+    if (rc) {
+        pcd_client_close(d, c, "could not send the welcome");
+        return;
+    }
+    c->state = PCD_C_ACTIVE;
+    pcd_log(LOG_INFO, "client %llu: pid %d uid %u, %s, ring %u bytes", (unsigned long long)c->id,
+            (int)c->pid, (unsigned)c->uid, c->ring_only ? "ring-only" : "trusted", ring);
+}
+
+void pcd_client_readable(pcd *d, pcd_client *c)
+{
+    if (c->state == PCD_C_HELLO) {
+        handshake(d, c);
+        return;
+    }
+    /* Wake bytes: read and drop them (a bounded number per event). */
+    char buf[256];
+    for (int i = 0; i < 16 && c->state == PCD_C_ACTIVE; i++) {
+        ssize_t n = recv_msg(c, buf, sizeof buf);
+        if (n == -1)
+            return;
+        if (n <= 0) {
+            pcd_client_close(d, c, n == 0 ? NULL : "socket error");
+            return;
+        }
+    }
+}
+
+void pcd_client_close(pcd *d, pcd_client *c, const char *why)
+{
+    if (c->state == PCD_C_DEAD)
+        return;
+    if (why)
+        pcd_log(LOG_NOTICE, "client %llu (pid %d): closed: %s", (unsigned long long)c->id,
+                (int)c->pid, why);
+    else if (c->state == PCD_C_ACTIVE)
+        pcd_log(LOG_INFO, "client %llu (pid %d) left", (unsigned long long)c->id, (int)c->pid);
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    c->state = PCD_C_DEAD;
+}
+
+/* Free dead clients; their reader slots go with their processes' ends. */
+void pcd_reap(pcd *d)
+{
+    size_t j = 0;
+    bool any = false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_DEAD) {
+            d->cl[j++] = c;
+            continue;
+        }
+        if (c->map)
+            munmap(c->map, c->maplen);
+        pcs_buf_free(&c->msg);
+        pcs_buf_free(&c->out);
+        pcs_buf_free(&c->parked);
+        pcs_free(c);
+        any = true;
+    }
+    d->ncl = j;
+    if (any)
+        for (unsigned s = 0; s < d->st->nshards; s++) {
+            int dead = 0;
+            mdb_reader_check(d->st->shards[s].env, &dead);
+            if (dead)
+                pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
+        }
+}

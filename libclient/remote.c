@@ -1,0 +1,275 @@
+/*
+ * remote.c - the client's side of a channel: the handshake on the daemon's
+ * socket, sending request messages through the request ring (in chunks, so a
+ * message may be larger than the ring), collecting response messages, and
+ * waiting: spin a short adaptive while, then sleep on the channel's futex
+ * with a timeout, telling the daemon first so it knows to wake us.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "../shm/hello.h"
+#include "client.h"
+
+#define SPIN_MIN 64
+#define SPIN_MAX 20000
+#define WAIT_SLICE_MS 50 /* futex timeout: then check the daemon still lives */
+
+static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
+{
+    union {
+        struct cmsghdr h;
+        char b[CMSG_SPACE(sizeof(int) * 4)];
+    } cm;
+    struct iovec iov = {w, sizeof *w};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
+    ssize_t n;
+    do
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    *nfds = 0;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
+        if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+            continue;
+        int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int got[4];
+        memcpy(got, CMSG_DATA(h), sizeof(int) * (size_t)(k < 4 ? k : 4));
+        for (int i = 0; i < k && i < 4; i++) {
+            if (*nfds < 2)
+                fds[(*nfds)++] = got[i];
+            else
+                close(got[i]);
+        }
+    }
+    if (n == 0)
+        return PC_EACCES; /* closed on us without a word */
+    if (n != (ssize_t)sizeof *w || w->magic != PCS_WELCOME_MAGIC || (mh.msg_flags & MSG_CTRUNC))
+        return PC_EPROTO;
+    return 0;
+}
+
+int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memset(ch, 0, sizeof *ch);
+    ch->fd = -1;
+    if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, PCS_SOCK_NAME) >=
+        (int)sizeof sa.sun_path)
+        return PC_EINVAL;
+    ch->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (ch->fd < 0)
+        return errno == EMFILE || errno == ENFILE ? PC_EBUSY : PC_EIO;
+    if (connect(ch->fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(ch->fd);
+        ch->fd = -1;
+        return e == EACCES ? PC_EACCES : e == ENOENT ? PC_ECONNREFUSED : PC_ECONNREFUSED;
+    }
+    pcs_hello h = {.magic = PCS_HELLO_MAGIC, .version = PCS_PROTO_VERSION};
+    if (flags & PC_OPT_RING_ONLY)
+        h.flags |= PCS_HELLO_RING_ONLY;
+    int fds[2] = {-1, -1}, nfds = 0, rc;
+    if (send(ch->fd, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
+        rc = PC_ECONNREFUSED;
+        goto fail;
+    }
+    if ((rc = recv_welcome(ch->fd, w, fds, &nfds)))
+        goto fail;
+    if (w->status) {
+        rc = w->status < 0 ? w->status : PC_EPROTO;
+        goto fail;
+    }
+    if (w->version != PCS_PROTO_VERSION || nfds != 2) {
+        rc = PC_EPROTO;
+        goto fail;
+    }
+    ch->maplen = pcs_chan_size(w->ring_size);
+    ch->map = mmap(NULL, ch->maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+    if (ch->map == MAP_FAILED) {
+        ch->map = NULL;
+        rc = PC_ENOMEM;
+        goto fail;
+    }
+    ch->dpage = mmap(NULL, PCS_DPAGE_SIZE, PROT_READ, MAP_SHARED, fds[1], 0);
+    if (ch->dpage == MAP_FAILED) {
+        ch->dpage = NULL;
+        rc = PC_ENOMEM;
+        goto fail;
+    }
+    if (pcs_chan_check(ch->map, ch->maplen) || ch->dpage->magic != PCS_DPAGE_MAGIC) {
+        rc = PC_EPROTO;
+        goto fail;
+    }
+    close(fds[0]);
+    close(fds[1]);
+    ch->hdr = ch->map;
+    pcs_chan_rings(ch->map, 1, &ch->req, &ch->resp);
+    ch->ring_only = w->mode == PCS_PEER_RING_ONLY;
+    ch->nonblock = (flags & PC_OPT_NONBLOCK) != 0;
+    ch->spin = 2000;
+    return 0;
+fail:
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    pc__chan_close(ch);
+    return rc;
+}
+
+void pc__chan_close(pc__chan *ch)
+{
+    if (ch->map)
+        munmap(ch->map, ch->maplen);
+    if (ch->dpage)
+        munmap((void *)ch->dpage, PCS_DPAGE_SIZE);
+    if (ch->fd >= 0)
+        close(ch->fd);
+    ch->map = NULL;
+    ch->dpage = NULL;
+    ch->fd = -1;
+}
+
+/* Publish what was put and wake the daemon if it sleeps. */
+static void publish(pc__chan *ch)
+{
+    pcs_ring_publish(&ch->req);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&ch->dpage->sleeping, memory_order_relaxed))
+        send(ch->fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Is the daemon gone (its end of the socket closed)? */
+static bool daemon_gone(pc__chan *ch)
+{
+    char b;
+    ssize_t n = recv(ch->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/* Wait until the daemon answers or makes room.  0 or PC_ECONNRESET. */
+static int wait_daemon(pc__chan *ch)
+{
+    uint64_t head = atomic_load_explicit(ch->resp.head, memory_order_acquire);
+    uint64_t tail = atomic_load_explicit(ch->req.tail, memory_order_acquire);
+    for (unsigned i = 0; i < ch->spin; i++) {
+        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
+            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail) {
+            if (ch->spin < SPIN_MAX)
+                ch->spin += ch->spin / 8 + 1;
+            return 0;
+        }
+        pcs_cpu_relax();
+    }
+    ch->spin = ch->spin / 2 > SPIN_MIN ? ch->spin / 2 : SPIN_MIN;
+    for (;;) {
+        uint32_t w = atomic_load_explicit(&ch->hdr->client_wake, memory_order_acquire);
+        atomic_store_explicit(&ch->hdr->client_waiting, 1, memory_order_seq_cst);
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
+            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail) {
+            atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
+            return 0;
+        }
+        pcs_futex_wait(&ch->hdr->client_wake, w, WAIT_SLICE_MS);
+        atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
+        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
+            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail)
+            return 0;
+        if (daemon_gone(ch))
+            return PC_ECONNRESET;
+    }
+}
+
+/* Bytes of ring a message of len bytes needs, in chunks of at most max. */
+static size_t ring_need(size_t len, size_t max)
+{
+    size_t chunks = len / max + (len % max != 0);
+    return len + chunks * (PCS_REC_HDR + 8);
+}
+
+int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframes, pcs_buf *out)
+{
+    if (ch->broken)
+        return PC_ECONNRESET;
+    size_t cmax = pcs_ring_chunk_max(&ch->req);
+    if (ch->nonblock) {
+        size_t need = 0, free;
+        for (size_t o = 0; o < len; o = pcs_align8(o + pcs_frame_len(frames + o)))
+            need += ring_need(pcs_frame_len(frames + o), cmax);
+        if (pcs_ring_space(&ch->req, &free))
+            return ch->broken = true, PC_EPROTO;
+        if (need > free)
+            return PC_EAGAIN;
+    }
+    size_t off = 0, sent = 0, got = 0, msg_start = out->len;
+    while (got < nframes) {
+        bool progress = false;
+        while (off < len) {
+            size_t mlen = pcs_frame_len(frames + off), left = mlen - sent, free;
+            if (pcs_ring_space(&ch->req, &free)) {
+                ch->broken = true;
+                return PC_EPROTO;
+            }
+            if (free < PCS_REC_HDR + 8)
+                break;
+            size_t chunk = (free - PCS_REC_HDR) & ~(size_t)7;
+            chunk = chunk > cmax ? cmax : chunk;
+            chunk = chunk > left ? left : chunk;
+            if (!chunk || pcs_ring_put(&ch->req, frames + off + sent, (uint32_t)chunk,
+                                       chunk < left ? PCS_REC_MORE : 0))
+                break;
+            progress = true;
+            sent += chunk;
+            if (sent == mlen) {
+                off = pcs_align8(off + mlen);
+                sent = 0;
+            }
+        }
+        if (progress)
+            publish(ch);
+        /* Collect whatever answers are there. */
+        for (;;) {
+            uint32_t rlen;
+            uint16_t flags;
+            int rc = pcs_ring_next(&ch->resp, &rlen, &flags);
+            if (rc == PC_EAGAIN)
+                break;
+            if (rc || pcs_buf_reserve(out, rlen + 8)) {
+                ch->broken = rc != 0;
+                return rc ? PC_EPROTO : PC_ENOMEM;
+            }
+            pcs_ring_take(&ch->resp, out->data + out->len, rlen);
+            out->len += rlen;
+            progress = true;
+            if (flags & PCS_REC_MORE)
+                continue;
+            size_t mlen = out->len - msg_start;
+            if (mlen < PCS_FRAME_HDR || pcs_frame_len(out->data + msg_start) != mlen) {
+                ch->broken = true;
+                return PC_EPROTO;
+            }
+            pcs_buf_pad8(out);
+            msg_start = out->len;
+            if (++got == nframes)
+                break;
+        }
+        if (progress) {
+            pcs_ring_release(&ch->resp);
+            continue;
+        }
+        int rc = wait_daemon(ch);
+        if (rc) {
+            ch->broken = true;
+            return rc;
+        }
+    }
+    return 0;
+}

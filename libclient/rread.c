@@ -1,0 +1,286 @@
+/*
+ * rread.c - reads for clients that do not map the store (ring-only peers):
+ * each read is a request through the channel, and its answer is kept in a
+ * block that lives until pc_read_end, so the views it hands out stay valid as
+ * long as zero-copy views would.  Each call sees the store as of the moment
+ * the daemon serves it (there is no snapshot across calls); paged listings
+ * still never return an item twice.
+ */
+#include <string.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "client.h"
+
+void pc__rr_release(pc_read *r)
+{
+    while (r->blocks) {
+        pc__block *b = r->blocks;
+        r->blocks = b->next;
+        pcs_buf_free(&b->b);
+        pcs_free(b);
+    }
+}
+
+/* ---- cursors on the wire: u8 done, u8 started, u16 len, u32 shard, pos ---- */
+
+static void cursor_bytes(uint8_t *b, const pc_cursor *cur, size_t *n)
+{
+    size_t len = cur->len > PC_CURSOR_POS_MAX ? PC_CURSOR_POS_MAX : cur->len;
+    b[0] = cur->done ? 1 : 0;
+    b[1] = cur->started;
+    pcs_put_le16(b + 2, (uint16_t)len);
+    pcs_put_le32(b + 4, cur->shard);
+    memcpy(b + 8, cur->pos, len);
+    *n = 8 + len;
+}
+
+void pc__cursor_enc(pcs_enc *e, const pc_cursor *cur)
+{
+    uint8_t b[8 + PC_CURSOR_POS_MAX];
+    size_t n;
+    cursor_bytes(b, cur, &n);
+    pcs_enc_bytes(e, b, n);
+}
+
+void pc__cursor_out(pcs_buf *out, const pc_cursor *cur)
+{
+    uint8_t b[8 + PC_CURSOR_POS_MAX];
+    size_t n;
+    cursor_bytes(b, cur, &n);
+    pcs_out_bytes(out, b, n);
+}
+
+int pc__cursor_dec(const pc_val *v, pc_cursor *cur)
+{
+    if (v->kind != PC_BYTES || v->s.len < 8 || v->s.len > 8 + PC_CURSOR_POS_MAX)
+        return PC_EPROTO;
+    const uint8_t *b = v->s.ptr;
+    uint16_t len = pcs_le16(b + 2);
+    if (b[0] > 1 || b[1] > 1 || len != v->s.len - 8)
+        return PC_EPROTO;
+    cur->done = b[0] != 0;
+    cur->started = b[1];
+    cur->len = len;
+    cur->shard = pcs_le32(b + 4);
+    memcpy(cur->pos, b + 8, len);
+    return 0;
+}
+
+/* ---- one call ---- */
+
+static int rr_begin(pc_read *r, uint16_t op, pcs_enc *e)
+{
+    if (!r || !r->active)
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc)
+        return rc;
+    pcs_buf_reset(&r->enc);
+    pcs_enc_begin(e, &r->enc, op, 0);
+    return 0;
+}
+
+/* Send the request and keep its answer in a new block.  0 with *resp
+ * parsed (its rc still to be looked at), or a transport error. */
+static int rr_call(pc_read *r, pcs_enc *e, pcs_resp *resp)
+{
+    int rc = pcs_enc_end(e);
+    if (rc)
+        return rc;
+    if (r->enc.len > r->c->max_value + PCS_FRAME_SLACK)
+        return PC_ETOOBIG;
+    pc__block *b = pcs_calloc(1, sizeof *b);
+    if (!b)
+        return PC_ENOMEM;
+    rc = pc__chan_call(&r->c->ch, r->enc.data, r->enc.len, 1, &b->b);
+    size_t sz;
+    if (!rc && pcs_resp_parse(b->b.data, b->b.len, resp, &sz))
+        rc = PC_EPROTO;
+    if (rc) {
+        pcs_buf_free(&b->b);
+        pcs_free(b);
+        return rc;
+    }
+    b->next = r->blocks;
+    r->blocks = b;
+    return 0;
+}
+
+/* The answer's first value, which must be of kind want (PC_NONE: any). */
+static int rr_one(const pcs_resp *resp, pc_kind want, pc_val *v)
+{
+    const uint8_t *q = resp->vals;
+    if (resp->rc)
+        return resp->rc;
+    if (resp->nvals < 1 || pcs_val_decode(&q, resp->end, v) || (want && v->kind != want))
+        return PC_EPROTO;
+    return 0;
+}
+
+int pc__rr_get(pc_read *r, const void *key, size_t klen, pc_val *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, PCS_OP_R_GET, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    return (rc = rr_call(r, &e, &resp)) ? rc : rr_one(&resp, PC_NONE, out);
+}
+
+int pc__rr_int(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t a1, int nargs,
+               int64_t *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    pc_val v;
+    int rc = rr_begin(r, op, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    if (nargs)
+        pcs_enc_int(&e, a1);
+    if ((rc = rr_call(r, &e, &resp)) || (rc = rr_one(&resp, PC_INT, &v)))
+        return rc;
+    *out = v.i;
+    return 0;
+}
+
+int pc__rr_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    pc_val *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, PCS_OP_R_GETRANGE, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    pcs_enc_int(&e, start);
+    pcs_enc_int(&e, end);
+    return (rc = rr_call(r, &e, &resp)) ? rc : rr_one(&resp, PC_BYTES, out);
+}
+
+int pc__rr_seqget(pc_read *r, const void *key, size_t klen, pc_type t, int64_t index, pc_val *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, PCS_OP_R_SEQGET, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    pcs_enc_int(&e, t);
+    pcs_enc_int(&e, index);
+    return (rc = rr_call(r, &e, &resp)) ? rc : rr_one(&resp, PC_NONE, out);
+}
+
+int pc__rr_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                pc_val *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, PCS_OP_R_HGET, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    pcs_enc_bytes(&e, field, flen);
+    return (rc = rr_call(r, &e, &resp)) ? rc : rr_one(&resp, PC_NONE, out);
+}
+
+int pc__rr_sismember(pc_read *r, const void *key, size_t klen, const pc_val *m, int *out)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    pc_val v;
+    int rc = rr_begin(r, PCS_OP_R_SISMEMBER, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    pcs_enc_val(&e, m);
+    if ((rc = rr_call(r, &e, &resp)) || (rc = rr_one(&resp, PC_INT, &v)))
+        return rc;
+    *out = v.i != 0;
+    return 0;
+}
+
+int pc__rr_seqrange(pc_read *r, const void *key, size_t klen, pc_type t, int64_t start,
+                    int64_t stop, pc_val *out, size_t max, size_t *n)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, PCS_OP_R_SEQRANGE, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    pcs_enc_int(&e, t);
+    pcs_enc_int(&e, start);
+    pcs_enc_int(&e, stop);
+    pcs_enc_int(&e, (int64_t)(max > INT64_MAX ? INT64_MAX : max));
+    if ((rc = rr_call(r, &e, &resp)))
+        return rc;
+    if (resp.rc)
+        return resp.rc;
+    const uint8_t *q = resp.vals;
+    if (resp.nvals > max)
+        return PC_EPROTO;
+    for (uint32_t i = 0; i < resp.nvals; i++)
+        if (pcs_val_decode(&q, resp.end, &out[i]))
+            return PC_EPROTO;
+    *n = resp.nvals;
+    return 0;
+}
+
+/*
+ * The paged listings: hscan, sscan (key), set algebra (keys), scan (glob in
+ * key).  The answer is the new cursor, then the items (pairs for hscan).
+ */
+int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t how,
+                const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields, pc_val *vals,
+                size_t max, size_t *n)
+{
+    pcs_enc e;
+    pcs_resp resp;
+    int rc = rr_begin(r, op, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    if (op == PCS_OP_R_SALG)
+        pcs_enc_int(&e, how);
+    pc__cursor_enc(&e, cur);
+    pcs_enc_int(&e, (int64_t)(max > INT64_MAX ? INT64_MAX : max));
+    for (size_t i = 1; i < nkeys; i++)
+        pcs_enc_bytes(&e, keys[i].ptr, keys[i].len);
+    if ((rc = rr_call(r, &e, &resp)))
+        return rc;
+    if (resp.rc)
+        return resp.rc;
+    const uint8_t *q = resp.vals;
+    pc_val cv;
+    bool pairs = op == PCS_OP_R_HSCAN;
+    if (resp.nvals < 1 || pcs_val_decode(&q, resp.end, &cv) || pc__cursor_dec(&cv, cur))
+        return PC_EPROTO;
+    size_t items = resp.nvals - 1;
+    if ((pairs && items % 2) || (pairs ? items / 2 : items) > max)
+        return PC_EPROTO;
+    *n = pairs ? items / 2 : items;
+    for (size_t i = 0; i < *n; i++) {
+        pc_val a, b;
+        if (pcs_val_decode(&q, resp.end, &a))
+            return PC_EPROTO;
+        if (op == PCS_OP_R_SCAN || pairs) {
+            if (a.kind != PC_BYTES)
+                return PC_EPROTO;
+            if (fields)
+                fields[i] = a.s;
+        } else if (vals) {
+            vals[i] = a;
+        }
+        if (pairs) {
+            if (pcs_val_decode(&q, resp.end, &b))
+                return PC_EPROTO;
+            if (vals)
+                vals[i] = b;
+        }
+    }
+    return 0;
+}
