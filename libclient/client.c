@@ -217,6 +217,14 @@ static void queue_reset(pc_client *c)
     c->queue_err = 0;
 }
 
+int pc__note(pc_client *c, int rc)
+{
+    if (rc < 0 && c && c->mode == PC__TXN && !c->queue_err && c->fork_gen == pcs_fork_gen &&
+        rc != PC_ESTATE)
+        c->queue_err = rc;
+    return rc;
+}
+
 int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
 {
     int rc = pc__usable(c);
@@ -392,8 +400,11 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
 {
     int stack[64];
     int *all = c->npend <= 64 ? stack : pcs_reallocarray(NULL, c->npend, sizeof *all);
-    if (!all)
+    if (!all) {
+        for (size_t i = 0; rcs && i < c->npend && i < nrcs; i++)
+            rcs[i] = PC_ENOMEM;
         return PC_ENOMEM;
+    }
     for (size_t i = 0; i < c->npend; i++)
         all[i] = PC_EPROTO;
     size_t nreq = 0;
@@ -520,12 +531,12 @@ static int require(pc_client *c, uint16_t op, const void *key, size_t klen, cons
 
 int pc_txn_require_absent(pc_client *c, const void *key, size_t klen)
 {
-    return require(c, PCS_OP_REQ_ABSENT, key, klen, NULL);
+    return pc__note(c, require(c, PCS_OP_REQ_ABSENT, key, klen, NULL));
 }
 
 int pc_txn_require_version(pc_client *c, const void *key, size_t klen, uint64_t version)
 {
-    return require(c, PCS_OP_REQ_VERSION, key, klen, &version);
+    return pc__note(c, require(c, PCS_OP_REQ_VERSION, key, klen, &version));
 }
 
 int pc_txn_commit(pc_client *c, long *failed)
@@ -537,7 +548,9 @@ int pc_txn_commit(pc_client *c, long *failed)
         return rc;
     if (c->mode != PC__TXN)
         return PC_ESTATE;
-    rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
+    rc = c->queue_err; /* a write was refused when queued: apply nothing */
+    if (!rc)
+        rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
     if (!rc && c->npend)
         rc = run_queue(c, NULL, 0, failed);
     c->mode = PC__IDLE;

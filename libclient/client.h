@@ -148,6 +148,10 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
 
+/* Pass a write's result through: in a transaction, a refused write makes
+ * the commit apply nothing (and return that write's code). */
+PC__HIDDEN int pc__note(pc_client *c, int rc);
+
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);
 /* Finish it.  Idle: run it now and return its result; queued: 0. */

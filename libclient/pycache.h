@@ -87,8 +87,8 @@ extern "C" {
     X(ENOTSUP, -95, "operation not supported in this mode")                         \
     X(ECONNREFUSED, -111, "no daemon is serving this store")                        \
     X(EPROTO, -71, "protocol error between client and daemon")                      \
-    X(ECONNRESET, -104, "connection to the daemon was lost")                         \
-    X(ETIMEDOUT, -110, "timed out")                                                  \
+    X(ECONNRESET, -104, "connection to the daemon was lost")                        \
+    X(ETIMEDOUT, -110, "timed out")                                                 \
     X(ENOTFOUND, -31001, "no such key, field or element")                           \
     X(EWRONGTYPE, -31002, "operation against a key holding the wrong type")         \
     X(EKEY, -31003, "key must be 1 to 250 bytes")                                   \
@@ -240,10 +240,13 @@ typedef struct pc_cursor {
     uint32_t shard;                       /**< internal */
     unsigned char pos[PC_CURSOR_POS_MAX]; /**< internal */
 } pc_cursor;
-#define PC_CURSOR_INIT \
-    {                  \
-        0              \
-    }
+/* clang-format off */
+#ifdef __cplusplus
+#define PC_CURSOR_INIT {}
+#else
+#define PC_CURSOR_INIT {0}
+#endif
+/* clang-format on */
 
 /* ------------------------------------------------------------------------ */
 /* Clients                                                                   */
@@ -695,7 +698,10 @@ PC_EXPORT int pc_txn_require_version(pc_client *c, const void *key, size_t klen,
  * out-parameters are filled.  Otherwise nothing applied: PC_ECONFLICT (a
  * condition failed) or the code of the first write that failed; *failed
  * (may be NULL) gets that write's index in the order queued (conditions
- * count), or -1.  The client leaves transaction mode whatever the result.
+ * count), or -1.  If a write was refused when it was queued (bad arguments),
+ * nothing applies and its code is returned with *failed = -1, as Redis's
+ * EXEC refuses after a bad command.  The client leaves transaction mode
+ * whatever the result.
  */
 PC_EXPORT int pc_txn_commit(pc_client *c, long *failed);
 

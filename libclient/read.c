@@ -287,13 +287,24 @@ int pc_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t
     int rc = rd_rec(r, key, klen, PC_T_STRING, &v, &rec, NULL);
     if (rc)
         return rc;
-    uint64_t from, to;
+    /* Redis GETRANGE: negative offsets count from the end and are then
+     * clamped to the string (unlike LRANGE, an end before the start of the
+     * string means its first byte). */
+    int64_t n = (int64_t)rec.dlen;
     out->kind = PC_BYTES;
     out->s.ptr = rec.data;
     out->s.len = 0;
-    if (pcs_norm_range(start, end, rec.dlen, &from, &to)) {
-        out->s.ptr = rec.data + from;
-        out->s.len = to - from + 1;
+    if ((start < 0 && end < 0 && start > end) || n == 0)
+        return 0;
+    if (start < 0)
+        start = start < -n ? 0 : start + n;
+    if (end < 0)
+        end = end < -n ? 0 : end + n;
+    if (end >= n)
+        end = n - 1;
+    if (start <= end) {
+        out->s.ptr = rec.data + start;
+        out->s.len = (size_t)(end - start + 1);
     }
     return 0;
 }

@@ -89,8 +89,8 @@ static void enc_vals(pcs_enc *e, const pc_val *v, size_t n)
 
 /* ---- strings and numerics ---- */
 
-int pc_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_ms,
-           unsigned flags)
+static int w_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_ms,
+                 unsigned flags)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -110,16 +110,16 @@ int pc_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t 
     return pc__op_end(c, &e, 0);
 }
 
-int pc_set_sec(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_s,
-               unsigned flags)
+static int w_set_sec(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_s,
+                     unsigned flags)
 {
     int64_t ms;
     int rc = sec_to_ms(ttl_s, &ms);
     return rc ? rc : pc_set(c, key, klen, v, ms, flags);
 }
 
-int pc_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, const pc_val *items,
-                size_t n, int64_t ttl_ms, unsigned flags)
+static int w_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, const pc_val *items,
+                      size_t n, int64_t ttl_ms, unsigned flags)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -155,7 +155,7 @@ int pc_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, const 
     return pc__op_end(c, &e, 0);
 }
 
-int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
+static int w_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -189,7 +189,7 @@ int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
     return one_shard ? pc_txn_commit(c, NULL) : pc_batch_exec(c, NULL, 0);
 }
 
-int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old)
+static int w_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -206,8 +206,8 @@ int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_va
     return pc__op_end(c, &e, 0);
 }
 
-int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
-              uint64_t *len)
+static int w_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
+                    uint64_t *len)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -224,8 +224,8 @@ int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size
     return pc__op_end(c, &e, 0);
 }
 
-int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset, const void *data,
-                size_t dlen, uint64_t *len)
+static int w_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset, const void *data,
+                      size_t dlen, uint64_t *len)
 {
     uint64_t mv;
     int rc = max_value(c, &mv);
@@ -243,7 +243,7 @@ int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset, con
     return pc__op_end(c, &e, 0);
 }
 
-int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
+static int w_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
 {
     pcs_enc e;
     int rc = op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
@@ -253,7 +253,7 @@ int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *n
     return pc__op_end(c, &e, 0);
 }
 
-int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now)
+static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now)
 {
     pc_val v = pc_dbl(by);
     int rc = pcs_val_check(&v, 0);
@@ -268,14 +268,14 @@ int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double
 
 /* ---- keyspace ---- */
 
-int pc_del(pc_client *c, const void *key, size_t klen, int *deleted)
+static int w_del(pc_client *c, const void *key, size_t klen, int *deleted)
 {
     pcs_enc e;
     int rc = op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
     return rc ? rc : pc__op_end(c, &e, 0);
 }
 
-int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *set)
+static int w_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *set)
 {
     if (ttl_ms < 1 || ttl_ms > PC_TTL_MAX_MS)
         return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
@@ -287,7 +287,7 @@ int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *s
     return pc__op_end(c, &e, 0);
 }
 
-int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set)
+static int w_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set)
 {
     int64_t ms;
     if (sec_to_ms(ttl_s, &ms) || ms < 1)
@@ -295,7 +295,7 @@ int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int
     return pc_expire(c, key, klen, ms, set);
 }
 
-int pc_persist(pc_client *c, const void *key, size_t klen, int *changed)
+static int w_persist(pc_client *c, const void *key, size_t klen, int *changed)
 {
     pcs_enc e;
     int rc = op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
@@ -321,17 +321,20 @@ static int push(pc_client *c, uint16_t op, const void *key, size_t klen, const p
     return pc__op_end(c, &e, 0);
 }
 
-int pc_lpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+static int w_lpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                   uint64_t *len)
 {
     return push(c, PCS_OP_LPUSH, key, klen, v, n, len);
 }
 
-int pc_rpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+static int w_rpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                   uint64_t *len)
 {
     return push(c, PCS_OP_RPUSH, key, klen, v, n, len);
 }
 
-int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+static int w_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
+                   uint64_t *len)
 {
     return push(c, PCS_OP_QPUSH, key, klen, v, n, len);
 }
@@ -349,23 +352,23 @@ static int pop(pc_client *c, uint16_t op, const void *key, size_t klen, size_t m
     return pc__op_end(c, &e, 0);
 }
 
-int pc_lpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+static int w_lpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
 {
     return pop(c, PCS_OP_LPOP, key, klen, max, out, n);
 }
 
-int pc_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+static int w_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
 {
     return pop(c, PCS_OP_RPOP, key, klen, max, out, n);
 }
 
-int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+static int w_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
 {
     return pop(c, PCS_OP_QPOP, key, klen, max, out, n);
 }
 
-int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
-                 pc_val *out, size_t *n)
+static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
+                       pc_val *out, size_t *n)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -402,12 +405,12 @@ int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t
     }
 }
 
-int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+static int w_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
 {
     return pop(c, PCS_OP_SPOP, key, klen, max, out, n);
 }
 
-int pc_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_val *v)
+static int w_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_val *v)
 {
     int rc = v ? chk_elems(c, v, 1) : PC_EINVAL;
     if (rc)
@@ -420,7 +423,7 @@ int pc_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_
     return pc__op_end(c, &e, 0);
 }
 
-int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
+static int w_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
 {
     pcs_enc e;
     int rc = op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
@@ -431,8 +434,8 @@ int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t 
     return pc__op_end(c, &e, 0);
 }
 
-int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
-            uint64_t *removed)
+static int w_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
+                  uint64_t *removed)
 {
     int rc = v ? chk_elems(c, v, 1) : PC_EINVAL;
     if (rc)
@@ -467,8 +470,8 @@ static int chk_fields(const pc_client *c, const pc_bytes *f, size_t n)
     return 0;
 }
 
-int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, const pc_val *vals,
-            size_t n, uint64_t *added)
+static int w_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields,
+                  const pc_val *vals, size_t n, uint64_t *added)
 {
     int rc = chk_fields(c, fields, n);
     if (rc || (rc = chk_elems(c, vals, n)))
@@ -483,8 +486,8 @@ int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, 
     return pc__op_end(c, &e, 0);
 }
 
-int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
-            uint64_t *removed)
+static int w_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+                  uint64_t *removed)
 {
     int rc = chk_fields(c, fields, n);
     if (rc)
@@ -512,15 +515,15 @@ static int hincr(pc_client *c, uint16_t op, const void *key, size_t klen, const 
     return pc__op_end(c, &e, 0);
 }
 
-int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
-               int64_t by, int64_t *now)
+static int w_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                     int64_t by, int64_t *now)
 {
     pc_val v = pc_int(by);
     return hincr(c, PCS_OP_HINCRBY, key, klen, field, flen, &v, PC__R_I64, now);
 }
 
-int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
-                    double by, double *now)
+static int w_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field,
+                          size_t flen, double by, double *now)
 {
     pc_val v = pc_dbl(by);
     return hincr(c, PCS_OP_HINCRBYFLOAT, key, klen, field, flen, &v, PC__R_DBL, now);
@@ -545,13 +548,178 @@ static int members(pc_client *c, uint16_t op, const void *key, size_t klen, cons
     return pc__op_end(c, &e, 0);
 }
 
-int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n, uint64_t *added)
+static int w_sadd(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
+                  uint64_t *added)
 {
     return members(c, PCS_OP_SADD, key, klen, m, n, added);
+}
+
+static int w_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
+                  uint64_t *removed)
+{
+    return members(c, PCS_OP_SREM, key, klen, m, n, removed);
+}
+
+/* ---- the public calls: in a transaction, a refused write spoils the commit ---- */
+
+int pc_set(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_ms,
+           unsigned flags)
+{
+    return pc__note(c, w_set(c, key, klen, v, ttl_ms, flags));
+}
+
+int pc_set_sec(pc_client *c, const void *key, size_t klen, const pc_val *v, int64_t ttl_s,
+               unsigned flags)
+{
+    return pc__note(c, w_set_sec(c, key, klen, v, ttl_s, flags));
+}
+
+int pc_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, const pc_val *items,
+                size_t n, int64_t ttl_ms, unsigned flags)
+{
+    return pc__note(c, w_set_coll(c, key, klen, type, items, n, ttl_ms, flags));
+}
+
+int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, size_t n)
+{
+    return pc__note(c, w_mset(c, keys, vals, n));
+}
+
+int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old)
+{
+    return pc__note(c, w_getset(c, key, klen, v, old));
+}
+
+int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
+              uint64_t *len)
+{
+    return pc__note(c, w_append(c, key, klen, data, dlen, len));
+}
+
+int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t offset, const void *data,
+                size_t dlen, uint64_t *len)
+{
+    return pc__note(c, w_setrange(c, key, klen, offset, data, dlen, len));
+}
+
+int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
+{
+    return pc__note(c, w_incrby(c, key, klen, by, now));
+}
+
+int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now)
+{
+    return pc__note(c, w_incrbyfloat(c, key, klen, by, now));
+}
+
+int pc_del(pc_client *c, const void *key, size_t klen, int *deleted)
+{
+    return pc__note(c, w_del(c, key, klen, deleted));
+}
+
+int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, int *set)
+{
+    return pc__note(c, w_expire(c, key, klen, ttl_ms, set));
+}
+
+int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set)
+{
+    return pc__note(c, w_expire_sec(c, key, klen, ttl_s, set));
+}
+
+int pc_persist(pc_client *c, const void *key, size_t klen, int *changed)
+{
+    return pc__note(c, w_persist(c, key, klen, changed));
+}
+
+int pc_lpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return pc__note(c, w_lpush(c, key, klen, v, n, len));
+}
+
+int pc_rpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return pc__note(c, w_rpush(c, key, klen, v, n, len));
+}
+
+int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n, uint64_t *len)
+{
+    return pc__note(c, w_qpush(c, key, klen, v, n, len));
+}
+
+int pc_lpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pc__note(c, w_lpop(c, key, klen, max, out, n));
+}
+
+int pc_rpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pc__note(c, w_rpop(c, key, klen, max, out, n));
+}
+
+int pc_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pc__note(c, w_qpop(c, key, klen, max, out, n));
+}
+
+int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
+                 pc_val *out, size_t *n)
+{
+    return pc__note(c, w_qpop_wait(c, key, klen, max, timeout_ms, out, n));
+}
+
+int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
+{
+    return pc__note(c, w_spop(c, key, klen, max, out, n));
+}
+
+int pc_lset(pc_client *c, const void *key, size_t klen, int64_t index, const pc_val *v)
+{
+    return pc__note(c, w_lset(c, key, klen, index, v));
+}
+
+int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
+{
+    return pc__note(c, w_ltrim(c, key, klen, start, stop));
+}
+
+int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
+            uint64_t *removed)
+{
+    return pc__note(c, w_lrem(c, key, klen, count, v, removed));
+}
+
+int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, const pc_val *vals,
+            size_t n, uint64_t *added)
+{
+    return pc__note(c, w_hset(c, key, klen, fields, vals, n, added));
+}
+
+int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+            uint64_t *removed)
+{
+    return pc__note(c, w_hdel(c, key, klen, fields, n, removed));
+}
+
+int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+               int64_t by, int64_t *now)
+{
+    return pc__note(c, w_hincrby(c, key, klen, field, flen, by, now));
+}
+
+int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                    double by, double *now)
+{
+    return pc__note(c, w_hincrbyfloat(c, key, klen, field, flen, by, now));
+}
+
+int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n, uint64_t *added)
+{
+    return pc__note(c, w_sadd(c, key, klen, m, n, added));
 }
 
 int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
             uint64_t *removed)
 {
-    return members(c, PCS_OP_SREM, key, klen, m, n, removed);
+    return pc__note(c, w_srem(c, key, klen, m, n, removed));
 }

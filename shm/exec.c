@@ -180,7 +180,7 @@ int pcs_w_restamp(pcs_wctx *w, const pc_val *key, const pcs_rec *rec, uint64_t e
     if (rec->type != PC_T_STRING)
         return pcs_w_store(w, key, rec, &nr, NULL, 0);
     /* The bytes live in the map and the put below may move them. */
-    w->tmp.len = 0;
+    pcs_buf_reset(&w->tmp);
     pcs_buf_put(&w->tmp, rec->data, rec->dlen);
     if (w->tmp.err)
         return PC_ENOMEM;

@@ -256,12 +256,12 @@ static void store_close(pcs_store *st)
 }
 
 /* Embedded users share pycached.pid's flock; the daemon holds it exclusively. */
-static int store_lock(pcs_store *st)
+static int store_lock(pcs_store *st, bool create)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", st->dir, PCS_LOCK_NAME) >= (int)sizeof path)
         return PC_EINVAL;
-    st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    st->lock_fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
     if (st->lock_fd < 0)
         return errno == EACCES ? PC_EACCES : errno == ENOENT ? PC_ENOENT : PC_EIO;
     if (flock(st->lock_fd, LOCK_SH | LOCK_NB) < 0)
@@ -285,7 +285,7 @@ static int store_build(const char *dir, int mode, const pcs_params *p, const str
     int rc = PC_ENOMEM;
     if (!st->dir || !st->shards)
         goto fail;
-    if (mode == PCS_MODE_EMBEDDED && (rc = store_lock(st)))
+    if (mode == PCS_MODE_EMBEDDED && (rc = store_lock(st, p->create)))
         goto fail;
     st->nshards = 1;
     unsigned readers = p->max_readers ? p->max_readers : PCS_MAX_READERS_DEFAULT;

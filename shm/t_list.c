@@ -14,7 +14,7 @@ static int seq_put(pcs_wctx *w, uint64_t gen, uint64_t pos, const pc_val *v)
 {
     uint8_t kb[PCS_MKEY_MAX];
     size_t kl = pcs_mkey_pos(kb, gen, pos);
-    w->tmp.len = 0;
+    pcs_buf_reset(&w->tmp);
     if (pcs_buf_reserve(&w->tmp, pcs_elem_size(v)))
         return w->tmp.err;
     pcs_elem_encode(w->tmp.data, v);
@@ -191,8 +191,7 @@ static int lrem_mark(pcs_wctx *w, const pcs_rec *r, int64_t count, const pc_val 
                                 : (uint64_t)count;
     uint8_t kb[PCS_MKEY_MAX];
     MDB_val k = {pcs_mkey_pos(kb, r->gen, back ? r->tail - 1 : r->head), kb}, d;
-    w->tmp2.len = 0;
-    w->tmp2.err = 0;
+    pcs_buf_reset(&w->tmp2);
     *nmarked = 0;
     rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
     for (uint64_t i = 0; i < r->count && *nmarked < limit; i++) {
@@ -264,7 +263,7 @@ int pcs_h_lrem(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         /* e points into the map: stage it before the put. */
         uint8_t kb[PCS_MKEY_MAX];
         size_t kl = pcs_mkey_pos(kb, nr.gen, nr.tail++);
-        w->tmp.len = 0;
+        pcs_buf_reset(&w->tmp);
         if (pcs_buf_reserve(&w->tmp, pcs_elem_size(&e)))
             return w->tmp.err;
         pcs_elem_encode(w->tmp.data, &e);

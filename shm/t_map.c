@@ -28,8 +28,7 @@ static int map_put(pcs_wctx *w, uint64_t gen, const pc_bytes *f, const pc_val *v
         return rc;
     *added = rc == PC_ENOTFOUND;
     size_t es = pcs_elem_size(v);
-    w->tmp.len = 0;
-    w->tmp.err = 0;
+    pcs_buf_reset(&w->tmp);
     if (is_long) {
         pcs_buf_put_u32(&w->tmp, (uint32_t)f->len);
         pcs_buf_put(&w->tmp, f->ptr, f->len);
@@ -159,6 +158,7 @@ int pcs_h_hdel(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
                 return rc;
             removed++;
         }
+        rc = 0;
         if (removed == old.count) {
             rc = pcs_w_remove(w, pcs_key_arg(rq), &old, false);
         } else if (removed) {

@@ -12,8 +12,7 @@
 static int member_stage(pcs_wctx *w, const pc_val *m)
 {
     size_t n = pcs_member_size(m);
-    w->tmp2.len = 0;
-    w->tmp2.err = 0;
+    pcs_buf_reset(&w->tmp2);
     if (pcs_buf_reserve(&w->tmp2, n))
         return w->tmp2.err;
     pcs_member_encode(w->tmp2.data, m);

@@ -47,8 +47,7 @@ static int string_copy(pcs_wctx *w, const pcs_req *rq, pcs_rec *old, bool *live,
     if (rc && rc != PC_ENOTFOUND)
         return rc;
     *live = rc == 0;
-    w->tmp.len = 0;
-    w->tmp.err = 0;
+    pcs_buf_reset(&w->tmp);
     if (!*live)
         return 0;
     if (old->type != PC_T_STRING)
