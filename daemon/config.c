@@ -31,6 +31,9 @@ void pcd_config_defaults(pcd_config *cfg)
     cfg->ring_size = PCS_RING_DEFAULT;
     cfg->max_clients = 1024;
     cfg->spin_us = 50;
+    cfg->expire_interval_ms = 100;
+    cfg->policy = PC_POLICY_NOEVICTION;
+    cfg->evict_at_pct = 90;
 }
 
 void pcd_config_free(pcd_config *cfg)
@@ -229,6 +232,18 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
         return parse_uint(v, 1, 1u << 16, &cfg->max_clients);
     if (!strcmp(name, "spin-us"))
         return parse_uint(v, 0, 100000, &cfg->spin_us);
+    if (!strcmp(name, "expire-interval"))
+        return parse_uint(v, 0, 3600000, &cfg->expire_interval_ms);
+    if (!strcmp(name, "evict-at"))
+        return parse_uint(v, 10, 99, &cfg->evict_at_pct);
+    if (!strcmp(name, "eviction")) {
+        for (int p = PC_POLICY_NOEVICTION; p <= PC_POLICY_ALLKEYS_LFU; p++)
+            if (!strcmp(v, pc_policy_name((pc_policy)p))) {
+                cfg->policy = p;
+                return 0;
+            }
+        return -1;
+    }
     if (!strcmp(name, "allow-group")) {
         gid_t g;
         if (lookup_gid(v, &g) || cfg->n_allow_gid == PCD_MAX_ACL)
@@ -297,6 +312,9 @@ static const struct option longopts[] = {
     {"ring-size", required_argument, NULL, 0},
     {"max-clients", required_argument, NULL, 0},
     {"spin-us", required_argument, NULL, 0},
+    {"expire-interval", required_argument, NULL, 0},
+    {"eviction", required_argument, NULL, 0},
+    {"evict-at", required_argument, NULL, 0},
     {"allow-group", required_argument, NULL, 0},
     {"allow-ring-only", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
@@ -325,6 +343,11 @@ void pcd_usage(FILE *f)
           "      --max-clients N      connected clients at most (1024)\n"
           "      --ring-size SIZE     bytes in each ring of a channel (1M)\n"
           "      --spin-us US         poll this long before sleeping when idle (50)\n"
+          "      --expire-interval MS run the TTL worker every MS (100); 0 stops it\n"
+          "      --eviction POLICY    at the memory cap: noeviction (default: writes\n"
+          "                           that may grow fail), volatile-ttl, allkeys-lru,\n"
+          "                           allkeys-lfu\n"
+          "      --evict-at PCT       the cap: PCT percent of --max-memory (90)\n"
           "When the store is created (fixed afterwards):\n"
           "      --max-memory SIZE    the map's size: the store's limit (1G)\n"
           "      --shards N           LMDB environments, 1..64 (1)\n"

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -221,7 +222,7 @@ static int run_writes(pcd *d)
         }
         if (!k)
             continue;
-        rc = pcs_run(&d->w, d->st, s, d->rptr, k, &d->rout, d->roff, MAINT_BUDGET);
+        rc = pcs_run(&d->w, d->st, s, d->rptr, k, &d->rout, d->roff, MAINT_BUDGET, PCS_MAINT_SWEEP);
         if (rc)
             return rc;
         for (size_t j = 0; j < k; j++) {
@@ -250,6 +251,9 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             continue;
         c->requests++;
         d->requests++;
+        d->stats.requests++;
+        d->stats.ops[op < PC_STATS_OPS ? op : 0]++;
+        size_t before = c->out.len;
         if (it->decoded) {
             answer_error(c, op, id, it->decoded);
         } else if (pcs_op_is_read(op)) {
@@ -282,6 +286,14 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         if (c->out.err) {
             pcd_client_close(d, c, "out of memory queueing answers");
             continue;
+        }
+        if (c->out.len > before) {
+            int32_t rc = (int32_t)pcs_le32(c->out.data + before + PCS_FRAME_HDR);
+            d->stats.errors += rc < 0;
+            /* Writes count as accesses for allkeys-lru/lfu. */
+            if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
+                it->rq.argv[0].kind == PC_BYTES)
+                pcd_touch(d, it->rq.argv[0].s.ptr, it->rq.argv[0].s.len, now);
         }
     }
 }
@@ -360,6 +372,13 @@ static bool flush_all(pcd *d)
 }
 
 /* One pass: drain, run, answer.  True when it did anything. */
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static bool pass(pcd *d)
 {
     uint64_t now = pcs_now_ms();
@@ -367,6 +386,8 @@ static bool pass(pcd *d)
     d->wrote_last_round = false;
     bool drained = drain_all(d);
     if (d->nitems) {
+        uint64_t t0 = now_us();
+        size_t items = d->nitems;
         decode_items(d);
         int rc = run_writes(d);
         if (rc)
@@ -375,6 +396,7 @@ static bool pass(pcd *d)
         answer_items(d, rc, now);
         end_round(d);
         d->rounds++;
+        pcd_note_pass(d, items, now_us() - t0);
     }
     bool backlog = flush_all(d);
     return drained || backlog;
@@ -442,36 +464,30 @@ static void housekeeping(pcd *d, uint64_t now)
         d->unsynced = false;
         d->last_sync = now;
     }
+    if (now - d->last_publish >= 100) {
+        pcd_stats_publish(d, now);
+        d->last_publish = now;
+    }
     if (now - d->last_housekeep < 1000)
         return;
     d->last_housekeep = now;
-    for (unsigned s = 0; s < d->st->nshards; s++) {
-        int dead = 0;
-        mdb_reader_check(d->st->shards[s].env, &dead);
-        if (dead)
-            pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
-    }
+    pcd_readers(d, now);
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
         if (c->state == PCD_C_HELLO && now - c->since_ms > 5000)
             pcd_client_close(d, c, "no handshake within 5 s");
     }
-    /* Idle upkeep: sweep dead members and expired keys a little at a time. */
-    for (unsigned s = 0; s < d->st->nshards; s++) {
-        unsigned did = 0;
-        if (pcs_wbegin(&d->w, d->st, s))
-            continue;
-        if (pcs_maint(&d->w, 4096, &did) || !did)
-            pcs_wabort(&d->w);
-        else if (pcs_wcommit(&d->w) == 0)
-            d->unsynced = true;
-    }
+    pcd_sweep_idle(d);
 }
 
 /* How long the loop may sleep: until the next timer that matters. */
 static int sleep_ms(pcd *d, uint64_t now)
 {
     uint64_t due = d->last_housekeep + 1000;
+    if (d->last_publish + 100 < due)
+        due = d->last_publish + 100;
+    if (d->cfg.expire_interval_ms && d->next_expire < due)
+        due = d->next_expire;
     if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
         d->last_sync + d->cfg.sync_interval_ms < due)
         due = d->last_sync + d->cfg.sync_interval_ms;
@@ -518,6 +534,7 @@ int pcd_run(pcd *d)
     while (!d->stop) {
         bool busy = pass(d);
         uint64_t now = pcs_now_ms();
+        busy |= pcd_upkeep_step(d, now);
         pcd_reap(d);
         if (d->reload) {
             d->reload = false;

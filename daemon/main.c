@@ -19,6 +19,7 @@
 #endif
 
 #include "../libclient/client.h"
+#include "../shm/access.h"
 #include "../shm/alloc.h"
 #include "../shm/hello.h"
 #include "pycached.h"
@@ -151,6 +152,23 @@ static int make_dpage(pcd *d)
     return 0;
 }
 
+/* The access array, for allkeys-lru/lfu: trusted clients map it read-write
+ * and record their reads in it (shm/access.h). */
+static int make_access(pcd *d)
+{
+    if (d->cfg.policy != PC_POLICY_ALLKEYS_LRU && d->cfg.policy != PC_POLICY_ALLKEYS_LFU)
+        return 0;
+    d->access_fd = memfd_create("pycache-access", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (d->access_fd < 0 || ftruncate(d->access_fd, (off_t)PCS_ACCESS_SIZE) < 0 ||
+        fcntl(d->access_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        return -1;
+    void *m = mmap(NULL, PCS_ACCESS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, d->access_fd, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    d->access = m;
+    return 0;
+}
+
 static int open_store(pcd *d)
 {
     pcs_params p = {
@@ -200,6 +218,9 @@ void pcd_reload(pcd *d)
             d->cfg.sync_interval_ms = n.sync_interval_ms;
             d->cfg.max_clients = n.max_clients;
             d->cfg.spin_us = n.spin_us;
+            d->cfg.expire_interval_ms = n.expire_interval_ms;
+            if (n.policy != d->cfg.policy)
+                pcd_log(LOG_WARNING, "eviction policy changes take a restart");
             d->cfg.log_level = n.log_level;
             if (n.sync != d->cfg.sync)
                 pcd_log(LOG_WARNING, "sync mode changes take a restart");
@@ -249,7 +270,7 @@ static void shutdown_all(pcd *d)
 int main(int argc, char **argv)
 {
     static pcd d;
-    d.lock_fd = d.lsock = d.epfd = d.sigfd = d.dpage_fd = -1;
+    d.lock_fd = d.lsock = d.epfd = d.sigfd = d.dpage_fd = d.access_fd = -1;
     pcd_config_defaults(&d.cfg);
     int rc = pcd_config_args(&d.cfg, argc, argv);
     if (rc)
@@ -266,12 +287,20 @@ int main(int argc, char **argv)
     if (pcd_log_open(&d.cfg))
         return 1;
     write_pid(&d);
-    if (open_store(&d) || make_dpage(&d) || pcd_listen(&d) || pcd_loop_setup(&d)) {
+    if (open_store(&d) || make_dpage(&d) || make_access(&d) || pcd_listen(&d) ||
+        pcd_loop_setup(&d)) {
         pcd_log(LOG_ERR, "pycached did not start");
         fprintf(stderr, "pycached: did not start (see the log)\n");
         shutdown_all(&d);
         return 1;
     }
+    d.rng = pcs_now_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+    d.evict_above = d.st->map_size / 100 * d.cfg.evict_at_pct;
+    d.next_expire = pcs_now_ms() + d.cfg.expire_interval_ms;
+    d.stats.pid = (uint64_t)getpid();
+    d.stats.started_ms = d.dpage->started_ms;
+    pcd_measure(&d, pcs_now_ms());
+    pcd_stats_publish(&d, pcs_now_ms());
     pcd_log(LOG_NOTICE, "serving %s: %u shard(s), map %llu MiB, sync %s, pid %d", d.cfg.dir,
             d.st->nshards, (unsigned long long)(d.st->map_size >> 20),
             d.cfg.sync == PCD_SYNC_ALWAYS  ? "always"

@@ -36,7 +36,10 @@ typedef struct pcd_config {
     unsigned sync_interval_ms;
     uint32_t ring_size;
     unsigned max_clients;
-    unsigned spin_us; /* how long an idle daemon polls before it sleeps */
+    unsigned spin_us;            /* how long an idle daemon polls before it sleeps */
+    unsigned expire_interval_ms; /* TTL worker period; 0: stopped */
+    int policy;                  /* pc_policy */
+    unsigned evict_at_pct;       /* of --max-memory: eviction (or refusal) starts above */
     gid_t allow_gid[PCD_MAX_ACL];
     unsigned n_allow_gid;
     uid_t ro_uid[PCD_MAX_ACL];
@@ -104,6 +107,11 @@ typedef struct pcd_item {
     bool parked_retry;
 } pcd_item;
 
+typedef struct pcd_shard_state {
+    uint64_t pin_txnid; /* the oldest snapshot a reader holds, if stale */
+    uint64_t pin_since; /* when we first saw it held */
+} pcd_shard_state;
+
 typedef struct pcd {
     pcd_config cfg;
     pcs_store *st;
@@ -133,7 +141,32 @@ typedef struct pcd {
     uint64_t last_sync;
     bool unsynced;
     uint64_t rounds, requests;
+    /* upkeep */
+    uint64_t rng;
+    uint64_t used, worst_shard, measured_ms; /* bytes in use (all, largest shard) */
+    uint64_t evict_above;                    /* per shard */
+    bool evicting;
+    uint64_t next_expire;
+    uint64_t expire_due;      /* shards whose expiry step has more to do */
+    _Atomic uint32_t *access; /* the access array (allkeys-lru/lfu), or NULL */
+    int access_fd;
+    pcd_shard_state shard[PCS_SHARDS_MAX];
+    unsigned readers_used;
+    uint64_t oldest_reader_ms;
+    uint64_t last_publish;
+    uint64_t hits_gone, misses_gone; /* read counts of clients that left */
+    pc_stats stats;                  /* counted here, published to the daemon page */
 } pcd;
+
+static inline uint32_t pcd_rand(pcd *d)
+{
+    uint64_t x = d->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    d->rng = x;
+    return (uint32_t)((x * 2685821657736338717ull) >> 32);
+}
 
 /* server.c */
 int pcd_listen(pcd *d);
@@ -146,6 +179,16 @@ bool pcd_peer_allowed(const pcd_config *cfg, uid_t uid, gid_t gid, bool *ring_on
 /* loop.c */
 int pcd_run(pcd *d);
 void pcd_client_wake(pcd_client *c);
+
+/* upkeep.c */
+void pcd_measure(pcd *d, uint64_t now);
+bool pcd_upkeep_step(pcd *d, uint64_t now);
+void pcd_sweep_idle(pcd *d);
+void pcd_readers(pcd *d, uint64_t now);
+void pcd_note_pass(pcd *d, size_t items, uint64_t us);
+void pcd_stats_publish(pcd *d, uint64_t now);
+/* Record an access to key for allkeys-lru/lfu (no-op otherwise). */
+void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
 
 /* reads.c: serve a ring-only read into out. */
 void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out);

@@ -278,16 +278,98 @@ static int r_scan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return r_page(rc, &cur, page_b, NULL, n, out, nv);
 }
 
+static int r_expired(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)rq;
+    uint64_t n = 0;
+    int rc = pc_expired_count(r, &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_expiry(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_cursor cur;
+    size_t max = page_max(rq, 2), n = 0;
+    char glob[4097];
+    const pc_val *g = key_of(rq);
+    static int64_t when[PAGE_MAX];
+    if (rq->argc != 3 || g->s.len >= sizeof glob || memchr(g->s.ptr, 0, g->s.len) ||
+        pc__cursor_dec(&rq->argv[1], &cur) || !max)
+        return PC_EINVAL;
+    memcpy(glob, g->s.ptr, g->s.len);
+    glob[g->s.len] = 0;
+    int rc = pc_expiry_scan(r, g->s.len ? glob : NULL, &cur, page_b, when, max, &n);
+    for (size_t i = 0; !rc && i < n; i++)
+        page[i] = pc_int(when[i]);
+    return r_page(rc, &cur, page_b, page, n, out, nv);
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
-    [PCS_OP_R_GET] = r_get,           [PCS_OP_R_TYPE] = r_type,
-    [PCS_OP_R_TTL] = r_ttl,           [PCS_OP_R_VERSION] = r_version,
-    [PCS_OP_R_STRLEN] = r_strlen,     [PCS_OP_R_GETRANGE] = r_getrange,
-    [PCS_OP_R_COUNT] = r_count,       [PCS_OP_R_SEQGET] = r_seqget,
-    [PCS_OP_R_SEQRANGE] = r_seqrange, [PCS_OP_R_HGET] = r_hget,
-    [PCS_OP_R_HSCAN] = r_hscan,       [PCS_OP_R_SISMEMBER] = r_sismember,
-    [PCS_OP_R_SSCAN] = r_sscan,       [PCS_OP_R_SALG] = r_salg,
+    [PCS_OP_R_GET] = r_get,
+    [PCS_OP_R_TYPE] = r_type,
+    [PCS_OP_R_TTL] = r_ttl,
+    [PCS_OP_R_VERSION] = r_version,
+    [PCS_OP_R_STRLEN] = r_strlen,
+    [PCS_OP_R_GETRANGE] = r_getrange,
+    [PCS_OP_R_COUNT] = r_count,
+    [PCS_OP_R_SEQGET] = r_seqget,
+    [PCS_OP_R_SEQRANGE] = r_seqrange,
+    [PCS_OP_R_HGET] = r_hget,
+    [PCS_OP_R_HSCAN] = r_hscan,
+    [PCS_OP_R_SISMEMBER] = r_sismember,
+    [PCS_OP_R_SSCAN] = r_sscan,
+    [PCS_OP_R_SALG] = r_salg,
     [PCS_OP_R_SCAN] = r_scan,
+    [PCS_OP_R_EXPIRED] = r_expired,
+    [PCS_OP_R_EXPIRY_SCAN] = r_expiry,
 };
+
+/* Questions for the daemon itself. */
+static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    if (rq->op == PCS_OP_A_EXPIRE_INTERVAL) {
+        if (rq->argc != 2 || rq->argv[1].kind != PC_INT || rq->argv[1].i < 0 ||
+            rq->argv[1].i > 3600000)
+            return PC_EINVAL;
+        d->cfg.expire_interval_ms = (unsigned)rq->argv[1].i;
+        d->next_expire = pcs_now_ms() + d->cfg.expire_interval_ms;
+        pcd_log(LOG_NOTICE, "TTL worker interval set to %u ms%s", d->cfg.expire_interval_ms,
+                d->cfg.expire_interval_ms ? "" : " (stopped)");
+        return 0;
+    }
+    /* PCS_OP_A_CLIENTS: the count, then nine numbers per client. */
+    uint64_t live = 0;
+    for (size_t i = 0; i < d->ncl; i++)
+        live += d->cl[i]->state == PCD_C_ACTIVE;
+    pcs_out_int(out, (int64_t)live);
+    *nv = 1;
+    for (size_t i = 0; i < d->ncl; i++) {
+        const pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_ACTIVE)
+            continue;
+        int64_t f[9] = {(int64_t)c->id,
+                        c->pid,
+                        c->uid,
+                        (c->ring_only ? 1 : 0) | (c->blocked ? 2 : 0),
+                        (int64_t)c->since_ms,
+                        (int64_t)c->requests,
+                        (int64_t)atomic_load_explicit(&c->hdr->reads_hit, memory_order_relaxed),
+                        (int64_t)atomic_load_explicit(&c->hdr->reads_miss, memory_order_relaxed),
+                        c->hdr->ring_size};
+        for (int j = 0; j < 9; j++)
+            pcs_out_int(out, f[j]);
+        *nv += 9;
+    }
+    return 0;
+}
+
+/* Reads that look one key up count as hits or misses. */
+static bool keyed(unsigned op)
+{
+    return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
+           op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
+           op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER;
+}
 
 void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
 {
@@ -295,11 +377,23 @@ void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
     uint32_t nv = 0;
     pc_read *r;
     int rc;
-    if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES || !reads[rq->op])
+    if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES)
+        rc = PC_EINVAL;
+    else if (rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS)
+        rc = admin(d, rq, out, &nv);
+    else if (!reads[rq->op])
         rc = PC_EINVAL;
     else if (!(rc = pc_read_begin(d->reader, &r))) {
         rc = reads[rq->op](r, rq, out, &nv);
         pc_read_end(r);
+        if (keyed(rq->op) && (rc == 0 || rc == PC_ENOTFOUND)) {
+            if (rc == 0) {
+                d->hits_gone++;
+                pcd_touch(d, rq->argv[0].s.ptr, rq->argv[0].s.len, pcs_now_ms());
+            } else {
+                d->misses_gone++;
+            }
+        }
     }
     if (rc || out->err)
         pcs_resp_fail(out, s, rc ? rc : out->err);

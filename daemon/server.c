@@ -177,7 +177,7 @@ static int send_welcome(pcd_client *c, const pcs_welcome *w, const int *fds, int
 {
     union {
         struct cmsghdr h;
-        char b[CMSG_SPACE(sizeof(int) * 2)];
+        char b[CMSG_SPACE(sizeof(int) * 3)];
     } cm;
     struct iovec iov = {(void *)w, sizeof *w};
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
@@ -271,8 +271,9 @@ static void handshake(pcd *d, pcd_client *c)
     w.shards = d->st->nshards;
     w.max_readers = d->st->max_readers;
     w.format = PCS_FORMAT;
-    int fds[2] = {chan, d->dpage_fd};
-    int rc = send_welcome(c, &w, fds, 2);
+    w.policy = (uint32_t)d->cfg.policy;
+    int fds[3] = {chan, d->dpage_fd, d->access_fd};
+    int rc = send_welcome(c, &w, fds, !c->ring_only && d->access ? 3 : 2);
     close(chan);
     if (rc) {
         pcd_client_close(d, c, "could not send the welcome");
@@ -328,8 +329,11 @@ void pcd_reap(pcd *d)
             d->cl[j++] = c;
             continue;
         }
-        if (c->map)
+        if (c->map) {
+            d->hits_gone += atomic_load_explicit(&c->hdr->reads_hit, memory_order_relaxed);
+            d->misses_gone += atomic_load_explicit(&c->hdr->reads_miss, memory_order_relaxed);
             munmap(c->map, c->maplen);
+        }
         pcs_buf_free(&c->msg);
         pcs_buf_free(&c->out);
         pcs_buf_free(&c->parked);

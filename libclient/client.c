@@ -387,7 +387,8 @@ static int run_embedded(pc_client *c, size_t *nreq)
                 c->rptr[k++] = &c->reqs[i];
         }
         if (k)
-            rc = pcs_run(&c->w, c->st, s, c->rptr, k, &c->resp, c->roff, PC__MAINT_BUDGET);
+            rc = pcs_run(&c->w, c->st, s, c->rptr, k, &c->resp, c->roff, PC__MAINT_BUDGET,
+                         PCS_MAINT_EXPIRE | PCS_MAINT_SWEEP);
     }
     return rc;
 }

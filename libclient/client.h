@@ -50,7 +50,10 @@ typedef struct pc__chan {
     bool ring_only;
     bool nonblock;
     bool broken;
-    unsigned spin; /* adaptive: spins before sleeping */
+    unsigned spin;            /* adaptive: spins before sleeping */
+    _Atomic uint32_t *access; /* the daemon's access array (allkeys-lru/lfu), or NULL */
+    bool lfu;
+    uint32_t rnd; /* for the LFU coin */
 } pc__chan;
 
 /* Answers of ring-only reads, kept until pc_read_end (views point here). */
@@ -147,6 +150,9 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields,
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
+
+/* read.c: the view of shard s in an open read (begun or renewed lazily). */
+PC__HIDDEN int pc__rd_view(pc_read *r, unsigned s, pcs_view *v);
 
 /* Pass a write's result through: in a transaction, a refused write makes
  * the commit apply nothing (and return that write's code). */

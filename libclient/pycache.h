@@ -708,6 +708,125 @@ PC_EXPORT int pc_txn_commit(pc_client *c, long *failed);
 /** Drop a queued batch or transaction; nothing of it runs. */
 PC_EXPORT void pc_discard(pc_client *c);
 
+/* ------------------------------------------------------------------------ */
+/* Expiry: the seed library's TTL-worker calls                               */
+
+/*
+ * Count the keys whose TTL has run out but that are still in the store (the
+ * TTL worker removes them in the background; reads already treat them as
+ * missing).  O(number of such keys).
+ */
+PC_EXPORT int pc_expired_count(pc_read *r, uint64_t *n);
+
+/*
+ * Page through the keys that have a TTL, soonest to expire first, with their
+ * expiry times (ms since the epoch; a time not after the read's moment means
+ * expired but not yet removed).  glob as for pc_scan.  keys and expire_at
+ * may each be NULL.
+ */
+PC_EXPORT int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
+                             int64_t *expire_at, size_t max, size_t *n);
+
+/** Remove every expired key now; *removed (may be NULL) gets how many went. */
+PC_EXPORT int pc_purge_expired(pc_client *c, uint64_t *removed);
+
+/**
+ * Daemon mode: set how often the daemon's TTL worker runs, in ms (1 to
+ * 3,600,000); 0 stops it (expired keys then stay until purged, and read as
+ * missing).  PC_ENOTSUP in embedded mode, where each write removes a few
+ * expired keys itself.
+ */
+PC_EXPORT int pc_set_expire_interval(pc_client *c, uint32_t interval_ms);
+
+/* ------------------------------------------------------------------------ */
+/* The daemon's statistics                                                   */
+
+/** Eviction policies (pycached --eviction). */
+typedef enum pc_policy {
+    PC_POLICY_NOEVICTION = 0, /**< writes that may grow the store fail with PC_EFULL */
+    PC_POLICY_VOLATILE_TTL,   /**< evict the keys soonest to expire */
+    PC_POLICY_ALLKEYS_LRU,    /**< evict keys least recently read or written */
+    PC_POLICY_ALLKEYS_LFU     /**< evict keys least frequently read or written */
+} pc_policy;
+
+/** The name of a policy ("noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"). */
+PC_EXPORT const char *pc_policy_name(pc_policy p);
+
+#define PC_STATS_OPS 64
+#define PC_STATS_HIST 32
+
+/**
+ * A copy of the daemon's statistics, taken consistently.  Histograms use
+ * power-of-two buckets: bucket 0 counts values 0..1, bucket i (i >= 1) counts
+ * values in [2^i, 2^(i+1)).
+ */
+typedef struct pc_stats {
+    uint64_t pid;
+    uint64_t started_ms;        /**< when the daemon started (ms since the epoch) */
+    uint64_t taken_ms;          /**< when it last updated these figures */
+    uint64_t ops[PC_STATS_OPS]; /**< requests served, by operation (pc_stats_op_name) */
+    uint64_t requests;          /**< all requests served */
+    uint64_t errors;            /**< requests answered with an error */
+    uint64_t reads_hit;         /**< key lookups that found the key (all clients) */
+    uint64_t reads_miss;        /**< ... that did not */
+    uint64_t keys[7];           /**< keys by pc_type; keys[0] is the total */
+    uint64_t keys_ttl;          /**< keys that have a TTL */
+    uint64_t expired;           /**< keys removed because their TTL ran out */
+    uint64_t evicted;           /**< keys removed to stay under the memory cap */
+    uint64_t swept;             /**< members of dropped collections removed */
+    uint64_t bytes_used;        /**< pages in use (LMDB's pages less its free list) */
+    uint64_t max_memory;        /**< the cap: the map's size */
+    uint64_t evict_above;       /**< eviction starts above this many bytes */
+    uint32_t policy;            /**< pc_policy */
+    uint32_t expire_interval_ms; /**< TTL worker period; 0: stopped */
+    uint32_t shards;
+    uint32_t clients_trusted;
+    uint32_t clients_ring_only;
+    uint32_t readers_used;       /**< LMDB reader slots in use (all shards) */
+    uint32_t readers_max;
+    uint32_t reserved0;
+    uint64_t oldest_reader_ms;   /**< how long the oldest open read has been open */
+    uint64_t rounds;             /**< group commits (passes that wrote) */
+    uint64_t round_size[PC_STATS_HIST]; /**< requests per pass */
+    uint64_t round_us[PC_STATS_HIST];   /**< time a pass took, in microseconds */
+    uint32_t snapshot_state;     /**< 0 none configured, 1 idle, 2 running */
+    int32_t snapshot_rc;         /**< result of the last snapshot: 0 or a PC_E* code */
+    uint64_t snapshot_ms;        /**< when the last snapshot ended (0: never) */
+    uint64_t snapshot_took_ms;
+    uint64_t snapshot_keys;
+    uint64_t snapshot_bytes;
+    uint64_t reserved[8];
+} pc_stats;
+
+/**
+ * Daemon mode: copy the daemon's statistics (from the page every client
+ * maps read-only; no round trip).  PC_ENOTSUP in embedded mode.
+ */
+PC_EXPORT int pc_stats_get(pc_client *c, pc_stats *out);
+
+/** The name of entry i of pc_stats.ops ("set", "lpush", ...), or NULL if unused. */
+PC_EXPORT const char *pc_stats_op_name(unsigned i);
+
+/** One connected client, as the daemon sees it. */
+typedef struct pc_client_info {
+    uint64_t id;
+    int64_t pid;
+    uint32_t uid;
+    bool ring_only;
+    bool blocked;         /**< waiting in a queue pop */
+    uint64_t since_ms;    /**< connected at (ms since the epoch) */
+    uint64_t requests;    /**< requests served */
+    uint64_t reads_hit;   /**< its zero-copy key lookups that hit (as it reports) */
+    uint64_t reads_miss;
+    uint32_t ring_size;
+} pc_client_info;
+
+/**
+ * Daemon mode: list the connected clients, up to max of them into out[];
+ * *n gets how many were filled and *total how many there are.
+ */
+PC_EXPORT int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total);
+
 #ifdef __cplusplus
 }
 #endif

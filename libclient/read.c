@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../shm/access.h"
 #include "../shm/alloc.h"
 #include "client.h"
 
@@ -63,7 +64,7 @@ static int ring_key(pc_read *r, const void *key, size_t klen)
 }
 
 /* The view of shard s in this read: begin or renew its transaction. */
-static int rd_view(pc_read *r, unsigned s, pcs_view *v)
+int pc__rd_view(pc_read *r, unsigned s, pcs_view *v)
 {
     uint64_t bit = UINT64_C(1) << s;
     const pcs_shard *sh = &r->c->st->shards[s];
@@ -112,7 +113,24 @@ static int rd_key(pc_read *r, const void *key, size_t klen, pcs_view *v, unsigne
     unsigned s = pcs_shard_of(r->c->nshards, key, klen);
     if (shard)
         *shard = s;
-    return rd_view(r, s, v);
+    return pc__rd_view(r, s, v);
+}
+
+/* A daemon client counts its own lookups (the daemon sums them for its
+ * stats) and, when the daemon evicts by LRU/LFU, records its hits. */
+static void rd_note(pc_read *r, const void *key, size_t klen, int rc)
+{
+    pc__chan *ch = &r->c->ch;
+    if (rc != 0 && rc != PC_ENOTFOUND)
+        return;
+    _Atomic uint64_t *ctr = rc == 0 ? &ch->hdr->reads_hit : &ch->hdr->reads_miss;
+    /* We are the only writer of our counters: no read-modify-write needed. */
+    atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (rc == 0 && ch->access) {
+        ch->rnd = ch->rnd * 1664525u + 1013904223u;
+        pcs_access_touch(ch->access, pcs_access_slot(key, klen), r->now, ch->lfu, ch->rnd);
+    }
 }
 
 /* Look up a key of type want (PC_T_NONE: any). */
@@ -120,7 +138,12 @@ static int rd_rec(pc_read *r, const void *key, size_t klen, pc_type want, pcs_vi
                   unsigned *shard)
 {
     int rc = rd_key(r, key, klen, v, shard);
-    if (rc || (rc = pcs_lookup(v, key, klen, rec, NULL)))
+    if (rc)
+        return rc;
+    rc = pcs_lookup(v, key, klen, rec, NULL);
+    if (r->c->remote)
+        rd_note(r, key, klen, rc);
+    if (rc)
         return rc;
     return want == PC_T_NONE || rec->type == want ? 0 : PC_EWRONGTYPE;
 }
@@ -658,7 +681,7 @@ int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t
         }
         pcs_view v;
         MDB_cursor *kc;
-        int rc = rd_view(r, cur->shard, &v);
+        int rc = pc__rd_view(r, cur->shard, &v);
         if (rc || (rc = rd_cursor(r, cur->shard, true, &kc)))
             return rc;
         size_t got;

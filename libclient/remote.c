@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../shm/access.h"
 #include "../shm/alloc.h"
 #include "../shm/bytes.h"
 #include "../shm/hello.h"
@@ -44,7 +45,7 @@ static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
         int got[4];
         memcpy(got, CMSG_DATA(h), sizeof(int) * (size_t)(k < 4 ? k : 4));
         for (int i = 0; i < k && i < 4; i++) {
-            if (*nfds < 2)
+            if (*nfds < 3)
                 fds[(*nfds)++] = got[i];
             else
                 close(got[i]);
@@ -77,7 +78,7 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
     pcs_hello h = {.magic = PCS_HELLO_MAGIC, .version = PCS_PROTO_VERSION};
     if (flags & PC_OPT_RING_ONLY)
         h.flags |= PCS_HELLO_RING_ONLY;
-    int fds[2] = {-1, -1}, nfds = 0, rc;
+    int fds[3] = {-1, -1, -1}, nfds = 0, rc;
     if (send(ch->fd, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
         rc = PC_ECONNREFUSED;
         goto fail;
@@ -88,7 +89,7 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
         rc = w->status < 0 ? w->status : PC_EPROTO;
         goto fail;
     }
-    if (w->version != PCS_PROTO_VERSION || nfds != 2) {
+    if (w->version != PCS_PROTO_VERSION || nfds < 2) {
         rc = PC_EPROTO;
         goto fail;
     }
@@ -109,8 +110,16 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
         rc = PC_EPROTO;
         goto fail;
     }
-    close(fds[0]);
-    close(fds[1]);
+    if (nfds == 3 && w->mode == PCS_PEER_TRUSTED &&
+        (w->policy == PC_POLICY_ALLKEYS_LRU || w->policy == PC_POLICY_ALLKEYS_LFU)) {
+        void *a = mmap(NULL, PCS_ACCESS_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[2], 0);
+        if (a != MAP_FAILED) {
+            ch->access = a;
+            ch->lfu = w->policy == PC_POLICY_ALLKEYS_LFU;
+        }
+    }
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
     ch->hdr = ch->map;
     pcs_chan_rings(ch->map, 1, &ch->req, &ch->resp);
     ch->ring_only = w->mode == PCS_PEER_RING_ONLY;
@@ -130,6 +139,9 @@ void pc__chan_close(pc__chan *ch)
         munmap(ch->map, ch->maplen);
     if (ch->dpage)
         munmap((void *)ch->dpage, PCS_DPAGE_SIZE);
+    if (ch->access)
+        munmap((void *)ch->access, PCS_ACCESS_SIZE);
+    ch->access = NULL;
     if (ch->fd >= 0)
         close(ch->fd);
     ch->map = NULL;

@@ -29,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pycache.h"
+
 #define PCS_CHAN_MAGIC UINT64_C(0x314e414843435950) /* "PYCCHAN1" */
 #define PCS_CHAN_VERSION 1
 #define PCS_CHAN_HDR 4096u
@@ -41,6 +43,7 @@
 #define PCS_REC_MORE 1
 
 #define PCS_CL 64
+#define PCS_OPS_MAX 64 /* PCS_OP__COUNT stays below this (checked in frame.c) */
 
 typedef struct pcs_chan_hdr {
     /* Written by the daemon before the channel is handed over; constant. */
@@ -90,7 +93,12 @@ typedef struct pcs_dpage {
     /* 1 while the daemon sleeps in epoll: a client that publishes requests
      * then sends one byte on its socket to wake it. */
     _Alignas(PCS_CL) _Atomic uint32_t sleeping; /* daemon */
+    /* The statistics, under a sequence lock: odd while the daemon writes. */
+    _Alignas(PCS_CL) _Atomic uint32_t stats_seq; /* daemon */
+    _Alignas(PCS_CL) pc_stats stats;             /* daemon */
 } pcs_dpage;
+
+_Static_assert(PC_STATS_OPS >= PCS_OPS_MAX, "every op has a stats counter");
 
 _Static_assert(sizeof(pcs_dpage) <= PCS_DPAGE_SIZE, "daemon page fits");
 

@@ -38,7 +38,7 @@ int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard)
     w->sh = &st->shards[shard];
     w->fatal = 0;
     w->nmut = 0;
-    w->n_expired = w->n_swept = 0;
+    memset(w->dc, 0, sizeof w->dc);
     w->now = pcs_now_ms();
     int rc = mdb_txn_begin(w->sh->env, NULL, 0, &w->root);
     if (rc)
@@ -54,11 +54,52 @@ int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard)
     return 0;
 }
 
+int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
+{
+    MDB_val k = {6, (void *)"counts"}, d;
+    memset(out, 0, sizeof(uint64_t) * PCS_COUNTS);
+    int rc = mdb_get(txn, sh->meta, &k, &d);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return pcs_mdb_err(rc);
+    if (d.mv_size != 8 * PCS_COUNTS)
+        return PC_ECORRUPT;
+    for (unsigned i = 0; i < PCS_COUNTS; i++)
+        out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
+    return 0;
+}
+
+/* Fold this transaction's count changes into the shard's counts. */
+static int counts_apply(pcs_wctx *w)
+{
+    bool any = false;
+    for (unsigned i = 0; i < PCS_COUNTS; i++)
+        any |= w->dc[i] != 0;
+    if (!any)
+        return 0;
+    uint64_t c[PCS_COUNTS];
+    uint8_t b[8 * PCS_COUNTS];
+    int rc = pcs_counts_get(w->root, w->sh, c);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < PCS_COUNTS; i++) {
+        c[i] += (uint64_t)w->dc[i];
+        if ((int64_t)c[i] < 0) /* never below zero, whatever came before */
+            c[i] = 0;
+        pcs_put_le64(b + 8 * i, c[i]);
+    }
+    MDB_val k = {6, (void *)"counts"}, d = {sizeof b, b};
+    return pcs_mdb_err(mdb_put(w->root, w->sh->meta, &k, &d, 0));
+}
+
 int pcs_wcommit(pcs_wctx *w)
 {
     int rc = w->fatal;
     if (!rc && w->seq != w->seq0)
         rc = pcs_meta_put(w->root, w->sh, "seq", w->seq);
+    if (!rc)
+        rc = counts_apply(w);
     if (rc) {
         pcs_wabort(w);
         return rc;
@@ -148,6 +189,12 @@ int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr,
     nr->version = pcs_w_seq(w);
     if ((rc = xindex(w, key, old ? old->expire_at : 0, nr->expire_at)))
         return rc;
+    if (old) {
+        w->dc[PCS_C_TYPE0 + old->type]--;
+        w->dc[PCS_C_TTL] -= old->expire_at != 0;
+    }
+    w->dc[PCS_C_TYPE0 + nr->type]++;
+    w->dc[PCS_C_TTL] += nr->expire_at != 0;
     if (old && pcs_is_coll(old->type) && !(pcs_is_coll(nr->type) && nr->gen == old->gen) &&
         (rc = sweep_gen(w, old->gen)))
         return rc;
@@ -166,6 +213,8 @@ int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr,
 int pcs_w_remove(pcs_wctx *w, const pc_val *key, const pcs_rec *old, bool members_left)
 {
     int rc = pcs_w_del(w, w->sh->keys, key->s.ptr, key->s.len, NULL);
+    w->dc[PCS_C_TYPE0 + old->type]--;
+    w->dc[PCS_C_TTL] -= old->expire_at != 0;
     if (!rc)
         rc = xindex(w, key, old->expire_at, 0);
     if (!rc && pcs_is_coll(old->type) && members_left)
@@ -325,10 +374,11 @@ int pcs_h_set(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     rc = pcs_w_lookup(w, pcs_key_arg(rq), &old, &stale);
     if (rc && rc != PC_ENOTFOUND)
         return rc;
+    bool live = rc == 0;
     memset(&nr, 0, sizeof nr);
-    if ((rc = set_cond(w, flags, ttl, rc == 0, &old, &nr.expire_at)))
+    if ((rc = set_cond(w, flags, ttl, live, &old, &nr.expire_at)))
         return rc;
-    const pcs_rec *prev = (stale || old.type != PC_T_NONE) ? &old : NULL;
+    const pcs_rec *prev = live || stale ? &old : NULL;
     if (v->kind == PC_BYTES) {
         nr.type = PC_T_STRING;
         return pcs_w_store(w, pcs_key_arg(rq), prev, &nr, v->s.ptr, v->s.len);
@@ -409,43 +459,87 @@ static int h_req_version(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t 
     return r.version == (uint64_t)rq->argv[1].i ? 0 : PC_ECONFLICT;
 }
 
+/* Remove due keys now, up to PCS_PURGE_MAX per request (the caller asks
+ * again while it gets that many). */
+#define PCS_PURGE_MAX 10000
+static int maint_expire(pcs_wctx *w, unsigned budget, unsigned *did);
+
+static int h_purge(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)rq;
+    int64_t before = w->dc[PCS_C_EXPIRED];
+    unsigned did = 0;
+    int rc = maint_expire(w, PCS_PURGE_MAX, &did);
+    if (rc)
+        return rc;
+    pcs_out_int(out, w->dc[PCS_C_EXPIRED] - before);
+    *nv = 1;
+    return 0;
+}
+
+int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone)
+{
+    pc_val kv = pc_mem(key, klen);
+    pcs_rec r;
+    bool stale;
+    *gone = false;
+    if (pcs_key_ok(key, klen))
+        return PC_EKEY;
+    int rc = pcs_w_lookup(w, &kv, &r, &stale);
+    if (rc == PC_ENOTFOUND && !stale)
+        return 0;
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    if ((rc = pcs_w_remove(w, &kv, &r, true)))
+        return rc;
+    *gone = true;
+    w->dc[PCS_C_EVICTED]++;
+    return 0;
+}
+
 /* ---- dispatch ---- */
+
+/* Flags of an operation. */
+#define F_PAIRS 1u /* arguments after the key come in pairs */
+#define F_GROW 2u  /* may make the store larger: refused at the cap (noeviction) */
+#define F_NOKEY 4u /* argv[0] is a shard number, not a key */
 
 static const struct cmd {
     pcs_handler fn;
     uint32_t min_args; /* the key included */
     uint32_t max_args; /* 0: no limit */
-    uint8_t pairs;     /* arguments after the key come in pairs */
+    uint8_t flags;
 } cmds[PCS_OP__COUNT] = {
-    [PCS_OP_SET] = {pcs_h_set, 4, 4, 0},
-    [PCS_OP_SETCOLL] = {h_setcoll, 4, 0, 0},
-    [PCS_OP_GETSET] = {pcs_h_getset, 2, 2, 0},
-    [PCS_OP_APPEND] = {pcs_h_append, 2, 2, 0},
-    [PCS_OP_SETRANGE] = {pcs_h_setrange, 3, 3, 0},
-    [PCS_OP_INCRBY] = {pcs_h_incrby, 2, 2, 0},
-    [PCS_OP_INCRBYFLOAT] = {pcs_h_incrbyfloat, 2, 2, 0},
+    [PCS_OP_SET] = {pcs_h_set, 4, 4, F_GROW},
+    [PCS_OP_SETCOLL] = {h_setcoll, 4, 0, F_GROW},
+    [PCS_OP_GETSET] = {pcs_h_getset, 2, 2, F_GROW},
+    [PCS_OP_APPEND] = {pcs_h_append, 2, 2, F_GROW},
+    [PCS_OP_SETRANGE] = {pcs_h_setrange, 3, 3, F_GROW},
+    [PCS_OP_INCRBY] = {pcs_h_incrby, 2, 2, F_GROW},
+    [PCS_OP_INCRBYFLOAT] = {pcs_h_incrbyfloat, 2, 2, F_GROW},
     [PCS_OP_DEL] = {h_del, 1, 1, 0},
-    [PCS_OP_EXPIRE] = {h_expire, 2, 2, 0},
+    [PCS_OP_EXPIRE] = {h_expire, 2, 2, F_GROW},
     [PCS_OP_PERSIST] = {h_persist, 1, 1, 0},
-    [PCS_OP_LPUSH] = {pcs_h_push, 2, 0, 0},
-    [PCS_OP_RPUSH] = {pcs_h_push, 2, 0, 0},
+    [PCS_OP_LPUSH] = {pcs_h_push, 2, 0, F_GROW},
+    [PCS_OP_RPUSH] = {pcs_h_push, 2, 0, F_GROW},
     [PCS_OP_LPOP] = {pcs_h_pop, 2, 2, 0},
     [PCS_OP_RPOP] = {pcs_h_pop, 2, 2, 0},
-    [PCS_OP_LSET] = {pcs_h_lset, 3, 3, 0},
+    [PCS_OP_LSET] = {pcs_h_lset, 3, 3, F_GROW},
     [PCS_OP_LTRIM] = {pcs_h_ltrim, 3, 3, 0},
     [PCS_OP_LREM] = {pcs_h_lrem, 3, 3, 0},
-    [PCS_OP_QPUSH] = {pcs_h_push, 2, 0, 0},
+    [PCS_OP_QPUSH] = {pcs_h_push, 2, 0, F_GROW},
     [PCS_OP_QPOP] = {pcs_h_pop, 2, 2, 0},
     [PCS_OP_QPOPW] = {pcs_h_pop, 3, 3, 0},
-    [PCS_OP_HSET] = {pcs_h_hset, 3, 0, 1},
+    [PCS_OP_HSET] = {pcs_h_hset, 3, 0, F_PAIRS | F_GROW},
     [PCS_OP_HDEL] = {pcs_h_hdel, 2, 0, 0},
-    [PCS_OP_HINCRBY] = {pcs_h_hincr, 3, 3, 0},
-    [PCS_OP_HINCRBYFLOAT] = {pcs_h_hincr, 3, 3, 0},
-    [PCS_OP_SADD] = {pcs_h_sadd, 2, 0, 0},
+    [PCS_OP_HINCRBY] = {pcs_h_hincr, 3, 3, F_GROW},
+    [PCS_OP_HINCRBYFLOAT] = {pcs_h_hincr, 3, 3, F_GROW},
+    [PCS_OP_SADD] = {pcs_h_sadd, 2, 0, F_GROW},
     [PCS_OP_SREM] = {pcs_h_srem, 2, 0, 0},
     [PCS_OP_SPOP] = {pcs_h_spop, 2, 2, 0},
     [PCS_OP_REQ_ABSENT] = {h_req_absent, 1, 1, 0},
     [PCS_OP_REQ_VERSION] = {h_req_version, 2, 2, 0},
+    [PCS_OP_PURGE] = {h_purge, 1, 1, F_NOKEY},
 };
 
 /* Arity and key checks common to every operation. */
@@ -454,9 +548,11 @@ static int check_shape(const pcs_req *rq)
     const struct cmd *c = &cmds[rq->op];
     if (rq->argc < c->min_args || (c->max_args && rq->argc > c->max_args))
         return PC_EINVAL;
-    if (c->pairs && (rq->argc - 1) % 2)
+    if ((c->flags & F_PAIRS) && (rq->argc - 1) % 2)
         return PC_EINVAL;
     const pc_val *k = &rq->argv[0];
+    if (c->flags & F_NOKEY)
+        return k->kind == PC_INT && k->i >= 0 && (uint64_t)k->i < PCS_SHARDS_MAX ? 0 : PC_EINVAL;
     if (k->kind != PC_BYTES)
         return PC_EINVAL;
     return pcs_key_ok(k->s.ptr, k->s.len);
@@ -476,10 +572,15 @@ int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
     int rc;
     if (rq->op == 0 || rq->op >= PCS_OP__COUNT || !cmds[rq->op].fn)
         rc = PC_EPROTO;
-    else if (!(rc = check_shape(rq)) &&
-             pcs_shard_of(w->st->nshards, rq->argv[0].s.ptr, rq->argv[0].s.len) != w->shard)
+    else if ((rc = check_shape(rq)))
+        ;
+    else if (cmds[rq->op].flags & F_NOKEY
+                 ? (uint64_t)rq->argv[0].i != w->shard
+                 : pcs_shard_of(w->st->nshards, rq->argv[0].s.ptr, rq->argv[0].s.len) != w->shard)
         rc = PC_ECROSSSHARD;
-    else if (!rc)
+    else if (w->deny_grow && (cmds[rq->op].flags & F_GROW))
+        rc = PC_EFULL;
+    else
         rc = cmds[rq->op].fn(w, rq, out, &nvals);
     if (w->fatal)
         return w->fatal;
@@ -540,6 +641,15 @@ static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
 
 int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard)
 {
+    if (rq->op == PCS_OP_PURGE) {
+        const pc_val *k = rq->argc ? &rq->argv[0] : NULL;
+        if (!k || k->kind != PC_INT || k->i < 0 || (uint64_t)k->i >= st->nshards) {
+            *shard = 0;
+            return PC_EINVAL;
+        }
+        *shard = (unsigned)k->i;
+        return 0;
+    }
     if (rq->op != PCS_OP_TXN) {
         const pc_val *k = rq->argc ? &rq->argv[0] : NULL;
         if (!k || k->kind != PC_BYTES || pcs_key_ok(k->s.ptr, k->s.len)) {
@@ -597,7 +707,8 @@ static int maint_expire(pcs_wctx *w, unsigned budget, unsigned *did)
             r.expire_at = 0; /* its expiry entry is gone already */
             if (pcs_w_remove(w, &kv, &r, true))
                 break;
-            w->n_expired++;
+            w->dc[PCS_C_TTL]--;
+            w->dc[PCS_C_EXPIRED]++;
         }
     }
     mdb_cursor_close(cur);
@@ -631,7 +742,7 @@ static int maint_sweep(pcs_wctx *w, unsigned budget, unsigned *did)
             if ((rc = mdb_cursor_del(mc, 0)))
                 break;
             w->nmut++;
-            w->n_swept++;
+            w->dc[PCS_C_SWEPT]++;
             (*did)++;
             mk.mv_size = 8;
             mk.mv_data = gen;
@@ -654,11 +765,13 @@ static int maint_sweep(pcs_wctx *w, unsigned budget, unsigned *did)
     return rc ? pcs_w_fail(w, rc) : 0;
 }
 
-int pcs_maint(pcs_wctx *w, unsigned budget, unsigned *did)
+int pcs_maint(pcs_wctx *w, unsigned what, unsigned budget, unsigned *did)
 {
     unsigned n = 0;
-    int rc = maint_expire(w, budget / 2 ? budget / 2 : budget, &n);
-    if (!rc)
+    int rc = 0;
+    if (what & PCS_MAINT_EXPIRE)
+        rc = maint_expire(w, (what & PCS_MAINT_SWEEP) && budget > 1 ? budget / 2 : budget, &n);
+    if (!rc && (what & PCS_MAINT_SWEEP))
         rc = maint_sweep(w, budget, &n);
     if (did)
         *did = n;
@@ -687,7 +800,7 @@ static void resp_error(pcs_buf *out, const pcs_req *rq, int rc)
  * gets how many requests were answered and committed before it.
  */
 static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
-                    pcs_buf *out, size_t *roff, unsigned maint, size_t *done)
+                    pcs_buf *out, size_t *roff, unsigned maint, unsigned what, size_t *done)
 {
     size_t i = 0;
     *done = 0;
@@ -709,7 +822,7 @@ static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *
             }
         }
         if (!rc && maint && i == n)
-            rc = pcs_maint(w, maint, NULL);
+            rc = pcs_maint(w, what, maint, NULL);
         if (!rc)
             rc = pcs_wcommit(w);
         else
@@ -729,12 +842,12 @@ static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *
 }
 
 int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
-            pcs_buf *out, size_t *roff, unsigned maint)
+            pcs_buf *out, size_t *roff, unsigned maint, unsigned what)
 {
     if (n == 0)
         return 0;
     size_t mark = out->len, done;
-    int rc = run_some(w, st, shard, reqs, n, out, roff, maint, &done);
+    int rc = run_some(w, st, shard, reqs, n, out, roff, maint, what, &done);
     if (!rc)
         return 0;
     /* Something failed part way: run the rest one by one, so that only the
@@ -745,7 +858,7 @@ int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, si
         if (i == done && n - done == 1) {
             resp_error(out, reqs[i], rc);
         } else {
-            int r1 = run_some(w, st, shard, &reqs[i], 1, out, one, 0, &d1);
+            int r1 = run_some(w, st, shard, &reqs[i], 1, out, one, 0, 0, &d1);
             if (r1)
                 resp_error(out, reqs[i], r1);
         }

@@ -17,6 +17,16 @@
 #include "frame.h"
 #include "store.h"
 
+/* Indexes into a shard's counts (the "counts" meta entry, u64 each). */
+enum {
+    PCS_C_TYPE0 = 0, /* + pc_type: keys of each type (index 0 unused) */
+    PCS_C_TTL = 7,   /* keys with a TTL */
+    PCS_C_EXPIRED,   /* keys removed because their TTL ran out */
+    PCS_C_EVICTED,   /* keys removed to stay under the memory cap */
+    PCS_C_SWEPT,     /* members of dropped collections removed */
+    PCS_COUNTS
+};
+
 typedef struct pcs_wctx {
     pcs_store *st;
     unsigned shard;
@@ -31,9 +41,12 @@ typedef struct pcs_wctx {
     uint64_t rng;  /* for spop */
     pcs_buf tmp;   /* scratch, kept across transactions */
     pcs_buf tmp2;
-    /* counts since pcs_wbegin, for stats */
-    uint64_t n_expired;
-    uint64_t n_swept;
+    /* Changes to the shard's counts in this transaction (applied to the
+     * "counts" meta entry at commit): keys by type, keys with a TTL, and
+     * totals of keys expired, keys evicted, members swept. */
+    int64_t dc[PCS_COUNTS];
+    /* Refuse operations that may grow the store (noeviction at the cap). */
+    bool deny_grow;
 } pcs_wctx;
 
 void pcs_wctx_init(pcs_wctx *w);
@@ -59,10 +72,20 @@ int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out);
 
 /*
  * Background upkeep inside the current transaction: remove up to budget
- * expired keys and dead collection members.  *did (may be NULL) gets how
- * many items went.  Returns 0 or a fatal code.
+ * expired keys (PCS_MAINT_EXPIRE) and dead collection members
+ * (PCS_MAINT_SWEEP).  *did (may be NULL) gets how many items went.
+ * Returns 0 or a fatal code.
  */
-int pcs_maint(pcs_wctx *w, unsigned budget, unsigned *did);
+#define PCS_MAINT_EXPIRE 1u
+#define PCS_MAINT_SWEEP 2u
+int pcs_maint(pcs_wctx *w, unsigned what, unsigned budget, unsigned *did);
+
+/* Remove key (any type, its expiry entry, its members later) for eviction.
+ * *gone: it existed. */
+int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone);
+
+/* Read a shard's counts (zeros for a store that has none yet). */
+int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);
 
 /* The shard a request goes to.  0, or PC_ECROSSSHARD for a transaction whose
  * keys span shards, or PC_EKEY for a request without a valid key. */
@@ -75,6 +98,6 @@ int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard);
  * code for a failure that left no responses (out is then restored).
  */
 int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
-            pcs_buf *out, size_t *roff, unsigned maint);
+            pcs_buf *out, size_t *roff, unsigned maint, unsigned maint_what);
 
 #endif

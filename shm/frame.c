@@ -54,7 +54,14 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_R_SSCAN] = "sscan",
     [PCS_OP_R_SALG] = "set-algebra",
     [PCS_OP_R_SCAN] = "scan",
+    [PCS_OP_R_EXPIRED] = "expired",
+    [PCS_OP_R_EXPIRY_SCAN] = "expiry",
+    [PCS_OP_A_EXPIRE_INTERVAL] = "expire-interval",
+    [PCS_OP_A_CLIENTS] = "clients",
+    [PCS_OP_PURGE] = "purge-expired",
 };
+
+_Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");
 
 const char *pcs_op_name(unsigned op)
 {

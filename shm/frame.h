@@ -90,12 +90,21 @@ enum pcs_op {
     PCS_OP_R_SSCAN,
     PCS_OP_R_SALG,
     PCS_OP_R_SCAN,
+    PCS_OP_R_EXPIRED,     /* count of expired keys not yet removed */
+    PCS_OP_R_EXPIRY_SCAN, /* keys with their expiry, by time */
+    /* Asked of the daemon itself (no key; argv[0] is empty bytes). */
+    PCS_OP_A_EXPIRE_INTERVAL,
+    PCS_OP_A_CLIENTS,
+    /* A write without a key: argv[0] is the shard. */
+    PCS_OP_PURGE,
     PCS_OP__COUNT
 };
 
+/* Ops the daemon answers itself, after the pass's commit (reads of ring-only
+ * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
-    return op >= PCS_OP_R_GET && op < PCS_OP__COUNT;
+    return op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS;
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

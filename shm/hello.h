@@ -46,7 +46,7 @@ typedef struct pcs_welcome {
     uint32_t shards;
     uint32_t max_readers;
     uint32_t format;
-    uint32_t reserved;
+    uint32_t policy; /* pc_policy: allkeys-lru/lfu come with a third fd, the access array */
 } pcs_welcome;
 
 _Static_assert(sizeof(pcs_hello) == 24, "hello is 24 bytes");

@@ -16,6 +16,7 @@ int pcs_lookup(const pcs_view *v, const void *key, size_t klen, pcs_rec *rec, bo
     MDB_val k = {klen, (void *)key}, d;
     if (stale)
         *stale = false;
+    rec->type = PC_T_NONE; /* a missing key leaves nothing else to look at */
     int rc = mdb_get(v->txn, v->sh->keys, &k, &d);
     if (rc)
         return pcs_mdb_err(rc);

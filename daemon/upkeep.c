@@ -1,0 +1,395 @@
+/*
+ * upkeep.c - what the daemon does besides answering requests: the TTL
+ * worker, eviction at the memory cap, the sweep of dropped collections,
+ * LMDB reader slots, and the statistics page.  Each piece runs in bounded
+ * steps between passes, so a million keys expiring together, or a large
+ * eviction, never holds up writes for long.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "../shm/access.h"
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "pycached.h"
+
+/* Keys removed by one expiry or eviction step (one write transaction). */
+#define STEP_KEYS 500
+/* Candidates sampled per key evicted under allkeys-lru/lfu. */
+#define EVICT_SAMPLES 16
+
+/* ---- memory in use ---- */
+
+/* Pages LMDB has handed out, less the pages on its free list, in bytes. */
+static int shard_usage(const pcs_shard *sh, uint64_t *bytes)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    int rc = mdb_env_info(sh->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(sh->env, &st);
+    if (!rc)
+        rc = mdb_txn_begin(sh->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return pcs_mdb_err(rc);
+    uint64_t free_pages = 0;
+    if (!(rc = mdb_cursor_open(txn, 0 /* FREE_DBI */, &cur))) {
+        MDB_val k, d;
+        while (!(rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)))
+            if (d.mv_size >= sizeof(size_t))
+                free_pages += *(const size_t *)d.mv_data; /* an IDL: its count first */
+        mdb_cursor_close(cur);
+    }
+    mdb_txn_abort(txn);
+    uint64_t pages = (uint64_t)info.me_last_pgno + 1;
+    *bytes = (pages > free_pages ? pages - free_pages : 0) * st.ms_psize;
+    return rc == MDB_NOTFOUND ? 0 : pcs_mdb_err(rc);
+}
+
+/* Measure the store; the cap applies per shard, each has its own map. */
+void pcd_measure(pcd *d, uint64_t now)
+{
+    uint64_t total = 0, worst = 0;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        uint64_t b = 0;
+        if (shard_usage(&d->st->shards[s], &b) == 0) {
+            total += b;
+            if (b > worst)
+                worst = b;
+        }
+    }
+    d->used = total;
+    d->worst_shard = worst;
+    d->measured_ms = now;
+    bool over = worst > d->evict_above;
+    d->w.deny_grow = over && d->cfg.policy == PC_POLICY_NOEVICTION;
+    d->evicting = over && d->cfg.policy != PC_POLICY_NOEVICTION;
+}
+
+/* ---- the TTL worker and eviction ---- */
+
+/* One bounded expiry step on one shard; true when the shard has more due. */
+static bool expire_step(pcd *d, unsigned s)
+{
+    unsigned did = 0;
+    if (pcs_wbegin(&d->w, d->st, s))
+        return false;
+    if (pcs_maint(&d->w, PCS_MAINT_EXPIRE, STEP_KEYS, &did) || !did) {
+        pcs_wabort(&d->w);
+        return false;
+    }
+    if (pcs_wcommit(&d->w))
+        return false;
+    d->unsynced = true;
+    return did >= STEP_KEYS;
+}
+
+/* A key chosen at random from shard s's keys (near-uniform over its key
+ * range, as for SPOP): copied into key[]. */
+static int random_key(pcd *d, MDB_cursor *cur, uint8_t *key, size_t *klen)
+{
+    MDB_val k, v, lo, hi;
+    uint8_t probe[PC_KEY_MAX];
+    if (mdb_cursor_get(cur, &lo, &v, MDB_FIRST))
+        return PC_ENOTFOUND;
+    uint8_t first[PC_KEY_MAX];
+    size_t flen = lo.mv_size > PC_KEY_MAX ? PC_KEY_MAX : lo.mv_size;
+    memcpy(first, lo.mv_data, flen);
+    if (mdb_cursor_get(cur, &hi, &v, MDB_LAST))
+        return PC_ENOTFOUND;
+    const uint8_t *h = hi.mv_data;
+    size_t hlen = hi.mv_size, c = 0;
+    while (c < flen && c < hlen && first[c] == h[c])
+        c++;
+    memcpy(probe, first, c);
+    size_t plen = c + 8 < PC_KEY_MAX ? c + 8 : PC_KEY_MAX;
+    if (c < plen) {
+        unsigned a = c < flen ? first[c] : 0, b = c < hlen ? h[c] : 255;
+        probe[c] = (uint8_t)(a + pcd_rand(d) % (b - a + 1));
+    }
+    for (size_t i = c + 1; i < plen; i++)
+        probe[i] = (uint8_t)pcd_rand(d);
+    k.mv_size = plen;
+    k.mv_data = probe;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (rc || k.mv_size < 1 || k.mv_size > PC_KEY_MAX)
+        return PC_ENOTFOUND;
+    memcpy(key, k.mv_data, k.mv_size);
+    *klen = k.mv_size;
+    return 0;
+}
+
+/* Pick an LRU/LFU victim among EVICT_SAMPLES random keys of the shard. */
+static int pick_sampled(pcd *d, pcs_wctx *w, uint8_t *victim, size_t *vlen)
+{
+    MDB_cursor *cur;
+    if (mdb_cursor_open(w->txn, w->sh->keys, &cur))
+        return PC_EIO;
+    bool lfu = d->cfg.policy == PC_POLICY_ALLKEYS_LFU;
+    uint64_t now_min = pcs_now_ms() / 60000, best = UINT64_MAX;
+    int rc = PC_ENOTFOUND;
+    for (int i = 0; i < EVICT_SAMPLES; i++) {
+        uint8_t key[PC_KEY_MAX];
+        size_t klen;
+        if (random_key(d, cur, key, &klen))
+            break;
+        uint32_t v =
+            atomic_load_explicit(&d->access[pcs_access_slot(key, klen)], memory_order_relaxed);
+        /* Lower is a better victim: LFU by decayed count, then age; LRU by age. */
+        uint64_t score = lfu ? ((uint64_t)pcs_lfu_count(v, now_min) << 32) | (v >> 16) : v;
+        if (score < best) {
+            best = score;
+            memcpy(victim, key, klen);
+            *vlen = klen;
+            rc = 0;
+        }
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* The soonest-expiring key of the shard (volatile-ttl). */
+static int pick_soonest(pcs_wctx *w, uint8_t *victim, size_t *vlen)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    if (mdb_cursor_open(w->txn, w->sh->expiry, &cur))
+        return PC_EIO;
+    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    if (!rc && (k.mv_size < 9 || k.mv_size > 8 + PC_KEY_MAX))
+        rc = MDB_CORRUPTED;
+    if (!rc) {
+        *vlen = k.mv_size - 8;
+        memcpy(victim, (const uint8_t *)k.mv_data + 8, *vlen);
+    }
+    mdb_cursor_close(cur);
+    return rc ? PC_ENOTFOUND : 0;
+}
+
+/* One bounded eviction step on shard s.  Returns how many keys went. */
+static unsigned evict_step(pcd *d, unsigned s, unsigned budget)
+{
+    unsigned gone = 0;
+    if (pcs_wbegin(&d->w, d->st, s))
+        return 0;
+    for (unsigned i = 0; i < budget; i++) {
+        uint8_t key[PC_KEY_MAX];
+        size_t klen;
+        int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pick_soonest(&d->w, key, &klen)
+                                                         : pick_sampled(d, &d->w, key, &klen);
+        bool g;
+        if (rc || pcs_evict_key(&d->w, key, klen, &g))
+            break;
+        gone += g;
+    }
+    /* Dropped collections: sweep their members now, they are the space. */
+    unsigned swept = 0;
+    if (gone && pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &swept)) {
+        pcs_wabort(&d->w);
+        return 0;
+    }
+    if (!gone || pcs_wcommit(&d->w)) {
+        pcs_wabort(&d->w);
+        return 0;
+    }
+    d->unsynced = true;
+    return gone;
+}
+
+/*
+ * Work between passes: at most one bounded step of expiry or eviction per
+ * call.  Returns true if it did something (the loop then does not sleep).
+ */
+bool pcd_upkeep_step(pcd *d, uint64_t now)
+{
+    if (d->cfg.expire_interval_ms && now >= d->next_expire) {
+        d->next_expire = now + d->cfg.expire_interval_ms;
+        d->expire_due = (UINT64_C(1) << d->st->nshards) - 1;
+        if (d->st->nshards == 64)
+            d->expire_due = UINT64_MAX;
+    }
+    if (d->expire_due && d->cfg.expire_interval_ms) {
+        unsigned s = (unsigned)__builtin_ctzll(d->expire_due);
+        if (!expire_step(d, s))
+            d->expire_due &= ~(UINT64_C(1) << s);
+        return true;
+    }
+    /* Near the cap, measure often; far from it, now and then. */
+    uint64_t every = d->worst_shard > d->evict_above / 10 * 9 ? 5 : 100;
+    if (now - d->measured_ms >= every)
+        pcd_measure(d, now);
+    if (d->evicting) {
+        unsigned total = 0;
+        for (unsigned s = 0; s < d->st->nshards; s++)
+            total += evict_step(d, s, 64);
+        pcd_measure(d, now);
+        if (!total) {
+            /* Nothing left to evict (volatile-ttl without TTLs): refuse growth. */
+            d->w.deny_grow = true;
+            d->evicting = false;
+        }
+        return total > 0;
+    }
+    return false;
+}
+
+/* Idle upkeep: sweep members of dropped collections a little at a time. */
+void pcd_sweep_idle(pcd *d)
+{
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        unsigned did = 0;
+        if (pcs_wbegin(&d->w, d->st, s))
+            continue;
+        if (pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &did) || !did)
+            pcs_wabort(&d->w);
+        else if (pcs_wcommit(&d->w) == 0)
+            d->unsynced = true;
+    }
+}
+
+void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now)
+{
+    if (d->access)
+        pcs_access_touch(d->access, pcs_access_slot(key, klen), now,
+                         d->cfg.policy == PC_POLICY_ALLKEYS_LFU, pcd_rand(d));
+}
+
+/* ---- reader slots ---- */
+
+struct reader_scan {
+    unsigned used;
+    uint64_t min_txnid;
+};
+
+static int reader_line(const char *msg, void *ctx)
+{
+    struct reader_scan *rs = ctx;
+    int pid;
+    char tid[32], txn[32];
+    if (sscanf(msg, "%d %31s %31s", &pid, tid, txn) != 3)
+        return 0; /* the header line */
+    rs->used++;
+    if (txn[0] != '-') {
+        uint64_t t = strtoull(txn, NULL, 10);
+        if (t < rs->min_txnid)
+            rs->min_txnid = t;
+    }
+    return 0;
+}
+
+/* Clear dead processes' slots; find how long the oldest open read has held
+ * a snapshot that a newer commit replaced. */
+void pcd_readers(pcd *d, uint64_t now)
+{
+    unsigned used = 0;
+    uint64_t oldest = 0;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        MDB_env *env = d->st->shards[s].env;
+        int dead = 0;
+        mdb_reader_check(env, &dead);
+        if (dead)
+            pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
+        struct reader_scan rs = {0, UINT64_MAX};
+        mdb_reader_list(env, reader_line, &rs);
+        used += rs.used;
+        MDB_envinfo info;
+        mdb_env_info(env, &info);
+        pcd_shard_state *ss = &d->shard[s];
+        /* A reader on an older snapshot than the newest pins pages; its age
+         * counts from when we first saw it holding that snapshot. */
+        if (rs.min_txnid < info.me_last_txnid) {
+            if (ss->pin_txnid != rs.min_txnid) {
+                ss->pin_txnid = rs.min_txnid;
+                ss->pin_since = now;
+            }
+            if (now - ss->pin_since > oldest)
+                oldest = now - ss->pin_since;
+        } else {
+            ss->pin_txnid = 0;
+        }
+    }
+    d->readers_used = used;
+    d->oldest_reader_ms = oldest;
+}
+
+/* ---- statistics ---- */
+
+static unsigned log2_bucket(uint64_t v)
+{
+    unsigned b = v < 2 ? 0 : 63u - (unsigned)__builtin_clzll(v);
+    return b < PC_STATS_HIST ? b : PC_STATS_HIST - 1;
+}
+
+void pcd_note_pass(pcd *d, size_t items, uint64_t us)
+{
+    d->stats.rounds++;
+    d->stats.round_size[log2_bucket(items)]++;
+    d->stats.round_us[log2_bucket(us)]++;
+}
+
+/* Gather what is measured rather than counted, then publish the page. */
+void pcd_stats_publish(pcd *d, uint64_t now)
+{
+    pc_stats *st = &d->stats;
+    uint64_t c[PCS_COUNTS] = {0};
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        MDB_txn *txn;
+        uint64_t sc[PCS_COUNTS];
+        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
+            continue;
+        if (pcs_counts_get(txn, &d->st->shards[s], sc) == 0)
+            for (unsigned i = 0; i < PCS_COUNTS; i++)
+                c[i] += sc[i];
+        mdb_txn_abort(txn);
+    }
+    st->keys[0] = 0;
+    for (int t = 1; t <= 6; t++) {
+        st->keys[t] = c[PCS_C_TYPE0 + t];
+        st->keys[0] += st->keys[t];
+    }
+    st->keys_ttl = c[PCS_C_TTL];
+    st->expired = c[PCS_C_EXPIRED];
+    st->evicted = c[PCS_C_EVICTED];
+    st->swept = c[PCS_C_SWEPT];
+    st->bytes_used = d->used;
+    st->max_memory = d->st->map_size * d->st->nshards;
+    st->evict_above = d->evict_above * d->st->nshards;
+    st->policy = (uint32_t)d->cfg.policy;
+    st->expire_interval_ms = d->cfg.expire_interval_ms;
+    st->shards = d->st->nshards;
+    st->readers_used = d->readers_used;
+    st->readers_max = d->st->max_readers * d->st->nshards;
+    st->oldest_reader_ms = d->oldest_reader_ms;
+    uint32_t trusted = 0, ring = 0;
+    uint64_t hit = d->hits_gone, miss = d->misses_gone;
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *cl = d->cl[i];
+        if (cl->state != PCD_C_ACTIVE)
+            continue;
+        if (cl->ring_only)
+            ring++;
+        else
+            trusted++;
+        hit += atomic_load_explicit(&cl->hdr->reads_hit, memory_order_relaxed);
+        miss += atomic_load_explicit(&cl->hdr->reads_miss, memory_order_relaxed);
+    }
+    st->clients_trusted = trusted;
+    st->clients_ring_only = ring;
+    st->reads_hit = hit;
+    st->reads_miss = miss;
+    st->taken_ms = now;
+
+    pcs_dpage *dp = d->dpage;
+    uint32_t seq = atomic_load_explicit(&dp->stats_seq, memory_order_relaxed);
+    atomic_store_explicit(&dp->stats_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    memcpy((void *)&dp->stats, st, sizeof *st);
+    atomic_store_explicit(&dp->stats_seq, seq + 2, memory_order_release);
+}

@@ -1,0 +1,305 @@
+/*
+ * admin.c - the calls around the data: expired keys (count, list, purge),
+ * the TTL worker's interval, the daemon's statistics and its clients.
+ */
+#include <fnmatch.h>
+#include <string.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "client.h"
+
+const char *pc_policy_name(pc_policy p)
+{
+    static const char *const names[] = {"noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"};
+    return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
+}
+
+const char *pc_stats_op_name(unsigned i)
+{
+    return i < PCS_OP__COUNT ? pcs_op_name(i) : NULL;
+}
+
+/* ---- expired keys ---- */
+
+/* Count, in one shard, the expiry entries due at or before now. */
+static int shard_expired(MDB_txn *txn, const pcs_shard *sh, uint64_t now, uint64_t *n)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, sh->expiry, &cur);
+    if (rc)
+        return pcs_mdb_err(rc);
+    MDB_val k, d;
+    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); !rc;
+         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 9)
+            break;
+        if (pcs_be64(k.mv_data) > now)
+            break;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return rc && rc != MDB_NOTFOUND ? pcs_mdb_err(rc) : 0;
+}
+
+int pc_expired_count(pc_read *r, uint64_t *n)
+{
+    if (!r || !r->active || !n)
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc)
+        return rc;
+    *n = 0;
+    if (pc__ring_only(r->c)) {
+        int64_t v;
+        rc = pc__rr_int(r, PCS_OP_R_EXPIRED, "", 0, 0, 0, &v);
+        if (!rc)
+            *n = (uint64_t)v;
+        return rc;
+    }
+    for (unsigned s = 0; s < r->c->nshards && !rc; s++) {
+        pcs_view v;
+        if (!(rc = pc__rd_view(r, s, &v)))
+            rc = shard_expired(v.txn, v.sh, r->now, n);
+    }
+    return rc;
+}
+
+static bool glob_match(const char *glob, const uint8_t *k, size_t kl)
+{
+    if (!glob || !*glob || !strcmp(glob, "*"))
+        return true;
+    char buf[PC_KEY_MAX + 1];
+    if (kl > PC_KEY_MAX || memchr(k, 0, kl))
+        return false;
+    memcpy(buf, k, kl);
+    buf[kl] = 0;
+    return fnmatch(glob, buf, 0) == 0;
+}
+
+/* One shard's expiry index from pc's position on. */
+static int shard_expiry(MDB_txn *txn, const pcs_shard *sh, const char *glob, pc_cursor *pc,
+                        pc_bytes *keys, int64_t *when, size_t max, size_t *n, bool *end)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, sh->expiry, &cur);
+    if (rc)
+        return pcs_mdb_err(rc);
+    MDB_val k = {pc->len, pc->pos}, d;
+    *end = false;
+    if (pc->started) {
+        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+        if (!rc && k.mv_size == pc->len && !memcmp(k.mv_data, pc->pos, pc->len))
+            rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    } else {
+        rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+    }
+    for (; !rc && *n < max; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        if (k.mv_size < 9 || k.mv_size > 8 + PC_KEY_MAX) {
+            rc = MDB_CORRUPTED;
+            break;
+        }
+        pc->started = 1;
+        pc->len = (uint16_t)k.mv_size;
+        memcpy(pc->pos, k.mv_data, k.mv_size);
+        const uint8_t *kb = (const uint8_t *)k.mv_data + 8;
+        if (!glob_match(glob, kb, k.mv_size - 8))
+            continue;
+        if (keys)
+            keys[*n] = pc_b(kb, k.mv_size - 8);
+        if (when)
+            when[*n] = (int64_t)pcs_be64(k.mv_data);
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) {
+        *end = true;
+        rc = 0;
+    }
+    return pcs_mdb_err(rc);
+}
+
+int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, int64_t *expire_at,
+                   size_t max, size_t *n)
+{
+    if (!r || !r->active || !cur || !n)
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc)
+        return rc;
+    *n = 0;
+    if (cur->done || max == 0)
+        return 0;
+    if (pc__ring_only(r->c)) {
+        pc_val *v = pcs_calloc(max, sizeof *v);
+        if (!v)
+            return PC_ENOMEM;
+        size_t gl = glob ? strlen(glob) : 0;
+        rc = gl > 4096 ? PC_EINVAL
+                       : pc__rr_scan(r, PCS_OP_R_EXPIRY_SCAN, glob ? glob : "", gl, 0, NULL, 0, cur,
+                                     keys, v, max, n);
+        for (size_t i = 0; !rc && i < *n; i++) {
+            if (v[i].kind != PC_INT)
+                rc = PC_EPROTO;
+            else if (expire_at)
+                expire_at[i] = v[i].i;
+        }
+        pcs_free(v);
+        return rc;
+    }
+    while (!cur->done && *n < max) {
+        if (cur->shard >= r->c->nshards) {
+            cur->done = true;
+            break;
+        }
+        pcs_view v;
+        bool end = false;
+        size_t got = 0;
+        if ((rc = pc__rd_view(r, cur->shard, &v)) ||
+            (rc = shard_expiry(v.txn, v.sh, glob, cur, keys ? keys + *n : NULL,
+                               expire_at ? expire_at + *n : NULL, max - *n, &got, &end)))
+            return rc;
+        *n += got;
+        if (end) {
+            cur->shard++;
+            cur->started = 0;
+            cur->len = 0;
+        }
+    }
+    return 0;
+}
+
+int pc_purge_expired(pc_client *c, uint64_t *removed)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode != PC__IDLE)
+        return PC_ESTATE;
+    uint64_t total = 0;
+    for (unsigned s = 0; s < c->nshards; s++) {
+        uint64_t got;
+        do {
+            pcs_enc e;
+            pc__pend *p;
+            if ((rc = pc__op_begin(c, PCS_OP_PURGE, &e, &p)))
+                return rc;
+            p->shape = PC__R_U64;
+            p->out = &got;
+            pcs_enc_int(&e, s);
+            if ((rc = pc__op_end(c, &e, 0)))
+                return rc;
+            total += got;
+        } while (got >= 10000); /* the executor's PCS_PURGE_MAX: ask again */
+    }
+    if (removed)
+        *removed = total;
+    return 0;
+}
+
+/* ---- asking the daemon itself ---- */
+
+/* Send one daemon-answered request (no key) and parse its answer into buf. */
+static int ask_daemon(pc_client *c, uint16_t op, const int64_t *arg, pcs_buf *buf, pcs_resp *resp)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!c->remote)
+        return PC_ENOTSUP;
+    if (c->mode != PC__IDLE)
+        return PC_ESTATE;
+    pcs_buf req = PCS_BUF_INIT;
+    pcs_enc e;
+    pcs_enc_begin(&e, &req, op, 0);
+    pcs_enc_bytes(&e, "", 0);
+    if (arg)
+        pcs_enc_int(&e, *arg);
+    rc = pcs_enc_end(&e);
+    if (!rc)
+        rc = pc__chan_call(&c->ch, req.data, req.len, 1, buf);
+    pcs_buf_free(&req);
+    size_t sz;
+    if (!rc && pcs_resp_parse(buf->data, buf->len, resp, &sz))
+        rc = PC_EPROTO;
+    return rc ? rc : resp->rc;
+}
+
+int pc_set_expire_interval(pc_client *c, uint32_t interval_ms)
+{
+    if (interval_ms > 3600000)
+        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    pcs_buf b = PCS_BUF_INIT;
+    pcs_resp resp;
+    int64_t v = interval_ms;
+    int rc = ask_daemon(c, PCS_OP_A_EXPIRE_INTERVAL, &v, &b, &resp);
+    pcs_buf_free(&b);
+    return rc;
+}
+
+int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total)
+{
+    if ((max && !out) || !n)
+        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    pcs_buf b = PCS_BUF_INIT;
+    pcs_resp resp;
+    int rc = ask_daemon(c, PCS_OP_A_CLIENTS, NULL, &b, &resp);
+    *n = 0;
+    const uint8_t *q = resp.vals;
+    pc_val v;
+    if (!rc && (resp.nvals < 1 || pcs_val_decode(&q, resp.end, &v) || v.kind != PC_INT))
+        rc = PC_EPROTO;
+    if (!rc) {
+        if (total)
+            *total = (size_t)v.i;
+        /* Each client: id, pid, uid, flags, since, requests, hit, miss, ring. */
+        for (uint32_t i = 1; i + 9 <= resp.nvals && !rc; i += 9) {
+            int64_t f[9];
+            for (int j = 0; j < 9 && !rc; j++) {
+                if (pcs_val_decode(&q, resp.end, &v) || v.kind != PC_INT)
+                    rc = PC_EPROTO;
+                f[j] = v.i;
+            }
+            if (rc || *n >= max)
+                continue;
+            pc_client_info *ci = &out[(*n)++];
+            memset(ci, 0, sizeof *ci);
+            ci->id = (uint64_t)f[0];
+            ci->pid = f[1];
+            ci->uid = (uint32_t)f[2];
+            ci->ring_only = (f[3] & 1) != 0;
+            ci->blocked = (f[3] & 2) != 0;
+            ci->since_ms = (uint64_t)f[4];
+            ci->requests = (uint64_t)f[5];
+            ci->reads_hit = (uint64_t)f[6];
+            ci->reads_miss = (uint64_t)f[7];
+            ci->ring_size = (uint32_t)f[8];
+        }
+    }
+    pcs_buf_free(&b);
+    return rc;
+}
+
+int pc_stats_get(pc_client *c, pc_stats *out)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!out)
+        return PC_EINVAL;
+    if (!c->remote)
+        return PC_ENOTSUP;
+    const pcs_dpage *dp = c->ch.dpage;
+    for (int tries = 0; tries < 100000; tries++) {
+        uint32_t s1 = atomic_load_explicit(&dp->stats_seq, memory_order_acquire);
+        if (s1 & 1) {
+            pcs_cpu_relax();
+            continue;
+        }
+        memcpy(out, (const void *)&dp->stats, sizeof *out);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&dp->stats_seq, memory_order_relaxed) == s1)
+            return 0;
+    }
+    return PC_EAGAIN;
+}
