@@ -413,8 +413,10 @@ PC_EXPORT int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index,
 
 /**
  * Elements start..stop inclusive (negative counts from the tail, Redis LRANGE
- * semantics), at most max of them, into out[0..*n).  To page, call again with
- * start advanced by *n.  O(log N + *n).  A missing key gives *n = 0 and 0.
+ * semantics), at most max of them, into out[0..*n).  To page, use indices
+ * from the head (0 and up; get the length with pc_llen in the same read) and
+ * call again with start advanced by *n: a negative start does not page.
+ * O(log N + *n).  A missing key gives *n = 0 and 0.
  */
 PC_EXPORT int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
                         pc_val *out, size_t max, size_t *n);

@@ -1,0 +1,52 @@
+#!/bin/bash
+# install-check.sh BUILDDIR - `make install` into a scratch prefix, then
+# build a small program with `cc app.c $(pkg-config --cflags --libs
+# pycache-client)` against the installed copy and run it; also check that the
+# installed library exports only pc_* symbols and that man pages went in.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+prefix=$(mktemp -d /tmp/pycache-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+make -C "$build" -s install prefix="$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+cat > "$prefix/app.c" <<'APP'
+#include <pycache.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+    pc_options o;
+    pc_options_init(&o);
+    o.flags = PC_OPT_EMBEDDED | PC_OPT_CREATE;
+    pc_client *c;
+    int rc = pc_connect(argv[1], &o, &c);
+    if (rc) {
+        fprintf(stderr, "connect: %s\n", pc_strerror(rc));
+        return 1;
+    }
+    pc_val v = pc_str("installed");
+    pc_read *r;
+    pc_val out;
+    if ((rc = pc_set(c, "k", 1, &v, 0, 0)) || (rc = pc_read_begin(c, &r)) ||
+        (rc = pc_get(r, "k", 1, &out))) {
+        fprintf(stderr, "%s\n", pc_strerror(rc));
+        return 1;
+    }
+    printf("%.*s\n", (int)out.s.len, (const char *)out.s.ptr);
+    pc_read_end(r);
+    pc_close(c);
+    (void)argc;
+    return 0;
+}
+APP
+cc -std=c11 -Wall -Wextra -Werror "$prefix/app.c" $(pkg-config --cflags --libs pycache-client) -o "$prefix/app"
+out=$(LD_LIBRARY_PATH="$prefix/lib" "$prefix/app" "$prefix/store")
+[ "$out" = installed ] || { echo "install-check: app printed '$out'"; exit 1; }
+bad=$(nm -D --defined-only "$prefix/lib/libpycache-client.so" | awk '{print $3}' | grep -v '^pc_' || true)
+[ -z "$bad" ] || { echo "install-check: unexpected exported symbols: $bad"; exit 1; }
+for m in man1/pccli.1 man3/pycache.3; do
+  [ -f "$prefix/share/man/$m" ] || { echo "install-check: man page $m not installed"; exit 1; }
+done
+[ -x "$prefix/bin/pccli" ] || { echo "install-check: pccli not installed"; exit 1; }
+echo "install-check: ok (library, header, pycache-client.pc, pccli, man pages)"

@@ -1,0 +1,34 @@
+#!/bin/bash
+# setup.sh - make a fresh Debian 12 machine ready to build and test pycache,
+# then build it in ./build.  Installs only the Debian packages that are
+# missing (as root, or through sudo).  Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build: compiler, autotools, libraries.  Tests: cmocka, sanitizer runtimes,
+# valgrind, clang-format.  Comparison benchmarks: redis-server, memcached.
+PKGS=(
+  build-essential autoconf automake libtool pkg-config
+  liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libcmocka-dev libinih-dev libsystemd-dev
+  clang libclang-rt-14-dev clang-format valgrind
+  procps util-linux
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || autoreconf -fi
+mkdir -p build
+cd build
+[ -f Makefile ] || ../configure -q
+make -j"$(nproc)" -s
+echo "setup: built in $(pwd)"

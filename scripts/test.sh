@@ -1,0 +1,28 @@
+#!/bin/bash
+# test.sh - set up (scripts/setup.sh) and run every test: the normal build's
+# `make check`, the ASan/UBSan build's `make check`, an install into a
+# scratch prefix with a program built through pkg-config, and
+# `make distcheck`.  Exits non-zero on the first failure.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/scripts/setup.sh"
+jobs=$(nproc)
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "make check (normal build)"
+make -C "$top/build" -j"$jobs" check
+
+step "make check (ASan + UBSan build)"
+mkdir -p "$top/build-asan"
+(cd "$top/build-asan" && { [ -f Makefile ] || ../configure -q --enable-asan; } && make -j"$jobs" -s &&
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check)
+
+step "install, then build a program with pkg-config against the installed copy"
+"$top/scripts/install-check.sh" "$top/build"
+
+step "make distcheck"
+make -C "$top/build" -j"$jobs" distcheck
+
+echo
+echo "test.sh: all tests passed"

@@ -1,0 +1,505 @@
+#!/bin/sh
+# test_pccli.sh - drive pccli as a user would, on a fresh embedded store:
+# every command, every exit status, --json output, and bad input (which must
+# exit 2 with a message and change nothing).  Run by `make check` with
+# $top_builddir and $top_srcdir exported; prints each failure, exits 1 if any.
+set -u
+
+top_builddir=${top_builddir:-.}
+PCCLI="$top_builddir/pccli"
+WRAPPER="$PCCLI"
+if [ ! -x "$PCCLI" ]; then
+    echo "test_pccli: $PCCLI not built" >&2
+    exit 1
+fi
+# The libtool wrapper costs ~80 ms a run; run the real binary when there is
+# one (the wrapper itself is checked below).
+if [ -x "$top_builddir/.libs/pccli" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
+    PCCLI="$top_builddir/.libs/pccli"
+    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export LD_LIBRARY_PATH
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_pccli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+S="$tmp/store"
+unset PYCACHE_DIR
+
+checks=0
+fails=0
+LC_ALL=C
+export LC_ALL
+JQ=$(command -v jq 2>/dev/null) || JQ=
+
+fail() {
+    fails=$((fails + 1))
+    printf 'FAIL: %s\n' "$1"
+    shift
+    for line in "$@"; do
+        printf '      %s\n' "$line"
+    done
+}
+
+# run ARGS...: pccli -d $S --embedded ARGS.  $out gets stdout exactly
+# (trailing newlines kept), $got the same without them, $rc the status,
+# $tmp/err stderr.  (Few forks per run: the machine may be slow to fork.)
+run() {
+    out=$("$PCCLI" -d "$S" --embedded "$@" 2>"$tmp/err"
+        echo ".$?")
+    rc=${out##*.}
+    out=${out%.*}
+    got=${out%"$nl"}
+}
+nl='
+'
+
+# The first line of stderr, without a fork.
+err1() {
+    errline=
+    IFS= read -r errline <"$tmp/err" || :
+    printf '%s' "$errline"
+}
+
+# Check the last run: status $1; stdout exactly $2 plus a newline (nothing at
+# all when $2 is empty); stderr empty unless the status is 2; $3 describes.
+check() {
+    checks=$((checks + 1))
+    want=${2:+$2$nl}
+    if [ "$rc" != "$1" ] || [ "$out" != "$want" ]; then
+        fail "$3" "expected status $1, stdout: $2" "got status $rc, stdout: $got" \
+            "stderr: $(cat "$tmp/err")"
+    elif [ "$1" != 2 ] && [ -s "$tmp/err" ]; then
+        fail "$3: unexpected stderr" "$(cat "$tmp/err")"
+    elif [ "$1" = 2 ] && [ ! -s "$tmp/err" ]; then
+        fail "$3: exit 2 without a message on stderr"
+    fi
+}
+
+# t STATUS STDOUT ARGS...: run pccli ARGS, check status and exact stdout.
+t() {
+    want_rc=$1
+    want_out=$2
+    shift 2
+    run "$@"
+    check "$want_rc" "$want_out" "pccli $*"
+}
+
+# tj STATUS STDOUT ARGS...: as t with --json; the output must also parse.
+tj() {
+    want_rc=$1
+    want_out=$2
+    shift 2
+    run --json "$@"
+    check "$want_rc" "$want_out" "pccli --json $*"
+    if [ -n "$want_out" ] && [ -n "$JQ" ]; then
+        checks=$((checks + 1))
+        printf '%s' "$out" | "$JQ" -e 'true' >/dev/null 2>&1 || fail "pccli --json $*: not JSON: $got"
+    fi
+}
+
+# terr WORDS ARGS...: pccli ARGS must exit 2, print nothing on stdout and a
+# message containing WORDS on stderr.
+terr() {
+    want_msg=$1
+    shift
+    run "$@"
+    check 2 "" "pccli $* (bad input)"
+    case $(err1) in
+    *"$want_msg"*) ;;
+    *) fail "pccli $*: stderr lacks '$want_msg'" "$(cat "$tmp/err")" ;;
+    esac
+}
+
+# sorted: a JSON array of simple scalars (no commas inside), its items sorted.
+sorted() {
+    printf '%s' "$got" | tr -d '[]' | tr ',' '\n' | sort | paste -sd, -
+}
+
+# tsort STATUS ITEMS ARGS...: the array printed holds ITEMS (sorted, comma-separated).
+tsort() {
+    want_rc=$1
+    want=$2
+    shift 2
+    run "$@"
+    checks=$((checks + 1))
+    if [ "$rc" != "$want_rc" ] || [ "$(sorted)" != "$want" ] || [ -s "$tmp/err" ]; then
+        fail "pccli $*" "expected status $want_rc, items $want" "got status $rc, stdout: $got" \
+            "stderr: $(cat "$tmp/err")"
+    fi
+}
+
+# ---- help, version, the wrapper, no daemon --------------------------------
+"$WRAPPER" --help >"$tmp/out" 2>"$tmp/err"
+rc=$?
+got=$(head -n 1 "$tmp/out")
+checks=$((checks + 1))
+case $rc:$got in
+0:usage:\ pccli*) ;;
+*) fail "pccli --help (via the libtool wrapper)" "status $rc, first line: $got" ;;
+esac
+"$PCCLI" -h >"$tmp/out" 2>&1
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" != 0 ] || ! grep -q 'hgetall KEY' "$tmp/out"; then fail "pccli -h" "status $rc"; fi
+"$PCCLI" --version >"$tmp/out" 2>&1
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" != 0 ] || ! grep -q '^pccli (pycache) [0-9]' "$tmp/out"; then
+    fail "pccli --version" "status $rc"
+fi
+for args in "" "--bogus get k" "-d"; do
+    # shellcheck disable=SC2086 # split on purpose
+    "$PCCLI" $args >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    checks=$((checks + 1))
+    if [ "$rc" != 2 ] || [ -s "$tmp/out" ] || ! grep -q '^usage: pccli' "$tmp/err"; then
+        fail "pccli $args: expected usage on stderr and status 2" "status $rc"
+    fi
+done
+
+"$PCCLI" -d "$S" get k >"$tmp/out" 2>"$tmp/err"
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" != 2 ] || [ -s "$tmp/out" ] ||
+    ! grep -qF "pccli: no daemon is serving $S (start pycached, or use --embedded)" "$tmp/err"; then
+    fail "pccli without --embedded: expected the no-daemon message and status 2" \
+        "status $rc, stderr: $(cat "$tmp/err")"
+fi
+
+# ---- strings and numerics -------------------------------------------------
+t 0 "" set s hello
+t 0 "hello" get s
+t 0 "hello" GET s
+t 0 "hello" GeT s
+t 1 "" get nosuch
+tj 1 "null" get nosuch
+tj 0 '"hello"' get s
+t 0 "string" type s
+tj 0 '"string"' type s
+t 0 "" set n --int 42
+t 0 "42" get n
+t 0 "numeric" type n
+t 0 "" set n --int -9223372036854775808
+t 0 "-9223372036854775808" get n
+t 0 "" set d --double 2
+t 0 "2.0" get d
+tj 0 "2.0" get d
+t 0 "" set d --double 0.1
+t 0 "0.1" get d
+t 0 "2.6" incrbyfloat d 2.5
+t 0 "" set -- -- --nx
+t 0 "--nx" get --
+t 0 "" set dash -5
+t 0 "-5" get dash
+
+# non-UTF-8 bytes: raw with get, the lossy \u00XX rule with --json
+t 0 "" set bin "$(printf 'a\377b')"
+run get bin
+checks=$((checks + 1))
+[ "$out" = "$(printf 'a\377b')$nl" ] || fail "get of a non-UTF-8 string prints its bytes"
+tj 0 '"a\u00ffb"' get bin
+t 0 "" set utf "héllo \"q\" \\ x"
+tj 0 '"héllo \"q\" \\ x"' get utf
+
+# set flags: --nx, --xx, --keepttl, --ttl, --ttl-ms
+t 1 "" set s other --nx
+t 0 "hello" get s
+tj 1 "false" set s other --nx
+t 1 "" set newkey v --xx
+t 1 "" get newkey
+t 0 "" set newkey v --nx
+t 0 "" set newkey w --xx
+t 0 "w" get newkey
+tj 0 "true" set tk v --ttl 100
+t 0 "100" ttl tk
+run pttl tk
+checks=$((checks + 1))
+case $rc:$got in
+0:9[89][0-9][0-9][0-9] | 0:100000) ;;
+*) fail "pttl tk: expected 98000..100000" "got status $rc, stdout: $got" ;;
+esac
+t 0 "" set tk v2 --keepttl
+t 0 "100" ttl tk
+t 0 "" set tk v3
+t 0 "-1" ttl tk
+t 0 "" set tm v --ttl-ms 60000
+t 0 "60" ttl tm
+t 1 "-2" ttl nosuch
+t 1 "-2" pttl nosuch
+tj 1 "-2" ttl nosuch
+t 0 "1" expire tk 50
+t 0 "50" ttl tk
+t 0 "1" pexpire tk 20000
+t 0 "20" ttl tk
+t 0 "1" persist tk
+t 1 "0" persist tk
+t 0 "-1" ttl tk
+t 1 "0" expire nosuch 10
+t 1 "0" pexpire nosuch 10
+t 1 "0" persist nosuch
+
+# counters
+t 0 "1" incr c
+t 0 "11" incrby c 10
+t 0 "10" decr c
+t 0 "3" decrby c 7
+t 0 "-2" incrby c -5
+tj 0 "-2" get c
+t 0 "0.5" incrbyfloat c 2.5
+t 0 "0.5" get c
+
+# string editing
+t 0 "" set str "hello"
+t 0 "11" append str " world"
+t 0 "11" strlen str
+t 0 "0" strlen nosuch
+t 0 "hello" getrange str 0 4
+t 0 "world" getrange str -5 -1
+t 1 "" getrange nosuch 0 1
+t 0 "11" setrange str 6 WORLD
+t 0 "hello WORLD" get str
+t 0 "4" setrange pad 3 x
+tj 0 '"\u0000\u0000\u0000x"' get pad
+t 0 "hello WORLD" getset str bye
+t 0 "bye" get str
+t 1 "" getset fresh v
+t 0 "v" get fresh
+
+# mset / mget
+t 0 "" mset m1 a m2 b
+tj 0 "true" mset m3 c
+t 0 '{"m1":"a","m2":"b"}' mget m1 nosuch m2 m1
+t 1 '{}' mget nosuch
+t 0 "" -T mset mi 1 mf 2.5 ms '"x"'
+tj 0 '{"mi":1,"mf":2.5,"ms":"x"}' mget mi mf ms
+
+# keys: exists, del, keys
+t 0 "2" exists m1 m2 nosuch
+t 1 "0" exists nosuch
+tj 0 "3" exists m1 m1 m2
+t 0 "2" del m1 m2 nosuch
+tj 0 "0" del m1
+t 1 "0" exists m1 m2
+t 0 "" mset ka 1 kb 2 kc 3 xa 4
+t 0 "$(printf 'ka\nkb\nkc')" keys 'k?'
+tj 0 '["ka","kb","kc"]' keys 'k*'
+t 0 "" keys 'nomatch*'
+run keys
+checks=$((checks + 1))
+case $rc$nl$out in
+0*"${nl}s$nl"*"${nl}xa$nl"*) ;; # keys come in byte order
+*) fail "keys without a glob" "status $rc, stdout: $got" ;;
+esac
+
+# ---- lists ------------------------------------------------------------------
+t 0 "" set l --list '[1, 2.5, "a", true, null]'
+t 0 '[1,2.5,"a",true,null]' get l
+tj 0 '[1,2.5,"a",true,null]' get l
+t 0 "list" type l
+t 0 "5" llen l
+t 0 "0" llen nosuch
+t 0 '[2.5,"a"]' lrange l 1 2
+t 0 '[true,null]' lrange l -2 -1
+t 0 '[1,2.5,"a",true,null]' lrange l -100 100
+t 0 '[]' lrange nosuch 0 -1
+t 0 '[]' lrange l 3 1
+t 0 "a" lindex l 2
+t 0 "null" lindex l -1
+t 1 "" lindex l 5
+t 1 "" lindex nosuch 0
+tj 0 '"a"' lindex l 2
+t 0 "1" lpop l
+t 0 "null" rpop l
+tj 0 "true" rpop l
+t 0 '[2.5,"a"]' lpop l 10
+t 1 "" lpop l
+t 1 "" rpop l 3
+tj 1 "null" lpop l
+t 0 "3" rpush l2 a b c
+t 0 "5" lpush l2 y z
+t 0 '["z","y","a","b","c"]' get l2
+t 0 "7" -T rpush l2 1 '"1"'
+t 0 '["z","y","a","b","c",1,"1"]' get l2
+t 0 '["1",1]' rpop l2 2
+t 0 "" lset l2 0 Z
+tj 0 "true" lset l2 -1 C
+t 0 "" -T lset l2 1 false
+t 0 '["Z",false,"a","b","C"]' get l2
+t 0 "" ltrim l2 1 3
+t 0 '[false,"a","b"]' get l2
+tj 0 "true" ltrim l2 0 -1
+t 0 "6" -T rpush l3 1 '"1"' 1 2 1 1
+t 0 "2" -T lrem l3 2 1
+t 0 '["1",2,1,1]' get l3
+t 0 "1" -T lrem l3 -1 1
+t 0 "0" lrem l3 0 nosuch
+t 0 "1" lrem l3 0 1
+t 0 '[2,1]' get l3
+# more elements than one page (256), negative indices across pages
+t 0 "600" -T rpush big $(seq 1 600)
+t 0 "[$(seq 301 600 | paste -sd, -)]" lrange big -300 -1
+t 0 "[$(seq 1 600 | paste -sd, -)]" get big
+t 0 "[600,599,598]" rpop big 3
+t 0 "[$(seq 1 597 | paste -sd, -)]" lpop big 1000000000
+t 0 "0" llen big
+t 1 "none" type big
+
+# ---- maps -------------------------------------------------------------------
+t 0 "" set m --map '{"b": 2, "a": "x", "b": 3.5, "t": true, "z": null}'
+t 0 '{"a":"x","b":3.5,"t":true,"z":null}' get m
+t 0 "map" type m
+t 0 "2" hset h f1 v1 f2 v2
+t 0 "0" hset h f1 x
+t 0 "1" -T hset h n 7
+t 0 "x" hget h f1
+tj 0 '"x"' hget h f1
+t 0 "7" hget h n
+t 1 "" hget h nosuch
+t 1 "" hget nosuch f
+tj 1 "null" hget h nosuch
+t 0 "1" hexists h f1
+t 1 "0" hexists h nosuch
+t 1 "0" hexists nosuch f
+t 0 "3" hlen h
+t 0 "0" hlen nosuch
+t 0 "12" hincrby h n 5
+t 0 "5" hincrby h cnt 5
+t 0 "12.5" hincrbyfloat h n 0.5
+t 0 "1" hdel h f2 nosuch
+t 0 '{"cnt":5,"f1":"x","n":12.5}' hgetall h
+tj 0 '{"cnt":5,"f1":"x","n":12.5}' hgetall h
+t 0 '{}' hgetall nosuch
+# more fields than one page
+mj='{'
+mx='{'
+i=1
+while [ $i -le 300 ]; do
+    f=$(printf 'f%03d' $i)
+    mj="$mj\"$f\": $i,"
+    mx="$mx\"$f\":$i,"
+    i=$((i + 1))
+done
+t 0 "" set bigm --map "${mj%,}}"
+t 0 "300" hlen bigm
+t 0 "${mx%,}}" hgetall bigm
+
+# ---- sets -------------------------------------------------------------------
+t 0 "" set st --set '["a", "b", "a", 1, true]'
+t 0 "set" type st
+t 0 "4" scard st
+t 0 "1" sadd st c
+t 0 "0" sadd st c a
+t 0 "1" -T sadd st '"1"'
+t 0 "1" sismember st a
+t 0 "1" -T sismember st 1
+t 0 "1" sismember st 1
+t 1 "0" sismember st nosuch
+t 1 "0" sismember nosuch a
+tsort 0 '"1","a","b","c",1,true' smembers st
+t 0 "2" -T srem st 1 true '"nosuch"'
+tsort 0 '"1","a","b","c"' smembers st
+t 0 "3" sadd st2 b c d
+tsort 0 '"1","a","b","c","d"' sunion st st2 nosuch
+tsort 0 '"b","c"' sinter st st2
+t 0 '[]' sinter st st2 nosuch
+tsort 0 '"1","a"' sdiff st st2
+tj 0 '["d"]' sdiff st2 st
+t 0 '[]' smembers nosuch
+t 0 "1" sadd one only
+t 0 "only" spop one
+t 1 "" spop one
+t 1 "" spop nosuch 2
+tsort 0 '"b","c","d"' spop st2 5
+t 0 "0" scard st2
+t 0 "300" -T sadd bigs $(seq 1 300)
+run smembers bigs
+checks=$((checks + 1))
+[ "$(sorted | tr ',' '\n' | sort -n | paste -sd, -)" = "$(seq 1 300 | paste -sd, -)" ] ||
+    fail "smembers of 300 members" "got: $got"
+
+# ---- queues -----------------------------------------------------------------
+t 0 "" set q --queue '[1, "two"]'
+t 0 "queue" type q
+t 0 '[1,"two"]' get q
+t 0 "4" qpush q 3 4
+t 0 "4" qlen q
+t 0 "1" qpeek q
+tj 0 "1" qpeek q
+t 0 "1" qpop q
+t 0 '["two","3"]' qpop q 2
+t 0 "2" -T qpush q null
+t 0 '["4",null]' get q
+t 0 '["4",null]' qpop q 5
+t 1 "" qpop q
+t 1 "" qpeek q
+t 0 "0" qlen nosuch
+
+# ---- bad input: exit 2, a message, and nothing changed ------------------------
+t 0 "" set k orig
+t 0 "1" -T rpush kl 1
+terr "nested arrays and objects are not allowed" set k --list '[1, [2]]'
+terr "nested arrays and objects are not allowed" set k --map '{"a": {"b": 1}}'
+terr "invalid JSON" set k --list '[1,'
+terr "invalid JSON" set k --set 'nope'
+terr "expected a JSON array" set k --queue '{"a": 1}'
+terr "expected a JSON object" set k --map '[1]'
+terr "out of range" set k --list '[9223372036854775808]'
+terr "out of range" set k --int 9223372036854775808
+terr "not an integer: '12abc'" set k --int 12abc
+terr "not an integer" set k --int ' 12'
+terr "not a number" set k --double 1.5x
+terr "not a finite number" set k --double inf
+terr "bad value" -T rpush kl 99999999999999999999
+terr "bad value" -T rpush kl '[1]'
+terr "bad value" -T sadd kl '{'
+terr "not an integer: '12abc'" incrby c 12abc
+terr "not an integer" lrange kl 0 12abc
+terr "not an integer" lindex kl x
+terr "COUNT must be at least 1" lpop kl 0
+terr "must be at least 1" set k v --ttl 0
+terr "must be at least 1" set k v --ttl-ms 0
+terr "must be at least 1" expire k 0
+terr "must be at least 1" pexpire k -5
+terr "longer than 100 years" expire k 99999999999
+terr "cannot be combined" set k v --nx --xx
+terr "cannot be combined" set k v --keepttl --ttl 5
+terr "more than one value" set k v w
+terr "unknown option" set k --bogus
+terr "needs a value" set k v --ttl
+terr "wrong arguments" get
+terr "wrong arguments" get a b
+terr "wrong arguments" set k
+terr "wrong arguments" hset h f
+terr "wrong arguments" mset a
+terr "wrong arguments" lset kl 0
+terr "unknown command: frobnicate" frobnicate k
+terr "wrong type (PC_EWRONGTYPE)" lpush k x
+terr "wrong type (PC_EWRONGTYPE)" hget kl f
+terr "wrong type (PC_EWRONGTYPE)" sadd k x
+terr "wrong type (PC_EWRONGTYPE)" sunion k
+terr "wrong type (PC_EWRONGTYPE)" incrbyfloat k 1
+terr "(PC_ENOTINT)" incr d
+terr "wrong type (PC_EWRONGTYPE)" incr k
+terr "(PC_EOVERFLOW)" incrby n -1
+terr "(PC_ERANGE)" lset kl 5 x
+terr "(PC_ENOTFOUND)" lset nosuch 0 x
+terr "(PC_EKEY)" del k ''
+terr "(PC_EKEY)" get "$(printf '%0251d' 0)"
+t 0 "orig" get k
+t 0 "string" type k
+t 0 "[1]" get kl
+t 1 "0" exists nosuch
+t 0 "-9223372036854775808" get n
+tj 0 "-1" ttl k
+
+# ---- environment --------------------------------------------------------------
+out=$(PYCACHE_DIR="$S" "$PCCLI" --embedded get k 2>"$tmp/err"
+    echo ".$?")
+rc=${out##*.}
+out=${out%.*}
+got=${out%"$nl"}
+check 0 "orig" "PYCACHE_DIR=\$S pccli --embedded get k"
+
+echo "test_pccli: $checks checks, $fails failed"
+[ "$fails" = 0 ]
