@@ -334,6 +334,11 @@ static int decode_txn(const uint8_t *p, size_t len, pcs_req *rq)
             rc = PC_EPROTO;
             break;
         }
+        for (size_t z = 0; z < pad; z++)
+            if (p[off + z]) /* padding is zero bytes */
+                rc = PC_EPROTO;
+        if (rc)
+            break;
         off += pad;
     }
     if (!rc && off != len)

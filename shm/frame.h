@@ -13,8 +13,10 @@
  *
  * Request payload:  u32 argc, then argc tagged values.
  * Response payload: i32 rc, u32 nvals, then nvals tagged values.
- * A tagged value is u8 kind (pc_kind) then: NIL nothing; BYTES u32 length and
- * the bytes; INT 8 bytes; DOUBLE 8 bytes (IEEE-754); BOOL 1 byte (0 or 1).
+ * A tagged value is u8 kind (pc_kind) then: NONE (a hole in a multi-value
+ * answer; refused by every handler as an argument) and NIL nothing; BYTES u32
+ * length and the bytes; INT 8 bytes; DOUBLE 8 bytes (IEEE-754); BOOL 1 byte
+ * (0 or 1).
  * All integers are little-endian.
  *
  * A PCS_OP_TXN request carries u32 nsub, u32 0, then nsub request frames,
