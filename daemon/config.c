@@ -34,6 +34,7 @@ void pcd_config_defaults(pcd_config *cfg)
     cfg->expire_interval_ms = 100;
     cfg->policy = PC_POLICY_NOEVICTION;
     cfg->evict_at_pct = 90;
+    cfg->snapshot_keep = 3;
 }
 
 void pcd_config_free(pcd_config *cfg)
@@ -41,7 +42,10 @@ void pcd_config_free(pcd_config *cfg)
     pcs_free(cfg->dir);
     pcs_free(cfg->config_file);
     pcs_free(cfg->log_file);
+    pcs_free(cfg->snapshot_dir);
+    pcs_free(cfg->restore_file);
     cfg->dir = cfg->config_file = cfg->log_file = NULL;
+    cfg->snapshot_dir = cfg->restore_file = NULL;
 }
 
 int pcd_parse_size(const char *s, uint64_t *out)
@@ -253,6 +257,29 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     }
     if (!strcmp(name, "allow-ring-only"))
         return add_ring_only(cfg, v);
+    if (!strcmp(name, "snapshot-dir"))
+        return set_str(&cfg->snapshot_dir, v);
+    if (!strcmp(name, "restore"))
+        return set_str(&cfg->restore_file, v);
+    if (!strcmp(name, "snapshot-keep"))
+        return parse_uint(v, 0, 100000, &cfg->snapshot_keep);
+    if (!strcmp(name, "snapshot-every")) {
+        /* SECONDS[:CHANGES], as Redis's save rule; up to eight of them. */
+        char buf[64];
+        unsigned secs, changes = 1;
+        if (strlen(v) >= sizeof buf || cfg->n_rules == 8)
+            return -1;
+        strcpy(buf, v);
+        char *colon = strchr(buf, ':');
+        if (colon)
+            *colon = 0;
+        if (parse_uint(buf, 1, 31536000, &secs) ||
+            (colon && parse_uint(colon + 1, 1, UINT32_MAX - 1, &changes)))
+            return -1;
+        cfg->rule_seconds[cfg->n_rules] = secs;
+        cfg->rule_changes[cfg->n_rules++] = changes;
+        return 0;
+    }
     errno = ENOENT; /* no such setting */
     return -1;
 }
@@ -315,6 +342,10 @@ static const struct option longopts[] = {
     {"expire-interval", required_argument, NULL, 0},
     {"eviction", required_argument, NULL, 0},
     {"evict-at", required_argument, NULL, 0},
+    {"snapshot-dir", required_argument, NULL, 0},
+    {"snapshot-every", required_argument, NULL, 0},
+    {"snapshot-keep", required_argument, NULL, 0},
+    {"restore", required_argument, NULL, 0},
     {"allow-group", required_argument, NULL, 0},
     {"allow-ring-only", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
@@ -348,6 +379,12 @@ void pcd_usage(FILE *f)
           "                           that may grow fail), volatile-ttl, allkeys-lru,\n"
           "                           allkeys-lfu\n"
           "      --evict-at PCT       the cap: PCT percent of --max-memory (90)\n"
+          "      --snapshot-dir DIR   write SQLite snapshots there; restore the newest\n"
+          "                           good one into an empty store at start\n"
+          "      --snapshot-every S[:N]  snapshot when S seconds passed and N writes\n"
+          "                           happened (N defaults to 1); up to 8 rules\n"
+          "      --snapshot-keep N    keep the newest N snapshots (3; 0 keeps all)\n"
+          "      --restore FILE       load FILE into the (empty) store at start\n"
           "When the store is created (fixed afterwards):\n"
           "      --max-memory SIZE    the map's size: the store's limit (1G)\n"
           "      --shards N           LMDB environments, 1..64 (1)\n"
@@ -423,6 +460,10 @@ int pcd_config_args(pcd_config *cfg, int argc, char **argv)
 
 int pcd_config_check(const pcd_config *cfg)
 {
+    if (cfg->n_rules && !cfg->snapshot_dir) {
+        fprintf(stderr, "pycached: --snapshot-every needs --snapshot-dir\n");
+        return -1;
+    }
     if (cfg->max_value + PCS_FRAME_SLACK > cfg->max_memory) {
         fprintf(stderr, "pycached: --max-value must be well below --max-memory\n");
         return -1;

@@ -136,7 +136,7 @@ static void parked_pass(pcd *d, uint64_t now)
 {
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
-        if (c->state != PCD_C_ACTIVE || !c->blocked)
+        if (c->state != PCD_C_ACTIVE || !c->blocked || c->snap_need)
             continue;
         if (now >= c->parked_deadline) {
             answer_error(c, PCS_OP_QPOPW, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
@@ -256,6 +256,10 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         size_t before = c->out.len;
         if (it->decoded) {
             answer_error(c, op, id, it->decoded);
+        } else if (op == PCS_OP_A_SNAPSHOT) {
+            int src = pcd_snap_ask(d, c, hdr, it->len);
+            if (src)
+                answer_error(c, op, id, src);
         } else if (pcs_op_is_read(op)) {
             pcd_serve_read(d, &it->rq, &c->out);
         } else if (round_rc || it->resp_off == SIZE_MAX) {
@@ -290,6 +294,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         if (c->out.len > before) {
             int32_t rc = (int32_t)pcs_le32(c->out.data + before + PCS_FRAME_HDR);
             d->stats.errors += rc < 0;
+            d->writes += !rc && !pcs_op_is_read(op);
             /* Writes count as accesses for allkeys-lru/lfu. */
             if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
                 it->rq.argv[0].kind == PC_BYTES)
@@ -389,7 +394,9 @@ static bool pass(pcd *d)
         uint64_t t0 = now_us();
         size_t items = d->nitems;
         decode_items(d);
+        pthread_mutex_lock(&d->commit_mu);
         int rc = run_writes(d);
+        pthread_mutex_unlock(&d->commit_mu);
         if (rc)
             pcd_log(LOG_ERR, "a round failed: %s; its writes were answered with it",
                     pc_strerror(rc));
@@ -442,6 +449,8 @@ static void poll_events(pcd *d, int timeout_ms)
             pcd_accept(d);
         } else if (p == &ev_signal) {
             handle_signals(d);
+        } else if (p == &d->snap) {
+            pcd_snap_finished(d);
         } else {
             pcd_client *c = p;
             if (c->state == PCD_C_DEAD)
@@ -465,6 +474,10 @@ static void housekeeping(pcd *d, uint64_t now)
         d->last_sync = now;
     }
     if (now - d->last_publish >= 100) {
+        if (d->snap.thread) {
+            pcd_snap_finished(d);
+            pcd_snap_rules(d, now);
+        }
         pcd_stats_publish(d, now);
         d->last_publish = now;
     }

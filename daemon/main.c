@@ -246,6 +246,7 @@ void pcd_reload(pcd *d)
 
 static void shutdown_all(pcd *d)
 {
+    pcd_snap_stop(d, false);
     for (size_t i = 0; i < d->ncl; i++)
         pcd_client_close(d, d->cl[i], NULL);
     pcd_reap(d);
@@ -287,8 +288,9 @@ int main(int argc, char **argv)
     if (pcd_log_open(&d.cfg))
         return 1;
     write_pid(&d);
-    if (open_store(&d) || make_dpage(&d) || make_access(&d) || pcd_listen(&d) ||
-        pcd_loop_setup(&d)) {
+    pthread_mutex_init(&d.commit_mu, NULL);
+    if (open_store(&d) || pcd_snap_restore(&d) || make_dpage(&d) || make_access(&d) ||
+        pcd_listen(&d) || pcd_loop_setup(&d) || pcd_snap_start(&d)) {
         pcd_log(LOG_ERR, "pycached did not start");
         fprintf(stderr, "pycached: did not start (see the log)\n");
         shutdown_all(&d);
@@ -317,6 +319,7 @@ int main(int argc, char **argv)
     sd_notify(0, "READY=1");
 #endif
     rc = pcd_run(&d);
+    pcd_snap_stop(&d, true);
     pcd_log(LOG_NOTICE, "stopped after %llu rounds, %llu requests", (unsigned long long)d.rounds,
             (unsigned long long)d.requests);
     shutdown_all(&d);

@@ -4,6 +4,7 @@
 #ifndef PCD_PYCACHED_H
 #define PCD_PYCACHED_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "../shm/channel.h"
 #include "../shm/exec.h"
 #include "../shm/frame.h"
+#include "../persist/snapshot.h"
 #include "../shm/store.h"
 #include "pycache.h"
 
@@ -40,6 +42,12 @@ typedef struct pcd_config {
     unsigned expire_interval_ms; /* TTL worker period; 0: stopped */
     int policy;                  /* pc_policy */
     unsigned evict_at_pct;       /* of --max-memory: eviction (or refusal) starts above */
+    char *snapshot_dir;          /* snapshots go here; NULL: none */
+    unsigned snapshot_keep;      /* newest N kept (0: all) */
+    unsigned n_rules;            /* --snapshot-every SECONDS[:CHANGES] */
+    unsigned rule_seconds[8];
+    uint64_t rule_changes[8];
+    char *restore_file; /* --restore FILE */
     gid_t allow_gid[PCD_MAX_ACL];
     unsigned n_allow_gid;
     uid_t ro_uid[PCD_MAX_ACL];
@@ -92,7 +100,8 @@ typedef struct pcd_client {
     bool blocked;        /* a waiting queue pop is parked */
     pcs_buf parked;      /* its request message */
     uint64_t parked_deadline;
-    uint64_t requests; /* served so far */
+    uint64_t requests;  /* served so far */
+    uint64_t snap_need; /* waiting for snapshot number snap_need (0: not) */
 } pcd_client;
 
 /* ---- the daemon (loop.c) ---- */
@@ -106,6 +115,17 @@ typedef struct pcd_item {
     size_t resp_off; /* its response in the round's out buffer, or SIZE_MAX */
     bool parked_retry;
 } pcd_item;
+
+typedef struct pcd_snap {
+    pthread_t th;
+    bool thread;        /* the thread runs */
+    pthread_mutex_t mu; /* guards what follows */
+    pthread_cond_t cv;
+    uint64_t requested, started, done; /* snapshot sequence numbers */
+    bool running, stop;
+    struct pcp_result last;
+    int efd; /* the thread wakes the loop through it */
+} pcd_snap;
 
 typedef struct pcd_shard_state {
     uint64_t pin_txnid; /* the oldest snapshot a reader holds, if stale */
@@ -156,6 +176,13 @@ typedef struct pcd {
     uint64_t last_publish;
     uint64_t hits_gone, misses_gone; /* read counts of clients that left */
     pc_stats stats;                  /* counted here, published to the daemon page */
+    /* snapshots */
+    pthread_mutex_t commit_mu; /* held by the loop while a pass writes */
+    pcd_snap snap;
+    uint64_t writes; /* write requests that succeeded */
+    uint64_t writes_at_snap;
+    uint64_t last_snap_ms;
+    uint64_t snap_seen; /* the last finished snapshot we reported */
 } pcd;
 
 static inline uint32_t pcd_rand(pcd *d)
@@ -189,6 +216,15 @@ void pcd_note_pass(pcd *d, size_t items, uint64_t us);
 void pcd_stats_publish(pcd *d, uint64_t now);
 /* Record an access to key for allkeys-lru/lfu (no-op otherwise). */
 void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
+
+/* snap.c */
+int pcd_snap_start(pcd *d);
+uint64_t pcd_snap_request(pcd *d, const char *why);
+void pcd_snap_rules(pcd *d, uint64_t now);
+void pcd_snap_finished(pcd *d);
+int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len);
+void pcd_snap_stop(pcd *d, bool final);
+int pcd_snap_restore(pcd *d);
 
 /* reads.c: serve a ring-only read into out. */
 void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out);

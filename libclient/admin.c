@@ -303,3 +303,30 @@ int pc_stats_get(pc_client *c, pc_stats *out)
     }
     return PC_EAGAIN;
 }
+
+int pc_snapshot(pc_client *c, pc_snapshot_info *info)
+{
+    pcs_buf b = PCS_BUF_INIT;
+    pcs_resp resp;
+    int rc = ask_daemon(c, PCS_OP_A_SNAPSHOT, NULL, &b, &resp);
+    if (!rc && info) {
+        const uint8_t *q = resp.vals;
+        pc_val v[4];
+        for (int i = 0; i < 4 && !rc; i++)
+            if (resp.nvals != 4 || pcs_val_decode(&q, resp.end, &v[i]))
+                rc = PC_EPROTO;
+        if (!rc && (v[0].kind != PC_INT || v[1].kind != PC_INT || v[2].kind != PC_INT ||
+                    v[3].kind != PC_BYTES))
+            rc = PC_EPROTO;
+        if (!rc) {
+            memset(info, 0, sizeof *info);
+            info->keys = (uint64_t)v[0].i;
+            info->bytes = (uint64_t)v[1].i;
+            info->took_ms = (uint64_t)v[2].i;
+            size_t n = v[3].s.len < sizeof info->path - 1 ? v[3].s.len : sizeof info->path - 1;
+            memcpy(info->path, v[3].s.ptr, n);
+        }
+    }
+    pcs_buf_free(&b);
+    return rc;
+}

@@ -809,6 +809,22 @@ PC_EXPORT int pc_stats_get(pc_client *c, pc_stats *out);
 /** The name of entry i of pc_stats.ops ("set", "lpush", ...), or NULL if unused. */
 PC_EXPORT const char *pc_stats_op_name(unsigned i);
 
+/** What pc_snapshot wrote. */
+typedef struct pc_snapshot_info {
+    uint64_t keys;     /**< keys written */
+    uint64_t bytes;    /**< size of the file */
+    uint64_t took_ms;
+    char path[512];    /**< the file, as the daemon names it */
+} pc_snapshot_info;
+
+/**
+ * Daemon mode: ask for a snapshot now and wait until it is on disk (it
+ * includes every write acknowledged before the call).  PC_ENOTSUP when the
+ * daemon has no --snapshot-dir; another failure code when the snapshot
+ * failed (the previous snapshots stay).  info may be NULL.
+ */
+PC_EXPORT int pc_snapshot(pc_client *c, pc_snapshot_info *info);
+
 /** One connected client, as the daemon sees it. */
 typedef struct pc_client_info {
     uint64_t id;

@@ -59,6 +59,7 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_A_EXPIRE_INTERVAL] = "expire-interval",
     [PCS_OP_A_CLIENTS] = "clients",
     [PCS_OP_PURGE] = "purge-expired",
+    [PCS_OP_A_SNAPSHOT] = "snapshot",
 };
 
 _Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");

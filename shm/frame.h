@@ -99,6 +99,7 @@ enum pcs_op {
     PCS_OP_A_CLIENTS,
     /* A write without a key: argv[0] is the shard. */
     PCS_OP_PURGE,
+    PCS_OP_A_SNAPSHOT, /* answered when the snapshot is on disk */
     PCS_OP__COUNT
 };
 
@@ -106,7 +107,7 @@ enum pcs_op {
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
-    return op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS;
+    return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT;
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -1,0 +1,905 @@
+/*
+ * snapshot.c - write a store into a SQLite file a person can query, and load
+ * one back.  SQLite codes stay in this file: callers see PC_E* codes and a
+ * sentence saying what went wrong.
+ */
+#include "snapshot.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../shm/alloc.h"
+#include "../shm/bytes.h"
+#include "../shm/exec_int.h"
+#include "../shm/read.h"
+#include "../shm/record.h"
+
+static const char *const type_names[] = {NULL, "string", "numeric", "list", "map", "set", "queue"};
+static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
+
+static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why(pcp_result *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->why, sizeof res->why, fmt, ap);
+    va_end(ap);
+}
+
+/* SQLite's result code, as ours. */
+static int sq_err(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_NOMEM:
+        return PC_ENOMEM;
+    case SQLITE_FULL:
+        return PC_EFULL;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+        return PC_EACCES;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_FORMAT:
+        return PC_ECORRUPT;
+    default:
+        return PC_EIO;
+    }
+}
+
+/* Valid UTF-8 (no overlongs, no surrogates): stored as TEXT, else BLOB. */
+static bool utf8_ok(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        if (!len || i + len > n)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+        for (size_t j = 1; j < len; j++) {
+            if ((p[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + j] & 0x3f);
+        }
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+static int bind_bytes(sqlite3_stmt *st, int col, const void *p, size_t n)
+{
+    if (utf8_ok(p, n))
+        return sqlite3_bind_text64(st, col, n ? p : "", n, SQLITE_STATIC, SQLITE_UTF8);
+    return sqlite3_bind_blob64(st, col, p, n, SQLITE_STATIC);
+}
+
+static int bind_val(sqlite3_stmt *st, int col, int kcol, const pc_val *v)
+{
+    int rc;
+    switch (v->kind) {
+    case PC_BYTES:
+        rc = bind_bytes(st, col, v->s.ptr, v->s.len);
+        break;
+    case PC_INT:
+        rc = sqlite3_bind_int64(st, col, v->i);
+        break;
+    case PC_DOUBLE:
+        rc = sqlite3_bind_double(st, col, v->d);
+        break;
+    case PC_BOOL:
+        rc = sqlite3_bind_int(st, col, v->b ? 1 : 0);
+        break;
+    default:
+        rc = sqlite3_bind_null(st, col);
+        break;
+    }
+    if (!rc && kcol)
+        rc = sqlite3_bind_text(st, kcol, kind_names[v->kind > PC_BOOL ? PC_NIL : v->kind], -1,
+                               SQLITE_STATIC);
+    return rc;
+}
+
+static uint64_t now_ms(void)
+{
+    return pcs_now_ms();
+}
+
+/* ---- writing ---- */
+
+static const char schema[] =
+    "PRAGMA page_size=8192;"
+    "PRAGMA journal_mode=OFF;"
+    "PRAGMA synchronous=OFF;"
+    "PRAGMA locking_mode=EXCLUSIVE;"
+    "PRAGMA temp_store=MEMORY;"
+    "PRAGMA cache_size=-65536;"
+    "CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "CREATE TABLE keys(key PRIMARY KEY, type TEXT NOT NULL, expire_at INTEGER, value)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);";
+
+static const char views[] =
+    "CREATE INDEX members_key ON members(key);"
+    "CREATE VIEW strings AS SELECT key, value, expire_at FROM keys WHERE type='string';"
+    "CREATE VIEW numerics AS SELECT key, value, expire_at FROM keys WHERE type='numeric';"
+    "CREATE VIEW lists AS SELECT m.key, m.pos, m.value, m.kind FROM members m"
+    " JOIN keys k ON k.key=m.key WHERE k.type='list' ORDER BY m.key, m.pos;"
+    "CREATE VIEW queues AS SELECT m.key, m.pos, m.value, m.kind FROM members m"
+    " JOIN keys k ON k.key=m.key WHERE k.type='queue' ORDER BY m.key, m.pos;"
+    "CREATE VIEW maps AS SELECT m.key, m.field, m.value, m.kind FROM members m"
+    " JOIN keys k ON k.key=m.key WHERE k.type='map' ORDER BY m.key, m.field;"
+    "CREATE VIEW sets AS SELECT m.key, m.value AS member, m.kind FROM members m"
+    " JOIN keys k ON k.key=m.key WHERE k.type='set' ORDER BY m.key;";
+
+typedef struct writer {
+    sqlite3 *db;
+    sqlite3_stmt *ins_key, *ins_mem;
+    uint64_t keys, members, now;
+    pcp_result *res;
+} writer;
+
+static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
+                      const pc_val *v)
+{
+    sqlite3_stmt *s = wr->ins_mem;
+    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    if (!rc)
+        rc = pos >= 0 ? sqlite3_bind_int64(s, 2, pos) : sqlite3_bind_null(s, 2);
+    if (!rc)
+        rc = field ? bind_bytes(s, 3, field->ptr, field->len) : sqlite3_bind_null(s, 3);
+    if (!rc)
+        rc = bind_val(s, 4, 5, v);
+    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_reset(s);
+    wr->members += !rc;
+    return rc ? sq_err(rc) : 0;
+}
+
+/* The members of collection r under key, in the collection's order. */
+static int put_members(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k, d;
+    int rc;
+    if (pcs_is_seq(r->type)) {
+        k.mv_size = pcs_mkey_pos(kb, r->gen, r->head);
+        k.mv_data = kb;
+        rc = mdb_cursor_get(mc, &k, &d, MDB_SET_KEY);
+        for (uint64_t i = 0; i < r->count; i++) {
+            pc_val v;
+            if (rc)
+                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+            if (k.mv_size != 16 || pcs_be64(k.mv_data) != r->gen ||
+                (rc = pcs_elem_decode(d.mv_data, d.mv_size, &v)) ||
+                (rc = put_member(wr, key, (int64_t)i, NULL, &v)))
+                return rc ? rc : PC_ECORRUPT;
+            rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT);
+        }
+        return 0;
+    }
+    pcs_put_be64(kb, r->gen);
+    k.mv_size = PCS_GEN_LEN;
+    k.mv_data = kb;
+    uint64_t n = 0;
+    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !rc && k.mv_size >= PCS_GEN_LEN && pcs_be64(k.mv_data) == r->gen;
+         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        pc_val v;
+        pc_bytes f;
+        int e = r->type == PC_T_MAP ? pcs_map_entry(&k, &d, &f, &v) : pcs_set_entry(&k, &d, &v);
+        if (e || (e = put_member(wr, key, -1, r->type == PC_T_MAP ? &f : NULL, &v)))
+            return e;
+        n++;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return pcs_mdb_err(rc);
+    return n == r->count ? 0 : PC_ECORRUPT;
+}
+
+static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
+{
+    MDB_cursor *kc, *mc;
+    int rc = mdb_cursor_open(txn, sh->keys, &kc);
+    if (rc)
+        return pcs_mdb_err(rc);
+    if ((rc = mdb_cursor_open(txn, sh->members, &mc))) {
+        mdb_cursor_close(kc);
+        return pcs_mdb_err(rc);
+    }
+    MDB_val k, d;
+    int e = 0;
+    for (rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST); !rc && !e;
+         rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
+        pcs_rec r;
+        if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
+            break;
+        if (pcs_rec_expired(&r, wr->now))
+            continue;
+        sqlite3_stmt *s = wr->ins_key;
+        int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
+        if (!sr)
+            sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
+        if (!sr)
+            sr = r.expire_at ? sqlite3_bind_int64(s, 3, (int64_t)r.expire_at)
+                             : sqlite3_bind_null(s, 3);
+        if (!sr) {
+            if (r.type == PC_T_STRING)
+                sr = bind_bytes(s, 4, r.data, r.dlen);
+            else if (r.type == PC_T_NUMERIC)
+                sr = bind_val(s, 4, 0, &r.num);
+            else
+                sr = sqlite3_bind_null(s, 4);
+        }
+        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
+            sr = 0;
+        sqlite3_reset(s);
+        if (sr) {
+            e = sq_err(sr);
+            why(wr->res, "writing a key: %s", sqlite3_errmsg(wr->db));
+            break;
+        }
+        wr->keys++;
+        if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
+            why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
+    }
+    mdb_cursor_close(mc);
+    mdb_cursor_close(kc);
+    if (!e && rc && rc != MDB_NOTFOUND)
+        e = pcs_mdb_err(rc);
+    return e;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, pcp_result *res)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc) {
+        why(res, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+    }
+    return sq_err(rc);
+}
+
+static int put_meta(sqlite3 *db, const char *name, int64_t v, const char *text)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?1, ?2)", -1, &s, NULL);
+    if (rc)
+        return sq_err(rc);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (text)
+        sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 2, v);
+    rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : sq_err(rc);
+}
+
+static int fsync_path(const char *path, bool dir)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
+    if (fd < 0)
+        return PC_EIO;
+    int rc = fsync(fd) < 0 ? (errno == ENOSPC ? PC_EFULL : PC_EIO) : 0;
+    close(fd);
+    return rc;
+}
+
+static int is_snapshot_name(const char *n)
+{
+    size_t len = strlen(n), pl = strlen(PCP_PREFIX), sl = strlen(PCP_SUFFIX);
+    return len > pl + sl && !strncmp(n, PCP_PREFIX, pl) && !strcmp(n + len - sl, PCP_SUFFIX);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The snapshot files in dir, sorted oldest first.  Caller frees. */
+static int list_snapshots(const char *dir, char ***out, size_t *n)
+{
+    DIR *dp = opendir(dir);
+    *out = NULL;
+    *n = 0;
+    if (!dp)
+        return errno == ENOENT ? PC_ENOENT : PC_EACCES;
+    size_t cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(dp))) {
+        if (!is_snapshot_name(de->d_name))
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nv = pcs_reallocarray(*out, cap, sizeof *nv);
+            if (!nv) {
+                rc = PC_ENOMEM;
+                break;
+            }
+            *out = nv;
+        }
+        if (!((*out)[*n] = pcs_strdup(de->d_name))) {
+            rc = PC_ENOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    closedir(dp);
+    if (*n)
+        qsort(*out, *n, sizeof **out, cmp_names);
+    return rc;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pcs_free(v[i]);
+    pcs_free(v);
+}
+
+/* Keep the newest keep snapshots; remove the older ones. */
+static void retain(const char *dir, unsigned keep)
+{
+    char **v;
+    size_t n;
+    if (!keep || list_snapshots(dir, &v, &n))
+        return;
+    for (size_t i = 0; i + keep < n; i++) {
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
+        unlink(p);
+    }
+    free_list(v, n);
+    fsync_path(dir, true);
+}
+
+void pcp_clean_temp(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        size_t l = strlen(de->d_name);
+        if (!strncmp(de->d_name, ".pycache-snapshot-", 18) && l > 4 &&
+            !strcmp(de->d_name + l - 4, ".tmp")) {
+            char p[4400];
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            unlink(p);
+        }
+    }
+    closedir(dp);
+}
+
+int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
+                 pcp_result *res)
+{
+    memset(res, 0, sizeof *res);
+    uint64_t t0 = now_ms();
+    char tmp[4096], final[4096];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(tmp, sizeof tmp, "%s/.pycache-snapshot-%d-%llu.tmp", dir, (int)getpid(),
+             (unsigned long long)t0);
+    int n =
+        snprintf(final, sizeof final, "%s/" PCP_PREFIX "%04d%02d%02d-%02d%02d%02d-%03ld" PCP_SUFFIX,
+                 dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                 tm.tm_sec, ts.tv_nsec / 1000000L);
+    if (n >= (int)sizeof final) {
+        why(res, "snapshot directory path too long");
+        return res->rc = PC_EINVAL;
+    }
+    unlink(tmp);
+    writer wr = {.now = t0, .res = res};
+    int rc = sq_err(sqlite3_open_v2(
+        tmp, &wr.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
+    if (rc) {
+        why(res, "cannot create %s: %s", tmp, wr.db ? sqlite3_errmsg(wr.db) : "out of memory");
+        goto fail;
+    }
+    if ((rc = exec_sql(wr.db, schema, res)) || (rc = exec_sql(wr.db, "BEGIN", res)))
+        goto fail;
+    if ((rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO keys VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_key, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
+                                        &wr.ins_mem, NULL)))) {
+        why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
+        goto fail;
+    }
+    for (unsigned s = 0; s < st->nshards && !rc; s++)
+        rc = put_shard(&wr, txns[s], &st->shards[s]);
+    if (rc)
+        goto fail;
+    sqlite3_finalize(wr.ins_key);
+    sqlite3_finalize(wr.ins_mem);
+    wr.ins_key = wr.ins_mem = NULL;
+    if ((rc = exec_sql(wr.db, views, res)))
+        goto fail;
+    uint64_t took = now_ms() - t0;
+    if ((rc = put_meta(wr.db, "format", PCP_FORMAT, NULL)) ||
+        (rc = put_meta(wr.db, "pycache_version", 0, PACKAGE_VERSION)) ||
+        (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
+        (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
+        (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
+        (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
+        (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
+        (rc = exec_sql(wr.db, "COMMIT", res)))
+        goto fail;
+    rc = sq_err(sqlite3_close(wr.db));
+    wr.db = NULL;
+    if (rc || (rc = fsync_path(tmp, false))) {
+        why(res, "cannot write %s to disk: %s", tmp, pc_strerror(rc));
+        goto fail;
+    }
+    if (rename(tmp, final) < 0) {
+        rc = errno == ENOSPC ? PC_EFULL : PC_EIO;
+        why(res, "cannot rename %s into place: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    fsync_path(dir, true);
+    struct stat sb;
+    res->bytes = stat(final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    res->keys = wr.keys;
+    res->members = wr.members;
+    res->when_ms = now_ms();
+    res->took_ms = res->when_ms - t0;
+    snprintf(res->path, sizeof res->path, "%s", final);
+    retain(dir, keep);
+    return 0;
+fail:
+    if (!*res->why)
+        why(res, "%s", pc_strerror(rc));
+    sqlite3_finalize(wr.ins_key);
+    sqlite3_finalize(wr.ins_mem);
+    if (wr.db)
+        sqlite3_close(wr.db);
+    unlink(tmp);
+    res->when_ms = now_ms();
+    res->took_ms = res->when_ms - t0;
+    return res->rc = rc ? rc : PC_EIO;
+}
+
+/* ---- checking and loading ---- */
+
+static int meta_int(sqlite3 *db, const char *name, int64_t *v)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name=?1", -1, &s, NULL);
+    if (rc)
+        return PC_ECORRUPT;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_INTEGER)
+        *v = sqlite3_column_int64(s, 0);
+    else
+        rc = SQLITE_CORRUPT;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : PC_ECORRUPT;
+}
+
+static int count_rows(sqlite3 *db, const char *sql, int64_t *n)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+        return PC_ECORRUPT;
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : PC_ECORRUPT;
+}
+
+static int open_ro(const char *path, sqlite3 **db)
+{
+    /* Read-only and immutable: never writes, never wants a journal. */
+    char uri[4400];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro&immutable=1", path);
+    int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    return sq_err(rc);
+}
+
+int pcp_check(const char *path, char *whybuf, size_t whylen)
+{
+    sqlite3 *db = NULL;
+    int64_t fmt, keys, members, nk, nm;
+    const char *w = NULL;
+    struct stat sb;
+    int rc = 0;
+    if (stat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(whybuf, whylen, "cannot read it: %s", strerror(errno ? errno : EINVAL));
+        return PC_ENOENT;
+    }
+    if (sb.st_size == 0) {
+        snprintf(whybuf, whylen, "it is empty");
+        return PC_ECORRUPT;
+    }
+    if ((rc = open_ro(path, &db))) {
+        w = "SQLite cannot open it";
+        goto out;
+    }
+    sqlite3_stmt *s;
+    rc = PC_ECORRUPT;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL)) {
+        w = "not a SQLite database, or not ours";
+        goto out;
+    }
+    int sr = sqlite3_step(s);
+    bool ok = sr == SQLITE_ROW && sqlite3_column_text(s, 0) &&
+              !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+    sqlite3_finalize(s);
+    if (!ok) {
+        w = "PRAGMA quick_check found damage";
+        goto out;
+    }
+    if (meta_int(db, "format", &fmt) || meta_int(db, "key_count", &keys) ||
+        meta_int(db, "member_count", &members)) {
+        w = "no pycache meta table: not a pycache snapshot";
+        goto out;
+    }
+    if (fmt != PCP_FORMAT) {
+        rc = PC_EINCOMPAT;
+        w = "made by an incompatible pycache (snapshot format differs)";
+        goto out;
+    }
+    if (count_rows(db, "SELECT count(*) FROM keys", &nk) ||
+        count_rows(db, "SELECT count(*) FROM members", &nm) || nk != keys || nm != members) {
+        w = "its row counts disagree with its meta table (truncated or edited)";
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc)
+        snprintf(whybuf, whylen, "%s", w ? w : pc_strerror(rc));
+    if (db)
+        sqlite3_close(db);
+    return rc;
+}
+
+/* A column as a pycache value of the given kind name; PC_ECORRUPT if the
+ * SQLite type does not fit.  Bytes point into SQLite's memory. */
+static int col_val(sqlite3_stmt *s, int col, const char *kind, pc_val *v)
+{
+    int t = sqlite3_column_type(s, col);
+    if (!strcmp(kind, "nil") && t == SQLITE_NULL) {
+        *v = pc_nil();
+    } else if (!strcmp(kind, "bytes") && (t == SQLITE_TEXT || t == SQLITE_BLOB)) {
+        const void *p = t == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col)
+                                         : sqlite3_column_blob(s, col);
+        *v = pc_mem(p, (size_t)sqlite3_column_bytes(s, col));
+    } else if (!strcmp(kind, "int") && t == SQLITE_INTEGER) {
+        *v = pc_int(sqlite3_column_int64(s, col));
+    } else if (!strcmp(kind, "double") && (t == SQLITE_FLOAT || t == SQLITE_INTEGER)) {
+        *v = pc_dbl(sqlite3_column_double(s, col));
+    } else if (!strcmp(kind, "bool") && t == SQLITE_INTEGER && sqlite3_column_int64(s, col) >= 0 &&
+               sqlite3_column_int64(s, col) <= 1) {
+        *v = pc_bool(sqlite3_column_int64(s, col) != 0);
+    } else {
+        return PC_ECORRUPT;
+    }
+    return 0;
+}
+
+/* Bytes of column col (TEXT or BLOB) copied to arena; offset and length out. */
+static int col_bytes(sqlite3_stmt *s, int col, pcs_buf *arena, size_t *off, size_t *len)
+{
+    int t = sqlite3_column_type(s, col);
+    if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+        return PC_ECORRUPT;
+    const void *p =
+        t == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col) : sqlite3_column_blob(s, col);
+    *len = (size_t)sqlite3_column_bytes(s, col);
+    *off = arena->len;
+    pcs_buf_put(arena, p, *len);
+    return arena->err;
+}
+
+typedef struct loader {
+    sqlite3 *db;
+    sqlite3_stmt *mem;
+    pcs_store *st;
+    pcs_wctx *w; /* one per shard, each in a write transaction */
+    pcs_buf arena;
+    pc_val *items;
+    size_t icap;
+    pcp_result *res;
+} loader;
+
+/* Load the members of key into items[] (views into the arena). */
+static int load_members(loader *l, const void *key, size_t klen, pc_type type, size_t *n)
+{
+    sqlite3_stmt *s = l->mem;
+    pcs_buf_reset(&l->arena);
+    *n = 0;
+    sqlite3_reset(s);
+    int rc = sq_err(sqlite3_bind_blob64(s, 1, key, klen, SQLITE_STATIC));
+    /* The key may have been stored as TEXT: compare either way. */
+    if (!rc)
+        rc = sq_err(sqlite3_bind_text64(s, 2, key, klen, SQLITE_STATIC, SQLITE_UTF8));
+    if (rc)
+        return rc;
+    /* Offsets first (the arena moves as it grows), views after. */
+    typedef struct {
+        size_t foff, flen, voff, vlen;
+        pc_val v;
+        bool has_field;
+    } pend;
+    pend *pv = NULL;
+    size_t cap = 0;
+    int sr;
+    while ((sr = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(s, 3);
+        pc_val v;
+        if (!kind || (rc = col_val(s, 2, kind, &v)))
+            break;
+        if (*n + 2 > cap) {
+            cap = cap ? cap * 2 : 64;
+            pend *np = pcs_reallocarray(pv, cap, sizeof *np);
+            if (!np) {
+                rc = PC_ENOMEM;
+                break;
+            }
+            pv = np;
+        }
+        pend *p = &pv[(*n)++];
+        memset(p, 0, sizeof *p);
+        if (type == PC_T_MAP) {
+            if ((rc = col_bytes(s, 1, &l->arena, &p->foff, &p->flen)))
+                break;
+            p->has_field = true;
+        }
+        p->v = v;
+        if (v.kind == PC_BYTES) {
+            p->voff = l->arena.len;
+            p->vlen = v.s.len;
+            pcs_buf_put(&l->arena, v.s.ptr, v.s.len);
+            if ((rc = l->arena.err))
+                break;
+        }
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    size_t need = type == PC_T_MAP ? 2 * *n : *n;
+    if (!rc && need > l->icap) {
+        pc_val *ni = pcs_reallocarray(l->items, need, sizeof *ni);
+        if (!ni)
+            rc = PC_ENOMEM;
+        else {
+            l->items = ni;
+            l->icap = need;
+        }
+    }
+    for (size_t i = 0, j = 0; !rc && i < *n; i++) {
+        pend *p = &pv[i];
+        if (p->has_field)
+            l->items[j++] = pc_mem(l->arena.data + p->foff, p->flen);
+        pc_val v = p->v;
+        if (v.kind == PC_BYTES)
+            v = pc_mem(l->arena.data + p->voff, p->vlen);
+        l->items[j++] = v;
+    }
+    pcs_free(pv);
+    if (!rc)
+        *n = need;
+    return rc;
+}
+
+static int type_of(const char *name)
+{
+    for (int t = 1; t <= 6; t++)
+        if (name && !strcmp(name, type_names[t]))
+            return t;
+    return 0;
+}
+
+/* Load one row of the keys table. */
+static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
+{
+    int kt = sqlite3_column_type(s, 0);
+    if (kt != SQLITE_TEXT && kt != SQLITE_BLOB)
+        return PC_ECORRUPT;
+    const void *key =
+        kt == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, 0) : sqlite3_column_blob(s, 0);
+    size_t klen = (size_t)sqlite3_column_bytes(s, 0);
+    int type = type_of((const char *)sqlite3_column_text(s, 1));
+    if (!type || pcs_key_ok(key, klen))
+        return PC_ECORRUPT;
+    uint64_t expire_at = 0;
+    if (sqlite3_column_type(s, 2) == SQLITE_INTEGER) {
+        int64_t e = sqlite3_column_int64(s, 2);
+        if (e <= 0)
+            return PC_ECORRUPT;
+        expire_at = (uint64_t)e;
+        if (expire_at <= now) {
+            l->res->skipped++;
+            return 0;
+        }
+    } else if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+        return PC_ECORRUPT;
+    }
+    /* Copy the key: member queries reuse SQLite's buffers. */
+    uint8_t kb[PC_KEY_MAX];
+    memcpy(kb, key, klen);
+    pc_val kv = pc_mem(kb, klen);
+    pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
+    pcs_rec nr;
+    memset(&nr, 0, sizeof nr);
+    nr.expire_at = expire_at;
+    int rc;
+    if (type == PC_T_STRING || type == PC_T_NUMERIC) {
+        pc_val v;
+        int vt = sqlite3_column_type(s, 3);
+        if (type == PC_T_STRING)
+            rc = col_val(s, 3, "bytes", &v);
+        else
+            rc = col_val(s, 3, vt == SQLITE_INTEGER ? "int" : "double", &v);
+        if (rc || (rc = pcs_scalar_check(&v, l->st->max_value)))
+            return rc == PC_ETOOBIG ? rc : PC_ECORRUPT;
+        nr.type = (pc_type)type;
+        if (type == PC_T_NUMERIC)
+            nr.num = v;
+        rc = pcs_w_store(w, &kv, NULL, &nr, v.kind == PC_BYTES ? v.s.ptr : NULL,
+                         v.kind == PC_BYTES ? v.s.len : 0);
+    } else {
+        size_t n;
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL || (rc = load_members(l, kb, klen, type, &n)))
+            return rc ? rc : PC_ECORRUPT;
+        if (n == 0)
+            return PC_ECORRUPT; /* an empty collection does not exist */
+        for (size_t i = 0; i < n; i++) {
+            bool field = type == PC_T_MAP && i % 2 == 0;
+            if (field ? l->items[i].kind != PC_BYTES || l->items[i].s.len > l->st->max_value
+                      : pcs_val_check(&l->items[i], l->st->max_value))
+                return PC_ECORRUPT;
+        }
+        pcs_new_coll(w, &nr, (pc_type)type);
+        nr.expire_at = expire_at;
+        if (pcs_is_seq(nr.type))
+            rc = pcs_seq_fill(w, &nr, l->items, n);
+        else if (nr.type == PC_T_MAP)
+            rc = pcs_map_fill(w, &nr, l->items, n);
+        else
+            rc = pcs_set_fill(w, &nr, l->items, n);
+        if (!rc)
+            rc = pcs_w_store(w, &kv, NULL, &nr, NULL, 0);
+    }
+    if (!rc)
+        l->res->keys++;
+    return rc;
+}
+
+/* Is the store empty (no keys in any shard)? */
+static int store_empty(pcs_store *st, bool *empty)
+{
+    *empty = true;
+    for (unsigned s = 0; s < st->nshards; s++) {
+        MDB_txn *txn;
+        MDB_stat ms;
+        int rc = mdb_txn_begin(st->shards[s].env, NULL, MDB_RDONLY, &txn);
+        if (rc)
+            return pcs_mdb_err(rc);
+        rc = mdb_stat(txn, st->shards[s].keys, &ms);
+        mdb_txn_abort(txn);
+        if (rc)
+            return pcs_mdb_err(rc);
+        if (ms.ms_entries)
+            *empty = false;
+    }
+    return 0;
+}
+
+int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
+{
+    memset(res, 0, sizeof *res);
+    snprintf(res->path, sizeof res->path, "%s", path);
+    uint64_t t0 = now_ms();
+    bool empty;
+    int rc = store_empty(st, &empty);
+    if (!rc && !empty) {
+        why(res, "the store is not empty; restore only into an empty store");
+        return res->rc = PC_EEXIST;
+    }
+    if (rc || (rc = pcp_check(path, res->why, sizeof res->why)))
+        return res->rc = rc;
+    loader l = {.st = st, .res = res};
+    l.w = pcs_calloc(st->nshards, sizeof *l.w);
+    if (!l.w)
+        return res->rc = PC_ENOMEM;
+    unsigned begun = 0;
+    for (; begun < st->nshards && !rc; begun++) {
+        pcs_wctx_init(&l.w[begun]);
+        rc = pcs_wbegin(&l.w[begun], st, begun);
+    }
+    if (rc)
+        begun--;
+    sqlite3_stmt *keys = NULL;
+    if (!rc && (rc = open_ro(path, &l.db)))
+        why(res, "SQLite cannot open it");
+    if (!rc && (sqlite3_prepare_v2(l.db, "SELECT key, type, expire_at, value FROM keys", -1, &keys,
+                                   NULL) ||
+                sqlite3_prepare_v2(l.db,
+                                   "SELECT pos, field, value, kind FROM members"
+                                   " WHERE key=?1 OR key=?2 ORDER BY rowid",
+                                   -1, &l.mem, NULL))) {
+        rc = PC_ECORRUPT;
+        why(res, "its tables are not a pycache snapshot's: %s", sqlite3_errmsg(l.db));
+    }
+    uint64_t now = now_ms();
+    int sr = SQLITE_DONE;
+    while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
+        if ((rc = load_key(&l, keys, now)))
+            why(res, "a bad row in its keys or members (%s)", pc_strerror(rc));
+    if (!rc && sr != SQLITE_DONE) {
+        rc = sq_err(sr);
+        why(res, "reading it: %s", sqlite3_errmsg(l.db));
+    }
+    /* All shards or none. */
+    for (unsigned s = 0; s < begun; s++) {
+        if (!rc)
+            rc = pcs_wcommit(&l.w[s]);
+        else
+            pcs_wabort(&l.w[s]);
+        pcs_wctx_free(&l.w[s]);
+    }
+    sqlite3_finalize(keys);
+    sqlite3_finalize(l.mem);
+    if (l.db)
+        sqlite3_close(l.db);
+    pcs_buf_free(&l.arena);
+    pcs_free(l.items);
+    pcs_free(l.w);
+    if (rc) {
+        res->keys = 0;
+        if (!*res->why)
+            why(res, "%s", pc_strerror(rc));
+    }
+    struct stat sb;
+    res->bytes = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    res->when_ms = now_ms();
+    res->took_ms = res->when_ms - t0;
+    return res->rc = rc;
+}
+
+int pcp_restore_newest(pcs_store *st, const char *dir, pcp_log_fn log, pcp_result *res)
+{
+    char **v;
+    size_t n;
+    memset(res, 0, sizeof *res);
+    int rc = list_snapshots(dir, &v, &n);
+    if (rc)
+        return res->rc = rc;
+    rc = PC_ENOENT;
+    for (size_t i = n; i-- > 0;) {
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
+        rc = pcp_restore_file(st, p, res);
+        if (!rc || rc == PC_EEXIST)
+            break;
+        if (log)
+            log(LOG_WARNING, "refusing snapshot %s: %s; trying an older one", p, res->why);
+        rc = PC_ENOENT;
+    }
+    free_list(v, n);
+    return res->rc = rc;
+}

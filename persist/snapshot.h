@@ -1,0 +1,73 @@
+/*
+ * snapshot.h - SQLite snapshots of a store, and restoring from them.
+ *
+ * A snapshot is a SQLite database a person can query with sqlite3:
+ *
+ *   meta(name TEXT PRIMARY KEY, value)   format, pycache_version, created_ms,
+ *                                        took_ms, key_count, member_count, shards
+ *   keys(key PRIMARY KEY, type TEXT, expire_at INTEGER, value)   WITHOUT ROWID
+ *        one row per live key; value holds a String (TEXT when it is valid
+ *        UTF-8, else BLOB) or a Numeric (INTEGER or REAL); NULL for collections
+ *   members(key, pos INTEGER, field, value, kind TEXT)
+ *        one row per element, in the collection's order: pos for lists and
+ *        queues (0 = head), field for maps, value+kind for every element;
+ *        kind is nil, bytes, int, double or bool
+ *   views strings, numerics, lists, queues, maps, sets
+ *
+ * Files are named pycache-YYYYMMDD-HHMMSS-mmm.db (UTC) so that names sort by
+ * age; each is written to a temporary name, fsync'ed with its directory, and
+ * renamed into place only when complete.
+ */
+#ifndef PCP_SNAPSHOT_H
+#define PCP_SNAPSHOT_H
+
+#include <lmdb.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../shm/store.h"
+
+#define PCP_FORMAT 1
+#define PCP_PREFIX "pycache-"
+#define PCP_SUFFIX ".db"
+
+typedef struct pcp_result {
+    int rc;        /* 0 or a PC_E* code */
+    uint64_t keys; /* keys written or loaded */
+    uint64_t members;
+    uint64_t skipped; /* restore: keys already expired */
+    uint64_t bytes;   /* size of the file */
+    uint64_t took_ms;
+    uint64_t when_ms; /* when it finished */
+    char path[4096];  /* the file written or loaded */
+    char why[512];    /* on failure: what went wrong, for the log */
+} pcp_result;
+
+typedef void (*pcp_log_fn)(int prio, const char *fmt, ...);
+
+/*
+ * Write a snapshot of the store as the read transactions txns[0..nshards)
+ * see it, into dir, then keep only the newest keep snapshots there (0: keep
+ * all).  Nothing is renamed into place unless complete.
+ */
+int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
+                 pcp_result *res);
+
+/* Check a snapshot file: opens, passes PRAGMA quick_check, is our format,
+ * and its counts agree with meta.  0 or PC_ECORRUPT / PC_EINCOMPAT with why. */
+int pcp_check(const char *path, char *why, size_t whylen);
+
+/* Load one snapshot into an empty store, skipping keys already expired.
+ * On failure nothing is loaded. */
+int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res);
+
+/*
+ * Load the newest snapshot in dir that passes its checks, logging each one
+ * refused and why.  PC_ENOENT when there is none.
+ */
+int pcp_restore_newest(pcs_store *st, const char *dir, pcp_log_fn log, pcp_result *res);
+
+/* Remove temporary files a killed snapshot left behind in dir. */
+void pcp_clean_temp(const char *dir);
+
+#endif
