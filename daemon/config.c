@@ -35,6 +35,7 @@ void pcd_config_defaults(pcd_config *cfg)
     cfg->policy = PC_POLICY_NOEVICTION;
     cfg->evict_at_pct = 90;
     cfg->snapshot_keep = 3;
+    cfg->max_read_age_s = 300;
 }
 
 void pcd_config_free(pcd_config *cfg)
@@ -257,6 +258,8 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     }
     if (!strcmp(name, "allow-ring-only"))
         return add_ring_only(cfg, v);
+    if (!strcmp(name, "max-read-age"))
+        return parse_uint(v, 0, 86400, &cfg->max_read_age_s);
     if (!strcmp(name, "snapshot-dir"))
         return set_str(&cfg->snapshot_dir, v);
     if (!strcmp(name, "restore"))
@@ -342,6 +345,7 @@ static const struct option longopts[] = {
     {"expire-interval", required_argument, NULL, 0},
     {"eviction", required_argument, NULL, 0},
     {"evict-at", required_argument, NULL, 0},
+    {"max-read-age", required_argument, NULL, 0},
     {"snapshot-dir", required_argument, NULL, 0},
     {"snapshot-every", required_argument, NULL, 0},
     {"snapshot-keep", required_argument, NULL, 0},
@@ -379,6 +383,9 @@ void pcd_usage(FILE *f)
           "                           that may grow fail), volatile-ttl, allkeys-lru,\n"
           "                           allkeys-lfu\n"
           "      --evict-at PCT       the cap: PCT percent of --max-memory (90)\n"
+          "      --max-read-age S     disconnect a process that holds a read open (an\n"
+          "                           outdated snapshot) longer than S seconds (0: never;\n"
+          "                           default 300)\n"
           "      --snapshot-dir DIR   write SQLite snapshots there; restore the newest\n"
           "                           good one into an empty store at start\n"
           "      --snapshot-every S[:N]  snapshot when S seconds passed and N writes\n"

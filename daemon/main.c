@@ -297,6 +297,10 @@ int main(int argc, char **argv)
         return 1;
     }
     d.rng = pcs_now_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+    const char *hooks = getenv("PYCACHED_TEST_HOOKS");
+    d.test_hooks = hooks && !strcmp(hooks, "1");
+    if (d.test_hooks)
+        pcd_log(LOG_WARNING, "test hooks are on (PYCACHED_TEST_HOOKS=1): not for production");
     d.evict_above = d.st->map_size / 100 * d.cfg.evict_at_pct;
     d.next_expire = pcs_now_ms() + d.cfg.expire_interval_ms;
     d.stats.pid = (uint64_t)getpid();

@@ -47,7 +47,8 @@ typedef struct pcd_config {
     unsigned n_rules;            /* --snapshot-every SECONDS[:CHANGES] */
     unsigned rule_seconds[8];
     uint64_t rule_changes[8];
-    char *restore_file; /* --restore FILE */
+    char *restore_file;      /* --restore FILE */
+    unsigned max_read_age_s; /* a read open this long gets its process disconnected */
     gid_t allow_gid[PCD_MAX_ACL];
     unsigned n_allow_gid;
     uid_t ro_uid[PCD_MAX_ACL];
@@ -183,6 +184,8 @@ typedef struct pcd {
     uint64_t writes_at_snap;
     uint64_t last_snap_ms;
     uint64_t snap_seen; /* the last finished snapshot we reported */
+    int stalled_pid;    /* the last process reported for --max-read-age */
+    bool test_hooks;    /* PYCACHED_TEST_HOOKS=1: fault injection allowed */
 } pcd;
 
 static inline uint32_t pcd_rand(pcd *d)

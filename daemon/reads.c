@@ -327,6 +327,16 @@ static const read_fn reads[PCS_OP__COUNT] = {
 /* Questions for the daemon itself. */
 static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
+    if (rq->op == PCS_OP_A_TEST_ALLOC) {
+        /* Fault injection for the test suite: refused unless the daemon was
+         * started with PYCACHED_TEST_HOOKS=1 in its environment. */
+        if (!d->test_hooks)
+            return PC_ENOTSUP;
+        if (rq->argc != 2 || rq->argv[1].kind != PC_INT || rq->argv[1].i < 0)
+            return PC_EINVAL;
+        pcs_alloc_fail_at((uint64_t)rq->argv[1].i);
+        return 0;
+    }
     if (rq->op == PCS_OP_A_EXPIRE_INTERVAL) {
         if (rq->argc != 2 || rq->argv[1].kind != PC_INT || rq->argv[1].i < 0 ||
             rq->argv[1].i > 3600000)
@@ -379,7 +389,8 @@ void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
     int rc;
     if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES)
         rc = PC_EINVAL;
-    else if (rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS)
+    else if (rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS ||
+             rq->op == PCS_OP_A_TEST_ALLOC)
         rc = admin(d, rq, out, &nv);
     else if (!reads[rq->op])
         rc = PC_EINVAL;

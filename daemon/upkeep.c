@@ -266,6 +266,7 @@ void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now)
 struct reader_scan {
     unsigned used;
     uint64_t min_txnid;
+    int min_pid; /* the process holding the oldest snapshot */
 };
 
 static int reader_line(const char *msg, void *ctx)
@@ -278,10 +279,37 @@ static int reader_line(const char *msg, void *ctx)
     rs->used++;
     if (txn[0] != '-') {
         uint64_t t = strtoull(txn, NULL, 10);
-        if (t < rs->min_txnid)
+        if (t < rs->min_txnid) {
             rs->min_txnid = t;
+            rs->min_pid = pid;
+        }
     }
     return 0;
+}
+
+/*
+ * --max-read-age: a process that holds an outdated snapshot for longer pins
+ * pages that writes cannot reuse.  LMDB gives no safe way to take a live
+ * process's reader slot away, so the daemon does what it can: it logs it,
+ * and closes that process's connections, so its next call fails with
+ * PC_ECONNRESET instead of going on as if nothing happened.  The pages come
+ * back when its read ends or it exits.
+ */
+static void stalled_reader(pcd *d, int pid, uint64_t age_ms)
+{
+    bool any = false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        pcd_client *c = d->cl[i];
+        if (c->state == PCD_C_ACTIVE && c->pid == pid) {
+            pcd_client_close(d, c, "its process held a read open past --max-read-age");
+            any = true;
+        }
+    }
+    if (any || d->stalled_pid != pid)
+        pcd_log(LOG_WARNING,
+                "process %d has held an outdated snapshot for %llu s (--max-read-age %u)", pid,
+                (unsigned long long)(age_ms / 1000), d->cfg.max_read_age_s);
+    d->stalled_pid = pid;
 }
 
 /* Clear dead processes' slots; find how long the oldest open read has held
@@ -296,7 +324,7 @@ void pcd_readers(pcd *d, uint64_t now)
         mdb_reader_check(env, &dead);
         if (dead)
             pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
-        struct reader_scan rs = {0, UINT64_MAX};
+        struct reader_scan rs = {0, UINT64_MAX, 0};
         mdb_reader_list(env, reader_line, &rs);
         used += rs.used;
         MDB_envinfo info;
@@ -311,6 +339,8 @@ void pcd_readers(pcd *d, uint64_t now)
             }
             if (now - ss->pin_since > oldest)
                 oldest = now - ss->pin_since;
+            if (d->cfg.max_read_age_s && now - ss->pin_since > d->cfg.max_read_age_s * 1000ull)
+                stalled_reader(d, rs.min_pid, now - ss->pin_since);
         } else {
             ss->pin_txnid = 0;
         }

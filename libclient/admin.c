@@ -330,3 +330,16 @@ int pc_snapshot(pc_client *c, pc_snapshot_info *info)
     pcs_buf_free(&b);
     return rc;
 }
+
+/* Tests only: make the daemon fail its n-th allocation from now (0: stop).
+ * The daemon refuses unless it runs with PYCACHED_TEST_HOOKS=1. */
+PC__HIDDEN int pc__test_fail_alloc(pc_client *c, uint64_t n);
+int pc__test_fail_alloc(pc_client *c, uint64_t n)
+{
+    pcs_buf b = PCS_BUF_INIT;
+    pcs_resp resp;
+    int64_t v = (int64_t)n;
+    int rc = ask_daemon(c, PCS_OP_A_TEST_ALLOC, &v, &b, &resp);
+    pcs_buf_free(&b);
+    return rc;
+}

@@ -60,6 +60,7 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_A_CLIENTS] = "clients",
     [PCS_OP_PURGE] = "purge-expired",
     [PCS_OP_A_SNAPSHOT] = "snapshot",
+    [PCS_OP_A_TEST_ALLOC] = "test-alloc",
 };
 
 _Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");

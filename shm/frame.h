@@ -99,7 +99,8 @@ enum pcs_op {
     PCS_OP_A_CLIENTS,
     /* A write without a key: argv[0] is the shard. */
     PCS_OP_PURGE,
-    PCS_OP_A_SNAPSHOT, /* answered when the snapshot is on disk */
+    PCS_OP_A_SNAPSHOT,   /* answered when the snapshot is on disk */
+    PCS_OP_A_TEST_ALLOC, /* tests only (PYCACHED_TEST_HOOKS=1): fail the N-th allocation */
     PCS_OP__COUNT
 };
 
@@ -107,7 +108,8 @@ enum pcs_op {
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
-    return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT;
+    return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
+           op == PCS_OP_A_TEST_ALLOC;
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */
