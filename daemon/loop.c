@@ -404,6 +404,7 @@ static bool pass(pcd *d)
         end_round(d);
         d->rounds++;
         pcd_note_pass(d, items, now_us() - t0);
+        d->next_due = 0; /* writes may have brought an expiry forward */
     }
     bool backlog = flush_all(d);
     return drained || backlog;
@@ -473,13 +474,16 @@ static void housekeeping(pcd *d, uint64_t now)
         d->unsynced = false;
         d->last_sync = now;
     }
-    if (now - d->last_publish >= 100) {
+    /* Statistics: every 100 ms while requests come, every second otherwise. */
+    bool moved = d->requests != d->published_requests;
+    if (now - d->last_publish >= (moved ? 100u : 1000u)) {
         if (d->snap.thread) {
             pcd_snap_finished(d);
             pcd_snap_rules(d, now);
         }
         pcd_stats_publish(d, now);
         d->last_publish = now;
+        d->published_requests = d->requests;
     }
     if (now - d->last_housekeep < 1000)
         return;
@@ -497,10 +501,13 @@ static void housekeeping(pcd *d, uint64_t now)
 static int sleep_ms(pcd *d, uint64_t now)
 {
     uint64_t due = d->last_housekeep + 1000;
-    if (d->last_publish + 100 < due)
+    if (d->requests != d->published_requests && d->last_publish + 100 < due)
         due = d->last_publish + 100;
-    if (d->cfg.expire_interval_ms && d->next_expire < due)
-        due = d->next_expire;
+    if (d->cfg.expire_interval_ms) {
+        uint64_t tick = d->next_due > d->next_expire ? d->next_due : d->next_expire;
+        if (tick < due)
+            due = tick;
+    }
     if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
         d->last_sync + d->cfg.sync_interval_ms < due)
         due = d->last_sync + d->cfg.sync_interval_ms;

@@ -168,6 +168,8 @@ typedef struct pcd {
     uint64_t evict_above;                    /* per shard */
     bool evicting;
     uint64_t next_expire;
+    uint64_t next_due; /* soonest expiry in the index (0: unknown) */
+    uint64_t published_requests;
     uint64_t expire_due;      /* shards whose expiry step has more to do */
     _Atomic uint32_t *access; /* the access array (allkeys-lru/lfu), or NULL */
     int access_fd;

@@ -207,9 +207,34 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget)
  * Work between passes: at most one bounded step of expiry or eviction per
  * call.  Returns true if it did something (the loop then does not sleep).
  */
+/* When the next key falls due (ms since the epoch; UINT64_MAX: none has a
+ * TTL), from the head of each shard's expiry index. */
+static uint64_t next_due(pcd *d)
+{
+    uint64_t due = UINT64_MAX;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        MDB_txn *txn;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
+            return 0;
+        if (!mdb_cursor_open(txn, d->st->shards[s].expiry, &cur)) {
+            if (!mdb_cursor_get(cur, &k, &v, MDB_FIRST) && k.mv_size >= 8 &&
+                pcs_be64(k.mv_data) < due)
+                due = pcs_be64(k.mv_data);
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    return due;
+}
+
 bool pcd_upkeep_step(pcd *d, uint64_t now)
 {
-    if (d->cfg.expire_interval_ms && now >= d->next_expire) {
+    /* The TTL worker's tick, skipped while nothing can be due: the daemon
+     * then sleeps until the soonest expiry instead of every interval. */
+    if (d->cfg.expire_interval_ms && now >= d->next_expire &&
+        (!d->next_due || now >= d->next_due)) {
         d->next_expire = now + d->cfg.expire_interval_ms;
         d->expire_due = (UINT64_C(1) << d->st->nshards) - 1;
         if (d->st->nshards == 64)
@@ -219,6 +244,8 @@ bool pcd_upkeep_step(pcd *d, uint64_t now)
         unsigned s = (unsigned)__builtin_ctzll(d->expire_due);
         if (!expire_step(d, s))
             d->expire_due &= ~(UINT64_C(1) << s);
+        if (!d->expire_due)
+            d->next_due = next_due(d);
         return true;
     }
     /* Near the cap, measure often; far from it, now and then. */
