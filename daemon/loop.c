@@ -192,6 +192,7 @@ static void decode_items(pcd *d)
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
         it->decoded = pcs_req_decode(d->arena.data + it->off, it->len, &it->rq);
+        it->parsed = it->decoded == 0;
         if (it->decoded == PC_EPROTO)
             pcd_client_close(d, it->c, "malformed request frame");
         if (!it->decoded && !pcs_op_is_read(it->rq.op)) {
@@ -307,7 +308,7 @@ static void end_round(pcd *d)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
-        if (!it->decoded)
+        if (it->parsed)
             pcs_req_free(&it->rq);
         it->c->items = 0;
         it->c->read_queued = false;

@@ -289,8 +289,8 @@ int main(int argc, char **argv)
         return 1;
     write_pid(&d);
     pthread_mutex_init(&d.commit_mu, NULL);
-    if (open_store(&d) || pcd_snap_restore(&d) || make_dpage(&d) || make_access(&d) ||
-        pcd_listen(&d) || pcd_loop_setup(&d) || pcd_snap_start(&d)) {
+    if (open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) || make_dpage(&d) ||
+        make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) || pcd_snap_start(&d)) {
         pcd_log(LOG_ERR, "pycached did not start");
         fprintf(stderr, "pycached: did not start (see the log)\n");
         shutdown_all(&d);

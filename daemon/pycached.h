@@ -112,6 +112,7 @@ typedef struct pcd_item {
     size_t off, len; /* the message in the round's arena */
     pcs_req rq;
     int decoded; /* 0, or the decode error */
+    bool parsed; /* rq holds a decoded request (to free) */
     unsigned shard;
     size_t resp_off; /* its response in the round's out buffer, or SIZE_MAX */
     bool parked_retry;
@@ -223,6 +224,7 @@ void pcd_stats_publish(pcd *d, uint64_t now);
 void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
 
 /* snap.c */
+int pcd_snap_check(pcd *d);
 int pcd_snap_start(pcd *d);
 uint64_t pcd_snap_request(pcd *d, const char *why);
 void pcd_snap_rules(pcd *d, uint64_t now);

@@ -73,24 +73,39 @@ static void *snap_thread(void *arg)
     return NULL;
 }
 
-int pcd_snap_start(pcd *d)
+/* Before anything else touches it: the snapshot directory must be one we
+ * can write (created if missing); leftovers of a killed snapshot go. */
+int pcd_snap_check(pcd *d)
 {
-    pcd_snap *sn = &d->snap;
-    sn->efd = -1;
+    d->snap.efd = -1;
     if (!d->cfg.snapshot_dir)
         return 0;
     const char *dir = d->cfg.snapshot_dir;
     if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
         pcd_log(LOG_ERR, "cannot create the snapshot directory %s: %s", dir, strerror(errno));
+        fprintf(stderr, "pycached: cannot create the snapshot directory %s: %s\n", dir,
+                strerror(errno));
         return -1;
     }
     struct stat sb;
+    errno = 0;
     if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) < 0) {
+        int e = errno ? errno : ENOTDIR;
         pcd_log(LOG_ERR, "the snapshot directory %s is not a writable directory: %s", dir,
-                strerror(errno ? errno : ENOTDIR));
+                strerror(e));
+        fprintf(stderr, "pycached: the snapshot directory %s is not a writable directory: %s\n",
+                dir, strerror(e));
         return -1;
     }
     pcp_clean_temp(dir);
+    return 0;
+}
+
+int pcd_snap_start(pcd *d)
+{
+    pcd_snap *sn = &d->snap;
+    if (!d->cfg.snapshot_dir)
+        return 0;
     sn->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (sn->efd < 0)
         return -1;

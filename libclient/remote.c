@@ -166,14 +166,25 @@ static bool daemon_gone(pc__chan *ch)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
 }
 
-/* Wait until the daemon answers or makes room.  0 or PC_ECONNRESET. */
-static int wait_daemon(pc__chan *ch)
+/*
+ * Has the daemon done anything we have not seen: published an answer we
+ * have not consumed, or consumed requests since we last looked at the
+ * request ring's tail?  Compared against our own positions, never against a
+ * fresh reading: an answer that lands between our last look at the ring and
+ * the start of a wait must end the wait, not be taken as the baseline.
+ */
+static bool daemon_moved(const pc__chan *ch, bool want_room)
 {
-    uint64_t head = atomic_load_explicit(ch->resp.head, memory_order_acquire);
-    uint64_t tail = atomic_load_explicit(ch->req.tail, memory_order_acquire);
+    return atomic_load_explicit(ch->resp.head, memory_order_acquire) != ch->resp.pos ||
+           (want_room && atomic_load_explicit(ch->req.tail, memory_order_acquire) != ch->req.seen);
+}
+
+/* Wait until the daemon answers or (want_room: we have more to send) makes
+ * room.  0 or PC_ECONNRESET. */
+static int wait_daemon(pc__chan *ch, bool want_room)
+{
     for (unsigned i = 0; i < ch->spin; i++) {
-        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
-            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail) {
+        if (daemon_moved(ch, want_room)) {
             if (ch->spin < SPIN_MAX)
                 ch->spin += ch->spin / 8 + 1;
             return 0;
@@ -185,15 +196,13 @@ static int wait_daemon(pc__chan *ch)
         uint32_t w = atomic_load_explicit(&ch->hdr->client_wake, memory_order_acquire);
         atomic_store_explicit(&ch->hdr->client_waiting, 1, memory_order_seq_cst);
         atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
-            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail) {
+        if (daemon_moved(ch, want_room)) {
             atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
             return 0;
         }
         pcs_futex_wait(&ch->hdr->client_wake, w, WAIT_SLICE_MS);
         atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
-        if (atomic_load_explicit(ch->resp.head, memory_order_acquire) != head ||
-            atomic_load_explicit(ch->req.tail, memory_order_acquire) != tail)
+        if (daemon_moved(ch, want_room))
             return 0;
         if (daemon_gone(ch))
             return PC_ECONNRESET;
@@ -277,7 +286,7 @@ int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframe
             pcs_ring_release(&ch->resp);
             continue;
         }
-        int rc = wait_daemon(ch);
+        int rc = wait_daemon(ch, off < len);
         if (rc) {
             ch->broken = true;
             return rc;

@@ -403,10 +403,12 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(tmp, sizeof tmp, "%s/.pycache-snapshot-%d-%llu.tmp", dir, (int)getpid(),
              (unsigned long long)t0);
-    int n =
-        snprintf(final, sizeof final, "%s/" PCP_PREFIX "%04d%02d%02d-%02d%02d%02d-%03ld" PCP_SUFFIX,
-                 dir, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                 tm.tm_sec, ts.tv_nsec / 1000000L);
+    /* Microseconds in the name, bumped past any file already there, so two
+     * snapshots never share a name and names still sort by age. */
+    long usec = ts.tv_nsec / 1000L;
+    int n = snprintf(
+        final, sizeof final, "%s/" PCP_PREFIX "%04d%02d%02d-%02d%02d%02d-%06ld" PCP_SUFFIX, dir,
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
     if (n >= (int)sizeof final) {
         why(res, "snapshot directory path too long");
         return res->rc = PC_EINVAL;
@@ -453,10 +455,15 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
         why(res, "cannot write %s to disk: %s", tmp, pc_strerror(rc));
         goto fail;
     }
-    if (rename(tmp, final) < 0) {
-        rc = errno == ENOSPC ? PC_EFULL : PC_EIO;
-        why(res, "cannot rename %s into place: %s", tmp, strerror(errno));
-        goto fail;
+    while (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
+        if (errno != EEXIST || usec >= 999999) {
+            rc = errno == ENOSPC ? PC_EFULL : PC_EIO;
+            why(res, "cannot rename %s into place: %s", tmp, strerror(errno));
+            goto fail;
+        }
+        usec++;
+        snprintf(final + strlen(final) - strlen(PCP_SUFFIX) - 6, 7 + strlen(PCP_SUFFIX),
+                 "%06d" PCP_SUFFIX, (int)usec);
     }
     fsync_path(dir, true);
     struct stat sb;
@@ -763,8 +770,10 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
                          v.kind == PC_BYTES ? v.s.len : 0);
     } else {
         size_t n;
-        if (sqlite3_column_type(s, 3) != SQLITE_NULL || (rc = load_members(l, kb, klen, type, &n)))
-            return rc ? rc : PC_ECORRUPT;
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+            return PC_ECORRUPT; /* a collection has no scalar value */
+        if ((rc = load_members(l, kb, klen, type, &n)))
+            return rc;
         if (n == 0)
             return PC_ECORRUPT; /* an empty collection does not exist */
         for (size_t i = 0; i < n; i++) {

@@ -14,8 +14,8 @@
  *        kind is nil, bytes, int, double or bool
  *   views strings, numerics, lists, queues, maps, sets
  *
- * Files are named pycache-YYYYMMDD-HHMMSS-mmm.db (UTC) so that names sort by
- * age; each is written to a temporary name, fsync'ed with its directory, and
+ * Files are named pycache-YYYYMMDD-HHMMSS-uuuuuu.db (UTC, microseconds; bumped
+ * past a name already taken) so that names sort by age; each is written to a temporary name, fsync'ed with its directory, and
  * renamed into place only when complete.
  */
 #ifndef PCP_SNAPSHOT_H

@@ -219,6 +219,11 @@ static int shard_open(pcs_store *st, unsigned idx, const pcs_params *p, unsigned
     rc = mdb_env_open(sh->env, path, flags, p->file_mode ? p->file_mode : 0600);
     if (rc)
         goto fail;
+    /* LMDB leaves its data file's descriptor inheritable: keep it out of
+     * programs this process starts. */
+    mdb_filehandle_t fd;
+    if (mdb_env_get_fd(sh->env, &fd) == 0)
+        fcntl(fd, F_SETFD, fcntl(fd, F_GETFD) | FD_CLOEXEC);
     rc = shard_dbis(st, sh, idx, p);
     if (rc) {
         mdb_env_close(sh->env);
