@@ -290,23 +290,37 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
 struct file_ctx {
     pcd_config *cfg;
     const char *path;
+    FILE *fp;
+    int line; /* of the line inih is handling: counted by line_reader */
     int bad;
 };
+
+/* inih's line source: fgets, counting lines so messages can name them. */
+static char *line_reader(char *str, int num, void *arg)
+{
+    struct file_ctx *fc = arg;
+    char *r = fgets(str, num, fc->fp);
+    if (r)
+        fc->line++;
+    return r;
+}
 
 static int file_entry(void *arg, const char *section, const char *name, const char *value)
 {
     struct file_ctx *fc = arg;
     errno = 0;
     if (section && *section) {
-        fprintf(stderr, "pycached: %s: sections are not used ([%s])\n", fc->path, section);
+        fprintf(stderr, "pycached: %s:%d: sections are not used ([%s])\n", fc->path, fc->line,
+                section);
         fc->bad = 1;
         return 0;
     }
     if (!strcmp(name, "config") || set_option(fc->cfg, name, value)) {
         if (errno == ENOENT || !strcmp(name, "config"))
-            fprintf(stderr, "pycached: %s: unknown setting '%s'\n", fc->path, name);
+            fprintf(stderr, "pycached: %s:%d: unknown setting '%s'\n", fc->path, fc->line, name);
         else
-            fprintf(stderr, "pycached: %s: bad value for %s: '%s'\n", fc->path, name, value);
+            fprintf(stderr, "pycached: %s:%d: bad value for %s: '%s'\n", fc->path, fc->line, name,
+                    value);
         fc->bad = 1;
     }
     return 1;
@@ -314,12 +328,14 @@ static int file_entry(void *arg, const char *section, const char *name, const ch
 
 int pcd_config_file(pcd_config *cfg, const char *path)
 {
-    struct file_ctx fc = {cfg, path, 0};
-    int rc = ini_parse(path, file_entry, &fc);
-    if (rc < 0) {
+    struct file_ctx fc = {cfg, path, NULL, 0, 0};
+    fc.fp = fopen(path, "r");
+    if (!fc.fp) {
         fprintf(stderr, "pycached: cannot read config file %s: %s\n", path, strerror(errno));
         return -1;
     }
+    int rc = ini_parse_stream(line_reader, &fc, file_entry, &fc);
+    fclose(fc.fp);
     if (rc > 0) {
         fprintf(stderr, "pycached: %s:%d: not a 'name = value' line\n", path, rc);
         return -1;

@@ -203,6 +203,37 @@ static void decode_items(pcd *d)
     }
 }
 
+/*
+ * The memory cap: make room for this pass's writes (evicting first under an
+ * eviction policy), then let growing requests in while the room lasts; the
+ * rest are answered PC_EFULL without running.  Requests that cannot grow the
+ * store (deletes, pops, trims) always run.  Returns the bytes let in.
+ */
+static uint64_t keep_under_cap(pcd *d, uint64_t now)
+{
+    uint64_t incoming = 0;
+    for (size_t i = 0; i < d->nitems; i++) {
+        const pcd_item *it = &d->items[i];
+        if (!it->decoded && !pcs_op_is_read(it->rq.op) && pcs_op_grows(&it->rq))
+            incoming += it->len;
+    }
+    pcd_make_room(d, now, incoming);
+    uint64_t let = 0;
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        if (it->decoded || pcs_op_is_read(it->rq.op) || !pcs_op_grows(&it->rq))
+            continue;
+        uint64_t need = 2 * (uint64_t)it->len;
+        if (need > d->room) {
+            it->decoded = PC_EFULL;
+            continue;
+        }
+        d->room -= need;
+        let += it->len;
+    }
+    return let;
+}
+
 /* Run the write items, one transaction per shard. */
 static int run_writes(pcd *d)
 {
@@ -294,7 +325,8 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         }
         if (c->out.len > before) {
             int32_t rc = (int32_t)pcs_le32(c->out.data + before + PCS_FRAME_HDR);
-            d->stats.errors += rc < 0;
+            /* A read of a missing key is a miss (counted as one), not an error. */
+            d->stats.errors += rc < 0 && !(rc == PC_ENOTFOUND && pcs_op_is_read(op));
             d->writes += !rc && !pcs_op_is_read(op);
             /* Writes count as accesses for allkeys-lru/lfu. */
             if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
@@ -395,9 +427,11 @@ static bool pass(pcd *d)
         uint64_t t0 = now_us();
         size_t items = d->nitems;
         decode_items(d);
+        uint64_t incoming = keep_under_cap(d, now);
         pthread_mutex_lock(&d->commit_mu);
         int rc = run_writes(d);
         pthread_mutex_unlock(&d->commit_mu);
+        pcd_note_growth(d, incoming);
         if (rc)
             pcd_log(LOG_ERR, "a round failed: %s; its writes were answered with it",
                     pc_strerror(rc));

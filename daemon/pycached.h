@@ -130,8 +130,10 @@ typedef struct pcd_snap {
 } pcd_snap;
 
 typedef struct pcd_shard_state {
-    uint64_t pin_txnid; /* the oldest snapshot a reader holds, if stale */
-    uint64_t pin_since; /* when we first saw it held */
+    uint64_t pin_txnid;            /* the oldest snapshot a reader holds, if stale */
+    uint64_t pin_since;            /* when we first saw it held */
+    uint8_t sweep_pos[PC_KEY_MAX]; /* eviction samples: where the cursor is */
+    size_t sweep_len;
 } pcd_shard_state;
 
 typedef struct pcd {
@@ -167,7 +169,8 @@ typedef struct pcd {
     uint64_t rng;
     uint64_t used, worst_shard, measured_ms; /* bytes in use (all, largest shard) */
     uint64_t evict_above;                    /* per shard */
-    bool evicting;
+    uint64_t grown;                          /* estimated growth since the last measurement */
+    uint64_t room;                           /* growth the current pass may still add */
     uint64_t next_expire;
     uint64_t next_due; /* soonest expiry in the index (0: unknown) */
     uint64_t published_requests;
@@ -215,6 +218,8 @@ void pcd_client_wake(pcd_client *c);
 
 /* upkeep.c */
 void pcd_measure(pcd *d, uint64_t now);
+void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming);
+void pcd_note_growth(pcd *d, uint64_t bytes);
 bool pcd_upkeep_step(pcd *d, uint64_t now);
 void pcd_sweep_idle(pcd *d);
 void pcd_readers(pcd *d, uint64_t now);

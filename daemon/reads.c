@@ -274,7 +274,7 @@ static int r_scan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     memcpy(glob, g->s.ptr, g->s.len);
     glob[g->s.len] = 0;
-    int rc = pc_scan(r, g->s.len ? glob : NULL, &cur, page_b, max, &n);
+    int rc = pc_scan(r, glob, &cur, page_b, max, &n);
     return r_page(rc, &cur, page_b, NULL, n, out, nv);
 }
 
@@ -298,7 +298,7 @@ static int r_expiry(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     memcpy(glob, g->s.ptr, g->s.len);
     glob[g->s.len] = 0;
-    int rc = pc_expiry_scan(r, g->s.len ? glob : NULL, &cur, page_b, when, max, &n);
+    int rc = pc_expiry_scan(r, glob, &cur, page_b, when, max, &n);
     for (size_t i = 0; !rc && i < n; i++)
         page[i] = pc_int(when[i]);
     return r_page(rc, &cur, page_b, page, n, out, nv);

@@ -66,12 +66,10 @@ void pcd_measure(pcd *d, uint64_t now)
     d->used = total;
     d->worst_shard = worst;
     d->measured_ms = now;
-    bool over = worst > d->evict_above;
-    d->w.deny_grow = over && d->cfg.policy == PC_POLICY_NOEVICTION;
-    d->evicting = over && d->cfg.policy != PC_POLICY_NOEVICTION;
+    d->grown = 0;
 }
 
-/* ---- the TTL worker and eviction ---- */
+/* ---- the TTL worker ---- */
 
 /* One bounded expiry step on one shard; true when the shard has more due. */
 static bool expire_step(pcd *d, unsigned s)
@@ -89,45 +87,57 @@ static bool expire_step(pcd *d, unsigned s)
     return did >= STEP_KEYS;
 }
 
-/* A key chosen at random from shard s's keys (near-uniform over its key
- * range, as for SPOP): copied into key[]. */
-static int random_key(pcd *d, MDB_cursor *cur, uint8_t *key, size_t *klen)
+/* When the next key falls due (ms since the epoch; UINT64_MAX: none has a
+ * TTL), from the head of each shard's expiry index. */
+static uint64_t next_due(pcd *d)
 {
-    MDB_val k, v, lo, hi;
-    uint8_t probe[PC_KEY_MAX];
-    if (mdb_cursor_get(cur, &lo, &v, MDB_FIRST))
-        return PC_ENOTFOUND;
-    uint8_t first[PC_KEY_MAX];
-    size_t flen = lo.mv_size > PC_KEY_MAX ? PC_KEY_MAX : lo.mv_size;
-    memcpy(first, lo.mv_data, flen);
-    if (mdb_cursor_get(cur, &hi, &v, MDB_LAST))
-        return PC_ENOTFOUND;
-    const uint8_t *h = hi.mv_data;
-    size_t hlen = hi.mv_size, c = 0;
-    while (c < flen && c < hlen && first[c] == h[c])
-        c++;
-    memcpy(probe, first, c);
-    size_t plen = c + 8 < PC_KEY_MAX ? c + 8 : PC_KEY_MAX;
-    if (c < plen) {
-        unsigned a = c < flen ? first[c] : 0, b = c < hlen ? h[c] : 255;
-        probe[c] = (uint8_t)(a + pcd_rand(d) % (b - a + 1));
+    uint64_t due = UINT64_MAX;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        MDB_txn *txn;
+        MDB_cursor *cur;
+        MDB_val k, v;
+        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
+            return 0;
+        if (!mdb_cursor_open(txn, d->st->shards[s].expiry, &cur)) {
+            if (!mdb_cursor_get(cur, &k, &v, MDB_FIRST) && k.mv_size >= 8 &&
+                pcs_be64(k.mv_data) < due)
+                due = pcs_be64(k.mv_data);
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
     }
-    for (size_t i = c + 1; i < plen; i++)
-        probe[i] = (uint8_t)pcd_rand(d);
-    k.mv_size = plen;
-    k.mv_data = probe;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND)
+    return due;
+}
+
+/* ---- eviction ---- */
+
+/*
+ * The next sample for allkeys-lru/lfu: a cursor sweeps each shard's keys,
+ * stepping over a random 0..3 keys each time, so every key gets sampled in
+ * turn whatever the keys look like (a random probe into the key space would
+ * favour the keys after the widest gaps).  Copied into key[].
+ */
+static int next_sample(pcd *d, MDB_cursor *cur, unsigned s, uint8_t *key, size_t *klen)
+{
+    pcd_shard_state *ss = &d->shard[s];
+    MDB_val k = {ss->sweep_len, ss->sweep_pos}, v;
+    int rc = ss->sweep_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
+                           : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (unsigned skip = 1 + pcd_rand(d) % 4; !rc && skip; skip--)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    if (rc == MDB_NOTFOUND) /* the end: wrap around */
         rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
     if (rc || k.mv_size < 1 || k.mv_size > PC_KEY_MAX)
         return PC_ENOTFOUND;
     memcpy(key, k.mv_data, k.mv_size);
     *klen = k.mv_size;
+    memcpy(ss->sweep_pos, k.mv_data, k.mv_size);
+    ss->sweep_len = k.mv_size;
     return 0;
 }
 
-/* Pick an LRU/LFU victim among EVICT_SAMPLES random keys of the shard. */
-static int pick_sampled(pcd *d, pcs_wctx *w, uint8_t *victim, size_t *vlen)
+/* Pick an LRU/LFU victim among EVICT_SAMPLES sampled keys of the shard. */
+static int pick_sampled(pcd *d, pcs_wctx *w, unsigned s, uint8_t *victim, size_t *vlen)
 {
     MDB_cursor *cur;
     if (mdb_cursor_open(w->txn, w->sh->keys, &cur))
@@ -138,7 +148,7 @@ static int pick_sampled(pcd *d, pcs_wctx *w, uint8_t *victim, size_t *vlen)
     for (int i = 0; i < EVICT_SAMPLES; i++) {
         uint8_t key[PC_KEY_MAX];
         size_t klen;
-        if (random_key(d, cur, key, &klen))
+        if (next_sample(d, cur, s, key, &klen))
             break;
         uint32_t v =
             atomic_load_explicit(&d->access[pcs_access_slot(key, klen)], memory_order_relaxed);
@@ -173,17 +183,24 @@ static int pick_soonest(pcs_wctx *w, uint8_t *victim, size_t *vlen)
     return rc ? PC_ENOTFOUND : 0;
 }
 
-/* One bounded eviction step on shard s.  Returns how many keys went. */
-static unsigned evict_step(pcd *d, unsigned s, unsigned budget)
+/*
+ * One bounded eviction step on shard s: up to budget keys, and the members
+ * of collections that went.  Returns how many keys went; *none says there
+ * was nothing to evict (as opposed to a transaction that failed).
+ */
+static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
 {
     unsigned gone = 0;
+    *none = false;
     if (pcs_wbegin(&d->w, d->st, s))
         return 0;
     for (unsigned i = 0; i < budget; i++) {
         uint8_t key[PC_KEY_MAX];
         size_t klen;
         int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pick_soonest(&d->w, key, &klen)
-                                                         : pick_sampled(d, &d->w, key, &klen);
+                                                         : pick_sampled(d, &d->w, s, key, &klen);
+        if (rc == PC_ENOTFOUND && i == 0)
+            *none = true;
         bool g;
         if (rc || pcs_evict_key(&d->w, key, klen, &g))
             break;
@@ -191,11 +208,7 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget)
     }
     /* Dropped collections: sweep their members now, they are the space. */
     unsigned swept = 0;
-    if (gone && pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &swept)) {
-        pcs_wabort(&d->w);
-        return 0;
-    }
-    if (!gone || pcs_wcommit(&d->w)) {
+    if (!gone || pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &swept) || pcs_wcommit(&d->w)) {
         pcs_wabort(&d->w);
         return 0;
     }
@@ -204,31 +217,51 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget)
 }
 
 /*
- * Work between passes: at most one bounded step of expiry or eviction per
- * call.  Returns true if it did something (the loop then does not sleep).
+ * Keep the next pass under the cap.  incoming: bytes of the writes it is
+ * about to run.  Usage is measured (a walk of LMDB's free list) when the
+ * estimate -- the last measurement plus twice what was written since --
+ * comes near the cap, and at least every 100 ms; eviction then runs first,
+ * in steps, until the pass fits (or nothing is left to evict, or a second
+ * passed).  Sets d->room: the bytes of growth the pass may still add.
  */
-/* When the next key falls due (ms since the epoch; UINT64_MAX: none has a
- * TTL), from the head of each shard's expiry index. */
-static uint64_t next_due(pcd *d)
+void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
 {
-    uint64_t due = UINT64_MAX;
-    for (unsigned s = 0; s < d->st->nshards; s++) {
-        MDB_txn *txn;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
-            return 0;
-        if (!mdb_cursor_open(txn, d->st->shards[s].expiry, &cur)) {
-            if (!mdb_cursor_get(cur, &k, &v, MDB_FIRST) && k.mv_size >= 8 &&
-                pcs_be64(k.mv_data) < due)
-                due = pcs_be64(k.mv_data);
-            mdb_cursor_close(cur);
-        }
-        mdb_txn_abort(txn);
+    uint64_t cap = d->evict_above;
+    uint64_t est = d->worst_shard + d->grown + 2 * incoming;
+    if (est > cap / 10 * 9 || now - d->measured_ms >= 100) {
+        pcd_measure(d, now);
+        est = d->worst_shard + 2 * incoming;
     }
-    return due;
+    if (est > cap && d->cfg.policy != PC_POLICY_NOEVICTION) {
+        /* Evict until the pass fits.  Growth is refused only when nothing is
+         * left to evict; a second is the bound on one pass's wait. */
+        uint64_t t0 = pcs_now_ms(), low = cap / 100 * 95;
+        for (int round = 0; pcs_now_ms() - t0 < 1000; round++) {
+            unsigned gone = 0;
+            bool none_all = true;
+            for (unsigned s = 0; s < d->st->nshards; s++) {
+                bool none;
+                gone += evict_step(d, s, 64, &none);
+                none_all &= none;
+            }
+            pcd_measure(d, pcs_now_ms());
+            if (d->worst_shard + 2 * incoming <= low || none_all || !gone)
+                break;
+        }
+    }
+    d->room = d->worst_shard < cap ? cap - d->worst_shard : 0;
 }
 
+/* After a pass: what it may have added, until the next measurement. */
+void pcd_note_growth(pcd *d, uint64_t bytes)
+{
+    d->grown += 2 * bytes;
+}
+
+/*
+ * Work between passes: at most one bounded step of expiry per call.  Returns
+ * true if it did something (the loop then does not sleep).
+ */
 bool pcd_upkeep_step(pcd *d, uint64_t now)
 {
     /* The TTL worker's tick, skipped while nothing can be due: the daemon
@@ -247,22 +280,6 @@ bool pcd_upkeep_step(pcd *d, uint64_t now)
         if (!d->expire_due)
             d->next_due = next_due(d);
         return true;
-    }
-    /* Near the cap, measure often; far from it, now and then. */
-    uint64_t every = d->worst_shard > d->evict_above / 10 * 9 ? 5 : 100;
-    if (now - d->measured_ms >= every)
-        pcd_measure(d, now);
-    if (d->evicting) {
-        unsigned total = 0;
-        for (unsigned s = 0; s < d->st->nshards; s++)
-            total += evict_step(d, s, 64);
-        pcd_measure(d, now);
-        if (!total) {
-            /* Nothing left to evict (volatile-ttl without TTLs): refuse growth. */
-            d->w.deny_grow = true;
-            d->evicting = false;
-        }
-        return total > 0;
     }
     return false;
 }

@@ -67,7 +67,7 @@ int pc_expired_count(pc_read *r, uint64_t *n)
 
 static bool glob_match(const char *glob, const uint8_t *k, size_t kl)
 {
-    if (!glob || !*glob || !strcmp(glob, "*"))
+    if (!glob || !strcmp(glob, "*"))
         return true;
     char buf[PC_KEY_MAX + 1];
     if (kl > PC_KEY_MAX || memchr(k, 0, kl))
@@ -134,10 +134,11 @@ int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
         pc_val *v = pcs_calloc(max, sizeof *v);
         if (!v)
             return PC_ENOMEM;
-        size_t gl = glob ? strlen(glob) : 0;
-        rc = gl > 4096 ? PC_EINVAL
-                       : pc__rr_scan(r, PCS_OP_R_EXPIRY_SCAN, glob ? glob : "", gl, 0, NULL, 0, cur,
-                                     keys, v, max, n);
+        const char *g = glob ? glob : "*"; /* as in pc_scan */
+        size_t gl = strlen(g);
+        rc = gl > 4096
+                 ? PC_EINVAL
+                 : pc__rr_scan(r, PCS_OP_R_EXPIRY_SCAN, g, gl, 0, NULL, 0, cur, keys, v, max, n);
         for (size_t i = 0; !rc && i < *n; i++) {
             if (v[i].kind != PC_INT)
                 rc = PC_EPROTO;

@@ -768,7 +768,8 @@ typedef struct pc_stats {
     uint64_t taken_ms;          /**< when it last updated these figures */
     uint64_t ops[PC_STATS_OPS]; /**< requests served, by operation (pc_stats_op_name) */
     uint64_t requests;          /**< all requests served */
-    uint64_t errors;            /**< requests answered with an error */
+    uint64_t errors;            /**< requests answered with an error (a read of a
+                                     missing key is a miss, not an error) */
     uint64_t reads_hit;         /**< key lookups that found the key (all clients) */
     uint64_t reads_miss;        /**< ... that did not */
     uint64_t keys[7];           /**< keys by pc_type; keys[0] is the total */

@@ -668,11 +668,12 @@ int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t
     if (RING(r)) {
         if (cur->done)
             return 0;
-        size_t gl = glob ? strlen(glob) : 0;
+        /* NULL travels as "*": an empty glob is a pattern (matching no key). */
+        const char *g = glob ? glob : "*";
+        size_t gl = strlen(g);
         if (gl > 4096)
             return PC_EINVAL;
-        return pc__rr_scan(r, PCS_OP_R_SCAN, glob ? glob : "", gl, 0, NULL, 0, cur, keys, NULL, max,
-                           n);
+        return pc__rr_scan(r, PCS_OP_R_SCAN, g, gl, 0, NULL, 0, cur, keys, NULL, max, n);
     }
     while (!cur->done && *n < max) {
         if (cur->shard >= r->c->nshards) {

@@ -256,7 +256,7 @@ int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t h
         return resp.rc;
     const uint8_t *q = resp.vals;
     pc_val cv;
-    bool pairs = op == PCS_OP_R_HSCAN;
+    bool pairs = op == PCS_OP_R_HSCAN || op == PCS_OP_R_EXPIRY_SCAN;
     if (resp.nvals < 1 || pcs_val_decode(&q, resp.end, &cv) || pc__cursor_dec(&cv, cur))
         return PC_EPROTO;
     size_t items = resp.nvals - 1;
@@ -267,7 +267,7 @@ int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t h
         pc_val a, b;
         if (pcs_val_decode(&q, resp.end, &a))
             return PC_EPROTO;
-        if (op == PCS_OP_R_SCAN || pairs) {
+        if (op == PCS_OP_R_SCAN || pairs) { /* a key or a field first */
             if (a.kind != PC_BYTES)
                 return PC_EPROTO;
             if (fields)

@@ -501,7 +501,7 @@ int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone)
 
 /* Flags of an operation. */
 #define F_PAIRS 1u /* arguments after the key come in pairs */
-#define F_GROW 2u  /* may make the store larger: refused at the cap (noeviction) */
+#define F_GROW 2u  /* may make the store larger: refused at the cap (pcs_op_grows) */
 #define F_NOKEY 4u /* argv[0] is a shard number, not a key */
 
 static const struct cmd {
@@ -578,8 +578,6 @@ int pcs_exec(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
                  ? (uint64_t)rq->argv[0].i != w->shard
                  : pcs_shard_of(w->st->nshards, rq->argv[0].s.ptr, rq->argv[0].s.len) != w->shard)
         rc = PC_ECROSSSHARD;
-    else if (w->deny_grow && (cmds[rq->op].flags & F_GROW))
-        rc = PC_EFULL;
     else
         rc = cmds[rq->op].fn(w, rq, out, &nvals);
     if (w->fatal)
@@ -637,6 +635,17 @@ static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
     pcs_put_le32(out->data + start + PCS_FRAME_HDR + 8, failed);
     pcs_resp_end(out, start, op_rc, 0);
     return out->err ? out->err : PCS_ROLLBACK;
+}
+
+bool pcs_op_grows(const pcs_req *rq)
+{
+    if (rq->op == PCS_OP_TXN) {
+        for (uint32_t i = 0; i < rq->nsub; i++)
+            if (pcs_op_grows(&rq->subs[i]))
+                return true;
+        return false;
+    }
+    return rq->op < PCS_OP__COUNT && (cmds[rq->op].flags & F_GROW);
 }
 
 int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard)

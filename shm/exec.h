@@ -45,8 +45,6 @@ typedef struct pcs_wctx {
      * "counts" meta entry at commit): keys by type, keys with a TTL, and
      * totals of keys expired, keys evicted, members swept. */
     int64_t dc[PCS_COUNTS];
-    /* Refuse operations that may grow the store (noeviction at the cap). */
-    bool deny_grow;
 } pcs_wctx;
 
 void pcs_wctx_init(pcs_wctx *w);
@@ -86,6 +84,10 @@ int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone);
 
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);
+
+/* Whether a request may make the store larger (a transaction: any of its
+ * requests may). */
+bool pcs_op_grows(const pcs_req *rq);
 
 /* The shard a request goes to.  0, or PC_ECROSSSHARD for a transaction whose
  * keys span shards, or PC_EKEY for a request without a valid key. */
