@@ -830,6 +830,27 @@ static int sub_purge(pcstat *x, int argc, char **argv)
     return EX_DONE;
 }
 
+static int sub_snapshot(pcstat *x, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    pc_snapshot_info si;
+    int rc = pc_snapshot(x->c, &si);
+    if (rc == PC_ENOTSUP)
+        return fail_rc(x, "the daemon writes no snapshots (start it with --snapshot-dir)", rc);
+    if (rc)
+        return fail_rc(x, "the snapshot failed", rc);
+    if (x->json) {
+        fputs("{\"path\":", stdout);
+        pcjson_write_str(stdout, si.path, strlen(si.path));
+        printf(",\"keys\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"took_ms\":%" PRIu64 "}\n", si.keys,
+               si.bytes, si.took_ms);
+    } else
+        printf("%s: %" PRIu64 " keys, %" PRIu64 " bytes, %" PRIu64 " ms\n", si.path, si.keys,
+               si.bytes, si.took_ms);
+    return EX_DONE;
+}
+
 static int sub_clients(pcstat *x, int argc, char **argv)
 {
     (void)argc;
@@ -934,6 +955,7 @@ static const sub subs[] = {
     {"expiry", sub_expiry, 0, 1, "[GLOB]", "the keys with a TTL, soonest first"},
     {"purge-expired", sub_purge, 0, 0, "", "remove every expired key now"},
     {"clients", sub_clients, 0, 0, "", "the connected clients"},
+    {"snapshot", sub_snapshot, 0, 0, "", "write a snapshot now; prints it when on disk"},
     {"expire-interval", sub_expire_interval, 0, 1, "[MS]",
      "show or set the TTL worker's interval (0 stops it)"},
 };
