@@ -295,13 +295,25 @@ struct file_ctx {
     int bad;
 };
 
-/* inih's line source: fgets, counting lines so messages can name them. */
+/* inih's line source: fgets, counting lines so messages can name them, and
+ * refusing [section] lines here (inih reports a section only through the
+ * settings after it). */
 static char *line_reader(char *str, int num, void *arg)
 {
     struct file_ctx *fc = arg;
     char *r = fgets(str, num, fc->fp);
-    if (r)
-        fc->line++;
+    if (!r)
+        return r;
+    fc->line++;
+    const char *p = str + strspn(str, " \t");
+    if (*p == '[') {
+        size_t n = strcspn(p, "\r\n");
+        fprintf(stderr, "pycached: %s:%d: sections are not used (%.*s)\n", fc->path, fc->line,
+                (int)n, p);
+        fc->bad = 1;
+        str[0] = '\n'; /* hand inih an empty line instead */
+        str[1] = 0;
+    }
     return r;
 }
 
@@ -309,12 +321,7 @@ static int file_entry(void *arg, const char *section, const char *name, const ch
 {
     struct file_ctx *fc = arg;
     errno = 0;
-    if (section && *section) {
-        fprintf(stderr, "pycached: %s:%d: sections are not used ([%s])\n", fc->path, fc->line,
-                section);
-        fc->bad = 1;
-        return 0;
-    }
+    (void)section; /* line_reader refused every [section] line already */
     if (!strcmp(name, "config") || set_option(fc->cfg, name, value)) {
         if (errno == ENOENT || !strcmp(name, "config"))
             fprintf(stderr, "pycached: %s:%d: unknown setting '%s'\n", fc->path, fc->line, name);

@@ -626,7 +626,12 @@ int pcd_run(pcd *d)
         idle_since = now;
         last_poll = now;
     }
-    /* SIGTERM: the round in flight was finished above; answer what is queued. */
-    flush_all(d);
+    /* SIGTERM: the pass in flight was finished above; answer what is queued,
+     * waiting up to a second for clients to make room in full rings. */
+    uint64_t until = pcs_now_ms() + 1000;
+    while (flush_all(d) && pcs_now_ms() < until) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
     return 0;
 }
