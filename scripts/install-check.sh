@@ -1,14 +1,22 @@
 #!/bin/bash
-# install-check.sh BUILDDIR - `make install` into a scratch prefix, then
-# build a small program with `cc app.c $(pkg-config --cflags --libs
+# install-check.sh BUILDDIR - `make install DESTDIR=...` into a scratch
+# root, then build a small program with `cc app.c $(pkg-config --cflags --libs
 # pycache-client)` against the installed copy and run it; also check that the
 # installed library exports only pc_* symbols and that man pages went in.
+#
+# DESTDIR, not `make install prefix=...`: the .pc file carries the prefix
+# chosen at configure time, so overriding prefix at install time would leave
+# pkg-config pointing at a header that is not there.  PKG_CONFIG_SYSROOT_DIR
+# makes pkg-config prepend the scratch root to -I and -L, as a packager's
+# staged install would.
 set -euo pipefail
 build=$(cd "$1" && pwd)
-prefix=$(mktemp -d /tmp/pycache-install.XXXXXX)
-trap 'rm -rf "$prefix"' EXIT
-make -C "$build" -s install prefix="$prefix" >/dev/null
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+stage=$(mktemp -d /tmp/pycache-install.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+make -C "$build" -s install DESTDIR="$stage" >/dev/null
+configured=$(sed -n 's/^prefix = //p' "$build/Makefile")
+prefix="$stage$configured"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$stage"
 cat > "$prefix/app.c" <<'APP'
 #include <pycache.h>
 #include <stdio.h>
