@@ -80,40 +80,88 @@ static void answer_error(pcd_client *c, uint16_t op, uint64_t id, int rc)
 
 /* ---- draining ---- */
 
+/* Memory ran out for a record of c's current message (len bytes, not yet
+ * taken).  Begin dropping that message: its answer will be PC_ENOMEM.  The
+ * op and id come from what was reassembled, completed from the record.
+ * Returns false (and closes c) when the message is too short to carry them. */
+static bool discard_begin(pcd *d, pcd_client *c, uint32_t len)
+{
+    uint8_t hdr[PCS_FRAME_HDR];
+    size_t have = c->msg.len < sizeof hdr ? c->msg.len : sizeof hdr;
+    if (have + len < sizeof hdr) {
+        pcd_client_close(d, c, "out of memory reassembling a request");
+        return false;
+    }
+    memcpy(hdr, c->msg.data, have);
+    pcs_ring_peek(&c->req, hdr + have, (uint32_t)(sizeof hdr - have));
+    c->discard = true;
+    c->discard_op = pcs_le16(hdr + 4);
+    c->discard_id = pcs_le64(hdr + 8);
+    c->discard_len = c->msg.len;
+    c->msg.len = 0;
+    return true;
+}
+
 /* Move the client's complete request messages into the round.  Returns how
- * many records were taken.  A protocol error closes the client. */
+ * many records and requests it handled (0: nothing to do).  A protocol error closes the client.
+ *
+ * When memory runs out for a request (reassembling it, or adding it to the
+ * round), the request is answered PC_ENOMEM at once if none of c's requests
+ * waits in this round, so the answer keeps its place in c's order.  Otherwise
+ * draining c stops, and the request is tried again in the next round, after
+ * those earlier ones have been answered. */
 static unsigned drain_client(pcd *d, pcd_client *c)
 {
     unsigned took = 0, reqs = 0;
     size_t bytes = 0;
     size_t limit = d->st->max_value + PCS_FRAME_SLACK;
     while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued) {
-        uint32_t len;
-        uint16_t flags;
-        int rc = pcs_ring_next(&c->req, &len, &flags);
-        if (rc == PC_EAGAIN)
-            break;
-        if (rc || len > limit - c->msg.len) {
-            pcd_client_close(d, c, rc ? "malformed ring record" : "request larger than allowed");
-            return took;
-        }
-        if (pcs_buf_reserve(&c->msg, len)) {
-            pcd_client_close(d, c, "out of memory reassembling a request");
-            return took;
-        }
-        pcs_ring_take(&c->req, c->msg.data + c->msg.len, len);
-        c->msg.len += len;
-        bytes += len;
-        took++;
-        if (flags & PCS_REC_MORE)
-            continue;
-        /* A whole message: one request frame. */
-        if (c->msg.len < PCS_FRAME_HDR || pcs_frame_len(c->msg.data) != c->msg.len) {
-            pcd_client_close(d, c, "malformed frame");
-            return took;
+        if (!c->msg_whole) {
+            uint32_t len;
+            uint16_t flags;
+            int rc = pcs_ring_next(&c->req, &len, &flags);
+            if (rc == PC_EAGAIN)
+                break;
+            size_t seen = c->discard ? c->discard_len : c->msg.len;
+            if (rc || len > limit - seen) {
+                pcd_client_close(d, c, rc ? "malformed ring record" : "request larger than allowed");
+                return took;
+            }
+            if (!c->discard && pcs_buf_reserve(&c->msg, len)) {
+                c->msg.err = 0; /* the buffer is as it was: try again later */
+                if (c->items)
+                    break; /* try again next round */
+                if (!discard_begin(d, c, len))
+                    return took;
+            }
+            if (c->discard) {
+                pcs_ring_take(&c->req, NULL, len);
+                c->discard_len += len;
+            } else {
+                pcs_ring_take(&c->req, c->msg.data + c->msg.len, len);
+                c->msg.len += len;
+            }
+            bytes += len;
+            took++;
+            if (flags & PCS_REC_MORE)
+                continue;
+            if (c->discard) {
+                answer_error(c, c->discard_op, c->discard_id, PC_ENOMEM);
+                c->discard = false;
+                reqs++;
+                continue;
+            }
+            /* A whole message: one request frame. */
+            if (c->msg.len < PCS_FRAME_HDR || pcs_frame_len(c->msg.data) != c->msg.len) {
+                pcd_client_close(d, c, "malformed frame");
+                return took;
+            }
+            c->msg_whole = true;
         }
         uint16_t op = pcs_le16(c->msg.data + 4);
         if (!item_add(d, c, c->msg.data, c->msg.len)) {
+            if (c->items)
+                break; /* try again next round */
             answer_error(c, op, pcs_le64(c->msg.data + 8), PC_ENOMEM);
         } else if (pcs_op_is_read(op)) {
             c->read_queued = true; /* served after the commit: drain no further */
@@ -121,13 +169,14 @@ static unsigned drain_client(pcd *d, pcd_client *c)
             c->read_queued = true; /* it may park: nothing may overtake it */
         }
         c->msg.len = 0;
+        c->msg_whole = false;
         reqs++;
     }
     if (took) {
         pcs_ring_release(&c->req);
         pcd_client_wake(c);
     }
-    return took;
+    return took + reqs;
 }
 
 /* Parked queue pops: answer those whose time is up, retry the others when
@@ -454,7 +503,7 @@ static bool work_waiting(pcd *d)
         pcd_client *c = d->cl[i];
         if (c->state != PCD_C_ACTIVE)
             continue;
-        if (c->out.len > c->out_pos)
+        if (c->out.len > c->out_pos || c->msg_whole)
             return true;
         if (!c->blocked && atomic_load_explicit(c->req.head, memory_order_acquire) != c->req.pos)
             return true;
@@ -526,7 +575,9 @@ static void housekeeping(pcd *d, uint64_t now)
     pcd_readers(d, now);
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
-        if (c->state == PCD_C_HELLO && now - c->since_ms > 5000)
+        /* since_ms may be later than now: the client was accepted after
+         * now was read.  Compare without subtracting. */
+        if (c->state == PCD_C_HELLO && c->since_ms + 5000 < now)
             pcd_client_close(d, c, "no handshake within 5 s");
     }
     pcd_sweep_idle(d);

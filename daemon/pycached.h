@@ -93,6 +93,11 @@ typedef struct pcd_client {
     pcs_chan_hdr *hdr;
     pcs_ring req, resp;
     pcs_buf msg;         /* a request message being reassembled */
+    bool msg_whole;      /* msg is complete, waiting for room in a round */
+    bool discard;        /* dropping the rest of a message memory ran out for */
+    uint16_t discard_op; /* ... whose op and id its PC_ENOMEM answer carries */
+    uint64_t discard_id;
+    size_t discard_len;  /* bytes of it seen so far (bounded like msg) */
     pcs_buf out;         /* response messages not yet in the ring */
     size_t out_pos;      /* bytes of out already sent */
     size_t out_msg_sent; /* of the message at out_pos, bytes already sent */

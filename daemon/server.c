@@ -89,6 +89,15 @@ static bool peer_policy(const pcd_config *cfg, int fd, const struct ucred *cr, b
     return best;
 }
 
+/* Turn a new connection away with a welcome that says why, then close it:
+ * the client's pc_connect returns status.  Needs no memory. */
+static void refuse(int fd, int32_t status)
+{
+    pcs_welcome w = {.magic = PCS_WELCOME_MAGIC, .version = PCS_PROTO_VERSION, .status = status};
+    (void)send(fd, &w, sizeof w, MSG_DONTWAIT | MSG_NOSIGNAL);
+    close(fd);
+}
+
 void pcd_accept(pcd *d)
 {
     for (;;) {
@@ -105,7 +114,7 @@ void pcd_accept(pcd *d)
             live += d->cl[i]->state != PCD_C_DEAD;
         if (live >= d->cfg.max_clients) {
             pcd_log(LOG_WARNING, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
-            close(fd);
+            refuse(fd, PC_EBUSY);
             continue;
         }
         pcd_client *c = pcs_calloc(1, sizeof *c);
@@ -120,7 +129,7 @@ void pcd_accept(pcd *d)
         if (!c || d->ncl == d->clcap) {
             pcd_log(LOG_ERR, "out of memory accepting a client");
             pcs_free(c);
-            close(fd);
+            refuse(fd, PC_ENOMEM);
             continue;
         }
         c->fd = fd;

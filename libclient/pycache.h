@@ -297,9 +297,10 @@ PC_EXPORT void pc_options_init(pc_options *opt);
  *             /run/pycache for root)
  * @param opt  options, or NULL for the defaults
  * @param out  receives the client; close it with pc_close()
- * @return 0, PC_ENOENT (no store and no PC_OPT_CREATE), PC_EBUSY,
- *         PC_EACCES, PC_EINCOMPAT, PC_ECORRUPT, PC_ECONNREFUSED, PC_EINVAL,
- *         PC_ENOMEM, PC_EIO.
+ * @return 0, PC_ENOENT (no store and no PC_OPT_CREATE), PC_EBUSY (embedded:
+ *         a daemon holds the store; daemon mode: it serves --max-clients
+ *         already), PC_EACCES, PC_EINCOMPAT, PC_ECORRUPT, PC_ECONNREFUSED,
+ *         PC_EINVAL, PC_ENOMEM (here, or in the daemon), PC_EIO.
  * Thread-safe.
  */
 PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out);

@@ -34,9 +34,13 @@ static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
     struct msghdr mh = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
     ssize_t n;
+    int resets = 0;
+    /* A daemon that refuses us closes the socket with our hello unread: the
+     * kernel then reports ECONNRESET once, ahead of the welcome still queued
+     * for us.  The error is cleared as it is reported, so read again. */
     do
         n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
+    while (n < 0 && (errno == EINTR || (errno == ECONNRESET && resets++ == 0)));
     *nfds = 0;
     for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h)) {
         if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
@@ -79,12 +83,14 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
     if (flags & PC_OPT_RING_ONLY)
         h.flags |= PCS_HELLO_RING_ONLY;
     int fds[3] = {-1, -1, -1}, nfds = 0, rc;
-    if (send(ch->fd, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
-        rc = PC_ECONNREFUSED;
+    /* A daemon that turns us away (out of memory, too many clients) answers
+     * with a welcome before it reads the hello and closes: then the send may
+     * fail, and the welcome, still queued on our side, says why. */
+    bool sent = send(ch->fd, &h, sizeof h, MSG_NOSIGNAL) == (ssize_t)sizeof h;
+    if ((rc = recv_welcome(ch->fd, w, fds, &nfds))) {
+        rc = sent ? rc : PC_ECONNREFUSED;
         goto fail;
     }
-    if ((rc = recv_welcome(ch->fd, w, fds, &nfds)))
-        goto fail;
     if (w->status) {
         rc = w->status < 0 ? w->status : PC_EPROTO;
         goto fail;

@@ -52,9 +52,12 @@ void pcs_chan_rings(void *base, int client_side, pcs_ring *req, pcs_ring *resp)
     resp->tail = &h->resp_tail;
 }
 
-/* Copy n bytes into / out of the ring at counter position at, wrapping. */
+/* Copy n bytes into / out of the ring at counter position at, wrapping.
+ * n may be 0 with a NULL buffer (an empty record): nothing is copied. */
 static void ring_in(pcs_ring *r, uint64_t at, const void *src, size_t n)
 {
+    if (n == 0)
+        return;
     size_t off = (size_t)(at & (r->size - 1));
     size_t first = r->size - off < n ? r->size - off : n;
     memcpy(r->data + off, src, first);
@@ -64,6 +67,8 @@ static void ring_in(pcs_ring *r, uint64_t at, const void *src, size_t n)
 
 static void ring_out(const pcs_ring *r, uint64_t at, void *dst, size_t n)
 {
+    if (n == 0)
+        return;
     size_t off = (size_t)(at & (r->size - 1));
     size_t first = r->size - off < n ? r->size - off : n;
     memcpy(dst, r->data + off, first);
@@ -138,8 +143,14 @@ int pcs_ring_next(pcs_ring *r, uint32_t *len, uint16_t *flags)
 
 void pcs_ring_take(pcs_ring *r, void *dst, uint32_t len)
 {
-    ring_out(r, r->pos + PCS_REC_HDR, dst, len);
+    if (dst)
+        ring_out(r, r->pos + PCS_REC_HDR, dst, len);
     r->pos += rec_size(len);
+}
+
+void pcs_ring_peek(const pcs_ring *r, void *dst, uint32_t n)
+{
+    ring_out(r, r->pos + PCS_REC_HDR, dst, n);
 }
 
 void pcs_ring_release(pcs_ring *r)

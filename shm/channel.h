@@ -150,8 +150,12 @@ static inline uint32_t pcs_ring_chunk_max(const pcs_ring *r)
  * only when the private view runs dry.
  */
 int pcs_ring_next(pcs_ring *r, uint32_t *len, uint16_t *flags);
-/* Copy the payload of the record pcs_ring_next found, then step past it. */
+/* Copy the payload of the record pcs_ring_next found (len bytes, its whole
+ * length), then step past it.  With dst NULL the payload is dropped. */
 void pcs_ring_take(pcs_ring *r, void *dst, uint32_t len);
+/* Copy the first n bytes (n at most its length) of the record pcs_ring_next
+ * found, without stepping past it. */
+void pcs_ring_peek(const pcs_ring *r, void *dst, uint32_t n);
 /* Make what was taken reusable by the producer. */
 void pcs_ring_release(pcs_ring *r);
 /* Bytes published and not yet taken, as of the last refresh. */
