@@ -1,0 +1,124 @@
+/*
+ * badapi.c - bad input through the public API, for badinput.sh.
+ *
+ *   badapi DIR      (a pycached serves DIR, started with --max-value 1M and
+ *                    without --snapshot-dir; the keys "s" (a String "hello"),
+ *                    "l" (a List) and "n" (the Numeric 5) exist)
+ *
+ * Makes each bad call and prints one table row per call:
+ *   | API | call | returned | message |
+ * Exits 1 if a call succeeded, returned an unexpected code, gave an empty
+ * message, or if the keys it touched changed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pycache.h"
+
+static int bad;
+
+static void row(const char *call, int rc, int want)
+{
+    const char *msg = pc_strerror(rc);
+    printf("| API | `%s` | %s | %s |\n", call, rc ? pc_err_name(rc) : "0 (accepted!)", msg);
+    if (rc == 0 || rc != want || !*msg) {
+        fprintf(stderr, "badapi: %s returned %s, expected %s\n", call, pc_err_name(rc),
+                pc_err_name(want));
+        bad = 1;
+    }
+}
+
+#define TRY(want, call) row(#call, (call), (want))
+
+static char big[251];
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: badapi DIR\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    pc_client *c = NULL, *c2 = NULL;
+    pc_options o;
+    pc_options_init(&o);
+    if (pc_connect(dir, &o, &c)) {
+        fprintf(stderr, "badapi: cannot connect to %s\n", dir);
+        return 2;
+    }
+    memset(big, 'k', sizeof big);
+    pc_val v = pc_str("x"), out;
+    pc_val nan_v = pc_dbl(NAN), nil = pc_nil();
+    size_t tlen = (2u << 20);
+    char *huge = calloc(1, tlen);
+    pc_val huge_v = pc_mem(huge, tlen);
+    int64_t i64;
+    double d;
+    pc_read *r = NULL, *r2;
+    pc_cursor cur = PC_CURSOR_INIT;
+    size_t n;
+    pc_val items[3] = {pc_str("f"), pc_int(1), pc_str("g")};
+
+    TRY(PC_EINVAL, pc_connect(dir, &o, NULL));
+    TRY(PC_ECONNREFUSED, pc_connect("/nonexistent/pycache", &o, &c2));
+    TRY(PC_EKEY, pc_set(c, NULL, 1, &v, 0, 0));
+    TRY(PC_EKEY, pc_set(c, "", 0, &v, 0, 0));
+    TRY(PC_EKEY, pc_set(c, big, 251, &v, 0, 0));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, NULL, 0, 0));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &nil, 0, 0));
+    TRY(PC_ENAN, pc_set(c, "k", 1, &nan_v, 0, 0));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &v, -1, 0));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &v, PC_TTL_MAX_MS + 1, 0));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &v, 0, PC_NX | PC_XX));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &v, 1000, PC_KEEPTTL));
+    TRY(PC_EINVAL, pc_set(c, "k", 1, &v, 0, 0x80));
+    TRY(PC_ETOOBIG, pc_set(c, "k", 1, &huge_v, 0, 0));
+    TRY(PC_EINVAL, pc_set_coll(c, "k", 1, PC_T_STRING, items, 1, 0, 0));
+    TRY(PC_EINVAL, pc_set_coll(c, "k", 1, PC_T_MAP, items, 3, 0, 0));
+    TRY(PC_EWRONGTYPE, pc_lpush(c, "s", 1, &v, 1, NULL));
+    TRY(PC_EWRONGTYPE, pc_incrby(c, "s", 1, 1, &i64));
+    TRY(PC_EOVERFLOW, pc_incrby(c, "n", 1, INT64_MAX, &i64));
+    TRY(PC_ENAN, pc_incrbyfloat(c, "n", 1, INFINITY, &d));
+    TRY(PC_EINVAL, pc_expire(c, "s", 1, 0, NULL));
+    TRY(PC_ERANGE, pc_lset(c, "l", 1, 99, &v));
+    TRY(PC_ENOTFOUND, pc_lset(c, "missing", 7, 0, &v));
+    TRY(PC_EINVAL, pc_qpop_wait(c, "q", 1, 1, 0, &out, &n));
+    TRY(PC_EINVAL, pc_set_expire_interval(c, 3600001));
+    TRY(PC_ENOTSUP, pc_snapshot(c, NULL));
+    TRY(PC_ESTATE, pc_txn_commit(c, NULL));
+    pc_batch_begin(c);
+    TRY(PC_ESTATE, pc_batch_begin(c));
+    TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
+    pc_discard(c);
+    pc_txn_begin(c);
+    pc_set(c, "k", 1, &v, 0, 0);
+    TRY(PC_EKEY, pc_set(c, "", 0, &v, 0, 0));
+    TRY(PC_EKEY, pc_txn_commit(c, NULL)); /* refused when queued: nothing applies */
+    if (pc_read_begin(c, &r) == 0) {
+        TRY(PC_EBUSY, pc_read_begin(c, &r2));
+        TRY(PC_EWRONGTYPE, pc_lrange(r, "s", 1, 0, -1, &out, 1, &n));
+        TRY(PC_EINVAL, pc_scan(r, "*", &cur, NULL, 4, &n));
+        TRY(PC_EKEY, pc_get(r, big, 251, &out));
+        cur.started = 1;
+        cur.len = 999;
+        TRY(PC_EINVAL, pc_scan(r, "*", &cur, (pc_bytes[1]){{0}}, 1, &n));
+        pc_read_end(r);
+    }
+    /* Nothing changed: the keys are as badinput.sh left them. */
+    if (pc_read_begin(c, &r) == 0) {
+        uint64_t len = 0;
+        if (pc_get(r, "s", 1, &out) || out.kind != PC_BYTES || out.s.len != 5 ||
+            memcmp(out.s.ptr, "hello", 5) != 0 || pc_get(r, "n", 1, &out) || out.kind != PC_INT ||
+            out.i != 5 || pc_llen(r, "l", 1, &len) || len != 2 ||
+            pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND) {
+            fprintf(stderr, "badapi: a refused call changed the store\n");
+            bad = 1;
+        }
+        pc_read_end(r);
+    }
+    pc_close(c);
+    free(huge);
+    return bad;
+}

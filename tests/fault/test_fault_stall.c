@@ -1,0 +1,203 @@
+/*
+ * test_fault_stall.c - a reader stopped inside a read transaction.
+ *
+ * A client opens a zero-copy read and stops itself (SIGSTOP) inside it while
+ * another client rewrites 64 KiB values.  pycached(8) documents, for
+ * --max-read-age SECONDS: the store grows by what is written meanwhile (up to
+ * the cap); pc_stats oldest_reader_ms shows the old reader; after SECONDS the
+ * daemon logs the process and closes its connections, so its next call after
+ * SIGCONT returns PC_ECONNRESET.
+ * Pass rule: oldest_reader_ms reaches the stall's age (within 2 s); the log
+ * names the process ("held a read open past --max-read-age"); bytes_used
+ * grows by at most what was written meanwhile plus 2 MiB; the stopped client
+ * gets PC_ECONNRESET after SIGCONT; once it is gone, oldest_reader_ms falls
+ * back to 0 and the daemon serves on.
+ * FAULT_STALL_AGE (default 2) is --max-read-age; the stall lasts
+ * FAULT_STALL_SECONDS (default age + 3; run-long.sh: minutes).
+ */
+#include "faulttest.h"
+
+#define VAL (64u << 10)
+
+static char dir[256];
+
+static void stalled_child(int report_fd)
+{
+    pc_client *c;
+    int rc = ft_connect(dir, 0, &c);
+    pc_read *r;
+    pc_val v;
+    if (!rc)
+        rc = pc_read_begin(c, &r);
+    if (!rc)
+        rc = pc_get(r, "k00", 3, &v);
+    if (rc)
+        _exit(10);
+    raise(SIGSTOP); /* stopped inside the read */
+    /* Continued: the daemon should have closed us. */
+    v = pc_int(1);
+    rc = pc_set(c, "after", 5, &v, 0, 0);
+    if (write(report_fd, &rc, sizeof rc) != (ssize_t)sizeof rc)
+        _exit(11);
+    pc_read_end(r);
+    pc_close(c);
+    _exit(0);
+}
+
+static void stalled_reader(void **state)
+{
+    (void)state;
+    long age = ft_env_long("FAULT_STALL_AGE", 2);
+    long stall = ft_env_long("FAULT_STALL_SECONDS", age + 3);
+    char agebuf[16];
+    snprintf(agebuf, sizeof agebuf, "%ld", age);
+    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "stall");
+    ft_daemon d;
+    ft_daemon_init(&d, dir, "--sync", "none", "--max-memory", "1G", "--max-read-age", agebuf,
+                   FT_END);
+    assert_int_equal(ft_daemon_start(&d), 0);
+    pc_client *w;
+    FT_OK(ft_connect(dir, 0, &w));
+    char *val = malloc(VAL);
+    assert_non_null(val);
+    for (int i = 0; i < 16; i++) {
+        char key[8];
+        snprintf(key, sizeof key, "k%02d", i);
+        memset(val, 'a' + i, VAL);
+        pc_val v = pc_mem(val, VAL);
+        FT_OK(pc_set(w, key, strlen(key), &v, 0, 0));
+    }
+    pc_stats st;
+    uint64_t t = ft_wall_ms();
+    FT_OK(ft_stats_after(w, t + 1100, 5000, &st));
+    uint64_t used0 = st.bytes_used, map0 = ft_mdb_map_used(dir);
+    assert_int_equal(st.oldest_reader_ms, 0);
+
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t k = fork();
+    assert_true(k >= 0);
+    if (k == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(p[0]);
+        stalled_child(p[1]);
+    }
+    ft_track(k);
+    close(p[1]);
+    int wst;
+    assert_int_equal(waitpid(k, &wst, WUNTRACED), k);
+    assert_true(WIFSTOPPED(wst));
+    uint64_t stopped_at = ft_now_ms();
+
+    /* Rewrite the values while it stays stopped: every rewrite needs new
+     * pages, and the old ones stay pinned by the stalled snapshot. */
+    uint64_t written = 0, commits = 0, used_max = used0, oldest_max = 0;
+    unsigned round = 0;
+    bool full = false;
+    /* About 400 rounds of 1 MiB whatever the stall's length (at most 10 a
+     * second), so that a long stall stays below the 1 GiB cap. */
+    unsigned pace = (unsigned)(stall * 1000 / 400);
+    if (pace < 100)
+        pace = 100;
+    while (ft_now_ms() - stopped_at < (uint64_t)stall * 1000) {
+        for (int i = 0; i < 16 && !full; i++) {
+            char key[8];
+            snprintf(key, sizeof key, "k%02d", i);
+            memset(val, 'A' + (int)((round + (unsigned)i) % 26), VAL);
+            pc_val v = pc_mem(val, VAL);
+            int rc = pc_set(w, key, strlen(key), &v, 0, 0);
+            if (rc == PC_EFULL) {
+                /* pycached(8): the growth goes on "up to the cap"; then
+                 * writes that grow the store fail.  Only at the cap. */
+                full = true;
+                uint64_t m = ft_mdb_map_used(dir);
+                ft_note("PC_EFULL after %" PRIu64 " MiB with the map at %" PRIu64 " MiB",
+                        written >> 20, m >> 20);
+                assert_true(m >= (UINT64_C(1) << 30) / 100 * 85);
+                break;
+            }
+            FT_OK(rc);
+            written += VAL;
+            commits++;
+        }
+        round++;
+        FT_OK(pc_stats_get(w, &st));
+        if (st.bytes_used > used_max)
+            used_max = st.bytes_used;
+        if (st.oldest_reader_ms > oldest_max)
+            oldest_max = st.oldest_reader_ms;
+        ft_sleep_ms(pace);
+    }
+    uint64_t map1 = ft_mdb_map_used(dir);
+    t = ft_wall_ms();
+    FT_OK(ft_stats_after(w, t, 3000, &st));
+    if (st.bytes_used > used_max)
+        used_max = st.bytes_used;
+    if (st.oldest_reader_ms > oldest_max)
+        oldest_max = st.oldest_reader_ms;
+    ft_note("stalled %ld s (--max-read-age %ld): wrote %" PRIu64
+            " MiB meanwhile; bytes_used %" PRIu64 " -> max %" PRIu64 " (+%" PRIu64
+            " KiB); map high-water mark %" PRIu64 " -> %" PRIu64 " (+%" PRIu64
+            " KiB); oldest_reader_ms seen %" PRIu64,
+            stall, age, written >> 20, used0, used_max, (used_max - used0) >> 10, map0, map1,
+            (map1 - map0) >> 10, oldest_max);
+    /* The daemon reported the old reader... */
+    uint64_t expect_age = (uint64_t)(stall < age ? stall : age) * 1000;
+    assert_true(oldest_max + 2000 >= expect_age);
+    /* ... the growth stayed within what was written meanwhile ... */
+    assert_true(used_max <= used0 + written + (UINT64_C(2) << 20));
+    /* What LMDB writes meanwhile, page by page: each value in whole pages
+     * (17 for 64 KiB and its header) and, per commit, the copied B-tree and
+     * free-list pages (at most 6 here). */
+    uint64_t pages_written = commits * ((VAL + 16 + 4095) / 4096 + 6) * 4096;
+    ft_note("%" PRIu64 " commits: at most %" PRIu64 " KiB written as pages", commits,
+            pages_written >> 10);
+    assert_true(map1 <= map0 + pages_written + (UINT64_C(2) << 20));
+    /* ... and the policy was applied and logged. */
+    if (stall > age + 1) {
+        assert_true(ft_file_count(d.log, "held a read open past --max-read-age") >= 1);
+        char pidmsg[64];
+        snprintf(pidmsg, sizeof pidmsg, "process %d has held an outdated snapshot", (int)k);
+        assert_true(ft_file_count(d.log, pidmsg) >= 1);
+    }
+    kill(k, SIGCONT);
+    int rc = 0;
+    assert_int_equal(read(p[0], &rc, sizeof rc), (ssize_t)sizeof rc);
+    close(p[0]);
+    assert_int_equal(waitpid(k, &wst, 0), k);
+    ft_untrack(k);
+    assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
+    if (stall > age + 1)
+        FT_RC(PC_ECONNRESET, rc);
+    /* Gone: the pin is released and the daemon goes on. */
+    pc_val v = pc_int(2);
+    FT_OK(pc_set(w, "after2", 6, &v, 0, 0));
+    uint64_t until = ft_now_ms() + 5000;
+    do {
+        ft_sleep_ms(200);
+        t = ft_wall_ms();
+        FT_OK(ft_stats_after(w, t, 3000, &st));
+        FT_OK(pc_set(w, "after2", 6, &v, 0, 0));
+    } while (st.oldest_reader_ms && ft_now_ms() < until);
+    assert_int_equal(st.oldest_reader_ms, 0);
+    printf("RESULT stall seconds=%ld max_read_age=%ld written_mib=%" PRIu64
+           " bytes_used_growth_kib=%" PRIu64 " map_growth_kib=%" PRIu64 " oldest_reader_ms=%" PRIu64
+           " next_call=%s\n",
+           stall, age, written >> 20, (used_max - used0) >> 10, (map1 - map0) >> 10, oldest_max,
+           pc_err_name(rc));
+    pc_close(w);
+    free(val);
+    int dst = ft_daemon_stop(&d, 20000);
+    assert_true(dst >= 0 && WIFEXITED(dst) && WEXITSTATUS(dst) == 0);
+    assert_false(ft_sanitizer_report(d.err));
+    unlink(d.log);
+    unlink(d.err);
+    ft_rm_rf(dir);
+}
+
+int main(void)
+{
+    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
+    const struct CMUnitTest tests[] = {cmocka_unit_test(stalled_reader)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
