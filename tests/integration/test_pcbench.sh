@@ -1,0 +1,155 @@
+#!/bin/sh
+# test_pcbench.sh - the smoke test of pcbench: run every workload for a
+# fraction of a second against a pycached this test starts on a temporary
+# tmpfs store, and check that pcbench exits 0, that its --json output parses,
+# and that every request succeeded.  A correctness check, not a timing.
+# Run by `make check` with $top_builddir and $top_srcdir exported.
+set -u
+
+top_builddir=${top_builddir:-.}
+PCBENCH="$top_builddir/pcbench"
+PYCACHED="$top_builddir/pycached"
+for p in "$PCBENCH" "$PYCACHED"; do
+    if [ ! -x "$p" ]; then
+        echo "test_pcbench: $p not built" >&2
+        exit 1
+    fi
+done
+# Run the real binaries rather than libtool's wrappers when there are some.
+if [ -x "$top_builddir/.libs/pcbench" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
+    PCBENCH="$top_builddir/.libs/pcbench"
+    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export LD_LIBRARY_PATH
+fi
+[ -x "$top_builddir/.libs/pycached" ] && PYCACHED="$top_builddir/.libs/pycached"
+
+base=/dev/shm
+[ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
+tmp=$(mktemp -d "$base/test_pcbench.XXXXXX") || exit 1
+S="$tmp/store"
+pid=
+
+stop_daemon() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
+            sleep 0.05
+            i=$((i + 1))
+        done
+        kill -9 "$pid" 2>/dev/null
+    fi
+    pid=
+}
+trap 'stop_daemon; rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+checks=0
+fails=0
+fail() {
+    fails=$((fails + 1))
+    printf 'FAIL: %s\n' "$1"
+    shift
+    for line in "$@"; do
+        printf '      %s\n' "$line"
+    done
+}
+
+# start_daemon ARGS...: a daemon on a fresh store, with ARGS.
+start_daemon() {
+    stop_daemon
+    rm -rf "$S"
+    "$PYCACHED" -d "$S" --sync none --max-memory 256M --log-file "$tmp/daemon.log" "$@" ||
+        { fail "pycached $* did not start" "$(tail -5 "$tmp/daemon.log" 2>/dev/null)"; exit 1; }
+    i=0
+    while [ ! -S "$S/pycached.sock" ] && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    pid=$(cat "$S/pycached.pid" 2>/dev/null)
+    [ -n "$pid" ] || { fail "pycached wrote no pid file"; exit 1; }
+}
+
+# A JSON checker: jq, else python3, else none (then only the exit status
+# and a textual look at "errors" are checked).
+JQ=$(command -v jq 2>/dev/null) || JQ=
+PY=$(command -v python3 2>/dev/null) || PY=
+
+# check_json FILE WHAT: the array parses, has rows, every row that ran has
+# ops > 0 and errors == 0.
+check_json() {
+    checks=$((checks + 1))
+    if [ -n "$JQ" ]; then
+        if ! "$JQ" -e 'type == "array" and length > 0' "$1" >/dev/null 2>&1; then
+            fail "$2: --json output does not parse as a non-empty array" "$(head -c 400 "$1")"
+            return
+        fi
+        bad=$("$JQ" -r '.[] | select(.supported and ((.errors // 1) != 0 or (.ops // 0) <= 0))
+                | "\(.workload) \(.target): ops \(.ops) errors \(.errors) \(.note // "")"' "$1")
+    elif [ -n "$PY" ]; then
+        bad=$("$PY" -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert isinstance(rows, list) and rows
+for r in rows:
+    if r["supported"] and (r.get("errors", 1) != 0 or r.get("ops", 0) <= 0):
+        print(r["workload"], r["target"], "ops", r.get("ops"), "errors", r.get("errors"), r.get("note", ""))
+' "$1" 2>&1) || { fail "$2: --json output does not parse" "$bad"; return; }
+    else
+        bad=$(grep -E '"errors": [1-9]' "$1")
+    fi
+    [ -z "$bad" ] || fail "$2: requests failed" "$bad"
+}
+
+# bench WHAT ARGS...: run pcbench --json ARGS; exit status 0 and check_json.
+bench() {
+    what=$1
+    shift
+    checks=$((checks + 1))
+    "$PCBENCH" -d "$S" --json --timeout 20 "$@" >"$tmp/out.json" 2>"$tmp/err"
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        fail "$what: pcbench exited $rc" "$(tail -5 "$tmp/err")"
+    fi
+    check_json "$tmp/out.json" "$what"
+}
+
+SMALL="-n 2000 --members 2000 --coll-keys 50 -D 0.2 -w 0.05"
+
+start_daemon --snapshot-dir "$tmp/snap"
+# Every workload of the suite, one client, one request in flight.
+bench "suite" $SMALL get set incr lpush rpop hset hget sadd sismember mset mget \
+    ycsb-a ycsb-b ycsb-c ycsb-a:zipf ycsb-b:zipf ycsb-c:zipf
+# Batches, several processes and threads, ring-only reads.
+bench "in flight" $SMALL -P 16 set incr lpush rpop hset sadd mset ycsb-a get
+bench "processes" $SMALL -c 2 -T 2 get set ycsb-b:zipf
+bench "ring-only" $SMALL --ring-only get hget sismember mget ycsb-b
+bench "requests" -n 2000 --members 2000 --coll-keys 50 -N 500 -w 0 set get
+# The special workloads, small.
+bench "load" -n 3000 load
+bench "expire-storm" -n 2000 --storm-keys 3000 --storm-idle 0.1 expire-storm
+bench "snapshot" -n 3000 --snapshot-idle 0.1 snapshot
+bench "snapshot-coll" --members 3000 --coll-keys 30 --snapshot-idle 0.1 snapshot-coll
+stop_daemon
+
+# Hit ratio against a daemon that evicts.
+start_daemon --eviction allkeys-lru --expire-interval 100
+bench "hitratio" --hr-keys 3000 --hr-requests 6000 hitratio hitratio-scan
+stop_daemon
+
+# Bad usage exits 2 with a message.
+checks=$((checks + 1))
+"$PCBENCH" --bogus >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ ! -s "$tmp/err" ]; then
+    fail "an unknown option: expected exit 2 and a message, got $rc"
+fi
+checks=$((checks + 1))
+"$PCBENCH" -d "$tmp/nothing-here" -D 0.1 -w 0 get >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || [ ! -s "$tmp/err" ]; then
+    fail "no daemon: expected exit 2 and a message, got $rc"
+fi
+
+printf 'test_pcbench: %d checks, %d failed\n' "$checks" "$fails"
+[ "$fails" -eq 0 ]
