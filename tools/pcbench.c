@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1027,13 +1028,15 @@ int main(int argc, char **argv)
         case 'd': {
             if (ntargets == sizeof targets / sizeof targets[0])
                 return bad(name, optarg);
+            /* The target keeps pointers into its spec: -d's spelled-out
+             * spec lives as long as the targets do. */
+            static char dspec[sizeof targets / sizeof targets[0]][PATH_MAX + 16];
             char *spec = optarg;
             if (opt == 'd') {
-                size_t len = strlen(optarg) + 9;
-                spec = malloc(len);
-                if (!spec)
-                    return PB_EX_USAGE;
-                snprintf(spec, len, "pycache:%s", optarg);
+                spec = dspec[ntargets];
+                if ((size_t)snprintf(spec, sizeof dspec[0], "pycache:%s", optarg) >=
+                    sizeof dspec[0])
+                    return bad(name, optarg);
             }
             if (pb_target_parse(spec, &targets[ntargets], err, sizeof err)) {
                 pb_msg("%s", err);
