@@ -1,7 +1,7 @@
 #!/bin/bash
 # demo.sh - set up (scripts/setup.sh), then the main job: start pycached on a
-# throw-away store, store and read a value of every type with pccli, stop the
-# daemon, and clean up.
+# throw-away store, store and read a value of every type with pccli, show
+# what pcstat sees, stop the daemon, and clean up.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh"
@@ -21,7 +21,7 @@ run() {
 
 echo
 echo "== pycached on a throw-away store in $store (tmpfs: a pure in-memory cache)"
-"$top/build/pycached" -d "$store" --log-file "$store/pycached.log"
+"$top/build/pycached" -d "$store" --log-file "$store/pycached.log" --log-level notice
 echo "pycached is serving (pid $(cat "$store/pycached.pid"))"
 run set user:name "John Doe" --ttl 60
 run get user:name
@@ -48,6 +48,17 @@ run keys 'user:*'
 run mget user:name user:age nosuchkey
 run del user:name nosuchkey
 run get user:name
+run set session:42 token-abc --ttl 300
+
+stat() {
+  printf '$ pcstat %s\n' "$*"
+  "$top/build/pcstat" -d "$store" "$@" || printf '(exit %d)\n' $?
+}
+echo
+echo "== what pcstat sees"
+stat
+stat show user:hobbies
+stat expiry
 
 echo
 echo "== stopping pycached (SIGTERM); its log:"
