@@ -150,8 +150,8 @@ static int add_ring_only(pcd_config *cfg, const char *v)
         cfg->ro_uid[cfg->n_ro_uid++] = pw ? pw->pw_uid : (uid_t)n;
         return 0;
     }
-    if (!parse_uint(v, 0, UINT_MAX - 1, &n) || getpwnam(v)) {
-        struct passwd *pw = getpwnam(v);
+    struct passwd *pw = getpwnam(v); /* a user's name wins over a number */
+    if (pw || !parse_uint(v, 0, UINT_MAX - 1, &n)) {
         if (cfg->n_ro_uid == PCD_MAX_ACL)
             return -1;
         cfg->ro_uid[cfg->n_ro_uid++] = pw ? pw->pw_uid : (uid_t)n;
@@ -270,9 +270,10 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
         /* SECONDS[:CHANGES], as Redis's save rule; up to eight of them. */
         char buf[64];
         unsigned secs, changes = 1;
-        if (strlen(v) >= sizeof buf || cfg->n_rules == 8)
+        size_t len = strlen(v);
+        if (len >= sizeof buf || cfg->n_rules == 8)
             return -1;
-        strcpy(buf, v);
+        memcpy(buf, v, len + 1);
         char *colon = strchr(buf, ':');
         if (colon)
             *colon = 0;

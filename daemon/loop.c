@@ -163,10 +163,10 @@ static unsigned drain_client(pcd *d, pcd_client *c)
             if (c->items)
                 break; /* try again next round */
             answer_error(c, op, pcs_le64(c->msg.data + 8), PC_ENOMEM);
-        } else if (pcs_op_is_read(op)) {
-            c->read_queued = true; /* served after the commit: drain no further */
-        } else if (op == PCS_OP_QPOPW) {
-            c->read_queued = true; /* it may park: nothing may overtake it */
+        } else if (pcs_op_is_read(op) || op == PCS_OP_QPOPW) {
+            /* A read is served after the commit, and a QPOPW may park:
+             * nothing may overtake either, so drain no further. */
+            c->read_queued = true;
         }
         c->msg.len = 0;
         c->msg_whole = false;
@@ -220,6 +220,7 @@ static int round_arrays(pcd *d)
     if (d->nitems <= d->rcap)
         return 0;
     size_t n = d->nitems;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
     pcs_req **rp = pcs_reallocarray(d->rptr, n, sizeof *rp);
     if (rp)
         d->rptr = rp;

@@ -224,7 +224,7 @@ void pcd_reload(pcd *d)
             d->cfg.log_level = n.log_level;
             if (n.sync != d->cfg.sync)
                 pcd_log(LOG_WARNING, "sync mode changes take a restart");
-            if (n.log_file && (!d->cfg.log_file || strcmp(n.log_file, d->cfg.log_file))) {
+            if (n.log_file && (!d->cfg.log_file || strcmp(n.log_file, d->cfg.log_file) != 0)) {
                 pcs_free(d->cfg.log_file);
                 d->cfg.log_file = n.log_file;
                 n.log_file = NULL;

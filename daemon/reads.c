@@ -387,13 +387,12 @@ void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
     uint32_t nv = 0;
     pc_read *r;
     int rc;
-    if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES)
+    bool is_admin = rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS ||
+                    rq->op == PCS_OP_A_TEST_ALLOC;
+    if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES || (!is_admin && !reads[rq->op]))
         rc = PC_EINVAL;
-    else if (rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS ||
-             rq->op == PCS_OP_A_TEST_ALLOC)
+    else if (is_admin)
         rc = admin(d, rq, out, &nv);
-    else if (!reads[rq->op])
-        rc = PC_EINVAL;
     else if (!(rc = pc_read_begin(d->reader, &r))) {
         rc = reads[rq->op](r, rq, out, &nv);
         pc_read_end(r);

@@ -120,6 +120,7 @@ void pcd_accept(pcd *d)
         pcd_client *c = pcs_calloc(1, sizeof *c);
         if (c && d->ncl == d->clcap) {
             size_t cap = d->clcap ? d->clcap * 2 : 16;
+            // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
             pcd_client **n = pcs_reallocarray(d->cl, cap, sizeof *n);
             if (n) {
                 d->cl = n;
@@ -230,7 +231,7 @@ fail:
 
 static void handshake(pcd *d, pcd_client *c)
 {
-    pcs_hello h;
+    pcs_hello h = {0};
     ssize_t n = recv_msg(c, &h, sizeof h);
     if (n == -1)
         return;

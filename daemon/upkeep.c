@@ -6,6 +6,7 @@
  * eviction, never holds up writes for long.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,16 +317,18 @@ struct reader_scan {
 static int reader_line(const char *msg, void *ctx)
 {
     struct reader_scan *rs = ctx;
-    int pid;
-    char tid[32], txn[32];
-    if (sscanf(msg, "%d %31s %31s", &pid, tid, txn) != 3)
+    char *rest, tid[32], txn[32];
+    errno = 0;
+    long pid = strtol(msg, &rest, 10);
+    if (rest == msg || errno || pid < INT_MIN || pid > INT_MAX ||
+        sscanf(rest, "%31s %31s", tid, txn) != 2)
         return 0; /* the header line */
     rs->used++;
     if (txn[0] != '-') {
         uint64_t t = strtoull(txn, NULL, 10);
         if (t < rs->min_txnid) {
             rs->min_txnid = t;
-            rs->min_pid = pid;
+            rs->min_pid = (int)pid;
         }
     }
     return 0;

@@ -179,7 +179,7 @@ int pc_purge_expired(pc_client *c, uint64_t *removed)
         return PC_ESTATE;
     uint64_t total = 0;
     for (unsigned s = 0; s < c->nshards; s++) {
-        uint64_t got;
+        uint64_t got = 0;
         do {
             pcs_enc e;
             pc__pend *p;
@@ -243,7 +243,7 @@ int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t 
     if ((max && !out) || !n)
         return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
     pcs_buf b = PCS_BUF_INIT;
-    pcs_resp resp;
+    pcs_resp resp = {0}; /* ask_daemon may fail before it fills resp */
     int rc = ask_daemon(c, PCS_OP_A_CLIENTS, NULL, &b, &resp);
     *n = 0;
     const uint8_t *q = resp.vals;

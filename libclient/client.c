@@ -72,7 +72,7 @@ static int open_remote(pc_client *c, const char *dir, const pc_options *o)
 {
     if (o->flags & (PC_OPT_CREATE | PC_OPT_NOSYNC))
         return PC_EINVAL;
-    pcs_welcome w;
+    pcs_welcome w = {0};
     int rc = pc__chan_connect(dir, o->flags, &c->ch, &w);
     if (rc)
         return rc;
@@ -346,6 +346,7 @@ static int run_arrays(pc_client *c, size_t n)
     pcs_req *reqs = pcs_reallocarray(c->reqs, n, sizeof *reqs);
     if (reqs)
         c->reqs = reqs;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
     pcs_req **rptr = pcs_reallocarray(c->rptr, n, sizeof *rptr);
     if (rptr)
         c->rptr = rptr;

@@ -619,6 +619,7 @@ static int set_algebra(int how, pc_read *r, const pc_bytes *keys, size_t nkeys, 
     }
     pcs_view *views = pcs_calloc(nkeys ? nkeys : 1, sizeof *views);
     pcs_rec *recs = pcs_calloc(nkeys ? nkeys : 1, sizeof *recs);
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
     const pcs_rec **rp = pcs_calloc(nkeys ? nkeys : 1, sizeof *rp);
     int rc = views && recs && rp ? 0 : PC_ENOMEM;
     for (size_t i = 0; i < nkeys && !rc; i++) {
@@ -681,7 +682,7 @@ int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t
             break;
         }
         pcs_view v;
-        MDB_cursor *kc;
+        MDB_cursor *kc = NULL;
         int rc = pc__rd_view(r, cur->shard, &v);
         if (rc || (rc = rd_cursor(r, cur->shard, true, &kc)))
             return rc;

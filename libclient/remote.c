@@ -77,7 +77,7 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
         int e = errno;
         close(ch->fd);
         ch->fd = -1;
-        return e == EACCES ? PC_EACCES : e == ENOENT ? PC_ECONNREFUSED : PC_ECONNREFUSED;
+        return e == EACCES ? PC_EACCES : PC_ECONNREFUSED;
     }
     pcs_hello h = {.magic = PCS_HELLO_MAGIC, .version = PCS_PROTO_VERSION};
     if (flags & PC_OPT_RING_ONLY)

@@ -72,7 +72,8 @@ _Static_assert(sizeof(pcs_chan_hdr) <= PCS_CHAN_HDR, "channel header fits its pa
 _Static_assert(offsetof(pcs_chan_hdr, req_head) % PCS_CL == 0, "req_head on its own line");
 _Static_assert(offsetof(pcs_chan_hdr, req_tail) == offsetof(pcs_chan_hdr, req_head) + PCS_CL,
                "req_tail on its own line");
-_Static_assert(offsetof(pcs_chan_hdr, resp_tail) == offsetof(pcs_chan_hdr, req_head) + 3 * PCS_CL,
+_Static_assert(offsetof(pcs_chan_hdr, resp_tail) ==
+                   offsetof(pcs_chan_hdr, req_head) + 3 * (size_t)PCS_CL,
                "ring counters one line each");
 
 /*

@@ -63,9 +63,9 @@ int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
         return 0;
     if (rc)
         return pcs_mdb_err(rc);
-    if (d.mv_size != 8 * PCS_COUNTS)
+    if (d.mv_size != 8 * (size_t)PCS_COUNTS)
         return PC_ECORRUPT;
-    for (unsigned i = 0; i < PCS_COUNTS; i++)
+    for (size_t i = 0; i < PCS_COUNTS; i++)
         out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
     return 0;
 }
@@ -83,7 +83,7 @@ static int counts_apply(pcs_wctx *w)
     int rc = pcs_counts_get(w->root, w->sh, c);
     if (rc)
         return rc;
-    for (unsigned i = 0; i < PCS_COUNTS; i++) {
+    for (size_t i = 0; i < PCS_COUNTS; i++) {
         c[i] += (uint64_t)w->dc[i];
         if ((int64_t)c[i] < 0) /* never below zero, whatever came before */
             c[i] = 0;
@@ -825,7 +825,6 @@ static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *
             rc = pcs_exec(w, reqs[i], out);
             if (rc == PCS_ROLLBACK) {
                 pcs_wabort(w); /* its answer says why; nothing of it stays */
-                rc = 0;
                 i++;
                 goto next;
             }

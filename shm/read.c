@@ -158,7 +158,7 @@ int pcs_map_get(const pcs_view *v, const pcs_rec *r, const void *f, size_t flen,
     pc_bytes field;
     if ((rc = pcs_map_entry(&k, &d, &field, out)))
         return rc;
-    if (is_long && (field.len != flen || memcmp(field.ptr, f, flen))) {
+    if (is_long && (field.len != flen || memcmp(field.ptr, f, flen) != 0)) {
         if (collide)
             *collide = true;
         return PC_ENOTFOUND;
@@ -339,6 +339,7 @@ int pcs_set_algebra(int how, const pcs_view *views, const pcs_rec *const *recs, 
         pc->done = true;
         return 0;
     }
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
     MDB_cursor **curs = pcs_calloc(nsets, sizeof *curs);
     if (!curs)
         return PC_ENOMEM;

@@ -134,7 +134,7 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
         mdb_txn_abort(txn);
         return rc == MDB_NOTFOUND ? PC_ENOENT : pcs_mdb_err(rc);
     }
-    uint64_t format;
+    uint64_t format = 0;
     int mrc = pcs_meta_get(txn, sh, "format", &format);
     if (mrc == PC_ENOTFOUND && !ro && idx == 0) {
         /* A new store: record its shape.  Later openers adopt it. */
@@ -164,7 +164,7 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
         mrc = PC_EINCOMPAT;
         goto out;
     }
-    uint64_t nsh, shard;
+    uint64_t nsh = 0, shard = 0;
     if ((mrc = pcs_meta_get(txn, sh, "shards", &nsh)) ||
         (mrc = pcs_meta_get(txn, sh, "shard", &shard)))
         goto out;
@@ -173,7 +173,7 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
         goto out;
     }
     if (idx == 0) {
-        uint64_t mv, mr, created;
+        uint64_t mv = 0, mr = 0, created = 0;
         if ((mrc = pcs_meta_get(txn, sh, "max_value", &mv)) ||
             (mrc = pcs_meta_get(txn, sh, "max_readers", &mr)) ||
             (mrc = pcs_meta_get(txn, sh, "created", &created)))

@@ -20,6 +20,7 @@
  * Exit status: 0 every request succeeded; 1 some request failed; 2 usage or
  * setup error.  See man/pcbench.1.
  */
+#include <assert.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -198,7 +199,7 @@ void pb_row_emit(pb_row *r)
     json_object_set_new(j, "dist", json_string(pb_dist_name(r->dist)));
     json_object_set_new(j, "target", json_string(r->t->label));
     json_object_set_new(j, "target_spec", json_string(r->t->spec));
-    json_object_set_new(j, "clients", json_integer(r->procs * r->threads));
+    json_object_set_new(j, "clients", json_integer((json_int_t)r->procs * r->threads));
     json_object_set_new(j, "processes", json_integer(r->procs));
     json_object_set_new(j, "threads", json_integer(r->threads));
     json_object_set_new(j, "in_flight", json_integer(r->depth));
@@ -351,7 +352,7 @@ static void *worker(void *arg)
     pb_conn *c = NULL;
     pb_gen g;
     if (pb_open(j->t, &c, s->err, sizeof s->err) ||
-        gen_init(&g, j, pb_cfg_g.seed * 1000003u + x->index * 7919u + 1, j->round)) {
+        gen_init(&g, j, pb_cfg_g.seed * 1000003u + (uint64_t)x->index * 7919u + 1, j->round)) {
         if (!s->err[0])
             snprintf(s->err, sizeof s->err, "out of memory");
         s->setup_failed = 1;
@@ -388,11 +389,12 @@ static void *worker(void *arg)
         goto out;
 
     uint64_t t_end = t_start + (uint64_t)(pb_cfg_g.duration * 1e9);
-    uint64_t t1 = t_start;
+    uint64_t t1;
     for (;;) {
         size_t n = j->round;
         if (j->quota && j->quota - s->ops < n)
             n = j->quota - s->ops;
+        assert(n > 0); /* round >= 1 (--in-flight), and the loop ends at the quota */
         make_round(&g, n);
         memset(&res, 0, sizeof res);
         uint64_t t0 = pb_now_ns();
@@ -424,6 +426,7 @@ static void client_process(const job *j, unsigned first, unsigned threads)
     pthread_t th[PB_MAX_WORKERS];
     bool made[PB_MAX_WORKERS] = {false};
     wctx x[PB_MAX_WORKERS];
+    assert(threads >= 1); /* --threads is at least 1 */
     for (unsigned i = 0; i < threads; i++) {
         x[i].j = j;
         x[i].index = first + i;
@@ -1229,12 +1232,14 @@ int main(int argc, char **argv)
 
     if (ntargets == 0) {
         const char *env = getenv("PYCACHE_DIR");
-        char *spec = NULL;
+        /* The target keeps pointers into its spec: it lives as long as the
+         * targets do, as -d's does. */
+        static char envspec[PATH_MAX + 16];
+        const char *spec = NULL;
         if (env && *env) {
-            size_t len = strlen(env) + 9;
-            spec = malloc(len);
-            if (spec)
-                snprintf(spec, len, "pycache:%s", env);
+            if ((size_t)snprintf(envspec, sizeof envspec, "pycache:%s", env) >= sizeof envspec)
+                return bad("PYCACHE_DIR", env);
+            spec = envspec;
         }
         if (pb_target_parse(spec ? spec : "pycache", &targets[0], err, sizeof err)) {
             pb_msg("%s", err);

@@ -80,7 +80,7 @@ int pb_target_parse(const char *spec, pb_target *t, char *err, size_t errlen)
     const char *colon = strchr(spec, ':');
     size_t nl = colon ? (size_t)(colon - spec) : strlen(spec);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        if (strlen(kinds[i].name) != nl || strncmp(spec, kinds[i].name, nl))
+        if (strlen(kinds[i].name) != nl || strncmp(spec, kinds[i].name, nl) != 0)
             continue;
         t->kind = kinds[i].kind;
         t->ring_only = kinds[i].ring;
@@ -531,6 +531,15 @@ static int pyc_mem(pb_conn *c, pb_mem *m)
     return 0;
 }
 
+/* The PORT of a HOST:PORT target: 1..65535, or -1 if it is not one. */
+static int parse_port(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return end == s || *end || errno || v < 1 || v > 65535 ? -1 : (int)v;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Redis                                                                     */
 
@@ -540,8 +549,13 @@ static int rd_open(pb_conn *c, char *err, size_t errlen)
     const char *colon = strrchr(w, ':');
     if (w[0] != '/' && colon) {
         char host[256];
+        int port = parse_port(colon + 1);
+        if (port < 0) {
+            snprintf(err, errlen, "redis %s: bad port '%s'", w, colon + 1);
+            return -1;
+        }
         snprintf(host, sizeof host, "%.*s", (int)(colon - w), w);
-        c->rc = redisConnect(host, atoi(colon + 1));
+        c->rc = redisConnect(host, port);
     } else {
         c->rc = redisConnectUnix(w);
     }
@@ -726,8 +740,13 @@ static int mc_open(pb_conn *c, char *err, size_t errlen)
     const char *colon = strrchr(w, ':');
     if (w[0] != '/' && colon) {
         char host[256];
+        int port = parse_port(colon + 1);
+        if (port < 0) {
+            snprintf(err, errlen, "memcached %s: bad port '%s'", w, colon + 1);
+            return -1;
+        }
         snprintf(host, sizeof host, "%.*s", (int)(colon - w), w);
-        rc = memcached_server_add(c->mc, host, (in_port_t)atoi(colon + 1));
+        rc = memcached_server_add(c->mc, host, (in_port_t)port);
     } else {
         rc = memcached_server_add_unix_socket(c->mc, w);
     }
@@ -735,8 +754,8 @@ static int mc_open(pb_conn *c, char *err, size_t errlen)
         snprintf(err, errlen, "memcached %s: %s", w, memcached_strerror(c->mc, rc));
         return -1;
     }
-    c->mkeys = calloc(PB_MAX_INFLIGHT * PB_MULTI, sizeof *c->mkeys);
-    c->mlens = calloc(PB_MAX_INFLIGHT * PB_MULTI, sizeof *c->mlens);
+    c->mkeys = calloc((size_t)PB_MAX_INFLIGHT * PB_MULTI, sizeof *c->mkeys);
+    c->mlens = calloc((size_t)PB_MAX_INFLIGHT * PB_MULTI, sizeof *c->mlens);
     if (!c->mkeys || !c->mlens) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -897,7 +916,8 @@ static int mc_exec(pb_conn *c, pb_req *r, size_t n, pb_res *res)
     }
     if (!nk && !stores)
         return 0;
-    size_t per = reads ? nk / reads : 1, found;
+    /* keys per read request; each asks for at least one */
+    size_t per = reads && nk >= reads ? nk / reads : 1, found;
     if (!nk) {
         c->mkeys[0] = MC_SYNC_KEY;
         c->mlens[0] = sizeof MC_SYNC_KEY - 1;

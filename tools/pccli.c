@@ -102,10 +102,12 @@ static void *cli_alloc(cli *x, size_t n, size_t sz)
     return pcjson_arena_alloc(&x->arena, n && sz ? n * sz : 1);
 }
 
-/* Strictly parse a decimal int64: no blanks, no trailing bytes, in range. */
+/* Strictly parse a decimal int64: no blanks, no trailing bytes, in range.
+ * *out is 0 on an error, never left indeterminate. */
 static int arg_i64(cli *x, const char *what, const char *s, int64_t *out)
 {
     char *end;
+    *out = 0;
     if (*s == '\0' || isspace((unsigned char)*s))
         return cli_err(x, "%s is not an integer: '%s'", what, s);
     errno = 0;
@@ -118,10 +120,11 @@ static int arg_i64(cli *x, const char *what, const char *s, int64_t *out)
     return 0;
 }
 
-/* Strictly parse a finite double. */
+/* Strictly parse a finite double; *out is 0 on an error. */
 static int arg_double(cli *x, const char *what, const char *s, double *out)
 {
     char *end;
+    *out = 0;
     if (*s == '\0' || isspace((unsigned char)*s))
         return cli_err(x, "%s is not a number: '%s'", what, s);
     errno = 0;
@@ -189,8 +192,10 @@ static int arg_bytes(cli *x, char **argv, int n, int step, pc_bytes **out)
     pc_bytes *b = cli_alloc(x, (size_t)n, sizeof *b);
     if (!b)
         return cli_fail(x, PC_ENOMEM);
-    for (int i = 0; i < n; i++)
-        b[i] = pc_b(argv[i * step], strlen(argv[i * step]));
+    for (int i = 0; i < n; i++) {
+        const char *a = argv[(size_t)i * (size_t)step];
+        b[i] = pc_b(a, strlen(a));
+    }
     *out = b;
     return 0;
 }

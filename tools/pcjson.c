@@ -190,9 +190,8 @@ int pcjson_parse_items(const char *text, size_t len, pc_type type, pc_val **item
     size_t count = map ? json_object_size(j) : json_array_size(j);
     size_t want = map ? 2 : 1;
     pc_val *v = NULL;
-    if (count > SIZE_MAX / sizeof *v / want)
-        rc = arena_fail(a, PC_ENOMEM, "out of memory", NULL);
-    else if (count && !(v = pcjson_arena_alloc(a, count * want * sizeof *v)))
+    if (count > SIZE_MAX / sizeof *v / want ||
+        (count && !(v = pcjson_arena_alloc(a, count * want * sizeof *v))))
         rc = arena_fail(a, PC_ENOMEM, "out of memory", NULL);
     else if (count)
         rc = map ? items_of_object(j, v, a) : items_of_array(j, v, a);
