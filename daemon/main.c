@@ -302,6 +302,7 @@ int main(int argc, char **argv)
     if (d.test_hooks)
         pcd_log(LOG_WARNING, "test hooks are on (PYCACHED_TEST_HOOKS=1): not for production");
     d.evict_above = d.st->map_size / 100 * d.cfg.evict_at_pct;
+    d.evict_budget = 64;
     d.next_expire = pcs_now_ms() + d.cfg.expire_interval_ms;
     d.stats.pid = (uint64_t)getpid();
     d.stats.started_ms = d.dpage->started_ms;

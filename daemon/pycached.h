@@ -174,6 +174,7 @@ typedef struct pcd {
     uint64_t rng;
     uint64_t used, worst_shard, measured_ms; /* bytes in use (all, largest shard) */
     uint64_t evict_above;                    /* per shard */
+    unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
     uint64_t grown;                          /* estimated growth since the last measurement */
     uint64_t room;                           /* growth the current pass may still add */
     uint64_t next_expire;

@@ -21,6 +21,7 @@
 #define STEP_KEYS 500
 /* Candidates sampled per key evicted under allkeys-lru/lfu. */
 #define EVICT_SAMPLES 16
+#define EVICT_BUDGET_MAX 64 /* keys per eviction step at most */
 
 /* ---- memory in use ---- */
 
@@ -235,18 +236,35 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
     }
     if (est > cap && d->cfg.policy != PC_POLICY_NOEVICTION) {
         /* Evict until the pass fits.  Growth is refused only when nothing is
-         * left to evict; a second is the bound on one pass's wait. */
+         * left to evict; a second is the bound on one pass's wait.
+         *
+         * A step deletes up to `budget` keys in one write transaction, and
+         * every key it deletes copies a leaf page: near a full map the step
+         * itself can fail for want of free pages (MDB_MAP_FULL), and then
+         * evicts nothing.  So a failed step is retried with half the budget,
+         * down to one key, whose few pages the last commit's freed pages
+         * cover; the budget grows back as steps succeed. */
         uint64_t t0 = pcs_now_ms(), low = cap / 100 * 95;
-        for (int round = 0; pcs_now_ms() - t0 < 1000; round++) {
+        while (pcs_now_ms() - t0 < 1000) {
             unsigned gone = 0;
             bool none_all = true;
             for (unsigned s = 0; s < d->st->nshards; s++) {
                 bool none;
-                gone += evict_step(d, s, 64, &none);
+                gone += evict_step(d, s, d->evict_budget, &none);
                 none_all &= none;
             }
+            if (none_all)
+                break;
+            if (!gone) {
+                if (d->evict_budget == 1)
+                    break; /* not even one key: nothing more to do now */
+                d->evict_budget /= 2;
+                continue;
+            }
+            if (d->evict_budget < EVICT_BUDGET_MAX)
+                d->evict_budget *= 2;
             pcd_measure(d, pcs_now_ms());
-            if (d->worst_shard + 2 * incoming <= low || none_all || !gone)
+            if (d->worst_shard + 2 * incoming <= low)
                 break;
         }
     }

@@ -297,6 +297,60 @@ static void test_allkeys_lfu_default_threshold(void **state)
     evicting_policy(state, "allkeys-lfu", PC_POLICY_ALLKEYS_LFU, "8M", "90");
 }
 
+/*
+ * Small values at random keys in a small map: every eviction step deletes
+ * keys spread over the whole tree, so it copies a leaf page per key, and near
+ * the map's end a step of 64 keys found no free pages for those copies
+ * (MDB_MAP_FULL): nothing was evicted any more, and every write after that
+ * was refused with PC_EFULL.  A cache-aside loop like pcbench's hitratio:
+ * one acknowledged write at a time, none may be refused.
+ */
+#define SMALL_WRITES 40000
+#define SMALL_SPACE 200000
+
+static void small_values_random_keys(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "4500K", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    uint64_t x = 88172645463325252ull, full = 0, other = 0;
+    int first_other = 0;
+    char key[32];
+    uint8_t val[64];
+    for (unsigned i = 0; i < SMALL_WRITES; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        snprintf(key, sizeof key, "r:%012" PRIu64, x % SMALL_SPACE);
+        ut_fill(val, sizeof val, x);
+        pc_val v = pc_mem(val, sizeof val);
+        int rc = pc_set(f->c, key, strlen(key), &v, 0, 0);
+        full += rc == PC_EFULL;
+        if (rc && rc != PC_EFULL && !other++)
+            first_other = rc;
+    }
+    pc_stats st;
+    OK(pc_stats_get(f->c, &st));
+    if (full || other)
+        print_error("%" PRIu64 " writes refused with PC_EFULL, %" PRIu64 " other errors (%s); "
+                    "%.2f MiB used of %.2f, %" PRIu64 " evicted, %" PRIu64 " keys\n",
+                    full, other, other ? pc_err_name(first_other) : "none",
+                    (double)st.bytes_used / (1 << 20), (double)st.max_memory / (1 << 20),
+                    st.evicted, st.keys[0]);
+    EQ(full, 0);
+    EQ(other, 0);
+    assert_true(st.evicted > 0);
+    assert_true(st.bytes_used <= st.max_memory);
+}
+
+static void test_lru_small_values_random_keys(void **state)
+{
+    small_values_random_keys(state, "allkeys-lru");
+}
+
+static void test_lfu_small_values_random_keys(void **state)
+{
+    small_values_random_keys(state, "allkeys-lfu");
+}
+
 /* ---- refusing growth ---- */
 
 #define FULL_MAX 20000 /* more than an 8 MiB map holds */
@@ -556,6 +610,8 @@ int main(void)
         cmocka_unit_test_teardown(test_volatile_ttl_default_threshold, teardown),
         cmocka_unit_test_teardown(test_allkeys_lru_default_threshold, teardown),
         cmocka_unit_test_teardown(test_allkeys_lfu_default_threshold, teardown),
+        cmocka_unit_test_teardown(test_lru_small_values_random_keys, teardown),
+        cmocka_unit_test_teardown(test_lfu_small_values_random_keys, teardown),
         cmocka_unit_test_teardown(test_noeviction, teardown),
         cmocka_unit_test_teardown(test_volatile_ttl_nothing_to_evict, teardown),
         cmocka_unit_test_teardown(test_lru_readers_protect, teardown),
