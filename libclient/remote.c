@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../shm/access.h"
@@ -21,7 +22,9 @@
 #include "client.h"
 
 #define SPIN_MIN 64
-#define SPIN_MAX 20000
+#define SPIN_MAX 20000 /* pauses: about 0.4 ms at 18 ns a pause */
+#define SPIN_WORTH_NS 100000 /* an answer this soon after sleeping: spin longer */
+#define SPIN_GROW_MAX 5000    /* ... up to this many pauses */
 #define WAIT_SLICE_MS 50 /* futex timeout: then check the daemon still lives */
 
 static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
@@ -185,6 +188,34 @@ static bool daemon_moved(const pc__chan *ch, bool want_room)
            (want_room && atomic_load_explicit(ch->req.tail, memory_order_acquire) != ch->req.seen);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * After a wait that ended in the futex: the spin was too short for an answer
+ * that came soon after we went to sleep (then the sleep and the daemon's
+ * FUTEX_WAKE cost more than spinning on would have: about 12 us to wake a
+ * sleeping CPU on a VM), so spin longer next time; an answer that took long
+ * means a busy or idle daemon, not worth burning a CPU for, so spin less.
+ * Halving on every sleep instead, as this once did, settles at the minimum
+ * once one answer is late, and then every request pays a wake-up.
+ */
+static void spin_learn(pc__chan *ch, uint64_t slept_ns)
+{
+    /* Only a short spin grows this way: when a long spin (SPIN_GROW_MAX
+     * pauses, about 90 us) failed and the answer came as soon as we slept,
+     * more clients spin than there are CPUs and our spinning kept the daemon
+     * off its CPU. */
+    if (slept_ns < SPIN_WORTH_NS && ch->spin < SPIN_GROW_MAX)
+        ch->spin = ch->spin * 2 < SPIN_MAX ? ch->spin * 2 : SPIN_MAX;
+    else
+        ch->spin = ch->spin / 2 > SPIN_MIN ? ch->spin / 2 : SPIN_MIN;
+}
+
 /* Wait until the daemon answers or (want_room: we have more to send) makes
  * room.  0 or PC_ECONNRESET. */
 static int wait_daemon(pc__chan *ch, bool want_room)
@@ -197,19 +228,22 @@ static int wait_daemon(pc__chan *ch, bool want_room)
         }
         pcs_cpu_relax();
     }
-    ch->spin = ch->spin / 2 > SPIN_MIN ? ch->spin / 2 : SPIN_MIN;
+    uint64_t t0 = mono_ns();
     for (;;) {
         uint32_t w = atomic_load_explicit(&ch->hdr->client_wake, memory_order_acquire);
         atomic_store_explicit(&ch->hdr->client_waiting, 1, memory_order_seq_cst);
         atomic_thread_fence(memory_order_seq_cst);
         if (daemon_moved(ch, want_room)) {
             atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
+            spin_learn(ch, mono_ns() - t0);
             return 0;
         }
         pcs_futex_wait(&ch->hdr->client_wake, w, WAIT_SLICE_MS);
         atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
-        if (daemon_moved(ch, want_room))
+        if (daemon_moved(ch, want_room)) {
+            spin_learn(ch, mono_ns() - t0);
             return 0;
+        }
         if (daemon_gone(ch))
             return PC_ECONNRESET;
     }
