@@ -453,6 +453,11 @@ void pcd_stats_publish(pcd *d, uint64_t now)
     st->expired = c[PCS_C_EXPIRED];
     st->evicted = c[PCS_C_EVICTED];
     st->swept = c[PCS_C_SWEPT];
+    /* Writes since the last measurement (which the cap check makes only when
+     * it needs one): measure now, or the page shows bytes_used from before
+     * a burst of writes until the next write comes. */
+    if (d->grown)
+        pcd_measure(d, now);
     st->bytes_used = d->used;
     st->max_memory = d->st->map_size * d->st->nshards;
     st->evict_above = d->evict_above * d->st->nshards;
