@@ -142,7 +142,13 @@ uint64_t pcd_snap_request(pcd *d, const char *why)
 /* The rule of --snapshot-every: any one of them met starts a snapshot. */
 void pcd_snap_rules(pcd *d, uint64_t now)
 {
-    if (!d->snap.thread || d->snap.requested != d->snap.started)
+    if (!d->snap.thread)
+        return;
+    /* started is the thread's to write: read it under the lock (TSan). */
+    pthread_mutex_lock(&d->snap.mu);
+    bool pending = d->snap.requested != d->snap.started;
+    pthread_mutex_unlock(&d->snap.mu);
+    if (pending)
         return;
     uint64_t changes = d->writes - d->writes_at_snap;
     for (unsigned i = 0; i < d->cfg.n_rules; i++)

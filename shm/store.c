@@ -41,7 +41,10 @@ static void reg_child(void)
     reg_abandoned = reg_head;
     reg_head = NULL;
     pcs_fork_gen++;
-    pthread_mutex_init(&reg_lock, NULL);
+    /* reg_prepare locked it in the thread that forked, which is the child's
+     * one thread: unlock it (re-initialising a locked mutex is undefined, and
+     * TSan then reports the child's next lock as a double lock). */
+    pthread_mutex_unlock(&reg_lock);
 }
 static void reg_init(void)
 {

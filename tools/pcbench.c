@@ -501,11 +501,23 @@ static int run_job(job *j, unsigned procs, unsigned threads, pb_row *r)
     if (!failed && pb_cfg_g.timeout > 0 && !j->quota)
         deadline = atomic_load(&sh->t_go) +
                    (uint64_t)((pb_cfg_g.warmup + pb_cfg_g.duration + pb_cfg_g.timeout) * 1e9);
-    unsigned left = np, hung = 0;
+    /* Processes reaped above (they died while connecting) are not waited for. */
+    unsigned left = 0, hung = 0;
+    for (unsigned i = 0; i < np; i++)
+        left += pids[i] > 0;
     while (left) {
         for (unsigned i = 0; i < np; i++) {
             int st;
-            if (pids[i] <= 0 || waitpid(pids[i], &st, deadline ? WNOHANG : 0) != pids[i])
+            if (pids[i] <= 0)
+                continue;
+            pid_t w = waitpid(pids[i], &st, deadline ? WNOHANG : 0);
+            if (w < 0 && errno == ECHILD) { /* reaped already: not ours to wait for */
+                pids[i] = -1;
+                left--;
+                failed = true;
+                continue;
+            }
+            if (w != pids[i])
                 continue;
             pids[i] = -1;
             left--;
