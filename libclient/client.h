@@ -77,6 +77,7 @@ struct pc_read {
 };
 
 struct pc_client {
+    pc_client *abandoned_next; /* in a child after fork: pc_close keeps it here */
     pcs_store *st;    /* NULL for a ring-only client: it never maps the store */
     bool remote;      /* talks to the daemon */
     pc__chan ch;      /* remote: the channel */

@@ -34,7 +34,7 @@ static void reg_parent(void)
 /* The parent's stores, which a child must not use.  Kept reachable here
  * rather than dropped, so that a leak checker in the child (valgrind, LSan)
  * does not count them as lost: they belong to the parent. */
-static pcs_store *reg_abandoned;
+static pcs_store *volatile reg_abandoned; /* volatile: written, never read */
 /* In the child: the parent's stores are not ours to use or close. */
 static void reg_child(void)
 {
