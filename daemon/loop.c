@@ -124,7 +124,8 @@ static unsigned drain_client(pcd *d, pcd_client *c)
                 break;
             size_t seen = c->discard ? c->discard_len : c->msg.len;
             if (rc || len > limit - seen) {
-                pcd_client_close(d, c, rc ? "malformed ring record" : "request larger than allowed");
+                pcd_client_close(d, c,
+                                 rc ? "malformed ring record" : "request larger than allowed");
                 return took;
             }
             if (!c->discard && pcs_buf_reserve(&c->msg, len)) {

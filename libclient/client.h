@@ -78,10 +78,10 @@ struct pc_read {
 
 struct pc_client {
     pc_client *abandoned_next; /* in a child after fork: pc_close keeps it here */
-    pcs_store *st;    /* NULL for a ring-only client: it never maps the store */
-    bool remote;      /* talks to the daemon */
-    pc__chan ch;      /* remote: the channel */
-    unsigned nshards; /* the store's shape, as fixed at creation */
+    pcs_store *st;             /* NULL for a ring-only client: it never maps the store */
+    bool remote;               /* talks to the daemon */
+    pc__chan ch;               /* remote: the channel */
+    unsigned nshards;          /* the store's shape, as fixed at creation */
     uint64_t max_value;
     uint64_t map_size;
     unsigned max_readers;

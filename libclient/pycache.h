@@ -765,37 +765,37 @@ PC_EXPORT const char *pc_policy_name(pc_policy p);
  */
 typedef struct pc_stats {
     uint64_t pid;
-    uint64_t started_ms;        /**< when the daemon started (ms since the epoch) */
-    uint64_t taken_ms;          /**< when it last updated these figures */
-    uint64_t ops[PC_STATS_OPS]; /**< requests served, by operation (pc_stats_op_name) */
-    uint64_t requests;          /**< all requests served */
-    uint64_t errors;            /**< requests answered with an error (a read of a
-                                     missing key is a miss, not an error) */
-    uint64_t reads_hit;         /**< key lookups that found the key (all clients) */
-    uint64_t reads_miss;        /**< ... that did not */
-    uint64_t keys[7];           /**< keys by pc_type; keys[0] is the total */
-    uint64_t keys_ttl;          /**< keys that have a TTL */
-    uint64_t expired;           /**< keys removed because their TTL ran out */
-    uint64_t evicted;           /**< keys removed to stay under the memory cap */
-    uint64_t swept;             /**< members of dropped collections removed */
-    uint64_t bytes_used;        /**< pages in use (LMDB's pages less its free list) */
-    uint64_t max_memory;        /**< the cap: the map's size */
-    uint64_t evict_above;       /**< eviction starts above this many bytes */
-    uint32_t policy;            /**< pc_policy */
+    uint64_t started_ms;         /**< when the daemon started (ms since the epoch) */
+    uint64_t taken_ms;           /**< when it last updated these figures */
+    uint64_t ops[PC_STATS_OPS];  /**< requests served, by operation (pc_stats_op_name) */
+    uint64_t requests;           /**< all requests served */
+    uint64_t errors;             /**< requests answered with an error (a read of a
+                                      missing key is a miss, not an error) */
+    uint64_t reads_hit;          /**< key lookups that found the key (all clients) */
+    uint64_t reads_miss;         /**< ... that did not */
+    uint64_t keys[7];            /**< keys by pc_type; keys[0] is the total */
+    uint64_t keys_ttl;           /**< keys that have a TTL */
+    uint64_t expired;            /**< keys removed because their TTL ran out */
+    uint64_t evicted;            /**< keys removed to stay under the memory cap */
+    uint64_t swept;              /**< members of dropped collections removed */
+    uint64_t bytes_used;         /**< pages in use (LMDB's pages less its free list) */
+    uint64_t max_memory;         /**< the cap: the map's size */
+    uint64_t evict_above;        /**< eviction starts above this many bytes */
+    uint32_t policy;             /**< pc_policy */
     uint32_t expire_interval_ms; /**< TTL worker period; 0: stopped */
     uint32_t shards;
     uint32_t clients_trusted;
     uint32_t clients_ring_only;
-    uint32_t readers_used;       /**< LMDB reader slots in use (all shards) */
+    uint32_t readers_used; /**< LMDB reader slots in use (all shards) */
     uint32_t readers_max;
     uint32_t reserved0;
-    uint64_t oldest_reader_ms;   /**< how long the oldest open read has been open */
-    uint64_t rounds;             /**< group commits (passes that wrote) */
+    uint64_t oldest_reader_ms;          /**< how long the oldest open read has been open */
+    uint64_t rounds;                    /**< group commits (passes that wrote) */
     uint64_t round_size[PC_STATS_HIST]; /**< requests per pass */
     uint64_t round_us[PC_STATS_HIST];   /**< time a pass took, in microseconds */
-    uint32_t snapshot_state;     /**< 0 none configured, 1 idle, 2 running */
-    int32_t snapshot_rc;         /**< result of the last snapshot: 0 or a PC_E* code */
-    uint64_t snapshot_ms;        /**< when the last snapshot ended (0: never) */
+    uint32_t snapshot_state;            /**< 0 none configured, 1 idle, 2 running */
+    int32_t snapshot_rc;                /**< result of the last snapshot: 0 or a PC_E* code */
+    uint64_t snapshot_ms;               /**< when the last snapshot ended (0: never) */
     uint64_t snapshot_took_ms;
     uint64_t snapshot_keys;
     uint64_t snapshot_bytes;
@@ -813,10 +813,10 @@ PC_EXPORT const char *pc_stats_op_name(unsigned i);
 
 /** What pc_snapshot wrote. */
 typedef struct pc_snapshot_info {
-    uint64_t keys;     /**< keys written */
-    uint64_t bytes;    /**< size of the file */
+    uint64_t keys;  /**< keys written */
+    uint64_t bytes; /**< size of the file */
     uint64_t took_ms;
-    char path[512];    /**< the file, as the daemon names it */
+    char path[512]; /**< the file, as the daemon names it */
 } pc_snapshot_info;
 
 /**
@@ -833,10 +833,10 @@ typedef struct pc_client_info {
     int64_t pid;
     uint32_t uid;
     bool ring_only;
-    bool blocked;         /**< waiting in a queue pop */
-    uint64_t since_ms;    /**< connected at (ms since the epoch) */
-    uint64_t requests;    /**< requests served */
-    uint64_t reads_hit;   /**< its zero-copy key lookups that hit (as it reports) */
+    bool blocked;       /**< waiting in a queue pop */
+    uint64_t since_ms;  /**< connected at (ms since the epoch) */
+    uint64_t requests;  /**< requests served */
+    uint64_t reads_hit; /**< its zero-copy key lookups that hit (as it reports) */
     uint64_t reads_miss;
     uint32_t ring_size;
 } pc_client_info;

@@ -22,10 +22,10 @@
 #include "client.h"
 
 #define SPIN_MIN 64
-#define SPIN_MAX 20000 /* pauses: about 0.4 ms at 18 ns a pause */
+#define SPIN_MAX 20000       /* pauses: about 0.4 ms at 18 ns a pause */
 #define SPIN_WORTH_NS 100000 /* an answer this soon after sleeping: spin longer */
-#define SPIN_GROW_MAX 5000    /* ... up to this many pauses */
-#define WAIT_SLICE_MS 50 /* futex timeout: then check the daemon still lives */
+#define SPIN_GROW_MAX 5000   /* ... up to this many pauses */
+#define WAIT_SLICE_MS 50     /* futex timeout: then check the daemon still lives */
 
 static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
 {

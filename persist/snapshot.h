@@ -15,8 +15,8 @@
  *   views strings, numerics, lists, queues, maps, sets
  *
  * Files are named pycache-YYYYMMDD-HHMMSS-uuuuuu.db (UTC, microseconds; bumped
- * past a name already taken) so that names sort by age; each is written to a temporary name, fsync'ed with its directory, and
- * renamed into place only when complete.
+ * past a name already taken) so that names sort by age; each is written to a temporary name,
+ * fsync'ed with its directory, and renamed into place only when complete.
  */
 #ifndef PCP_SNAPSHOT_H
 #define PCP_SNAPSHOT_H
