@@ -368,6 +368,16 @@ static inline void ft_daemon_arg(ft_daemon *d, const char *a)
 }
 
 /* A client on the daemon's store; 0 or the error. */
+/* n zeroed bytes shared with the processes this one forks afterwards
+ * (MAP_SHARED | MAP_ANONYMOUS); fails the test if it cannot map them. */
+static inline void *ft_shared_zero(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(p != MAP_FAILED);
+    memset(p, 0, n);
+    return p;
+}
+
 static inline int ft_connect(const char *dir, unsigned flags, pc_client **c)
 {
     pc_options o;

@@ -266,9 +266,7 @@ static void client_kills(void **state)
     ft_rng rng = {seed};
     long kills = ft_env_long("FAULT_CLIENT_KILLS", 1000);
     ft_mkdtemp(dir, sizeof dir, "/dev/shm", "ckill");
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof *sh);
+    sh = ft_shared_zero(sizeof *sh);
     ft_daemon d;
     const char *level = getenv("FAULT_LOG_LEVEL");
     ft_daemon_init(&d, dir, "--sync", "none", "--ring-size", "64K", "--max-memory", "512M",

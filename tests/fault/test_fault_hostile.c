@@ -507,9 +507,7 @@ static void hostile_client(void **state)
     ft_rng rng = {seed};
     long secs = ft_env_long("FAULT_HOSTILE_SECONDS", 10);
     ft_mkdtemp(dir, sizeof dir, "/dev/shm", "hostile");
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof *sh);
+    sh = ft_shared_zero(sizeof *sh);
     ft_daemon d;
     const char *level = getenv("FAULT_LOG_LEVEL");
     ft_daemon_init(&d, dir, "--sync", "none", "--max-memory", "256M", "--max-value", "1M",

@@ -196,9 +196,7 @@ static void run(const char *sync)
     ft_rng rng = {seed};
     long rounds = ft_env_long("FAULT_KILL_ROUNDS", 20);
     ft_mkdtemp(store_dir, sizeof store_dir, "/tmp", "kill9");
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof *sh);
+    sh = ft_shared_zero(sizeof *sh);
     ft_daemon d;
     ft_daemon_init(&d, store_dir, "--sync", sync, "--max-memory", "256M", FT_END);
     assert_int_equal(ft_daemon_start(&d), 0);
