@@ -317,11 +317,14 @@ static void test_kill_clients(void **state)
     dt_daemon *d = *state;
     assert_int_equal(dt_prepare(d, "kill", NULL), 0);
     assert_int_equal(dt_start(d), 0);
-    /* The baseline: no client connected (the readiness probe has left). */
+    /* The baseline: no client connected (the readiness probe has left).  Its
+     * "left" is logged when its socket closes; its channel is unmapped a
+     * moment later, when the loop reaps it: wait for that. */
     assert_true(dt_log_has(d, "client 1 (pid", 5000));
-    int fd0 = dt_count_fds(d->pid), map0 = dt_count_maps(d->pid, CHAN_MAP);
-    assert_true(fd0 > 0);
+    int map0 = settle(dt_count_maps, d->pid, CHAN_MAP, 0, 5000);
     assert_int_equal(map0, 0);
+    int fd0 = dt_count_fds(d->pid);
+    assert_true(fd0 > 0);
     size_t slots0;
     assert_true(readers_all_live(d->dir, d->pid, &slots0));
 
@@ -858,6 +861,8 @@ static void test_malformed(void **state)
         0);
     assert_int_equal(dt_start(d), 0);
     assert_true(dt_log_has(d, "client 1 (pid", 5000));
+    /* The probe is gone once its channel is unmapped (after its socket). */
+    assert_int_equal(settle(dt_count_maps, d->pid, CHAN_MAP, 0, 5000), 0);
     int fd0 = dt_count_fds(d->pid);
     /* A peer that never says hello: closed after 5 s (checked at the end). */
     int silent = raw_socket(d->dir);
