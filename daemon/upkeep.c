@@ -243,9 +243,21 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
          * itself can fail for want of free pages (MDB_MAP_FULL), and then
          * evicts nothing.  So a failed step is retried with half the budget,
          * down to one key, whose few pages the last commit's freed pages
-         * cover; the budget grows back as steps succeed. */
+         * cover; the budget grows back as steps succeed.
+         *
+         * Deleting small keys spread over the tree frees whole pages only
+         * once most of a leaf's keys are gone, so on a slow or busy machine
+         * a second may end while eviction is still getting somewhere.  Then
+         * the pass is not refused: it may use the headroom above the cap
+         * (up to halfway to the map's end), and the next pass evicts on. */
         uint64_t t0 = pcs_now_ms(), low = cap / 100 * 95;
-        while (pcs_now_ms() - t0 < 1000) {
+        bool progressing = false;
+        for (;;) {
+            if (pcs_now_ms() - t0 >= 1000) {
+                if (progressing)
+                    cap += (d->st->map_size - cap) / 2;
+                break;
+            }
             unsigned gone = 0;
             bool none_all = true;
             for (unsigned s = 0; s < d->st->nshards; s++) {
@@ -255,6 +267,7 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
             }
             if (none_all)
                 break;
+            progressing |= gone > 0;
             if (!gone) {
                 if (d->evict_budget == 1)
                     break; /* not even one key: nothing more to do now */
