@@ -602,7 +602,7 @@ static void test_lfu_readers_protect_binary_keys(void **state)
 
 int main(void)
 {
-    ut_init(120);
+    ut_init(600);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_volatile_ttl, teardown),
         cmocka_unit_test_teardown(test_allkeys_lru, teardown),
