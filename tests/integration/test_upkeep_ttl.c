@@ -390,16 +390,15 @@ static void test_expiry_scan_ring_only(void **state)
 
 /*
  * Many keys expiring together (40 bounded steps' worth) all go, soon.  The
- * worker is paused while they are written and counted (on a slow machine,
- * TSan under load, writing them takes longer than their TTL) and started
- * again once every one is due, so all of them are due at its first pass.
+ * worker is stopped (setup_stopped) while they are written and counted (on
+ * a slow machine, TSan under load, writing them takes longer than their
+ * TTL) and started once every one is due, so all are due at its first pass.
  */
 static void test_many_at_once(void **state)
 {
     fixture *f = *state;
     pc_stats st;
     const uint64_t n = 20000;
-    OK(pc_set_expire_interval(f->c, 0));
     put_keys(f->c, "mass", n, 1500);
     put_keys(f->c, "keep", 10, 0);
     assert_int_equal(ut_next_stats(f->c, &st), 0);
@@ -424,7 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_worker_removes, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_stop_and_restart, setup_default, teardown),
         cmocka_unit_test_setup_teardown(test_expiry_scan_ring_only, setup_stopped, teardown),
-        cmocka_unit_test_setup_teardown(test_many_at_once, setup_default, teardown),
+        cmocka_unit_test_setup_teardown(test_many_at_once, setup_stopped, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
