@@ -355,7 +355,15 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                 if (!it->parked_retry) {
                     c->parked.len = 0;
                     pcs_buf_put(&c->parked, hdr, it->len);
-                    c->parked_deadline = now + (uint64_t)it->rq.argv[2].i;
+                    /* Until the waiter's own deadline when it sent one
+                     * (a daemon that was stopped meanwhile waits less). */
+                    uint64_t wait = (uint64_t)it->rq.argv[2].i;
+                    if (it->rq.argc > 3) {
+                        uint64_t mono = pcs_mono_ms(), until = (uint64_t)it->rq.argv[3].i;
+                        uint64_t left = until > mono ? until - mono : 0;
+                        wait = left < wait ? left : wait;
+                    }
+                    c->parked_deadline = now + wait;
                 }
                 if (!c->parked.err) {
                     c->blocked = true;

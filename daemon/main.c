@@ -146,6 +146,24 @@ static int make_dpage(pcd *d)
     d->dpage->version = PCS_DPAGE_VERSION;
     d->dpage->pid = (uint32_t)getpid();
     d->dpage->started_ms = pcs_now_ms();
+    /* The liveness word (pcs_dpage.live): held by this thread while we
+     * serve, marked by the kernel when we die.  Check that the word holds
+     * our thread id, as clients will read it. */
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&ma, PTHREAD_MUTEX_ROBUST);
+    int mrc = pthread_mutex_init(&d->dpage->live.mu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    if (mrc || pthread_mutex_lock(&d->dpage->live.mu))
+        return -1;
+    d->live_held = true;
+    if ((d->dpage->live.word & PCS_LIVE_TID_MASK) != ((uint32_t)gettid() & PCS_LIVE_TID_MASK) ||
+        !pcs_daemon_alive(d->dpage)) {
+        pcd_log(LOG_ERR, "this C library's robust mutexes do not keep the owner's thread id "
+                         "in their first word: clients could not tell when the daemon dies");
+        return -1;
+    }
     if (fcntl(d->dpage_fd, F_ADD_SEALS,
               F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
         return -1;
@@ -246,6 +264,11 @@ void pcd_reload(pcd *d)
 
 static void shutdown_all(pcd *d)
 {
+    /* We serve no more: clients' next reads see it (see make_dpage). */
+    if (d->live_held) {
+        pthread_mutex_unlock(&d->dpage->live.mu);
+        d->live_held = false;
+    }
     pcd_snap_stop(d, false);
     for (size_t i = 0; i < d->ncl; i++)
         pcd_client_close(d, d->cl[i], NULL);

@@ -150,6 +150,7 @@ typedef struct pcd {
     int sigfd;
     int dpage_fd;
     pcs_dpage *dpage;
+    bool live_held; /* this thread holds dpage->live (make_dpage) */
     pcd_client **cl;
     size_t ncl, clcap;
     uint64_t next_id;

@@ -277,6 +277,7 @@ static void handshake(pcd *d, pcd_client *c)
     w.ring_size = ring;
     w.client_id = c->id;
     w.map_size = d->st->map_size;
+    w.store_id = d->st->id;
     w.max_value = d->st->max_value;
     w.shards = d->st->nshards;
     w.max_readers = d->st->max_readers;

@@ -217,8 +217,15 @@ static int ask_daemon(pc_client *c, uint16_t op, const int64_t *arg, pcs_buf *bu
     if (arg)
         pcs_enc_int(&e, *arg);
     rc = pcs_enc_end(&e);
-    if (!rc)
-        rc = pc__chan_call(&c->ch, req.data, req.len, 1, buf);
+    if (!rc && op == PCS_OP_A_SNAPSHOT) {
+        /* The answer comes once the snapshot is on disk. */
+        int64_t t = c->timeout_ms;
+        c->timeout_ms = t < 0 || t > PC_SNAPSHOT_WAIT_MS ? t : PC_SNAPSHOT_WAIT_MS;
+        rc = pc__call(c, req.data, req.len, 1, buf, UINT64_MAX);
+        c->timeout_ms = t;
+    } else if (!rc) {
+        rc = pc__call(c, req.data, req.len, 1, buf, UINT64_MAX);
+    }
     pcs_buf_free(&req);
     size_t sz;
     if (!rc && pcs_resp_parse(buf->data, buf->len, resp, &sz))
@@ -290,6 +297,8 @@ int pc_stats_get(pc_client *c, pc_stats *out)
         return PC_EINVAL;
     if (!c->remote)
         return PC_ENOTSUP;
+    if ((rc = pc__reconnect(c, false)))
+        return rc;
     const pcs_dpage *dp = c->ch.dpage;
     for (int tries = 0; tries < 100000; tries++) {
         uint32_t s1 = atomic_load_explicit(&dp->stats_seq, memory_order_acquire);

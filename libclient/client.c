@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../shm/alloc.h"
@@ -40,6 +42,8 @@ static int default_dir(char *buf, size_t n)
     return w > 0 && (size_t)w < n ? 0 : PC_EINVAL;
 }
 
+static void read_release(pc_client *c);
+
 static void shape_from_store(pc_client *c)
 {
     c->nshards = c->st->nshards;
@@ -66,38 +70,157 @@ static int open_embedded(pc_client *c, const char *dir, const pc_options *o)
     return rc;
 }
 
+/* Adopt the store the daemon serves (welcome w): open it read-only for
+ * zero-copy reads, unless it is the one already open.  No read may be
+ * active: views of the old store die here. */
+int pc__adopt_store(pc_client *c, const pcs_welcome *w)
+{
+    if (c->st && c->st->id == w->store_id && !c->stale_st)
+        return 0;
+    if (c->st) {
+        read_release(c);
+        pcs_store_release(c->st);
+        c->st = NULL;
+    }
+    c->stale_st = true;
+    static const pcs_params ro = {0};
+    int rc = pcs_store_open(c->dir, PCS_MODE_READER, &ro, &c->st);
+    if (rc)
+        return rc;
+    if (c->st->id != w->store_id) {
+        /* The directory holds another store than the daemon serves: it was
+         * made anew between the welcome and now.  Try again later. */
+        pcs_store_release(c->st);
+        c->st = NULL;
+        return PC_EAGAIN;
+    }
+    c->stale_st = false;
+    shape_from_store(c);
+    return 0;
+}
+
+/* The handshake on a fresh channel; adopt the welcome's shape. */
+static int handshake(pc_client *c, uint64_t deadline, pcs_welcome *w)
+{
+    memset(w, 0, sizeof *w);
+    int rc = pc__chan_connect(c->dir, c->flags, &c->ch, w, deadline);
+    if (rc)
+        return rc;
+    if (w->shards < 1 || w->shards > PCS_SHARDS_MAX || w->max_value < 1 ||
+        w->max_value > UINT32_MAX / 2 || w->store_id == 0) {
+        pc__chan_close(&c->ch);
+        return PC_EPROTO;
+    }
+    if (c->store_id && c->ch.ring_only != c->ring_only) {
+        /* Admitted otherwise than when we connected first (the daemon's
+         * access policy changed): open a new client. */
+        pc__chan_close(&c->ch);
+        return PC_EACCES;
+    }
+    c->ring_only = c->ch.ring_only;
+    c->store_id = w->store_id;
+    /* A zero-copy client routes its reads by the store it maps: it takes
+     * the shape from there (pc__adopt_store). */
+    if (c->ring_only) {
+        c->nshards = w->shards;
+        c->max_value = w->max_value;
+        c->map_size = w->map_size;
+        c->max_readers = w->max_readers;
+    }
+    return 0;
+}
+
+static uint64_t deadline_after(int64_t ms)
+{
+    return ms < 0 ? UINT64_MAX : pc__mono_ns() + (uint64_t)ms * 1000000;
+}
+
 /* Daemon mode: the handshake, then (for a trusted peer) the store mapped
  * read-only for zero-copy reads. */
 static int open_remote(pc_client *c, const char *dir, const pc_options *o)
 {
     if (o->flags & (PC_OPT_CREATE | PC_OPT_NOSYNC))
         return PC_EINVAL;
-    pcs_welcome w = {0};
-    int rc = pc__chan_connect(dir, o->flags, &c->ch, &w);
-    if (rc)
-        return rc;
+    if (!(c->dir = pcs_strdup(dir)))
+        return PC_ENOMEM;
+    c->flags = o->flags;
+    c->timeout_ms = o->timeout_ms ? o->timeout_ms : PC_TIMEOUT_DEFAULT_MS;
+    c->call_deadline = UINT64_MAX;
     c->remote = true;
-    if (w.shards < 1 || w.shards > PCS_SHARDS_MAX || w.max_value < 1 ||
-        w.max_value > UINT32_MAX / 2) {
-        pc__chan_close(&c->ch);
-        return PC_EPROTO;
-    }
-    c->nshards = w.shards;
-    c->max_value = w.max_value;
-    c->map_size = w.map_size;
-    c->max_readers = w.max_readers;
-    if (c->ch.ring_only)
-        return 0;
-    static const pcs_params ro = {0};
-    rc = pcs_store_open(dir, PCS_MODE_READER, &ro, &c->st);
-    if (!rc && (c->st->nshards != c->nshards || c->st->max_value != c->max_value)) {
-        pcs_store_release(c->st);
-        c->st = NULL;
-        rc = PC_EPROTO;
-    }
+    pcs_welcome w;
+    int rc = handshake(c, deadline_after(c->timeout_ms), &w);
+    if (rc || c->ring_only)
+        return rc;
+    rc = pc__adopt_store(c, &w);
     if (rc)
         pc__chan_close(&c->ch);
     return rc;
+}
+
+int pc__reconnect(pc_client *c, bool wait)
+{
+    pc__chan *ch = &c->ch;
+    if (ch->map && !ch->broken && pcs_daemon_alive(ch->dpage))
+        return 0;
+    /* Keep the old daemon's page until a new channel stands: it still says
+     * whether the store we map is served. */
+    const pcs_dpage *old = ch->dpage;
+    ch->dpage = NULL;
+    pc__chan_close(ch);
+    ch->dpage = old;
+    ch->broken = false;
+    uint64_t deadline = deadline_after(c->timeout_ms);
+    unsigned nap_ms = 1;
+    pcs_welcome w;
+    int rc;
+    for (;;) {
+        ch->dpage = NULL;
+        rc = handshake(c, deadline, &w);
+        if (rc)
+            ch->dpage = old;
+        else if (old)
+            munmap((void *)old, PCS_DPAGE_SIZE);
+        /* No daemon yet (it is being restarted): wait for one, if asked. */
+        bool absent = rc == PC_ECONNREFUSED || rc == PC_ENOENT;
+        if (!rc || !wait || !absent)
+            break;
+        uint64_t now = pc__mono_ns();
+        if (now >= deadline)
+            return PC_ETIMEDOUT;
+        uint64_t left_ms = (deadline - now) / 1000000 + 1;
+        struct timespec ts = {0, (long)(left_ms < nap_ms ? left_ms : nap_ms) * 1000000};
+        nanosleep(&ts, NULL);
+        nap_ms = nap_ms < 64 ? nap_ms * 2 : 100;
+    }
+    if (rc || c->ring_only)
+        return rc;
+    /* A read still open keeps its views of the old store: swap it at the
+     * next pc_read_begin(). */
+    if (c->st && c->st->id == w.store_id) {
+        c->stale_st = false;
+        return 0;
+    }
+    if (c->rd.active) {
+        c->stale_st = true;
+        return 0;
+    }
+    rc = pc__adopt_store(c, &w);
+    if (rc) {
+        pc__chan_close(ch);
+        ch->broken = true;
+    }
+    return rc;
+}
+
+int pc__call(pc_client *c, const uint8_t *frames, size_t len, size_t nframes, pcs_buf *out,
+             uint64_t deadline)
+{
+    int rc = pc__reconnect(c, true);
+    if (rc)
+        return rc;
+    /* A fixed deadline (qpop-wait's) replaces the wait for progress. */
+    int64_t idle = deadline == UINT64_MAX ? c->timeout_ms : -1;
+    return pc__chan_call(&c->ch, frames, len, nframes, out, idle, deadline);
 }
 
 int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
@@ -129,6 +252,7 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
     pcs_wctx_init(&c->w);
     int rc = (o.flags & PC_OPT_EMBEDDED) ? open_embedded(c, dir, &o) : open_remote(c, dir, &o);
     if (rc) {
+        pcs_free(c->dir);
         pcs_free(c);
         return rc;
     }
@@ -163,7 +287,10 @@ static void read_release(pc_client *c)
             mdb_cursor_close(r->kcur[i]);
         if (r->txn[i])
             mdb_txn_abort(r->txn[i]);
+        r->cur[i] = r->kcur[i] = NULL;
+        r->txn[i] = NULL;
     }
+    r->live = r->curlive = r->kcurlive = 0;
 }
 
 /* Clients closed in a child after fork (see pc_close). */
@@ -182,6 +309,7 @@ void pc_close(pc_client *c)
     }
     if (c->remote) /* in a child too: only our copies of the fd and mapping */
         pc__chan_close(&c->ch);
+    pcs_free(c->dir);
     pcs_wctx_free(&c->w);
     pcs_buf_free(&c->req);
     pcs_buf_free(&c->resp);
@@ -215,7 +343,8 @@ int pc_store_info_get(pc_client *c, pc_store_info *out)
     out->format = PCS_FORMAT;
     out->embedded = !c->remote;
     out->ring_only = pc__ring_only(c);
-    out->ring_size = c->remote ? c->ch.hdr->ring_size : 0;
+    out->ring_size = c->remote && c->ch.hdr ? c->ch.hdr->ring_size : 0;
+    out->id = c->remote ? c->store_id : c->st->id;
     return 0;
 }
 
@@ -424,8 +553,9 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
     pcs_buf_reset(&c->resp);
     int rc;
     if (c->remote) {
-        rc = pc__chan_call(&c->ch, c->req.data, c->req.len, c->mode == PC__TXN ? 1 : c->npend,
-                           &c->resp);
+        rc = pc__call(c, c->req.data, c->req.len, c->mode == PC__TXN ? 1 : c->npend, &c->resp,
+                      c->call_deadline);
+        c->call_deadline = UINT64_MAX;
     } else {
         rc = run_embedded(c, &nreq);
         for (size_t i = 0; i < nreq; i++)

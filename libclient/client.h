@@ -39,6 +39,10 @@ typedef struct pc__pend {
 
 enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 
+/* pc_qpop_wait(): how long past its timeout the client waits for the
+ * daemon's own answer before it gives up on it. */
+#define PC__QPOP_GRACE_MS 5
+
 /* A channel to the daemon, client side. */
 typedef struct pc__chan {
     int fd;
@@ -81,6 +85,13 @@ struct pc_client {
     pcs_store *st;             /* NULL for a ring-only client: it never maps the store */
     bool remote;               /* talks to the daemon */
     pc__chan ch;               /* remote: the channel */
+    char *dir;                 /* remote: the store directory, to connect again */
+    unsigned flags;            /* remote: PC_OPT_* as opened */
+    int64_t timeout_ms;        /* remote: longest wait for the daemon (negative: none) */
+    uint64_t store_id;         /* remote: the store the daemon serves, as it last said */
+    bool stale_st;             /* remote: st is not that store; swap at the next read */
+    bool ring_only;            /* remote: admitted ring-only (fixed at pc_connect) */
+    uint64_t call_deadline;    /* remote: a fixed deadline for the next call (qpop-wait) */
     unsigned nshards;          /* the store's shape, as fixed at creation */
     uint64_t max_value;
     uint64_t map_size;
@@ -114,16 +125,36 @@ static inline int pc__usable(const pc_client *c)
 
 static inline bool pc__ring_only(const pc_client *c)
 {
-    return c->remote && c->ch.ring_only;
+    return c->remote && c->ring_only;
 }
 
 /* remote.c */
-PC__HIDDEN int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w);
+/* CLOCK_MONOTONIC in nanoseconds. */
+PC__HIDDEN uint64_t pc__mono_ns(void);
+/* The handshake; waits for the welcome until deadline (CLOCK_MONOTONIC ns,
+ * UINT64_MAX: no limit). */
+PC__HIDDEN int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w,
+                                uint64_t deadline);
 PC__HIDDEN void pc__chan_close(pc__chan *ch);
 /* Send nframes request frames (frames[0..len)) and append their nframes
- * answers to out, each padded to 8 bytes. */
+ * answers to out, each padded to 8 bytes.  Fails with PC_ETIMEDOUT when the
+ * daemon shows no progress for idle_ms (negative: no limit) or the deadline
+ * passes; then, as after PC_ECONNRESET, the channel is broken. */
 PC__HIDDEN int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframes,
-                             pcs_buf *out);
+                             pcs_buf *out, int64_t idle_ms, uint64_t deadline);
+
+/* client.c: one call to the daemon on c's channel, connecting afresh first
+ * when the channel is broken or its daemon is gone (writes wait up to the
+ * client's timeout for a daemon to come back).  deadline: a fixed deadline
+ * besides the client's timeout (UINT64_MAX: none). */
+PC__HIDDEN int pc__call(pc_client *c, const uint8_t *frames, size_t len, size_t nframes,
+                        pcs_buf *out, uint64_t deadline);
+/* Daemon mode: connect afresh if the channel is broken or its daemon gone;
+ * wait: retry until the client's timeout while no daemon answers. */
+PC__HIDDEN int pc__reconnect(pc_client *c, bool wait);
+/* Map the store a welcome names, unless it is the one mapped; no read may
+ * be active. */
+PC__HIDDEN int pc__adopt_store(pc_client *c, const pcs_welcome *w);
 
 /* A client over a store the caller already opened (the daemon's own reads). */
 PC__HIDDEN int pc__wrap_store(pcs_store *st, pc_client **out);

@@ -278,7 +278,15 @@ typedef struct pc_options {
     unsigned shards;      /**< creation only: number of shards, 1..64 (0: 1) */
     unsigned max_readers; /**< creation only: LMDB reader slots (0: 4096) */
     uint64_t max_value;   /**< creation only: largest value (0: 64 MiB) */
+    /** Daemon mode: the longest a call waits for the daemon, in ms, without
+     *  the daemon making progress on it, and the longest a write waits for a
+     *  daemon that is being restarted (0: PC_TIMEOUT_DEFAULT_MS; negative: no
+     *  limit).  See "Deadlines" below. */
+    int64_t timeout_ms;
 } pc_options;
+
+/** The default of pc_options.timeout_ms: 10 seconds. */
+#define PC_TIMEOUT_DEFAULT_MS 10000
 
 /** Fill *opt with the defaults (all zero: daemon mode, defaults on creation). */
 PC_EXPORT void pc_options_init(pc_options *opt);
@@ -305,6 +313,42 @@ PC_EXPORT void pc_options_init(pc_options *opt);
  */
 PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out);
 
+/*
+ * Restarts.  A store has an identity (pc_store_info.id) that is made with it
+ * and changes only when the store is made anew.  A daemon-mode client notices
+ * that its daemon has gone (stopped, crashed, killed) without a system call:
+ * the daemon's page carries a word that the kernel marks when the daemon
+ * dies.  Then:
+ *
+ *  - pc_read_begin() connects afresh at once.  If a daemon serves the
+ *    directory again, the read sees the store it serves: the same store as
+ *    before, or, when the store was made anew (wiped and restarted), the new
+ *    one.  While no daemon serves it, pc_read_begin() fails with
+ *    PC_ECONNREFUSED: a client never reads a store that is no longer
+ *    served.  A read begun before the daemon went keeps its snapshot until
+ *    pc_read_end().
+ *  - A write (and every call that asks the daemon) connects afresh by itself,
+ *    retrying every few milliseconds (1, 2, 4 ... 64, then every 100 ms) for
+ *    up to the client's timeout while no daemon answers; then it fails with
+ *    PC_ETIMEDOUT and the next call tries again.
+ *  - A call that was in flight when the daemon went fails with
+ *    PC_ECONNRESET: it may or may not have been done (as with any server).
+ *    It is never sent again by the library; the next call connects afresh.
+ *
+ * Deadlines.  No call waits for the daemon without end.  A call fails with
+ * PC_ETIMEDOUT when the daemon shows no progress on it for the client's
+ * timeout (pc_options.timeout_ms, PC_TIMEOUT_DEFAULT_MS by default): a daemon
+ * that is alive but hung (SIGSTOP, a debugger) or a full ring that never
+ * drains.  The call may or may not have been done; the client stays usable
+ * and connects afresh on its next call.  pc_qpop_wait() keeps its own
+ * timeout, to within a few milliseconds, whatever the daemon does.
+ * pc_snapshot() waits for the snapshot for PC_SNAPSHOT_WAIT_MS or the
+ * client's timeout, whichever is longer.
+ */
+
+/** The least pc_snapshot() waits for a snapshot to be on disk: 10 minutes. */
+#define PC_SNAPSHOT_WAIT_MS 600000
+
 /**
  * Close a client: ends its read if one is open, drops a pending batch or
  * transaction, releases everything.  NULL is ignored.  After fork(), calling
@@ -322,6 +366,8 @@ typedef struct pc_store_info {
     bool embedded;      /**< this client runs its own writes */
     bool ring_only;     /**< reads travel through the daemon (no zero-copy) */
     uint32_t ring_size; /**< daemon mode: bytes in each ring of the channel */
+    uint64_t id;        /**< the store's identity: random, made with the store; a store
+                             made anew in the same directory has another */
 } pc_store_info;
 
 /** Describe the store this client is open on.  Returns 0 or PC_ECLOSED/PC_EFORK. */
@@ -342,8 +388,12 @@ PC_EXPORT int pc_store_info_get(pc_client *c, pc_store_info *out);
  */
 
 /**
- * Begin a read.  *r receives a handle that belongs to c.
- * @return 0, PC_EBUSY (a read is already open on c), PC_ECLOSED, PC_EFORK.
+ * Begin a read.  *r receives a handle that belongs to c.  In daemon mode,
+ * when the daemon has gone since the last read, this connects afresh first
+ * (see "Restarts" above) and the read sees the store now served.
+ * @return 0, PC_EBUSY (a read is already open on c), PC_ECLOSED, PC_EFORK;
+ *         after the daemon went: PC_ECONNREFUSED (no daemon serves the store
+ *         now), PC_ETIMEDOUT, or what pc_connect() returns.
  */
 PC_EXPORT int pc_read_begin(pc_client *c, pc_read **r);
 

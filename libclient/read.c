@@ -18,6 +18,19 @@ int pc_read_begin(pc_client *c, pc_read **r)
         return PC_EINVAL;
     if (c->rd.active)
         return PC_EBUSY;
+    /* Is the store we map still served?  One load of the daemon's liveness
+     * word; only when it says the daemon went do we connect afresh. */
+    /* Ring-only reads need the channel too. */
+    if (c->remote && (!c->ch.dpage || !pcs_daemon_alive(c->ch.dpage) ||
+                      (c->ring_only && (!c->ch.map || c->ch.broken)))) {
+        if ((rc = pc__reconnect(c, false)))
+            return rc;
+    }
+    if (c->stale_st) {
+        pcs_welcome w = {.store_id = c->store_id};
+        if ((rc = pc__adopt_store(c, &w)))
+            return rc;
+    }
     c->rd.active = true;
     c->rd.now = pcs_now_ms();
     c->rd.live = c->rd.curlive = c->rd.kcurlive = 0;
@@ -121,7 +134,7 @@ static int rd_key(pc_read *r, const void *key, size_t klen, pcs_view *v, unsigne
 static void rd_note(pc_read *r, const void *key, size_t klen, int rc)
 {
     pc__chan *ch = &r->c->ch;
-    if (rc != 0 && rc != PC_ENOTFOUND)
+    if ((rc != 0 && rc != PC_ENOTFOUND) || !ch->hdr)
         return;
     _Atomic uint64_t *ctr = rc == 0 ? &ch->hdr->reads_hit : &ch->hdr->reads_miss;
     /* We are the only writer of our counters: no read-modify-write needed. */

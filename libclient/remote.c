@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -27,7 +28,28 @@
 #define SPIN_GROW_MAX 5000   /* ... up to this many pauses */
 #define WAIT_SLICE_MS 50     /* futex timeout: then check the daemon still lives */
 
-static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
+/* Wait until fd is readable or the deadline passes: 0 or PC_ETIMEDOUT. */
+static int wait_readable(int fd, uint64_t deadline)
+{
+    for (;;) {
+        int ms = -1;
+        if (deadline != UINT64_MAX) {
+            uint64_t now = pc__mono_ns();
+            if (now >= deadline)
+                return PC_ETIMEDOUT;
+            uint64_t left = (deadline - now + 999999) / 1000000;
+            ms = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, ms);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return 0; /* let the read report it */
+    }
+}
+
+static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds, uint64_t deadline)
 {
     union {
         struct cmsghdr h;
@@ -38,6 +60,9 @@ static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof cm.b};
     ssize_t n;
     int resets = 0;
+    *nfds = 0;
+    if (wait_readable(fd, deadline))
+        return PC_ETIMEDOUT;
     /* A daemon that refuses us closes the socket with our hello unread: the
      * kernel then reports ECONNRESET once, ahead of the welcome still queued
      * for us.  The error is cleared as it is reported, so read again. */
@@ -59,13 +84,14 @@ static int recv_welcome(int fd, pcs_welcome *w, int *fds, int *nfds)
         }
     }
     if (n == 0)
-        return PC_EACCES; /* closed on us without a word */
+        return PC_ECONNREFUSED; /* closed without a word: the daemon went meanwhile */
     if (n != (ssize_t)sizeof *w || w->magic != PCS_WELCOME_MAGIC || (mh.msg_flags & MSG_CTRUNC))
         return PC_EPROTO;
     return 0;
 }
 
-int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w)
+int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome *w,
+                     uint64_t deadline)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memset(ch, 0, sizeof *ch);
@@ -90,8 +116,8 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
      * with a welcome before it reads the hello and closes: then the send may
      * fail, and the welcome, still queued on our side, says why. */
     bool sent = send(ch->fd, &h, sizeof h, MSG_NOSIGNAL) == (ssize_t)sizeof h;
-    if ((rc = recv_welcome(ch->fd, w, fds, &nfds))) {
-        rc = sent ? rc : PC_ECONNREFUSED;
+    if ((rc = recv_welcome(ch->fd, w, fds, &nfds, deadline))) {
+        rc = sent || rc == PC_ETIMEDOUT ? rc : PC_ECONNREFUSED;
         goto fail;
     }
     if (w->status) {
@@ -115,7 +141,8 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
         rc = PC_ENOMEM;
         goto fail;
     }
-    if (pcs_chan_check(ch->map, ch->maplen) || ch->dpage->magic != PCS_DPAGE_MAGIC) {
+    if (pcs_chan_check(ch->map, ch->maplen) || ch->dpage->magic != PCS_DPAGE_MAGIC ||
+        ch->dpage->version != PCS_DPAGE_VERSION) {
         rc = PC_EPROTO;
         goto fail;
     }
@@ -188,7 +215,7 @@ static bool daemon_moved(const pc__chan *ch, bool want_room)
            (want_room && atomic_load_explicit(ch->req.tail, memory_order_acquire) != ch->req.seen);
 }
 
-static uint64_t mono_ns(void)
+uint64_t pc__mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -217,8 +244,9 @@ static void spin_learn(pc__chan *ch, uint64_t slept_ns)
 }
 
 /* Wait until the daemon answers or (want_room: we have more to send) makes
- * room.  0 or PC_ECONNRESET. */
-static int wait_daemon(pc__chan *ch, bool want_room)
+ * room, until the deadline (CLOCK_MONOTONIC ns; UINT64_MAX: none).  0,
+ * PC_ECONNRESET (the daemon is gone) or PC_ETIMEDOUT. */
+static int wait_daemon(pc__chan *ch, bool want_room, uint64_t deadline)
 {
     for (unsigned i = 0; i < ch->spin; i++) {
         if (daemon_moved(ch, want_room)) {
@@ -228,23 +256,33 @@ static int wait_daemon(pc__chan *ch, bool want_room)
         }
         pcs_cpu_relax();
     }
-    uint64_t t0 = mono_ns();
+    uint64_t t0 = pc__mono_ns();
     for (;;) {
         uint32_t w = atomic_load_explicit(&ch->hdr->client_wake, memory_order_acquire);
         atomic_store_explicit(&ch->hdr->client_waiting, 1, memory_order_seq_cst);
         atomic_thread_fence(memory_order_seq_cst);
         if (daemon_moved(ch, want_room)) {
             atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
-            spin_learn(ch, mono_ns() - t0);
+            spin_learn(ch, pc__mono_ns() - t0);
             return 0;
         }
-        pcs_futex_wait(&ch->hdr->client_wake, w, WAIT_SLICE_MS);
+        unsigned slice = WAIT_SLICE_MS;
+        uint64_t now = pc__mono_ns();
+        if (deadline != UINT64_MAX) {
+            if (now >= deadline) {
+                atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
+                return daemon_gone(ch) ? PC_ECONNRESET : PC_ETIMEDOUT;
+            }
+            uint64_t left_ms = (deadline - now + 999999) / 1000000;
+            slice = left_ms < slice ? (unsigned)left_ms : slice;
+        }
+        pcs_futex_wait(&ch->hdr->client_wake, w, slice);
         atomic_store_explicit(&ch->hdr->client_waiting, 0, memory_order_relaxed);
         if (daemon_moved(ch, want_room)) {
-            spin_learn(ch, mono_ns() - t0);
+            spin_learn(ch, pc__mono_ns() - t0);
             return 0;
         }
-        if (daemon_gone(ch))
+        if (daemon_gone(ch) || !pcs_daemon_alive(ch->dpage))
             return PC_ECONNRESET;
     }
 }
@@ -256,10 +294,14 @@ static size_t ring_need(size_t len, size_t max)
     return len + chunks * (PCS_REC_HDR + 8);
 }
 
-int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframes, pcs_buf *out)
+int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframes, pcs_buf *out,
+                  int64_t idle_ms, uint64_t deadline)
 {
-    if (ch->broken)
+    if (ch->broken || !ch->map)
         return PC_ECONNRESET;
+    /* The deadline for hearing from the daemon moves on with every sign of
+     * progress; a fixed deadline (qpop-wait's) caps it. */
+    uint64_t heard = pc__mono_ns();
     size_t cmax = pcs_ring_chunk_max(&ch->req);
     if (ch->nonblock) {
         size_t need = 0, free;
@@ -324,13 +366,21 @@ int pc__chan_call(pc__chan *ch, const uint8_t *frames, size_t len, size_t nframe
         }
         if (progress) {
             pcs_ring_release(&ch->resp);
+            heard = pc__mono_ns();
             continue;
         }
-        int rc = wait_daemon(ch, off < len);
+        uint64_t until = idle_ms < 0 ? UINT64_MAX : heard + (uint64_t)idle_ms * 1000000;
+        until = until < deadline ? until : deadline;
+        int rc = wait_daemon(ch, off < len, until);
         if (rc) {
+            /* Gone, or silent past the deadline: what we sent may or may not
+             * have been done, and answers may still come; this channel
+             * cannot be trusted to pair answers with requests again.  The
+             * next call connects afresh. */
             ch->broken = true;
             return rc;
         }
+        heard = pc__mono_ns();
     }
     return 0;
 }

@@ -93,7 +93,9 @@ static int rr_call(pc_read *r, pcs_enc *e, pcs_resp *resp)
     pc__block *b = pcs_calloc(1, sizeof *b);
     if (!b)
         return PC_ENOMEM;
-    rc = pc__chan_call(&r->c->ch, r->enc.data, r->enc.len, 1, &b->b);
+    /* Never connect afresh inside a read: its answers would come from two
+     * daemons, maybe two stores.  pc_read_begin() does that. */
+    rc = pc__chan_call(&r->c->ch, r->enc.data, r->enc.len, 1, &b->b, r->c->timeout_ms, UINT64_MAX);
     size_t sz;
     if (!rc && pcs_resp_parse(b->b.data, b->b.len, resp, &sz))
         rc = PC_EPROTO;

@@ -383,9 +383,17 @@ static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, i
         pcs_enc e;
         if ((rc = op_key_vals(c, PCS_OP_QPOPW, key, klen, &e, out, max, n)))
             return rc;
+        /* The daemon answers PC_ETIMEDOUT at the deadline and pops nothing
+         * after it; we wait a little longer, and not at all longer than
+         * that whatever the daemon does. */
+        uint64_t until = pcs_mono_ms() + (uint64_t)timeout_ms;
         pcs_enc_int(&e, (int64_t)max);
         pcs_enc_int(&e, timeout_ms);
-        return pc__op_end(c, &e, 0);
+        pcs_enc_int(&e, (int64_t)until);
+        c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
+        rc = pc__op_end(c, &e, 0);
+        c->call_deadline = UINT64_MAX;
+        return rc;
     }
     /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
     uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;

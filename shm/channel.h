@@ -25,7 +25,9 @@
 #ifndef PCS_CHANNEL_H
 #define PCS_CHANNEL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,8 +84,12 @@ _Static_assert(offsetof(pcs_chan_hdr, resp_tail) ==
  * it read-only.  Issue 4's stats extend it.
  */
 #define PCS_DPAGE_MAGIC UINT64_C(0x3145474150435950) /* "PYCPAGE1" */
-#define PCS_DPAGE_VERSION 1
+#define PCS_DPAGE_VERSION 2                          /* 2: the liveness word */
 #define PCS_DPAGE_SIZE 4096u
+
+/* The liveness word, as the kernel keeps a robust futex (futex(2)). */
+#define PCS_LIVE_TID_MASK 0x3fffffffu
+#define PCS_LIVE_OWNER_DIED 0x40000000u
 
 typedef struct pcs_dpage {
     uint64_t magic;      /* daemon, constant */
@@ -97,7 +103,31 @@ typedef struct pcs_dpage {
     /* The statistics, under a sequence lock: odd while the daemon writes. */
     _Alignas(PCS_CL) _Atomic uint32_t stats_seq; /* daemon */
     _Alignas(PCS_CL) pc_stats stats;             /* daemon */
+    /*
+     * Is the daemon alive?  A robust, process-shared mutex that the daemon's
+     * main thread locks at start and never unlocks while it serves.  Its
+     * first word holds the owner's thread id; when the daemon dies in any
+     * way, kill -9 included, the kernel marks it PCS_LIVE_OWNER_DIED as the
+     * process exits, before its descriptors (and so the flock on
+     * pycached.pid that a new daemon needs) are released; a daemon that
+     * stops cleanly unlocks it (the word becomes 0) before it lets go of
+     * the flock.  Clients read the word (one load, no system call) before
+     * every read: a word without a live owner means the store they map may
+     * no longer be served.  See pcs_daemon_alive().
+     */
+    _Alignas(PCS_CL) union {
+        pthread_mutex_t mu; /* daemon */
+        uint32_t word;      /* clients read this (atomically) */
+    } live;
 } pcs_dpage;
+
+/* The daemon that made this page still serves (see pcs_dpage.live). */
+static inline bool pcs_daemon_alive(const pcs_dpage *dp)
+{
+    uint32_t w =
+        atomic_load_explicit((const _Atomic uint32_t *)&dp->live.word, memory_order_acquire);
+    return (w & PCS_LIVE_TID_MASK) != 0 && !(w & PCS_LIVE_OWNER_DIED);
+}
 
 _Static_assert(PC_STATS_OPS >= PCS_OPS_MAX, "every op has a stats counter");
 

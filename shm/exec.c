@@ -529,7 +529,7 @@ static const struct cmd {
     [PCS_OP_LREM] = {pcs_h_lrem, 3, 3, 0},
     [PCS_OP_QPUSH] = {pcs_h_push, 2, 0, F_GROW},
     [PCS_OP_QPOP] = {pcs_h_pop, 2, 2, 0},
-    [PCS_OP_QPOPW] = {pcs_h_pop, 3, 3, 0},
+    [PCS_OP_QPOPW] = {pcs_h_pop, 3, 4, 0},
     [PCS_OP_HSET] = {pcs_h_hset, 3, 0, F_PAIRS | F_GROW},
     [PCS_OP_HDEL] = {pcs_h_hdel, 2, 0, 0},
     [PCS_OP_HINCRBY] = {pcs_h_hincr, 3, 3, F_GROW},

@@ -17,7 +17,7 @@
 #define PCS_SOCK_NAME "pycached.sock"
 #define PCS_HELLO_MAGIC UINT64_C(0x4f4c4c4548435950)   /* "PYCHELLO" */
 #define PCS_WELCOME_MAGIC UINT64_C(0x454d4f434c435950) /* "PYCLCOME" */
-#define PCS_PROTO_VERSION 1
+#define PCS_PROTO_VERSION 2 /* 2: the welcome names the store (store_id) */
 
 /* pcs_hello.flags */
 #define PCS_HELLO_RING_ONLY 1u /* the client will not map the store */
@@ -46,10 +46,11 @@ typedef struct pcs_welcome {
     uint32_t shards;
     uint32_t max_readers;
     uint32_t format;
-    uint32_t policy; /* pc_policy: allkeys-lru/lfu come with a third fd, the access array */
+    uint32_t policy;   /* pc_policy: allkeys-lru/lfu come with a third fd, the access array */
+    uint64_t store_id; /* the store's identity (meta "id"): changes when it is made anew */
 } pcs_welcome;
 
 _Static_assert(sizeof(pcs_hello) == 24, "hello is 24 bytes");
-_Static_assert(sizeof(pcs_welcome) == 64, "welcome is 64 bytes");
+_Static_assert(sizeof(pcs_welcome) == 72, "welcome is 72 bytes");
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +56,13 @@ uint64_t pcs_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t pcs_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
@@ -120,6 +128,21 @@ int pcs_meta_put(MDB_txn *txn, const pcs_shard *sh, const char *name, uint64_t v
     return pcs_mdb_err(mdb_put(txn, sh->meta, &k, &d, 0));
 }
 
+/* A store's identity: 64 random bits, never 0, made with the store. */
+static uint64_t new_store_id(void)
+{
+    uint64_t id = 0;
+    while (!id) {
+        if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            id = pcs_now_ms() * UINT64_C(0x9e3779b97f4a7c15) ^ (uint64_t)ts.tv_nsec ^
+                 ((uint64_t)getpid() << 40);
+        }
+    }
+    return id;
+}
+
 /* Open the five databases; create them (and the meta) if writable. */
 static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_params *p)
 {
@@ -150,6 +173,7 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
             (mrc = pcs_meta_put(txn, sh, "max_value", mv)) ||
             (mrc = pcs_meta_put(txn, sh, "max_readers", mr)) ||
             (mrc = pcs_meta_put(txn, sh, "created", pcs_now_ms())) ||
+            (mrc = pcs_meta_put(txn, sh, "id", new_store_id())) ||
             (mrc = pcs_meta_put(txn, sh, "seq", 0)))
             goto out;
         format = PCS_FORMAT;
@@ -176,10 +200,19 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
         goto out;
     }
     if (idx == 0) {
-        uint64_t mv = 0, mr = 0, created = 0;
+        uint64_t mv = 0, mr = 0, created = 0, id = 0;
         if ((mrc = pcs_meta_get(txn, sh, "max_value", &mv)) ||
             (mrc = pcs_meta_get(txn, sh, "max_readers", &mr)) ||
             (mrc = pcs_meta_get(txn, sh, "created", &created)))
+            goto out;
+        /* Stores made before identities existed get one from their first
+         * writer; a reader of such a store sees 0 until then. */
+        mrc = pcs_meta_get(txn, sh, "id", &id);
+        if (mrc == PC_ENOTFOUND && !ro)
+            mrc = pcs_meta_put(txn, sh, "id", id = new_store_id());
+        else if (mrc == PC_ENOTFOUND)
+            mrc = 0;
+        if (mrc)
             goto out;
         if (mv < 1 || mv > UINT32_MAX - PCS_MAX_READERS_DEFAULT || mr < 1 || mr > (1u << 20)) {
             mrc = PC_ECORRUPT;
@@ -189,6 +222,7 @@ static int shard_dbis(pcs_store *st, pcs_shard *sh, unsigned idx, const pcs_para
         st->max_value = mv;
         st->max_readers = (unsigned)mr;
         st->created_ms = created;
+        st->id = id;
     }
     /* Commit even a read-only txn: that keeps the dbi handles open. */
     rc = mdb_txn_commit(txn);
@@ -282,16 +316,13 @@ static int store_lock(pcs_store *st, bool create)
     return 0;
 }
 
-static int store_build(const char *dir, int mode, const pcs_params *p, const struct stat *sb,
-                       pcs_store **out)
+static int store_build(const char *dir, int mode, const pcs_params *p, pcs_store **out)
 {
     pcs_store *st = pcs_calloc(1, sizeof *st);
     if (!st)
         return PC_ENOMEM;
     st->lock_fd = -1;
     st->mode = mode;
-    st->dev = sb->st_dev;
-    st->ino = sb->st_ino;
     st->refs = 1;
     st->dir = pcs_strdup(dir);
     st->shards = pcs_calloc(PCS_SHARDS_MAX, sizeof *st->shards);
@@ -316,6 +347,15 @@ static int store_build(const char *dir, int mode, const pcs_params *p, const str
     for (unsigned i = 1; i < st->nshards; i++)
         if ((rc = shard_open(st, i, p, readers)))
             goto fail;
+    /* The identity of the data file this process mapped. */
+    mdb_filehandle_t fd;
+    struct stat fb;
+    if (mdb_env_get_fd(st->shards[0].env, &fd) || fstat(fd, &fb) < 0) {
+        rc = PC_EIO;
+        goto fail;
+    }
+    st->dev = fb.st_dev;
+    st->ino = fb.st_ino;
     *out = st;
     return 0;
 fail:
@@ -340,13 +380,22 @@ int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **o
         return errno == EACCES ? PC_EACCES : PC_ENOENT;
     if (!S_ISDIR(sb.st_mode))
         return PC_EINVAL;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/data-00.mdb", dir) >= (int)sizeof path)
+        return PC_EINVAL;
 
+    /* A store is known by its first data file, not by its directory: a
+     * store made anew in the same directory (a daemon restarted on a wiped
+     * store) is another store, which this process must open afresh while
+     * clients that began on the old one still hold it. */
     pthread_mutex_lock(&reg_lock);
     int rc = 0;
-    pcs_store *st;
-    for (st = reg_head; st; st = st->next)
-        if (st->dev == sb.st_dev && st->ino == sb.st_ino)
-            break;
+    pcs_store *st = NULL;
+    struct stat fb;
+    if (stat(path, &fb) == 0)
+        for (st = reg_head; st; st = st->next)
+            if (st->dev == fb.st_dev && st->ino == fb.st_ino)
+                break;
     if (st) {
         if (st->mode != mode) {
             rc = PC_EBUSY;
@@ -354,7 +403,7 @@ int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **o
             st->refs++;
             *out = st;
         }
-    } else if (!(rc = store_build(dir, mode, p, &sb, &st))) {
+    } else if (!(rc = store_build(dir, mode, p, &st))) {
         st->next = reg_head;
         reg_head = st;
         *out = st;

@@ -50,7 +50,7 @@ typedef struct pcs_params {
 
 typedef struct pcs_store {
     char *dir;
-    dev_t dev;
+    dev_t dev; /* the registry's key: data-00.mdb's identity */
     ino_t ino;
     int mode;
     unsigned nshards;
@@ -58,6 +58,7 @@ typedef struct pcs_store {
     uint64_t map_size;
     uint64_t max_value;
     uint64_t created_ms;
+    uint64_t id; /* the store's identity: random, made with the store (meta "id") */
     pcs_shard *shards;
     int lock_fd;            /* embedded: the shared flock on pycached.pid */
     unsigned refs;          /* guarded by the registry lock */
@@ -84,6 +85,8 @@ int pcs_mdb_err(int rc);
 
 /* Milliseconds since the epoch, CLOCK_REALTIME (a vDSO call, no syscall). */
 uint64_t pcs_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC: one clock for every process of the host. */
+uint64_t pcs_mono_ms(void);
 
 /* Meta values (little-endian u64 under a short name). */
 int pcs_meta_get(MDB_txn *txn, const pcs_shard *sh, const char *name, uint64_t *v);

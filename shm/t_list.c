@@ -93,8 +93,14 @@ int pcs_h_pop(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     if (pcs_chk_count(&rq->argv[1], &want))
         return PC_EINVAL;
     if (rq->op == PCS_OP_QPOPW &&
-        (rq->argv[2].kind != PC_INT || rq->argv[2].i < 1 || rq->argv[2].i > PC_TTL_MAX_MS))
+        (rq->argv[2].kind != PC_INT || rq->argv[2].i < 1 || rq->argv[2].i > PC_TTL_MAX_MS ||
+         (rq->argc > 3 && (rq->argv[3].kind != PC_INT || rq->argv[3].i < 0))))
         return PC_EINVAL;
+    /* The waiter's own deadline (CLOCK_MONOTONIC ms, the same clock for
+     * every process of the host): past it the waiter has given up, and an
+     * element popped now would be answered to nobody. */
+    if (rq->op == PCS_OP_QPOPW && rq->argc > 3 && pcs_mono_ms() >= (uint64_t)rq->argv[3].i)
+        return PC_ETIMEDOUT;
     pcs_rec old, nr;
     int rc = seq_lookup(w, rq, seq_type(rq), &old, NULL);
     if (rc)

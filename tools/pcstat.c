@@ -516,8 +516,13 @@ static int run_interval(pcstat *x, double seconds, long count)
             break;
         if (!nap(seconds))
             break;
-        if ((ex = get_stats(x, &next)))
-            return ex;
+        int rc = pc_stats_get(x->c, &next);
+        if (rc == PC_ECONNREFUSED || rc == PC_ETIMEDOUT)
+            return fail_msg(
+                x, "the daemon (pid %" PRIu64 ") stopped serving (%s); is it still running?",
+                cur.pid, pc_err_name(rc));
+        if (rc)
+            return get_stats(x, &next);
         /* The page outlives the daemon: notice when nobody updates it. */
         uint64_t now = now_ms();
         if (next.taken_ms != cur.taken_ms) {

@@ -325,6 +325,7 @@ static void dump_raw(pcs_store *st, dbuf *d)
             db_u64(d, 0xdb00 + i);
             while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
                 if (i == 4 && ((k.mv_size == 3 && !memcmp(k.mv_data, "seq", 3)) ||
+                               (k.mv_size == 2 && !memcmp(k.mv_data, "id", 2)) ||
                                (k.mv_size == 7 && !memcmp(k.mv_data, "created", 7))))
                     continue;
                 db_bytes(d, k.mv_data, k.mv_size);

@@ -11,7 +11,7 @@ int main(void)
                   pc_mem("a\0b", 3), pc_bool(true), pc_nil()};
     pc_bytes b = pc_b("xy", 2);
     pc_cursor cur = PC_CURSOR_INIT;
-    pc_options o = {PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC, 0, 0, 0, 0};
+    pc_options o = {PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC, 0, 0, 0, 0, 0};
     static const int codes[] = {
 #define CODE(name, val, msg) PC_##name,
         PC_ERRNO_MAP(CODE)
