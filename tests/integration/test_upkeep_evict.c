@@ -351,6 +351,153 @@ static void test_lfu_small_values_random_keys(void **state)
     small_values_random_keys(state, "allkeys-lfu");
 }
 
+/* ---- values of every size ---- */
+
+/*
+ * Large values need a run of contiguous pages (an LMDB overflow value): free
+ * pages scattered over the free list do not make room for one.  Under an
+ * evicting policy every write must succeed while anything is left to evict,
+ * whatever the sizes.  Writes one at a time (as a cache-aside client does):
+ * sizes[i % nsizes] bytes for write i, n writes, keys of family fam.
+ */
+typedef struct big_stats {
+    uint64_t ok, full, other, first_full;
+    int first_other;
+} big_stats;
+
+static void write_sized(fixture *f, const char *fam, uint64_t from, uint64_t n, const size_t *sizes,
+                        size_t nsizes, int64_t ttl_ms, big_stats *bs)
+{
+    static uint8_t val[1 << 20];
+    char key[64];
+    for (uint64_t i = from; i < from + n; i++) {
+        size_t len = sizes[i % nsizes];
+        ut_fill(val, len, i);
+        pc_val v = pc_mem(val, len);
+        int rc = pc_set(f->c, K(ut_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
+        if (rc == 0) {
+            bs->ok++;
+        } else if (rc == PC_EFULL) {
+            if (!bs->full++)
+                bs->first_full = i;
+        } else if (!bs->other++) {
+            bs->first_other = rc;
+        }
+    }
+}
+
+static void expect_all_ok(fixture *f, const char *what, const big_stats *bs)
+{
+    pc_stats st;
+    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    print_message("    %s: %" PRIu64 " written, %" PRIu64 " refused, %" PRIu64 " evicted, %" PRIu64
+                  " left, %.2f MiB used of %.2f\n",
+                  what, bs->ok, bs->full, st.evicted, st.keys[0], (double)st.bytes_used / (1 << 20),
+                  (double)st.max_memory / (1 << 20));
+    if (bs->full)
+        print_error("%s: %" PRIu64 " writes refused with PC_EFULL, the first at write %" PRIu64
+                    "\n",
+                    what, bs->full, bs->first_full);
+    if (bs->other)
+        print_error("%s: unexpected answer %s\n", what, pc_err_name(bs->first_other));
+    if (bs->full || bs->other)
+        ut_print_log(&f->d);
+    EQ(bs->full, 0);
+    EQ(bs->other, 0);
+    assert_true(st.evicted > 0);
+    assert_true(st.bytes_used <= st.max_memory);
+}
+
+/* 400 values of 100 KB into an 8 MiB map (--max-value 256K). */
+static void hundred_kb(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", "--max-value",
+                                 "256K",       NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    static const size_t sz[] = {100000};
+    big_stats bs = {0};
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    write_sized(f, "big", 0, 400, sz, 1, ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_100kb_values(void **state)
+{
+    hundred_kb(state, "allkeys-lru");
+}
+
+static void test_lfu_100kb_values(void **state)
+{
+    hundred_kb(state, "allkeys-lfu");
+}
+
+static void test_ttl_100kb_values(void **state)
+{
+    hundred_kb(state, "volatile-ttl");
+}
+
+/* 3,000 values of 4 KiB (which scatter free pages all over the free list
+ * once evicted), then values of 100 KiB (--max-value 1M, 8 MiB map). */
+static void small_then_large(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    static const size_t small[] = {4096}, large[] = {100 << 10};
+    big_stats bs = {0};
+    write_sized(f, "small", 0, 3000, small, 1, ttl ? 3600 * 1000 : 0, &bs);
+    write_sized(f, "large", 0, 200, large, 1, ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_small_then_large(void **state)
+{
+    small_then_large(state, "allkeys-lru");
+}
+
+static void test_lfu_small_then_large(void **state)
+{
+    small_then_large(state, "allkeys-lfu");
+}
+
+static void test_ttl_small_then_large(void **state)
+{
+    small_then_large(state, "volatile-ttl");
+}
+
+/* Sizes from 1 KiB up to --max-value (1M), mixed, into an 8 MiB map. */
+static void mixed_sizes(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    static const size_t sz[] = {1 << 10,   3000,      1 << 20,   8 << 10,  200,
+                                64 << 10,  5000,      300 << 10, 1 << 10,  (1 << 20) - 64,
+                                17 << 10,  100 << 10, 2 << 10,   12 << 10, 700 << 10,
+                                250 << 10, 4 << 10,   40 << 10,  999,      512 << 10};
+    big_stats bs = {0};
+    write_sized(f, "mixed", 0, 600, sz, sizeof sz / sizeof sz[0], ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "allkeys-lru");
+}
+
+static void test_lfu_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "allkeys-lfu");
+}
+
+static void test_ttl_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "volatile-ttl");
+}
+
 /* ---- refusing growth ---- */
 
 #define FULL_MAX 20000 /* more than an 8 MiB map holds */
@@ -612,6 +759,15 @@ int main(void)
         cmocka_unit_test_teardown(test_allkeys_lfu_default_threshold, teardown),
         cmocka_unit_test_teardown(test_lru_small_values_random_keys, teardown),
         cmocka_unit_test_teardown(test_lfu_small_values_random_keys, teardown),
+        cmocka_unit_test_teardown(test_lru_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_lfu_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_ttl_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_lru_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_lfu_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_ttl_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_lru_mixed_sizes, teardown),
+        cmocka_unit_test_teardown(test_lfu_mixed_sizes, teardown),
+        cmocka_unit_test_teardown(test_ttl_mixed_sizes, teardown),
         cmocka_unit_test_teardown(test_noeviction, teardown),
         cmocka_unit_test_teardown(test_volatile_ttl_nothing_to_evict, teardown),
         cmocka_unit_test_teardown(test_lru_readers_protect, teardown),
