@@ -318,7 +318,8 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
         for (unsigned s = 0; s < d->st->nshards; s++)
             if (evicted & (UINT64_C(1) << s))
                 d->shard[s].room_txnid = settle(d, s);
-        d->room_why = none_all ? "nothing left to evict" : "eviction could not make room in time";
+        d->room_why = none_all ? "nothing left to evict"
+                               : "eviction found no free pages to work in for a second";
     } else {
         d->room_why = "the store is at its cap";
     }
