@@ -564,7 +564,7 @@ void pcd_log_refused(pcd *d, uint64_t now)
                  (double)(now - d->refused_log_ms) / 1000);
     pcd_log(LOG_WARNING,
             "store full: %llu write(s) refused with PC_EFULL%s: %s (--eviction %s; "
-            "%.1f MiB in use, eviction above %.1f MiB, map %.1f MiB per shard)",
+            "fullest shard: %.1f MiB in use, eviction above %.1f MiB, map %.1f MiB)",
             (unsigned long long)d->refused, since, d->refused_why[0] ? d->refused_why : "full",
             pc_policy_name(d->cfg.policy), (double)d->worst_shard / (1 << 20),
             (double)d->evict_above / (1 << 20), (double)d->st->map_size / (1 << 20));

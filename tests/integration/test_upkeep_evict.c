@@ -408,33 +408,41 @@ static void expect_all_ok(fixture *f, const char *what, const big_stats *bs)
     assert_true(st.bytes_used <= st.max_memory);
 }
 
-/* 400 values of 100 KB into an 8 MiB map (--max-value 256K). */
-static void hundred_kb(void **state, const char *policy)
+/* 400 values of 100 KB into an 8 MiB map (--max-value 256K), per shard. */
+static void hundred_kb(void **state, const char *policy, unsigned shards)
 {
-    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", "--max-value",
-                                 "256K",       NULL};
+    char ns[8];
+    snprintf(ns, sizeof ns, "%u", shards);
+    const char *const extra[] = {
+        "--eviction", policy, "--max-memory", "8M", "--max-value", "256K", "--shards", ns, NULL};
     fixture *f = *state = start(extra);
     assert_non_null(f);
     static const size_t sz[] = {100000};
     big_stats bs = {0};
     bool ttl = !strcmp(policy, "volatile-ttl");
-    write_sized(f, "big", 0, 400, sz, 1, ttl ? 3600 * 1000 : 0, &bs);
+    write_sized(f, "big", 0, 400 * shards, sz, 1, ttl ? 3600 * 1000 : 0, &bs);
     expect_all_ok(f, policy, &bs);
 }
 
 static void test_lru_100kb_values(void **state)
 {
-    hundred_kb(state, "allkeys-lru");
+    hundred_kb(state, "allkeys-lru", 1);
 }
 
 static void test_lfu_100kb_values(void **state)
 {
-    hundred_kb(state, "allkeys-lfu");
+    hundred_kb(state, "allkeys-lfu", 1);
 }
 
 static void test_ttl_100kb_values(void **state)
 {
-    hundred_kb(state, "volatile-ttl");
+    hundred_kb(state, "volatile-ttl", 1);
+}
+
+/* The same with 3 shards, each its own map: 1,200 values. */
+static void test_lru_100kb_values_3_shards(void **state)
+{
+    hundred_kb(state, "allkeys-lru", 3);
 }
 
 /* 3,000 values of 4 KiB (which scatter free pages all over the free list
@@ -952,6 +960,7 @@ int main(void)
         cmocka_unit_test_teardown(test_lru_100kb_values, teardown),
         cmocka_unit_test_teardown(test_lfu_100kb_values, teardown),
         cmocka_unit_test_teardown(test_ttl_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_lru_100kb_values_3_shards, teardown),
         cmocka_unit_test_teardown(test_lru_small_then_large, teardown),
         cmocka_unit_test_teardown(test_lfu_small_then_large, teardown),
         cmocka_unit_test_teardown(test_ttl_small_then_large, teardown),
