@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -277,6 +278,7 @@ static uint64_t keep_under_cap(pcd *d, uint64_t now)
         uint64_t need = 2 * (uint64_t)it->len;
         if (need > d->room) {
             it->decoded = PC_EFULL;
+            snprintf(d->refused_why, sizeof d->refused_why, "%s", d->room_why);
             continue;
         }
         d->room -= need;
@@ -386,6 +388,8 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             int32_t rc = (int32_t)pcs_le32(c->out.data + before + PCS_FRAME_HDR);
             /* A read of a missing key is a miss (counted as one), not an error. */
             d->stats.errors += rc < 0 && !(rc == PC_ENOTFOUND && pcs_op_is_read(op));
+            if (rc == PC_EFULL && !pcs_op_is_read(op))
+                pcd_note_refused(d, now);
             d->writes += !rc && !pcs_op_is_read(op);
             /* Writes count as accesses for allkeys-lru/lfu. */
             if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
@@ -582,6 +586,7 @@ static void housekeeping(pcd *d, uint64_t now)
     if (now - d->last_housekeep < 1000)
         return;
     d->last_housekeep = now;
+    pcd_log_refused(d, now);
     pcd_readers(d, now);
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
@@ -637,6 +642,9 @@ int pcd_loop_setup(pcd *d)
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev) < 0)
         return -1;
     pcs_wctx_init(&d->w);
+    /* A write LMDB finds no pages for: evict and try it again. */
+    d->w.room_fn = pcd_room_hook;
+    d->w.room_arg = d;
     d->last_housekeep = d->last_sync = pcs_now_ms();
     return 0;
 }

@@ -137,6 +137,7 @@ typedef struct pcd_snap {
 typedef struct pcd_shard_state {
     uint64_t pin_txnid;            /* the oldest snapshot a reader holds, if stale */
     uint64_t pin_since;            /* when we first saw it held */
+    uint64_t room_txnid;           /* the last commit whose pages pcd_room_hook freed */
     uint8_t sweep_pos[PC_KEY_MAX]; /* eviction samples: where the cursor is */
     size_t sweep_len;
 } pcd_shard_state;
@@ -178,6 +179,14 @@ typedef struct pcd {
     unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
     uint64_t grown;                          /* estimated growth since the last measurement */
     uint64_t room;                           /* growth the current pass may still add */
+    const char *room_why;                    /* why there is no more (for the log) */
+    /* Making room for a write LMDB found no pages for (pcd_room_hook). */
+    unsigned room_budget;    /* keys the next eviction step takes */
+    uint64_t room_waited_us; /* this pass's waits for readers to move on */
+    /* Writes refused with PC_EFULL, logged at most every FULL_LOG_MS. */
+    uint64_t refused;        /* since the last log line */
+    uint64_t refused_log_ms; /* when that line was written (0: never) */
+    char refused_why[160];   /* the latest refusal's reason */
     uint64_t next_expire;
     uint64_t next_due; /* soonest expiry in the index (0: unknown) */
     uint64_t published_requests;
@@ -227,6 +236,11 @@ void pcd_client_wake(pcd_client *c);
 void pcd_measure(pcd *d, uint64_t now);
 void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming);
 void pcd_note_growth(pcd *d, uint64_t bytes);
+/* pcs_wctx.room_fn for the daemon's writes (arg: the pcd). */
+bool pcd_room_hook(void *arg, unsigned shard, const pcs_req *rq, unsigned round);
+/* Count a write answered PC_EFULL; log refusals, at most a line a while. */
+void pcd_note_refused(pcd *d, uint64_t now);
+void pcd_log_refused(pcd *d, uint64_t now);
 bool pcd_upkeep_step(pcd *d, uint64_t now);
 void pcd_sweep_idle(pcd *d);
 void pcd_readers(pcd *d, uint64_t now);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "../shm/access.h"
 #include "../shm/alloc.h"
@@ -22,6 +23,12 @@
 /* Candidates sampled per key evicted under allkeys-lru/lfu. */
 #define EVICT_SAMPLES 16
 #define EVICT_BUDGET_MAX 64 /* keys per eviction step at most */
+/* Making room for one write LMDB found no pages for: keys per eviction step
+ * at most, and how long one pass may wait for readers to move on. */
+#define ROOM_BUDGET_MAX 1024
+#define ROOM_WAIT_US 100000
+/* Refused writes: a log line at most this often. */
+#define FULL_LOG_MS 5000
 
 /* ---- memory in use ---- */
 
@@ -219,6 +226,28 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
 }
 
 /*
+ * LMDB hands the pages a commit freed to writes only from the transaction
+ * after the next one (it cannot tell whether a reader still holds the
+ * snapshot before that commit): a write right after an eviction cannot use
+ * a page of what went.  So after evicting, commit once more, changing
+ * nothing (the shard's sequence number, rewritten as it is).  Returns the
+ * id of the eviction's commit, or 0.
+ */
+static uint64_t settle(pcd *d, unsigned s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(d->st->shards[s].env, &info))
+        return 0;
+    if (pcs_wbegin(&d->w, d->st, s))
+        return info.me_last_txnid;
+    if (pcs_meta_put(d->w.root, d->w.sh, "seq", d->w.seq))
+        pcs_wabort(&d->w);
+    else if (pcs_wcommit(&d->w) == 0)
+        d->unsynced = true;
+    return info.me_last_txnid;
+}
+
+/*
  * Keep the next pass under the cap.  incoming: bytes of the writes it is
  * about to run.  Usage is measured (a walk of LMDB's free list) when the
  * estimate -- the last measurement plus twice what was written since --
@@ -229,6 +258,7 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
 void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
 {
     uint64_t cap = d->evict_above;
+    d->room_waited_us = 0;
     uint64_t est = d->worst_shard + d->grown + 2 * incoming;
     if (est > cap / 10 * 9 || now - d->measured_ms >= 100) {
         pcd_measure(d, now);
@@ -251,7 +281,8 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
          * the pass is not refused: it may use the headroom above the cap
          * (up to halfway to the map's end), and the next pass evicts on. */
         uint64_t t0 = pcs_now_ms(), low = cap / 100 * 95;
-        bool progressing = false;
+        bool progressing = false, none_all = false;
+        uint64_t evicted = 0; /* shards evicted from (a bit each) */
         for (;;) {
             if (pcs_now_ms() - t0 >= 1000) {
                 if (progressing)
@@ -259,10 +290,13 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
                 break;
             }
             unsigned gone = 0;
-            bool none_all = true;
+            none_all = true;
             for (unsigned s = 0; s < d->st->nshards; s++) {
                 bool none;
-                gone += evict_step(d, s, d->evict_budget, &none);
+                unsigned g = evict_step(d, s, d->evict_budget, &none);
+                if (g)
+                    evicted |= UINT64_C(1) << s;
+                gone += g;
                 none_all &= none;
             }
             if (none_all)
@@ -280,6 +314,14 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
             if (d->worst_shard + 2 * incoming <= low)
                 break;
         }
+        /* What went is for this pass's writes: let them have its pages. */
+        for (unsigned s = 0; s < d->st->nshards; s++)
+            if (evicted & (UINT64_C(1) << s))
+                d->shard[s].room_txnid = settle(d, s);
+        d->room_why = none_all ? "nothing left to evict"
+                               : "eviction found no free pages to work in for a second";
+    } else {
+        d->room_why = "the store is at its cap";
     }
     d->room = d->worst_shard < cap ? cap - d->worst_shard : 0;
 }
@@ -425,6 +467,109 @@ void pcd_readers(pcd *d, uint64_t now)
     }
     d->readers_used = used;
     d->oldest_reader_ms = oldest;
+}
+
+/* ---- making room for a write ---- */
+
+/* The oldest snapshot a reader of shard s holds (UINT64_MAX: none), and
+ * the process holding it. */
+static uint64_t oldest_read(pcd *d, unsigned s, int *pid)
+{
+    struct reader_scan rs = {0, UINT64_MAX, 0};
+    mdb_reader_list(d->st->shards[s].env, reader_line, &rs);
+    *pid = rs.min_pid;
+    return rs.min_txnid;
+}
+
+/*
+ * pcs_run calls this when a write on shard s failed because LMDB found no
+ * pages for it (MDB_MAP_FULL), and runs the write again while this returns
+ * true.  The cap check before the pass counts pages, but that is not the
+ * same as this write fitting: a value larger than a page needs a run of
+ * contiguous pages, and free pages scattered over the free list do not
+ * make one; pages that eviction freed cannot be reused until the commit
+ * after next; and none that a reader's snapshot still holds can be.
+ *
+ * So evict, commit once more (settle), and let the write try again: one
+ * key first, then twice as many each round (up to ROOM_BUDGET_MAX), until
+ * the write succeeds or nothing is left to evict.  Every round that goes
+ * on evicts at least a key, so this ends.  A failing eviction step (it too
+ * needs pages) is retried with half the keys, down to one.  When a reader
+ * that began before the last eviction still holds its pages, evicting more
+ * would not help: wait for it a little (ROOM_WAIT_US per pass, readers are
+ * quick), then refuse.  noeviction never evicts.
+ */
+bool pcd_room_hook(void *arg, unsigned s, const pcs_req *rq, unsigned round)
+{
+    pcd *d = arg;
+    pcd_shard_state *ss = &d->shard[s];
+    (void)rq;
+    if (d->cfg.policy == PC_POLICY_NOEVICTION) {
+        snprintf(d->refused_why, sizeof d->refused_why, "the map is full");
+        return false;
+    }
+    if (round == 0)
+        d->room_budget = 1;
+    int pid;
+    if (ss->room_txnid && oldest_read(d, s, &pid) <= ss->room_txnid) {
+        if (d->room_waited_us >= ROOM_WAIT_US) {
+            snprintf(d->refused_why, sizeof d->refused_why,
+                     "process %d holds an old snapshot: the pages eviction freed cannot be "
+                     "reused yet",
+                     pid);
+            return false;
+        }
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
+        d->room_waited_us += 500;
+        return true;
+    }
+    bool none;
+    unsigned gone = evict_step(d, s, d->room_budget, &none);
+    if (gone) {
+        ss->room_txnid = settle(d, s);
+        if (d->room_budget < ROOM_BUDGET_MAX)
+            d->room_budget *= 2;
+        return true;
+    }
+    if (none) {
+        snprintf(d->refused_why, sizeof d->refused_why, "nothing left to evict");
+        return false;
+    }
+    if (d->room_budget > 1) {
+        d->room_budget /= 2;
+        return true;
+    }
+    snprintf(d->refused_why, sizeof d->refused_why, "no free pages left even to evict a key with");
+    return false;
+}
+
+/* ---- refused writes ---- */
+
+void pcd_note_refused(pcd *d, uint64_t now)
+{
+    d->refused++;
+    pcd_log_refused(d, now);
+}
+
+/* A line for the refusals since the last one, at most every FULL_LOG_MS
+ * (the loop's housekeeping calls this too, so a count is never left out). */
+void pcd_log_refused(pcd *d, uint64_t now)
+{
+    if (!d->refused || (d->refused_log_ms && now - d->refused_log_ms < FULL_LOG_MS))
+        return;
+    char since[48] = "";
+    if (d->refused_log_ms)
+        snprintf(since, sizeof since, " in the last %.1f s",
+                 (double)(now - d->refused_log_ms) / 1000);
+    pcd_log(LOG_WARNING,
+            "store full: %llu write(s) refused with PC_EFULL%s: %s (--eviction %s; "
+            "fullest shard: %.1f MiB in use, eviction above %.1f MiB, map %.1f MiB)",
+            (unsigned long long)d->refused, since, d->refused_why[0] ? d->refused_why : "full",
+            pc_policy_name(d->cfg.policy), (double)d->worst_shard / (1 << 20),
+            (double)d->evict_above / (1 << 20), (double)d->st->map_size / (1 << 20));
+    d->refused = 0;
+    d->refused_log_ms = now;
 }
 
 /* ---- statistics ---- */

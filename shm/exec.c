@@ -37,6 +37,7 @@ int pcs_wbegin(pcs_wctx *w, pcs_store *st, unsigned shard)
     w->shard = shard;
     w->sh = &st->shards[shard];
     w->fatal = 0;
+    w->mdb_fail = 0;
     w->nmut = 0;
     memset(w->dc, 0, sizeof w->dc);
     w->now = pcs_now_ms();
@@ -90,14 +91,20 @@ static int counts_apply(pcs_wctx *w)
         pcs_put_le64(b + 8 * i, c[i]);
     }
     MDB_val k = {6, (void *)"counts"}, d = {sizeof b, b};
-    return pcs_mdb_err(mdb_put(w->root, w->sh->meta, &k, &d, 0));
+    rc = mdb_put(w->root, w->sh->meta, &k, &d, 0);
+    return rc ? pcs_w_fail(w, rc) : 0;
 }
 
 int pcs_wcommit(pcs_wctx *w)
 {
     int rc = w->fatal;
-    if (!rc && w->seq != w->seq0)
-        rc = pcs_meta_put(w->root, w->sh, "seq", w->seq);
+    if (!rc && w->seq != w->seq0) {
+        uint8_t b[8];
+        pcs_put_le64(b, w->seq);
+        MDB_val k = {3, (void *)"seq"}, d = {8, b};
+        int mrc = mdb_put(w->root, w->sh->meta, &k, &d, 0);
+        rc = mrc ? pcs_w_fail(w, mrc) : 0;
+    }
     if (!rc)
         rc = counts_apply(w);
     if (rc) {
@@ -106,6 +113,8 @@ int pcs_wcommit(pcs_wctx *w)
     }
     rc = mdb_txn_commit(w->root);
     w->txn = w->root = NULL;
+    if (rc && !w->mdb_fail)
+        w->mdb_fail = rc;
     return pcs_mdb_err(rc);
 }
 
@@ -121,8 +130,10 @@ void pcs_wabort(pcs_wctx *w)
 int pcs_w_fail(pcs_wctx *w, int mdb_rc)
 {
     int rc = pcs_mdb_err(mdb_rc);
-    if (!w->fatal)
+    if (!w->fatal) {
         w->fatal = rc;
+        w->mdb_fail = mdb_rc;
+    }
     return rc;
 }
 
@@ -800,6 +811,16 @@ static void resp_error(pcs_buf *out, const pcs_req *rq, int rc)
     pcs_resp_end(out, s, rc, 0);
 }
 
+/* After a request failed in a transaction of its own: was it for want of
+ * pages, and did the room hook make room, so that running it again may
+ * succeed?  *round counts the hook's calls for this request. */
+static bool room_made(pcs_wctx *w, unsigned shard, const pcs_req *rq, unsigned *round)
+{
+    if (w->mdb_fail != MDB_MAP_FULL || !w->room_fn)
+        return false;
+    return w->room_fn(w->room_arg, shard, rq, (*round)++);
+}
+
 /*
  * Run reqs[0..n) in as few LMDB transactions as possible: one, except that
  * a transaction request always starts a new one (what came before it is
@@ -812,6 +833,7 @@ static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *
                     pcs_buf *out, size_t *roff, unsigned maint, unsigned what, size_t *done)
 {
     size_t i = 0;
+    unsigned round = 0; /* the room hook's calls for a transaction request */
     *done = 0;
     while (i < n) {
         size_t mark = out->len, first = i;
@@ -825,6 +847,13 @@ static int run_some(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *
             rc = pcs_exec(w, reqs[i], out);
             if (rc == PCS_ROLLBACK) {
                 pcs_wabort(w); /* its answer says why; nothing of it stays */
+                /* A transaction request runs alone: when it failed for
+                 * want of pages, make room and run it again. */
+                if (room_made(w, shard, reqs[i], &round)) {
+                    out->len = mark;
+                    goto next;
+                }
+                round = 0;
                 i++;
                 goto next;
             }
@@ -862,14 +891,16 @@ int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, si
      * requests that cannot be done fail. */
     for (size_t i = done; i < n; i++) {
         size_t one[2], d1;
+        unsigned round = 0;
         roff[i] = out->len;
-        if (i == done && n - done == 1) {
-            resp_error(out, reqs[i], rc);
-        } else {
-            int r1 = run_some(w, st, shard, &reqs[i], 1, out, one, 0, 0, &d1);
-            if (r1)
-                resp_error(out, reqs[i], r1);
-        }
+        /* When it failed alone already, that says how it goes alone. */
+        int r1 = i == done && n - done == 1
+                     ? rc
+                     : run_some(w, st, shard, &reqs[i], 1, out, one, 0, 0, &d1);
+        while (r1 == PC_EFULL && room_made(w, shard, reqs[i], &round))
+            r1 = run_some(w, st, shard, &reqs[i], 1, out, one, 0, 0, &d1);
+        if (r1)
+            resp_error(out, reqs[i], r1);
         if (out->err) {
             rc = out->err;
             out->len = mark;

@@ -38,6 +38,7 @@ typedef struct pcs_wctx {
     uint64_t now;  /* ms since the epoch, fixed for the transaction */
     uint64_t nmut; /* puts and deletes so far */
     int fatal;     /* first LMDB failure: the transaction must be aborted */
+    int mdb_fail;  /* ... and the LMDB code behind it (MDB_MAP_FULL, say) */
     uint64_t rng;  /* for spop */
     pcs_buf tmp;   /* scratch, kept across transactions */
     pcs_buf tmp2;
@@ -45,6 +46,13 @@ typedef struct pcs_wctx {
      * "counts" meta entry at commit): keys by type, keys with a TTL, and
      * totals of keys expired, keys evicted, members swept. */
     int64_t dc[PCS_COUNTS];
+    /* Optional (NULL: none).  pcs_run calls it when a request failed for
+     * want of pages (MDB_MAP_FULL) in a transaction of its own, with round
+     * 0, 1, ... for that request, and runs the request again as long as it
+     * returns true (it made room: evicted, say).  No transaction is open
+     * on w during the call; the hook may use w for transactions of its own. */
+    bool (*room_fn)(void *arg, unsigned shard, const pcs_req *rq, unsigned round);
+    void *room_arg;
 } pcs_wctx;
 
 void pcs_wctx_init(pcs_wctx *w);
@@ -98,6 +106,8 @@ int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard);
  * request order; roff[i] (n+1 entries) gets the offset of response i and
  * roff[n] the end.  maint: upkeep budget per transaction.  Returns 0, or a
  * code for a failure that left no responses (out is then restored).
+ * A request that fails for want of pages is run again after w->room_fn
+ * made room, as long as it does (see pcs_wctx).
  */
 int pcs_run(pcs_wctx *w, pcs_store *st, unsigned shard, pcs_req *const *reqs, size_t n,
             pcs_buf *out, size_t *roff, unsigned maint, unsigned maint_what);

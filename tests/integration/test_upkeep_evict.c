@@ -351,6 +351,351 @@ static void test_lfu_small_values_random_keys(void **state)
     small_values_random_keys(state, "allkeys-lfu");
 }
 
+/* ---- values of every size ---- */
+
+/*
+ * Large values need a run of contiguous pages (an LMDB overflow value): free
+ * pages scattered over the free list do not make room for one.  Under an
+ * evicting policy every write must succeed while anything is left to evict,
+ * whatever the sizes.  Writes one at a time (as a cache-aside client does):
+ * sizes[i % nsizes] bytes for write i, n writes, keys of family fam.
+ */
+typedef struct big_stats {
+    uint64_t ok, full, other, first_full;
+    int first_other;
+} big_stats;
+
+static void write_sized(fixture *f, const char *fam, uint64_t from, uint64_t n, const size_t *sizes,
+                        size_t nsizes, int64_t ttl_ms, big_stats *bs)
+{
+    static uint8_t val[1 << 20];
+    char key[64];
+    for (uint64_t i = from; i < from + n; i++) {
+        size_t len = sizes[i % nsizes];
+        ut_fill(val, len, i);
+        pc_val v = pc_mem(val, len);
+        int rc = pc_set(f->c, K(ut_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
+        if (rc == 0) {
+            bs->ok++;
+        } else if (rc == PC_EFULL) {
+            if (!bs->full++)
+                bs->first_full = i;
+        } else if (!bs->other++) {
+            bs->first_other = rc;
+        }
+    }
+}
+
+static void expect_all_ok(fixture *f, const char *what, const big_stats *bs)
+{
+    pc_stats st;
+    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    print_message("    %s: %" PRIu64 " written, %" PRIu64 " refused, %" PRIu64 " evicted, %" PRIu64
+                  " left, %.2f MiB used of %.2f\n",
+                  what, bs->ok, bs->full, st.evicted, st.keys[0], (double)st.bytes_used / (1 << 20),
+                  (double)st.max_memory / (1 << 20));
+    if (bs->full)
+        print_error("%s: %" PRIu64 " writes refused with PC_EFULL, the first at write %" PRIu64
+                    "\n",
+                    what, bs->full, bs->first_full);
+    if (bs->other)
+        print_error("%s: unexpected answer %s\n", what, pc_err_name(bs->first_other));
+    if (bs->full || bs->other)
+        ut_print_log(&f->d);
+    EQ(bs->full, 0);
+    EQ(bs->other, 0);
+    assert_true(st.evicted > 0);
+    assert_true(st.bytes_used <= st.max_memory);
+}
+
+/* 400 values of 100 KB into an 8 MiB map (--max-value 256K), per shard. */
+static void hundred_kb(void **state, const char *policy, unsigned shards)
+{
+    char ns[8];
+    snprintf(ns, sizeof ns, "%u", shards);
+    const char *const extra[] = {
+        "--eviction", policy, "--max-memory", "8M", "--max-value", "256K", "--shards", ns, NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    static const size_t sz[] = {100000};
+    big_stats bs = {0};
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    write_sized(f, "big", 0, 400 * shards, sz, 1, ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_100kb_values(void **state)
+{
+    hundred_kb(state, "allkeys-lru", 1);
+}
+
+static void test_lfu_100kb_values(void **state)
+{
+    hundred_kb(state, "allkeys-lfu", 1);
+}
+
+static void test_ttl_100kb_values(void **state)
+{
+    hundred_kb(state, "volatile-ttl", 1);
+}
+
+/* The same with 3 shards, each its own map: 1,200 values. */
+static void test_lru_100kb_values_3_shards(void **state)
+{
+    hundred_kb(state, "allkeys-lru", 3);
+}
+
+/* 3,000 values of 4 KiB (which scatter free pages all over the free list
+ * once evicted), then values of 100 KiB (--max-value 1M, 8 MiB map). */
+static void small_then_large(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    static const size_t small[] = {4096}, large[] = {100 << 10};
+    big_stats bs = {0};
+    write_sized(f, "small", 0, 3000, small, 1, ttl ? 3600 * 1000 : 0, &bs);
+    write_sized(f, "large", 0, 200, large, 1, ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_small_then_large(void **state)
+{
+    small_then_large(state, "allkeys-lru");
+}
+
+static void test_lfu_small_then_large(void **state)
+{
+    small_then_large(state, "allkeys-lfu");
+}
+
+static void test_ttl_small_then_large(void **state)
+{
+    small_then_large(state, "volatile-ttl");
+}
+
+/* Sizes from 1 KiB up to --max-value (1M), mixed, into an 8 MiB map. */
+static void mixed_sizes(void **state, const char *policy)
+{
+    const char *const extra[] = {"--eviction", policy, "--max-memory", "8M", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    bool ttl = !strcmp(policy, "volatile-ttl");
+    static const size_t sz[] = {1 << 10,   3000,      1 << 20,   8 << 10,  200,
+                                64 << 10,  5000,      300 << 10, 1 << 10,  (1 << 20) - 64,
+                                17 << 10,  100 << 10, 2 << 10,   12 << 10, 700 << 10,
+                                250 << 10, 4 << 10,   40 << 10,  999,      512 << 10};
+    big_stats bs = {0};
+    write_sized(f, "mixed", 0, 600, sz, sizeof sz / sizeof sz[0], ttl ? 3600 * 1000 : 0, &bs);
+    expect_all_ok(f, policy, &bs);
+}
+
+static void test_lru_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "allkeys-lru");
+}
+
+static void test_lfu_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "allkeys-lfu");
+}
+
+static void test_ttl_mixed_sizes(void **state)
+{
+    mixed_sizes(state, "volatile-ttl");
+}
+
+/* Batches and transactions go through the same retry, in order: after
+ * 3,000 values of 4 KiB, batches that write a 100 KiB value, then 300 KiB,
+ * then 10 bytes to one key (the last must win, whatever had to be evicted
+ * for the others), and transactions of two 100 KiB values. */
+static void test_lru_batches_and_txns(void **state)
+{
+    const char *const extra[] = {"--eviction", "allkeys-lru", "--max-memory", "8M", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    static const size_t small[] = {4096};
+    big_stats bs = {0};
+    write_sized(f, "small", 0, 3000, small, 1, 0, &bs);
+    static uint8_t a[300 << 10], b[300 << 10];
+    char key[64], key2[64];
+    int rcs[3];
+    for (uint64_t i = 0; i < 60; i++) {
+        ut_key(key, sizeof key, "order", i);
+        ut_fill(a, 100 << 10, i);
+        ut_fill(b, 300 << 10, i + 1000);
+        pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 300 << 10), vc = pc_mem("last write", 10);
+        OK(pc_batch_begin(f->c));
+        OK(pc_set(f->c, K(key), &va, 0, 0));
+        OK(pc_set(f->c, K(key), &vb, 0, 0));
+        OK(pc_set(f->c, K(key), &vc, 0, 0));
+        (void)pc_batch_exec(f->c, rcs, 3);
+        for (int j = 0; j < 3; j++) {
+            if (rcs[j])
+                print_error("batch %" PRIu64 ", write %d: %s\n", i, j, pc_err_name(rcs[j]));
+            RC(0, rcs[j]);
+        }
+        pc_val got;
+        pc_read *r;
+        OK(pc_read_begin(f->c, &r));
+        int rc = pc_get(r, K(key), &got);
+        if (rc != PC_ENOTFOUND) {
+            RC(0, rc);
+            assert_int_equal(got.s.len, 10);
+            assert_memory_equal(got.s.ptr, "last write", 10);
+        }
+        pc_read_end(r);
+    }
+    for (uint64_t i = 0; i < 40; i++) {
+        ut_fill(a, 100 << 10, i + 2000);
+        ut_fill(b, 100 << 10, i + 3000);
+        pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 100 << 10);
+        long failed = -2;
+        OK(pc_txn_begin(f->c));
+        OK(pc_set(f->c, K(ut_key(key, sizeof key, "txa", i)), &va, 0, 0));
+        OK(pc_set(f->c, K(ut_key(key2, sizeof key2, "txb", i)), &vb, 0, 0));
+        int rc = pc_txn_commit(f->c, &failed);
+        if (rc)
+            print_error("transaction %" PRIu64 ": %s (write %ld)\n", i, pc_err_name(rc), failed);
+        RC(0, rc);
+    }
+    expect_all_ok(f, "batches and transactions", &bs);
+}
+
+/* ---- the refusals are logged ---- */
+
+/* The daemon's "store full" lines: how many, the refusals they count, and
+ * the least time between two in a row (ms; UINT64_MAX: fewer than two). */
+typedef struct full_lines {
+    unsigned lines;
+    uint64_t counted, min_gap_ms;
+    bool why_ok; /* every line gave the reason wanted */
+} full_lines;
+
+static void read_full_lines(const ut_daemon *d, const char *why, full_lines *fl)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->min_gap_ms = UINT64_MAX;
+    fl->why_ok = true;
+    FILE *fp = fopen(d->log, "r");
+    assert_non_null(fp);
+    char line[1024];
+    int64_t prev = -1;
+    while (fgets(line, sizeof line, fp)) {
+        const char *p = strstr(line, "store full: ");
+        if (!p)
+            continue;
+        struct tm tm = {0};
+        int ms = 0;
+        char *rest = strptime(line, "%Y-%m-%d %H:%M:%S", &tm);
+        assert_non_null(rest);
+        assert_int_equal(sscanf(rest, ".%3d", &ms), 1);
+        tm.tm_isdst = -1;
+        int64_t at = (int64_t)mktime(&tm) * 1000 + ms;
+        unsigned long long n = 0;
+        assert_int_equal(sscanf(p, "store full: %llu write(s) refused", &n), 1);
+        fl->lines++;
+        fl->counted += n;
+        fl->why_ok &= strstr(p, why) != NULL;
+        if (prev >= 0 && (uint64_t)(at - prev) < fl->min_gap_ms)
+            fl->min_gap_ms = (uint64_t)(at - prev);
+        prev = at;
+    }
+    fclose(fp);
+}
+
+/*
+ * volatile-ttl with 100 KB values: the keys with a TTL are evicted for new
+ * keys without one, every one of them before any write is refused; once
+ * none is left, writes are refused with PC_EFULL (and nothing without a TTL
+ * is evicted).  Each refusal is counted in the log, at most a line every
+ * 5 s: a burst of refusals gives one line at once, then one with the rest.
+ */
+static void test_ttl_refusals_logged(void **state)
+{
+    const char *const extra[] = {
+        "--eviction", "volatile-ttl", "--max-memory", "8M", "--max-value", "256K", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    static const size_t sz[] = {100000};
+    big_stats ttl = {0}, plain = {0};
+    write_sized(f, "ttl", 0, 40, sz, 1, 3600 * 1000, &ttl);
+    EQ(ttl.full, 0);
+    EQ(ttl.other, 0);
+    /* Without a TTL: the first ones evict the TTL keys, then PC_EFULL. */
+    uint64_t t0 = ut_mono_ms();
+    write_sized(f, "plain", 0, 150, sz, 1, 0, &plain);
+    EQ(plain.other, 0);
+    assert_true(plain.full > 0);
+    pc_stats st;
+    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    print_message("    %" PRIu64 " written without a TTL, then %" PRIu64 " refused; %" PRIu64
+                  " evicted, %" PRIu64 " keys (%" PRIu64 " with a TTL)\n",
+                  plain.ok, plain.full, st.evicted, st.keys[0], st.keys_ttl);
+    EQ(st.evicted, 40); /* every key with a TTL went ... */
+    EQ(st.keys_ttl, 0);
+    EQ(st.keys[0], plain.ok); /* ... and none without */
+    /* The refusals began only once nothing was left to evict: every key
+     * written before the first is still there. */
+    EQ(plain.first_full, plain.ok);
+    /* More refusals, for about a second. */
+    uint64_t burst_end = ut_mono_ms() + 1000, refused = plain.full, i = 1000;
+    while (ut_mono_ms() < burst_end) {
+        big_stats more = {0};
+        write_sized(f, "plain", i, 10, sz, 1, 0, &more);
+        i += 10;
+        EQ(more.ok, 0);
+        EQ(more.other, 0);
+        refused += more.full;
+    }
+    uint64_t took = ut_mono_ms() - t0;
+    /* Wait for the line that counts the rest (5 s after the first). */
+    full_lines fl;
+    uint64_t until = ut_mono_ms() + 15000;
+    do {
+        ut_sleep_ms(100);
+        read_full_lines(&f->d, "nothing left to evict", &fl);
+    } while (fl.counted < refused && ut_mono_ms() < until);
+    print_message("    %" PRIu64 " refused in %.1f s: %u log line(s) counting %" PRIu64
+                  ", at least %.1f s apart\n",
+                  refused, (double)took / 1000, fl.lines, fl.counted,
+                  fl.min_gap_ms == UINT64_MAX ? 0.0 : (double)fl.min_gap_ms / 1000);
+    if (fl.counted != refused)
+        ut_print_log(&f->d);
+    EQ(fl.counted, refused);
+    assert_true(fl.why_ok);
+    /* Rate-limited: at least 2 lines (the first at once, the rest after
+     * 5 s), never two within 5 s, and so no more than the time allows. */
+    assert_true(fl.lines >= 2);
+    assert_true(fl.min_gap_ms >= 4990);
+    assert_true(fl.lines <= 2 + took / 5000);
+}
+
+/* noeviction logs its refusals too, and says why. */
+static void test_noeviction_refusals_logged(void **state)
+{
+    const char *const extra[] = {"--max-memory", "8M", "--max-value", "256K", NULL};
+    fixture *f = *state = start(extra);
+    assert_non_null(f);
+    static const size_t sz[] = {100000};
+    big_stats bs = {0};
+    write_sized(f, "plain", 0, 100, sz, 1, 0, &bs);
+    assert_true(bs.full > 0);
+    EQ(bs.other, 0);
+    full_lines fl;
+    uint64_t until = ut_mono_ms() + 15000;
+    do {
+        ut_sleep_ms(100);
+        read_full_lines(&f->d, "(--eviction noeviction;", &fl);
+    } while (!fl.lines && ut_mono_ms() < until);
+    /* The first refusal is logged at once; the rest wait for the next line
+     * (test_ttl_refusals_logged checks them all). */
+    assert_true(fl.lines >= 1);
+    assert_true(fl.counted >= 1 && fl.counted <= bs.full);
+    assert_true(fl.why_ok);
+}
+
 /* ---- refusing growth ---- */
 
 #define FULL_MAX 20000 /* more than an 8 MiB map holds */
@@ -612,6 +957,19 @@ int main(void)
         cmocka_unit_test_teardown(test_allkeys_lfu_default_threshold, teardown),
         cmocka_unit_test_teardown(test_lru_small_values_random_keys, teardown),
         cmocka_unit_test_teardown(test_lfu_small_values_random_keys, teardown),
+        cmocka_unit_test_teardown(test_lru_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_lfu_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_ttl_100kb_values, teardown),
+        cmocka_unit_test_teardown(test_lru_100kb_values_3_shards, teardown),
+        cmocka_unit_test_teardown(test_lru_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_lfu_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_ttl_small_then_large, teardown),
+        cmocka_unit_test_teardown(test_lru_mixed_sizes, teardown),
+        cmocka_unit_test_teardown(test_lfu_mixed_sizes, teardown),
+        cmocka_unit_test_teardown(test_ttl_mixed_sizes, teardown),
+        cmocka_unit_test_teardown(test_lru_batches_and_txns, teardown),
+        cmocka_unit_test_teardown(test_ttl_refusals_logged, teardown),
+        cmocka_unit_test_teardown(test_noeviction_refusals_logged, teardown),
         cmocka_unit_test_teardown(test_noeviction, teardown),
         cmocka_unit_test_teardown(test_volatile_ttl_nothing_to_evict, teardown),
         cmocka_unit_test_teardown(test_lru_readers_protect, teardown),

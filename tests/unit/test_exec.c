@@ -3,7 +3,8 @@
  * handlers), driven directly on a temporary embedded store: O(1) replace and
  * delete of large collections with a bounded background sweep, expiry,
  * all-or-nothing transactions and their conditions, batches, shard routing,
- * and allocation failures at every point of a representative workload.
+ * the room hook that lets a full map make room for a write, and allocation
+ * failures at every point of a representative workload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -45,18 +46,23 @@ typedef struct fx {
     pcs_wctx w;
 } fx;
 
-static int fx_open(fx *f, unsigned shards)
+static int fx_open_map(fx *f, unsigned shards, uint64_t map_size)
 {
     memset(f, 0, sizeof *f);
     if (!tu_mkdtemp(f->dir, sizeof f->dir, "exec"))
         return -1;
-    pcs_params p = {.create = true, .nosync = true, .shards = shards, .map_size = 256u << 20};
+    pcs_params p = {.create = true, .nosync = true, .shards = shards, .map_size = map_size};
     if (pcs_store_open(f->dir, PCS_MODE_EMBEDDED, &p, &f->st)) {
         tu_rmtree(f->dir);
         return -1;
     }
     pcs_wctx_init(&f->w);
     return 0;
+}
+
+static int fx_open(fx *f, unsigned shards)
+{
+    return fx_open_map(f, shards, 256u << 20);
 }
 
 static void fx_close(fx *f)
@@ -83,6 +89,18 @@ static int setup4(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     if (!f || fx_open(f, 4)) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+/* A 1 MiB map, to fill. */
+static int setup_small(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    if (!f || fx_open_map(f, 1, 1u << 20)) {
         free(f);
         return -1;
     }
@@ -1658,6 +1676,155 @@ static void test_alloc_fail_batch(void **state)
     assert_true(failures >= 5);
 }
 
+/* ---- making room: pcs_wctx.room_fn ---- */
+
+typedef struct room_ctx {
+    fx *f;
+    unsigned calls;      /* in all */
+    unsigned rounds;     /* for the current request */
+    unsigned next, have; /* filler keys: the next to delete, how many */
+    bool refuse;
+} room_ctx;
+
+static const char *filler_key(char *buf, size_t n, unsigned i)
+{
+    snprintf(buf, n, "f:%05u", i);
+    return buf;
+}
+
+/* The hook: delete the next filler key, in a transaction of its own. */
+static bool room_delete_one(void *arg, unsigned shard, const pcs_req *rq, unsigned round)
+{
+    room_ctx *rc = arg;
+    assert_int_equal(shard, 0);
+    assert_non_null(rq);
+    /* round counts the calls for one request, from 0. */
+    assert_int_equal(round, round ? rc->rounds : 0);
+    rc->rounds = round + 1;
+    rc->calls++;
+    if (rc->refuse || rc->next == rc->have)
+        return false;
+    char key[16];
+    filler_key(key, sizeof key, rc->next++);
+    bool gone;
+    assert_int_equal(pcs_wbegin(&rc->f->w, rc->f->st, 0), 0);
+    assert_int_equal(pcs_evict_key(&rc->f->w, key, strlen(key), &gone), 0);
+    assert_true(gone);
+    assert_int_equal(pcs_wcommit(&rc->f->w), 0);
+    return true;
+}
+
+/* Fill the map with more filler keys, 6000-byte values (two pages each),
+ * until one does not fit; the hook is not asked meanwhile. */
+static void fill_up(fx *f, room_ctx *rc, pcs_buf *out)
+{
+    static uint8_t v6k[6000];
+    memset(v6k, 'f', sizeof v6k);
+    bool (*fn)(void *, unsigned, const pcs_req *, unsigned) = f->w.room_fn;
+    f->w.room_fn = NULL;
+    char key[16];
+    for (unsigned n = 0;; n++, rc->have++) {
+        int r = RUN1(f, out, NULL, PCS_OP_SET, K(filler_key(key, sizeof key, rc->have)),
+                     pc_mem(v6k, sizeof v6k), I(0), I(0));
+        if (r == PC_EFULL)
+            break;
+        assert_int_equal(r, 0);
+        assert_true(n < 1000);
+    }
+    f->w.room_fn = fn;
+}
+
+/*
+ * A request LMDB finds no pages for (MDB_MAP_FULL) is run again after the
+ * room hook made room, as long as it does, before the requests after it
+ * (their order stays); in a batch and as a transaction.  The hook is not
+ * asked about other failures, and a request it cannot make room for is
+ * answered PC_EFULL.
+ */
+static void test_room_hook(void **state)
+{
+    fx *f = *state;
+    static uint8_t big[96 << 10];
+    memset(big, 'b', sizeof big);
+    pcs_buf out = PCS_BUF_INIT;
+    room_ctx rc = {.f = f};
+    char key[16];
+    fill_up(f, &rc, &out);
+    assert_true(rc.have > 20);
+    /* No hook: a large value does not fit. */
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("big"), pc_mem(big, sizeof big), I(0), I(0)),
+                     PC_EFULL);
+
+    f->w.room_fn = room_delete_one;
+    f->w.room_arg = &rc;
+    /* A batch: the large value, then a small one to the same key, then
+     * another key.  The hook makes room for the first; the last write to
+     * "big" wins. */
+    pcs_buf rb = PCS_BUF_INIT;
+    ENC(&rb, PCS_OP_SET, 1, K("big"), pc_mem(big, sizeof big), I(0), I(0));
+    ENC(&rb, PCS_OP_SET, 2, K("big"), K("x"), I(0), I(0));
+    ENC(&rb, PCS_OP_SET, 3, K("after"), K("y"), I(0), I(0));
+    pcs_buf_reset(&out);
+    size_t roff[4], n;
+    assert_int_equal(run_buf(f, 0, &rb, &out, roff, &n, 0), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        pcs_resp r;
+        parse_at(&out, roff[i], roff[i + 1], &r);
+        assert_int_equal(r.rc, 0);
+    }
+    assert_true(rc.calls > 0);
+    pcs_rec rec;
+    bool stale;
+    assert_int_equal(lookup(f, 0, "big", &rec, &stale), 0);
+    assert_int_equal(rec.dlen, 1);
+    assert_int_equal(lookup(f, 0, "after", &rec, &stale), 0);
+    assert_int_equal(lookup(f, 0, filler_key(key, sizeof key, 0), NULL, &stale), PC_ENOTFOUND);
+    pcs_buf_free(&rb);
+
+    /* A transaction with a large value, the map full again: made room
+     * for too. */
+    fill_up(f, &rc, &out);
+    unsigned calls = rc.calls;
+    pcs_buf sb = PCS_BUF_INIT;
+    ENC(&sb, PCS_OP_SET, 4, K("t1"), pc_mem(big, sizeof big), I(0), I(0));
+    ENC(&sb, PCS_OP_SET, 5, K("t2"), K("z"), I(0), I(0));
+    uint32_t failed, nres;
+    const uint8_t *subs;
+    assert_int_equal(run_txn_frames(f, &sb, 2, &out, &failed, &subs, &nres), 0);
+    assert_int_equal(nres, 2);
+    assert_true(rc.calls > calls);
+    assert_int_equal(lookup(f, 0, "t1", &rec, &stale), 0);
+    assert_int_equal(rec.dlen, sizeof big);
+    pcs_buf_free(&sb);
+
+    /* Other failures are not the hook's business. */
+    calls = rc.calls;
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_INCRBY, K("big"), I(1)), PC_EWRONGTYPE);
+    assert_int_equal(rc.calls, calls);
+
+    /* A hook that cannot make room, the map full again: PC_EFULL, after
+     * one call. */
+    fill_up(f, &rc, &out);
+    calls = rc.calls;
+    rc.refuse = true;
+    static uint8_t huge[64 << 10];
+    memset(huge, 'h', sizeof huge);
+    assert_int_equal(
+        RUN1(f, &out, NULL, PCS_OP_SET, K("huge"), pc_mem(huge, sizeof huge), I(0), I(0)),
+        PC_EFULL);
+    assert_int_equal(rc.calls, calls + 1);
+    assert_int_equal(lookup(f, 0, "huge", NULL, &stale), PC_ENOTFOUND);
+    /* ... and one that can, by deleting fillers: it fits. */
+    rc.refuse = false;
+    assert_int_equal(
+        RUN1(f, &out, NULL, PCS_OP_SET, K("huge"), pc_mem(huge, sizeof huge), I(0), I(0)), 0);
+    assert_true(rc.calls > calls + 2);
+    assert_true(rc.next < rc.have);
+    f->w.room_fn = NULL;
+    pcs_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1671,6 +1838,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_partial_failure, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_set_missing_after_live, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_req_shard, setup4, teardown),
+        cmocka_unit_test_setup_teardown(test_room_hook, setup_small, teardown),
         cmocka_unit_test_teardown(test_alloc_fail_one_by_one, teardown_alloc),
         cmocka_unit_test_teardown(test_alloc_fail_batch, teardown_alloc),
     };
