@@ -166,6 +166,8 @@ typedef struct pcd {
     bool stop;
     bool reload;
     bool wrote_last_round; /* parked queue pops deserve another try */
+    bool emptied;          /* a flush succeeded in this pass */
+    bool empty_sweep;      /* sweeping what flushes left, between passes */
     uint64_t last_housekeep;
     uint64_t last_sync;
     bool unsynced;
