@@ -31,7 +31,8 @@ typedef struct pcd_config {
     int log_level; /* syslog priority: messages above it are dropped */
     bool foreground;
     unsigned shards;      /* creation */
-    uint64_t max_memory;  /* creation: the map's size */
+    uint64_t max_memory;  /* the map's size (an existing store: only when given) */
+    bool max_memory_set;  /* given on the command line or in the config file */
     uint64_t max_value;   /* creation */
     unsigned max_readers; /* creation */
     int sync;             /* enum pcd_sync */

@@ -95,6 +95,8 @@ static int open_remote(pc_client *c, const char *dir, const pc_options *o)
         c->st = NULL;
         rc = PC_EPROTO;
     }
+    if (!rc)
+        pcs_gate_join(c->st, &c->gate);
     if (rc)
         pc__chan_close(&c->ch);
     return rc;
@@ -177,6 +179,8 @@ void pc_close(pc_client *c)
      * a read txn here would free the parent's reader slot. */
     if (c->fork_gen == pcs_fork_gen) {
         read_release(c);
+        if (c->st && c->st->mode == PCS_MODE_READER)
+            pcs_gate_leave(c->st, &c->gate);
         if (c->st)
             pcs_store_release(c->st);
     }
