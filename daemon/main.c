@@ -170,22 +170,23 @@ static int make_access(pcd *d)
 }
 
 /*
- * --max-memory given for an existing store of another size: grow (or shrink)
- * every shard's map.  Below the highest page a shard uses a map cannot
- * shrink: refused, and nothing changes.
+ * --max-memory given for an existing store of another size: grow every
+ * shard's map.  A map does not shrink: refused, and nothing changes.
  */
 static int resize_store(pcd *d)
 {
     uint64_t was = d->st->map_size, need = 0;
     int rc = pcs_store_resize(d->st, d->cfg.max_memory, &need);
-    if (rc == PC_EFULL) {
-        char msg[400];
+    if (rc == PC_EFULL || rc == PC_ERANGE) {
+        char msg[600];
         snprintf(msg, sizeof msg,
-                 "--max-memory %llu is too small for %s: its data reaches %llu bytes of a "
-                 "shard's map, and a map cannot shrink below that; give at least %llu (the store "
-                 "is unchanged: map %llu bytes)",
-                 (unsigned long long)d->cfg.max_memory, d->cfg.dir, (unsigned long long)need,
-                 (unsigned long long)need, (unsigned long long)was);
+                 "--max-memory %llu is %s: the store in %s has a map of %llu bytes per shard "
+                 "and its data reaches %llu; a map can grow but not shrink; give --max-memory "
+                 "%llu or more, or leave it out (the store is unchanged)",
+                 (unsigned long long)d->cfg.max_memory,
+                 rc == PC_EFULL ? "too small for what the store holds" : "smaller than the map",
+                 d->cfg.dir, (unsigned long long)was, (unsigned long long)need,
+                 (unsigned long long)was);
         pcd_log(LOG_ERR, "%s", msg);
         fprintf(stderr, "pycached: %s\n", msg);
         return -1;
@@ -195,7 +196,7 @@ static int resize_store(pcd *d)
                 (unsigned long long)d->cfg.max_memory, pc_strerror(rc));
         return -1;
     }
-    pcd_log(LOG_NOTICE, "the store's map went from %llu to %llu bytes per shard (--max-memory)",
+    pcd_log(LOG_NOTICE, "the store's map grew from %llu to %llu bytes per shard (--max-memory)",
             (unsigned long long)was, (unsigned long long)d->st->map_size);
     return 0;
 }

@@ -398,6 +398,8 @@ int pcs_store_resize(pcs_store *st, uint64_t map_size, uint64_t *need)
         *need = most;
     if (map_size < most)
         return PC_EFULL;
+    if (map_size < st->map_size)
+        return PC_ERANGE; /* LMDB's meta page keeps the larger size: it would come back */
     for (unsigned s = 0; s < st->nshards; s++) {
         pcs_shard *sh = &st->shards[s];
         MDB_txn *txn;

@@ -95,14 +95,17 @@ void pcs_store_ref(pcs_store *st);
 void pcs_store_release(pcs_store *st);
 
 /*
- * Give every shard of a store this process writes (daemon or embedded mode,
- * no transaction open) a map of map_size bytes, growing or shrinking it, and
- * commit that, so that processes opening the store later map the new size
- * (readers already open adopt it on MDB_MAP_RESIZED: pcs_store_adopt).
- * LMDB cannot shrink a map below the highest page in use: then nothing
- * changes and PC_EFULL is returned, with *need (may be NULL) the smallest
- * size every shard allows.  Returns 0, PC_EFULL, PC_EINVAL, or an LMDB
- * failure (PC_ENOMEM, PC_EIO, ...), after which shards may differ.
+ * Grow the map of every shard of a store this process writes (daemon or
+ * embedded mode, no transaction open) to map_size bytes, and commit that, so
+ * that processes opening the store later map the new size (readers already
+ * open adopt it on MDB_MAP_RESIZED: pcs_store_adopt).  A map does not
+ * shrink, and nothing changes: PC_EFULL when map_size is below the highest
+ * page a shard uses (LMDB cannot go below it), PC_ERANGE when it is above
+ * that but below the current map (LMDB would keep the larger size in its
+ * meta page and map it again at the next open).  *need (may be NULL) gets
+ * the smallest size the shards' data allows.  Returns 0, PC_EFULL,
+ * PC_ERANGE, PC_EINVAL, or an LMDB failure (PC_ENOMEM, PC_EIO, ...), after
+ * which shards may differ.
  */
 int pcs_store_resize(pcs_store *st, uint64_t map_size, uint64_t *need);
 
