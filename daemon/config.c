@@ -204,6 +204,7 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
         if (pcd_parse_size(v, &sz) || sz < (UINT64_C(1) << 20))
             return -1;
         cfg->max_memory = sz;
+        cfg->max_memory_set = true;
         return 0;
     }
     if (!strcmp(name, "max-value")) {

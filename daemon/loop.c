@@ -391,6 +391,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             if (rc == PC_EFULL && !pcs_op_is_read(op))
                 pcd_note_refused(d, now);
             d->writes += !rc && !pcs_op_is_read(op);
+            d->emptied |= !rc && op == PCS_OP_FLUSH;
             /* Writes count as accesses for allkeys-lru/lfu. */
             if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
                 it->rq.argv[0].kind == PC_BYTES)
@@ -480,6 +481,46 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Keys per sweep step after a flush: each a B-tree delete, a few ms. */
+#define EMPTY_SWEEP_STEP 4096
+
+/*
+ * After a flush: its members go in bounded steps between passes, one write
+ * transaction per shard each, until none is left (PCS_MAINT_SWEEP finds the
+ * flushed range first).  True while there was something to delete.
+ */
+static bool empty_sweep_step(pcd *d, uint64_t now)
+{
+    unsigned total = 0;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        unsigned did = 0;
+        if (pcs_wbegin(&d->w, d->st, s))
+            continue;
+        if (pcs_maint(&d->w, PCS_MAINT_SWEEP, EMPTY_SWEEP_STEP, &did) || !did) {
+            pcs_wabort(&d->w);
+        } else if (pcs_wcommit(&d->w) == 0) {
+            d->unsynced = true;
+            total += did;
+        }
+    }
+    if (!total)
+        d->empty_sweep = false;
+    if (!total || now - d->measured_ms >= 100)
+        pcd_measure(d, now); /* the stats page shows the space coming back */
+    return total > 0;
+}
+
+/* A flush succeeded in the pass: sweep what it left, measure, and take a
+ * snapshot, so that a restart or a reboot does not bring the keys back. */
+static void after_flush(pcd *d, uint64_t now)
+{
+    d->emptied = false;
+    d->empty_sweep = true;
+    pcd_measure(d, now);
+    if (d->snap.thread)
+        pcd_snap_request(d, "after a flush");
+}
+
 static bool pass(pcd *d)
 {
     uint64_t now = pcs_now_ms();
@@ -503,9 +544,12 @@ static bool pass(pcd *d)
         d->rounds++;
         pcd_note_pass(d, items, now_us() - t0);
         d->next_due = 0; /* writes may have brought an expiry forward */
+        if (d->emptied)
+            after_flush(d, now);
     }
     bool backlog = flush_all(d);
-    return drained || backlog;
+    bool swept = d->empty_sweep && empty_sweep_step(d, now);
+    return drained || backlog || swept;
 }
 
 /* ---- sleeping, events, housekeeping ---- */

@@ -187,6 +187,38 @@ static int make_access(pcd *d)
     return 0;
 }
 
+/*
+ * --max-memory given for an existing store of another size: grow every
+ * shard's map.  A map does not shrink: refused, and nothing changes.
+ */
+static int resize_store(pcd *d)
+{
+    uint64_t was = d->st->map_size, need = 0;
+    int rc = pcs_store_resize(d->st, d->cfg.max_memory, &need);
+    if (rc == PC_EFULL || rc == PC_ERANGE) {
+        char msg[600];
+        snprintf(msg, sizeof msg,
+                 "--max-memory %llu is %s: the store in %s has a map of %llu bytes per shard "
+                 "and its data reaches %llu; a map can grow but not shrink; give --max-memory "
+                 "%llu or more, or leave it out (the store is unchanged)",
+                 (unsigned long long)d->cfg.max_memory,
+                 rc == PC_EFULL ? "too small for what the store holds" : "smaller than the map",
+                 d->cfg.dir, (unsigned long long)was, (unsigned long long)need,
+                 (unsigned long long)was);
+        pcd_log(LOG_ERR, "%s", msg);
+        fprintf(stderr, "pycached: %s\n", msg);
+        return -1;
+    }
+    if (rc) {
+        pcd_log(LOG_ERR, "cannot resize the store's map to %llu bytes: %s",
+                (unsigned long long)d->cfg.max_memory, pc_strerror(rc));
+        return -1;
+    }
+    pcd_log(LOG_NOTICE, "the store's map grew from %llu to %llu bytes per shard (--max-memory)",
+            (unsigned long long)was, (unsigned long long)d->st->map_size);
+    return 0;
+}
+
 static int open_store(pcd *d)
 {
     pcs_params p = {
@@ -203,6 +235,8 @@ static int open_store(pcd *d)
         pcd_log(LOG_ERR, "cannot open the store in %s: %s", d->cfg.dir, pc_strerror(rc));
         return -1;
     }
+    if (d->cfg.max_memory_set && d->st->map_size != d->cfg.max_memory && resize_store(d))
+        return -1;
     if (d->st->nshards != d->cfg.shards || d->st->map_size != d->cfg.max_memory)
         pcd_log(LOG_NOTICE,
                 "the store keeps the shape it was created with: %u shard(s), map %llu bytes",
@@ -239,6 +273,8 @@ void pcd_reload(pcd *d)
             d->cfg.expire_interval_ms = n.expire_interval_ms;
             if (n.policy != d->cfg.policy)
                 pcd_log(LOG_WARNING, "eviction policy changes take a restart");
+            if (n.max_memory_set && n.max_memory != d->st->map_size)
+                pcd_log(LOG_WARNING, "--max-memory changes take a restart");
             d->cfg.log_level = n.log_level;
             if (n.sync != d->cfg.sync)
                 pcd_log(LOG_WARNING, "sync mode changes take a restart");

@@ -31,7 +31,8 @@ typedef struct pcd_config {
     int log_level; /* syslog priority: messages above it are dropped */
     bool foreground;
     unsigned shards;      /* creation */
-    uint64_t max_memory;  /* creation: the map's size */
+    uint64_t max_memory;  /* the map's size (an existing store: only when given) */
+    bool max_memory_set;  /* given on the command line or in the config file */
     uint64_t max_value;   /* creation */
     unsigned max_readers; /* creation */
     int sync;             /* enum pcd_sync */
@@ -168,6 +169,8 @@ typedef struct pcd {
     bool stop;
     bool reload;
     bool wrote_last_round; /* parked queue pops deserve another try */
+    bool emptied;          /* a flush succeeded in this pass */
+    bool empty_sweep;      /* sweeping what flushes left, between passes */
     uint64_t last_housekeep;
     uint64_t last_sync;
     bool unsynced;

@@ -255,7 +255,24 @@ static void log_restore(int prio, const char *fmt, ...)
     pcd_log(prio, "%s", buf);
 }
 
-/* At start: --restore FILE, or the newest good snapshot into an empty store. */
+/* When a flush last emptied the store (0: never), from the shards' meta. */
+static uint64_t flushed_at(pcd *d)
+{
+    uint64_t when = 0;
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        MDB_txn *txn;
+        uint64_t v;
+        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
+            continue;
+        if (pcs_meta_get(txn, &d->st->shards[s], "flushed_at", &v) == 0 && v > when)
+            when = v;
+        mdb_txn_abort(txn);
+    }
+    return when;
+}
+
+/* At start: --restore FILE, or the newest good snapshot into an empty store
+ * (not into one that a flush emptied: its keys were meant to go). */
 int pcd_snap_restore(pcd *d)
 {
     pcp_result res;
@@ -267,6 +284,9 @@ int pcd_snap_restore(pcd *d)
             fprintf(stderr, "pycached: cannot restore %s: %s\n", d->cfg.restore_file, res.why);
             return -1;
         }
+    } else if (d->cfg.snapshot_dir && flushed_at(d)) {
+        pcd_log(LOG_NOTICE, "a flush emptied the store; not restoring a snapshot into it");
+        return 0;
     } else if (d->cfg.snapshot_dir) {
         rc = pcp_restore_newest(d->st, d->cfg.snapshot_dir, log_restore, &res);
         if (rc == PC_EEXIST)

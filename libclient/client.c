@@ -79,6 +79,7 @@ int pc__adopt_store(pc_client *c, const pcs_welcome *w)
         return 0;
     if (c->st) {
         read_release(c);
+        pcs_gate_leave(c->st, &c->gate);
         pcs_store_release(c->st);
         c->st = NULL;
     }
@@ -94,6 +95,7 @@ int pc__adopt_store(pc_client *c, const pcs_welcome *w)
         c->st = NULL;
         return PC_EAGAIN;
     }
+    pcs_gate_join(c->st, &c->gate);
     c->stale_st = false;
     shape_from_store(c);
     return 0;
@@ -304,6 +306,8 @@ void pc_close(pc_client *c)
      * a read txn here would free the parent's reader slot. */
     if (c->fork_gen == pcs_fork_gen) {
         read_release(c);
+        if (c->st && c->st->mode == PCS_MODE_READER)
+            pcs_gate_leave(c->st, &c->gate);
         if (c->st)
             pcs_store_release(c->st);
     }

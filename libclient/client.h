@@ -83,6 +83,7 @@ struct pc_read {
 struct pc_client {
     pc_client *abandoned_next; /* in a child after fork: pc_close keeps it here */
     pcs_store *st;             /* NULL for a ring-only client: it never maps the store */
+    pcs_rgate gate;            /* a daemon client's reads, in st's gates */
     bool remote;               /* talks to the daemon */
     pc__chan ch;               /* remote: the channel */
     char *dir;                 /* remote: the store directory, to connect again */

@@ -711,6 +711,33 @@ PC_EXPORT int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *
 PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
                       size_t *n);
 
+/**
+ * Empty the store: every key of every type goes, with its TTL.  Each shard
+ * is emptied in one write transaction (O(pages), nothing per key), so a read
+ * that begins after pc_flush() returns sees no key; a read already open
+ * keeps its snapshot.  Shards are emptied one after another, not together:
+ * a read that begins during the call may still see keys of a shard not yet
+ * emptied.  The members of collections are deleted afterwards in the
+ * background, as when a collection is deleted (pc_stats.swept counts them,
+ * pc_stats.bytes_used falls as they go); in embedded mode each later write
+ * deletes a few.  Key versions keep growing across a flush.
+ *
+ * Any client that may write may flush (there are no roles yet).  In a
+ * batch it is queued as one request per shard (pc_pending() grows by the
+ * number of shards; pc_batch_exec() reports each), and runs in its place in
+ * the batch: writes queued after it survive it.  Not allowed in a
+ * transaction (PC_ESTATE), which lives in one shard.
+ *
+ * @return 0, PC_ESTATE (in a transaction), PC_EFULL (a full map left no
+ *         room to free pages: evict or delete some keys first), PC_ENOMEM,
+ *         PC_EIO, PC_ECONNRESET (daemon mode: the daemon went away; whether
+ *         the flush happened is unknown), PC_ECLOSED, PC_EFORK.  Unlike
+ *         other calls, a failure may leave some shards emptied and others
+ *         not; calling again finishes the job.
+ * Thread-safety: as every call on a client (one thread at a time).
+ */
+PC_EXPORT int pc_flush(pc_client *c);
+
 /* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 

@@ -47,6 +47,8 @@ void pc_read_end(pc_read *r)
         for (unsigned i = 0; r->live && i < PCS_SHARDS_MAX; i++)
             if (r->live & (UINT64_C(1) << i))
                 mdb_txn_reset(r->txn[i]);
+        if (r->live && r->c->st && r->c->st->mode == PCS_MODE_READER)
+            pcs_gate_set(&r->c->gate, 0);
     }
     r->live = 0;
     r->active = false;
@@ -76,16 +78,49 @@ static int ring_key(pc_read *r, const void *key, size_t klen)
     return rc ? rc : pcs_key_ok(key, klen);
 }
 
+/* Begin or renew the read transaction of shard s; an LMDB code. */
+static int rd_begin(pc_read *r, unsigned s)
+{
+    const pcs_shard *sh = &r->c->st->shards[s];
+    return r->txn[s] ? mdb_txn_renew(r->txn[s])
+                     : mdb_txn_begin(sh->env, NULL, MDB_RDONLY, &r->txn[s]);
+}
+
+/*
+ * A client of the daemon: its reads pass the store's gate, so that when the
+ * daemon has grown the map since this process mapped it (a restart with a
+ * larger --max-memory: LMDB says MDB_MAP_RESIZED) the shard can be mapped
+ * anew while no read of this process is open on it.  PC_EAGAIN if another
+ * read of the process kept it open (see pc_read_begin).
+ */
+static int rd_begin_gated(pc_read *r, unsigned s)
+{
+    pcs_store *st = r->c->st;
+    int rc = pcs_gate_enter(st, &r->c->gate, s);
+    if (rc)
+        return rc;
+    int mrc = rd_begin(r, s);
+    if (mrc == MDB_MAP_RESIZED) {
+        pcs_gate_set(&r->c->gate, r->live);
+        if ((rc = pcs_store_adopt(st, s)) || (rc = pcs_gate_enter(st, &r->c->gate, s)))
+            return rc;
+        mrc = rd_begin(r, s);
+    }
+    if (mrc)
+        pcs_gate_set(&r->c->gate, r->live);
+    return pcs_mdb_err(mrc);
+}
+
 /* The view of shard s in this read: begin or renew its transaction. */
 int pc__rd_view(pc_read *r, unsigned s, pcs_view *v)
 {
     uint64_t bit = UINT64_C(1) << s;
     const pcs_shard *sh = &r->c->st->shards[s];
     if (!(r->live & bit)) {
-        int rc = r->txn[s] ? mdb_txn_renew(r->txn[s])
-                           : mdb_txn_begin(sh->env, NULL, MDB_RDONLY, &r->txn[s]);
+        int rc =
+            r->c->st->mode == PCS_MODE_READER ? rd_begin_gated(r, s) : pcs_mdb_err(rd_begin(r, s));
         if (rc)
-            return pcs_mdb_err(rc);
+            return rc;
         r->live |= bit;
     }
     v->txn = r->txn[s];

@@ -731,3 +731,40 @@ int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t 
 {
     return pc__note(c, w_srem(c, key, klen, m, n, removed));
 }
+
+/* ---- the whole store ---- */
+
+/* Queue one flush request per shard (the client is in a batch). */
+static int w_flush_queue(pc_client *c)
+{
+    for (unsigned s = 0; s < c->nshards; s++) {
+        pcs_enc e;
+        pc__pend *p;
+        int rc = pc__op_begin(c, PCS_OP_FLUSH, &e, &p);
+        if (rc)
+            return rc;
+        pcs_enc_int(&e, s);
+        if ((rc = pc__op_end(c, &e, 0)))
+            return rc;
+    }
+    return 0;
+}
+
+int pc_flush(pc_client *c)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (c->mode == PC__TXN)
+        return PC_ESTATE; /* a transaction lives in one shard */
+    if (c->mode == PC__BATCH)
+        return w_flush_queue(c);
+    /* Idle: every shard's request in one go (one round trip, one pass). */
+    if ((rc = pc_batch_begin(c)))
+        return rc;
+    if ((rc = w_flush_queue(c))) {
+        pc_discard(c);
+        return rc;
+    }
+    return pc_batch_exec(c, NULL, 0);
+}

@@ -488,6 +488,46 @@ static int h_purge(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return 0;
 }
 
+/*
+ * Empty the shard at once: drop every key, the expiry index and the sweep
+ * list (mdb_drop: O(pages), nothing per key), zero the key counts, and leave
+ * the members to the sweep.  Every collection that exists now, or was dropped
+ * and not yet swept, has a gen no higher than the last sequence number handed
+ * out, and gens only grow; so the members of all of them are the one range
+ * gen <= that number at the start of `members`, which "flush_gen" records
+ * for maint_sweep.  "flushed_at" stays: the daemon will not restore an old
+ * snapshot into a store that a flush emptied.
+ */
+static int h_flush(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)rq;
+    (void)out;
+    (void)nv;
+    uint64_t c[PCS_COUNTS];
+    MDB_stat ms;
+    int rc = pcs_counts_get(w->root, w->sh, c);
+    if (rc)
+        return rc;
+    if ((rc = mdb_stat(w->txn, w->sh->members, &ms)))
+        return pcs_w_fail(w, rc);
+    w->nmut++;
+    if ((rc = mdb_drop(w->txn, w->sh->keys, 0)) || (rc = mdb_drop(w->txn, w->sh->expiry, 0)) ||
+        (rc = mdb_drop(w->txn, w->sh->sweep, 0)))
+        return pcs_w_fail(w, rc);
+    if ((ms.ms_entries && (rc = pcs_meta_put(w->txn, w->sh, "flush_gen", w->seq))) ||
+        (rc = pcs_meta_put(w->txn, w->sh, "flushed_at", w->now))) {
+        if (!w->fatal)
+            w->fatal = rc;
+        return rc;
+    }
+    /* The stored counts plus these changes come to zero, whatever this
+     * transaction changed before. */
+    for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
+        w->dc[PCS_C_TYPE0 + t] = -(int64_t)c[PCS_C_TYPE0 + t];
+    w->dc[PCS_C_TTL] = -(int64_t)c[PCS_C_TTL];
+    return 0;
+}
+
 int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone)
 {
     pc_val kv = pc_mem(key, klen);
@@ -551,6 +591,7 @@ static const struct cmd {
     [PCS_OP_REQ_ABSENT] = {h_req_absent, 1, 1, 0},
     [PCS_OP_REQ_VERSION] = {h_req_version, 2, 2, 0},
     [PCS_OP_PURGE] = {h_purge, 1, 1, F_NOKEY},
+    [PCS_OP_FLUSH] = {h_flush, 1, 1, F_NOKEY},
 };
 
 /* Arity and key checks common to every operation. */
@@ -625,7 +666,10 @@ static int exec_txn(pcs_wctx *w, const pcs_req *rq, pcs_buf *out)
     int op_rc = 0;
     for (uint32_t i = 0; i < rq->nsub && !op_rc; i++) {
         size_t at = out->len;
-        int rc = pcs_exec(w, &rq->subs[i], out);
+        /* A flush empties every shard, a transaction lives in one: the
+         * client refuses it (PC_ESTATE); a frame that carries one anyway is
+         * malformed. */
+        int rc = rq->subs[i].op == PCS_OP_FLUSH ? PC_EPROTO : pcs_exec(w, &rq->subs[i], out);
         if (rc == PCS_ROLLBACK)
             rc = PC_EPROTO; /* a transaction inside a transaction */
         if (rc) {
@@ -661,7 +705,7 @@ bool pcs_op_grows(const pcs_req *rq)
 
 int pcs_req_shard(const pcs_store *st, const pcs_req *rq, unsigned *shard)
 {
-    if (rq->op == PCS_OP_PURGE) {
+    if (rq->op == PCS_OP_PURGE || rq->op == PCS_OP_FLUSH) {
         const pc_val *k = rq->argc ? &rq->argv[0] : NULL;
         if (!k || k->kind != PC_INT || k->i < 0 || (uint64_t)k->i >= st->nshards) {
             *shard = 0;
@@ -737,6 +781,41 @@ static int maint_expire(pcs_wctx *w, unsigned budget, unsigned *did)
     return w->fatal;
 }
 
+/*
+ * After a flush: delete up to budget members whose gen is at most the
+ * shard's "flush_gen" (one range at the start of members), and the mark
+ * itself once none is left.  Returns 0 or an LMDB code.
+ */
+static int sweep_flushed(pcs_wctx *w, MDB_cursor *mc, unsigned budget, unsigned *did)
+{
+    static const char name[] = "flush_gen";
+    MDB_val nk = {sizeof name - 1, (void *)name}, k, d;
+    int rc = mdb_get(w->txn, w->sh->meta, &nk, &d);
+    if (rc)
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    if (d.mv_size != 8)
+        return MDB_CORRUPTED;
+    uint64_t mark = pcs_le64(d.mv_data);
+    rc = 0;
+    while (*did < budget && !(rc = mdb_cursor_get(mc, &k, &d, MDB_FIRST))) {
+        if (k.mv_size < 8)
+            return MDB_CORRUPTED;
+        if (pcs_be64(k.mv_data) > mark) {
+            rc = MDB_NOTFOUND; /* the rest are newer */
+            break;
+        }
+        if ((rc = mdb_cursor_del(mc, 0)))
+            return rc;
+        w->nmut++;
+        w->dc[PCS_C_SWEPT]++;
+        (*did)++;
+    }
+    if (rc != MDB_NOTFOUND)
+        return rc; /* 0: the budget ran out first */
+    w->nmut++;
+    return mdb_del(w->txn, w->sh->meta, &nk, NULL);
+}
+
 /* Delete up to budget members of collections that were dropped. */
 static int maint_sweep(pcs_wctx *w, unsigned budget, unsigned *did)
 {
@@ -749,7 +828,8 @@ static int maint_sweep(pcs_wctx *w, unsigned budget, unsigned *did)
         return pcs_w_fail(w, rc);
     }
     MDB_val k, d;
-    while (*did < budget && !(rc = mdb_cursor_get(sc, &k, &d, MDB_FIRST))) {
+    rc = sweep_flushed(w, mc, budget, did);
+    while (!rc && *did < budget && !(rc = mdb_cursor_get(sc, &k, &d, MDB_FIRST))) {
         if (k.mv_size != 8) {
             rc = MDB_CORRUPTED;
             break;

@@ -101,6 +101,8 @@ enum pcs_op {
     PCS_OP_PURGE,
     PCS_OP_A_SNAPSHOT,   /* answered when the snapshot is on disk */
     PCS_OP_A_TEST_ALLOC, /* tests only (PYCACHED_TEST_HOOKS=1): fail the N-th allocation */
+    /* A write without a key: argv[0] is the shard.  Empties it (pc_flush). */
+    PCS_OP_FLUSH,
     PCS_OP__COUNT
 };
 

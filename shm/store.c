@@ -91,6 +91,8 @@ int pcs_mdb_err(int rc)
         return PC_EBUSY;
     case MDB_BAD_VALSIZE:
         return PC_ETOOBIG;
+    case MDB_MAP_RESIZED:
+        return PC_EAGAIN; /* reader mode adopts the new size: pcs_store_adopt */
     case ENOMEM:
         return PC_ENOMEM;
     case EACCES:
@@ -298,6 +300,7 @@ static void store_close(pcs_store *st)
     }
     if (st->lock_fd >= 0)
         close(st->lock_fd); /* drops the shared flock */
+    pthread_mutex_destroy(&st->gate_mu);
     pcs_free(st->dir);
     pcs_free(st);
 }
@@ -322,6 +325,7 @@ static int store_build(const char *dir, int mode, const pcs_params *p, pcs_store
     if (!st)
         return PC_ENOMEM;
     st->lock_fd = -1;
+    pthread_mutex_init(&st->gate_mu, NULL);
     st->mode = mode;
     st->refs = 1;
     st->dir = pcs_strdup(dir);
@@ -409,6 +413,146 @@ int pcs_store_open(const char *dir, int mode, const pcs_params *p, pcs_store **o
         *out = st;
     }
     pthread_mutex_unlock(&reg_lock);
+    return rc;
+}
+
+/* The smallest map shard sh allows: its highest page in use, plus one. */
+static int shard_min_map(const pcs_shard *sh, uint64_t *min)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    int rc = mdb_env_info(sh->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(sh->env, &ms);
+    if (rc)
+        return pcs_mdb_err(rc);
+    *min = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+    return 0;
+}
+
+int pcs_store_resize(pcs_store *st, uint64_t map_size, uint64_t *need)
+{
+    if (st->mode == PCS_MODE_READER || map_size == 0 || (size_t)map_size != map_size)
+        return PC_EINVAL;
+    uint64_t most = 0;
+    for (unsigned s = 0; s < st->nshards; s++) {
+        uint64_t min = 0;
+        int rc = shard_min_map(&st->shards[s], &min);
+        if (rc)
+            return rc;
+        if (min > most)
+            most = min;
+    }
+    if (need)
+        *need = most;
+    if (map_size < most)
+        return PC_EFULL;
+    if (map_size < st->map_size)
+        return PC_ERANGE; /* LMDB's meta page keeps the larger size: it would come back */
+    for (unsigned s = 0; s < st->nshards; s++) {
+        pcs_shard *sh = &st->shards[s];
+        MDB_txn *txn;
+        int rc = mdb_env_set_mapsize(sh->env, (size_t)map_size);
+        if (rc)
+            return pcs_mdb_err(rc);
+        /* LMDB writes the map's size into the meta page at a commit that
+         * changed something: record the size we were given. */
+        if ((rc = mdb_txn_begin(sh->env, NULL, 0, &txn)))
+            return pcs_mdb_err(rc);
+        if ((rc = pcs_meta_put(txn, sh, "map_size", map_size))) {
+            mdb_txn_abort(txn);
+            return rc;
+        }
+        if ((rc = mdb_txn_commit(txn)))
+            return pcs_mdb_err(rc);
+    }
+    st->map_size = map_size;
+    return 0;
+}
+
+void pcs_gate_join(pcs_store *st, pcs_rgate *g)
+{
+    atomic_init(&g->live, 0);
+    pthread_mutex_lock(&st->gate_mu);
+    g->next = st->gates;
+    st->gates = g;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+void pcs_gate_leave(pcs_store *st, pcs_rgate *g)
+{
+    pthread_mutex_lock(&st->gate_mu);
+    pcs_rgate **pp = &st->gates;
+    while (*pp && *pp != g)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = g->next;
+    pthread_mutex_unlock(&st->gate_mu);
+}
+
+/*
+ * The reader announces the shard, then looks for a resize; the resizer
+ * announces the resize, then looks at every reader (both sequentially
+ * consistent): one of the two always sees the other.
+ */
+int pcs_gate_enter(pcs_store *st, pcs_rgate *g, unsigned s)
+{
+    uint64_t bit = UINT64_C(1) << s;
+    uint64_t was = atomic_load_explicit(&g->live, memory_order_relaxed);
+    for (;;) {
+        atomic_store_explicit(&g->live, was | bit, memory_order_seq_cst);
+        if (!(atomic_load_explicit(&st->resizing, memory_order_seq_cst) & bit))
+            break;
+        atomic_store_explicit(&g->live, was, memory_order_seq_cst);
+        pthread_mutex_lock(&st->gate_mu); /* the resizer holds it until done */
+        pthread_mutex_unlock(&st->gate_mu);
+    }
+    if (atomic_load_explicit(&st->broken, memory_order_acquire) & bit) {
+        atomic_store_explicit(&g->live, was, memory_order_release);
+        return PC_EIO;
+    }
+    return 0;
+}
+
+/* Whether a client of this process may have a read open on a shard of bit. */
+static bool gates_busy_locked(const pcs_store *st, uint64_t bit)
+{
+    for (const pcs_rgate *g = st->gates; g; g = g->next)
+        if (atomic_load_explicit(&g->live, memory_order_seq_cst) & bit)
+            return true;
+    return false;
+}
+
+int pcs_store_adopt(pcs_store *st, unsigned s)
+{
+    uint64_t bit = UINT64_C(1) << s;
+    if (st->mode != PCS_MODE_READER || s >= st->nshards)
+        return PC_EINVAL;
+    pthread_mutex_lock(&st->gate_mu);
+    atomic_fetch_or_explicit(&st->resizing, bit, memory_order_seq_cst);
+    int rc = PC_EAGAIN;
+    for (int tries = 0; tries < 100; tries++) {
+        if (!gates_busy_locked(st, bit)) {
+            rc = 0;
+            break;
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    if (!rc) {
+        /* No transaction of this process is open on the shard: LMDB may
+         * unmap it and map it again at the size its meta page now says. */
+        MDB_envinfo info;
+        int mrc = mdb_env_set_mapsize(st->shards[s].env, 0);
+        if (mrc) {
+            atomic_fetch_or_explicit(&st->broken, bit, memory_order_release);
+            rc = mrc == ENOMEM ? PC_ENOMEM : PC_EIO;
+        } else if (s == 0 && mdb_env_info(st->shards[0].env, &info) == 0) {
+            st->map_size = info.me_mapsize;
+        }
+    }
+    atomic_fetch_and_explicit(&st->resizing, ~bit, memory_order_seq_cst);
+    pthread_mutex_unlock(&st->gate_mu);
     return rc;
 }
 

@@ -478,6 +478,15 @@ static int cmd_pexpire(cli *x, int argc, char **argv)
     return do_expire(x, argv, true);
 }
 
+/* FLUSHALL (and FLUSHDB: there is one database): every key of every type. */
+static int cmd_flushall(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    int rc = pc_flush(x->c);
+    return rc ? cli_fail(x, rc) : out_done(x);
+}
+
 static int cmd_persist(cli *x, int argc, char **argv)
 {
     (void)argc;
@@ -1254,6 +1263,8 @@ static const cmd cmds[] = {
     {"del", cmd_del, 1, -1, ARGS_ANY, "KEY..."},
     {"exists", cmd_exists, 1, -1, ARGS_ANY, "KEY..."},
     {"expire", cmd_expire, 2, 2, ARGS_ANY, "KEY SECONDS"},
+    {"flushall", cmd_flushall, 0, 0, ARGS_ANY, ""},
+    {"flushdb", cmd_flushall, 0, 0, ARGS_ANY, ""},
     {"get", cmd_get, 1, 1, ARGS_ANY, "KEY"},
     {"getrange", cmd_getrange, 3, 3, ARGS_ANY, "KEY START END"},
     {"getset", cmd_getset, 2, 2, ARGS_ANY, "KEY VALUE"},

@@ -129,6 +129,7 @@ case_ pccli "--bogus get s" "$C" --bogus get s
 case_ pccli "frobnicate s" "$C" -d "$D" frobnicate s
 case_ pccli "get (no key)" "$C" -d "$D" get
 case_ pccli "get s extra" "$C" -d "$D" get s extra
+case_ pccli "flushall everything" "$C" -d "$D" flushall everything
 case_ pccli "set '' v" "$C" -d "$D" set '' v
 case_ pccli "set <251 bytes> v" "$C" -d "$D" set "$long" v
 case_ pccli "set k v --ttl -5" "$C" -d "$D" set k v --ttl -5

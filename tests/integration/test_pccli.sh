@@ -501,5 +501,26 @@ out=${out%.*}
 got=${out%"$nl"}
 check 0 "orig" "PYCACHE_DIR=\$S pccli --embedded get k"
 
+# ---- flushall, flushdb ---------------------------------------------------------
+t 0 "" set fa 1
+t 0 "3" rpush fl a b c
+t 0 "2" sadd fs x y
+t 0 "1" hset fh f v
+t 0 "1" expire fa 100
+t 0 "" flushall
+t 0 "" keys
+t 1 "" get fa
+t 0 "0" llen fl
+t 1 "0" exists fs fh k
+t 0 "" set fb 2
+t 0 "fb" keys
+tj 0 "true" flushdb
+t 0 "" keys
+t 0 "" FLUSHALL
+terr "wrong arguments" flushall now
+terr "wrong arguments" flushdb 0
+t 0 "" set after 1
+t 0 "1" get after
+
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]
