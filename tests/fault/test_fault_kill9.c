@@ -74,8 +74,7 @@ static void writer(int i, const char *dir, const char *logpath)
                 seq++;
                 continue;
             }
-            if (rc != PC_ECONNRESET && rc != PC_ECONNREFUSED && rc != PC_EIO &&
-                rc != PC_ETIMEDOUT)
+            if (rc != PC_ECONNRESET && rc != PC_ECONNREFUSED && rc != PC_EIO && rc != PC_ETIMEDOUT)
                 atomic_store(&sh->bad_rc[i], rc);
             break;
         }

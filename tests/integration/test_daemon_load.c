@@ -1405,8 +1405,7 @@ static int sl_writer(void *arg)
         if (rc) {
             /* In flight when it went, or begun after (no daemon came back
              * within the client's timeout). */
-            CKM(rc == PC_ECONNRESET || rc == PC_ETIMEDOUT, "writer %d: %s", a->id,
-                pc_err_name(rc));
+            CKM(rc == PC_ECONNRESET || rc == PC_ETIMEDOUT, "writer %d: %s", a->id, pc_err_name(rc));
             break;
         }
         CK(len == (uint64_t)i + 1);
