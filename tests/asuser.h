@@ -137,6 +137,27 @@ static inline int au_stage(const char *src, const char *stage, const char *name,
     return 0;
 }
 
+/* Say which directory on the way to path (absolute) is closed: the parent
+ * of the first prefix that cannot be looked up. */
+static inline void au_blocker(int fd, const char *path)
+{
+    char pre[4096];
+    struct stat sb;
+    for (size_t i = 1; path[0] == '/' && path[i] && i < sizeof pre; i++) {
+        if (path[i] != '/' && path[i + 1])
+            continue;
+        size_t len = path[i] == '/' ? i : i + 1;
+        memcpy(pre, path, len);
+        pre[len] = 0;
+        if (stat(pre, &sb) == 0)
+            continue;
+        char *slash = strrchr(pre, '/');
+        slash[slash == pre] = 0; /* its parent; "/" stays "/" */
+        dprintf(fd, " (%s is closed to it)", pre);
+        return;
+    }
+}
+
 /*
  * Can uid/gid (no supplementary groups) reach every path in paths (stat;
  * search, for a directory) and then run argv (exit 0, its output
@@ -176,7 +197,9 @@ static inline bool au_probe(uid_t uid, gid_t gid, const char *const *paths, char
         for (size_t i = 0; paths && paths[i]; i++) {
             struct stat sb;
             if (stat(paths[i], &sb) < 0 || (S_ISDIR(sb.st_mode) && access(paths[i], X_OK) < 0)) {
-                dprintf(p[1], "uid %d cannot reach %s: %s", (int)uid, paths[i], strerror(errno));
+                int e = errno;
+                dprintf(p[1], "uid %d cannot reach %s: %s", (int)uid, paths[i], strerror(e));
+                au_blocker(p[1], paths[i]);
                 _exit(AU_NOT_RUN);
             }
         }
