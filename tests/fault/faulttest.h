@@ -792,11 +792,4 @@ static inline bool ft_raw_closed(const ft_raw *r)
     return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
-/* Become uid/gid (nobody by default) in a child; false if not possible. */
-static inline bool ft_drop_to(uid_t uid, gid_t gid)
-{
-    return setgroups(0, NULL) == 0 && setresgid(gid, gid, gid) == 0 &&
-           setresuid(uid, uid, uid) == 0;
-}
-
 #endif /* FAULTTEST_H */

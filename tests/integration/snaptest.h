@@ -52,6 +52,8 @@
 
 #include "pycache.h"
 
+#include "../asuser.h"
+
 /* A key argument pair from a C string. */
 #define K(s) (s), strlen(s)
 
@@ -757,8 +759,9 @@ typedef struct sn_daemon {
     char log[300]; /* --log-file */
     char out[300]; /* its standard output and error */
     pid_t pid;     /* 0: not running */
-    uid_t uid;     /* run as this user (with gid) when nonzero */
+    uid_t uid;     /* run as this user (with gid) when nonzero... */
     gid_t gid;
+    const char *prog; /* ...and this pycached (a staged copy, asuser.h); NULL: the built one */
 } sn_daemon;
 
 /* The pycached under test: $top_builddir/pycached. */
@@ -788,7 +791,7 @@ static inline pid_t sn_spawn(sn_daemon *d, const char *const *args)
 {
     char *argv[SN_MAX_ARGS + 12];
     int n = 0;
-    argv[n++] = (char *)sn_pycached();
+    argv[n++] = (char *)(d->prog ? d->prog : sn_pycached());
     argv[n++] = "--foreground";
     argv[n++] = "-d";
     argv[n++] = d->dir;
@@ -810,11 +813,11 @@ static inline pid_t sn_spawn(sn_daemon *d, const char *const *args)
         int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (fd < 0 || in < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0 || dup2(in, 0) < 0)
             _exit(127);
-        if (d->uid && (setgroups(0, NULL) < 0 || setgid(d->gid) < 0 || setuid(d->uid) < 0)) {
+        if (d->uid && au_drop(d->uid, d->gid, NULL, 0) < 0) {
             dprintf(2, "cannot become uid %d: %s\n", (int)d->uid, strerror(errno));
             _exit(127);
         }
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* after setuid, which clears it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* after au_drop: changing uid clears it */
         if (getppid() != parent)
             _exit(127);
         sigset_t none;

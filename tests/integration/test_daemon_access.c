@@ -13,19 +13,22 @@
  *  - the daemon's own uid may ask to be ring-only (PC_OPT_RING_ONLY).
  *
  * Other uids are had with fork + setresuid, and once by running this
- * program again through setpriv(1) (a fresh process image), as `nobody`.
- * Needs root; exits 77 (skip) otherwise.
+ * program again through setpriv(1) (a fresh process image), as `nobody`:
+ * a copy of it, staged where nobody can reach it (the build tree may not be:
+ * a checkout under /root).  Needs root; exits 77 (skip) otherwise.  A case
+ * that needs other uids is skipped, saying why, where they cannot reach the
+ * store directories at all (asuser.h).
  */
 #include "daemontest.h"
 
-#include <grp.h>
-#include <pwd.h>
+#include "../asuser.h"
 
 #define CHAN_MAP "pycache-channel"
 
 static uid_t nobody_uid = 65534;
 static gid_t nogroup_gid = 65534;
-static const char *self_exe;
+static char stage[256];       /* where nobody can run... */
+static char staged_self[320]; /* ...this program, copied */
 
 static int setup(void **state)
 {
@@ -57,10 +60,7 @@ struct as_arg {
 static int as_trampoline(void *p)
 {
     struct as_arg *a = p;
-    CK(setgroups((size_t)a->ngroups, a->groups) == 0);
-    CK(setresgid(a->gid, a->gid, a->gid) == 0);
-    CK(setresuid(a->uid, a->uid, a->uid) == 0);
-    CK(getuid() == a->uid && geteuid() == a->uid);
+    CKM(au_drop(a->uid, a->gid, a->groups, (size_t)a->ngroups) == 0, "%s", strerror(errno));
     prctl(PR_SET_DUMPABLE, 1); /* so it can read its own /proc/self/maps */
     return a->fn(a->arg);
 }
@@ -225,10 +225,22 @@ static int group_peer(void *arg)
 
 /* ------------------------------------------------------------------------ */
 
-static dt_daemon *start(void **state, const char *tag, const char *const *opts)
+/* Start a daemon with these options.  others: the test runs peers of other
+ * uids, which must reach the store directory's parent (the directory's own
+ * mode is what the tests look at): skipped, saying why, where they cannot. */
+static dt_daemon *start(void **state, const char *tag, const char *const *opts, bool others)
 {
     dt_daemon *d = *state;
     assert_int_equal(dt_prepare(d, tag, opts), 0);
+    if (others) {
+        char parent[sizeof d->dir];
+        snprintf(parent, sizeof parent, "%s", d->dir);
+        *strrchr(parent, '/') = 0;
+        const char *paths[] = {parent, NULL};
+        d->passed = true; /* a skip is no failure: no log to show */
+        AU_NEED(nobody_uid, nogroup_gid, paths, NULL);
+        d->passed = false;
+    }
     assert_int_equal(dt_start(d), 0);
     /* Something of the owner's for the peers to read (in a child, so this
      * process never maps the store). */
@@ -253,7 +265,7 @@ static mode_t mode_of(const char *dir, const char *name)
  * reach it. */
 static void test_other_uid_refused(void **state)
 {
-    dt_daemon *d = start(state, "refused", NULL);
+    dt_daemon *d = start(state, "refused", NULL, true);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0600);
     assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0600);
     CHILD_OK(run_as(nobody_uid, nogroup_gid, NULL, 0, expect_refused, d->dir));
@@ -264,18 +276,29 @@ static void test_other_uid_refused(void **state)
 }
 
 /* Run this program again as nobody through setpriv(1): a fresh process
- * image, with nothing of ours mapped.  Returns the wait status. */
-static int setpriv_child(const char *mode, const char *dir)
+ * image, with nothing of ours mapped (its staged copy: nobody may not reach
+ * the build tree).  Returns the wait status, or -2 and why into why where
+ * there is no setpriv or nobody cannot run the copy. */
+static int setpriv_child(const char *mode, const char *dir, char *why, size_t n)
 {
     const char *cands[] = {"/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"};
     const char *sp = NULL;
     for (size_t i = 0; i < 3 && !sp; i++)
         if (access(cands[i], X_OK) == 0)
             sp = cands[i];
-    if (!sp)
+    if (!sp) {
+        snprintf(why, n, "no setpriv(1)");
+        return -2;
+    }
+    if (!staged_self[0]) {
+        snprintf(why, n, "this program could not be staged for nobody (see above)");
+        return -2;
+    }
+    char *probe[] = {staged_self, "--as-child", "probe", "-", NULL};
+    if (!au_probe(nobody_uid, nogroup_gid, NULL, probe, why, n))
         return -2;
     char *argv[] = {(char *)sp,   "--reuid",        "nobody",    "--regid",
-                    "nogroup",    "--clear-groups", "--",        (char *)self_exe,
+                    "nogroup",    "--clear-groups", "--",        staged_self,
                     "--as-child", (char *)mode,     (char *)dir, NULL};
     static char out[8192], err[8192];
     int st = dt_run(argv, out, sizeof out, err, sizeof err, 30000);
@@ -288,17 +311,18 @@ static int setpriv_child(const char *mode, const char *dir)
  * 0711); nobody is served ring-only, anyone else is refused by the policy. */
 static void test_ring_only_user(void **state)
 {
-    dt_daemon *d = start(state, "rouser", (const char *[]){"--allow-ring-only", "nobody", NULL});
+    dt_daemon *d =
+        start(state, "rouser", (const char *[]){"--allow-ring-only", "nobody", NULL}, true);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0666);
     assert_int_equal(mode_of(d->dir, ""), 0711);
     assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0600);
     assert_int_equal(mode_of(d->dir, "data-00.mdb-lock"), 0600);
     /* As nobody through setpriv (a fresh image)... */
-    int st = setpriv_child("ring-only", d->dir), peers = 2;
-    if (st == -2 || (st > 0 && WIFEXITED(st) && WEXITSTATUS(st) >= 126)) {
-        /* no setpriv, or nobody may not run this program from where it is
-         * built: the forked children below cover the same */
-        print_message("setpriv could not run this program as nobody; forked children only\n");
+    char why[512];
+    int st = setpriv_child("ring-only", d->dir, why, sizeof why), peers = 2;
+    if (st == -2) {
+        /* the forked children below cover the same */
+        print_message("not run through setpriv as nobody (%s): forked children only\n", why);
     } else {
         CHILD_OK(st);
         peers++;
@@ -332,7 +356,7 @@ static void test_ring_only_user(void **state)
 static void test_ring_only_group(void **state)
 {
     dt_daemon *d =
-        start(state, "rogroup", (const char *[]){"--allow-ring-only", "group:nogroup", NULL});
+        start(state, "rogroup", (const char *[]){"--allow-ring-only", "group:nogroup", NULL}, true);
     CHILD_OK(run_as(1, nogroup_gid, NULL, 0, ring_only_default, d->dir));
     gid_t sup[] = {nogroup_gid};
     CHILD_OK(run_as(2, 2, sup, 1, ring_only_default, d->dir));
@@ -345,7 +369,7 @@ static void test_ring_only_group(void **state)
  * files the group may open. */
 static void test_allow_group(void **state)
 {
-    dt_daemon *d = start(state, "group", (const char *[]){"--allow-group", "nogroup", NULL});
+    dt_daemon *d = start(state, "group", (const char *[]){"--allow-group", "nogroup", NULL}, true);
     assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0660);
     assert_int_equal(mode_of(d->dir, "data-00.mdb-lock"), 0660);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0666);
@@ -380,7 +404,7 @@ static int owner_trusted(void *arg)
 
 static void test_owner(void **state)
 {
-    dt_daemon *d = start(state, "owner", NULL);
+    dt_daemon *d = start(state, "owner", NULL, false);
     pid_t pid = dt_fork(owner_ring_only, d->dir, 30);
     CHILD_OK(dt_wait_pid(pid, 35000));
     pid = dt_fork(owner_trusted, d->dir, 30);
@@ -396,6 +420,8 @@ int main(int argc, char **argv)
         alarm(30);
         if (!strcmp(argv[2], "ring-only"))
             return ring_only_peer(argv[3], 0);
+        if (!strcmp(argv[2], "probe"))
+            return 0; /* it runs */
         return 2;
     }
     if (geteuid() != 0) {
@@ -403,19 +429,15 @@ int main(int argc, char **argv)
                         "skipped\n");
         return 77;
     }
-    struct passwd *pw = getpwnam("nobody");
-    struct group *gr = getgrnam("nogroup");
-    if (!pw || !gr) {
+    if (!au_nobody(&nobody_uid, &nogroup_gid) || !getgrnam("nogroup")) {
         fprintf(stderr, "test_daemon_access: no user nobody or group nogroup; skipped\n");
         return 77;
     }
-    nobody_uid = pw->pw_uid;
-    nogroup_gid = gr->gr_gid;
-    static char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        self_exe = exe;
+    if (au_mkstage(stage, sizeof stage, "access") < 0 ||
+        au_stage("/proc/self/exe", stage, "test_daemon_access", staged_self, sizeof staged_self) <
+            0) {
+        fprintf(stderr, "test_daemon_access: cannot stage a copy of itself for nobody\n");
+        staged_self[0] = 0;
     }
     dt_init(170);
     const struct CMUnitTest tests[] = {
@@ -425,5 +447,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_allow_group, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    dt_rmtree(stage);
+    return failed;
 }
