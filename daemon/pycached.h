@@ -33,6 +33,7 @@ typedef struct pcd_config {
     unsigned shards;      /* creation */
     uint64_t max_memory;  /* creation: the map's size */
     uint64_t max_value;   /* creation */
+    bool max_value_set;   /* given: else it follows max_memory */
     unsigned max_readers; /* creation */
     int sync;             /* enum pcd_sync */
     unsigned sync_interval_ms;
@@ -65,8 +66,19 @@ void pcd_config_free(pcd_config *cfg);
 int pcd_config_args(pcd_config *cfg, int argc, char **argv);
 /* Read a config file; 0 or -1 with a message naming the file and line. */
 int pcd_config_file(pcd_config *cfg, const char *path);
-/* Check the settings fit together; 0 or -1 with a message. */
-int pcd_config_check(const pcd_config *cfg);
+/* The shape settings' bounds (see pycached(8)): --max-memory is per shard. */
+#define PCD_MEMORY_MIN (UINT64_C(1) << 20)
+#define PCD_MEMORY_MAX (UINT64_C(8) << 40)     /* ext4 takes files just under 16T */
+#define PCD_MAP_TOTAL_MAX (UINT64_C(64) << 40) /* half of x86-64's user address space */
+#define PCD_VALUE_MAX (UINT64_C(0x7fffffff))
+/* Check the settings fit together and fill in what follows from others
+ * (--max-value's default); 0 or -1 with a message. */
+int pcd_config_check(pcd_config *cfg);
+/* The largest --max-value, and its default, for a --max-memory. */
+uint64_t pcd_value_max_for(uint64_t max_memory);
+uint64_t pcd_value_default_for(uint64_t max_memory);
+/* Format a size the way the options take it ("64M"; bytes if no suffix fits). */
+const char *pcd_fmt_size(uint64_t v, char *buf, size_t len);
 void pcd_usage(FILE *f);
 
 /* ---- logging (log.c) ---- */
