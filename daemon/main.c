@@ -249,6 +249,8 @@ static int open_store(pcd *d)
         pcd_log(LOG_NOTICE,
                 "the store keeps the shape it was created with: %u shard(s), map %llu bytes",
                 d->st->nshards, (unsigned long long)d->st->map_size);
+    if (pcd_fs_open(d))
+        return -1;
     if (d->cfg.n_allow_gid) {
         /* Peers of the group map the store: they need its files. */
         for (unsigned s = 0; s < d->st->nshards; s++) {
@@ -354,8 +356,9 @@ int main(int argc, char **argv)
     }
     write_pid(&d);
     pthread_mutex_init(&d.commit_mu, NULL);
-    if (open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) || make_dpage(&d) ||
-        make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) || pcd_snap_start(&d)) {
+    if (pcd_fs_precheck(&d) || open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) ||
+        make_dpage(&d) || make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) ||
+        pcd_snap_start(&d)) {
         pcd_log(LOG_ERR, "pycached did not start");
         fprintf(stderr, "pycached: did not start (see the log)\n");
         shutdown_all(&d);
@@ -367,7 +370,7 @@ int main(int argc, char **argv)
     d.test_hooks = hooks && !strcmp(hooks, "1");
     if (d.test_hooks)
         pcd_log(LOG_WARNING, "test hooks are on (PYCACHED_TEST_HOOKS=1): not for production");
-    d.evict_above = d.st->map_size / 100 * d.cfg.evict_at_pct;
+    d.evict_above = d.map_limit / 100 * d.cfg.evict_at_pct;
     d.evict_budget = 64;
     d.next_expire = pcs_now_ms() + d.cfg.expire_interval_ms;
     d.stats.pid = (uint64_t)getpid();

@@ -186,9 +186,17 @@ typedef struct pcd {
     uint64_t rng;
     uint64_t used, worst_shard, measured_ms; /* bytes in use (all, largest shard) */
     uint64_t evict_above;                    /* per shard */
-    unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
-    uint64_t grown;                          /* estimated growth since the last measurement */
-    uint64_t room;                           /* growth the current pass may still add */
+    /* the filesystem (fsroom.c) */
+    uint64_t map_limit;                   /* the smallest shard's map, as cut to fit */
+    uint64_t fs_total;                    /* all shards' maps, as cut to fit */
+    uint64_t fs_limit[PCS_SHARDS_MAX];    /* each shard's map, as cut to fit */
+    uint64_t fs_reserved[PCS_SHARDS_MAX]; /* fallocated up to here */
+    unsigned fs_psize;                    /* LMDB's page size */
+    bool fs_noreserve;                    /* the filesystem has no fallocate */
+    bool fs_short;                        /* a reservation failed: growth is held */
+    unsigned evict_budget;                /* keys per eviction step, 1..EVICT_BUDGET_MAX */
+    uint64_t grown;                       /* estimated growth since the last measurement */
+    uint64_t room;                        /* growth the current pass may still add */
     uint64_t next_expire;
     uint64_t next_due; /* soonest expiry in the index (0: unknown) */
     uint64_t published_requests;
@@ -245,6 +253,15 @@ void pcd_note_pass(pcd *d, size_t items, uint64_t us);
 void pcd_stats_publish(pcd *d, uint64_t now);
 /* Record an access to key for allkeys-lru/lfu (no-op otherwise). */
 void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
+
+/* fsroom.c: cap each shard's map to what the filesystem can hold (after
+ * the store opened, before any read transaction); 0 or -1 after logging. */
+int pcd_fs_open(pcd *d);
+/* Before a new store is created: refuse a filesystem too small for it. */
+int pcd_fs_precheck(pcd *d);
+/* Before a pass writing incoming bytes: extend the reservations; returns
+ * the growth the filesystem guarantees (UINT64_MAX: up to the cap). */
+uint64_t pcd_fs_room(pcd *d, uint64_t incoming);
 
 /* snap.c */
 int pcd_snap_check(pcd *d);

@@ -473,6 +473,7 @@ void pcd_stats_publish(pcd *d, uint64_t now)
         pcd_measure(d, now);
     st->bytes_used = d->used;
     st->max_memory = d->st->map_size * d->st->nshards;
+    st->max_memory_fs = d->fs_total < st->max_memory ? d->fs_total : 0;
     st->evict_above = d->evict_above * d->st->nshards;
     st->policy = (uint32_t)d->cfg.policy;
     st->expire_interval_ms = d->cfg.expire_interval_ms;
