@@ -460,7 +460,7 @@ void pcd_usage(FILE *f)
           "      --shards N           LMDB environments, 1..64 (1); all maps\n"
           "                           together at most 64T\n"
           "      --max-value SIZE     largest value: at most a quarter of\n"
-          "                           --max-memory (64M or an eighth of it)\n"
+          "                           --max-memory (64M, or an eighth of it if less)\n"
           "      --max-readers N      LMDB reader slots (4096)\n"
           "  -h, --help               show this help and exit\n"
           "  -V, --version            show the version and exit\n"
