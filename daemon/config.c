@@ -49,14 +49,20 @@ void pcd_config_free(pcd_config *cfg)
     cfg->snapshot_dir = cfg->restore_file = NULL;
 }
 
+/*
+ * A size: decimal digits, then K, M, G or T (powers of 1024), optionally
+ * followed by "iB" or "B".  Strict: no leading space or sign (strtoull
+ * would take " -1" as 2^64-1), no overflow of the digits or of the
+ * multiplication by the suffix.
+ */
 int pcd_parse_size(const char *s, uint64_t *out)
 {
+    if (!s || *s < '0' || *s > '9')
+        return -1;
     char *end;
     errno = 0;
-    if (!s || !*s || *s == '-')
-        return -1;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
+    if (errno)
         return -1;
     unsigned shift = 0;
     switch (*end) {
@@ -85,10 +91,27 @@ int pcd_parse_size(const char *s, uint64_t *out)
     }
     if (*end == 'i' || *end == 'B')
         end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
-    if (*end || (shift && v > (UINT64_MAX >> shift)))
+    if (*end || v > (UINT64_MAX >> shift))
         return -1;
     *out = (uint64_t)v << shift;
     return 0;
+}
+
+/* A size as the options take it: "64M", "1T", or bytes when no suffix
+ * divides it evenly. */
+const char *pcd_fmt_size(uint64_t v, char *buf, size_t len)
+{
+    static const char sfx[] = "KMGT";
+    int i = -1;
+    while (i < 3 && v && (v & 1023) == 0) {
+        v >>= 10;
+        i++;
+    }
+    if (i < 0)
+        snprintf(buf, len, "%llu", (unsigned long long)v);
+    else
+        snprintf(buf, len, "%llu%c", (unsigned long long)v, sfx[i]);
+    return buf;
 }
 
 static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
@@ -173,6 +196,18 @@ static const struct {
               {"warning", LOG_WARNING},
               {"error", LOG_ERR}};
 
+/* The accepted values of the settings whose refusal says them. */
+static const char *option_range(const char *name)
+{
+    if (!strcmp(name, "shards"))
+        return "1 to 64";
+    if (!strcmp(name, "max-memory"))
+        return "1M to 8T (per shard)";
+    if (!strcmp(name, "max-value"))
+        return "1 to 2147483647 bytes (2G less one byte)";
+    return NULL;
+}
+
 /* One setter for every setting, by its long-option name.  0 or -1. */
 static int set_option(pcd_config *cfg, const char *name, const char *v)
 {
@@ -201,16 +236,17 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     if (!strcmp(name, "shards"))
         return parse_uint(v, 1, PCS_SHARDS_MAX, &cfg->shards);
     if (!strcmp(name, "max-memory")) {
-        if (pcd_parse_size(v, &sz) || sz < (UINT64_C(1) << 20))
+        if (pcd_parse_size(v, &sz) || sz < PCD_MEMORY_MIN || sz > PCD_MEMORY_MAX)
             return -1;
         cfg->max_memory = sz;
         cfg->max_memory_set = true;
         return 0;
     }
     if (!strcmp(name, "max-value")) {
-        if (pcd_parse_size(v, &sz) || sz < 1 || sz > UINT32_MAX / 2)
+        if (pcd_parse_size(v, &sz) || sz < 1 || sz > PCD_VALUE_MAX)
             return -1;
         cfg->max_value = sz;
+        cfg->max_value_set = true;
         return 0;
     }
     if (!strcmp(name, "max-readers"))
@@ -327,6 +363,9 @@ static int file_entry(void *arg, const char *section, const char *name, const ch
     if (!strcmp(name, "config") || set_option(fc->cfg, name, value)) {
         if (errno == ENOENT || !strcmp(name, "config"))
             fprintf(stderr, "pycached: %s:%d: unknown setting '%s'\n", fc->path, fc->line, name);
+        else if (option_range(name))
+            fprintf(stderr, "pycached: %s:%d: %s must be %s: got '%s'\n", fc->path, fc->line, name,
+                    option_range(name), value);
         else
             fprintf(stderr, "pycached: %s:%d: bad value for %s: '%s'\n", fc->path, fc->line, name,
                     value);
@@ -418,9 +457,11 @@ void pcd_usage(FILE *f)
           "      --snapshot-keep N    keep the newest N snapshots (3; 0 keeps all)\n"
           "      --restore FILE       load FILE into the (empty) store at start\n"
           "When the store is created (fixed afterwards):\n"
-          "      --max-memory SIZE    the map's size: the store's limit (1G)\n"
-          "      --shards N           LMDB environments, 1..64 (1)\n"
-          "      --max-value SIZE     largest value (64M)\n"
+          "      --max-memory SIZE    each shard's map: the store's limit, 1M..8T (1G)\n"
+          "      --shards N           LMDB environments, 1..64 (1); all maps\n"
+          "                           together at most 64T\n"
+          "      --max-value SIZE     largest value: at most a quarter of\n"
+          "                           --max-memory (64M, or an eighth of it if less)\n"
           "      --max-readers N      LMDB reader slots (4096)\n"
           "  -h, --help               show this help and exit\n"
           "  -V, --version            show the version and exit\n"
@@ -470,7 +511,13 @@ int pcd_config_args(pcd_config *cfg, int argc, char **argv)
             return 1;
         case 0:
             if (set_option(cfg, longopts[li].name, optarg)) {
-                fprintf(stderr, "pycached: bad value for --%s: '%s'\n", longopts[li].name, optarg);
+                const char *range = option_range(longopts[li].name);
+                if (range)
+                    fprintf(stderr, "pycached: --%s must be %s: got '%s'\n", longopts[li].name,
+                            range, optarg);
+                else
+                    fprintf(stderr, "pycached: bad value for --%s: '%s'\n", longopts[li].name,
+                            optarg);
                 return -1;
             }
             break;
@@ -490,15 +537,56 @@ int pcd_config_args(pcd_config *cfg, int argc, char **argv)
     return 0;
 }
 
-int pcd_config_check(const pcd_config *cfg)
+/*
+ * The store's shape, checked before anything is created:
+ *  - the maps of all shards fit in PCD_MAP_TOTAL_MAX of address space (the
+ *    daemon and every trusted client map every shard);
+ *  - --max-value is at most a quarter of --max-memory, so that the largest
+ *    value, which the memory cap counts twice, fits under the cap with room
+ *    for its B-tree pages; left out, it defaults to the smaller of 64M and
+ *    an eighth of --max-memory.
+ */
+int pcd_config_check(pcd_config *cfg)
 {
+    char a[32], b[32], c[32], e[32];
     if (cfg->n_rules && !cfg->snapshot_dir) {
         fprintf(stderr, "pycached: --snapshot-every needs --snapshot-dir\n");
         return -1;
     }
-    if (cfg->max_value + PCS_FRAME_SLACK > cfg->max_memory) {
-        fprintf(stderr, "pycached: --max-value must be well below --max-memory\n");
+    if (cfg->max_memory > PCD_MAP_TOTAL_MAX / cfg->shards) {
+        fprintf(stderr,
+                "pycached: --shards %u with --max-memory %s maps %s: all shards together must "
+                "fit in %s of address space (at most --max-memory %s with %u shards)\n",
+                cfg->shards, pcd_fmt_size(cfg->max_memory, a, sizeof a),
+                cfg->max_memory > UINT64_MAX / cfg->shards
+                    ? "more than 16E"
+                    : pcd_fmt_size(cfg->max_memory * cfg->shards, b, sizeof b),
+                pcd_fmt_size(PCD_MAP_TOTAL_MAX, c, sizeof c),
+                pcd_fmt_size(PCD_MAP_TOTAL_MAX / cfg->shards, e, sizeof e), cfg->shards);
+        return -1;
+    }
+    uint64_t most = pcd_value_max_for(cfg->max_memory);
+    if (!cfg->max_value_set) {
+        cfg->max_value = pcd_value_default_for(cfg->max_memory);
+    } else if (cfg->max_value > most) {
+        fprintf(stderr,
+                "pycached: --max-value %s does not fit --max-memory %s: the largest accepted is "
+                "%s (a quarter of --max-memory)\n",
+                pcd_fmt_size(cfg->max_value, a, sizeof a),
+                pcd_fmt_size(cfg->max_memory, b, sizeof b), pcd_fmt_size(most, c, sizeof c));
         return -1;
     }
     return 0;
+}
+
+uint64_t pcd_value_max_for(uint64_t max_memory)
+{
+    uint64_t most = max_memory / 4;
+    return most < PCD_VALUE_MAX ? most : PCD_VALUE_MAX;
+}
+
+uint64_t pcd_value_default_for(uint64_t max_memory)
+{
+    uint64_t v = max_memory / 8;
+    return v < PC_VALUE_MAX_DEFAULT ? v : PC_VALUE_MAX_DEFAULT;
 }

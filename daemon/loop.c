@@ -270,6 +270,9 @@ static uint64_t keep_under_cap(pcd *d, uint64_t now)
             incoming += it->len;
     }
     pcd_make_room(d, now, incoming);
+    uint64_t fs = pcd_fs_room(d, incoming); /* the filesystem's guarantee */
+    if (d->room > fs)
+        d->room = fs;
     uint64_t let = 0;
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];

@@ -75,6 +75,66 @@ static int take_lock(pcd *d)
     return -1;
 }
 
+/*
+ * What a start found in DIR.  A start that fails removes what it created --
+ * a new store's files, the pid file, the directory -- so that a bad setting
+ * does not stay written in a store that every later start then refuses;
+ * a store that was there before is never touched.
+ */
+typedef struct found {
+    bool dir, pid;
+    uint64_t data, lock; /* bit s: data-NN.mdb, data-NN.mdb-lock existed */
+} found;
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return lstat(path, &sb) == 0;
+}
+
+static void survey(const char *dir, found *f)
+{
+    struct stat sb;
+    memset(f, 0, sizeof *f);
+    f->dir = stat(dir, &sb) == 0;
+    f->pid = exists_in(dir, PCS_LOCK_NAME);
+    for (unsigned s = 0; s < PCS_SHARDS_MAX; s++) {
+        char name[32];
+        snprintf(name, sizeof name, "data-%02u.mdb", s);
+        if (exists_in(dir, name))
+            f->data |= UINT64_C(1) << s;
+        snprintf(name, sizeof name, "data-%02u.mdb-lock", s);
+        if (exists_in(dir, name))
+            f->lock |= UINT64_C(1) << s;
+    }
+}
+
+/* After a failed start: remove what it created (see found). */
+static void remove_created(const char *dir, const found *f)
+{
+    char path[4200];
+    if (f->data & 1)
+        return; /* the store was there before: leave it as it is */
+    for (unsigned s = 0; s < PCS_SHARDS_MAX; s++) {
+        if (!(f->data >> s & 1)) {
+            snprintf(path, sizeof path, "%s/data-%02u.mdb", dir, s);
+            unlink(path);
+        }
+        if (!(f->lock >> s & 1)) {
+            snprintf(path, sizeof path, "%s/data-%02u.mdb-lock", dir, s);
+            unlink(path);
+        }
+    }
+    if (!f->pid) {
+        snprintf(path, sizeof path, "%s/%s", dir, PCS_LOCK_NAME);
+        unlink(path);
+    }
+    if (!f->dir)
+        rmdir(dir); /* only if empty: anything else in it stays */
+}
+
 static void write_pid(pcd *d)
 {
     char buf[32];
@@ -241,6 +301,8 @@ static int open_store(pcd *d)
         pcd_log(LOG_NOTICE,
                 "the store keeps the shape it was created with: %u shard(s), map %llu bytes",
                 d->st->nshards, (unsigned long long)d->st->map_size);
+    if (pcd_fs_open(d))
+        return -1;
     if (d->cfg.n_allow_gid) {
         /* Peers of the group map the store: they need its files. */
         for (unsigned s = 0; s < d->st->nshards; s++) {
@@ -337,22 +399,29 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     if ((!d.cfg.dir && default_dir(&d.cfg)) || pcd_config_check(&d.cfg))
         return 2;
+    found before;
+    survey(d.cfg.dir, &before);
     if (take_lock(&d))
         return 1;
     int ready = -1;
     if (!d.cfg.foreground && daemonize(&ready) < 0) {
         fprintf(stderr, "pycached: cannot daemonize: %s\n", strerror(errno));
+        remove_created(d.cfg.dir, &before);
         return 1;
     }
-    if (pcd_log_open(&d.cfg))
+    if (pcd_log_open(&d.cfg)) {
+        remove_created(d.cfg.dir, &before);
         return 1;
+    }
     write_pid(&d);
     pthread_mutex_init(&d.commit_mu, NULL);
-    if (open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) || make_dpage(&d) ||
-        make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) || pcd_snap_start(&d)) {
+    if (pcd_fs_precheck(&d) || open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) ||
+        make_dpage(&d) || make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) ||
+        pcd_snap_start(&d)) {
         pcd_log(LOG_ERR, "pycached did not start");
         fprintf(stderr, "pycached: did not start (see the log)\n");
         shutdown_all(&d);
+        remove_created(d.cfg.dir, &before);
         return 1;
     }
     d.rng = pcs_now_ms() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
@@ -360,7 +429,7 @@ int main(int argc, char **argv)
     d.test_hooks = hooks && !strcmp(hooks, "1");
     if (d.test_hooks)
         pcd_log(LOG_WARNING, "test hooks are on (PYCACHED_TEST_HOOKS=1): not for production");
-    d.evict_above = d.st->map_size / 100 * d.cfg.evict_at_pct;
+    d.evict_above = d.map_limit / 100 * d.cfg.evict_at_pct;
     d.evict_budget = 64;
     d.next_expire = pcs_now_ms() + d.cfg.expire_interval_ms;
     d.stats.pid = (uint64_t)getpid();

@@ -34,6 +34,7 @@ typedef struct pcd_config {
     uint64_t max_memory;  /* the map's size (an existing store: only when given) */
     bool max_memory_set;  /* given on the command line or in the config file */
     uint64_t max_value;   /* creation */
+    bool max_value_set;   /* given: else it follows max_memory */
     unsigned max_readers; /* creation */
     int sync;             /* enum pcd_sync */
     unsigned sync_interval_ms;
@@ -66,8 +67,19 @@ void pcd_config_free(pcd_config *cfg);
 int pcd_config_args(pcd_config *cfg, int argc, char **argv);
 /* Read a config file; 0 or -1 with a message naming the file and line. */
 int pcd_config_file(pcd_config *cfg, const char *path);
-/* Check the settings fit together; 0 or -1 with a message. */
-int pcd_config_check(const pcd_config *cfg);
+/* The shape settings' bounds (see pycached(8)): --max-memory is per shard. */
+#define PCD_MEMORY_MIN (UINT64_C(1) << 20)
+#define PCD_MEMORY_MAX (UINT64_C(8) << 40)     /* ext4 takes files just under 16T */
+#define PCD_MAP_TOTAL_MAX (UINT64_C(64) << 40) /* half of x86-64's user address space */
+#define PCD_VALUE_MAX (UINT64_C(0x7fffffff))
+/* Check the settings fit together and fill in what follows from others
+ * (--max-value's default); 0 or -1 with a message. */
+int pcd_config_check(pcd_config *cfg);
+/* The largest --max-value, and its default, for a --max-memory. */
+uint64_t pcd_value_max_for(uint64_t max_memory);
+uint64_t pcd_value_default_for(uint64_t max_memory);
+/* Format a size the way the options take it ("64M"; bytes if no suffix fits). */
+const char *pcd_fmt_size(uint64_t v, char *buf, size_t len);
 void pcd_usage(FILE *f);
 
 /* ---- logging (log.c) ---- */
@@ -179,6 +191,14 @@ typedef struct pcd {
     uint64_t rng;
     uint64_t used, worst_shard, measured_ms; /* bytes in use (all, largest shard) */
     uint64_t evict_above;                    /* per shard */
+    /* the filesystem (fsroom.c) */
+    uint64_t map_limit;                   /* the smallest shard's map, as cut to fit */
+    uint64_t fs_total;                    /* all shards' maps, as cut to fit */
+    uint64_t fs_limit[PCS_SHARDS_MAX];    /* each shard's map, as cut to fit */
+    uint64_t fs_reserved[PCS_SHARDS_MAX]; /* fallocated up to here */
+    unsigned fs_psize;                    /* LMDB's page size */
+    bool fs_noreserve;                    /* the filesystem has no fallocate */
+    bool fs_short;                        /* a reservation failed: growth is held */
     unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
     uint64_t grown;                          /* estimated growth since the last measurement */
     uint64_t room;                           /* growth the current pass may still add */
@@ -251,6 +271,15 @@ void pcd_note_pass(pcd *d, size_t items, uint64_t us);
 void pcd_stats_publish(pcd *d, uint64_t now);
 /* Record an access to key for allkeys-lru/lfu (no-op otherwise). */
 void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
+
+/* fsroom.c: cap each shard's map to what the filesystem can hold (after
+ * the store opened, before any read transaction); 0 or -1 after logging. */
+int pcd_fs_open(pcd *d);
+/* Before a new store is created: refuse a filesystem too small for it. */
+int pcd_fs_precheck(pcd *d);
+/* Before a pass writing incoming bytes: extend the reservations; returns
+ * the growth the filesystem guarantees (UINT64_MAX: up to the cap). */
+uint64_t pcd_fs_room(pcd *d, uint64_t incoming);
 
 /* snap.c */
 int pcd_snap_check(pcd *d);

@@ -286,7 +286,7 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
         for (;;) {
             if (pcs_now_ms() - t0 >= 1000) {
                 if (progressing)
-                    cap += (d->st->map_size - cap) / 2;
+                    cap += (d->map_limit - cap) / 2; /* the map as cut to its filesystem */
                 break;
             }
             unsigned gone = 0;
@@ -618,6 +618,7 @@ void pcd_stats_publish(pcd *d, uint64_t now)
         pcd_measure(d, now);
     st->bytes_used = d->used;
     st->max_memory = d->st->map_size * d->st->nshards;
+    st->max_memory_fs = d->fs_total < st->max_memory ? d->fs_total : 0;
     st->evict_above = d->evict_above * d->st->nshards;
     st->policy = (uint32_t)d->cfg.policy;
     st->expire_interval_ms = d->cfg.expire_interval_ms;

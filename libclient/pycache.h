@@ -876,7 +876,9 @@ typedef struct pc_stats {
     uint64_t snapshot_took_ms;
     uint64_t snapshot_keys;
     uint64_t snapshot_bytes;
-    uint64_t reserved[8];
+    uint64_t max_memory_fs; /**< when the store's filesystem holds less than
+                                 max_memory: the cap it was cut to (0 otherwise) */
+    uint64_t reserved[7];
 } pc_stats;
 
 /**

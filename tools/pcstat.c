@@ -286,6 +286,10 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
     printf("used_memory_human:%s\n", fmt_bytes(st->bytes_used, a, sizeof a));
     printf("max_memory:%" PRIu64 "\n", st->max_memory);
     printf("max_memory_human:%s\n", fmt_bytes(st->max_memory, a, sizeof a));
+    if (st->max_memory_fs) {
+        printf("max_memory_fs:%" PRIu64 "\n", st->max_memory_fs);
+        printf("max_memory_fs_human:%s\n", fmt_bytes(st->max_memory_fs, a, sizeof a));
+    }
     printf("used_pct:%.1f\n",
            st->max_memory ? 100.0 * (double)st->bytes_used / (double)st->max_memory : 0.0);
     printf("evict_above:%" PRIu64 "\n", st->evict_above);
@@ -369,6 +373,8 @@ static void info_json(const pc_stats *st, uint64_t pending)
     json_u64(&s, "swept", st->swept);
     json_u64(&s, "bytes_used", st->bytes_used);
     json_u64(&s, "max_memory", st->max_memory);
+    if (st->max_memory_fs)
+        json_u64(&s, "max_memory_fs", st->max_memory_fs);
     json_u64(&s, "evict_above", st->evict_above);
     json_text(&s, "policy", pc_policy_name((pc_policy)st->policy));
     json_u64(&s, "expire_interval_ms", st->expire_interval_ms);

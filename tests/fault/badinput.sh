@@ -87,6 +87,10 @@ case_ pycached "--sync-interval 0" "$P" -d "$D" --sync batch --sync-interval 0
 case_ pycached "--max-memory 12Q" "$P" -d "$D" --max-memory 12Q
 case_ pycached "--max-memory 1K" "$P" -d "$D" --max-memory 1K
 case_ pycached "--max-value 2G --max-memory 1G" "$P" -d "$D" --max-value 2G --max-memory 1G
+case_ pycached "--max-memory ' -1'" "$P" -d "$D" --max-memory ' -1'
+case_ pycached "--max-memory 99999T" "$P" -d "$D" --max-memory 99999T
+case_ pycached "--shards 64 --max-memory 4T" "$P" -d "$D" --shards 64 --max-memory 4T
+case_ pycached "--max-memory 32M --max-value 64M" "$P" -d "$D" --max-memory 32M --max-value 64M
 case_ pycached "--shards 0" "$P" -d "$D" --shards 0
 case_ pycached "--shards 65" "$P" -d "$D" --shards 65
 case_ pycached "--max-readers 0" "$P" -d "$D" --max-readers 0
