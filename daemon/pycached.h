@@ -199,10 +199,10 @@ typedef struct pcd {
     unsigned fs_psize;                    /* LMDB's page size */
     bool fs_noreserve;                    /* the filesystem has no fallocate */
     bool fs_short;                        /* a reservation failed: growth is held */
-    unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
-    uint64_t grown;                          /* estimated growth since the last measurement */
-    uint64_t room;                           /* growth the current pass may still add */
-    const char *room_why;                    /* why there is no more (for the log) */
+    unsigned evict_budget;                /* keys per eviction step, 1..EVICT_BUDGET_MAX */
+    uint64_t grown;                       /* estimated growth since the last measurement */
+    uint64_t room;                        /* growth the current pass may still add */
+    const char *room_why;                 /* why there is no more (for the log) */
     /* Making room for a write LMDB found no pages for (pcd_room_hook). */
     unsigned room_budget;    /* keys the next eviction step takes */
     uint64_t room_waited_us; /* this pass's waits for readers to move on */
