@@ -83,6 +83,7 @@ extern "C" {
     X(EBUSY, -16, "store or handle is busy")                                        \
     X(EACCES, -13, "permission denied")                                             \
     X(EIO, -5, "input/output error")                                                \
+    X(ENOSPC, -28, "no space left on the disk: the filesystem is full")             \
     X(ENOENT, -2, "no such store directory or file")                                \
     X(ENOTSUP, -95, "operation not supported in this mode")                         \
     X(ECONNREFUSED, -111, "no daemon is serving this store")                        \
