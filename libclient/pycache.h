@@ -900,8 +900,9 @@ typedef struct pc_snapshot_info {
 /**
  * Daemon mode: ask for a snapshot now and wait until it is on disk (it
  * includes every write acknowledged before the call).  PC_ENOTSUP when the
- * daemon has no --snapshot-dir; another failure code when the snapshot
- * failed (the previous snapshots stay).  info may be NULL.
+ * daemon has no --snapshot-dir; PC_ENOSPC when its disk is full; another
+ * failure code when the snapshot failed otherwise (the previous snapshots
+ * stay either way).  info may be NULL.
  */
 PC_EXPORT int pc_snapshot(pc_client *c, pc_snapshot_info *info);
 
