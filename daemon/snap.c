@@ -66,8 +66,7 @@ static void *snap_thread(void *arg)
             snprintf(res.why, sizeof res.why, "cannot begin a read transaction: %s",
                      pc_strerror(rc));
         } else {
-            pcp_snapshot(d->st, txns, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen,
-                         log_line, &res);
+            pcp_snapshot(d->st, txns, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
         }
         for (unsigned s = 0; s < open; s++)
             mdb_txn_abort(txns[s]);
@@ -142,7 +141,8 @@ int pcd_snap_check(pcd *d)
         return -1;
     }
     pcp_clean_temp(dir);
-    int rc = pcp_last_generation(dir, log_line, &d->snap.gen);
+    /* Files left alone are logged by the restore and by retention. */
+    int rc = pcp_last_generation(dir, NULL, &d->snap.gen);
     if (rc) {
         refuse("cannot read the snapshot directory %s: %s", dir, pc_strerror(rc));
         return -1;
@@ -239,6 +239,9 @@ void pcd_snap_finished(pcd *d)
                 res.path, (unsigned long long)res.keys, (unsigned long long)res.members,
                 (unsigned long long)res.bytes, (unsigned long long)res.took_ms,
                 (unsigned long long)res.generation);
+    if (!res.rc && res.ignored)
+        pcd_log(LOG_WARNING, "snapshot retention left %u file(s) alone in %s: %s%s", res.ignored,
+                d->cfg.snapshot_dir, res.ignored_first, res.ignored > 1 ? "; and others" : "");
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
         if (c->state != PCD_C_ACTIVE || !c->snap_need || c->snap_need > done)

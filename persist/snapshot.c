@@ -426,12 +426,31 @@ static void free_list(snapfile *v, size_t n)
     pcs_free(v);
 }
 
+/* Say that a file is left alone: through log, else into res (counted, the
+ * first one described), for a thread that must not log. */
+static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
+{
+    char buf[sizeof res->ignored_first];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (log)
+        log(LOG_WARNING, "%s", buf);
+    if (res && !res->ignored++)
+        snprintf(res->ignored_first, sizeof res->ignored_first, "%s", buf);
+}
+
 /*
  * The snapshot files in dir that are ours, sorted oldest first.  A name
  * that is a symbolic link, not a regular file, or a file another uid owns
- * is left alone (never restored, never removed) and logged.  Caller frees.
+ * is left alone (never restored, never removed) and said so (left_alone).
+ * Caller frees.
  */
-static int list_snapshots(const char *dir, pcp_log_fn log, snapfile **out, size_t *n)
+static int list_snapshots(const char *dir, pcp_log_fn log, pcp_result *res, snapfile **out,
+                          size_t *n)
 {
     DIR *dp = opendir(dir);
     *out = NULL;
@@ -449,18 +468,18 @@ static int list_snapshots(const char *dir, pcp_log_fn log, snapfile **out, size_
         if (fstatat(dirfd(dp), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
             continue; /* gone since readdir */
         if (!S_ISREG(sb.st_mode) || sb.st_uid != me) {
-            if (log && S_ISLNK(sb.st_mode))
-                log(LOG_WARNING,
-                    "ignoring %s/%s: a symbolic link (a snapshot is never read or removed "
-                    "through a link)",
-                    dir, de->d_name);
-            else if (log && !S_ISREG(sb.st_mode))
-                log(LOG_WARNING, "ignoring %s/%s: not a regular file", dir, de->d_name);
-            else if (log)
-                log(LOG_WARNING,
-                    "ignoring %s/%s: owned by uid %u, not by the daemon's uid %u (never "
-                    "restored, never removed; chown it to %u to have it used)",
-                    dir, de->d_name, (unsigned)sb.st_uid, (unsigned)me, (unsigned)me);
+            if (S_ISLNK(sb.st_mode))
+                left_alone(log, res,
+                           "ignoring %s/%s: a symbolic link (a snapshot is never read or "
+                           "removed through a link)",
+                           dir, de->d_name);
+            else if (!S_ISREG(sb.st_mode))
+                left_alone(log, res, "ignoring %s/%s: not a regular file", dir, de->d_name);
+            else
+                left_alone(log, res,
+                           "ignoring %s/%s: owned by uid %u, not by the daemon's uid %u (never "
+                           "restored, never removed; chown it to %u to have it used)",
+                           dir, de->d_name, (unsigned)sb.st_uid, (unsigned)me, (unsigned)me);
             continue;
         }
         if (*n == cap) {
@@ -500,7 +519,7 @@ int pcp_last_generation(const char *dir, pcp_log_fn log, uint64_t *gen)
     snapfile *v;
     size_t n;
     *gen = 0;
-    int rc = list_snapshots(dir, log, &v, &n);
+    int rc = list_snapshots(dir, log, NULL, &v, &n);
     if (rc)
         return rc == PC_ENOENT ? 0 : rc;
     for (size_t i = 0; i < n; i++)
@@ -510,18 +529,19 @@ int pcp_last_generation(const char *dir, pcp_log_fn log, uint64_t *gen)
     return 0;
 }
 
-/* Keep the newest keep snapshots; remove the older ones (ours only). */
-static void retain(const char *dir, unsigned keep, pcp_log_fn log)
+/* Keep the newest keep snapshots; remove the older ones (ours only).  What
+ * it leaves alone is counted in res. */
+static void retain(const char *dir, unsigned keep, pcp_result *res)
 {
     snapfile *v;
     size_t n;
-    if (!keep || list_snapshots(dir, log, &v, &n))
+    if (!keep || list_snapshots(dir, NULL, res, &v, &n))
         return;
     for (size_t i = 0; i + keep < n; i++) {
         char p[PCP_PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", dir, v[i].name);
-        if (unlink(p) < 0 && log)
-            log(LOG_WARNING, "cannot remove the old snapshot %s: %s", p, strerror(errno));
+        if (unlink(p) < 0)
+            left_alone(NULL, res, "cannot remove the old snapshot %s: %s", p, strerror(errno));
     }
     free_list(v, n);
     fsync_path(dir, true);
@@ -546,7 +566,7 @@ void pcp_clean_temp(const char *dir)
 }
 
 int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_log_fn log, pcp_result *res)
+                 uint64_t generation, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
     uint64_t t0 = now_ms();
@@ -642,7 +662,7 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
     snprintf(res->path, sizeof res->path, "%s", final);
-    retain(dir, keep, log);
+    retain(dir, keep, res);
     return 0;
 fail:
     if (rc == PC_ENOSPC) {
@@ -1064,7 +1084,7 @@ int pcp_restore_newest(pcs_store *st, const char *dir, pcp_log_fn log, pcp_resul
     snapfile *v;
     size_t n;
     memset(res, 0, sizeof *res);
-    int rc = list_snapshots(dir, log, &v, &n);
+    int rc = list_snapshots(dir, log, NULL, &v, &n);
     if (rc)
         return res->rc = rc;
     /* Files without a rank first, to say why they are passed over. */

@@ -50,10 +50,12 @@ typedef struct pcp_result {
     uint64_t skipped; /* restore: keys already expired */
     uint64_t bytes;   /* size of the file */
     uint64_t took_ms;
-    uint64_t when_ms;    /* when it finished */
-    uint64_t generation; /* written: its generation */
-    char path[4096];     /* the file written or loaded */
-    char why[512];       /* on failure: what went wrong, for the log */
+    uint64_t when_ms;        /* when it finished */
+    uint64_t generation;     /* written: its generation */
+    char path[4096];         /* the file written or loaded */
+    char why[512];           /* on failure: what went wrong, for the log */
+    unsigned ignored;        /* written: files retention left alone (not ours, links) */
+    char ignored_first[600]; /* the first of them, and why */
 } pcp_result;
 
 typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,11 +65,13 @@ typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format
  * see it, into dir, as generation (1 or more; give each a higher one than
  * any before: pcp_last_generation), then keep only the newest keep
  * snapshots there (0: keep all).  Nothing is renamed into place unless
- * complete.  A full disk is PC_ENOSPC.  log (may be NULL) hears of files
- * retention leaves alone.
+ * complete.  A full disk is PC_ENOSPC.  Files retention leaves alone (not
+ * ours, links) are counted in res->ignored, the first described in
+ * res->ignored_first: it logs nothing itself (it runs on a thread of its
+ * own).
  */
 int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_log_fn log, pcp_result *res);
+                 uint64_t generation, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only
  * files of a version without generations).  0 or a PC_E* code. */

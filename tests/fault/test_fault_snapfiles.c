@@ -424,6 +424,9 @@ static void planted_files(void **state)
     take(c, 2, next[0], sizeof next[0]);
     take(c, 3, next[1], sizeof next[1]);
     pc_close(c);
+    snprintf(line, sizeof line, "snapshot retention left %d file(s) alone in %s: ignoring ",
+             as_root ? 2 : 1, w->snaps);
+    CHECK(sn_file_has(b->log, line, 2000), "the log does not say '%s'", line);
     CHECK(!sn_exists(p[0]) && !sn_exists(p[1]), "retention kept an older snapshot of ours");
     CHECK(sn_exists(next[0]) && sn_exists(next[1]), "retention removed one of the newest two");
     struct stat sb;
