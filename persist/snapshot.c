@@ -432,7 +432,7 @@ static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
 {
-    char buf[sizeof res->ignored_first];
+    char buf[sizeof((pcp_result *)0)->ignored_first];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
