@@ -452,10 +452,11 @@ int main(int argc, char **argv)
     sd_notify(0, "READY=1");
 #endif
     rc = pcd_run(&d);
-    pcd_snap_stop(&d, true);
+    int snap_rc = pcd_snap_stop(&d, true);
     pcd_log(LOG_NOTICE, "stopped after %llu rounds, %llu requests", (unsigned long long)d.rounds,
             (unsigned long long)d.requests);
     shutdown_all(&d);
     pcd_config_free(&d.cfg);
-    return rc ? 1 : 0;
+    /* 3: stopped, but the final snapshot failed (pycached(8), EXIT STATUS). */
+    return rc ? 1 : snap_rc ? 3 : 0;
 }

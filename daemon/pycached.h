@@ -143,6 +143,7 @@ typedef struct pcd_snap {
     pthread_cond_t cv;
     uint64_t requested, started, done; /* snapshot sequence numbers */
     bool running, stop;
+    uint64_t gen; /* the generation of the last snapshot begun (the thread's) */
     struct pcp_result last;
     int efd; /* the thread wakes the loop through it */
 } pcd_snap;
@@ -288,7 +289,7 @@ uint64_t pcd_snap_request(pcd *d, const char *why);
 void pcd_snap_rules(pcd *d, uint64_t now);
 void pcd_snap_finished(pcd *d);
 int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len);
-void pcd_snap_stop(pcd *d, bool final);
+int pcd_snap_stop(pcd *d, bool final);
 int pcd_snap_restore(pcd *d);
 
 /* reads.c: serve a ring-only read into out. */

@@ -25,6 +25,18 @@
 #include "../shm/bytes.h"
 #include "pycached.h"
 
+/* pcd_log through a pcp_log_fn (persist/ logs through it). */
+static void log_line(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(int prio, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    pcd_log(prio, "%s", buf);
+}
+
 static void *snap_thread(void *arg)
 {
     pcd *d = arg;
@@ -54,7 +66,7 @@ static void *snap_thread(void *arg)
             snprintf(res.why, sizeof res.why, "cannot begin a read transaction: %s",
                      pc_strerror(rc));
         } else {
-            pcp_snapshot(d->st, txns, d->cfg.snapshot_dir, d->cfg.snapshot_keep, &res);
+            pcp_snapshot(d->st, txns, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
         }
         for (unsigned s = 0; s < open; s++)
             mdb_txn_abort(txns[s]);
@@ -73,8 +85,26 @@ static void *snap_thread(void *arg)
     return NULL;
 }
 
-/* Before anything else touches it: the snapshot directory must be one we
- * can write (created if missing); leftovers of a killed snapshot go. */
+static void refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void refuse(const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    pcd_log(LOG_ERR, "%s", buf);
+    fprintf(stderr, "pycached: %s\n", buf);
+}
+
+/*
+ * Before anything else touches it: the snapshot directory must be one we
+ * can write (created if missing), that is ours and that nobody else can
+ * write: whoever can write there can plant a snapshot to be restored, or
+ * remove ours.  A shared directory such as /tmp (sticky, writable by all)
+ * is refused too.  Then leftovers of a killed snapshot go, and the
+ * generations count on from the highest there.
+ */
 int pcd_snap_check(pcd *d)
 {
     d->snap.efd = -1;
@@ -91,13 +121,32 @@ int pcd_snap_check(pcd *d)
     errno = 0;
     if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) < 0) {
         int e = errno ? errno : ENOTDIR;
-        pcd_log(LOG_ERR, "the snapshot directory %s is not a writable directory: %s", dir,
-                strerror(e));
-        fprintf(stderr, "pycached: the snapshot directory %s is not a writable directory: %s\n",
-                dir, strerror(e));
+        refuse("the snapshot directory %s is not a writable directory: %s", dir, strerror(e));
+        return -1;
+    }
+    if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+        refuse("the snapshot directory %s is writable by %s (mode %04o): anyone who can write "
+               "there can plant a snapshot to be restored; run chmod go-w %s, or give a "
+               "directory of the daemon's own%s",
+               dir, sb.st_mode & S_IWOTH ? "every user" : "its group",
+               (unsigned)(sb.st_mode & 07777), dir,
+               sb.st_mode & S_ISVTX ? " (a shared directory such as /tmp cannot be one)" : "");
+        return -1;
+    }
+    if (sb.st_uid != geteuid()) {
+        refuse("the snapshot directory %s belongs to uid %u, not to the daemon's uid %u: its "
+               "owner can plant a snapshot to be restored; run chown %u %s, or give a "
+               "directory of the daemon's own",
+               dir, (unsigned)sb.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), dir);
         return -1;
     }
     pcp_clean_temp(dir);
+    /* Files left alone are logged by the restore and by retention. */
+    int rc = pcp_last_generation(dir, NULL, &d->snap.gen);
+    if (rc) {
+        refuse("cannot read the snapshot directory %s: %s", dir, pc_strerror(rc));
+        return -1;
+    }
     return 0;
 }
 
@@ -185,9 +234,14 @@ void pcd_snap_finished(pcd *d)
         pcd_log(LOG_ERR, "snapshot failed: %s (%s); the previous snapshots stay", res.why,
                 pc_err_name(res.rc));
     else
-        pcd_log(LOG_NOTICE, "snapshot %s: %llu keys, %llu members, %llu bytes in %llu ms", res.path,
-                (unsigned long long)res.keys, (unsigned long long)res.members,
-                (unsigned long long)res.bytes, (unsigned long long)res.took_ms);
+        pcd_log(LOG_NOTICE,
+                "snapshot %s: %llu keys, %llu members, %llu bytes in %llu ms (generation %llu)",
+                res.path, (unsigned long long)res.keys, (unsigned long long)res.members,
+                (unsigned long long)res.bytes, (unsigned long long)res.took_ms,
+                (unsigned long long)res.generation);
+    if (!res.rc && res.ignored)
+        pcd_log(LOG_WARNING, "snapshot retention left %u file(s) alone in %s: %s%s", res.ignored,
+                d->cfg.snapshot_dir, res.ignored_first, res.ignored > 1 ? "; and others" : "");
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
         if (c->state != PCD_C_ACTIVE || !c->snap_need || c->snap_need > done)
@@ -221,19 +275,27 @@ int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len)
     return 0;
 }
 
-/* SIGTERM: one last snapshot, waited for, then the thread ends. */
-void pcd_snap_stop(pcd *d, bool final)
+/* SIGTERM: one last snapshot, waited for, then the thread ends.  0, or the
+ * final snapshot's error (the exit status says so: main.c). */
+int pcd_snap_stop(pcd *d, bool final)
 {
     pcd_snap *sn = &d->snap;
+    int rc = 0;
     if (!sn->thread)
-        return;
+        return 0;
     if (final) {
         uint64_t need = pcd_snap_request(d, "final, before exit");
         pthread_mutex_lock(&sn->mu);
         while (sn->done < need)
             pthread_cond_wait(&sn->cv, &sn->mu);
+        rc = sn->last.rc;
         pthread_mutex_unlock(&sn->mu);
         pcd_snap_finished(d);
+        if (rc)
+            pcd_log(LOG_ERR,
+                    "the final snapshot failed (%s): the store's last state is not on disk; "
+                    "exiting with status 3",
+                    pc_err_name(rc));
     }
     pthread_mutex_lock(&sn->mu);
     sn->stop = true;
@@ -242,17 +304,7 @@ void pcd_snap_stop(pcd *d, bool final)
     pthread_join(sn->th, NULL);
     sn->thread = false;
     close(sn->efd);
-}
-
-static void log_restore(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_restore(int prio, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    pcd_log(prio, "%s", buf);
+    return rc;
 }
 
 /* When a flush last emptied the store (0: never), from the shards' meta. */
@@ -288,7 +340,7 @@ int pcd_snap_restore(pcd *d)
         pcd_log(LOG_NOTICE, "a flush emptied the store; not restoring a snapshot into it");
         return 0;
     } else if (d->cfg.snapshot_dir) {
-        rc = pcp_restore_newest(d->st, d->cfg.snapshot_dir, log_restore, &res);
+        rc = pcp_restore_newest(d->st, d->cfg.snapshot_dir, log_line, &res);
         if (rc == PC_EEXIST)
             return 0; /* the store has data: it is newer than any snapshot */
         if (rc == PC_ENOENT) {
@@ -302,8 +354,8 @@ int pcd_snap_restore(pcd *d)
     } else {
         return 0;
     }
-    pcd_log(LOG_NOTICE, "restored %llu keys from %s in %llu ms (%llu had expired)",
+    pcd_log(LOG_NOTICE, "restored %llu keys from %s in %llu ms (%llu had expired), generation %llu",
             (unsigned long long)res.keys, res.path, (unsigned long long)res.took_ms,
-            (unsigned long long)res.skipped);
+            (unsigned long long)res.skipped, (unsigned long long)res.generation);
     return 0;
 }

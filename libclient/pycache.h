@@ -83,6 +83,7 @@ extern "C" {
     X(EBUSY, -16, "store or handle is busy")                                        \
     X(EACCES, -13, "permission denied")                                             \
     X(EIO, -5, "input/output error")                                                \
+    X(ENOSPC, -28, "no space left on the disk: the filesystem is full")             \
     X(ENOENT, -2, "no such store directory or file")                                \
     X(ENOTSUP, -95, "operation not supported in this mode")                         \
     X(ECONNREFUSED, -111, "no daemon is serving this store")                        \
@@ -901,8 +902,9 @@ typedef struct pc_snapshot_info {
 /**
  * Daemon mode: ask for a snapshot now and wait until it is on disk (it
  * includes every write acknowledged before the call).  PC_ENOTSUP when the
- * daemon has no --snapshot-dir; another failure code when the snapshot
- * failed (the previous snapshots stay).  info may be NULL.
+ * daemon has no --snapshot-dir; PC_ENOSPC when its disk is full; another
+ * failure code when the snapshot failed otherwise (the previous snapshots
+ * stay either way).  info may be NULL.
  */
 PC_EXPORT int pc_snapshot(pc_client *c, pc_snapshot_info *info);
 

@@ -24,6 +24,11 @@
 #include "../shm/read.h"
 #include "../shm/record.h"
 
+/* Longest path of a file in the snapshot directory, and of its URI (every
+ * byte may take three). */
+#define PCP_PATH_MAX 4400
+#define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
+
 static const char *const type_names[] = {NULL, "string", "numeric", "list", "map", "set", "queue"};
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
@@ -47,7 +52,7 @@ static int sq_err(int rc)
     case SQLITE_NOMEM:
         return PC_ENOMEM;
     case SQLITE_FULL:
-        return PC_EFULL;
+        return PC_ENOSPC; /* the disk under the snapshot, never the store */
     case SQLITE_PERM:
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
@@ -299,9 +304,54 @@ static int fsync_path(const char *path, bool dir)
     int fd = open(path, O_RDONLY | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
     if (fd < 0)
         return PC_EIO;
-    int rc = fsync(fd) < 0 ? (errno == ENOSPC ? PC_EFULL : PC_EIO) : 0;
+    int rc = fsync(fd) < 0 ? (errno == ENOSPC || errno == EDQUOT ? PC_ENOSPC : PC_EIO) : 0;
     close(fd);
     return rc;
+}
+
+/*
+ * path as a file: URI that SQLite decodes back to exactly path: every byte
+ * but letters, digits, "-._~" and '/' is percent-encoded, so '#', '?', '%'
+ * and spaces in a directory name stay part of the name.  An absolute path
+ * gets an empty authority ("file:///..."), so one that starts with "//" is
+ * not taken for a host.  0, or PC_EINVAL when it does not fit.
+ */
+static int make_uri(char *out, size_t n, const char *path, const char *query)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = (size_t)snprintf(out, n, "%s", path[0] == '/' ? "file://" : "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~/", *p);
+        if (o + 4 >= n)
+            return PC_EINVAL;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    int q = snprintf(out + o, n - o, "%s%s", query ? "?" : "", query ? query : "");
+    return q < 0 || (size_t)q >= n - o ? PC_EINVAL : 0;
+}
+
+#ifndef SQLITE_OPEN_NOFOLLOW
+#define SQLITE_OPEN_NOFOLLOW 0 /* SQLite before 3.31: the directory checks suffice */
+#endif
+
+static int open_ro(const char *path, sqlite3 **db)
+{
+    /* Read-only and immutable: never writes, never wants a journal.  By a
+     * URI whose path is escaped: the path is never read as a query. */
+    char uri[PCP_URI_MAX];
+    *db = NULL;
+    if (make_uri(uri, sizeof uri, path, "mode=ro&immutable=1"))
+        return PC_EINVAL;
+    int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    return sq_err(rc);
 }
 
 static int is_snapshot_name(const char *n)
@@ -310,13 +360,97 @@ static int is_snapshot_name(const char *n)
     return len > pl + sl && !strncmp(n, PCP_PREFIX, pl) && !strcmp(n + len - sl, PCP_SUFFIX);
 }
 
-static int cmp_names(const void *a, const void *b)
+/*
+ * A snapshot file of a directory and its rank: the generation and the time
+ * its meta table records (never its name or its mtime: a name can lie and a
+ * clock can step back).  Files of the previous version have no generation
+ * (0): older than every file that has one, and ordered among themselves by
+ * created_ms.  A file whose meta table cannot be read has no rank: older
+ * than all.
+ */
+typedef struct snapfile {
+    char *name;
+    bool ranked;
+    int64_t gen, created;
+} snapfile;
+
+/* Read the rank of path from its meta table.  0 or PC_ECORRUPT. */
+static int read_rank(const char *path, snapfile *f)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    sqlite3 *db;
+    int rc = open_ro(path, &db);
+    sqlite3_stmt *s = NULL;
+    bool have_created = false;
+    if (!rc && sqlite3_prepare_v2(db,
+                                  "SELECT name, value FROM meta"
+                                  " WHERE name IN ('generation', 'created_ms')",
+                                  -1, &s, NULL))
+        rc = PC_ECORRUPT;
+    while (!rc && s && sqlite3_step(s) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(s, 0);
+        if (!n || sqlite3_column_type(s, 1) != SQLITE_INTEGER)
+            continue;
+        int64_t v = sqlite3_column_int64(s, 1);
+        if (!strcmp(n, "generation") && v > 0)
+            f->gen = v;
+        else if (!strcmp(n, "created_ms")) {
+            f->created = v;
+            have_created = true;
+        }
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    if (!rc && !have_created && !f->gen)
+        rc = PC_ECORRUPT;
+    f->ranked = rc == 0;
+    return rc;
 }
 
-/* The snapshot files in dir, sorted oldest first.  Caller frees. */
-static int list_snapshots(const char *dir, char ***out, size_t *n)
+/* Oldest first: unranked, then by generation, time written, name. */
+static int cmp_files(const void *a, const void *b)
+{
+    const snapfile *x = a, *y = b;
+    if (x->ranked != y->ranked)
+        return x->ranked ? 1 : -1;
+    if (x->gen != y->gen)
+        return x->gen < y->gen ? -1 : 1;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void free_list(snapfile *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pcs_free(v[i].name);
+    pcs_free(v);
+}
+
+/* Say that a file is left alone: through log, else into res (counted, the
+ * first one described), for a thread that must not log. */
+static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void left_alone(pcp_log_fn log, pcp_result *res, const char *fmt, ...)
+{
+    char buf[sizeof((pcp_result *)0)->ignored_first];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (log)
+        log(LOG_WARNING, "%s", buf);
+    if (res && !res->ignored++)
+        snprintf(res->ignored_first, sizeof res->ignored_first, "%s", buf);
+}
+
+/*
+ * The snapshot files in dir that are ours, sorted oldest first.  A name
+ * that is a symbolic link, not a regular file, or a file another uid owns
+ * is left alone (never restored, never removed) and said so (left_alone).
+ * Caller frees.
+ */
+static int list_snapshots(const char *dir, pcp_log_fn log, pcp_result *res, snapfile **out,
+                          size_t *n)
 {
     DIR *dp = opendir(dir);
     *out = NULL;
@@ -326,48 +460,88 @@ static int list_snapshots(const char *dir, char ***out, size_t *n)
     size_t cap = 0;
     struct dirent *de;
     int rc = 0;
+    uid_t me = geteuid();
     while ((de = readdir(dp))) {
         if (!is_snapshot_name(de->d_name))
             continue;
+        struct stat sb;
+        if (fstatat(dirfd(dp), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone since readdir */
+        if (!S_ISREG(sb.st_mode) || sb.st_uid != me) {
+            if (S_ISLNK(sb.st_mode))
+                left_alone(log, res,
+                           "ignoring %s/%s: a symbolic link (a snapshot is never read or "
+                           "removed through a link)",
+                           dir, de->d_name);
+            else if (!S_ISREG(sb.st_mode))
+                left_alone(log, res, "ignoring %s/%s: not a regular file", dir, de->d_name);
+            else
+                left_alone(log, res,
+                           "ignoring %s/%s: owned by uid %u, not by the daemon's uid %u (never "
+                           "restored, never removed; chown it to %u to have it used)",
+                           dir, de->d_name, (unsigned)sb.st_uid, (unsigned)me, (unsigned)me);
+            continue;
+        }
         if (*n == cap) {
             cap = cap ? cap * 2 : 16;
-            char **nv = pcs_reallocarray(*out, cap, sizeof *nv);
+            snapfile *nv = pcs_reallocarray(*out, cap, sizeof *nv);
             if (!nv) {
                 rc = PC_ENOMEM;
                 break;
             }
             *out = nv;
         }
-        if (!((*out)[*n] = pcs_strdup(de->d_name))) {
+        snapfile *f = &(*out)[*n];
+        memset(f, 0, sizeof *f);
+        if (!(f->name = pcs_strdup(de->d_name))) {
             rc = PC_ENOMEM;
             break;
         }
         (*n)++;
+        char p[PCP_PATH_MAX];
+        if (snprintf(p, sizeof p, "%s/%s", dir, f->name) < (int)sizeof p)
+            read_rank(p, f);
     }
     closedir(dp);
+    if (rc) {
+        free_list(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
     if (*n)
-        qsort(*out, *n, sizeof **out, cmp_names);
-    return rc;
+        qsort(*out, *n, sizeof **out, cmp_files);
+    return 0;
 }
 
-static void free_list(char **v, size_t n)
+int pcp_last_generation(const char *dir, pcp_log_fn log, uint64_t *gen)
 {
-    for (size_t i = 0; i < n; i++)
-        pcs_free(v[i]);
-    pcs_free(v);
-}
-
-/* Keep the newest keep snapshots; remove the older ones. */
-static void retain(const char *dir, unsigned keep)
-{
-    char **v;
+    snapfile *v;
     size_t n;
-    if (!keep || list_snapshots(dir, &v, &n))
+    *gen = 0;
+    int rc = list_snapshots(dir, log, NULL, &v, &n);
+    if (rc)
+        return rc == PC_ENOENT ? 0 : rc;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].ranked && (uint64_t)v[i].gen > *gen)
+            *gen = (uint64_t)v[i].gen;
+    free_list(v, n);
+    return 0;
+}
+
+/* Keep the newest keep snapshots; remove the older ones (ours only).  What
+ * it leaves alone is counted in res. */
+static void retain(const char *dir, unsigned keep, pcp_result *res)
+{
+    snapfile *v;
+    size_t n;
+    if (!keep || list_snapshots(dir, NULL, res, &v, &n))
         return;
     for (size_t i = 0; i + keep < n; i++) {
-        char p[4400];
-        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
-        unlink(p);
+        char p[PCP_PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, v[i].name);
+        if (unlink(p) < 0)
+            left_alone(NULL, res, "cannot remove the old snapshot %s: %s", p, strerror(errno));
     }
     free_list(v, n);
     fsync_path(dir, true);
@@ -383,7 +557,7 @@ void pcp_clean_temp(const char *dir)
         size_t l = strlen(de->d_name);
         if (!strncmp(de->d_name, ".pycache-snapshot-", 18) && l > 4 &&
             !strcmp(de->d_name + l - 4, ".tmp")) {
-            char p[4400];
+            char p[PCP_PATH_MAX];
             snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
             unlink(p);
         }
@@ -392,7 +566,7 @@ void pcp_clean_temp(const char *dir)
 }
 
 int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
-                 pcp_result *res)
+                 uint64_t generation, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
     uint64_t t0 = now_ms();
@@ -413,10 +587,24 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
         why(res, "snapshot directory path too long");
         return res->rc = PC_EINVAL;
     }
+    if (!generation || generation > INT64_MAX) {
+        why(res, "bad snapshot generation %llu", (unsigned long long)generation);
+        return res->rc = PC_EINVAL;
+    }
+    res->generation = generation;
     unlink(tmp);
     writer wr = {.now = t0, .res = res};
-    int rc = sq_err(sqlite3_open_v2(
-        tmp, &wr.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL));
+    /* By an escaped URI, as it is read back (open_ro), and never through a
+     * link. */
+    char uri[PCP_URI_MAX];
+    if (make_uri(uri, sizeof uri, tmp, NULL)) {
+        why(res, "snapshot directory path too long");
+        return res->rc = PC_EINVAL;
+    }
+    int rc = sq_err(sqlite3_open_v2(uri, &wr.db,
+                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
+                                        SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                                    NULL));
     if (rc) {
         why(res, "cannot create %s: %s", tmp, wr.db ? sqlite3_errmsg(wr.db) : "out of memory");
         goto fail;
@@ -443,6 +631,7 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
     if ((rc = put_meta(wr.db, "format", PCP_FORMAT, NULL)) ||
         (rc = put_meta(wr.db, "pycache_version", 0, PACKAGE_VERSION)) ||
         (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
+        (rc = put_meta(wr.db, "generation", (int64_t)generation, NULL)) ||
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
         (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
         (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
@@ -457,7 +646,7 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
     }
     while (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
         if (errno != EEXIST || usec >= 999999) {
-            rc = errno == ENOSPC ? PC_EFULL : PC_EIO;
+            rc = errno == ENOSPC || errno == EDQUOT ? PC_ENOSPC : PC_EIO;
             why(res, "cannot rename %s into place: %s", tmp, strerror(errno));
             goto fail;
         }
@@ -473,11 +662,18 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
     snprintf(res->path, sizeof res->path, "%s", final);
-    retain(dir, keep);
+    retain(dir, keep, res);
     return 0;
 fail:
-    if (!*res->why)
+    if (rc == PC_ENOSPC) {
+        /* Say it is the disk, whatever SQLite or the call said. */
+        char was[sizeof res->why];
+        snprintf(was, sizeof was, "%s", res->why);
+        why(res, "the filesystem of %s is full (no space left on the disk)%s%s", dir,
+            *was ? ": " : "", was);
+    } else if (!*res->why) {
         why(res, "%s", pc_strerror(rc));
+    }
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
     if (wr.db)
@@ -515,16 +711,6 @@ static int count_rows(sqlite3 *db, const char *sql, int64_t *n)
     *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : PC_ECORRUPT;
-}
-
-static int open_ro(const char *path, sqlite3 **db)
-{
-    /* Read-only and immutable: never writes, never wants a journal. */
-    char uri[4400];
-    snprintf(uri, sizeof uri, "file:%s?mode=ro&immutable=1", path);
-    int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    return sq_err(rc);
 }
 
 int pcp_check(const char *path, char *whybuf, size_t whylen)
@@ -845,6 +1031,9 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_stmt *keys = NULL;
     if (!rc && (rc = open_ro(path, &l.db)))
         why(res, "SQLite cannot open it");
+    int64_t gen;
+    if (!rc && !meta_int(l.db, "generation", &gen) && gen > 0)
+        res->generation = (uint64_t)gen;
     if (!rc && (sqlite3_prepare_v2(l.db, "SELECT key, type, expire_at, value FROM keys", -1, &keys,
                                    NULL) ||
                 sqlite3_prepare_v2(l.db,
@@ -892,16 +1081,26 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
 
 int pcp_restore_newest(pcs_store *st, const char *dir, pcp_log_fn log, pcp_result *res)
 {
-    char **v;
+    snapfile *v;
     size_t n;
     memset(res, 0, sizeof *res);
-    int rc = list_snapshots(dir, &v, &n);
+    int rc = list_snapshots(dir, log, NULL, &v, &n);
     if (rc)
         return res->rc = rc;
+    /* Files without a rank first, to say why they are passed over. */
+    for (size_t i = 0; i < n && !v[i].ranked; i++) {
+        char p[PCP_PATH_MAX], w[512];
+        snprintf(p, sizeof p, "%s/%s", dir, v[i].name);
+        if (!pcp_check(p, w, sizeof w))
+            snprintf(w, sizeof w, "its meta table records no generation or time");
+        if (log)
+            log(LOG_WARNING, "refusing snapshot %s: %s; its age is unknown, trying the others", p,
+                w);
+    }
     rc = PC_ENOENT;
-    for (size_t i = n; i-- > 0;) {
-        char p[4400];
-        snprintf(p, sizeof p, "%s/%s", dir, v[i]);
+    for (size_t i = n; i-- > 0 && v[i].ranked;) {
+        char p[PCP_PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, v[i].name);
         rc = pcp_restore_file(st, p, res);
         if (!rc || rc == PC_EEXIST)
             break;

@@ -110,6 +110,12 @@ case_ pycached "--snapshot-every 0:5" "$P" -d "$D" --snapshot-every 0:5
 case_ pycached "--snapshot-every abc" "$P" -d "$D" --snapshot-every abc
 case_ pycached "--snapshot-keep -3" "$P" -d "$D" --snapshot-keep -3
 case_ pycached "--snapshot-dir /proc/pycache-snaps" "$P" -d "$W/other" --snapshot-dir /proc/pycache-snaps
+# Snapshot directories others can write (issue 12, finding 9): refused before
+# anything is read from them or written there.
+mkdir -p "$W/open-snaps" "$W/group-snaps" && chmod 0777 "$W/open-snaps" && chmod 0770 "$W/group-snaps"
+case_ pycached "--snapshot-dir W/open-snaps (mode 0777)" "$P" -d "$W/other3" --snapshot-dir "$W/open-snaps"
+case_ pycached "--snapshot-dir W/group-snaps (mode 0770)" "$P" -d "$W/other4" --snapshot-dir "$W/group-snaps"
+case_ pycached "--snapshot-dir /dev/shm (sticky, everyone's)" "$P" -d "$W/other5" --snapshot-dir /dev/shm
 case_ pycached "--restore W/none.db" "$P" -d "$W/other2" --restore "$W/none.db"
 case_ pycached "-d /etc/passwd (a file)" "$P" -d /etc/passwd
 case_ pycached "-d DIR (already served)" "$P" -d "$D"

@@ -15,10 +15,13 @@
  *   refused write left nothing, deletes still work, LMDB walks the store clean.
  * snapshot_disk_full: the snapshot directory "fills up" (an LD_PRELOAD shim,
  *   enospc.c, fails writes there with ENOSPC while a flag file exists).
- *   Pass: pc_snapshot returns an error (pc_stats snapshot_rc the same), the
- *   log says why, the previous snapshot stays as it was, no temporary file is
- *   left, the daemon keeps serving, and a snapshot after the disk "frees up"
- *   succeeds.
+ *   Pass: pc_snapshot returns PC_ENOSPC (pc_stats snapshot_rc the same, and
+ *   pcstat's snapshot_result names it), the log says the filesystem is full
+ *   and never "store is full", the previous snapshot stays as it was, no
+ *   temporary file is left, the daemon keeps serving, and a snapshot after
+ *   the disk "frees up" succeeds.  Then the disk fills again and SIGTERM's
+ *   final snapshot fails: the daemon exits 3 and its log says so (issue 12,
+ *   finding 10: it was "store is full" and exit 0).
  */
 #include "faulttest.h"
 
@@ -550,14 +553,24 @@ static void snapshot_disk_full(void **state)
     ft_sleep_ms(1100); /* a new file name (names have millisecond resolution) */
     int rc = pc_snapshot(c, &info);
     ft_note("pc_snapshot on a full disk: %s (%s)", pc_err_name(rc), pc_strerror(rc));
-    assert_int_not_equal(rc, 0);
-    assert_int_not_equal(rc, PC_ECONNRESET);
+    FT_RC(PC_ENOSPC, rc);
+    assert_non_null(strstr(pc_strerror(rc), "filesystem is full"));
     pc_stats st;
     uint64_t t = ft_wall_ms();
     FT_OK(ft_stats_after(c, t, 3000, &st));
     assert_int_equal(st.snapshot_rc, rc);
     assert_true(ft_file_count(d.log, "snapshot failed") >= 1);
     assert_true(ft_file_count(d.log, "the previous snapshots stay") >= 1);
+    assert_true(ft_file_count(d.log, "is full (no space left on the disk)") >= 1);
+    assert_true(ft_file_count(d.log, "(PC_ENOSPC)") >= 1);
+    assert_int_equal(ft_file_count(d.log, "store is full"), 0);
+    /* pcstat names it too. */
+    char pcstat[600], out[700];
+    ft_prog(pcstat, sizeof pcstat, "pcstat");
+    snprintf(out, sizeof out, "%s.pcstat", dir);
+    assert_int_equal(ft_system("'%s' -d '%s' >'%s' 2>&1", pcstat, dir, out), 0);
+    assert_int_equal(ft_file_count(out, "snapshot_result:PC_ENOSPC"), 1);
+    unlink(out);
     /* The previous snapshot is untouched; the failed one left no file. */
     struct stat after;
     assert_int_equal(stat(first, &after), 0);
@@ -577,11 +590,25 @@ static void snapshot_disk_full(void **state)
     FT_OK(pc_snapshot(c, &info));
     assert_int_equal(info.keys, 502);
     assert_int_equal(count_files(snapdir, "pycache-"), 2);
-    printf("RESULT snapshot_disk_full rc=%s previous_kept=yes serving=yes\n", pc_err_name(rc));
     free(first_bytes);
     pc_close(c);
+    /* Full again at SIGTERM: the final snapshot fails, and the exit status
+     * says so. */
+    f = fopen(flag, "w");
+    assert_non_null(f);
+    fclose(f);
     int dst = ft_daemon_stop(&d, 20000);
-    assert_true(dst >= 0 && WIFEXITED(dst) && WEXITSTATUS(dst) == 0);
+    ft_note("pycached after a failed final snapshot: %s %d",
+            dst >= 0 && WIFEXITED(dst) ? "exit" : "status",
+            dst >= 0 && WIFEXITED(dst) ? WEXITSTATUS(dst) : dst);
+    assert_true(dst >= 0 && WIFEXITED(dst) && WEXITSTATUS(dst) == 3);
+    assert_true(ft_file_count(d.log, "the final snapshot failed (PC_ENOSPC)") == 1);
+    assert_true(ft_file_count(d.log, "exiting with status 3") == 1);
+    assert_int_equal(count_files(snapdir, "pycache-"), 2);
+    assert_int_equal(count_files(snapdir, ".pycache-snapshot-"), 0);
+    unlink(flag);
+    printf("RESULT snapshot_disk_full rc=%s previous_kept=yes serving=yes final_exit=3\n",
+           pc_err_name(rc));
     assert_false(ft_sanitizer_report(d.err));
     unlink(d.log);
     unlink(d.err);

@@ -4,7 +4,9 @@
  *  - a newest snapshot that is empty, truncated, overwritten in its middle,
  *    a SQLite file that is not ours, ours with a row deleted, of another
  *    format, or not SQLite at all is refused (logged by name) and the older
- *    good one is restored; when none is good the daemon starts empty;
+ *    good one is restored; when none is good the daemon starts empty
+ *    (tests/fault/test_fault_snapfiles.c: names that lie, planted files,
+ *    unsafe directories);
  *  - --snapshot-keep N keeps exactly the newest N (default 3; 0 keeps all);
  *  - a snapshot directory that cannot be written stops the start (exit 1, a
  *    message naming it); a missing one is created; run as root, the daemon
@@ -198,8 +200,14 @@ static void test_bad_newest_refused(void **state)
         START(v, "--snapshot-dir", dir);
         char line[1200];
         snprintf(line, sizeof line, "refusing snapshot %s: ", p2);
-        CHECK(sn_file_has(v->log, line, 0) && sn_file_has(v->log, "; trying an older one", 0),
-              "%s: the log does not say '%s...; trying an older one'", name, line);
+        /* A file whose meta table cannot be read has no known age: it is
+         * named before the others are tried; one that has is tried first. */
+        CHECK(sn_file_has(v->log, line, 0) &&
+                  (sn_file_has(v->log, "; trying an older one", 0) ||
+                   sn_file_has(v->log, "; its age is unknown, trying the others", 0)),
+              "%s: the log does not say '%s...; trying an older one' (or '...; its age is "
+              "unknown, trying the others')",
+              name, line);
         c = sn_connect(v);
         assert_non_null(c);
         sn_dump got;
