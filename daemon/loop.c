@@ -61,6 +61,17 @@ static bool may_hold(const pcd *d, size_t after, size_t more)
     return after <= HELD_SMALL || d->held + more <= pcd_budget(d);
 }
 
+/* The capacity a pcs_buf of cap grows to for need bytes (as pcs_buf_reserve). */
+static size_t grown_cap(size_t cap, size_t need)
+{
+    if (need <= cap)
+        return cap;
+    size_t n = cap ? cap : 256;
+    while (n < need)
+        n = n > SIZE_MAX / 2 ? need : n * 2;
+    return n;
+}
+
 /* Give a buffer grown past HELD_SMALL back once it is empty. */
 static void shrink_idle(pcs_buf *b)
 {
@@ -441,8 +452,8 @@ static bool over_caps(const pcd *d, const pcd_client *c, size_t more)
     uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
     if (unread + more > d->cfg.client_backlog + largest)
         return true;
-    size_t after = c->out.len + more;
-    return after > c->out.cap && !may_hold(d, after, after - c->out.cap);
+    size_t after = c->out.len + more, cap = grown_cap(c->out.cap, after);
+    return cap > c->out.cap && !may_hold(d, cap, cap - c->out.cap);
 }
 
 /* Answer every item, in order, into its client's output. */
@@ -479,6 +490,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                 pcs_buf_put(&c->out, d->scratch.data, d->scratch.len);
             else
                 answer_error(c, op, id, PC_ENOMEM);
+            pcs_buf_reset(&d->scratch);
             shrink_idle(&d->scratch);
         } else if (round_rc || it->resp_off == SIZE_MAX) {
             answer_error(c, op, id, round_rc ? round_rc : PC_EIO);
