@@ -1050,7 +1050,7 @@ static int connect_daemon(pcstat *x, const char *dir)
     else if (rc == PC_EACCES)
         fprintf(stderr,
                 "pcstat: the daemon serving %s does not admit this user (%s); see pycached "
-                "--allow-ring-only\n",
+                "--allow-read\n",
                 x->shown, pc_err_name(rc));
     else
         fprintf(stderr, "pcstat: cannot connect to the daemon serving %s: %s (%s)\n", x->shown,
