@@ -169,7 +169,8 @@ static bool discard_begin(pcd *d, pcd_client *c, uint32_t len)
         pcd_client_close(d, c, "out of memory reassembling a request");
         return false;
     }
-    memcpy(hdr, c->msg.data, have);
+    if (have) /* msg.data is NULL while nothing was ever reassembled */
+        memcpy(hdr, c->msg.data, have);
     pcs_ring_peek(&c->req, hdr + have, (uint32_t)(sizeof hdr - have));
     c->discard = true;
     c->discard_op = pcs_le16(hdr + 4);
