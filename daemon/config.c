@@ -36,6 +36,8 @@ void pcd_config_defaults(pcd_config *cfg)
     cfg->evict_at_pct = 90;
     cfg->snapshot_keep = 3;
     cfg->max_read_age_s = 300;
+    cfg->client_backlog = UINT64_C(16) << 20;
+    cfg->request_timeout_s = 30;
 }
 
 void pcd_config_free(pcd_config *cfg)
@@ -187,6 +189,84 @@ static int add_ring_only(pcd_config *cfg, const char *v)
     return 0;
 }
 
+/* --allow-read/--allow-write/--allow-admin WHO: "UID", "USER", "user:NAME",
+ * "group:NAME" (a group's name or number).  Naming the same peer again keeps
+ * the higher role. */
+static int add_grant(pcd_config *cfg, const char *v, pc_role role)
+{
+    unsigned n;
+    pcd_grant g = {.role = (uint8_t)role};
+    if (!strncmp(v, "group:", 6)) {
+        gid_t gid;
+        if (lookup_gid(v + 6, &gid))
+            return -1;
+        g.group = true;
+        g.id = (uint32_t)gid;
+    } else {
+        const char *name = !strncmp(v, "user:", 5) ? v + 5 : v;
+        struct passwd *pw = getpwnam(name); /* a user's name wins over a number */
+        if (!pw && parse_uint(name, 0, UINT_MAX - 1, &n))
+            return -1;
+        g.id = pw ? (uint32_t)pw->pw_uid : n;
+    }
+    for (unsigned i = 0; i < cfg->n_grant; i++)
+        if (cfg->grant[i].group == g.group && cfg->grant[i].id == g.id) {
+            if (cfg->grant[i].role < g.role)
+                cfg->grant[i].role = g.role;
+            return 0;
+        }
+    if (cfg->n_grant == PCD_MAX_ACL)
+        return -1;
+    cfg->grant[cfg->n_grant++] = g;
+    return 0;
+}
+
+void pcd_config_take_access(pcd_config *dst, const pcd_config *src)
+{
+    memcpy(dst->grant, src->grant, sizeof src->grant);
+    dst->n_grant = src->n_grant;
+    dst->max_clients_per_uid = src->max_clients_per_uid;
+    dst->max_buffers = src->max_buffers;
+    dst->client_backlog = src->client_backlog;
+    dst->request_timeout_s = src->request_timeout_s;
+}
+
+unsigned pcd_per_uid_cap(const pcd_config *cfg)
+{
+    if (cfg->max_clients_per_uid)
+        return cfg->max_clients_per_uid;
+    return cfg->max_clients >= 4 ? cfg->max_clients / 4 : 1;
+}
+
+/* The options of roles and quotas (set_option's share); 1 when name is not one. */
+static int set_access_option(pcd_config *cfg, const char *name, const char *v)
+{
+    uint64_t sz;
+    if (!strcmp(name, "allow-read"))
+        return add_grant(cfg, v, PC_ROLE_READ);
+    if (!strcmp(name, "allow-write"))
+        return add_grant(cfg, v, PC_ROLE_WRITE);
+    if (!strcmp(name, "allow-admin"))
+        return add_grant(cfg, v, PC_ROLE_ADMIN);
+    if (!strcmp(name, "max-clients-per-uid"))
+        return parse_uint(v, 0, 1u << 16, &cfg->max_clients_per_uid);
+    if (!strcmp(name, "max-buffers")) {
+        if (pcd_parse_size(v, &sz) || (sz && sz < (UINT64_C(1) << 20)))
+            return -1;
+        cfg->max_buffers = sz;
+        return 0;
+    }
+    if (!strcmp(name, "client-backlog")) {
+        if (pcd_parse_size(v, &sz) || sz < (UINT64_C(64) << 10) || sz > (UINT64_C(1) << 40))
+            return -1;
+        cfg->client_backlog = sz;
+        return 0;
+    }
+    if (!strcmp(name, "request-timeout"))
+        return parse_uint(v, 0, 86400, &cfg->request_timeout_s);
+    return 1;
+}
+
 static const struct {
     const char *name;
     int prio;
@@ -212,6 +292,9 @@ static const char *option_range(const char *name)
 static int set_option(pcd_config *cfg, const char *name, const char *v)
 {
     uint64_t sz;
+    int acc = set_access_option(cfg, name, v);
+    if (acc <= 0)
+        return acc;
     if (!strcmp(name, "dir"))
         return set_str(&cfg->dir, v);
     if (!strcmp(name, "log-file"))
@@ -416,6 +499,13 @@ static const struct option longopts[] = {
     {"restore", required_argument, NULL, 0},
     {"allow-group", required_argument, NULL, 0},
     {"allow-ring-only", required_argument, NULL, 0},
+    {"allow-read", required_argument, NULL, 0},
+    {"allow-write", required_argument, NULL, 0},
+    {"allow-admin", required_argument, NULL, 0},
+    {"max-clients-per-uid", required_argument, NULL, 0},
+    {"max-buffers", required_argument, NULL, 0},
+    {"client-backlog", required_argument, NULL, 0},
+    {"request-timeout", required_argument, NULL, 0},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -439,7 +529,23 @@ void pcd_usage(FILE *f)
           "      --allow-group GROUP  also admit peers of GROUP (they map the store)\n"
           "      --allow-ring-only WHO  admit UID, USER, user:NAME or group:NAME as\n"
           "                           ring-only peers (never map the store)\n"
+          "      --allow-read WHO     role read for WHO (UID, USER, user:NAME or\n"
+          "                           group:NAME): reads only\n"
+          "      --allow-write WHO    role write: reads and writes of keys (the role\n"
+          "                           --allow-group and --allow-ring-only grant)\n"
+          "      --allow-admin WHO    role admin: also flush, purge, snapshots, the\n"
+          "                           TTL worker's interval, the client list (the\n"
+          "                           daemon's own uid is admin)\n"
           "      --max-clients N      connected clients at most (1024)\n"
+          "      --max-clients-per-uid N  connections of one uid other than the\n"
+          "                           daemon's own (a quarter of --max-clients)\n"
+          "      --max-buffers SIZE   memory for requests being received and answers\n"
+          "                           not yet read, all clients (256M, at least four\n"
+          "                           of the largest request)\n"
+          "      --client-backlog SIZE  a client with this much unread is not served\n"
+          "                           until it reads (16M)\n"
+          "      --request-timeout S  close a client whose request is still incomplete\n"
+          "                           after S seconds (30; 0: never)\n"
           "      --ring-size SIZE     bytes in each ring of a channel (1M)\n"
           "      --spin-us US         poll this long before sleeping when idle (50)\n"
           "      --expire-interval MS run the TTL worker every MS (100); 0 stops it\n"

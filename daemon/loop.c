@@ -22,12 +22,88 @@
 /* Per client and pass: at most this many requests, this many bytes. */
 #define DRAIN_MAX_REQS 256
 #define DRAIN_MAX_BYTES (8u << 20)
-/* A client whose answers pile up beyond this is not drained further. */
-#define OUT_BACKLOG_MAX (16u << 20)
+/* Buffers up to this size are a client's own: not charged to --max-buffers
+ * (so small requests never meet the budget), and kept between messages. */
+#define HELD_SMALL (64u << 10)
+/* --max-buffers' default: 256 MiB, and at least four of the largest request. */
+#define BUDGET_DEFAULT (UINT64_C(256) << 20)
+/* The round's buffers (requests, answers) keep at most this much between rounds. */
+#define ROUND_KEEP (16u << 20)
 /* Upkeep budget (expired keys, dead members) per write transaction. */
 #define MAINT_BUDGET 64
 
 static char ev_listen, ev_signal; /* epoll tags */
+
+/* ---- quotas ---- */
+
+uint64_t pcd_budget(const pcd *d)
+{
+    uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
+    if (d->cfg.max_buffers)
+        return d->cfg.max_buffers > largest + HELD_SMALL ? d->cfg.max_buffers
+                                                         : largest + HELD_SMALL;
+    return BUDGET_DEFAULT > 4 * largest ? BUDGET_DEFAULT : 4 * largest;
+}
+
+void pcd_note_held(pcd *d, pcd_client *c)
+{
+    size_t now = c->msg.cap + c->out.cap + c->parked.cap;
+    d->held = d->held - c->held + now;
+    c->held = now;
+    if (d->held > d->held_peak)
+        d->held_peak = d->held;
+}
+
+/* May c's buffers grow by more bytes (beyond what it has)?  Growth that
+ * leaves a buffer under HELD_SMALL is always allowed. */
+static bool may_hold(const pcd *d, size_t after, size_t more)
+{
+    return after <= HELD_SMALL || d->held + more <= pcd_budget(d);
+}
+
+/* The capacity a pcs_buf of cap grows to for need bytes (as pcs_buf_reserve). */
+static size_t grown_cap(size_t cap, size_t need)
+{
+    if (need <= cap)
+        return cap;
+    size_t n = cap ? cap : 256;
+    while (n < need)
+        n = n > SIZE_MAX / 2 ? need : n * 2;
+    return n;
+}
+
+/* Give a buffer grown past HELD_SMALL back once it is empty. */
+static void shrink_idle(pcs_buf *b)
+{
+    if (b->len == 0 && b->cap > HELD_SMALL)
+        pcs_buf_free(b);
+}
+
+/* The role (pc_role) a request needs. */
+static int op_role(unsigned op)
+{
+    switch (op) {
+    case PCS_OP_A_EXPIRE_INTERVAL:
+    case PCS_OP_A_CLIENTS:
+    case PCS_OP_PURGE:
+    case PCS_OP_A_SNAPSHOT:
+    case PCS_OP_A_TEST_ALLOC:
+    case PCS_OP_FLUSH:
+        return PC_ROLE_ADMIN;
+    default:
+        return op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN ? PC_ROLE_READ : PC_ROLE_WRITE;
+    }
+}
+
+static int req_role(const pcs_req *rq)
+{
+    int need = op_role(rq->op);
+    for (uint32_t i = 0; i < rq->nsub; i++) {
+        int sub = op_role(rq->subs[i].op);
+        need = sub > need ? sub : need;
+    }
+    return need;
+}
 
 void pcd_client_wake(pcd_client *c)
 {
@@ -93,13 +169,50 @@ static bool discard_begin(pcd *d, pcd_client *c, uint32_t len)
         pcd_client_close(d, c, "out of memory reassembling a request");
         return false;
     }
-    memcpy(hdr, c->msg.data, have);
+    if (have) /* msg.data is NULL while nothing was ever reassembled */
+        memcpy(hdr, c->msg.data, have);
     pcs_ring_peek(&c->req, hdr + have, (uint32_t)(sizeof hdr - have));
     c->discard = true;
     c->discard_op = pcs_le16(hdr + 4);
     c->discard_id = pcs_le64(hdr + 8);
     c->discard_len = c->msg.len;
     c->msg.len = 0;
+    shrink_idle(&c->msg);
+    pcd_note_held(d, c);
+    return true;
+}
+
+/*
+ * Make room in c->msg for a record of len bytes.  The first record of a
+ * message names the message's length (its frame header): the buffer is made
+ * that size at once, not doubled past it.  Growth beyond HELD_SMALL is
+ * charged to --max-buffers; false when it does not fit, or memory ran out.
+ */
+static bool reserve_msg(pcd *d, pcd_client *c, uint32_t len, size_t limit)
+{
+    size_t need = c->msg.len + len;
+    if (need <= c->msg.cap)
+        return true;
+    size_t want = need;
+    if (c->msg.len == 0 && len >= 4) {
+        uint8_t h[4];
+        pcs_ring_peek(&c->req, h, 4);
+        size_t total = pcs_le32(h);
+        if (total > want && total <= limit)
+            want = total;
+    }
+    if (want < need * 2 && c->msg.len)
+        want = need * 2 < limit ? need * 2 : (need > limit ? need : limit);
+    if (want < 256)
+        want = 256;
+    if (!may_hold(d, want, want - c->msg.cap))
+        return false;
+    uint8_t *p = pcs_reallocarray(c->msg.data, want, 1);
+    if (!p)
+        return false;
+    c->msg.data = p;
+    c->msg.cap = want;
+    pcd_note_held(d, c);
     return true;
 }
 
@@ -129,7 +242,9 @@ static unsigned drain_client(pcd *d, pcd_client *c)
                                  rc ? "malformed ring record" : "request larger than allowed");
                 return took;
             }
-            if (!c->discard && pcs_buf_reserve(&c->msg, len)) {
+            if (!seen)
+                c->msg_since = pcs_now_ms();
+            if (!c->discard && !reserve_msg(d, c, len, limit)) {
                 c->msg.err = 0; /* the buffer is as it was: try again later */
                 if (c->items)
                     break; /* try again next round */
@@ -172,8 +287,10 @@ static unsigned drain_client(pcd *d, pcd_client *c)
         }
         c->msg.len = 0;
         c->msg_whole = false;
+        shrink_idle(&c->msg);
         reqs++;
     }
+    pcd_note_held(d, c);
     if (took) {
         pcs_ring_release(&c->req);
         pcd_client_wake(c);
@@ -208,7 +325,7 @@ static bool drain_all(pcd *d)
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
         if (c->state != PCD_C_ACTIVE || c->blocked || c->read_queued ||
-            c->out.len - c->out_pos > OUT_BACKLOG_MAX)
+            c->out.len - c->out_pos > d->cfg.client_backlog)
             continue;
         any |= drain_client(d, c) > 0;
     }
@@ -247,6 +364,11 @@ static void decode_items(pcd *d)
         it->parsed = it->decoded == 0;
         if (it->decoded == PC_EPROTO)
             pcd_client_close(d, it->c, "malformed request frame");
+        /* The peer's role: a request it does not allow changes nothing. */
+        if (it->decoded != PC_EPROTO &&
+            (it->parsed ? req_role(&it->rq) : op_role(pcs_le16(d->arena.data + it->off + 4))) >
+                it->c->role)
+            it->decoded = PC_EACCES;
         if (!it->decoded && !pcs_op_is_read(it->rq.op)) {
             int rc = pcs_req_shard(d->st, &it->rq, &it->shard);
             if (rc == PC_ECROSSSHARD)
@@ -326,6 +448,18 @@ static int run_writes(pcd *d)
     return 0;
 }
 
+/* Would queueing more bytes of answer for c go over its backlog (one
+ * largest answer past --client-backlog) or the daemon's budget? */
+static bool over_caps(const pcd *d, const pcd_client *c, size_t more)
+{
+    size_t unread = c->out.len - c->out_pos;
+    uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
+    if (unread + more > d->cfg.client_backlog + largest)
+        return true;
+    size_t after = c->out.len + more, cap = grown_cap(c->out.cap, after);
+    return cap > c->out.cap && !may_hold(d, cap, cap - c->out.cap);
+}
+
 /* Answer every item, in order, into its client's output. */
 static void answer_items(pcd *d, int round_rc, uint64_t now)
 {
@@ -342,6 +476,8 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         d->stats.requests++;
         d->stats.ops[op < PC_STATS_OPS ? op : 0]++;
         size_t before = c->out.len;
+        if (c->out.len == c->out_pos)
+            c->out_moved = now; /* the wait for it to read starts now */
         if (it->decoded) {
             answer_error(c, op, id, it->decoded);
         } else if (op == PCS_OP_A_SNAPSHOT) {
@@ -349,7 +485,17 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             if (src)
                 answer_error(c, op, id, src);
         } else if (pcs_op_is_read(op)) {
-            pcd_serve_read(d, &it->rq, &c->out);
+            /* Built aside, queued only within the client's and the
+             * daemon's caps: a read changes nothing, so one over them is
+             * answered PC_ENOMEM instead. */
+            pcs_buf_reset(&d->scratch);
+            pcd_serve_read(d, &it->rq, &d->scratch);
+            if (!d->scratch.err && !over_caps(d, c, d->scratch.len))
+                pcs_buf_put(&c->out, d->scratch.data, d->scratch.len);
+            else
+                answer_error(c, op, id, PC_ENOMEM);
+            pcs_buf_reset(&d->scratch);
+            shrink_idle(&d->scratch);
         } else if (round_rc || it->resp_off == SIZE_MAX) {
             answer_error(c, op, id, round_rc ? round_rc : PC_EIO);
         } else {
@@ -378,11 +524,21 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             }
             if (op == PCS_OP_QPOPW)
                 c->blocked = false;
-            if (rc == PC_ENOMEM && op == PCS_OP_QPOPW)
+            if (rc == PC_ENOMEM && op == PCS_OP_QPOPW) {
                 answer_error(c, op, id, rc);
-            else
+            } else if (over_caps(d, c, pcs_align8(pcs_frame_len(r))) &&
+                       c->out.len - c->out_pos > HELD_SMALL) {
+                /* A write that ran: its answer cannot be replaced, and this
+                 * client does not read what it has. */
+                pcd_client_close(d, c,
+                                 "does not read its answers (over --client-backlog or "
+                                 "--max-buffers)");
+                continue;
+            } else {
                 pcs_buf_put(&c->out, r, pcs_align8(pcs_frame_len(r)));
+            }
         }
+        pcd_note_held(d, c);
         if (c->out.err) {
             pcd_client_close(d, c, "out of memory queueing answers");
             continue;
@@ -414,6 +570,11 @@ static void end_round(pcd *d)
     }
     d->nitems = 0;
     pcs_buf_reset(&d->arena);
+    /* A round of large requests or answers gives its memory back. */
+    if (d->arena.cap > ROUND_KEEP)
+        pcs_buf_free(&d->arena);
+    if (d->rout.cap > ROUND_KEEP)
+        pcs_buf_free(&d->rout);
 }
 
 /* ---- answering ---- */
@@ -452,12 +613,17 @@ static void flush_client(pcd *d, pcd_client *c)
     }
     if (c->out_pos == c->out.len) {
         c->out.len = c->out_pos = 0;
+        if (c->out.cap > HELD_SMALL) {
+            shrink_idle(&c->out);
+            pcd_note_held(d, c);
+        }
     } else if (c->out_pos > (1u << 20) && c->out_pos > c->out.len / 2) {
         memmove(c->out.data, c->out.data + c->out_pos, c->out.len - c->out_pos);
         c->out.len -= c->out_pos;
         c->out_pos = 0;
     }
     if (put) {
+        c->out_moved = pcs_now_ms();
         pcs_ring_publish(&c->resp);
         pcd_client_wake(c);
     }
@@ -641,6 +807,15 @@ static void housekeeping(pcd *d, uint64_t now)
          * now was read.  Compare without subtracting. */
         if (c->state == PCD_C_HELLO && c->since_ms + 5000 < now)
             pcd_client_close(d, c, "no handshake within 5 s");
+        /* A request begun long ago and still incomplete holds its buffer. */
+        else if (c->state == PCD_C_ACTIVE && d->cfg.request_timeout_s &&
+                 (c->msg.len || c->discard) && !c->msg_whole &&
+                 c->msg_since + d->cfg.request_timeout_s * UINT64_C(1000) < now)
+            pcd_client_close(d, c, "request still incomplete after --request-timeout");
+        /* ... and answers it does not read. */
+        else if (c->state == PCD_C_ACTIVE && d->cfg.request_timeout_s && c->out.len > c->out_pos &&
+                 c->out_moved + d->cfg.request_timeout_s * UINT64_C(1000) < now)
+            pcd_client_close(d, c, "has not read its answers within --request-timeout");
     }
     pcd_sweep_idle(d);
 }

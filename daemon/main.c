@@ -351,6 +351,7 @@ void pcd_reload(pcd *d)
             d->cfg.n_ro_uid = n.n_ro_uid;
             memcpy(d->cfg.ro_gid, n.ro_gid, sizeof n.ro_gid);
             d->cfg.n_ro_gid = n.n_ro_gid;
+            pcd_config_take_access(&d->cfg, &n);
         } else {
             pcd_log(LOG_ERR, "config file %s has errors; keeping the running settings",
                     d->cfg.config_file);
@@ -376,6 +377,7 @@ static void shutdown_all(pcd *d)
     pcs_wctx_free(&d->w);
     pcs_buf_free(&d->arena);
     pcs_buf_free(&d->rout);
+    pcs_buf_free(&d->scratch);
     pcs_free(d->items);
     pcs_free(d->rptr);
     pcs_free(d->roff);

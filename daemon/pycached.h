@@ -24,6 +24,13 @@ enum pcd_sync { PCD_SYNC_ALWAYS, PCD_SYNC_BATCH, PCD_SYNC_NONE };
 
 #define PCD_MAX_ACL 32
 
+/* What a peer may do: pc_role (pycache.h), 0 for a peer not admitted. */
+typedef struct pcd_grant {
+    uint32_t id; /* a uid, or a gid when group */
+    bool group;
+    uint8_t role; /* pc_role */
+} pcd_grant;
+
 typedef struct pcd_config {
     char *dir;
     char *config_file;
@@ -57,6 +64,13 @@ typedef struct pcd_config {
     unsigned n_ro_uid;
     gid_t ro_gid[PCD_MAX_ACL];
     unsigned n_ro_gid;
+    /* Roles (--allow-read/--allow-write/--allow-admin) and quotas. */
+    pcd_grant grant[PCD_MAX_ACL];
+    unsigned n_grant;
+    unsigned max_clients_per_uid; /* 0: a quarter of max_clients (at least 1) */
+    uint64_t max_buffers;         /* all clients' requests being assembled + unread answers */
+    uint64_t client_backlog;      /* unread answers of one client before it is not served */
+    unsigned request_timeout_s;   /* a request still incomplete this long closes its client */
 } pcd_config;
 
 void pcd_config_defaults(pcd_config *cfg);
@@ -81,6 +95,11 @@ uint64_t pcd_value_default_for(uint64_t max_memory);
 /* Format a size the way the options take it ("64M"; bytes if no suffix fits). */
 const char *pcd_fmt_size(uint64_t v, char *buf, size_t len);
 void pcd_usage(FILE *f);
+/* Copy the access policy and the quotas (roles, --allow-*, caps) from src:
+ * what a SIGHUP takes from the config file. */
+void pcd_config_take_access(pcd_config *dst, const pcd_config *src);
+/* The per-uid connection cap in force (--max-clients-per-uid, or its default). */
+unsigned pcd_per_uid_cap(const pcd_config *cfg);
 
 /* ---- logging (log.c) ---- */
 
@@ -100,6 +119,7 @@ typedef struct pcd_client {
     uid_t uid;
     gid_t gid;
     bool ring_only;
+    uint8_t role;      /* pc_role: what its requests may do */
     uint64_t since_ms; /* connected at */
     void *map;         /* the channel, mapped by the daemon */
     size_t maplen;
@@ -121,6 +141,9 @@ typedef struct pcd_client {
     uint64_t parked_deadline;
     uint64_t requests;  /* served so far */
     uint64_t snap_need; /* waiting for snapshot number snap_need (0: not) */
+    size_t held;        /* bytes of msg, out and parked, as counted in pcd.held */
+    uint64_t msg_since; /* when the first record of the message in msg came (ms) */
+    uint64_t out_moved; /* when its unread answers last moved into its ring (ms) */
 } pcd_client;
 
 /* ---- the daemon (loop.c) ---- */
@@ -232,6 +255,13 @@ typedef struct pcd {
     uint64_t snap_seen; /* the last finished snapshot we reported */
     int stalled_pid;    /* the last process reported for --max-read-age */
     bool test_hooks;    /* PYCACHED_TEST_HOOKS=1: fault injection allowed */
+    /* Quotas: memory held for clients (requests being received, answers not
+     * yet read) against --max-buffers; refusals at accept, logged at most
+     * REFUSE_LOG_BURST a while. */
+    uint64_t held, held_peak;
+    pcs_buf scratch; /* a ring-only read's answer, before it is queued */
+    uint64_t refuse_window_ms;
+    unsigned refuse_logged, refuse_quiet;
 } pcd;
 
 static inline uint32_t pcd_rand(pcd *d)
@@ -250,7 +280,14 @@ void pcd_accept(pcd *d);
 void pcd_client_readable(pcd *d, pcd_client *c);
 void pcd_client_close(pcd *d, pcd_client *c, const char *why);
 void pcd_reap(pcd *d);
-bool pcd_peer_allowed(const pcd_config *cfg, uid_t uid, gid_t gid, bool *ring_only);
+/* The role (pc_role) of a peer of uid with groups gids (its primary group
+ * first), or 0 when it is not admitted; *trusted: it may map the store. */
+int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, bool *trusted);
+/* Recount what c holds (its buffers' capacities) into d->held. */
+void pcd_note_held(pcd *d, pcd_client *c);
+/* The byte budget in force: --max-buffers, its default, at least four of
+ * the largest request. */
+uint64_t pcd_budget(const pcd *d);
 
 /* loop.c */
 int pcd_run(pcd *d);

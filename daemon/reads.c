@@ -144,6 +144,23 @@ static int r_seqget(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 static pc_val page[PAGE_MAX];
 static pc_bytes page_b[PAGE_MAX];
 
+/* A paged answer stops adding items past this many bytes (it carries at
+ * least one): a page of a thousand large values would otherwise be a
+ * thousand times the largest value.  The client pages on. */
+#define PAGE_BYTES (1u << 20)
+
+/* How many of the n items (b[i] and/or v[i]) fit in PAGE_BYTES; at least one. */
+static size_t page_fit(const pc_bytes *b, const pc_val *v, size_t n)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        bytes += (b ? 16 + b[i].len : 0) + (v ? 16 + (v[i].kind == PC_BYTES ? v[i].s.len : 0) : 0);
+        if (bytes > PAGE_BYTES && i > 0)
+            return i;
+    }
+    return n;
+}
+
 static size_t page_max(const pcs_req *rq, unsigned i)
 {
     int64_t m;
@@ -165,6 +182,8 @@ static int r_seqrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         rc = pc_qrange(r, KEY(rq), a, b, page, max, &n);
     else
         return PC_EINVAL;
+    if (!rc)
+        n = page_fit(NULL, page, n);
     for (size_t i = 0; !rc && i < n; i++)
         pcs_out_val(out, &page[i]);
     *nv = (uint32_t)n;
@@ -216,7 +235,12 @@ static int r_hscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     size_t max = page_max(rq, 2), n = 0;
     if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
         return PC_EINVAL;
+    pc_cursor from = cur;
     int rc = pc_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
+    if (!rc && (max = page_fit(page_b, page, n)) < n) {
+        cur = from; /* again, fewer: the cursor must stop where the page does */
+        rc = pc_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
+    }
     return r_page(rc, &cur, page_b, page, n, out, nv);
 }
 
@@ -226,7 +250,12 @@ static int r_sscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     size_t max = page_max(rq, 2), n = 0;
     if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
         return PC_EINVAL;
+    pc_cursor from = cur;
     int rc = pc_sscan(r, KEY(rq), &cur, page, max, &n);
+    if (!rc && (max = page_fit(NULL, page, n)) < n) {
+        cur = from;
+        rc = pc_sscan(r, KEY(rq), &cur, page, max, &n);
+    }
     return r_page(rc, &cur, NULL, page, n, out, nv);
 }
 
@@ -249,7 +278,8 @@ static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         else
             keys[i] = rq->argv[3 + i].s;
     }
-    if (!rc) {
+    pc_cursor from = cur;
+    for (int pass = 0; !rc && pass < 2; pass++) {
         if (how == 0)
             rc = pc_sunion(r, keys, nkeys, &cur, page, max, &n);
         else if (how == 1)
@@ -258,6 +288,9 @@ static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
             rc = pc_sdiff(r, keys, nkeys, &cur, page, max, &n);
         else
             rc = PC_EINVAL;
+        if (rc || (max = page_fit(NULL, page, n)) == n)
+            break;
+        cur = from; /* again, fewer */
     }
     pcs_free(keys);
     return r_page(rc, &cur, NULL, page, n, out, nv);
@@ -274,7 +307,12 @@ static int r_scan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     memcpy(glob, g->s.ptr, g->s.len);
     glob[g->s.len] = 0;
+    pc_cursor from = cur;
     int rc = pc_scan(r, glob, &cur, page_b, max, &n);
+    if (!rc && (max = page_fit(page_b, NULL, n)) < n) {
+        cur = from;
+        rc = pc_scan(r, glob, &cur, page_b, max, &n);
+    }
     return r_page(rc, &cur, page_b, NULL, n, out, nv);
 }
 
@@ -298,7 +336,12 @@ static int r_expiry(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     memcpy(glob, g->s.ptr, g->s.len);
     glob[g->s.len] = 0;
+    pc_cursor from = cur;
     int rc = pc_expiry_scan(r, glob, &cur, page_b, when, max, &n);
+    if (!rc && (max = page_fit(page_b, NULL, n)) < n) {
+        cur = from;
+        rc = pc_expiry_scan(r, glob, &cur, page_b, when, max, &n);
+    }
     for (size_t i = 0; !rc && i < n; i++)
         page[i] = pc_int(when[i]);
     return r_page(rc, &cur, page_b, page, n, out, nv);
@@ -347,7 +390,8 @@ static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
                 d->cfg.expire_interval_ms ? "" : " (stopped)");
         return 0;
     }
-    /* PCS_OP_A_CLIENTS: the count, then nine numbers per client. */
+    /* PCS_OP_A_CLIENTS: the count, then nine numbers per client (flags: 1
+     * ring-only, 2 blocked, bits 2-3 the role). */
     uint64_t live = 0;
     for (size_t i = 0; i < d->ncl; i++)
         live += d->cl[i]->state == PCD_C_ACTIVE;
@@ -360,7 +404,7 @@ static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         int64_t f[9] = {(int64_t)c->id,
                         c->pid,
                         c->uid,
-                        (c->ring_only ? 1 : 0) | (c->blocked ? 2 : 0),
+                        (c->ring_only ? 1 : 0) | (c->blocked ? 2 : 0) | (int64_t)c->role << 2,
                         (int64_t)c->since_ms,
                         (int64_t)c->requests,
                         (int64_t)atomic_load_explicit(&c->hdr->reads_hit, memory_order_relaxed),

@@ -4,6 +4,7 @@
  * clients.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,42 +52,77 @@ int pcd_listen(pcd *d)
     return 0;
 }
 
-bool pcd_peer_allowed(const pcd_config *cfg, uid_t uid, gid_t gid, bool *ring_only)
+int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, bool *trusted)
 {
-    *ring_only = false;
-    if (uid == geteuid())
-        return true;
-    for (unsigned i = 0; i < cfg->n_allow_gid; i++)
-        if (gid == cfg->allow_gid[i])
-            return true;
-    *ring_only = true;
+    *trusted = false;
+    if (uid == geteuid()) {
+        *trusted = true;
+        return PC_ROLE_ADMIN;
+    }
+    bool admitted = false;
+    int granted = 0;
     for (unsigned i = 0; i < cfg->n_ro_uid; i++)
-        if (uid == cfg->ro_uid[i])
-            return true;
-    for (unsigned i = 0; i < cfg->n_ro_gid; i++)
-        if (gid == cfg->ro_gid[i])
-            return true;
-    return false;
+        admitted |= uid == cfg->ro_uid[i];
+    for (unsigned i = 0; i < cfg->n_grant; i++)
+        if (!cfg->grant[i].group && cfg->grant[i].id == (uint32_t)uid &&
+            cfg->grant[i].role > granted)
+            granted = cfg->grant[i].role;
+    for (size_t k = 0; k < ngids; k++) {
+        for (unsigned i = 0; i < cfg->n_allow_gid; i++)
+            if (gids[k] == cfg->allow_gid[i])
+                admitted = *trusted = true;
+        for (unsigned i = 0; i < cfg->n_ro_gid; i++)
+            admitted |= gids[k] == cfg->ro_gid[i];
+        for (unsigned i = 0; i < cfg->n_grant; i++)
+            if (cfg->grant[i].group && cfg->grant[i].id == (uint32_t)gids[k] &&
+                cfg->grant[i].role > granted)
+                granted = cfg->grant[i].role;
+    }
+    /* A role option decides; --allow-group and --allow-ring-only alone grant write. */
+    if (granted)
+        return granted;
+    return admitted ? PC_ROLE_WRITE : 0;
 }
 
-/* The peer's policy, checking its supplementary groups too. */
-static bool peer_policy(const pcd_config *cfg, int fd, const struct ucred *cr, bool *ring_only)
+/* The peer's role from its credentials and its supplementary groups. */
+static int peer_role(const pcd_config *cfg, int fd, const struct ucred *cr, bool *trusted)
 {
-    gid_t groups[256];
-    socklen_t len = sizeof groups;
-    bool best = pcd_peer_allowed(cfg, cr->uid, cr->gid, ring_only);
-    if (best && !*ring_only)
-        return true;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0) {
-        for (size_t i = 0; i < len / sizeof groups[0]; i++) {
-            bool ro;
-            if (pcd_peer_allowed(cfg, cr->uid, groups[i], &ro) && (!best || (*ring_only && !ro))) {
-                best = true;
-                *ring_only = ro;
-            }
-        }
+    gid_t groups[257];
+    socklen_t len = sizeof groups - sizeof groups[0];
+    groups[0] = cr->gid;
+    size_t n = 1;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups + 1, &len) == 0)
+        n += len / sizeof groups[0];
+    return pcd_peer_role(cfg, cr->uid, groups, n, trusted);
+}
+
+#define REFUSE_LOG_WINDOW_MS 10000
+#define REFUSE_LOG_BURST 10
+
+/* A refusal at accept: logged, but at most REFUSE_LOG_BURST lines in a
+ * window; the rest are counted in one line when the window ends. */
+static void log_refusal(pcd *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_refusal(pcd *d, const char *fmt, ...)
+{
+    uint64_t now = pcs_now_ms();
+    if (now - d->refuse_window_ms >= REFUSE_LOG_WINDOW_MS) {
+        if (d->refuse_quiet)
+            pcd_log(LOG_NOTICE, "refused %u more connection(s) in %u s (not logged one by one)",
+                    d->refuse_quiet, REFUSE_LOG_WINDOW_MS / 1000);
+        d->refuse_window_ms = now;
+        d->refuse_logged = d->refuse_quiet = 0;
     }
-    return best;
+    if (d->refuse_logged >= REFUSE_LOG_BURST) {
+        d->refuse_quiet++;
+        return;
+    }
+    d->refuse_logged++;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pcd_log(LOG_NOTICE, "%s", msg);
 }
 
 /* Turn a new connection away with a welcome that says why, then close it:
@@ -109,11 +145,37 @@ void pcd_accept(pcd *d)
                 continue;
             return;
         }
-        size_t live = 0;
-        for (size_t i = 0; i < d->ncl; i++)
+        /* Who it is decides first, before it may say anything: a peer the
+         * policy does not admit holds no slot, not even for a hello. */
+        struct ucred cr;
+        socklen_t crl = sizeof cr;
+        bool trusted = false;
+        int role = 0;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0) {
+            pcd_log(LOG_WARNING, "SO_PEERCRED: %s", strerror(errno));
+            refuse(fd, PC_EIO);
+            continue;
+        }
+        role = peer_role(&d->cfg, fd, &cr, &trusted);
+        if (!role) {
+            log_refusal(d, "refused pid %d uid %u gid %u: not allowed by the access policy",
+                        (int)cr.pid, (unsigned)cr.uid, (unsigned)cr.gid);
+            refuse(fd, PC_EACCES);
+            continue;
+        }
+        size_t live = 0, mine = 0;
+        for (size_t i = 0; i < d->ncl; i++) {
             live += d->cl[i]->state != PCD_C_DEAD;
+            mine += d->cl[i]->state != PCD_C_DEAD && d->cl[i]->uid == cr.uid;
+        }
         if (live >= d->cfg.max_clients) {
-            pcd_log(LOG_WARNING, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
+            log_refusal(d, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
+            refuse(fd, PC_EBUSY);
+            continue;
+        }
+        if (cr.uid != geteuid() && mine >= pcd_per_uid_cap(&d->cfg)) {
+            log_refusal(d, "refusing pid %d: uid %u has %zu connections (--max-clients-per-uid %u)",
+                        (int)cr.pid, (unsigned)cr.uid, mine, pcd_per_uid_cap(&d->cfg));
             refuse(fd, PC_EBUSY);
             continue;
         }
@@ -135,6 +197,11 @@ void pcd_accept(pcd *d)
         }
         c->fd = fd;
         c->state = PCD_C_HELLO;
+        c->pid = cr.pid;
+        c->uid = cr.uid;
+        c->gid = cr.gid;
+        c->role = (uint8_t)role;
+        c->ring_only = !trusted;
         c->since_ms = pcs_now_ms();
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
         if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -240,18 +307,9 @@ static void handshake(pcd *d, pcd_client *c)
         return;
     }
     pcs_welcome w = {.magic = PCS_WELCOME_MAGIC, .version = PCS_PROTO_VERSION};
-    struct ucred cr;
-    socklen_t cl = sizeof cr;
-    bool ring_only;
-    if (h.version != PCS_PROTO_VERSION) {
+    /* The peer's credentials and role were taken at accept. */
+    if (h.version != PCS_PROTO_VERSION)
         w.status = PC_EPROTO;
-    } else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
-        w.status = PC_EIO;
-    } else if (!peer_policy(&d->cfg, c->fd, &cr, &ring_only)) {
-        pcd_log(LOG_NOTICE, "refused pid %d uid %u gid %u: not allowed by the access policy",
-                (int)cr.pid, (unsigned)cr.uid, (unsigned)cr.gid);
-        w.status = PC_EACCES;
-    }
     if (w.status) {
         send_welcome(c, &w, NULL, 0);
         pcd_client_close(d, c, NULL);
@@ -261,13 +319,10 @@ static void handshake(pcd *d, pcd_client *c)
     if (ring < PCS_RING_MIN || ring > PCS_RING_MAX || (ring & (ring - 1)))
         ring = d->cfg.ring_size;
     c->id = ++d->next_id;
-    c->pid = cr.pid;
-    c->uid = cr.uid;
-    c->gid = cr.gid;
-    c->ring_only = ring_only || (h.flags & PCS_HELLO_RING_ONLY);
+    c->ring_only = c->ring_only || (h.flags & PCS_HELLO_RING_ONLY);
     int chan = make_channel(d, c, ring);
     if (chan < 0) {
-        pcd_log(LOG_ERR, "cannot make a channel for pid %d: %s", (int)cr.pid, strerror(errno));
+        pcd_log(LOG_ERR, "cannot make a channel for pid %d: %s", (int)c->pid, strerror(errno));
         w.status = PC_ENOMEM;
         send_welcome(c, &w, NULL, 0);
         pcd_client_close(d, c, NULL);
@@ -291,8 +346,9 @@ static void handshake(pcd *d, pcd_client *c)
         return;
     }
     c->state = PCD_C_ACTIVE;
-    pcd_log(LOG_INFO, "client %llu: pid %d uid %u, %s, ring %u bytes", (unsigned long long)c->id,
-            (int)c->pid, (unsigned)c->uid, c->ring_only ? "ring-only" : "trusted", ring);
+    pcd_log(LOG_INFO, "client %llu: pid %d uid %u, %s, role %s, ring %u bytes",
+            (unsigned long long)c->id, (int)c->pid, (unsigned)c->uid,
+            c->ring_only ? "ring-only" : "trusted", pc_role_name((pc_role)c->role), ring);
 }
 
 void pcd_client_readable(pcd *d, pcd_client *c)
@@ -348,6 +404,7 @@ void pcd_reap(pcd *d)
         pcs_buf_free(&c->msg);
         pcs_buf_free(&c->out);
         pcs_buf_free(&c->parked);
+        pcd_note_held(d, c);
         pcs_free(c);
         any = true;
     }

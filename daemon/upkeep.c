@@ -626,6 +626,8 @@ void pcd_stats_publish(pcd *d, uint64_t now)
     st->readers_used = d->readers_used;
     st->readers_max = d->st->max_readers * d->st->nshards;
     st->oldest_reader_ms = d->oldest_reader_ms;
+    st->buffered = d->held;
+    st->buffered_peak = d->held_peak;
     uint32_t trusted = 0, ring = 0;
     uint64_t hit = d->hits_gone, miss = d->misses_gone;
     for (size_t i = 0; i < d->ncl; i++) {

@@ -15,6 +15,12 @@ const char *pc_policy_name(pc_policy p)
     return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
 }
 
+const char *pc_role_name(pc_role r)
+{
+    static const char *const names[] = {"?", "read", "write", "admin"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
+}
+
 const char *pc_stats_op_name(unsigned i)
 {
     return i < PCS_OP__COUNT ? pcs_op_name(i) : NULL;
@@ -277,6 +283,7 @@ int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t 
             ci->uid = (uint32_t)f[2];
             ci->ring_only = (f[3] & 1) != 0;
             ci->blocked = (f[3] & 2) != 0;
+            ci->role = (uint8_t)((f[3] >> 2) & 3);
             ci->since_ms = (uint64_t)f[4];
             ci->requests = (uint64_t)f[5];
             ci->reads_hit = (uint64_t)f[6];

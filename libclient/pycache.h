@@ -879,7 +879,10 @@ typedef struct pc_stats {
     uint64_t snapshot_bytes;
     uint64_t max_memory_fs; /**< when the store's filesystem holds less than
                                  max_memory: the cap it was cut to (0 otherwise) */
-    uint64_t reserved[7];
+    uint64_t buffered;      /**< bytes the daemon holds for clients: requests being
+                                 received, answers not yet read (--max-buffers) */
+    uint64_t buffered_peak; /**< the most it held since it started */
+    uint64_t reserved[5];
 } pc_stats;
 
 /**
@@ -908,6 +911,21 @@ typedef struct pc_snapshot_info {
  */
 PC_EXPORT int pc_snapshot(pc_client *c, pc_snapshot_info *info);
 
+/**
+ * What a peer of the daemon may do (pycached(8), ROLES).  The daemon checks
+ * every request against its peer's role; a request the role does not allow
+ * is answered PC_EACCES and changes nothing.
+ */
+typedef enum pc_role {
+    PC_ROLE_READ = 1,  /**< reads (zero-copy or through the channel, as the access mode says) */
+    PC_ROLE_WRITE = 2, /**< reads, and writes of keys */
+    PC_ROLE_ADMIN = 3  /**< everything: also flush, purge, snapshots, the TTL worker's
+                            interval, the client list */
+} pc_role;
+
+/** The name of a role ("read", "write", "admin"), or "?". */
+PC_EXPORT const char *pc_role_name(pc_role r);
+
 /** One connected client, as the daemon sees it. */
 typedef struct pc_client_info {
     uint64_t id;
@@ -915,6 +933,7 @@ typedef struct pc_client_info {
     uint32_t uid;
     bool ring_only;
     bool blocked;       /**< waiting in a queue pop */
+    uint8_t role;       /**< pc_role (0 from a daemon that has no roles) */
     uint64_t since_ms;  /**< connected at (ms since the epoch) */
     uint64_t requests;  /**< requests served */
     uint64_t reads_hit; /**< its zero-copy key lookups that hit (as it reports) */

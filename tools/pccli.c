@@ -84,6 +84,9 @@ static int cli_err(cli *x, const char *fmt, ...)
 /* A library error: "pccli: COMMAND: <text> (<name>)"; returns EX_ERR. */
 static int cli_fail(cli *x, int rc)
 {
+    if (rc == PC_EACCES)
+        return cli_err(x, "%s (%s): this user's role does not allow it; see pycached(8), ROLES",
+                       pc_strerror(rc), pc_err_name(rc));
     return cli_err(x, "%s (%s)", pc_strerror(rc), pc_err_name(rc));
 }
 

@@ -73,6 +73,11 @@ static int fail_msg(pcstat *x, const char *fmt, ...)
 /* A library error: "pcstat: SUBCOMMAND: <text> (<name>)"; returns EX_ERR. */
 static int fail_rc(pcstat *x, const char *what, int rc)
 {
+    if (rc == PC_EACCES)
+        return fail_msg(x,
+                        "%s: %s (%s): this user's role does not allow it; see pycached(8), "
+                        "ROLES",
+                        what, pc_strerror(rc), pc_err_name(rc));
     return fail_msg(x, "%s: %s (%s)", what, pc_strerror(rc), pc_err_name(rc));
 }
 
@@ -280,6 +285,8 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
            (uint64_t)st->clients_trusted + st->clients_ring_only);
     printf("trusted_clients:%" PRIu32 "\n", st->clients_trusted);
     printf("ring_only_clients:%" PRIu32 "\n", st->clients_ring_only);
+    printf("client_buffers:%" PRIu64 "\n", st->buffered);
+    printf("client_buffers_peak:%" PRIu64 "\n", st->buffered_peak);
 
     puts("\n# Memory");
     printf("used_memory:%" PRIu64 "\n", st->bytes_used);
@@ -381,6 +388,8 @@ static void info_json(const pc_stats *st, uint64_t pending)
     json_u64(&s, "shards", st->shards);
     json_u64(&s, "clients_trusted", st->clients_trusted);
     json_u64(&s, "clients_ring_only", st->clients_ring_only);
+    json_u64(&s, "client_buffers", st->buffered);
+    json_u64(&s, "client_buffers_peak", st->buffered_peak);
     json_u64(&s, "readers_used", st->readers_used);
     json_u64(&s, "readers_max", st->readers_max);
     json_u64(&s, "oldest_reader_ms", st->oldest_reader_ms);
@@ -895,6 +904,7 @@ static int sub_clients(pcstat *x, int argc, char **argv)
             json_i64(&s, "pid", ci[i].pid);
             json_u64(&s, "uid", ci[i].uid);
             json_text(&s, "mode", ci[i].ring_only ? "ring-only" : "trusted");
+            json_text(&s, "role", pc_role_name((pc_role)ci[i].role));
             json_u64(&s, "since_ms", ci[i].since_ms);
             json_u64(&s, "connected_ms", now > ci[i].since_ms ? now - ci[i].since_ms : 0);
             json_u64(&s, "requests", ci[i].requests);
@@ -907,15 +917,16 @@ static int sub_clients(pcstat *x, int argc, char **argv)
         }
         puts("]");
     } else {
-        printf("%6s %8s %6s %-9s %10s %10s %10s %10s %s\n", "ID", "PID", "UID", "MODE", "CONNECTED",
-               "REQUESTS", "HITS", "MISSES", "BLOCKED");
+        printf("%6s %8s %6s %-9s %-5s %10s %10s %10s %10s %s\n", "ID", "PID", "UID", "MODE", "ROLE",
+               "CONNECTED", "REQUESTS", "HITS", "MISSES", "BLOCKED");
         for (size_t i = 0; i < n; i++) {
             char dur[32];
             fmt_dur(now > ci[i].since_ms ? now - ci[i].since_ms : 0, dur, sizeof dur);
-            printf("%6" PRIu64 " %8" PRId64 " %6" PRIu32 " %-9s %10s %10" PRIu64 " %10" PRIu64
+            printf("%6" PRIu64 " %8" PRId64 " %6" PRIu32 " %-9s %-5s %10s %10" PRIu64 " %10" PRIu64
                    " %10" PRIu64 " %s\n",
-                   ci[i].id, ci[i].pid, ci[i].uid, ci[i].ring_only ? "ring-only" : "trusted", dur,
-                   ci[i].requests, ci[i].reads_hit, ci[i].reads_miss, ci[i].blocked ? "yes" : "no");
+                   ci[i].id, ci[i].pid, ci[i].uid, ci[i].ring_only ? "ring-only" : "trusted",
+                   pc_role_name((pc_role)ci[i].role), dur, ci[i].requests, ci[i].reads_hit,
+                   ci[i].reads_miss, ci[i].blocked ? "yes" : "no");
         }
     }
     free(ci);
@@ -1045,7 +1056,7 @@ static int connect_daemon(pcstat *x, const char *dir)
     else if (rc == PC_EACCES)
         fprintf(stderr,
                 "pcstat: the daemon serving %s does not admit this user (%s); see pycached "
-                "--allow-ring-only\n",
+                "--allow-read\n",
                 x->shown, pc_err_name(rc));
     else
         fprintf(stderr, "pcstat: cannot connect to the daemon serving %s: %s (%s)\n", x->shown,

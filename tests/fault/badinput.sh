@@ -106,6 +106,12 @@ case_ pycached "--max-read-age -1" "$P" -d "$D" --max-read-age -1
 case_ pycached "--log-level loud" "$P" -d "$D" --log-level loud
 case_ pycached "--allow-group no-such-group" "$P" -d "$D" --allow-group no-such-group
 case_ pycached "--allow-ring-only user:no-such-user" "$P" -d "$D" --allow-ring-only user:no-such-user
+case_ pycached "--allow-read no-such-user" "$P" -d "$D" --allow-read no-such-user
+case_ pycached "--allow-admin group:no-such-group" "$P" -d "$D" --allow-admin group:no-such-group
+case_ pycached "--max-clients-per-uid -1" "$P" -d "$D" --max-clients-per-uid -1
+case_ pycached "--max-buffers 512K" "$P" -d "$D" --max-buffers 512K
+case_ pycached "--client-backlog 1K" "$P" -d "$D" --client-backlog 1K
+case_ pycached "--request-timeout soon" "$P" -d "$D" --request-timeout soon
 case_ pycached "--snapshot-every 0:5" "$P" -d "$D" --snapshot-every 0:5
 case_ pycached "--snapshot-every abc" "$P" -d "$D" --snapshot-every abc
 case_ pycached "--snapshot-keep -3" "$P" -d "$D" --snapshot-keep -3

@@ -703,7 +703,10 @@ static inline int ft_raw_connect(const char *dir, uint32_t ring_size, uint32_t f
                    .flags = flags,
                    .ring_size = ring_size};
     ft_raw_step = 2;
-    if (send(r->sock, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h) {
+    /* A peer refused at accept may find its hello refused (EPIPE) or its
+     * first read reset: the welcome that says why is queued all the same. */
+    if (send(r->sock, &h, sizeof h, MSG_NOSIGNAL) != (ssize_t)sizeof h && errno != EPIPE &&
+        errno != ECONNRESET) {
         ft_raw_errno = errno;
         goto proto;
     }
@@ -718,6 +721,10 @@ static inline int ft_raw_connect(const char *dir, uint32_t ring_size, uint32_t f
     struct timeval tv = {10, 0};
     setsockopt(r->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ssize_t n = recvmsg(r->sock, &mh, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == ECONNRESET) {
+        mh.msg_controllen = sizeof cm.b;
+        n = recvmsg(r->sock, &mh, MSG_CMSG_CLOEXEC);
+    }
     ft_raw_errno = n < 0 ? errno : 0;
     int fds[4], nfds = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {

@@ -508,12 +508,12 @@ run_self() {
 run_self clients
 ok "$rc" "pcstat clients: status $rc" "$(cat "$tmp/err")"
 header=$(printf '%s\n' "$out" | head -n 1)
-ok "$([ "$(squeeze "$header")" = "ID PID UID MODE CONNECTED REQUESTS HITS MISSES BLOCKED" ] && echo 0 || echo 1)" \
+ok "$([ "$(squeeze "$header")" = "ID PID UID MODE ROLE CONNECTED REQUESTS HITS MISSES BLOCKED" ] && echo 0 || echo 1)" \
     "clients header" "$header"
 row=$(printf '%s\n' "$out" | awk -v p="$self" '$2 == p')
 # shellcheck disable=SC2086 # split the row into its columns
 set -- $row
-ok "$([ "${3:-}" = "$(id -u)" ] && [ "${4:-}" = ring-only ] && [ "${9:-}" = no ] && echo 0 || echo 1)" \
+ok "$([ "${3:-}" = "$(id -u)" ] && [ "${4:-}" = ring-only ] && [ "${5:-}" = admin ] && [ "${10:-}" = no ] && echo 0 || echo 1)" \
     "clients: pcstat's own row (pid $self)" "$got"
 run_self --json clients
 case $out in
@@ -637,14 +637,14 @@ if [ -n "$why" ]; then
 else
     R="$tmp/ro"
     S="$R"
-    start_daemon "$R" --allow-ring-only 65534 || exit 1
+    start_daemon "$R" --allow-ring-only 65534 --allow-admin 65532 || exit 1
     D2=$dpid
     pc set hello world
     pc rpush l 1 2
     fresh
     # as_nobody ARGS...: pcstat ARGS as uid 65534.
     as_nobody() {
-        out=$(as_uid 65534 "$@"
+        out=$(as_uid "${peer_uid:-65534}" "$@"
             echo ".$?")
         rc=${out##*.}
         out=${out%.*}
@@ -664,9 +664,15 @@ else
     check 0 "hello${nl}l" "pcstat keys as a ring-only peer"
     as_nobody -d "$R" expired
     check 0 "0" "pcstat expired as a ring-only peer"
+    # The client list is for admins: a ring-only peer (role write) is refused.
     as_nobody -d "$R" clients
-    ok "$([ "$rc" = 0 ] && printf '%s\n' "$out" | awk '$3 == 65534 && $4 == "ring-only"' | grep -q . && echo 0 || echo 1)" \
-        "pcstat clients as a ring-only peer" "$got" "$(cat "$tmp/err")"
+    ok "$([ "$rc" != 0 ] && grep -q "PC_EACCES.*role does not allow" "$tmp/err" && echo 0 || echo 1)" \
+        "pcstat clients as a ring-only peer: refused, status $rc" "$got" "$(cat "$tmp/err")"
+    peer_uid=65532
+    as_nobody -d "$R" clients
+    peer_uid=65534
+    ok "$([ "$rc" = 0 ] && printf '%s\n' "$out" | awk '$3 == 65532 && $4 == "ring-only" && $5 == "admin"' | grep -q . && echo 0 || echo 1)" \
+        "pcstat clients as an --allow-admin peer" "$got" "$(cat "$tmp/err")"
     as_nobody -d "$R" -i 0.1 -n 2
     check 0 "$got" "pcstat -i as a ring-only peer"
     # A uid the daemon does not admit at all.
