@@ -24,6 +24,7 @@
  *   and --request-timeout closes the ones that do not read.
  */
 #include "faulttest.h"
+#include "../asuser.h"
 
 #include "../../shm/frame.h"
 
@@ -43,7 +44,7 @@ static int as_user(uid_t uid, int (*fn)(void *), void *arg)
     if (k == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         ft_child("peer");
-        if (!ft_drop_to(uid, uid))
+        if (au_drop(uid, uid, NULL, 0) < 0)
             _exit(100);
         _exit(fn(arg));
     }
@@ -129,7 +130,7 @@ static pid_t stay_connected(uid_t uid, int *pipe_w)
         close(q[0]);
         pc_client *c;
         char b = 1;
-        if (!ft_drop_to(uid, uid) || ft_connect(dir, 0, &c))
+        if (au_drop(uid, uid, NULL, 0) < 0 || ft_connect(dir, 0, &c))
             b = 0;
         if (write(q[1], &b, 1) != 1)
             _exit(2);
@@ -146,11 +147,21 @@ static pid_t stay_connected(uid_t uid, int *pipe_w)
     return k;
 }
 
+/* Root, and these uids (a zero ends the list) can reach /dev/shm, where the
+ * store directories are made: else the case is skipped, saying why. */
+static void need_uids(const uid_t *uids)
+{
+    if (geteuid() != 0)
+        skip();
+    const char *paths[] = {"/dev/shm", NULL};
+    for (size_t i = 0; uids[i]; i++)
+        AU_NEED(uids[i], (gid_t)uids[i], paths, NULL);
+}
+
 static void roles(void **state)
 {
     (void)state;
-    if (geteuid() != 0)
-        skip();
+    need_uids((const uid_t[]){READ_UID, WRITE_UID, RING_UID, 0});
     ft_mkdtemp(dir, sizeof dir, "/dev/shm", "roles");
     snprintf(snapdir, sizeof snapdir, "%s.snap", dir);
     mkdir(snapdir, 0700);
@@ -267,8 +278,7 @@ static int hold_silent(void *arg)
 static void hello_lockout(void **state)
 {
     (void)state;
-    if (geteuid() != 0)
-        skip();
+    need_uids((const uid_t[]){READ_UID, WRITE_UID, 0});
     ft_mkdtemp(dir, sizeof dir, "/dev/shm", "hello");
     ft_daemon d;
     ft_daemon_init(&d, dir, "--sync", "none", "--max-clients", "8", "--allow-ring-only", "65533",
