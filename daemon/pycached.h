@@ -27,6 +27,9 @@ enum pcd_sync { PCD_SYNC_ALWAYS, PCD_SYNC_BATCH, PCD_SYNC_NONE };
 typedef struct pcd_config {
     char *dir;
     char *config_file;
+    char *cwd;   /* where relative paths were resolved (pcd_config_paths) */
+    int argc;    /* the command line, applied again over the file on SIGHUP */
+    char **argv; /* (main's argv: not freed) */
     char *log_file;
     int log_level; /* syslog priority: messages above it are dropped */
     bool foreground;
@@ -67,6 +70,14 @@ void pcd_config_free(pcd_config *cfg);
 int pcd_config_args(pcd_config *cfg, int argc, char **argv);
 /* Read a config file; 0 or -1 with a message naming the file and line. */
 int pcd_config_file(pcd_config *cfg, const char *path);
+/* SIGHUP: the settings a start would make now into n (to free): defaults,
+ * cur's config file, cur's command line again (it wins), paths made
+ * absolute as at start.  0 or -1 after a message on stderr. */
+int pcd_config_reload(pcd_config *n, const pcd_config *cur);
+/* Make every path setting absolute against cwd (NULL: the current
+ * directory, remembered in cfg->cwd); before daemonizing, which moves to
+ * "/".  0 or -1 after a message. */
+int pcd_config_paths(pcd_config *cfg, const char *cwd);
 /* The shape settings' bounds (see pycached(8)): --max-memory is per shard. */
 #define PCD_MEMORY_MIN (UINT64_C(1) << 20)
 #define PCD_MEMORY_MAX (UINT64_C(8) << 40)     /* ext4 takes files just under 16T */
@@ -81,6 +92,33 @@ uint64_t pcd_value_default_for(uint64_t max_memory);
 /* Format a size the way the options take it ("64M"; bytes if no suffix fits). */
 const char *pcd_fmt_size(uint64_t v, char *buf, size_t len);
 void pcd_usage(FILE *f);
+
+/* ---- the store directory and its files (files.c) ---- */
+
+/* Peers other than the daemon's own uid are admitted (the directory is then
+ * 0711 and the socket 0666). */
+bool pcd_others_admitted(const pcd_config *cfg);
+/* Before the lock: create cfg->dir (0700, or 0711 when others are admitted)
+ * or open it as it is, refusing a symbolic link, a directory not owned by
+ * our uid, or one writable by group or others; it stays open (the files
+ * below are opened relative to it).  0 or -1 after a message on stderr. */
+int pcd_dir_prepare(const pcd_config *cfg);
+/* Once the lock is held: the directory to its mode in the table. */
+int pcd_dir_settle(const pcd_config *cfg);
+/* Open DIR/name (O_NOFOLLOW, O_CLOEXEC, O_NOCTTY added): a regular file of
+ * our uid with one link, else refused.  The fd, or -1 after a message. */
+int pcd_open_own(const pcd_config *cfg, const char *name, int flags, mode_t mode);
+/* Before LMDB opens them: every data-NN.mdb and data-NN.mdb-lock present
+ * is a regular file of ours with one link.  0 or -1 after a message. */
+int pcd_store_files_check(const pcd_config *cfg);
+/* After the store opened: each shard's files to the modes (and group) of
+ * the table: 0600, or with --allow-group data 0640 and lock 0660. */
+int pcd_store_files_modes(const pcd_config *cfg, unsigned shards);
+/* Before bind: remove a socket of ours left at DIR/name; refuse anything
+ * else there.  0 or -1 after logging. */
+int pcd_sock_clear(const pcd_config *cfg, const char *name);
+/* Remove DIR/name (at exit: the socket). */
+void pcd_unlink_own(const char *name);
 
 /* ---- logging (log.c) ---- */
 
@@ -199,10 +237,10 @@ typedef struct pcd {
     unsigned fs_psize;                    /* LMDB's page size */
     bool fs_noreserve;                    /* the filesystem has no fallocate */
     bool fs_short;                        /* a reservation failed: growth is held */
-    unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
-    uint64_t grown;                          /* estimated growth since the last measurement */
-    uint64_t room;                           /* growth the current pass may still add */
-    const char *room_why;                    /* why there is no more (for the log) */
+    unsigned evict_budget;                /* keys per eviction step, 1..EVICT_BUDGET_MAX */
+    uint64_t grown;                       /* estimated growth since the last measurement */
+    uint64_t room;                        /* growth the current pass may still add */
+    const char *room_why;                 /* why there is no more (for the log) */
     /* Making room for a write LMDB found no pages for (pcd_room_hook). */
     unsigned room_budget;    /* keys the next eviction step takes */
     uint64_t room_waited_us; /* this pass's waits for readers to move on */
