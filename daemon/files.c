@@ -171,6 +171,13 @@ int pcd_store_files_check(const pcd_config *cfg)
     return 0;
 }
 
+/*
+ * By name, relative to the directory: LMDB holds POSIX record locks on the
+ * lock file, and closing any descriptor of it in this process would drop
+ * them (fcntl(2)), so it is never opened here.  The name is checked first
+ * (a regular file of ours); the directory is ours, so nobody else can swap
+ * it in between.
+ */
 int pcd_store_files_modes(const pcd_config *cfg, unsigned shards)
 {
     bool group = cfg->n_allow_gid > 0;
@@ -182,25 +189,23 @@ int pcd_store_files_modes(const pcd_config *cfg, unsigned shards)
             /* Readers of the group map the data file read-only; only the
              * lock file (LMDB's reader table) needs their writes. */
             mode_t want = !group ? 0600 : lock ? 0660 : 0640;
-            int fd = pcd_open_own(cfg, name, O_RDONLY, 0);
-            if (fd < 0)
-                return -1;
             struct stat sb;
-            int rc = fstat(fd, &sb);
+            int rc = fstatat(dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW);
+            if (rc == 0 && check_own(cfg->dir, name, &sb))
+                return -1;
             if (rc == 0 && group && sb.st_gid != cfg->allow_gid[0])
-                rc = fchown(fd, (uid_t)-1, cfg->allow_gid[0]);
+                rc = fchownat(dir_fd, name, (uid_t)-1, cfg->allow_gid[0], AT_SYMLINK_NOFOLLOW);
             if (rc == 0 && (sb.st_mode & 07777) != want) {
                 if (sb.st_mode & 07777 & ~want)
-                    pcd_log(LOG_NOTICE, "%s/%s had mode %04o: now %04o (see pycached(8), ACCESS)",
+                    pcd_log(LOG_NOTICE, "%s/%s had mode %04o: now %04o (see pycached(8), FILES)",
                             cfg->dir, name, (unsigned)(sb.st_mode & 07777), (unsigned)want);
-                rc = fchmod(fd, want);
+                rc = fchmodat(dir_fd, name, want, 0);
             }
-            if (rc < 0)
+            if (rc < 0) {
                 pcd_log(LOG_ERR, "cannot set %s/%s to mode %04o%s: %s", cfg->dir, name,
                         (unsigned)want, group ? " for the group" : "", strerror(errno));
-            close(fd);
-            if (rc < 0)
                 return -1;
+            }
         }
     }
     return 0;
