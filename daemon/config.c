@@ -6,14 +6,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "../shm/alloc.h"
 #include "pycached.h"
@@ -47,8 +49,9 @@ void pcd_config_free(pcd_config *cfg)
     pcs_free(cfg->log_file);
     pcs_free(cfg->snapshot_dir);
     pcs_free(cfg->restore_file);
+    pcs_free(cfg->cwd);
     cfg->dir = cfg->config_file = cfg->log_file = NULL;
-    cfg->snapshot_dir = cfg->restore_file = NULL;
+    cfg->snapshot_dir = cfg->restore_file = cfg->cwd = NULL;
 }
 
 /*
@@ -296,9 +299,9 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     if (acc <= 0)
         return acc;
     if (!strcmp(name, "dir"))
-        return set_str(&cfg->dir, v);
+        return *v ? set_str(&cfg->dir, v) : -1;
     if (!strcmp(name, "log-file"))
-        return set_str(&cfg->log_file, v);
+        return *v ? set_str(&cfg->log_file, v) : -1;
     if (!strcmp(name, "log-level")) {
         for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
             if (!strcasecmp(v, levels[i].name)) {
@@ -381,9 +384,9 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     if (!strcmp(name, "max-read-age"))
         return parse_uint(v, 0, 86400, &cfg->max_read_age_s);
     if (!strcmp(name, "snapshot-dir"))
-        return set_str(&cfg->snapshot_dir, v);
+        return *v ? set_str(&cfg->snapshot_dir, v) : -1;
     if (!strcmp(name, "restore"))
-        return set_str(&cfg->restore_file, v);
+        return *v ? set_str(&cfg->restore_file, v) : -1;
     if (!strcmp(name, "snapshot-keep"))
         return parse_uint(v, 0, 100000, &cfg->snapshot_keep);
     if (!strcmp(name, "snapshot-every")) {
@@ -408,70 +411,141 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
     return -1;
 }
 
-struct file_ctx {
-    pcd_config *cfg;
-    const char *path;
-    FILE *fp;
-    int line; /* of the line inih is handling: counted by line_reader */
-    int bad;
-};
-
-/* inih's line source: fgets, counting lines so messages can name them, and
- * refusing [section] lines here (inih reports a section only through the
- * settings after it). */
-static char *line_reader(char *str, int num, void *arg)
+/* The settings' error message for "name = value" at path:line (line 0: the
+ * command line). */
+static void report_bad(const char *path, unsigned line, const char *name, const char *value)
 {
-    struct file_ctx *fc = arg;
-    char *r = fgets(str, num, fc->fp);
-    if (!r)
-        return r;
-    fc->line++;
-    const char *p = str + strspn(str, " \t");
-    if (*p == '[') {
-        size_t n = strcspn(p, "\r\n");
-        fprintf(stderr, "pycached: %s:%d: sections are not used (%.*s)\n", fc->path, fc->line,
-                (int)n, p);
-        fc->bad = 1;
-        str[0] = '\n'; /* hand inih an empty line instead */
-        str[1] = 0;
-    }
-    return r;
+    const char *range = option_range(name);
+    if (errno == ENOENT || !strcmp(name, "config"))
+        fprintf(stderr, "pycached: %s:%u: unknown setting '%s'\n", path, line, name);
+    else if (range)
+        fprintf(stderr, "pycached: %s:%u: %s must be %s: got '%s'\n", path, line, name, range,
+                value);
+    else
+        fprintf(stderr, "pycached: %s:%u: bad value for %s: '%s'\n", path, line, name, value);
 }
 
-static int file_entry(void *arg, const char *section, const char *name, const char *value)
+/* Blanks (spaces and tabs) off both ends of [s, e); returns the new start,
+ * *e moved back. */
+static char *trim(char *s, char **e)
 {
-    struct file_ctx *fc = arg;
+    while (s < *e && (*s == ' ' || *s == '\t'))
+        s++;
+    while (*e > s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
+        (*e)--;
+    return s;
+}
+
+/*
+ * One line of a config file (NUL-terminated, without its newline): blank,
+ * a comment (# or ; first), or "name = value" where a ';' after a blank
+ * ends the value (as inih read it).  0, or -1 after a message.
+ */
+static int parse_line(pcd_config *cfg, const char *path, unsigned line, char *s)
+{
+    char *e = s + strlen(s);
+    s = trim(s, &e);
+    *e = 0;
+    if (!*s || *s == '#' || *s == ';')
+        return 0;
+    if (*s == '[') {
+        fprintf(stderr, "pycached: %s:%u: sections are not used (%s)\n", path, line, s);
+        return -1;
+    }
+    char *eq = strchr(s, '=');
+    char *ne = eq;
+    if (eq)
+        trim(s, &ne); /* the name's end: s starts with no blank */
+    if (!eq || ne == s) {
+        fprintf(stderr, "pycached: %s:%u: not a 'name = value' line\n", path, line);
+        return -1;
+    }
+    *ne = 0;
+    char *v = eq + 1;
+    for (char *c = v; *c; c++)
+        if (*c == ';' && c > v && (c[-1] == ' ' || c[-1] == '\t')) {
+            e = c;
+            break;
+        }
+    v = trim(v, &e);
+    *e = 0;
     errno = 0;
-    (void)section; /* line_reader refused every [section] line already */
-    if (!strcmp(name, "config") || set_option(fc->cfg, name, value)) {
-        if (errno == ENOENT || !strcmp(name, "config"))
-            fprintf(stderr, "pycached: %s:%d: unknown setting '%s'\n", fc->path, fc->line, name);
-        else if (option_range(name))
-            fprintf(stderr, "pycached: %s:%d: %s must be %s: got '%s'\n", fc->path, fc->line, name,
-                    option_range(name), value);
-        else
-            fprintf(stderr, "pycached: %s:%d: bad value for %s: '%s'\n", fc->path, fc->line, name,
-                    value);
-        fc->bad = 1;
+    if (!strcmp(s, "config") || set_option(cfg, s, v)) {
+        report_bad(path, line, s, v);
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
+#define PCD_CONFIG_MAX (1u << 20) /* a config file's size at most */
+
+/*
+ * Read a config file: a regular file (a directory, a device or a FIFO is
+ * refused at once, never read), of at most PCD_CONFIG_MAX bytes, without
+ * NUL bytes, of lines of any length.  Every bad line is reported with its
+ * number before the file is refused.
+ */
 int pcd_config_file(pcd_config *cfg, const char *path)
 {
-    struct file_ctx fc = {cfg, path, NULL, 0, 0};
-    fc.fp = fopen(path, "r");
-    if (!fc.fp) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0) {
         fprintf(stderr, "pycached: cannot read config file %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
-    int rc = ini_parse_stream(line_reader, &fc, file_entry, &fc);
-    fclose(fc.fp);
-    if (rc > 0) {
-        fprintf(stderr, "pycached: %s:%d: not a 'name = value' line\n", path, rc);
+    if (!S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "pycached: config file %s is not a regular file (%s)\n", path,
+                S_ISDIR(sb.st_mode)    ? "a directory"
+                : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                : S_ISCHR(sb.st_mode)  ? "a character device"
+                : S_ISBLK(sb.st_mode)  ? "a block device"
+                : S_ISSOCK(sb.st_mode) ? "a socket"
+                                       : "not a file");
+        close(fd);
         return -1;
     }
-    return fc.bad ? -1 : 0;
+    if (sb.st_size > PCD_CONFIG_MAX) {
+        fprintf(stderr, "pycached: config file %s is larger than %u bytes\n", path, PCD_CONFIG_MAX);
+        close(fd);
+        return -1;
+    }
+    char *text = pcs_malloc((size_t)sb.st_size + 1);
+    size_t len = 0;
+    ssize_t n = 0;
+    while (text && len <= (size_t)sb.st_size &&
+           (n = read(fd, text + len, (size_t)sb.st_size + 1 - len)) > 0)
+        len += (size_t)n;
+    int err = errno;
+    close(fd);
+    if (!text || n < 0 || len > (size_t)sb.st_size) {
+        fprintf(stderr, "pycached: cannot read config file %s: %s\n", path,
+                !text   ? strerror(ENOMEM)
+                : n < 0 ? strerror(err)
+                        : "it grew while read");
+        pcs_free(text);
+        return -1;
+    }
+    text[len] = 0;
+    int bad = 0;
+    char *p = text, *end = text + len;
+    if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+        p += 3; /* a UTF-8 byte order mark */
+    for (unsigned line = 1; p < end; line++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *eol = nl ? nl : end;
+        *eol = 0;
+        if (strlen(p) != (size_t)(eol - p)) {
+            fprintf(stderr, "pycached: %s:%u: a NUL byte: not a text file\n", path, line);
+            bad = 1;
+        } else if (parse_line(cfg, path, line, p)) {
+            bad = 1;
+        }
+        p = eol + 1;
+    }
+    pcs_free(text);
+    return bad ? -1 : 0;
 }
 
 static const struct option longopts[] = {
@@ -578,34 +652,23 @@ void pcd_usage(FILE *f)
           f);
 }
 
-int pcd_config_args(pcd_config *cfg, int argc, char **argv)
+/* The command line's options but --config (read first, by the caller):
+ * 0, 1 for --help or --version (done), or -1 after a message. */
+static int apply_args(pcd_config *cfg, int argc, char **argv)
 {
-    /* First pass: only --config, so the file is read before the rest. */
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = NULL;
-        if (!strcmp(a, "--"))
-            break;
-        if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc)
-            v = argv[++i];
-        else if (!strncmp(a, "--config=", 9))
-            v = a + 9;
-        if (v) {
-            if (set_str(&cfg->config_file, v) || pcd_config_file(cfg, v))
-                return -1;
-        }
-    }
-    optind = 1;
+    optind = 0; /* glibc: start afresh (a reload parses argv again) */
     opterr = 0;
     int ch, li;
     while ((ch = getopt_long(argc, argv, ":d:c:fhV", longopts, &li)) != -1) {
         switch (ch) {
         case 'd':
-            if (set_str(&cfg->dir, optarg))
+            if (!*optarg || set_str(&cfg->dir, optarg)) {
+                fprintf(stderr, "pycached: bad value for --dir: '%s'\n", optarg);
                 return -1;
+            }
             break;
         case 'c':
-            break; /* read above */
+            break; /* read first */
         case 'f':
             cfg->foreground = true;
             break;
@@ -638,6 +701,76 @@ int pcd_config_args(pcd_config *cfg, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "pycached: unexpected argument '%s' (see pycached --help)\n", argv[optind]);
+        return -1;
+    }
+    return 0;
+}
+
+int pcd_config_args(pcd_config *cfg, int argc, char **argv)
+{
+    /* First pass: only --config, so the file is read before the rest. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        if (!strcmp(a, "--"))
+            break;
+        if ((!strcmp(a, "-c") || !strcmp(a, "--config")) && i + 1 < argc)
+            v = argv[++i];
+        else if (!strncmp(a, "--config=", 9))
+            v = a + 9;
+        if (v) {
+            if (set_str(&cfg->config_file, v) || pcd_config_file(cfg, v))
+                return -1;
+        }
+    }
+    /* Kept for SIGHUP, which applies the command line again over the file. */
+    cfg->argc = argc;
+    cfg->argv = argv;
+    return apply_args(cfg, argc, argv);
+}
+
+int pcd_config_reload(pcd_config *n, const pcd_config *cur)
+{
+    pcd_config_defaults(n);
+    if (pcd_config_file(n, cur->config_file) || apply_args(n, cur->argc, cur->argv) ||
+        pcd_config_paths(n, cur->cwd))
+        return -1;
+    return 0;
+}
+
+/* *slot made absolute against cwd; 0 or -1 (no memory). */
+static int absolute(char **slot, const char *cwd)
+{
+    if (!*slot || (*slot)[0] == '/')
+        return 0;
+    size_t a = strlen(cwd), b = strlen(*slot);
+    char *p = pcs_malloc(a + b + 2);
+    if (!p)
+        return -1;
+    memcpy(p, cwd, a);
+    p[a] = '/';
+    memcpy(p + a + 1, *slot, b + 1);
+    pcs_free(*slot);
+    *slot = p;
+    return 0;
+}
+
+int pcd_config_paths(pcd_config *cfg, const char *cwd)
+{
+    char buf[PATH_MAX];
+    if (!cwd) {
+        if (!getcwd(buf, sizeof buf)) {
+            fprintf(stderr, "pycached: cannot tell the current directory: %s\n", strerror(errno));
+            return -1;
+        }
+        cwd = buf;
+    }
+    if (!cfg->cwd && set_str(&cfg->cwd, cwd))
+        return -1;
+    if (absolute(&cfg->dir, cwd) || absolute(&cfg->config_file, cwd) ||
+        absolute(&cfg->log_file, cwd) || absolute(&cfg->snapshot_dir, cwd) ||
+        absolute(&cfg->restore_file, cwd)) {
+        fprintf(stderr, "pycached: out of memory\n");
         return -1;
     }
     return 0;

@@ -3,6 +3,7 @@
  * foreground.  SIGHUP reopens the file so logrotate can move it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,10 +20,19 @@ int pcd_log_open(const pcd_config *cfg)
 {
     log_max = cfg->log_level;
     if (cfg->log_file) {
-        FILE *fp = fopen(cfg->log_file, "a");
+        /* Never through a link at its name (one planted in a directory that
+         * others can write to could point anywhere); the mode is the
+         * umask's, as fopen's. */
+        int fd = open(cfg->log_file,
+                      O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+        FILE *fp = fd < 0 ? NULL : fdopen(fd, "a");
         if (!fp) {
+            int e = errno;
+            if (fd >= 0)
+                close(fd);
             fprintf(stderr, "pycached: cannot open log file %s: %s\n", cfg->log_file,
-                    strerror(errno));
+                    e == ELOOP ? "it is a symbolic link (give the file it points to)"
+                               : strerror(e));
             return -1;
         }
         setvbuf(fp, NULL, _IOLBF, 0);

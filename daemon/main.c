@@ -44,23 +44,16 @@ static int default_dir(pcd_config *cfg)
 }
 
 /*
- * Hold the store: an exclusive flock on DIR/pycached.pid.  A second daemon,
- * or a daemon over a store that embedded clients have open (they hold it
- * shared), is refused with a message that says which.
+ * Hold the store: an exclusive flock on DIR/pycached.pid (never through a
+ * link: pcd_open_own).  A second daemon, or a daemon over a store that
+ * embedded clients have open (they hold it shared), is refused with a
+ * message that says which.
  */
 static int take_lock(pcd *d)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", d->cfg.dir, PCS_LOCK_NAME);
-    if (mkdir(d->cfg.dir, 0700) < 0 && errno != EEXIST) {
-        fprintf(stderr, "pycached: cannot create %s: %s\n", d->cfg.dir, strerror(errno));
+    d->lock_fd = pcd_open_own(&d->cfg, PCS_LOCK_NAME, O_RDWR | O_CREAT, 0600);
+    if (d->lock_fd < 0)
         return -1;
-    }
-    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (d->lock_fd < 0) {
-        fprintf(stderr, "pycached: cannot open %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == 0)
         return 0;
     char pid[32] = "";
@@ -288,7 +281,7 @@ static int open_store(pcd *d)
         .max_readers = d->cfg.max_readers,
         .create = true,
         .nosync = d->cfg.sync != PCD_SYNC_ALWAYS,
-        .file_mode = d->cfg.n_allow_gid ? 0660 : 0600,
+        .file_mode = 0600, /* opened up for --allow-group below, the data file read-only */
     };
     int rc = pcs_store_open(d->cfg.dir, PCS_MODE_DAEMON, &p, &d->st);
     if (rc) {
@@ -303,19 +296,9 @@ static int open_store(pcd *d)
                 d->st->nshards, (unsigned long long)d->st->map_size);
     if (pcd_fs_open(d))
         return -1;
-    if (d->cfg.n_allow_gid) {
-        /* Peers of the group map the store: they need its files. */
-        for (unsigned s = 0; s < d->st->nshards; s++) {
-            char path[4200];
-            for (int lock = 0; lock < 2; lock++) {
-                snprintf(path, sizeof path, "%s/data-%02u.mdb%s", d->cfg.dir, s,
-                         lock ? "-lock" : "");
-                if (chown(path, (uid_t)-1, d->cfg.allow_gid[0]) < 0 || chmod(path, 0660) < 0)
-                    pcd_log(LOG_WARNING, "cannot open %s to group %u: %s", path,
-                            (unsigned)d->cfg.allow_gid[0], strerror(errno));
-            }
-        }
-    }
+    /* Peers of --allow-group map the store: they need its files. */
+    if (pcd_store_files_modes(&d->cfg, d->st->nshards))
+        return -1;
     return pc__wrap_store(d->st, &d->reader) ? -1 : 0;
 }
 
@@ -326,9 +309,10 @@ void pcd_reload(pcd *d)
     pcd_log(LOG_NOTICE, "SIGHUP: reopening the log%s",
             d->cfg.config_file ? ", rereading the config" : "");
     if (d->cfg.config_file) {
+        /* As a start would make them: the file, then the command line
+         * again, which wins (pycached(8)). */
         pcd_config n;
-        pcd_config_defaults(&n);
-        if (pcd_config_file(&n, d->cfg.config_file) == 0) {
+        if (pcd_config_reload(&n, &d->cfg) == 0) {
             d->cfg.sync_interval_ms = n.sync_interval_ms;
             d->cfg.max_clients = n.max_clients;
             d->cfg.spin_us = n.spin_us;
@@ -384,9 +368,8 @@ static void shutdown_all(pcd *d)
     pcs_free(d->idx);
     if (d->st)
         pcs_store_release(d->st);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", d->cfg.dir, PCS_SOCK_NAME);
-    unlink(path);
+    if (d->lsock >= 0)
+        pcd_unlink_own(PCS_SOCK_NAME); /* ours: made by pcd_listen */
     if (d->lock_fd >= 0 && ftruncate(d->lock_fd, 0) < 0)
         pcd_log(LOG_WARNING, "cannot clear the pid file");
 }
@@ -399,12 +382,22 @@ int main(int argc, char **argv)
     int rc = pcd_config_args(&d.cfg, argc, argv);
     if (rc)
         return rc > 0 ? 0 : 2;
-    if ((!d.cfg.dir && default_dir(&d.cfg)) || pcd_config_check(&d.cfg))
+    if ((!d.cfg.dir && default_dir(&d.cfg)) || pcd_config_paths(&d.cfg, NULL) ||
+        pcd_config_check(&d.cfg))
         return 2;
     found before;
     survey(d.cfg.dir, &before);
+    if (pcd_dir_prepare(&d.cfg)) {
+        if (!before.dir)
+            rmdir(d.cfg.dir); /* only if we made it, and it is empty */
+        return 1;
+    }
     if (take_lock(&d))
         return 1;
+    if (pcd_dir_settle(&d.cfg) || pcd_store_files_check(&d.cfg)) {
+        remove_created(d.cfg.dir, &before);
+        return 1;
+    }
     int ready = -1;
     if (!d.cfg.foreground && daemonize(&ready) < 0) {
         fprintf(stderr, "pycached: cannot daemonize: %s\n", strerror(errno));

@@ -34,6 +34,9 @@ typedef struct pcd_grant {
 typedef struct pcd_config {
     char *dir;
     char *config_file;
+    char *cwd;   /* where relative paths were resolved (pcd_config_paths) */
+    int argc;    /* the command line, applied again over the file on SIGHUP */
+    char **argv; /* (main's argv: not freed) */
     char *log_file;
     int log_level; /* syslog priority: messages above it are dropped */
     bool foreground;
@@ -81,6 +84,14 @@ void pcd_config_free(pcd_config *cfg);
 int pcd_config_args(pcd_config *cfg, int argc, char **argv);
 /* Read a config file; 0 or -1 with a message naming the file and line. */
 int pcd_config_file(pcd_config *cfg, const char *path);
+/* SIGHUP: the settings a start would make now into n (to free): defaults,
+ * cur's config file, cur's command line again (it wins), paths made
+ * absolute as at start.  0 or -1 after a message on stderr. */
+int pcd_config_reload(pcd_config *n, const pcd_config *cur);
+/* Make every path setting absolute against cwd (NULL: the current
+ * directory, remembered in cfg->cwd); before daemonizing, which moves to
+ * "/".  0 or -1 after a message. */
+int pcd_config_paths(pcd_config *cfg, const char *cwd);
 /* The shape settings' bounds (see pycached(8)): --max-memory is per shard. */
 #define PCD_MEMORY_MIN (UINT64_C(1) << 20)
 #define PCD_MEMORY_MAX (UINT64_C(8) << 40)     /* ext4 takes files just under 16T */
@@ -100,6 +111,33 @@ void pcd_usage(FILE *f);
 void pcd_config_take_access(pcd_config *dst, const pcd_config *src);
 /* The per-uid connection cap in force (--max-clients-per-uid, or its default). */
 unsigned pcd_per_uid_cap(const pcd_config *cfg);
+
+/* ---- the store directory and its files (files.c) ---- */
+
+/* Peers other than the daemon's own uid are admitted (the directory is then
+ * 0711 and the socket 0666). */
+bool pcd_others_admitted(const pcd_config *cfg);
+/* Before the lock: create cfg->dir (0700, or 0711 when others are admitted)
+ * or open it as it is, refusing a symbolic link, a directory not owned by
+ * our uid, or one writable by group or others; it stays open (the files
+ * below are opened relative to it).  0 or -1 after a message on stderr. */
+int pcd_dir_prepare(const pcd_config *cfg);
+/* Once the lock is held: the directory to its mode in the table. */
+int pcd_dir_settle(const pcd_config *cfg);
+/* Open DIR/name (O_NOFOLLOW, O_CLOEXEC, O_NOCTTY added): a regular file of
+ * our uid with one link, else refused.  The fd, or -1 after a message. */
+int pcd_open_own(const pcd_config *cfg, const char *name, int flags, mode_t mode);
+/* Before LMDB opens them: every data-NN.mdb and data-NN.mdb-lock present
+ * is a regular file of ours with one link.  0 or -1 after a message. */
+int pcd_store_files_check(const pcd_config *cfg);
+/* After the store opened: each shard's files to the modes (and group) of
+ * the table: 0600, or with --allow-group data 0640 and lock 0660. */
+int pcd_store_files_modes(const pcd_config *cfg, unsigned shards);
+/* Before bind: remove a socket of ours left at DIR/name; refuse anything
+ * else there.  0 or -1 after logging. */
+int pcd_sock_clear(const pcd_config *cfg, const char *name);
+/* Remove DIR/name (at exit: the socket). */
+void pcd_unlink_own(const char *name);
 
 /* ---- logging (log.c) ---- */
 

@@ -30,14 +30,15 @@ int pcd_listen(pcd *d)
         pcd_log(LOG_ERR, "store directory path too long for a socket: %s", d->cfg.dir);
         return -1;
     }
-    /* We hold the store's lock, so a socket left here is a dead daemon's. */
-    unlink(sa.sun_path);
+    /* A socket of ours left here is a dead daemon's (we hold the lock). */
+    if (pcd_sock_clear(&d->cfg, PCS_SOCK_NAME))
+        return -1;
     d->lsock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (d->lsock < 0) {
         pcd_log(LOG_ERR, "socket: %s", strerror(errno));
         return -1;
     }
-    bool others = d->cfg.n_allow_gid || d->cfg.n_ro_uid || d->cfg.n_ro_gid;
+    bool others = pcd_others_admitted(&d->cfg);
     mode_t old = umask(others ? 0 : 0077);
     int rc = bind(d->lsock, (struct sockaddr *)&sa, sizeof sa);
     umask(old);

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # valgrind, clang-format.  Comparison benchmarks: redis-server, memcached.
 PKGS=(
   build-essential autoconf automake libtool pkg-config
-  liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libcmocka-dev libinih-dev libsystemd-dev libsqlite3-dev sqlite3 libhiredis-dev libmemcached-dev libsasl2-dev libssl-dev
+  liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libcmocka-dev libsystemd-dev libsqlite3-dev sqlite3 libhiredis-dev libmemcached-dev libsasl2-dev libssl-dev
   clang libclang-rt-14-dev clang-format valgrind
   redis-server redis-tools memcached
   procps util-linux

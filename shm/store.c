@@ -311,7 +311,8 @@ static int store_lock(pcs_store *st, bool create)
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", st->dir, PCS_LOCK_NAME) >= (int)sizeof path)
         return PC_EINVAL;
-    st->lock_fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+    st->lock_fd =
+        open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | (create ? O_CREAT : 0), 0600);
     if (st->lock_fd < 0)
         return errno == EACCES ? PC_EACCES : errno == ENOENT ? PC_ENOENT : PC_EIO;
     if (flock(st->lock_fd, LOCK_SH | LOCK_NB) < 0)

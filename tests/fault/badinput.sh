@@ -53,6 +53,12 @@ printf '[section]\nsync = none\n' >"$W/section.conf"
 printf 'max-memory = 1G\nmax-memory = lots\n' >"$W/bad-size.conf"
 printf 'snapshot-every = 10:x\n' >"$W/bad-rule.conf"
 printf 'sync = none\n[section]\n' >"$W/section-last.conf"
+printf 'sync = none\nspin-us = 1\000\n' >"$W/nul.conf"
+printf 'log-file =\n' >"$W/empty-path.conf"
+mkfifo "$W/fifo"
+# Store directories a neighbour could plant links in (issue 12, finding 1).
+mkdir -m 0777 "$W/open" && chmod 0777 "$W/open"
+mkdir -m 0700 "$W/linked" && ln -s "$W/log" "$W/linked/data-00.mdb-lock"
 long=$(printf 'k%.0s' $(seq 1 251))
 
 : >"$OUT"
@@ -126,6 +132,18 @@ case_ pycached "--restore W/none.db" "$P" -d "$W/other2" --restore "$W/none.db"
 case_ pycached "-d /etc/passwd (a file)" "$P" -d /etc/passwd
 case_ pycached "-d DIR (already served)" "$P" -d "$D"
 case_ pycached "-c W/missing.conf" "$P" -d "$D" -c "$W/missing.conf"
+# Each of these once started a daemon (or hung): -f on a fresh directory,
+# under timeout, shows that.
+want_rc=1
+case_ pycached "-d W/open (mode 0777)" timeout 10 "$P" -f -d "$W/open"
+case_ pycached "-d W/linked (data-00.mdb-lock a link)" timeout 10 "$P" -f -d "$W/linked"
+want_rc=2
+case_ pycached "-c W (a directory)" timeout 10 "$P" -f -d "$W/fresh" -c "$W"
+case_ pycached "-c /dev/zero" timeout 10 "$P" -f -d "$W/fresh" -c /dev/zero
+case_ pycached "-c W/fifo (a FIFO)" timeout 10 "$P" -f -d "$W/fresh" -c "$W/fifo"
+case_ "config file" "a NUL byte (line 2)" timeout 10 "$P" -f -d "$W/fresh" -c "$W/nul.conf"
+case_ "config file" "log-file = (empty)" timeout 10 "$P" -f -d "$W/fresh" -c "$W/empty-path.conf"
+want_rc=
 case_ "config file" "sync = sometimes" "$P" -d "$D" -c "$W/bad-value.conf"
 case_ "config file" "bogus-name = 1" "$P" -d "$D" -c "$W/bad-name.conf"
 case_ "config file" "sync always (no =)" "$P" -d "$D" -c "$W/no-equals.conf"

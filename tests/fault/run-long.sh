@@ -9,6 +9,8 @@
 #     regress     the regression tests of bugs 1-3: allocation failures
 #                 N = 1..400, a 60 s connect storm, an empty record
 #     access      access checks, 100,000 descriptor-carrying messages
+#     files       the store directory, planted links, config files, SIGHUP,
+#                 a relative -d (the same as the short form)
 #     fuzz        tests/fuzz/run.sh: 10,000,000 executions per harness
 #
 # Run from the build directory (or set top_builddir); builds what it needs.
@@ -20,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 export top_srcdir top_builddir
-tests=${*:-"kill9 clientkill stall hostile regress access fuzz"}
+tests=${*:-"kill9 clientkill stall hostile regress access files fuzz"}
 res=$top_builddir/tests/fault/long-results.txt
 mkdir -p "$top_builddir/tests/fault"
 echo "# run-long.sh $(date -u '+%Y-%m-%d %H:%M UTC') on $(uname -n), $(nproc) cores: $tests" >>"$res"
@@ -46,6 +48,7 @@ for t in $tests; do
     hostile) run hostile FAULT_HOSTILE_SECONDS=${FAULT_HOSTILE_SECONDS:-600} ;;
     regress) run regress FAULT_ALLOC_MAX=${FAULT_ALLOC_MAX:-400} FAULT_STORM_SECONDS=${FAULT_STORM_SECONDS:-60} ;;
     access) run access FAULT_FD_MESSAGES=${FAULT_FD_MESSAGES:-100000} ;;
+    files) run files ;;
     fuzz)
         sh "$top_srcdir/tests/fuzz/run.sh" "${FUZZ_RUNS:-10000000}" | tee -a "$res"
         [ $? -eq 0 ] || fails=$((fails + 1)) ;;

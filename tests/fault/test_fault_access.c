@@ -10,8 +10,12 @@
  *   0666, the store files still 0600; that uid connects ring-only (reads as
  *   copies, cannot open the store files); a third uid reaches the socket and
  *   is refused by the daemon with PC_EACCES, and the log says so.
- * modes_group: --allow-group GID: the store files 0660 and owned by GID; a
- *   member of GID connects trusted and reads zero-copy; a non-member is refused.
+ * modes_group: --allow-group GID: data-00.mdb 0640 and data-00.mdb-lock 0660,
+ *   both owned by GID; a member of GID connects trusted and reads zero-copy
+ *   but cannot open the data file for writing (issue 12, finding 2: a member
+ *   wrote into a 0660 data file and every client got PC_ECORRUPT); a
+ *   non-member is refused.  A store left with a 0660 data file (by an
+ *   earlier version) is tightened to 0640 at the next start.
  * channels_private: two clients get different channel memfds (distinct
  *   inodes); neither can map the daemon page writable.
  * fds_closed: 100,000 messages carrying a descriptor (SCM_RIGHTS) over one
@@ -170,6 +174,16 @@ static int try_group_member(void *arg)
         return 3;
     pc_read_end(r);
     pc_close(c);
+    /* Readers map the data file read-only: the group must not write it. */
+    char p[400];
+    snprintf(p, sizeof p, "%s/data-00.mdb", dir);
+    int fd = open(p, O_WRONLY);
+    if (fd >= 0) {
+        close(fd);
+        return 4;
+    }
+    if (errno != EACCES)
+        return 5;
     return 0;
 }
 
@@ -255,7 +269,7 @@ static void modes_group(void **state)
     ft_daemon_init(&d, dir, "--sync", "none", "--allow-group", "65532", FT_END);
     assert_int_equal(ft_daemon_start(&d), 0);
     expect_mode("", 0711);
-    expect_mode("data-00.mdb", 0660);
+    expect_mode("data-00.mdb", 0640);
     expect_mode("data-00.mdb-lock", 0660);
     assert_int_equal(group_of("data-00.mdb"), GROUP_GID);
     assert_int_equal(group_of("data-00.mdb-lock"), GROUP_GID);
@@ -270,8 +284,20 @@ static void modes_group(void **state)
     assert_int_equal(as_user(RING_UID, RING_UID, GROUP_GID, try_group_member, NULL), 0);
     assert_int_equal(as_user(RING_UID, GROUP_GID, 0, try_group_member, NULL), 0);
     assert_int_equal(as_user(OTHER_UID, OTHER_UID, 0, try_connect_refused, NULL), 0);
-    printf("RESULT access_group dir=0711 files=0660:%d sock=0666 member=trusted other=refused\n",
-           GROUP_GID);
+    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
+    assert_false(ft_sanitizer_report(d.err));
+    /* A store an earlier version left group-writable is tightened. */
+    char p[400];
+    snprintf(p, sizeof p, "%s/data-00.mdb", dir);
+    assert_int_equal(chmod(p, 0660), 0);
+    assert_int_equal(ft_daemon_start(&d), 0);
+    expect_mode("data-00.mdb", 0640);
+    expect_mode("data-00.mdb-lock", 0660);
+    assert_true(ft_file_count(d.log, "had mode 0660: now 0640") >= 1);
+    assert_int_equal(as_user(RING_UID, RING_UID, GROUP_GID, try_group_member, NULL), 0);
+    printf("RESULT access_group dir=0711 data=0640:%d lock=0660:%d sock=0666 member=trusted "
+           "member_writes_data=refused old_0660=tightened other=refused\n",
+           GROUP_GID, GROUP_GID);
     assert_int_equal(ft_daemon_stop(&d, 20000), 0);
     assert_false(ft_sanitizer_report(d.err));
     unlink(d.log);

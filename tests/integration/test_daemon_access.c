@@ -370,7 +370,7 @@ static void test_ring_only_group(void **state)
 static void test_allow_group(void **state)
 {
     dt_daemon *d = start(state, "group", (const char *[]){"--allow-group", "nogroup", NULL}, true);
-    assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0660);
+    assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0640); /* read-only: never group-writable */
     assert_int_equal(mode_of(d->dir, "data-00.mdb-lock"), 0660);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0666);
     CHILD_OK(run_as(1, nogroup_gid, NULL, 0, group_peer, d->dir));
