@@ -349,7 +349,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             if (src)
                 answer_error(c, op, id, src);
         } else if (pcs_op_is_read(op)) {
-            pcd_serve_read(d, &it->rq, &c->out);
+            pcd_serve_read(d, c->uid, &it->rq, &c->out);
         } else if (round_rc || it->resp_off == SIZE_MAX) {
             answer_error(c, op, id, round_rc ? round_rc : PC_EIO);
         } else {
@@ -634,6 +634,7 @@ static void housekeeping(pcd *d, uint64_t now)
         return;
     d->last_housekeep = now;
     pcd_log_refused(d, now);
+    pcd_log_tick(false);
     pcd_readers(d, now);
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
@@ -749,5 +750,6 @@ int pcd_run(pcd *d)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
+    pcd_log_tick(true);
     return 0;
 }

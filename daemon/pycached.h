@@ -87,6 +87,22 @@ void pcd_usage(FILE *f);
 int pcd_log_open(const pcd_config *cfg);
 void pcd_log_reopen(const pcd_config *cfg);
 void pcd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line about a peer (uid, or PCD_LOG_NOUID when unknown), rate-limited
+ * per uid and over all peers (pycached(8), "Logging"): at most
+ * PCD_LOG_PEER_BURST lines at once and PCD_LOG_PEER_PER_S a second per uid,
+ * PCD_LOG_ALL_BURST and PCD_LOG_ALL_PER_S for all peers together.  Lines
+ * over the limits are counted; pcd_log_tick() (once a second) reports each
+ * uid's count in one line, at most every PCD_LOG_REPORT_MS; final: every
+ * count now (at exit).  Both from the loop's thread only. */
+void pcd_log_peer(uint32_t uid, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pcd_log_tick(bool final);
+#define PCD_LOG_NOUID UINT32_MAX
+#define PCD_LOG_PEER_BURST 100
+#define PCD_LOG_PEER_PER_S 5
+#define PCD_LOG_ALL_BURST 500
+#define PCD_LOG_ALL_PER_S 25
+#define PCD_LOG_REPORT_MS 10000
 
 /* ---- clients (server.c) ---- */
 
@@ -199,10 +215,10 @@ typedef struct pcd {
     unsigned fs_psize;                    /* LMDB's page size */
     bool fs_noreserve;                    /* the filesystem has no fallocate */
     bool fs_short;                        /* a reservation failed: growth is held */
-    unsigned evict_budget;                   /* keys per eviction step, 1..EVICT_BUDGET_MAX */
-    uint64_t grown;                          /* estimated growth since the last measurement */
-    uint64_t room;                           /* growth the current pass may still add */
-    const char *room_why;                    /* why there is no more (for the log) */
+    unsigned evict_budget;                /* keys per eviction step, 1..EVICT_BUDGET_MAX */
+    uint64_t grown;                       /* estimated growth since the last measurement */
+    uint64_t room;                        /* growth the current pass may still add */
+    const char *room_why;                 /* why there is no more (for the log) */
     /* Making room for a write LMDB found no pages for (pcd_room_hook). */
     unsigned room_budget;    /* keys the next eviction step takes */
     uint64_t room_waited_us; /* this pass's waits for readers to move on */
@@ -291,8 +307,9 @@ int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len);
 void pcd_snap_stop(pcd *d, bool final);
 int pcd_snap_restore(pcd *d);
 
-/* reads.c: serve a ring-only read into out. */
-void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out);
+/* reads.c: serve a ring-only read (or a question for the daemon) into out;
+ * uid: the asking peer's, for the log. */
+void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out);
 
 /* Human-friendly sizes: "64M", "1G", "4096". */
 int pcd_parse_size(const char *s, uint64_t *out);

@@ -98,13 +98,23 @@ static void refuse(int fd, int32_t status)
     close(fd);
 }
 
+/* The peer's uid, for the log's limits; PCD_LOG_NOUID if the kernel will
+ * not say. */
+static uint32_t peer_uid(int fd)
+{
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 ? (uint32_t)cr.uid
+                                                                  : PCD_LOG_NOUID;
+}
+
 void pcd_accept(pcd *d)
 {
     for (;;) {
         int fd = accept4(d->lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                pcd_log(LOG_WARNING, "accept: %s", strerror(errno));
+                pcd_log_peer(PCD_LOG_NOUID, LOG_WARNING, "accept: %s", strerror(errno));
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             return;
@@ -113,7 +123,8 @@ void pcd_accept(pcd *d)
         for (size_t i = 0; i < d->ncl; i++)
             live += d->cl[i]->state != PCD_C_DEAD;
         if (live >= d->cfg.max_clients) {
-            pcd_log(LOG_WARNING, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
+            pcd_log_peer(peer_uid(fd), LOG_WARNING, "refusing a client: --max-clients %u reached",
+                         d->cfg.max_clients);
             refuse(fd, PC_EBUSY);
             continue;
         }
@@ -134,6 +145,7 @@ void pcd_accept(pcd *d)
             continue;
         }
         c->fd = fd;
+        c->uid = peer_uid(fd); /* for the log's limits until the hello says more */
         c->state = PCD_C_HELLO;
         c->since_ms = pcs_now_ms();
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
@@ -169,15 +181,15 @@ static ssize_t recv_msg(pcd_client *c, void *buf, size_t len)
             memcpy(fds, CMSG_DATA(h), nfd * sizeof(int));
             for (size_t i = 0; i < nfd && i < PCD_FDS_MAX; i++)
                 close(fds[i]);
-            pcd_log(LOG_NOTICE, "client %llu sent %zu file descriptor(s); closed them",
-                    (unsigned long long)c->id, nfd);
+            pcd_log_peer(c->uid, LOG_NOTICE, "client %llu sent %zu file descriptor(s); closed them",
+                         (unsigned long long)c->id, nfd);
         }
     }
     if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC) && c->state == PCD_C_HELLO)
         return -2;
     if (mh.msg_flags & MSG_CTRUNC) {
-        pcd_log(LOG_WARNING, "client %llu: control data cut short (MSG_CTRUNC)",
-                (unsigned long long)c->id);
+        pcd_log_peer(c->uid, LOG_WARNING, "client %llu: control data cut short (MSG_CTRUNC)",
+                     (unsigned long long)c->id);
         return -2;
     }
     return n;
@@ -248,8 +260,9 @@ static void handshake(pcd *d, pcd_client *c)
     } else if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0) {
         w.status = PC_EIO;
     } else if (!peer_policy(&d->cfg, c->fd, &cr, &ring_only)) {
-        pcd_log(LOG_NOTICE, "refused pid %d uid %u gid %u: not allowed by the access policy",
-                (int)cr.pid, (unsigned)cr.uid, (unsigned)cr.gid);
+        pcd_log_peer(cr.uid, LOG_NOTICE,
+                     "refused pid %d uid %u gid %u: not allowed by the access policy", (int)cr.pid,
+                     (unsigned)cr.uid, (unsigned)cr.gid);
         w.status = PC_EACCES;
     }
     if (w.status) {
@@ -267,7 +280,8 @@ static void handshake(pcd *d, pcd_client *c)
     c->ring_only = ring_only || (h.flags & PCS_HELLO_RING_ONLY);
     int chan = make_channel(d, c, ring);
     if (chan < 0) {
-        pcd_log(LOG_ERR, "cannot make a channel for pid %d: %s", (int)cr.pid, strerror(errno));
+        pcd_log_peer(cr.uid, LOG_ERR, "cannot make a channel for pid %d: %s", (int)cr.pid,
+                     strerror(errno));
         w.status = PC_ENOMEM;
         send_welcome(c, &w, NULL, 0);
         pcd_client_close(d, c, NULL);
@@ -291,8 +305,9 @@ static void handshake(pcd *d, pcd_client *c)
         return;
     }
     c->state = PCD_C_ACTIVE;
-    pcd_log(LOG_INFO, "client %llu: pid %d uid %u, %s, ring %u bytes", (unsigned long long)c->id,
-            (int)c->pid, (unsigned)c->uid, c->ring_only ? "ring-only" : "trusted", ring);
+    pcd_log_peer(c->uid, LOG_INFO, "client %llu: pid %d uid %u, %s, ring %u bytes",
+                 (unsigned long long)c->id, (int)c->pid, (unsigned)c->uid,
+                 c->ring_only ? "ring-only" : "trusted", ring);
 }
 
 void pcd_client_readable(pcd *d, pcd_client *c)
@@ -319,10 +334,11 @@ void pcd_client_close(pcd *d, pcd_client *c, const char *why)
     if (c->state == PCD_C_DEAD)
         return;
     if (why)
-        pcd_log(LOG_NOTICE, "client %llu (pid %d): closed: %s", (unsigned long long)c->id,
-                (int)c->pid, why);
+        pcd_log_peer(c->uid, LOG_NOTICE, "client %llu (pid %d): closed: %s",
+                     (unsigned long long)c->id, (int)c->pid, why);
     else if (c->state == PCD_C_ACTIVE)
-        pcd_log(LOG_INFO, "client %llu (pid %d) left", (unsigned long long)c->id, (int)c->pid);
+        pcd_log_peer(c->uid, LOG_INFO, "client %llu (pid %d) left", (unsigned long long)c->id,
+                     (int)c->pid);
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
