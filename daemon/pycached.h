@@ -112,7 +112,8 @@ typedef struct pcd_client {
     int fd;
     int state; /* enum pcd_cstate */
     uint64_t id;
-    pid_t pid;
+    pid_t pid;      /* SO_PEERCRED: in the daemon's pid namespace */
+    pid_t self_pid; /* the hello's: the client's getpid() in its own namespace (unchecked) */
     uid_t uid;
     gid_t gid;
     bool ring_only;
@@ -164,8 +165,12 @@ typedef struct pcd_snap {
 } pcd_snap;
 
 typedef struct pcd_shard_state {
-    uint64_t pin_txnid;            /* the oldest snapshot a reader holds, if stale */
-    uint64_t pin_since;            /* when we first saw it held */
+    uint64_t pin_txnid; /* the oldest snapshot a reader holds, if stale */
+    uint64_t pin_since; /* when we first saw it held */
+    int pidlock_fd;     /* data-NN.mdb-lock, to ask who holds a pid's byte lock;
+                           opened once, never closed (closing any descriptor of
+                           it would drop this process's own LMDB locks) */
+    bool pidlock_open;
     uint64_t room_txnid;           /* the last commit whose pages pcd_room_hook freed */
     uint8_t sweep_pos[PC_KEY_MAX]; /* eviction samples: where the cursor is */
     size_t sweep_len;

@@ -159,6 +159,22 @@ void pcd_accept(pcd *d)
     }
 }
 
+/* Is there a trusted client of another process (peer pid) that names the
+ * same pid in its hello as c?  Two processes of different pid namespaces
+ * that LMDB would take for one. */
+static bool same_pid_elsewhere(const pcd *d, const pcd_client *c)
+{
+    if (c->self_pid <= 0)
+        return false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        const pcd_client *o = d->cl[i];
+        if (o != c && o->state == PCD_C_ACTIVE && !o->ring_only && o->self_pid == c->self_pid &&
+            o->pid != c->pid)
+            return true;
+    }
+    return false;
+}
+
 /* Receive one message, closing every fd it carried.  Returns its length, 0
  * at the end of the stream, -1 (errno EAGAIN) when nothing is there, or -2
  * when the client must go (an error, or control data cut short). */
@@ -277,7 +293,17 @@ static void handshake(pcd *d, pcd_client *c)
     c->pid = cr.pid;
     c->uid = cr.uid;
     c->gid = cr.gid;
+    c->self_pid = (pid_t)h.pid;
     c->ring_only = ring_only || (h.flags & PCS_HELLO_RING_ONLY);
+    if (!c->ring_only && same_pid_elsewhere(d, c)) {
+        /* LMDB keeps one byte lock per pid: this process's reads would fail
+         * while the other one holds it.  Serve its reads through the ring. */
+        pcd_log_peer(c->uid, LOG_NOTICE,
+                     "pid %d (pid %d in its own namespace) admitted ring-only: another "
+                     "process's client has that pid in its namespace",
+                     (int)c->pid, (int)c->self_pid);
+        c->ring_only = true;
+    }
     int chan = make_channel(d, c, ring);
     if (chan < 0) {
         pcd_log_peer(cr.uid, LOG_ERR, "cannot make a channel for pid %d: %s", (int)cr.pid,
