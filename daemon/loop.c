@@ -489,7 +489,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
              * daemon's caps: a read changes nothing, so one over them is
              * answered PC_ENOMEM instead. */
             pcs_buf_reset(&d->scratch);
-            pcd_serve_read(d, &it->rq, &d->scratch);
+            pcd_serve_read(d, c->uid, &it->rq, &d->scratch);
             if (!d->scratch.err && !over_caps(d, c, d->scratch.len))
                 pcs_buf_put(&c->out, d->scratch.data, d->scratch.len);
             else
@@ -800,6 +800,7 @@ static void housekeeping(pcd *d, uint64_t now)
         return;
     d->last_housekeep = now;
     pcd_log_refused(d, now);
+    pcd_log_tick(false);
     pcd_readers(d, now);
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
@@ -924,5 +925,6 @@ int pcd_run(pcd *d)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
+    pcd_log_tick(true);
     return 0;
 }

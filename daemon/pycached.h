@@ -144,6 +144,22 @@ void pcd_unlink_own(const char *name);
 int pcd_log_open(const pcd_config *cfg);
 void pcd_log_reopen(const pcd_config *cfg);
 void pcd_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line about a peer (uid, or PCD_LOG_NOUID when unknown), rate-limited
+ * per uid and over all peers (pycached(8), "Logging"): at most
+ * PCD_LOG_PEER_BURST lines at once and PCD_LOG_PEER_PER_S a second per uid,
+ * PCD_LOG_ALL_BURST and PCD_LOG_ALL_PER_S for all peers together.  Lines
+ * over the limits are counted; pcd_log_tick() (once a second) reports each
+ * uid's count in one line, at most every PCD_LOG_REPORT_MS; final: every
+ * count now (at exit).  Both from the loop's thread only. */
+void pcd_log_peer(uint32_t uid, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pcd_log_tick(bool final);
+#define PCD_LOG_NOUID UINT32_MAX
+#define PCD_LOG_PEER_BURST 100
+#define PCD_LOG_PEER_PER_S 5
+#define PCD_LOG_ALL_BURST 500
+#define PCD_LOG_ALL_PER_S 25
+#define PCD_LOG_REPORT_MS 10000
 
 /* ---- clients (server.c) ---- */
 
@@ -153,7 +169,8 @@ typedef struct pcd_client {
     int fd;
     int state; /* enum pcd_cstate */
     uint64_t id;
-    pid_t pid;
+    pid_t pid;      /* SO_PEERCRED: in the daemon's pid namespace */
+    pid_t self_pid; /* the hello's: the client's getpid() in its own namespace (unchecked) */
     uid_t uid;
     gid_t gid;
     bool ring_only;
@@ -210,8 +227,12 @@ typedef struct pcd_snap {
 } pcd_snap;
 
 typedef struct pcd_shard_state {
-    uint64_t pin_txnid;            /* the oldest snapshot a reader holds, if stale */
-    uint64_t pin_since;            /* when we first saw it held */
+    uint64_t pin_txnid; /* the oldest snapshot a reader holds, if stale */
+    uint64_t pin_since; /* when we first saw it held */
+    int pidlock_fd;     /* data-NN.mdb-lock, to ask who holds a pid's byte lock;
+                           opened once, never closed (closing any descriptor of
+                           it would drop this process's own LMDB locks) */
+    bool pidlock_open;
     uint64_t room_txnid;           /* the last commit whose pages pcd_room_hook freed */
     uint8_t sweep_pos[PC_KEY_MAX]; /* eviction samples: where the cursor is */
     size_t sweep_len;
@@ -367,8 +388,9 @@ int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len);
 int pcd_snap_stop(pcd *d, bool final);
 int pcd_snap_restore(pcd *d);
 
-/* reads.c: serve a ring-only read into out. */
-void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out);
+/* reads.c: serve a ring-only read (or a question for the daemon) into out;
+ * uid: the asking peer's, for the log. */
+void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out);
 
 /* Human-friendly sizes: "64M", "1G", "4096". */
 int pcd_parse_size(const char *s, uint64_t *out);

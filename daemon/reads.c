@@ -368,7 +368,7 @@ static const read_fn reads[PCS_OP__COUNT] = {
 };
 
 /* Questions for the daemon itself. */
-static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int admin(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     if (rq->op == PCS_OP_A_TEST_ALLOC) {
         /* Fault injection for the test suite: refused unless the daemon was
@@ -386,8 +386,9 @@ static int admin(pcd *d, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
             return PC_EINVAL;
         d->cfg.expire_interval_ms = (unsigned)rq->argv[1].i;
         d->next_expire = pcs_now_ms() + d->cfg.expire_interval_ms;
-        pcd_log(LOG_NOTICE, "TTL worker interval set to %u ms%s", d->cfg.expire_interval_ms,
-                d->cfg.expire_interval_ms ? "" : " (stopped)");
+        pcd_log_peer(uid, LOG_NOTICE, "TTL worker interval set to %u ms%s by uid %u",
+                     d->cfg.expire_interval_ms, d->cfg.expire_interval_ms ? "" : " (stopped)",
+                     (unsigned)uid);
         return 0;
     }
     /* PCS_OP_A_CLIENTS: the count, then nine numbers per client (flags: 1
@@ -425,7 +426,7 @@ static bool keyed(unsigned op)
            op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER;
 }
 
-void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
+void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)
 {
     size_t s = pcs_resp_begin(out, rq->op, rq->id);
     uint32_t nv = 0;
@@ -436,7 +437,7 @@ void pcd_serve_read(pcd *d, const pcs_req *rq, pcs_buf *out)
     if (rq->argc < 1 || rq->argv[0].kind != PC_BYTES || (!is_admin && !reads[rq->op]))
         rc = PC_EINVAL;
     else if (is_admin)
-        rc = admin(d, rq, out, &nv);
+        rc = admin(d, uid, rq, out, &nv);
     else if (!(rc = pc_read_begin(d->reader, &r))) {
         rc = reads[rq->op](r, rq, out, &nv);
         pc_read_end(r);

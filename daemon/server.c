@@ -141,7 +141,7 @@ void pcd_accept(pcd *d)
         int fd = accept4(d->lsock, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-                pcd_log(LOG_WARNING, "accept: %s", strerror(errno));
+                pcd_log_peer(PCD_LOG_NOUID, LOG_WARNING, "accept: %s", strerror(errno));
             if (errno == EINTR || errno == ECONNABORTED)
                 continue;
             return;
@@ -215,6 +215,22 @@ void pcd_accept(pcd *d)
     }
 }
 
+/* Is there a trusted client of another process (peer pid) that names the
+ * same pid in its hello as c?  Two processes of different pid namespaces
+ * that LMDB would take for one. */
+static bool same_pid_elsewhere(const pcd *d, const pcd_client *c)
+{
+    if (c->self_pid <= 0)
+        return false;
+    for (size_t i = 0; i < d->ncl; i++) {
+        const pcd_client *o = d->cl[i];
+        if (o != c && o->state == PCD_C_ACTIVE && !o->ring_only && o->self_pid == c->self_pid &&
+            o->pid != c->pid)
+            return true;
+    }
+    return false;
+}
+
 /* Receive one message, closing every fd it carried.  Returns its length, 0
  * at the end of the stream, -1 (errno EAGAIN) when nothing is there, or -2
  * when the client must go (an error, or control data cut short). */
@@ -237,15 +253,15 @@ static ssize_t recv_msg(pcd_client *c, void *buf, size_t len)
             memcpy(fds, CMSG_DATA(h), nfd * sizeof(int));
             for (size_t i = 0; i < nfd && i < PCD_FDS_MAX; i++)
                 close(fds[i]);
-            pcd_log(LOG_NOTICE, "client %llu sent %zu file descriptor(s); closed them",
-                    (unsigned long long)c->id, nfd);
+            pcd_log_peer(c->uid, LOG_NOTICE, "client %llu sent %zu file descriptor(s); closed them",
+                         (unsigned long long)c->id, nfd);
         }
     }
     if (mh.msg_flags & (MSG_CTRUNC | MSG_TRUNC) && c->state == PCD_C_HELLO)
         return -2;
     if (mh.msg_flags & MSG_CTRUNC) {
-        pcd_log(LOG_WARNING, "client %llu: control data cut short (MSG_CTRUNC)",
-                (unsigned long long)c->id);
+        pcd_log_peer(c->uid, LOG_WARNING, "client %llu: control data cut short (MSG_CTRUNC)",
+                     (unsigned long long)c->id);
         return -2;
     }
     return n;
@@ -320,10 +336,21 @@ static void handshake(pcd *d, pcd_client *c)
     if (ring < PCS_RING_MIN || ring > PCS_RING_MAX || (ring & (ring - 1)))
         ring = d->cfg.ring_size;
     c->id = ++d->next_id;
+    c->self_pid = (pid_t)h.pid;
     c->ring_only = c->ring_only || (h.flags & PCS_HELLO_RING_ONLY);
+    if (!c->ring_only && same_pid_elsewhere(d, c)) {
+        /* LMDB keeps one byte lock per pid: this process's reads would fail
+         * while the other one holds it.  Serve its reads through the ring. */
+        pcd_log_peer(c->uid, LOG_NOTICE,
+                     "pid %d (pid %d in its own namespace) admitted ring-only: another "
+                     "process's client has that pid in its namespace",
+                     (int)c->pid, (int)c->self_pid);
+        c->ring_only = true;
+    }
     int chan = make_channel(d, c, ring);
     if (chan < 0) {
-        pcd_log(LOG_ERR, "cannot make a channel for pid %d: %s", (int)c->pid, strerror(errno));
+        pcd_log_peer(c->uid, LOG_ERR, "cannot make a channel for pid %d: %s", (int)c->pid,
+                     strerror(errno));
         w.status = PC_ENOMEM;
         send_welcome(c, &w, NULL, 0);
         pcd_client_close(d, c, NULL);
@@ -347,9 +374,9 @@ static void handshake(pcd *d, pcd_client *c)
         return;
     }
     c->state = PCD_C_ACTIVE;
-    pcd_log(LOG_INFO, "client %llu: pid %d uid %u, %s, role %s, ring %u bytes",
-            (unsigned long long)c->id, (int)c->pid, (unsigned)c->uid,
-            c->ring_only ? "ring-only" : "trusted", pc_role_name((pc_role)c->role), ring);
+    pcd_log_peer(c->uid, LOG_INFO, "client %llu: pid %d uid %u, %s, role %s, ring %u bytes",
+                 (unsigned long long)c->id, (int)c->pid, (unsigned)c->uid,
+                 c->ring_only ? "ring-only" : "trusted", pc_role_name((pc_role)c->role), ring);
 }
 
 void pcd_client_readable(pcd *d, pcd_client *c)
@@ -376,10 +403,11 @@ void pcd_client_close(pcd *d, pcd_client *c, const char *why)
     if (c->state == PCD_C_DEAD)
         return;
     if (why)
-        pcd_log(LOG_NOTICE, "client %llu (pid %d): closed: %s", (unsigned long long)c->id,
-                (int)c->pid, why);
+        pcd_log_peer(c->uid, LOG_NOTICE, "client %llu (pid %d): closed: %s",
+                     (unsigned long long)c->id, (int)c->pid, why);
     else if (c->state == PCD_C_ACTIVE)
-        pcd_log(LOG_INFO, "client %llu (pid %d) left", (unsigned long long)c->id, (int)c->pid);
+        pcd_log_peer(c->uid, LOG_INFO, "client %llu (pid %d) left", (unsigned long long)c->id,
+                     (int)c->pid);
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;

@@ -6,12 +6,14 @@
  * eviction, never holds up writes for long.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../shm/access.h"
 #include "../shm/alloc.h"
@@ -408,28 +410,74 @@ static int reader_line(const char *msg, void *ctx)
 }
 
 /*
+ * Which process holds LMDB's byte lock for reader pid rpid on shard s: its
+ * pid in the daemon's namespace.  LMDB writes each reader's getpid() in the
+ * reader table, in the reader's own pid namespace, and locks byte rpid of
+ * the lock file (fcntl) while that process has the store open; F_GETLK
+ * reports the holder as this process sees it.  0 when the kernel cannot say
+ * (no such lock, the holder out of our namespace's sight, an error).
+ */
+static pid_t pidlock_holder(pcd *d, unsigned s, int rpid)
+{
+    pcd_shard_state *ss = &d->shard[s];
+    if (!ss->pidlock_open) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data-%02u.mdb-lock", d->st->dir, s);
+        ss->pidlock_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ss->pidlock_open = ss->pidlock_fd >= 0;
+        if (!ss->pidlock_open)
+            return 0;
+    }
+    struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = rpid, .l_len = 1};
+    if (rpid <= 0 || fcntl(ss->pidlock_fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK)
+        return 0;
+    return fl.l_pid > 0 ? fl.l_pid : 0;
+}
+
+/*
  * --max-read-age: a process that holds an outdated snapshot for longer pins
  * pages that writes cannot reuse.  LMDB gives no safe way to take a live
  * process's reader slot away, so the daemon does what it can: it logs it,
  * and closes that process's connections, so its next call fails with
  * PC_ECONNRESET instead of going on as if nothing happened.  The pages come
  * back when its read ends or it exits.
+ *
+ * rpid is the reader table's pid, in the reader's own pid namespace, which
+ * need not be the daemon's: the process is the holder of LMDB's lock for
+ * that pid (pidlock_holder).  When the kernel cannot say, a client matches
+ * only if its hello's pid is rpid and agrees with SO_PEERCRED (the same
+ * namespace).  A slot that matches no client is logged and left alone.
  */
-static void stalled_reader(pcd *d, int pid, uint64_t age_ms)
+static void stalled_reader(pcd *d, unsigned s, int rpid, uint64_t age_ms)
 {
+    pid_t who = pidlock_holder(d, s, rpid);
+    if (!who) {
+        for (size_t i = 0; i < d->ncl && !who; i++) {
+            const pcd_client *c = d->cl[i];
+            if (c->state == PCD_C_ACTIVE && c->self_pid == rpid && c->pid == rpid)
+                who = rpid;
+        }
+    }
+    if (who == getpid())
+        who = 0; /* the daemon's own (ring-only) reads end within the pass */
     bool any = false;
-    for (size_t i = 0; i < d->ncl; i++) {
+    for (size_t i = 0; who && i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
-        if (c->state == PCD_C_ACTIVE && c->pid == pid) {
+        if (c->state == PCD_C_ACTIVE && c->pid == who) {
             pcd_client_close(d, c, "its process held a read open past --max-read-age");
             any = true;
         }
     }
-    if (any || d->stalled_pid != pid)
+    if (any || d->stalled_pid != rpid) {
+        char as[64] = "";
+        if (who && who != rpid)
+            snprintf(as, sizeof as, " (pid %d here)", (int)who);
         pcd_log(LOG_WARNING,
-                "process %d has held an outdated snapshot for %llu s (--max-read-age %u)", pid,
-                (unsigned long long)(age_ms / 1000), d->cfg.max_read_age_s);
-    d->stalled_pid = pid;
+                "process %d%s has held an outdated snapshot for %llu s (--max-read-age %u)%s", rpid,
+                as, (unsigned long long)(age_ms / 1000), d->cfg.max_read_age_s,
+                any ? "" : "; no client of this daemon is that process: left alone");
+    }
+    d->stalled_pid = rpid;
 }
 
 /* Clear dead processes' slots; find how long the oldest open read has held
@@ -460,7 +508,7 @@ void pcd_readers(pcd *d, uint64_t now)
             if (now - ss->pin_since > oldest)
                 oldest = now - ss->pin_since;
             if (d->cfg.max_read_age_s && now - ss->pin_since > d->cfg.max_read_age_s * 1000ull)
-                stalled_reader(d, rs.min_pid, now - ss->pin_since);
+                stalled_reader(d, s, rs.min_pid, now - ss->pin_since);
         } else {
             ss->pin_txnid = 0;
         }

@@ -396,6 +396,11 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
 
 int pc__op_end(pc_client *c, pcs_enc *e, int rc)
 {
+    /* A transaction's size is known now, not at the commit: refuse the
+     * write past PC_TXN_MAX here (pc__note then makes the commit apply
+     * nothing). */
+    if (!rc && c->mode == PC__TXN && c->npend >= PC_TXN_MAX)
+        rc = PC_ETXNSIZE;
     if (!rc)
         rc = pcs_enc_end(e);
     size_t from = c->mode == PC__TXN ? c->txn_start : e->start;

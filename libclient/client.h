@@ -98,11 +98,10 @@ struct pc_client {
     uint64_t map_size;
     unsigned max_readers;
     unsigned fork_gen; /* pcs_fork_gen when opened */
-    bool closed;
-    int mode;      /* enum pc__mode */
-    int queue_err; /* a queued transaction op already failed: commit refuses */
-    pcs_buf req;   /* encoded request frames */
-    pcs_buf resp;  /* response frames; write results point here */
+    int mode;          /* enum pc__mode */
+    int queue_err;     /* a queued transaction op already failed: commit refuses */
+    pcs_buf req;       /* encoded request frames */
+    pcs_buf resp;      /* response frames; write results point here */
     pc__pend *pend;
     size_t npend, pcap;
     size_t txn_start; /* offset of the transaction frame in req */
@@ -114,14 +113,13 @@ struct pc_client {
     struct pc_read rd;
 };
 
-/* 0, or PC_ECLOSED / PC_EFORK for a client that must not be used. */
+/* 0, or PC_EINVAL (NULL) / PC_EFORK for a client that must not be used.
+ * A closed client is freed memory: nothing here can tell it (pycache.h). */
 static inline int pc__usable(const pc_client *c)
 {
     if (!c)
         return PC_EINVAL;
-    if (c->fork_gen != pcs_fork_gen)
-        return PC_EFORK;
-    return c->closed ? PC_ECLOSED : 0;
+    return c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
 }
 
 static inline bool pc__ring_only(const pc_client *c)

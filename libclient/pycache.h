@@ -65,6 +65,9 @@ extern "C" {
 #define PC_VALUE_MAX_DEFAULT (64u << 20)
 /** Longest TTL accepted: 100 years in milliseconds.  Longer is PC_EINVAL. */
 #define PC_TTL_MAX_MS (100LL * 366 * 24 * 3600 * 1000)
+/** Most writes (conditions included) one transaction may queue: the next one
+ *  is refused with PC_ETXNSIZE when it is queued.  Batches have no such limit. */
+#define PC_TXN_MAX 65536
 /** Size of the opaque position kept in a pc_cursor. */
 #define PC_CURSOR_POS_MAX 496
 
@@ -75,6 +78,9 @@ extern "C" {
  * The error table: name, value, message.  Codes that mirror an errno are
  * -errno (Linux values); pycache's own codes sit in a reserved block from
  * -31000 downward, clear of errno values and of LMDB's -30600..-30800.
+ * Values are never reused; a new code takes the next value down.
+ * PC_ECLOSED is reserved: no call returns it (a closed client is freed
+ * memory and cannot be told from a live one; see pc_close()).
  */
 #define PC_ERRNO_MAP(X)                                                             \
     X(ENOMEM, -12, "out of memory")                                                 \
@@ -108,7 +114,8 @@ extern "C" {
     X(ECLOSED, -31016, "client is closed")                                          \
     X(ECOLLISION, -31017, "two long members share a digest; cannot store both")     \
     X(ENOTINT, -31018, "value is not an integer")                                   \
-    X(ENOTNUM, -31019, "value is not a number")
+    X(ENOTNUM, -31019, "value is not a number")                                     \
+    X(ETXNSIZE, -31020, "transaction has too many operations (at most 65536)")
 
 typedef enum pc_err {
     PC_OK = 0,
@@ -354,6 +361,19 @@ PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out
  * Close a client: ends its read if one is open, drops a pending batch or
  * transaction, releases everything.  NULL is ignored.  After fork(), calling
  * it in the child only frees the child's memory.
+ *
+ * Like free(3), this frees the client itself and its pc_read: afterwards c,
+ * and any pc_read handle of c, point to freed memory, and passing either to
+ * any call (pc_close() again included) is a bug in the program, with
+ * undefined results; no call can detect it (PC_ECLOSED is never returned).
+ * To guard against it, set the pointer to NULL at once:
+ *
+ *     pc_close(c);
+ *     c = NULL;
+ *
+ * Every call returns PC_EINVAL for a NULL client or read and changes
+ * nothing; pc_close(), pc_read_end() and pc_discard() ignore NULL, and
+ * pc_pending() returns 0.
  */
 PC_EXPORT void pc_close(pc_client *c);
 
@@ -371,7 +391,7 @@ typedef struct pc_store_info {
                              made anew in the same directory has another */
 } pc_store_info;
 
-/** Describe the store this client is open on.  Returns 0 or PC_ECLOSED/PC_EFORK. */
+/** Describe the store this client is open on.  Returns 0, PC_EINVAL or PC_EFORK. */
 PC_EXPORT int pc_store_info_get(pc_client *c, pc_store_info *out);
 
 /* ------------------------------------------------------------------------ */
@@ -392,13 +412,19 @@ PC_EXPORT int pc_store_info_get(pc_client *c, pc_store_info *out);
  * Begin a read.  *r receives a handle that belongs to c.  In daemon mode,
  * when the daemon has gone since the last read, this connects afresh first
  * (see "Restarts" above) and the read sees the store now served.
- * @return 0, PC_EBUSY (a read is already open on c), PC_ECLOSED, PC_EFORK;
+ * @return 0, PC_EBUSY (a read is already open on c), PC_EINVAL, PC_EFORK;
  *         after the daemon went: PC_ECONNREFUSED (no daemon serves the store
  *         now), PC_ETIMEDOUT, or what pc_connect() returns.
  */
 PC_EXPORT int pc_read_begin(pc_client *c, pc_read **r);
 
-/** End a read: every view it handed out becomes invalid.  NULL is ignored. */
+/**
+ * End a read: every view it handed out becomes invalid.  NULL is ignored.
+ * The handle itself belongs to the client and stays valid, ended, until
+ * pc_close(): every read call on it returns PC_EINVAL, pc_read_end() again
+ * does nothing, and pc_read_begin() hands it out afresh.  After pc_close()
+ * it is freed memory (see pc_close()).
+ */
 PC_EXPORT void pc_read_end(pc_read *r);
 
 /**
@@ -732,7 +758,7 @@ PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc
  * @return 0, PC_ESTATE (in a transaction), PC_EFULL (a full map left no
  *         room to free pages: evict or delete some keys first), PC_ENOMEM,
  *         PC_EIO, PC_ECONNRESET (daemon mode: the daemon went away; whether
- *         the flush happened is unknown), PC_ECLOSED, PC_EFORK.  Unlike
+ *         the flush happened is unknown), PC_EINVAL, PC_EFORK.  Unlike
  *         other calls, a failure may leave some shards emptied and others
  *         not; calling again finishes the job.
  * Thread-safety: as every call on a client (one thread at a time).
@@ -746,7 +772,7 @@ PC_EXPORT int pc_flush(pc_client *c);
  * Start a batch: the writes that follow on c are queued, not run, until
  * pc_batch_exec().  A batch is many requests in flight answered in order;
  * each applies on its own (a failing one does not stop the others).
- * @return 0, PC_ESTATE (already in a batch or transaction), PC_ECLOSED, PC_EFORK.
+ * @return 0, PC_ESTATE (already in a batch or transaction), PC_EINVAL, PC_EFORK.
  */
 PC_EXPORT int pc_batch_begin(pc_client *c);
 
@@ -764,7 +790,11 @@ PC_EXPORT size_t pc_pending(const pc_client *c);
 /**
  * Start a transaction: the writes that follow are queued and then applied all
  * together or not at all by pc_txn_commit().  Every key of a transaction must
- * lie in one shard (use a {tag} in the keys), else PC_ECROSSSHARD.
+ * lie in one shard (use a {tag} in the keys), else PC_ECROSSSHARD.  A
+ * transaction holds at most PC_TXN_MAX (65536) writes and conditions: the
+ * next one is refused at once with PC_ETXNSIZE, and the commit then applies
+ * nothing and returns PC_ETXNSIZE.  Its encoded writes together must also
+ * fit the store's largest value plus 1 MiB, else PC_ETOOBIG when queued.
  */
 PC_EXPORT int pc_txn_begin(pc_client *c);
 

@@ -108,7 +108,8 @@ int pc__chan_connect(const char *dir, unsigned flags, pc__chan *ch, pcs_welcome 
         ch->fd = -1;
         return e == EACCES ? PC_EACCES : PC_ECONNREFUSED;
     }
-    pcs_hello h = {.magic = PCS_HELLO_MAGIC, .version = PCS_PROTO_VERSION};
+    pcs_hello h = {
+        .magic = PCS_HELLO_MAGIC, .version = PCS_PROTO_VERSION, .pid = (uint32_t)getpid()};
     if (flags & PC_OPT_RING_ONLY)
         h.flags |= PCS_HELLO_RING_ONLY;
     int fds[3] = {-1, -1, -1}, nfds = 0, rc;

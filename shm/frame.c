@@ -178,7 +178,7 @@ size_t pcs_enc_txn_begin(pcs_buf *b, uint64_t id)
 int pcs_enc_txn_end(pcs_buf *b, size_t start, uint32_t nsub)
 {
     if (!b->err && nsub > PCS_TXN_MAX)
-        b->err = PC_ETOOBIG;
+        b->err = PC_ETXNSIZE;
     if (!b->err)
         pcs_put_le32(b->data + start + PCS_FRAME_HDR, nsub);
     patch_len(b, start);

@@ -39,8 +39,9 @@
 #define PCS_FRAME_HDR 16u
 /* Most arguments one request may carry (elements of one push or set). */
 #define PCS_ARGC_MAX (1u << 20)
-/* Most requests one transaction may carry. */
-#define PCS_TXN_MAX (1u << 16)
+/* Most requests one transaction may carry (the client refuses more with
+ * PC_ETXNSIZE when they are queued). */
+#define PCS_TXN_MAX ((unsigned)PC_TXN_MAX)
 /* A request frame may be this much larger than the store's largest value. */
 #define PCS_FRAME_SLACK (1u << 20)
 

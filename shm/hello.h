@@ -17,7 +17,8 @@
 #define PCS_SOCK_NAME "pycached.sock"
 #define PCS_HELLO_MAGIC UINT64_C(0x4f4c4c4548435950)   /* "PYCHELLO" */
 #define PCS_WELCOME_MAGIC UINT64_C(0x454d4f434c435950) /* "PYCLCOME" */
-#define PCS_PROTO_VERSION 2 /* 2: the welcome names the store (store_id) */
+/* 2: the welcome names the store (store_id); 3: the hello carries the client's pid */
+#define PCS_PROTO_VERSION 3
 
 /* pcs_hello.flags */
 #define PCS_HELLO_RING_ONLY 1u /* the client will not map the store */
@@ -27,7 +28,8 @@ typedef struct pcs_hello {
     uint32_t version;
     uint32_t flags;
     uint32_t ring_size; /* 0: the daemon's default */
-    uint32_t reserved;
+    uint32_t pid;       /* the client's getpid(), in its own pid namespace (the daemon
+                           checks it against SO_PEERCRED, never trusts it) */
 } pcs_hello;
 
 /* pcs_welcome.mode */

@@ -105,13 +105,15 @@ static void *cli_alloc(cli *x, size_t n, size_t sz)
     return pcjson_arena_alloc(&x->arena, n && sz ? n * sz : 1);
 }
 
-/* Strictly parse a decimal int64: no blanks, no trailing bytes, in range.
- * *out is 0 on an error, never left indeterminate. */
+/* Strictly parse a decimal int64: an optional '-' and digits only (no
+ * blanks, no '+', no trailing bytes), in range.  *out is 0 on an error,
+ * never left indeterminate. */
 static int arg_i64(cli *x, const char *what, const char *s, int64_t *out)
 {
     char *end;
     *out = 0;
-    if (*s == '\0' || isspace((unsigned char)*s))
+    const char *d = *s == '-' ? s + 1 : s;
+    if (*d < '0' || *d > '9')
         return cli_err(x, "%s is not an integer: '%s'", what, s);
     errno = 0;
     long long v = strtoll(s, &end, 10);
@@ -123,7 +125,11 @@ static int arg_i64(cli *x, const char *what, const char *s, int64_t *out)
     return 0;
 }
 
-/* Strictly parse a finite double; *out is 0 on an error. */
+/* Strictly parse a finite decimal double: an optional '-', then digits, '.'
+ * and an exponent (no blanks, no '+' in front, no hex, no inf or nan, no
+ * trailing bytes), and neither overflow nor underflow (strtod's ERANGE: a
+ * magnitude below 2.2e-308 that a double cannot hold exactly, 1e-400 would
+ * read as 0).  *out is 0 on an error. */
 static int arg_double(cli *x, const char *what, const char *s, double *out)
 {
     char *end;
@@ -132,10 +138,18 @@ static int arg_double(cli *x, const char *what, const char *s, double *out)
         return cli_err(x, "%s is not a number: '%s'", what, s);
     errno = 0;
     double v = strtod(s, &end);
+    int err = errno;
     if (*end)
         return cli_err(x, "%s is not a number: '%s'", what, s);
-    if (!isfinite(v) || (errno == ERANGE && fabs(v) == HUGE_VAL))
+    if (!isfinite(v))
         return cli_err(x, "%s is not a finite number: '%s'", what, s);
+    if (strpbrk(s, "xX"))
+        return cli_err(x, "%s is a hexadecimal number; write it in decimal: '%s'", what, s);
+    const char *d = *s == '-' ? s + 1 : s;
+    if ((*d < '0' || *d > '9') && *d != '.')
+        return cli_err(x, "%s is not a number: '%s'", what, s);
+    if (err == ERANGE)
+        return cli_err(x, "%s is too close to 0 for a double (underflow): '%s'", what, s);
     *out = v;
     return 0;
 }

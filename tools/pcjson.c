@@ -3,9 +3,11 @@
  * done here so that doubles come out in their shortest exact form and byte
  * strings that are not UTF-8 follow one documented (lossy) rule.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,13 +58,70 @@ static int arena_fail(pcjson_arena *a, int rc, const char *what, const char *det
     return rc;
 }
 
-/* Parse text with jansson; numbers out of range are PC_EOVERFLOW. */
+/*
+ * jansson refuses a real that overflows but reads one that underflows as 0
+ * (or a subnormal): find the number tokens outside strings and refuse any
+ * that strtod reads with ERANGE, before jansson sees the text.  A malformed
+ * token is left to jansson.  0, or PC_EOVERFLOW with the message set.
+ */
+static int underflow_check(const char *text, size_t len, pcjson_arena *a)
+{
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+            continue;
+        }
+        if (ch == '"') {
+            in_str = true;
+            continue;
+        }
+        if (ch != '-' && (ch < '0' || ch > '9'))
+            continue;
+        size_t j = i;
+        bool real = false;
+        while (j < len && strchr("0123456789+-.eE", text[j]) && text[j]) {
+            real |= text[j] == '.' || text[j] == 'e' || text[j] == 'E';
+            j++;
+        }
+        if (real) {
+            char tok[64], *copy = j - i < sizeof tok ? tok : malloc(j - i + 1);
+            if (!copy)
+                return arena_fail(a, PC_ENOMEM, "out of memory", NULL);
+            memcpy(copy, text + i, j - i);
+            copy[j - i] = '\0';
+            errno = 0;
+            double d = strtod(copy, NULL);
+            int e = errno;
+            char detail[96];
+            snprintf(detail, sizeof detail, "real number underflow near '%.40s%s' (at byte %zu)",
+                     copy, j - i > 40 ? "..." : "", j);
+            if (copy != tok)
+                free(copy);
+            if (e == ERANGE && isfinite(d))
+                return arena_fail(a, PC_EOVERFLOW, "number out of range", detail);
+        }
+        i = j - 1;
+    }
+    return 0;
+}
+
+/* Parse text with jansson; numbers out of range (overflow or underflow) are
+ * PC_EOVERFLOW. */
 static int json_load(const char *text, size_t len, json_t **out, pcjson_arena *a)
 {
     json_error_t err;
     a->msg[0] = '\0';
+    *out = NULL;
     if (!text && len)
         return arena_fail(a, PC_EINVAL, "invalid JSON", "no text");
+    int rc = text ? underflow_check(text, len, a) : 0;
+    if (rc)
+        return rc;
     *out = json_loadb(text ? text : "", len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
     if (*out)
         return 0;

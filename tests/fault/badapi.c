@@ -105,7 +105,48 @@ int main(int argc, char **argv)
         cur.len = 999;
         TRY(PC_EINVAL, pc_scan(r, "*", &cur, (pc_bytes[1]){{0}}, 1, &n));
         pc_read_end(r);
+        TRY(PC_EINVAL, pc_get(r, "s", 1, &out)); /* an ended read */
     }
+    /* A transaction one write over PC_TXN_MAX: refused when queued.  In an
+     * embedded store of its own with the default largest value: under this
+     * daemon's --max-value 1M, PC_TXN_MAX writes exceed the largest request
+     * (PC_ETOOBIG) before they reach the count. */
+    char tdir[] = "/dev/shm/pcbadapi-XXXXXX";
+    pc_client *e = NULL;
+    pc_options eo;
+    pc_options_init(&eo);
+    eo.flags = PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC;
+    eo.map_size = 64u << 20;
+    if (!mkdtemp(tdir) || pc_connect(tdir, &eo, &e) != 0) {
+        fprintf(stderr, "badapi: cannot open an embedded store in %s\n", tdir);
+        bad = 1;
+    } else {
+        pc_txn_begin(e);
+        for (long i = 0; i < PC_TXN_MAX; i++)
+            if (pc_incrby(e, "t", 1, 1, NULL) != 0) {
+                fprintf(stderr, "badapi: write %ld of a transaction was refused\n", i);
+                bad = 1;
+                break;
+            }
+        TRY(PC_ETXNSIZE, pc_incrby(e, "t", 1, 1, NULL)); /* write PC_TXN_MAX + 1 */
+        TRY(PC_ETXNSIZE, pc_txn_commit(e, NULL));
+        if (pc_read_begin(e, &r) == 0) {
+            if (pc_get(r, "t", 1, &out) != PC_ENOTFOUND) {
+                fprintf(stderr, "badapi: a refused transaction applied\n");
+                bad = 1;
+            }
+            pc_read_end(r);
+        }
+        pc_close(e);
+        e = NULL;
+    }
+    char rm[64];
+    snprintf(rm, sizeof rm, "rm -rf %s", tdir);
+    if (system(rm) != 0)
+        fprintf(stderr, "badapi: could not remove %s\n", tdir);
+    /* A client set to NULL after pc_close (as pycache.h says to). */
+    TRY(PC_EINVAL, pc_set(NULL, "k", 1, &v, 0, 0));
+    TRY(PC_EINVAL, pc_read_begin(NULL, &r2));
     /* Nothing changed: the keys are as badinput.sh left them. */
     if (pc_read_begin(c, &r) == 0) {
         uint64_t len = 0;

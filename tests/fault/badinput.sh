@@ -186,6 +186,10 @@ case_ pccli "-T rpush l '[1'" "$C" -d "$D" -T rpush l '[1'
 case_ pccli "-T rpush l nan" "$C" -d "$D" -T rpush l nan
 case_ pccli "-T rpush l 1e999" "$C" -d "$D" -T rpush l 1e999
 case_ pccli "-T rpush l '\"\\ud800\"'" "$C" -d "$D" -T rpush l '"\ud800"'
+case_ pccli "set k --double 1e-400" "$C" -d "$D" set k --double 1e-400
+case_ pccli "set k --double 0x1p3" "$C" -d "$D" set k --double 0x1p3
+case_ pccli "set k --int +5" "$C" -d "$D" set k --int +5
+case_ pccli "-T rpush l 1e-400" "$C" -d "$D" -T rpush l 1e-400
 case_ pccli "-d W/nowhere get s" "$C" -d "$W/nowhere" get s
 
 S=$B/pcstat

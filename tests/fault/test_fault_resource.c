@@ -2,7 +2,7 @@
  * test_fault_resource.c - the daemon out of memory, out of map, out of disk.
  *
  * alloc_fail (built as test_fault_regress, with connect_storm and
- * zero_length_record): pycached runs with
+ * zero_length_record, log_flood): pycached runs with
  * PYCACHED_TEST_HOOKS=1; for N = 1, 2,
  * ... FAULT_ALLOC_MAX (default 80; run-long.sh: 400) the test asks it to fail its N-th allocation
  * from now (pc__test_fail_alloc) and sends a fixed mix of requests that allocate on the daemon's
@@ -23,6 +23,8 @@
  *   final snapshot fails: the daemon exits 3 and its log says so (issue 12,
  *   finding 10: it was "store is full" and exit 0).
  */
+#include <poll.h>
+
 #include "faulttest.h"
 
 static char dir[256];
@@ -421,6 +423,98 @@ static void zero_length_record(void **state)
     assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* ---- log_flood ---- */
+
+/*
+ * Issue 12, finding 10: nothing limited the log (two hostile processes wrote
+ * 34,000 lines in 45 s).  One process opens FAULT_FLOOD_CONNECTS (default
+ * 3000) connections that each send a bad handshake, every one a "closed: bad
+ * handshake" line, as fast as it can.  Rule: the log holds at most the
+ * per-uid burst plus the per-uid rate for the time taken (PCD_LOG_PEER_*,
+ * here 100 and 5 a second), a line reports the rest as suppressed (at the
+ * latest when the daemon stops), the lines logged and suppressed together
+ * account for every connection, and the daemon's own lines are not limited
+ * ("stopped after" is there).
+ */
+static unsigned sum_suppressed(const char *log)
+{
+    size_t len;
+    char *text = ft_slurp(log, &len);
+    unsigned sum = 0;
+    const char *needle = " log line(s) about its clients suppressed";
+    for (char *p = text; p && (p = strstr(p, needle)); p += strlen(needle)) {
+        char *q = p;
+        while (q > text && q[-1] >= '0' && q[-1] <= '9')
+            q--;
+        sum += (unsigned)strtoul(q, NULL, 10);
+    }
+    free(text);
+    return sum;
+}
+
+static void log_flood(void **state)
+{
+    (void)state;
+    long n = ft_env_long("FAULT_FLOOD_CONNECTS", 3000);
+    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "flood");
+    ft_daemon d;
+    ft_daemon_init(&d, dir, "--sync", "none", FT_END);
+    assert_int_equal(ft_daemon_start(&d), 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", dir, PCS_SOCK_NAME);
+    uint64_t t0 = ft_now_ms();
+    long sent = 0;
+    enum { AT_ONCE = 64 };
+    for (long i = 0; i < n; i += AT_ONCE) {
+        struct pollfd pfd[AT_ONCE];
+        int k = 0;
+        for (; k < AT_ONCE && i + k < n; k++) {
+            int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+            assert_true(fd >= 0);
+            uint64_t junk[3] = {0x6b6e756a, 0, 0}; /* not PCS_HELLO_MAGIC */
+            if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+                send(fd, junk, sizeof junk, MSG_NOSIGNAL) == (ssize_t)sizeof junk)
+                sent++;
+            pfd[k] = (struct pollfd){fd, POLLIN, 0};
+        }
+        /* Wait for the daemon to close them (no pile-up past --max-clients). */
+        for (int m = 0; m < k; m++) {
+            poll(&pfd[m], 1, 5000);
+            close(pfd[m].fd);
+        }
+    }
+    double secs = (double)(ft_now_ms() - t0) / 1000.0;
+    /* A client still works, and the daemon stops cleanly. */
+    pc_client *c;
+    FT_OK(ft_connect(dir, 0, &c));
+    pc_val v = pc_int(1);
+    FT_OK(pc_set(c, "after", 5, &v, 0, 0));
+    pc_close(c);
+    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
+    unsigned logged = ft_file_count(d.log, "closed: bad handshake");
+    unsigned suppressed = sum_suppressed(d.log);
+    unsigned bound = 100 + (unsigned)(5 * secs) + 5;
+    ft_note("%ld bad handshakes in %.1f s: %u logged (at most %u allowed), %u reported "
+            "suppressed",
+            sent, secs, logged, bound, suppressed);
+    printf("RESULT log_flood sent=%ld logged=%u suppressed=%u\n", sent, logged, suppressed);
+    bool stopped = ft_file_count(d.log, "stopped after") == 1;
+    bool report = ft_sanitizer_report(d.err);
+    unlink(d.log);
+    unlink(d.err);
+    ft_rm_rf(dir);
+    assert_false(report);
+    assert_true(sent > 1000);
+    if (logged > bound)
+        fail_msg("%u log lines about one uid's connections in %.1f s: not rate-limited", logged,
+                 secs);
+    assert_true(suppressed > 0);
+    /* Every connection is a line or counted; the probe connections of
+     * ft_daemon_start and the last client add a few lines of their own. */
+    assert_true(logged + suppressed >= (unsigned)sent);
+    assert_true(stopped);
+}
+
 #else
 /* ---- map_full ---- */
 
@@ -623,9 +717,9 @@ int main(void)
     ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
 #ifdef FT_ALLOC_ONLY
     /* test_fault_regress: the regression tests of bugs 1-3. */
-    const struct CMUnitTest tests[] = {cmocka_unit_test(alloc_fail),
-                                       cmocka_unit_test(connect_storm),
-                                       cmocka_unit_test(zero_length_record)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(alloc_fail), cmocka_unit_test(connect_storm),
+        cmocka_unit_test(zero_length_record), cmocka_unit_test(log_flood)};
 #else
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(map_full),

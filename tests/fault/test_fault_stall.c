@@ -14,7 +14,11 @@
  * back to 0 and the daemon serves on.
  * FAULT_STALL_AGE (default 2) is --max-read-age; the stall lasts
  * FAULT_STALL_SECONDS (default age + 3; run-long.sh: minutes).
+ * stalled_in_pidns: the same policy for a reader in another pid namespace
+ * (see there).
  */
+#include <sched.h>
+
 #include "faulttest.h"
 
 #define VAL (64u << 10)
@@ -195,9 +199,170 @@ static void stalled_reader(void **state)
     ft_rm_rf(dir);
 }
 
+/* ---- stalled_in_pidns ---- */
+
+/*
+ * Issue 12, finding 10: LMDB's reader table holds each reader's pid in the
+ * reader's own pid namespace, and --max-read-age closed the clients whose
+ * SO_PEERCRED pid (the daemon's namespace) had that number: in a pid
+ * namespace, the wrong process.  Here a trusted reader in a new pid
+ * namespace (as root: unshare(CLONE_NEWPID); skipped where not permitted)
+ * holds a read past --max-read-age 1, and is given, through ns_last_pid,
+ * the pid number this test process has outside, where this process has two
+ * clients (a ring-only writer, and one that asks to be trusted: the daemon
+ * admits it ring-only, since LMDB would take both processes for one).
+ * Rule: the reader's connection is closed (its next write returns
+ * PC_ECONNRESET), this process's clients are not, and the log never names
+ * this process's pid as closed.
+ */
+static void pidns_reader(int rep, int go)
+{
+    pc_client *c;
+    pc_read *r;
+    pc_val v;
+    int rc = ft_connect(dir, 0, &c);
+    if (!rc)
+        rc = pc_read_begin(c, &r);
+    if (!rc)
+        rc = pc_get(r, "k00", 3, &v);
+    int self = (int)getpid();
+    if (write(rep, &rc, sizeof rc) != (ssize_t)sizeof rc ||
+        write(rep, &self, sizeof self) != (ssize_t)sizeof self || rc)
+        _exit(10);
+    char b;
+    if (read(go, &b, 1) != 1)
+        _exit(11);
+    v = pc_int(1);
+    rc = pc_set(c, "after", 5, &v, 0, 0);
+    if (write(rep, &rc, sizeof rc) != (ssize_t)sizeof rc)
+        _exit(12);
+    _exit(0);
+}
+
+static void stalled_in_pidns(void **state)
+{
+    (void)state;
+    if (geteuid() != 0) {
+        ft_note("not root: cannot make a pid namespace; skipped");
+        skip();
+    }
+    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "pidns");
+    ft_daemon d;
+    ft_daemon_init(&d, dir, "--sync", "none", "--max-read-age", "1", FT_END);
+    assert_int_equal(ft_daemon_start(&d), 0);
+    pc_client *w; /* ring-only: this process never takes an LMDB reader slot */
+    FT_OK(ft_connect(dir, PC_OPT_RING_ONLY, &w));
+    pc_val v = pc_int(0);
+    FT_OK(pc_set(w, "k00", 3, &v, 0, 0));
+    int rep[2], go[2];
+    assert_int_equal(pipe(rep), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t me = getpid();
+    pid_t k = fork();
+    assert_true(k >= 0);
+    if (k == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (unshare(CLONE_NEWPID) != 0)
+            _exit(77);
+        pid_t init = fork(); /* pid 1 of the new namespace */
+        if (init < 0)
+            _exit(13);
+        if (init == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            /* The reader's pid here: the number this test process has outside. */
+            FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+            if (f) {
+                fprintf(f, "%d", (int)me - 1);
+                fclose(f);
+            }
+            pid_t rd = fork();
+            if (rd == 0)
+                pidns_reader(rep[1], go[0]);
+            int st = 0;
+            if (rd < 0 || waitpid(rd, &st, 0) != rd)
+                _exit(14);
+            _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 15);
+        }
+        int st = 0;
+        if (waitpid(init, &st, 0) != init)
+            _exit(16);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 17);
+    }
+    ft_track(k);
+    close(rep[1]);
+    close(go[0]);
+    int rc = -1, nspid = 0;
+    if (read(rep[0], &rc, sizeof rc) != (ssize_t)sizeof rc) {
+        int st = 0;
+        waitpid(k, &st, 0);
+        ft_untrack(k);
+        ft_daemon_stop(&d, 20000);
+        unlink(d.log);
+        unlink(d.err);
+        ft_rm_rf(dir);
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
+            ft_note("unshare(CLONE_NEWPID) not permitted here; skipped");
+            skip();
+        }
+        fail_msg("the reader in the pid namespace did not start (status 0x%x)", st);
+    }
+    FT_OK(rc);
+    assert_int_equal(read(rep[0], &nspid, sizeof nspid), (ssize_t)sizeof nspid);
+    ft_note("the reader's pid in its namespace: %d; this process: %d%s", nspid, (int)me,
+            nspid == (int)me ? " (the same number)" : "");
+    /* This process, with that pid outside, asks for a trusted client. */
+    pc_client *o;
+    FT_OK(ft_connect(dir, 0, &o));
+    pc_store_info info;
+    FT_OK(pc_store_info_get(o, &info));
+    if (nspid == (int)me)
+        assert_true(info.ring_only); /* LMDB would take the two for one process */
+    /* Outdate the reader's snapshot and wait for the daemon to act. */
+    uint64_t until = ft_now_ms() + 20000;
+    int i = 0;
+    while (ft_file_count(d.log, "held a read open past --max-read-age") == 0 &&
+           ft_now_ms() < until) {
+        v = pc_int(++i);
+        FT_OK(pc_set(w, "k00", 3, &v, 0, 0));
+        ft_sleep_ms(100);
+    }
+    assert_int_equal(write(go[1], "g", 1), 1);
+    int after = 0;
+    assert_int_equal(read(rep[0], &after, sizeof after), (ssize_t)sizeof after);
+    int st = 0;
+    assert_int_equal(waitpid(k, &st, 0), k);
+    ft_untrack(k);
+    close(rep[0]);
+    close(go[1]);
+    /* This process's clients still work: the daemon did not close them. */
+    int w_rc = pc_set(w, "k01", 3, &v, 0, 0);
+    int o_rc = pc_set(o, "k02", 3, &v, 0, 0);
+    char mine[64];
+    snprintf(mine, sizeof mine, "(pid %d): closed", (int)me);
+    unsigned wrong = ft_file_count(d.log, mine);
+    unsigned closed = ft_file_count(d.log, "held a read open past --max-read-age");
+    ft_note("reader's next write: %s; this process's clients: %s, %s; %u closure(s), %u of "
+            "this process",
+            pc_err_name(after), pc_err_name(w_rc), pc_err_name(o_rc), closed, wrong);
+    pc_close(o);
+    pc_close(w);
+    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
+    bool report = ft_sanitizer_report(d.err);
+    unlink(d.log);
+    unlink(d.err);
+    ft_rm_rf(dir);
+    assert_false(report);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(wrong, 0);
+    FT_OK(w_rc);
+    FT_OK(o_rc);
+    FT_RC(PC_ECONNRESET, after);
+}
+
 int main(void)
 {
     ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
-    const struct CMUnitTest tests[] = {cmocka_unit_test(stalled_reader)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(stalled_reader),
+                                       cmocka_unit_test(stalled_in_pidns)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -450,6 +450,27 @@ terr "not an integer: '12abc'" set k --int 12abc
 terr "not an integer" set k --int ' 12'
 terr "not a number" set k --double 1.5x
 terr "not a finite number" set k --double inf
+# Numbers out of range or in spellings pccli(1) does not allow (issue 12):
+# refused, never stored as something else (1e-400 once became 0.0).
+terr "underflow" set uk --double 1e-400
+terr "underflow" set uk --double -1e-310
+terr "hexadecimal" set uk --double 0x1p3
+terr "not a finite number" set uk --double -nan
+terr "not a number" set uk --double +1.5
+terr "not an integer: '+5'" set uk --int +5
+terr "not an integer" set uk --int 0x10
+terr "underflow" incrbyfloat ukd 1e-400
+terr "underflow" set uk --list '[1, 2.5e-400]'
+terr "underflow" -T rpush ukl -1E-999
+terr "underflow" set uk --map '{"a": 1e-400}'
+t 1 "" get uk
+t 0 "" set uk --list '["1e-400", 0e-500, -2.5e-3, 2.2250738585072014e-308]'
+tj 0 '["1e-400",0.0,-0.0025,2.2250738585072014e-308]' get uk
+t 0 "" set uk --double .5
+t 0 "0.5" get uk
+t 1 "" get ukd
+t 1 "" get ukl
+t 0 "1" del uk
 terr "bad value" -T rpush kl 99999999999999999999
 terr "bad value" -T rpush kl '[1]'
 terr "bad value" -T sadd kl '{'

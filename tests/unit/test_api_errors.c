@@ -182,6 +182,57 @@ static void populate(pc_client *c)
 
 /* ---- NULL clients and reads ---- */
 
+/* Every read call on r (NULL, or a read already ended) returns PC_EINVAL. */
+static void reads_refused(pc_read *r)
+{
+    pc_val v = pc_int(1), out[2];
+    pc_bytes kb = pc_b("k", 1), fb[2];
+    pc_cursor cur = PC_CURSOR_INIT;
+    uint64_t u;
+    int64_t i64, at;
+    int ii;
+    size_t n;
+    pc_type ty;
+
+    RC(PC_EINVAL, pc_read_renew(r));
+    RC(PC_EINVAL, pc_get(r, K("k"), out));
+    RC(PC_EINVAL, pc_mget(r, &kb, 1, out, &n));
+    RC(PC_EINVAL, pc_type_of(r, K("k"), &ty));
+    RC(PC_EINVAL, pc_exists(r, K("k"), &ii));
+    RC(PC_EINVAL, pc_ttl(r, K("k"), &i64));
+    RC(PC_EINVAL, pc_ttl_sec(r, K("k"), &i64));
+    RC(PC_EINVAL, pc_version(r, K("k"), &u));
+    RC(PC_EINVAL, pc_strlen(r, K("k"), &u));
+    RC(PC_EINVAL, pc_getrange(r, K("k"), 0, -1, out));
+    RC(PC_EINVAL, pc_llen(r, K("k"), &u));
+    RC(PC_EINVAL, pc_lindex(r, K("k"), 0, out));
+    RC(PC_EINVAL, pc_lrange(r, K("k"), 0, -1, out, 2, &n));
+    RC(PC_EINVAL, pc_qlen(r, K("k"), &u));
+    RC(PC_EINVAL, pc_qpeek(r, K("k"), out));
+    RC(PC_EINVAL, pc_qrange(r, K("k"), 0, -1, out, 2, &n));
+    RC(PC_EINVAL, pc_hget(r, K("k"), K("f"), out));
+    RC(PC_EINVAL, pc_hmget(r, K("k"), &kb, 1, out));
+    RC(PC_EINVAL, pc_hlen(r, K("k"), &u));
+    RC(PC_EINVAL, pc_hexists(r, K("k"), K("f"), &ii));
+    RC(PC_EINVAL, pc_hscan(r, K("k"), &cur, fb, out, 2, &n));
+    RC(PC_EINVAL, pc_scard(r, K("k"), &u));
+    RC(PC_EINVAL, pc_sismember(r, K("k"), &v, &ii));
+    RC(PC_EINVAL, pc_sscan(r, K("k"), &cur, out, 2, &n));
+    RC(PC_EINVAL, pc_sunion(r, &kb, 1, &cur, out, 2, &n));
+    RC(PC_EINVAL, pc_sinter(r, &kb, 1, &cur, out, 2, &n));
+    RC(PC_EINVAL, pc_sdiff(r, &kb, 1, &cur, out, 2, &n));
+    RC(PC_EINVAL, pc_scan(r, NULL, &cur, fb, 2, &n));
+    RC(PC_EINVAL, pc_expired_count(r, &u));
+    RC(PC_EINVAL, pc_expiry_scan(r, NULL, &cur, fb, &at, 2, &n));
+    pc_read_end(r); /* ignored */
+}
+
+/*
+ * Every call that takes a client returns PC_EINVAL for NULL and changes
+ * nothing: the way pycache.h tells a program to guard against using a client
+ * after pc_close() (set the pointer to NULL).  The calls that return nothing
+ * ignore NULL.
+ */
 static void test_null_client(void **state)
 {
     (void)state;
@@ -192,8 +243,11 @@ static void test_null_client(void **state)
     int64_t i64;
     double d;
     int ii;
-    size_t n;
+    size_t n, total;
     pc_store_info info;
+    pc_stats st;
+    pc_snapshot_info si;
+    pc_client_info ci[2];
     pc_read *r = NULL;
 
     RC(PC_EINVAL, pc_set(c, K("k"), &v, 0, 0));
@@ -218,6 +272,7 @@ static void test_null_client(void **state)
     RC(PC_EINVAL, pc_lrem(c, K("k"), 0, &v, &u));
     RC(PC_EINVAL, pc_qpush(c, K("k"), &v, 1, &u));
     RC(PC_EINVAL, pc_qpop(c, K("k"), 1, out, &n));
+    RC(PC_EINVAL, pc_qpop_wait(c, K("k"), 1, 10, out, &n));
     RC(PC_EINVAL, pc_hset(c, K("k"), &f, &v, 1, &u));
     RC(PC_EINVAL, pc_hdel(c, K("k"), &f, 1, &u));
     RC(PC_EINVAL, pc_hincrby(c, K("k"), K("f"), 1, &i64));
@@ -225,6 +280,7 @@ static void test_null_client(void **state)
     RC(PC_EINVAL, pc_sadd(c, K("k"), &v, 1, &u));
     RC(PC_EINVAL, pc_srem(c, K("k"), &v, 1, &u));
     RC(PC_EINVAL, pc_spop(c, K("k"), 1, out, &n));
+    RC(PC_EINVAL, pc_flush(c));
     RC(PC_EINVAL, pc_batch_begin(c));
     RC(PC_EINVAL, pc_batch_exec(c, NULL, 0));
     RC(PC_EINVAL, pc_txn_begin(c));
@@ -233,27 +289,40 @@ static void test_null_client(void **state)
     RC(PC_EINVAL, pc_txn_commit(c, NULL));
     RC(PC_EINVAL, pc_read_begin(c, &r));
     RC(PC_EINVAL, pc_store_info_get(c, &info));
+    RC(PC_EINVAL, pc_purge_expired(c, &u));
+    RC(PC_EINVAL, pc_set_expire_interval(c, 100));
+    RC(PC_EINVAL, pc_set_expire_interval(c, 3600001));
+    RC(PC_EINVAL, pc_stats_get(c, &st));
+    RC(PC_EINVAL, pc_snapshot(c, &si));
+    RC(PC_EINVAL, pc_clients(c, ci, 2, &n, &total));
+    RC(PC_EINVAL, pc_clients(c, NULL, 2, NULL, NULL));
+    assert_null(r);
     assert_int_equal(pc_pending(c), 0);
     pc_discard(c);
     pc_close(c);
 
-    /* NULL reads */
-    RC(PC_EINVAL, pc_get(NULL, K("k"), out));
-    RC(PC_EINVAL, pc_mget(NULL, &kb, 1, out, &n));
-    pc_type ty;
-    RC(PC_EINVAL, pc_type_of(NULL, K("k"), &ty));
-    RC(PC_EINVAL, pc_exists(NULL, K("k"), &ii));
-    RC(PC_EINVAL, pc_ttl(NULL, K("k"), &i64));
-    RC(PC_EINVAL, pc_version(NULL, K("k"), &u));
-    RC(PC_EINVAL, pc_llen(NULL, K("k"), &u));
-    RC(PC_EINVAL, pc_lrange(NULL, K("k"), 0, -1, out, 2, &n));
-    RC(PC_EINVAL, pc_hget(NULL, K("k"), K("f"), out));
-    RC(PC_EINVAL, pc_sismember(NULL, K("k"), &v, &ii));
-    pc_cursor cur = PC_CURSOR_INIT;
-    RC(PC_EINVAL, pc_scan(NULL, NULL, &cur, &kb, 1, &n));
-    RC(PC_EINVAL, pc_sunion(NULL, &kb, 1, &cur, out, 2, &n));
-    RC(PC_EINVAL, pc_read_renew(NULL));
-    pc_read_end(NULL);
+    reads_refused(NULL);
+}
+
+/*
+ * pc_read_end() leaves the handle valid but ended until the client closes:
+ * every read call on it returns PC_EINVAL (and does not touch the store), as
+ * pycache.h says.  valgrind-units.sh runs this under memcheck.
+ */
+static void test_ended_read(void **state)
+{
+    apit *t = *state;
+    pc_val v = S("v"), out;
+    OK(pc_set(t->c, K("k"), &v, 0, 0));
+    pc_read *r = apit_rd(t->c);
+    OK(pc_get(r, K("k"), &out));
+    pc_read_end(r);
+    reads_refused(r);
+    pc_read_end(r);    /* twice is harmless */
+    r = apit_rd(t->c); /* a new read on the same client works */
+    OK(pc_get(r, K("k"), &out));
+    VAL_EQ(out, S("v"));
+    pc_read_end(r);
 }
 
 /* ---- keys of 0 and 251 bytes, and a NULL key, on every call ---- */
@@ -1139,6 +1208,7 @@ int main(void)
         APIT_TEST(test_nan_and_overflow),
         APIT_TEST(test_ttl_and_flags),
         APIT_TEST(test_read_busy),
+        APIT_TEST(test_ended_read),
         APIT_TEST(test_fork),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_connect_errors),

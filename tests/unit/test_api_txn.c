@@ -3,7 +3,8 @@
  * writes and their out-parameters, per-write results of a batch, all-or-
  * nothing commits with the failing index, conditions (absent, version)
  * against another client's writes, TTLs inside transactions, one-shard
- * transactions on a four-shard store, PC_ESTATE and pc_discard.
+ * transactions on a four-shard store, PC_ESTATE and pc_discard, and the
+ * largest transaction (PC_TXN_MAX, then PC_ETXNSIZE).
  */
 #include <math.h>
 
@@ -557,6 +558,54 @@ static void test_mset_queued(void **state)
     GET_IS(t->c, "m2", pc_int(2));
 }
 
+/*
+ * A transaction holds at most PC_TXN_MAX writes and conditions: the next is
+ * refused when queued with PC_ETXNSIZE (not PC_ETOOBIG at the commit), and
+ * the commit then applies nothing.  A batch has no such limit.
+ */
+static void test_txn_max(void **state)
+{
+    apit *t = *state;
+    int64_t now = -1;
+    long failed = 7;
+
+    /* exactly PC_TXN_MAX: applies */
+    OK(pc_txn_begin(t->c));
+    for (long i = 0; i < PC_TXN_MAX; i++)
+        if (pc_incrby(t->c, K("{t}n"), 1, i == PC_TXN_MAX - 1 ? &now : NULL) != 0)
+            fail_msg("write %ld of the transaction was refused", i);
+    assert_int_equal(pc_pending(t->c), PC_TXN_MAX);
+    OK(pc_txn_commit(t->c, &failed));
+    assert_int_equal(failed, -1);
+    assert_int_equal(now, PC_TXN_MAX);
+    GET_IS(t->c, "{t}n", pc_int(PC_TXN_MAX));
+
+    /* one more: refused when queued; the commit applies nothing */
+    pc_val one = pc_int(1);
+    OK(pc_txn_begin(t->c));
+    OK(pc_set(t->c, K("{t}s"), &one, 0, 0));
+    for (long i = 1; i < PC_TXN_MAX; i++)
+        if (pc_incrby(t->c, K("{t}n"), 1, NULL) != 0)
+            fail_msg("write %ld of the transaction was refused", i);
+    RC(PC_ETXNSIZE, pc_incrby(t->c, K("{t}n"), 1, NULL));
+    RC(PC_ETXNSIZE, pc_txn_require_absent(t->c, K("{t}s")));
+    assert_int_equal(pc_pending(t->c), PC_TXN_MAX);
+    RC(PC_ETXNSIZE, pc_txn_commit(t->c, &failed));
+    assert_int_equal(failed, -1);
+    GET_IS(t->c, "{t}n", pc_int(PC_TXN_MAX));
+    MISSING(t->c, "{t}s");
+    assert_string_equal(pc_err_name(PC_ETXNSIZE), "PC_ETXNSIZE");
+    assert_non_null(strstr(pc_strerror(PC_ETXNSIZE), "too many operations"));
+
+    /* the client is usable again, and a batch may be longer */
+    OK(pc_batch_begin(t->c));
+    for (long i = 0; i < PC_TXN_MAX + 10; i++)
+        if (pc_incrby(t->c, K("{t}b"), 1, NULL) != 0)
+            fail_msg("write %ld of the batch was refused", i);
+    OK(pc_batch_exec(t->c, NULL, 0));
+    GET_IS(t->c, "{t}b", pc_int(PC_TXN_MAX + 10));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -572,6 +621,7 @@ int main(void)
         APIT_TEST(test_state_errors),
         APIT_TEST(test_discard),
         APIT_TEST(test_mset_queued),
+        APIT_TEST(test_txn_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

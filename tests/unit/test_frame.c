@@ -331,7 +331,7 @@ static void test_enc_errors(void **state)
 
     /* More than PCS_TXN_MAX sub-requests. */
     size_t s = pcs_enc_txn_begin(&b, 1);
-    assert_int_equal(pcs_enc_txn_end(&b, s, PCS_TXN_MAX + 1), PC_ETOOBIG);
+    assert_int_equal(pcs_enc_txn_end(&b, s, PCS_TXN_MAX + 1), PC_ETXNSIZE);
     pcs_buf_free(&b);
     assert_int_equal(pcs_alloc_live(), live0);
 }
