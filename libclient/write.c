@@ -386,7 +386,9 @@ static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, i
         /* The daemon answers PC_ETIMEDOUT at the deadline and pops nothing
          * after it; we wait a little longer, and not at all longer than
          * that whatever the daemon does. */
-        uint64_t until = pcs_mono_ms() + (uint64_t)timeout_ms;
+        /* Rounded up to the next millisecond: the daemon reads its clock in
+         * whole milliseconds too, and must never give up before we asked. */
+        uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
         pcs_enc_int(&e, (int64_t)max);
         pcs_enc_int(&e, timeout_ms);
         pcs_enc_int(&e, (int64_t)until);
