@@ -70,13 +70,15 @@ static int open_embedded(pc_client *c, const char *dir, const pc_options *o)
     return rc;
 }
 
-/* Adopt the store the daemon serves (welcome w): open it read-only for
+/* Adopt the store the daemon serves (identity id): open it read-only for
  * zero-copy reads, unless it is the one already open.  No read may be
  * active: views of the old store die here. */
-int pc__adopt_store(pc_client *c, const pcs_welcome *w)
+int pc__adopt_store(pc_client *c, uint64_t id)
 {
-    if (c->st && c->st->id == w->store_id && !c->stale_st)
+    if (c->st && c->st->id == id) {
+        c->stale_st = false;
         return 0;
+    }
     if (c->st) {
         read_release(c);
         pcs_gate_leave(c->st, &c->gate);
@@ -88,7 +90,7 @@ int pc__adopt_store(pc_client *c, const pcs_welcome *w)
     int rc = pcs_store_open(c->dir, PCS_MODE_READER, &ro, &c->st);
     if (rc)
         return rc;
-    if (c->st->id != w->store_id) {
+    if (c->st->id != id) {
         /* The directory holds another store than the daemon serves: it was
          * made anew between the welcome and now.  Try again later. */
         pcs_store_release(c->st);
@@ -153,7 +155,7 @@ static int open_remote(pc_client *c, const char *dir, const pc_options *o)
     int rc = handshake(c, deadline_after(c->timeout_ms), &w);
     if (rc || c->ring_only)
         return rc;
-    rc = pc__adopt_store(c, &w);
+    rc = pc__adopt_store(c, w.store_id);
     if (rc)
         pc__chan_close(&c->ch);
     return rc;
@@ -198,15 +200,11 @@ int pc__reconnect(pc_client *c, bool wait)
         return rc;
     /* A read still open keeps its views of the old store: swap it at the
      * next pc_read_begin(). */
-    if (c->st && c->st->id == w.store_id) {
-        c->stale_st = false;
-        return 0;
-    }
     if (c->rd.active) {
-        c->stale_st = true;
+        c->stale_st = !c->st || c->st->id != w.store_id;
         return 0;
     }
-    rc = pc__adopt_store(c, &w);
+    rc = pc__adopt_store(c, w.store_id);
     if (rc) {
         pc__chan_close(ch);
         ch->broken = true;

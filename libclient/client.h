@@ -151,9 +151,9 @@ PC__HIDDEN int pc__call(pc_client *c, const uint8_t *frames, size_t len, size_t 
 /* Daemon mode: connect afresh if the channel is broken or its daemon gone;
  * wait: retry until the client's timeout while no daemon answers. */
 PC__HIDDEN int pc__reconnect(pc_client *c, bool wait);
-/* Map the store a welcome names, unless it is the one mapped; no read may
+/* Map the store with identity id, unless it is the one mapped; no read may
  * be active. */
-PC__HIDDEN int pc__adopt_store(pc_client *c, const pcs_welcome *w);
+PC__HIDDEN int pc__adopt_store(pc_client *c, uint64_t id);
 
 /* A client over a store the caller already opened (the daemon's own reads). */
 PC__HIDDEN int pc__wrap_store(pcs_store *st, pc_client **out);

@@ -19,18 +19,15 @@ int pc_read_begin(pc_client *c, pc_read **r)
     if (c->rd.active)
         return PC_EBUSY;
     /* Is the store we map still served?  One load of the daemon's liveness
-     * word; only when it says the daemon went do we connect afresh. */
-    /* Ring-only reads need the channel too. */
-    if (c->remote && (!c->ch.dpage || !pcs_daemon_alive(c->ch.dpage) ||
-                      (c->ring_only && (!c->ch.map || c->ch.broken)))) {
-        if ((rc = pc__reconnect(c, false)))
-            return rc;
-    }
-    if (c->stale_st) {
-        pcs_welcome w = {.store_id = c->store_id};
-        if ((rc = pc__adopt_store(c, &w)))
-            return rc;
-    }
+     * word; only when it says the daemon went do we connect afresh (and a
+     * ring-only client also when its channel broke: its reads need it). */
+    if (c->remote &&
+        (!c->ch.dpage || !pcs_daemon_alive(c->ch.dpage) ||
+         (c->ring_only && (!c->ch.map || c->ch.broken))) &&
+        (rc = pc__reconnect(c, false)))
+        return rc;
+    if (c->stale_st && (rc = pc__adopt_store(c, c->store_id)))
+        return rc;
     c->rd.active = true;
     c->rd.now = pcs_now_ms();
     c->rd.live = c->rd.curlive = c->rd.kcurlive = 0;
