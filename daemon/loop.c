@@ -61,17 +61,6 @@ static bool may_hold(const pcd *d, size_t after, size_t more)
     return after <= HELD_SMALL || d->held + more <= pcd_budget(d);
 }
 
-/* The capacity a pcs_buf of cap grows to for need bytes (as pcs_buf_reserve). */
-static size_t grown_cap(size_t cap, size_t need)
-{
-    if (need <= cap)
-        return cap;
-    size_t n = cap ? cap : 256;
-    while (n < need)
-        n = n > SIZE_MAX / 2 ? need : n * 2;
-    return n;
-}
-
 /* Give a buffer grown past HELD_SMALL back once it is empty. */
 static void shrink_idle(pcs_buf *b)
 {
@@ -456,7 +445,7 @@ static bool over_caps(const pcd *d, const pcd_client *c, size_t more)
     uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
     if (unread + more > d->cfg.client_backlog + largest)
         return true;
-    size_t after = c->out.len + more, cap = grown_cap(c->out.cap, after);
+    size_t after = c->out.len + more, cap = pcs_buf_grown_cap(c->out.cap, after);
     return cap > c->out.cap && !may_hold(d, cap, cap - c->out.cap);
 }
 

@@ -9,6 +9,16 @@
 #include "bytes.h"
 #include "pycache.h"
 
+size_t pcs_buf_grown_cap(size_t cap, size_t need)
+{
+    if (need <= cap)
+        return cap;
+    size_t n = cap ? cap : 256;
+    while (n < need)
+        n = n > SIZE_MAX / 2 ? need : n * 2;
+    return n;
+}
+
 int pcs_buf_reserve(pcs_buf *b, size_t extra)
 {
     if (b->err)
@@ -20,9 +30,7 @@ int pcs_buf_reserve(pcs_buf *b, size_t extra)
     size_t need = b->len + extra;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    size_t cap = pcs_buf_grown_cap(b->cap, need);
     uint8_t *p = pcs_reallocarray(b->data, cap, 1);
     if (!p) {
         b->err = PC_ENOMEM;
