@@ -316,6 +316,16 @@ size_t pcs_xkey(uint8_t *out, uint64_t expire_at, const void *key, size_t klen)
     return 8 + klen;
 }
 
+int pcs_xkey_decode(const void *k, size_t n, uint64_t *expire_at, const uint8_t **key, size_t *klen)
+{
+    if (n < 9 || n > PCS_XKEY_MAX)
+        return PC_ECORRUPT;
+    *expire_at = pcs_be64(k);
+    *key = (const uint8_t *)k + 8;
+    *klen = n - 8;
+    return 0;
+}
+
 unsigned pcs_shard_of(unsigned nshards, const void *key, size_t klen)
 {
     if (nshards <= 1)

@@ -125,6 +125,11 @@ static inline uint64_t pcs_mkey_gen(const void *k)
 
 /* Expiry index key: out must hold PCS_XKEY_MAX bytes. */
 size_t pcs_xkey(uint8_t *out, uint64_t expire_at, const void *key, size_t klen);
+/* Decode an expiry index key (as a cursor returns it): its time and the user
+ * key it names (a view into k).  0, or PC_ECORRUPT when the length is not
+ * 8 + 1..PC_KEY_MAX. */
+int pcs_xkey_decode(const void *k, size_t n, uint64_t *expire_at, const uint8_t **key,
+                    size_t *klen);
 
 /* Key to shard: XXH3 of the {tag} if the key has a non-empty one, else of
  * the whole key. */

@@ -740,6 +740,23 @@ static void test_xkey(void **state)
     assert_memory_equal(k + 8, key, PC_KEY_MAX);
     assert_int_equal(pcs_xkey(k, 5, "a", 1), 9);
 
+    /* Decoded back; lengths outside 9..PCS_XKEY_MAX are corrupt. */
+    uint64_t at;
+    const uint8_t *kp;
+    size_t kl;
+    assert_int_equal(pcs_xkey_decode(k, 9, &at, &kp, &kl), 0);
+    assert_int_equal(at, 5);
+    assert_int_equal(kl, 1);
+    assert_ptr_equal(kp, k + 8);
+    assert_int_equal(kp[0], 'a');
+    assert_int_equal(pcs_xkey_decode(k, 8, &at, &kp, &kl), PC_ECORRUPT);
+    assert_int_equal(pcs_xkey_decode(k, 0, &at, &kp, &kl), PC_ECORRUPT);
+    assert_int_equal(pcs_xkey(k, 7, key, PC_KEY_MAX), PCS_XKEY_MAX);
+    assert_int_equal(pcs_xkey_decode(k, PCS_XKEY_MAX, &at, &kp, &kl), 0);
+    assert_int_equal(at, 7);
+    assert_int_equal(kl, PC_KEY_MAX);
+    assert_int_equal(pcs_xkey_decode(k, PCS_XKEY_MAX + 1, &at, &kp, &kl), PC_ECORRUPT);
+
     /* Sorted by time first, whatever the keys. */
     static const uint64_t times[] = {
         1, 2, 255, 256, 65535, 65536, UINT64_C(1700000000000), UINT64_C(1700000000001), UINT64_MAX};
