@@ -260,21 +260,6 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
     return 0;
 }
 
-int pc__wrap_store(pcs_store *st, pc_client **out)
-{
-    pc_client *c = pcs_calloc(1, sizeof *c);
-    if (!c)
-        return PC_ENOMEM;
-    pcs_store_ref(st);
-    c->st = st;
-    c->fork_gen = pcs_fork_gen;
-    c->rd.c = c;
-    pcs_wctx_init(&c->w);
-    shape_from_store(c);
-    *out = c;
-    return 0;
-}
-
 static void read_release(pc_client *c)
 {
     struct pc_read *r = &c->rd;

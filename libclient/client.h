@@ -155,9 +155,6 @@ PC__HIDDEN int pc__reconnect(pc_client *c, bool wait);
  * be active. */
 PC__HIDDEN int pc__adopt_store(pc_client *c, uint64_t id);
 
-/* A client over a store the caller already opened (the daemon's own reads). */
-PC__HIDDEN int pc__wrap_store(pcs_store *st, pc_client **out);
-
 /* Cursors on the wire: one BYTES value. */
 PC__HIDDEN void pc__cursor_enc(pcs_enc *e, const pc_cursor *cur);
 PC__HIDDEN void pc__cursor_out(pcs_buf *b, const pc_cursor *cur);
