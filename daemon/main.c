@@ -18,7 +18,6 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "../libclient/client.h"
 #include "../shm/access.h"
 #include "../shm/alloc.h"
 #include "../shm/hello.h"
@@ -299,7 +298,8 @@ static int open_store(pcd *d)
     /* Peers of --allow-group map the store: they need its files. */
     if (pcd_store_files_modes(&d->cfg, d->st->nshards))
         return -1;
-    return pc__wrap_store(d->st, &d->reader) ? -1 : 0;
+    pcs_reader_init(&d->reader, d->st, NULL, NULL);
+    return 0;
 }
 
 /* SIGHUP: reopen the log and reread the config file; settings fixed at
@@ -357,7 +357,7 @@ static void shutdown_all(pcd *d)
         pcd_client_close(d, d->cl[i], NULL);
     pcd_reap(d);
     pcs_free(d->cl);
-    pc_close(d->reader);
+    pcs_reader_fini(&d->reader);
     pcs_wctx_free(&d->w);
     pcs_buf_free(&d->arena);
     pcs_buf_free(&d->rout);

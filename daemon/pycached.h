@@ -14,6 +14,7 @@
 #include "../shm/channel.h"
 #include "../shm/exec.h"
 #include "../shm/frame.h"
+#include "../shm/reader.h"
 #include "../persist/snapshot.h"
 #include "../shm/store.h"
 #include "pycache.h"
@@ -260,7 +261,7 @@ typedef struct pcd {
     size_t *roff;
     size_t rcap;
     size_t *idx;
-    struct pc_client *reader; /* the daemon's own read handle: ring-only reads */
+    pcs_reader reader; /* the daemon's own reader of st: ring-only reads (reads.c) */
     bool stop;
     bool reload;
     bool wrote_last_round; /* parked queue pops deserve another try */

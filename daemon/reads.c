@@ -1,21 +1,20 @@
 /*
  * reads.c - serve the reads of ring-only clients.  The daemon has its own
- * read handle on the store (a client over the store it already opened), runs
- * the same public read calls a trusted client would run in its own process,
- * and copies the answers into the response.  One static handler per read
- * op, behind one table.
+ * reader of the store (shm/reader.h), runs the same read operations a
+ * trusted client runs in its own process, and copies the answers into the
+ * response.  One static handler per read op, behind one table: each checks
+ * the request's arguments, calls the pcs_rd_ operation and writes the answer.
  */
 #include <string.h>
 #include <syslog.h>
 
-#include "../libclient/client.h"
 #include "../shm/alloc.h"
 #include "pycached.h"
 
 /* Most items one paged answer carries (the client pages on). */
 #define PAGE_MAX 1024
 
-typedef int (*read_fn)(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+typedef int (*read_fn)(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
 
 static const pc_val *key_of(const pcs_req *rq)
 {
@@ -32,12 +31,16 @@ static int arg_int(const pcs_req *rq, unsigned i, int64_t *v)
     return 0;
 }
 
-static int r_get(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+/* A type argument: a pc_type value, else PC_T_NONE (refused by the reads). */
+static pc_type arg_type(int64_t t)
 {
-    pc_val v;
-    int rc = pc_get(r, KEY(rq), &v);
+    return t >= PC_T_NONE && t <= PC_T_QUEUE ? (pc_type)t : PC_T_NONE;
+}
+
+static int r_val(int rc, const pc_val *v, pcs_buf *out, uint32_t *nv)
+{
     if (!rc) {
-        pcs_out_val(out, &v);
+        pcs_out_val(out, v);
         *nv = 1;
     }
     return rc;
@@ -52,92 +55,69 @@ static int r_int(int rc, int64_t v, pcs_buf *out, uint32_t *nv)
     return rc;
 }
 
-static int r_type(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_get(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_val v;
+    return r_val(pcs_rd_get(r, KEY(rq), &v), &v, out, nv);
+}
+
+static int r_type(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_type t;
-    int rc = pc_type_of(r, KEY(rq), &t);
+    int rc = pcs_rd_type(r, KEY(rq), &t);
     return r_int(rc, rc ? 0 : t, out, nv);
 }
 
-static int r_ttl(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_ttl(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t ms = 0;
-    int rc = pc_ttl(r, KEY(rq), &ms);
+    int rc = pcs_rd_ttl(r, KEY(rq), &ms);
     return r_int(rc, ms, out, nv);
 }
 
-static int r_version(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_version(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     uint64_t ver = 0;
-    int rc = pc_version(r, KEY(rq), &ver);
+    int rc = pcs_rd_version(r, KEY(rq), &ver);
     return r_int(rc, (int64_t)ver, out, nv);
 }
 
-static int r_strlen(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_strlen(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     uint64_t n = 0;
-    int rc = pc_strlen(r, KEY(rq), &n);
+    int rc = pcs_rd_strlen(r, KEY(rq), &n);
     return r_int(rc, (int64_t)n, out, nv);
 }
 
-static int r_getrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_getrange(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t a, b;
     if (arg_int(rq, 1, &a) || arg_int(rq, 2, &b))
         return PC_EINVAL;
     pc_val v;
-    int rc = pc_getrange(r, KEY(rq), a, b, &v);
-    if (!rc) {
-        pcs_out_val(out, &v);
-        *nv = 1;
-    }
-    return rc;
+    return r_val(pcs_rd_getrange(r, KEY(rq), a, b, &v), &v, out, nv);
 }
 
-static int r_count(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_count(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t t;
     uint64_t n = 0;
-    int rc;
     if (arg_int(rq, 1, &t))
         return PC_EINVAL;
-    switch (t) {
-    case PC_T_LIST:
-        rc = pc_llen(r, KEY(rq), &n);
-        break;
-    case PC_T_QUEUE:
-        rc = pc_qlen(r, KEY(rq), &n);
-        break;
-    case PC_T_MAP:
-        rc = pc_hlen(r, KEY(rq), &n);
-        break;
-    case PC_T_SET:
-        rc = pc_scard(r, KEY(rq), &n);
-        break;
-    default:
-        return PC_EINVAL;
-    }
+    int rc = pcs_rd_count(r, KEY(rq), arg_type(t), &n);
     return r_int(rc, (int64_t)n, out, nv);
 }
 
-static int r_seqget(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_seqget(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t t, index;
     if (arg_int(rq, 1, &t) || arg_int(rq, 2, &index))
         return PC_EINVAL;
-    pc_val v;
-    int rc;
-    if (t == PC_T_LIST)
-        rc = pc_lindex(r, KEY(rq), index, &v);
-    else if (t == PC_T_QUEUE && index == 0)
-        rc = pc_qpeek(r, KEY(rq), &v);
-    else
+    /* LINDEX, or QPEEK: a Queue is read at its head only. */
+    if (t != PC_T_LIST && (t != PC_T_QUEUE || index != 0))
         return PC_EINVAL;
-    if (!rc) {
-        pcs_out_val(out, &v);
-        *nv = 1;
-    }
-    return rc;
+    pc_val v;
+    return r_val(pcs_rd_index(r, KEY(rq), (pc_type)t, index, &v), &v, out, nv);
 }
 
 /* A page of values out of buf (a scratch array of PAGE_MAX values). */
@@ -169,19 +149,13 @@ static size_t page_max(const pcs_req *rq, unsigned i)
     return m > PAGE_MAX ? PAGE_MAX : (size_t)m;
 }
 
-static int r_seqrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_seqrange(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t t, a, b;
     size_t max = page_max(rq, 4), n = 0;
     if (arg_int(rq, 1, &t) || arg_int(rq, 2, &a) || arg_int(rq, 3, &b) || !max)
         return PC_EINVAL;
-    int rc;
-    if (t == PC_T_LIST)
-        rc = pc_lrange(r, KEY(rq), a, b, page, max, &n);
-    else if (t == PC_T_QUEUE)
-        rc = pc_qrange(r, KEY(rq), a, b, page, max, &n);
-    else
-        return PC_EINVAL;
+    int rc = pcs_rd_range(r, KEY(rq), arg_type(t), a, b, page, max, &n);
     if (!rc)
         n = page_fit(NULL, page, n);
     for (size_t i = 0; !rc && i < n; i++)
@@ -190,25 +164,21 @@ static int r_seqrange(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return rc;
 }
 
-static int r_hget(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_hget(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     if (rq->argc != 2 || rq->argv[1].kind != PC_BYTES)
         return PC_EINVAL;
     pc_val v;
-    int rc = pc_hget(r, KEY(rq), rq->argv[1].s.ptr, rq->argv[1].s.len, &v);
-    if (!rc) {
-        pcs_out_val(out, &v);
-        *nv = 1;
-    }
-    return rc;
+    int rc = pcs_rd_hget(r, KEY(rq), rq->argv[1].s.ptr, rq->argv[1].s.len, &v);
+    return r_val(rc, &v, out, nv);
 }
 
-static int r_sismember(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_sismember(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     if (rq->argc != 2)
         return PC_EINVAL;
     int is = 0;
-    int rc = pc_sismember(r, KEY(rq), &rq->argv[1], &is);
+    int rc = pcs_rd_sismember(r, KEY(rq), &rq->argv[1], &is);
     return r_int(rc, is, out, nv);
 }
 
@@ -218,7 +188,7 @@ static int r_page(int rc, const pc_cursor *cur, const pc_bytes *b, const pc_val 
 {
     if (rc)
         return rc;
-    pc__cursor_out(out, cur);
+    pcs_cursor_out(out, cur);
     for (size_t i = 0; i < n; i++) {
         if (b)
             pcs_out_bytes(out, b[i].ptr, b[i].len);
@@ -229,42 +199,42 @@ static int r_page(int rc, const pc_cursor *cur, const pc_bytes *b, const pc_val 
     return 0;
 }
 
-static int r_hscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_hscan(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_cursor cur;
     size_t max = page_max(rq, 2), n = 0;
-    if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
+    if (rq->argc != 3 || pcs_cursor_dec(&rq->argv[1], &cur) || !max)
         return PC_EINVAL;
     pc_cursor from = cur;
-    int rc = pc_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
+    int rc = pcs_rd_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
     if (!rc && (max = page_fit(page_b, page, n)) < n) {
         cur = from; /* again, fewer: the cursor must stop where the page does */
-        rc = pc_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
+        rc = pcs_rd_hscan(r, KEY(rq), &cur, page_b, page, max, &n);
     }
     return r_page(rc, &cur, page_b, page, n, out, nv);
 }
 
-static int r_sscan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_sscan(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_cursor cur;
     size_t max = page_max(rq, 2), n = 0;
-    if (rq->argc != 3 || pc__cursor_dec(&rq->argv[1], &cur) || !max)
+    if (rq->argc != 3 || pcs_cursor_dec(&rq->argv[1], &cur) || !max)
         return PC_EINVAL;
     pc_cursor from = cur;
-    int rc = pc_sscan(r, KEY(rq), &cur, page, max, &n);
+    int rc = pcs_rd_sscan(r, KEY(rq), &cur, page, max, &n);
     if (!rc && (max = page_fit(NULL, page, n)) < n) {
         cur = from;
-        rc = pc_sscan(r, KEY(rq), &cur, page, max, &n);
+        rc = pcs_rd_sscan(r, KEY(rq), &cur, page, max, &n);
     }
     return r_page(rc, &cur, NULL, page, n, out, nv);
 }
 
-static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_salg(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     int64_t how;
     pc_cursor cur;
     size_t max = page_max(rq, 3), n = 0;
-    if (rq->argc < 4 || arg_int(rq, 1, &how) || pc__cursor_dec(&rq->argv[2], &cur) || !max)
+    if (rq->argc < 4 || arg_int(rq, 1, &how) || pcs_cursor_dec(&rq->argv[2], &cur) || !max)
         return PC_EINVAL;
     size_t nkeys = rq->argc - 3;
     pc_bytes *keys = pcs_calloc(nkeys, sizeof *keys);
@@ -278,16 +248,11 @@ static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         else
             keys[i] = rq->argv[3 + i].s;
     }
+    /* how: PCS_SET_UNION, _INTER or _DIFF (0, 1, 2 on the wire). */
+    int h = how >= 0 && how <= 2 ? (int)how : -1;
     pc_cursor from = cur;
     for (int pass = 0; !rc && pass < 2; pass++) {
-        if (how == 0)
-            rc = pc_sunion(r, keys, nkeys, &cur, page, max, &n);
-        else if (how == 1)
-            rc = pc_sinter(r, keys, nkeys, &cur, page, max, &n);
-        else if (how == 2)
-            rc = pc_sdiff(r, keys, nkeys, &cur, page, max, &n);
-        else
-            rc = PC_EINVAL;
+        rc = pcs_rd_salg(r, h, keys, nkeys, &cur, page, max, &n);
         if (rc || (max = page_fit(NULL, page, n)) == n)
             break;
         cur = from; /* again, fewer */
@@ -296,51 +261,56 @@ static int r_salg(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return r_page(rc, &cur, NULL, page, n, out, nv);
 }
 
-static int r_scan(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+/* The glob of a listing: argument 0, without NUL bytes, into glob. */
+static int arg_glob(const pcs_req *rq, char *glob, size_t size)
+{
+    const pc_val *g = key_of(rq);
+    if (g->s.len >= size || memchr(g->s.ptr, 0, g->s.len))
+        return PC_EINVAL;
+    memcpy(glob, g->s.ptr, g->s.len);
+    glob[g->s.len] = 0;
+    return 0;
+}
+
+static int r_scan(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_cursor cur;
     size_t max = page_max(rq, 2), n = 0;
     char glob[4097];
-    const pc_val *g = key_of(rq);
-    if (rq->argc != 3 || g->s.len >= sizeof glob || memchr(g->s.ptr, 0, g->s.len) ||
-        pc__cursor_dec(&rq->argv[1], &cur) || !max)
+    if (rq->argc != 3 || arg_glob(rq, glob, sizeof glob) || pcs_cursor_dec(&rq->argv[1], &cur) ||
+        !max)
         return PC_EINVAL;
-    memcpy(glob, g->s.ptr, g->s.len);
-    glob[g->s.len] = 0;
     pc_cursor from = cur;
-    int rc = pc_scan(r, glob, &cur, page_b, max, &n);
+    int rc = pcs_rd_scan(r, glob, &cur, page_b, max, &n);
     if (!rc && (max = page_fit(page_b, NULL, n)) < n) {
         cur = from;
-        rc = pc_scan(r, glob, &cur, page_b, max, &n);
+        rc = pcs_rd_scan(r, glob, &cur, page_b, max, &n);
     }
     return r_page(rc, &cur, page_b, NULL, n, out, nv);
 }
 
-static int r_expired(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_expired(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     (void)rq;
     uint64_t n = 0;
-    int rc = pc_expired_count(r, &n);
+    int rc = pcs_rd_expired(r, &n);
     return r_int(rc, (int64_t)n, out, nv);
 }
 
-static int r_expiry(pc_read *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+static int r_expiry(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_cursor cur;
     size_t max = page_max(rq, 2), n = 0;
     char glob[4097];
-    const pc_val *g = key_of(rq);
     static int64_t when[PAGE_MAX];
-    if (rq->argc != 3 || g->s.len >= sizeof glob || memchr(g->s.ptr, 0, g->s.len) ||
-        pc__cursor_dec(&rq->argv[1], &cur) || !max)
+    if (rq->argc != 3 || arg_glob(rq, glob, sizeof glob) || pcs_cursor_dec(&rq->argv[1], &cur) ||
+        !max)
         return PC_EINVAL;
-    memcpy(glob, g->s.ptr, g->s.len);
-    glob[g->s.len] = 0;
     pc_cursor from = cur;
-    int rc = pc_expiry_scan(r, glob, &cur, page_b, when, max, &n);
+    int rc = pcs_rd_expiry_scan(r, glob, &cur, page_b, when, max, &n);
     if (!rc && (max = page_fit(page_b, NULL, n)) < n) {
         cur = from;
-        rc = pc_expiry_scan(r, glob, &cur, page_b, when, max, &n);
+        rc = pcs_rd_expiry_scan(r, glob, &cur, page_b, when, max, &n);
     }
     for (size_t i = 0; !rc && i < n; i++)
         page[i] = pc_int(when[i]);
@@ -430,7 +400,6 @@ void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)
 {
     size_t s = pcs_resp_begin(out, rq->op, rq->id);
     uint32_t nv = 0;
-    pc_read *r;
     int rc;
     bool is_admin = rq->op == PCS_OP_A_EXPIRE_INTERVAL || rq->op == PCS_OP_A_CLIENTS ||
                     rq->op == PCS_OP_A_TEST_ALLOC;
@@ -438,9 +407,10 @@ void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)
         rc = PC_EINVAL;
     else if (is_admin)
         rc = admin(d, uid, rq, out, &nv);
-    else if (!(rc = pc_read_begin(d->reader, &r))) {
-        rc = reads[rq->op](r, rq, out, &nv);
-        pc_read_end(r);
+    else {
+        pcs_reader_begin(&d->reader, pcs_now_ms());
+        rc = reads[rq->op](&d->reader, rq, out, &nv);
+        pcs_reader_end(&d->reader);
         if (keyed(rq->op) && (rc == 0 || rc == PC_ENOTFOUND)) {
             if (rc == 0) {
                 d->hits_gone++;

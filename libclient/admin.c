@@ -1,12 +1,10 @@
 /*
- * admin.c - the calls around the data: expired keys (count, list, purge),
- * the TTL worker's interval, the daemon's statistics and its clients.
+ * admin.c - the calls around the data: purging expired keys, the TTL
+ * worker's interval, the daemon's statistics and its clients.
  */
-#include <fnmatch.h>
 #include <string.h>
 
 #include "../shm/alloc.h"
-#include "../shm/bytes.h"
 #include "client.h"
 
 const char *pc_policy_name(pc_policy p)
@@ -26,155 +24,7 @@ const char *pc_stats_op_name(unsigned i)
     return i < PCS_OP__COUNT ? pcs_op_name(i) : NULL;
 }
 
-/* ---- expired keys ---- */
-
-/* Count, in one shard, the expiry entries due at or before now. */
-static int shard_expired(MDB_txn *txn, const pcs_shard *sh, uint64_t now, uint64_t *n)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, sh->expiry, &cur);
-    if (rc)
-        return pcs_mdb_err(rc);
-    MDB_val k, d;
-    for (rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); !rc;
-         rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size < 9)
-            break;
-        if (pcs_be64(k.mv_data) > now)
-            break;
-        (*n)++;
-    }
-    mdb_cursor_close(cur);
-    return rc && rc != MDB_NOTFOUND ? pcs_mdb_err(rc) : 0;
-}
-
-int pc_expired_count(pc_read *r, uint64_t *n)
-{
-    if (!r || !r->active || !n)
-        return PC_EINVAL;
-    int rc = pc__usable(r->c);
-    if (rc)
-        return rc;
-    *n = 0;
-    if (pc__ring_only(r->c)) {
-        int64_t v;
-        rc = pc__rr_int(r, PCS_OP_R_EXPIRED, "", 0, 0, 0, &v);
-        if (!rc)
-            *n = (uint64_t)v;
-        return rc;
-    }
-    for (unsigned s = 0; s < r->c->nshards && !rc; s++) {
-        pcs_view v;
-        if (!(rc = pc__rd_view(r, s, &v)))
-            rc = shard_expired(v.txn, v.sh, r->now, n);
-    }
-    return rc;
-}
-
-static bool glob_match(const char *glob, const uint8_t *k, size_t kl)
-{
-    if (!glob || !strcmp(glob, "*"))
-        return true;
-    char buf[PC_KEY_MAX + 1];
-    if (kl > PC_KEY_MAX || memchr(k, 0, kl))
-        return false;
-    memcpy(buf, k, kl);
-    buf[kl] = 0;
-    return fnmatch(glob, buf, 0) == 0;
-}
-
-/* One shard's expiry index from pc's position on. */
-static int shard_expiry(MDB_txn *txn, const pcs_shard *sh, const char *glob, pc_cursor *pc,
-                        pc_bytes *keys, int64_t *when, size_t max, size_t *n, bool *end)
-{
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(txn, sh->expiry, &cur);
-    if (rc)
-        return pcs_mdb_err(rc);
-    MDB_val k = {pc->len, pc->pos}, d;
-    *end = false;
-    if (pc->started) {
-        rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
-        if (!rc && k.mv_size == pc->len && !memcmp(k.mv_data, pc->pos, pc->len))
-            rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
-    } else {
-        rc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
-    }
-    for (; !rc && *n < max; rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
-        if (k.mv_size < 9 || k.mv_size > 8 + PC_KEY_MAX) {
-            rc = MDB_CORRUPTED;
-            break;
-        }
-        pc->started = 1;
-        pc->len = (uint16_t)k.mv_size;
-        memcpy(pc->pos, k.mv_data, k.mv_size);
-        const uint8_t *kb = (const uint8_t *)k.mv_data + 8;
-        if (!glob_match(glob, kb, k.mv_size - 8))
-            continue;
-        if (keys)
-            keys[*n] = pc_b(kb, k.mv_size - 8);
-        if (when)
-            when[*n] = (int64_t)pcs_be64(k.mv_data);
-        (*n)++;
-    }
-    mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) {
-        *end = true;
-        rc = 0;
-    }
-    return pcs_mdb_err(rc);
-}
-
-int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, int64_t *expire_at,
-                   size_t max, size_t *n)
-{
-    if (!r || !r->active || !cur || !n)
-        return PC_EINVAL;
-    int rc = pc__usable(r->c);
-    if (rc)
-        return rc;
-    *n = 0;
-    if (cur->done || max == 0)
-        return 0;
-    if (pc__ring_only(r->c)) {
-        pc_val *v = pcs_calloc(max, sizeof *v);
-        if (!v)
-            return PC_ENOMEM;
-        const char *g = glob ? glob : "*"; /* as in pc_scan */
-        size_t gl = strlen(g);
-        rc = gl > 4096
-                 ? PC_EINVAL
-                 : pc__rr_scan(r, PCS_OP_R_EXPIRY_SCAN, g, gl, 0, NULL, 0, cur, keys, v, max, n);
-        for (size_t i = 0; !rc && i < *n; i++) {
-            if (v[i].kind != PC_INT)
-                rc = PC_EPROTO;
-            else if (expire_at)
-                expire_at[i] = v[i].i;
-        }
-        pcs_free(v);
-        return rc;
-    }
-    while (!cur->done && *n < max) {
-        if (cur->shard >= r->c->nshards) {
-            cur->done = true;
-            break;
-        }
-        pcs_view v;
-        bool end = false;
-        size_t got = 0;
-        if ((rc = pc__rd_view(r, cur->shard, &v)) ||
-            (rc = shard_expiry(v.txn, v.sh, glob, cur, keys ? keys + *n : NULL,
-                               expire_at ? expire_at + *n : NULL, max - *n, &got, &end)))
-            return rc;
-        *n += got;
-        if (end) {
-            cur->shard++;
-            cur->started = 0;
-            cur->len = 0;
-        }
-    }
-    return 0;
-}
+/* ---- expired keys (counted and listed by the reads: read.c) ---- */
 
 int pc_purge_expired(pc_client *c, uint64_t *removed)
 {

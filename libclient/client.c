@@ -65,8 +65,10 @@ static int open_embedded(pc_client *c, const char *dir, const pc_options *o)
         .nosync = (o->flags & PC_OPT_NOSYNC) != 0,
     };
     int rc = pcs_store_open(dir, PCS_MODE_EMBEDDED, &p, &c->st);
-    if (!rc)
+    if (!rc) {
         shape_from_store(c);
+        pc__read_attach(c);
+    }
     return rc;
 }
 
@@ -81,7 +83,6 @@ int pc__adopt_store(pc_client *c, uint64_t id)
     }
     if (c->st) {
         read_release(c);
-        pcs_gate_leave(c->st, &c->gate);
         pcs_store_release(c->st);
         c->st = NULL;
     }
@@ -97,7 +98,7 @@ int pc__adopt_store(pc_client *c, uint64_t id)
         c->st = NULL;
         return PC_EAGAIN;
     }
-    pcs_gate_join(c->st, &c->gate);
+    pc__read_attach(c);
     c->stale_st = false;
     shape_from_store(c);
     return 0;
@@ -260,37 +261,12 @@ int pc_connect(const char *dir, const pc_options *opt, pc_client **out)
     return 0;
 }
 
-int pc__wrap_store(pcs_store *st, pc_client **out)
-{
-    pc_client *c = pcs_calloc(1, sizeof *c);
-    if (!c)
-        return PC_ENOMEM;
-    pcs_store_ref(st);
-    c->st = st;
-    c->fork_gen = pcs_fork_gen;
-    c->rd.c = c;
-    pcs_wctx_init(&c->w);
-    shape_from_store(c);
-    *out = c;
-    return 0;
-}
-
 static void read_release(pc_client *c)
 {
     struct pc_read *r = &c->rd;
     pc__rr_release(r);
     pcs_buf_free(&r->enc);
-    for (unsigned i = 0; i < PCS_SHARDS_MAX; i++) {
-        if (r->cur[i])
-            mdb_cursor_close(r->cur[i]);
-        if (r->kcur[i])
-            mdb_cursor_close(r->kcur[i]);
-        if (r->txn[i])
-            mdb_txn_abort(r->txn[i]);
-        r->cur[i] = r->kcur[i] = NULL;
-        r->txn[i] = NULL;
-    }
-    r->live = r->curlive = r->kcurlive = 0;
+    pcs_reader_fini(&r->zc);
 }
 
 /* Clients closed in a child after fork (see pc_close). */
@@ -304,8 +280,6 @@ void pc_close(pc_client *c)
      * a read txn here would free the parent's reader slot. */
     if (c->fork_gen == pcs_fork_gen) {
         read_release(c);
-        if (c->st && c->st->mode == PCS_MODE_READER)
-            pcs_gate_leave(c->st, &c->gate);
         if (c->st)
             pcs_store_release(c->st);
     }

@@ -14,6 +14,7 @@
 #include "../shm/frame.h"
 #include "../shm/hello.h"
 #include "../shm/read.h"
+#include "../shm/reader.h"
 #include "../shm/store.h"
 #include "pycache.h"
 
@@ -69,21 +70,14 @@ typedef struct pc__block {
 struct pc_read {
     pc_client *c;
     bool active;
-    uint64_t now;
-    uint64_t live;     /* shards whose transaction is renewed in this read */
-    uint64_t curlive;  /* shards whose members cursor is renewed */
-    uint64_t kcurlive; /* shards whose keys cursor is renewed */
     pc__block *blocks; /* ring-only: answers handed out by this read */
     pcs_buf enc;       /* ring-only: a read request being encoded */
-    MDB_txn *txn[PCS_SHARDS_MAX];
-    MDB_cursor *cur[PCS_SHARDS_MAX];
-    MDB_cursor *kcur[PCS_SHARDS_MAX];
+    pcs_reader zc;     /* zero-copy: the reader of st (pc__read_attach) */
 };
 
 struct pc_client {
     pc_client *abandoned_next; /* in a child after fork: pc_close keeps it here */
     pcs_store *st;             /* NULL for a ring-only client: it never maps the store */
-    pcs_rgate gate;            /* a daemon client's reads, in st's gates */
     bool remote;               /* talks to the daemon */
     pc__chan ch;               /* remote: the channel */
     char *dir;                 /* remote: the store directory, to connect again */
@@ -155,14 +149,6 @@ PC__HIDDEN int pc__reconnect(pc_client *c, bool wait);
  * be active. */
 PC__HIDDEN int pc__adopt_store(pc_client *c, uint64_t id);
 
-/* A client over a store the caller already opened (the daemon's own reads). */
-PC__HIDDEN int pc__wrap_store(pcs_store *st, pc_client **out);
-
-/* Cursors on the wire: one BYTES value. */
-PC__HIDDEN void pc__cursor_enc(pcs_enc *e, const pc_cursor *cur);
-PC__HIDDEN void pc__cursor_out(pcs_buf *b, const pc_cursor *cur);
-PC__HIDDEN int pc__cursor_dec(const pc_val *v, pc_cursor *cur);
-
 /* rread.c: the ring-only versions of the reads */
 PC__HIDDEN int pc__rr_get(pc_read *r, const void *key, size_t klen, pc_val *out);
 PC__HIDDEN int pc__rr_int(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t a1,
@@ -182,8 +168,9 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
 
-/* read.c: the view of shard s in an open read (begun or renewed lazily). */
-PC__HIDDEN int pc__rd_view(pc_read *r, unsigned s, pcs_view *v);
+/* read.c: make c's reader read c->st (just opened), counting a daemon
+ * client's lookups; pcs_reader_fini undoes it. */
+PC__HIDDEN void pc__read_attach(pc_client *c);
 
 /* Pass a write's result through: in a transaction, a refused write makes
  * the commit apply nothing (and return that write's code). */

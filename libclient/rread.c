@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "../shm/alloc.h"
-#include "../shm/bytes.h"
 #include "client.h"
 
 void pc__rr_release(pc_read *r)
@@ -20,51 +19,6 @@ void pc__rr_release(pc_read *r)
         pcs_buf_free(&b->b);
         pcs_free(b);
     }
-}
-
-/* ---- cursors on the wire: u8 done, u8 started, u16 len, u32 shard, pos ---- */
-
-static void cursor_bytes(uint8_t *b, const pc_cursor *cur, size_t *n)
-{
-    size_t len = cur->len > PC_CURSOR_POS_MAX ? PC_CURSOR_POS_MAX : cur->len;
-    b[0] = cur->done ? 1 : 0;
-    b[1] = cur->started;
-    pcs_put_le16(b + 2, (uint16_t)len);
-    pcs_put_le32(b + 4, cur->shard);
-    memcpy(b + 8, cur->pos, len);
-    *n = 8 + len;
-}
-
-void pc__cursor_enc(pcs_enc *e, const pc_cursor *cur)
-{
-    uint8_t b[8 + PC_CURSOR_POS_MAX];
-    size_t n;
-    cursor_bytes(b, cur, &n);
-    pcs_enc_bytes(e, b, n);
-}
-
-void pc__cursor_out(pcs_buf *out, const pc_cursor *cur)
-{
-    uint8_t b[8 + PC_CURSOR_POS_MAX];
-    size_t n;
-    cursor_bytes(b, cur, &n);
-    pcs_out_bytes(out, b, n);
-}
-
-int pc__cursor_dec(const pc_val *v, pc_cursor *cur)
-{
-    if (v->kind != PC_BYTES || v->s.len < 8 || v->s.len > 8 + PC_CURSOR_POS_MAX)
-        return PC_EPROTO;
-    const uint8_t *b = v->s.ptr;
-    uint16_t len = pcs_le16(b + 2);
-    if (b[0] > 1 || b[1] > 1 || len != v->s.len - 8)
-        return PC_EPROTO;
-    cur->done = b[0] != 0;
-    cur->started = b[1];
-    cur->len = len;
-    cur->shard = pcs_le32(b + 4);
-    memcpy(cur->pos, b + 8, len);
-    return 0;
 }
 
 /* ---- one call ---- */
@@ -248,7 +202,7 @@ int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t h
     pcs_enc_bytes(&e, key, klen);
     if (op == PCS_OP_R_SALG)
         pcs_enc_int(&e, how);
-    pc__cursor_enc(&e, cur);
+    pcs_cursor_enc(&e, cur);
     pcs_enc_int(&e, (int64_t)(max > INT64_MAX ? INT64_MAX : max));
     for (size_t i = 1; i < nkeys; i++)
         pcs_enc_bytes(&e, keys[i].ptr, keys[i].len);
@@ -259,7 +213,7 @@ int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen, int64_t h
     const uint8_t *q = resp.vals;
     pc_val cv;
     bool pairs = op == PCS_OP_R_HSCAN || op == PCS_OP_R_EXPIRY_SCAN;
-    if (resp.nvals < 1 || pcs_val_decode(&q, resp.end, &cv) || pc__cursor_dec(&cv, cur))
+    if (resp.nvals < 1 || pcs_val_decode(&q, resp.end, &cv) || pcs_cursor_dec(&cv, cur))
         return PC_EPROTO;
     size_t items = resp.nvals - 1;
     if ((pairs && items % 2) || (pairs ? items / 2 : items) > max)

@@ -11,25 +11,6 @@
 #include "buf.h"
 #include "bytes.h"
 
-int pcs_lookup(const pcs_view *v, const void *key, size_t klen, pcs_rec *rec, bool *stale)
-{
-    MDB_val k = {klen, (void *)key}, d;
-    if (stale)
-        *stale = false;
-    rec->type = PC_T_NONE; /* a missing key leaves nothing else to look at */
-    int rc = mdb_get(v->txn, v->sh->keys, &k, &d);
-    if (rc)
-        return pcs_mdb_err(rc);
-    if ((rc = pcs_rec_decode(d.mv_data, d.mv_size, rec)))
-        return rc;
-    if (pcs_rec_expired(rec, v->now)) {
-        if (stale)
-            *stale = true;
-        return PC_ENOTFOUND;
-    }
-    return 0;
-}
-
 bool pcs_norm_range(int64_t start, int64_t stop, uint64_t count, uint64_t *from, uint64_t *to)
 {
     if (count == 0 || count > INT64_MAX)
@@ -430,17 +411,16 @@ out:
     return rc;
 }
 
-/* Does key k match glob?  fnmatch needs a C string; a key holding a NUL
- * byte matches only the match-everything patterns. */
-static bool key_match(const char *glob, const MDB_val *k)
+/* fnmatch needs a C string: the key is copied out with a NUL. */
+bool pcs_glob_match(const char *glob, const void *key, size_t klen)
 {
     if (!glob || !strcmp(glob, "*"))
         return true;
     char buf[PC_KEY_MAX + 1];
-    if (k->mv_size > PC_KEY_MAX || memchr(k->mv_data, 0, k->mv_size))
+    if (klen > PC_KEY_MAX || memchr(key, 0, klen))
         return false;
-    memcpy(buf, k->mv_data, k->mv_size);
-    buf[k->mv_size] = 0;
+    memcpy(buf, key, klen);
+    buf[klen] = 0;
     return fnmatch(glob, buf, 0) == 0;
 }
 
@@ -475,7 +455,7 @@ int pcs_key_scan(const pcs_view *v, MDB_cursor *cur, const char *glob, pc_cursor
         if ((rc = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
             return rc;
         cursor_keep(pc, &k, 0);
-        if (!pcs_rec_expired(&r, v->now) && key_match(glob, &k)) {
+        if (!pcs_rec_expired(&r, v->now) && pcs_glob_match(glob, k.mv_data, k.mv_size)) {
             keys[*n].ptr = k.mv_data;
             keys[*n].len = k.mv_size;
             (*n)++;
@@ -485,4 +465,68 @@ int pcs_key_scan(const pcs_view *v, MDB_cursor *cur, const char *glob, pc_cursor
     if (rc == MDB_NOTFOUND)
         *end = true;
     return 0;
+}
+
+int pcs_expiry_due(const pcs_view *v, uint64_t *n)
+{
+    MDB_cursor *cur;
+    int rc = pcs_mdb_err(mdb_cursor_open(v->txn, v->sh->expiry, &cur));
+    if (rc)
+        return rc;
+    MDB_val k, d;
+    int mrc;
+    for (mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST); !mrc;
+         mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        uint64_t at;
+        const uint8_t *key;
+        size_t klen;
+        if ((rc = pcs_xkey_decode(k.mv_data, k.mv_size, &at, &key, &klen)) || at > v->now)
+            break;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    return rc || mrc == MDB_NOTFOUND ? rc : pcs_mdb_err(mrc);
+}
+
+int pcs_expiry_page(const pcs_view *v, const char *glob, pc_cursor *pc, pc_bytes *keys,
+                    int64_t *when, size_t max, size_t *n, bool *end)
+{
+    *n = 0;
+    *end = false;
+    MDB_cursor *cur;
+    int rc = pcs_mdb_err(mdb_cursor_open(v->txn, v->sh->expiry, &cur));
+    if (rc)
+        return rc;
+    MDB_val k = {pc->len, pc->pos}, d;
+    int mrc;
+    if (pc->started) {
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+        if (!mrc && k.mv_size == pc->len && !memcmp(k.mv_data, pc->pos, pc->len))
+            mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    } else {
+        mrc = mdb_cursor_get(cur, &k, &d, MDB_FIRST);
+    }
+    for (; !mrc && *n < max; mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)) {
+        uint64_t at;
+        const uint8_t *key;
+        size_t klen;
+        if ((rc = pcs_xkey_decode(k.mv_data, k.mv_size, &at, &key, &klen)))
+            break;
+        cursor_keep(pc, &k, 0);
+        if (!pcs_glob_match(glob, key, klen))
+            continue;
+        if (keys)
+            keys[*n] = pc_b(key, klen);
+        if (when)
+            when[*n] = (int64_t)at;
+        (*n)++;
+    }
+    mdb_cursor_close(cur);
+    if (rc)
+        return rc;
+    if (mrc == MDB_NOTFOUND) {
+        *end = true;
+        return 0;
+    }
+    return pcs_mdb_err(mrc);
 }

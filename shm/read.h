@@ -26,9 +26,28 @@ typedef struct pcs_view {
 /*
  * Look a key up.  0: live, *rec filled.  PC_ENOTFOUND: missing or expired;
  * *stale (may be NULL) tells whether an expired record is still there (rec is
- * then filled too).  PC_ECORRUPT, or another error.
+ * then filled too).  PC_ECORRUPT, or another error.  Inline: it is the whole
+ * of a zero-copy GET but the B-tree walk.
  */
-int pcs_lookup(const pcs_view *v, const void *key, size_t klen, pcs_rec *rec, bool *stale);
+static inline int pcs_lookup(const pcs_view *v, const void *key, size_t klen, pcs_rec *rec,
+                             bool *stale)
+{
+    MDB_val k = {klen, (void *)key}, d;
+    if (stale)
+        *stale = false;
+    rec->type = PC_T_NONE; /* a missing key leaves nothing else to look at */
+    int rc = mdb_get(v->txn, v->sh->keys, &k, &d);
+    if (rc)
+        return pcs_mdb_err(rc);
+    if ((rc = pcs_rec_decode(d.mv_data, d.mv_size, rec)))
+        return rc;
+    if (pcs_rec_expired(rec, v->now)) {
+        if (stale)
+            *stale = true;
+        return PC_ENOTFOUND;
+    }
+    return 0;
+}
 
 /* Validate a key's length: 0 or PC_EKEY. */
 static inline int pcs_key_ok(const void *key, size_t klen)
@@ -70,9 +89,26 @@ enum { PCS_SET_UNION, PCS_SET_INTER, PCS_SET_DIFF };
 int pcs_set_algebra(int how, const pcs_view *views, const pcs_rec *const *recs, size_t nsets,
                     pc_cursor *pc, pc_val *out, size_t max, size_t *n);
 
+/*
+ * Does key match glob (fnmatch(3), no flags)?  NULL and "*" match every key;
+ * a key holding a NUL byte, or longer than PC_KEY_MAX, matches only those.
+ * The one matcher of key listings (pc_scan, pc_expiry_scan).
+ */
+bool pcs_glob_match(const char *glob, const void *key, size_t klen);
+
 /* Page through one shard's live keys matching glob (NULL: all), resuming
  * strictly after pc's position.  Sets *end when the shard is exhausted. */
 int pcs_key_scan(const pcs_view *v, MDB_cursor *cur, const char *glob, pc_cursor *pc,
                  pc_bytes *keys, size_t max, size_t *n, bool *end);
+
+/* Add to *n the number of one shard's expiry entries due at or before
+ * v->now (expired keys still stored).  PC_ECORRUPT for a malformed entry. */
+int pcs_expiry_due(const pcs_view *v, uint64_t *n);
+/* Page through one shard's expiry index (soonest first) matching glob,
+ * resuming strictly after pc's position: at most max entries into keys and
+ * when (each may be NULL), *n how many.  Sets *end when the shard is
+ * exhausted. */
+int pcs_expiry_page(const pcs_view *v, const char *glob, pc_cursor *pc, pc_bytes *keys,
+                    int64_t *when, size_t max, size_t *n, bool *end);
 
 #endif

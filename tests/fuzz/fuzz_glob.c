@@ -1,6 +1,6 @@
 /*
  * fuzz_glob.c - libFuzzer harness for the glob matcher behind pc_scan and
- * pc_expiry_scan (shm/read.c key_match: fnmatch(3) on each key).
+ * pc_expiry_scan (shm/read.c pcs_glob_match: fnmatch(3) on each key).
  *
  * A small embedded store holds 64 keys (plain, with glob metacharacters,
  * brackets, backslashes, UTF-8, binary, 250 bytes long), half of them with a

@@ -759,6 +759,11 @@ static void test_fork(void **state)
             st |= 8;
         if (pc_del(t->c, K("k"), NULL) != PC_EFORK)
             st |= 16;
+        /* a set operation over no keys too: it touches nothing */
+        pc_cursor cur = PC_CURSOR_INIT;
+        size_t n = 9;
+        if (pc_sunion(r, NULL, 0, &cur, NULL, 0, &n) != PC_EFORK || cur.done)
+            st |= 128;
         /* the child opens its own client */
         pc_client *cc = NULL;
         if (pc_connect(t->dir, &t->o, &cc) != 0)
@@ -774,7 +779,7 @@ static void test_fork(void **state)
     assert_true(WIFEXITED(status));
     if (WEXITSTATUS(status))
         fail_msg("child failed checks: mask %#x (1 get, 2 set, 4 read_begin, 8 batch/txn, "
-                 "16 del, 32 connect, 64 own set)",
+                 "16 del, 32 connect, 64 own set, 128 sunion)",
                  WEXITSTATUS(status));
 
     /* the parent's read and client still work */

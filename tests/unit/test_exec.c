@@ -4,7 +4,9 @@
  * delete of large collections with a bounded background sweep, expiry,
  * all-or-nothing transactions and their conditions, batches, shard routing,
  * the room hook that lets a full map make room for a write, and allocation
- * failures at every point of a representative workload.
+ * failures at every point of a representative workload.  Also the read side
+ * the executor shares with clients and the daemon: the reader's operations
+ * (shm/reader.c) on the same stores, the cursor codec and the glob matcher.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include <lmdb.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@
 #include "../../shm/exec_int.h"
 #include "../../shm/frame.h"
 #include "../../shm/read.h"
+#include "../../shm/reader.h"
 #include "../../shm/record.h"
 #include "../../shm/store.h"
 #include "pycache.h"
@@ -1825,6 +1829,373 @@ static void test_room_hook(void **state)
     pcs_buf_free(&out);
 }
 
+/* ---- the reader (shm/reader.c) ---- */
+
+/* What a reader's note saw. */
+typedef struct notes {
+    int hit, miss, other;
+    uint64_t now;
+} notes;
+
+static void note_cb(void *ctx, const void *key, size_t klen, int rc, uint64_t now)
+{
+    notes *nt = ctx;
+    assert_true(klen >= 1 && key);
+    nt->now = now;
+    if (rc == 0)
+        nt->hit++;
+    else if (rc == PC_ENOTFOUND)
+        nt->miss++;
+    else
+        nt->other++;
+}
+
+static bool bytes_is(pc_val v, const char *s)
+{
+    return v.kind == PC_BYTES && v.s.len == strlen(s) && !memcmp(v.s.ptr, s, v.s.len);
+}
+
+/* Every operation on four shards: answers, the checks a peer's arguments
+ * get (a type or set operation out of range is PC_EINVAL before any lookup),
+ * the note after each lookup, and the read's own moment. */
+static void test_reader_ops(void **state)
+{
+    fx *f = *state;
+    pcs_buf out = PCS_BUF_INIT;
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("s"), K("hello"), I(0), I(0)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("n"), I(42), I(0), I(0)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_RPUSH, K("l"), K("a"), K("b"), K("c")), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_QPUSH, K("q"), K("first"), K("second")), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_HSET, K("h"), K("f"), K("v"), K("g"), I(7)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SADD, K("z"), I(1), I(2), I(3)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SADD, K("y"), I(2), I(4)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("t1"), K("x"), I(60000), I(0)), 0);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("t2"), K("x"), I(120000), I(0)), 0);
+    pcs_buf_free(&out);
+
+    notes nt = {0};
+    pcs_reader r;
+    pcs_reader_init(&r, f->st, note_cb, &nt);
+    uint64_t now = pcs_now_ms();
+    pcs_reader_begin(&r, now);
+    pc_val v;
+    uint64_t u;
+    int64_t i64;
+    pc_type t;
+
+    /* keys and strings */
+    assert_int_equal(pcs_rd_get(&r, "s", 1, &v), 0);
+    assert_true(bytes_is(v, "hello"));
+    assert_int_equal(nt.hit, 1);
+    assert_int_equal(nt.now, now);
+    assert_int_equal(pcs_rd_get(&r, "n", 1, &v), 0);
+    assert_true(v.kind == PC_INT && v.i == 42);
+    assert_int_equal(pcs_rd_get(&r, "l", 1, &v), PC_EWRONGTYPE);
+    assert_int_equal(nt.hit, 3); /* found, then the wrong type */
+    assert_int_equal(pcs_rd_get(&r, "nope", 4, &v), PC_ENOTFOUND);
+    assert_int_equal(nt.miss, 1);
+    assert_int_equal(pcs_rd_get(&r, "", 0, &v), PC_EKEY);
+    assert_int_equal(pcs_rd_get(&r, NULL, 3, &v), PC_EKEY);
+    assert_int_equal(nt.hit + nt.miss + nt.other, 4); /* a bad key is never looked up */
+    assert_int_equal(pcs_rd_type(&r, "q", 1, &t), 0);
+    assert_int_equal(t, PC_T_QUEUE);
+    assert_int_equal(pcs_rd_type(&r, "nope", 4, &t), 0);
+    assert_int_equal(t, PC_T_NONE);
+    assert_int_equal(pcs_rd_ttl(&r, "t1", 2, &i64), 0);
+    assert_true(i64 > 0 && i64 <= 60000);
+    assert_int_equal(pcs_rd_ttl(&r, "s", 1, &i64), 0);
+    assert_int_equal(i64, -1);
+    assert_int_equal(pcs_rd_version(&r, "s", 1, &u), 0);
+    assert_true(u > 0);
+    assert_int_equal(pcs_rd_strlen(&r, "s", 1, &u), 0);
+    assert_int_equal(u, 5);
+    assert_int_equal(pcs_rd_strlen(&r, "n", 1, &u), PC_EWRONGTYPE);
+    assert_int_equal(pcs_rd_getrange(&r, "s", 1, 1, -2, &v), 0);
+    assert_true(bytes_is(v, "ell"));
+
+    /* collections; a type out of range never reaches a lookup */
+    int before = nt.hit + nt.miss + nt.other;
+    assert_int_equal(pcs_rd_count(&r, "l", 1, PC_T_STRING, &u), PC_EINVAL);
+    assert_int_equal(pcs_rd_count(&r, "l", 1, (pc_type)99, &u), PC_EINVAL);
+    assert_int_equal(pcs_rd_index(&r, "h", 1, PC_T_MAP, 0, &v), PC_EINVAL);
+    size_t n = 5;
+    pc_val vals[8];
+    assert_int_equal(pcs_rd_range(&r, "l", 1, PC_T_SET, 0, -1, vals, 8, &n), PC_EINVAL);
+    assert_int_equal(n, 0);
+    pc_cursor cur = PC_CURSOR_INIT;
+    pc_bytes two[2] = {pc_b("z", 1), pc_b("y", 1)};
+    n = 5;
+    assert_int_equal(pcs_rd_salg(&r, 3, two, 2, &cur, vals, 8, &n), PC_EINVAL);
+    assert_int_equal(pcs_rd_salg(&r, -1, two, 2, &cur, vals, 8, &n), PC_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(nt.hit + nt.miss + nt.other, before);
+
+    assert_int_equal(pcs_rd_count(&r, "l", 1, PC_T_LIST, &u), 0);
+    assert_int_equal(u, 3);
+    assert_int_equal(pcs_rd_count(&r, "l", 1, PC_T_MAP, &u), PC_EWRONGTYPE);
+    assert_int_equal(pcs_rd_count(&r, "h", 1, PC_T_MAP, &u), 0);
+    assert_int_equal(u, 2);
+    assert_int_equal(pcs_rd_index(&r, "l", 1, PC_T_LIST, -1, &v), 0);
+    assert_true(bytes_is(v, "c"));
+    assert_int_equal(pcs_rd_index(&r, "l", 1, PC_T_LIST, 3, &v), PC_ERANGE);
+    assert_int_equal(pcs_rd_index(&r, "q", 1, PC_T_QUEUE, 0, &v), 0);
+    assert_true(bytes_is(v, "first"));
+    assert_int_equal(pcs_rd_range(&r, "l", 1, PC_T_LIST, 1, -1, vals, 8, &n), 0);
+    assert_int_equal(n, 2);
+    assert_true(bytes_is(vals[0], "b") && bytes_is(vals[1], "c"));
+    assert_int_equal(pcs_rd_range(&r, "q", 1, PC_T_QUEUE, 0, -1, vals, 1, &n), 0);
+    assert_int_equal(n, 1); /* at most max */
+    assert_int_equal(pcs_rd_range(&r, "nope", 4, PC_T_LIST, 0, -1, vals, 8, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(pcs_rd_hget(&r, "h", 1, "g", 1, &v), 0);
+    assert_true(v.kind == PC_INT && v.i == 7);
+    assert_int_equal(pcs_rd_hget(&r, "h", 1, "x", 1, &v), PC_ENOTFOUND);
+    pc_bytes fl[3] = {pc_b("f", 1), pc_b("x", 1), pc_b("g", 1)};
+    assert_int_equal(pcs_rd_hmget(&r, "h", 1, fl, 3, vals), 0);
+    assert_true(bytes_is(vals[0], "v") && vals[1].kind == PC_NONE && vals[2].kind == PC_INT);
+    assert_int_equal(pcs_rd_hmget(&r, "nope", 4, fl, 3, vals), 0);
+    assert_true(vals[0].kind == PC_NONE && vals[2].kind == PC_NONE);
+    pc_bytes fields[8];
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_hscan(&r, "h", 1, &cur, fields, vals, 1, &n), 0);
+    assert_int_equal(n, 1);
+    assert_false(cur.done);
+    assert_int_equal(pcs_rd_hscan(&r, "h", 1, &cur, fields, vals, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(pcs_rd_hscan(&r, "h", 1, &cur, fields, vals, 8, &n), 0);
+    assert_int_equal(n, 0);
+    assert_true(cur.done);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_hscan(&r, "nope", 4, &cur, fields, vals, 8, &n), 0);
+    assert_true(cur.done && n == 0);
+
+    int is = 5;
+    pc_val m = pc_int(2);
+    assert_int_equal(pcs_rd_sismember(&r, "z", 1, &m, &is), 0);
+    assert_int_equal(is, 1);
+    m = pc_int(9);
+    assert_int_equal(pcs_rd_sismember(&r, "z", 1, &m, &is), 0);
+    assert_int_equal(is, 0);
+    assert_int_equal(pcs_rd_sismember(&r, "nope", 4, &m, &is), 0);
+    m = pc_dbl(NAN);
+    assert_int_equal(pcs_rd_sismember(&r, "z", 1, &m, &is), PC_ENAN);
+    m.kind = PC_NONE;
+    assert_int_equal(pcs_rd_sismember(&r, "z", 1, &m, &is), PC_EINVAL);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_sscan(&r, "z", 1, &cur, vals, 8, &n), 0);
+    assert_int_equal(n, 3);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_salg(&r, PCS_SET_UNION, two, 2, &cur, vals, 8, &n), 0);
+    assert_int_equal(n, 4);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_salg(&r, PCS_SET_INTER, two, 2, &cur, vals, 8, &n), 0);
+    assert_int_equal(n, 1);
+    assert_true(vals[0].kind == PC_INT && vals[0].i == 2);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_salg(&r, PCS_SET_DIFF, two, 2, &cur, vals, 8, &n), 0);
+    assert_int_equal(n, 2);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_salg(&r, PCS_SET_UNION, NULL, 0, &cur, vals, 8, &n), 0);
+    assert_true(cur.done && n == 0);
+
+    /* the whole store, two keys a page across the four shards */
+    pc_bytes keys[2];
+    size_t total = 0, pages = 0;
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    while (!cur.done) {
+        assert_int_equal(pcs_rd_scan(&r, NULL, &cur, keys, 2, &n), 0);
+        assert_true(n <= 2);
+        total += n;
+        assert_true(++pages < 100);
+    }
+    assert_int_equal(total, 9);
+    total = 0;
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    while (!cur.done) {
+        assert_int_equal(pcs_rd_scan(&r, "t?", &cur, keys, 2, &n), 0);
+        for (size_t i = 0; i < n; i++)
+            assert_true(keys[i].len == 2 && ((const char *)keys[i].ptr)[0] == 't');
+        total += n;
+    }
+    assert_int_equal(total, 2);
+    assert_int_equal(pcs_rd_expired(&r, &u), 0);
+    assert_int_equal(u, 0);
+
+    /* a later read, a later moment: its own transactions, renewed */
+    MDB_txn *t0 = r.txn[pcs_shard_of(4, "t1", 2)];
+    assert_non_null(t0);
+    pcs_reader_end(&r);
+    assert_int_equal(r.live, 0);
+    pcs_reader_begin(&r, now + 90000);
+    assert_int_equal(pcs_rd_get(&r, "t1", 2, &v), PC_ENOTFOUND);
+    assert_ptr_equal(r.txn[pcs_shard_of(4, "t1", 2)], t0);
+    assert_int_equal(nt.now, now + 90000);
+    assert_int_equal(pcs_rd_get(&r, "t2", 2, &v), 0);
+    assert_int_equal(pcs_rd_expired(&r, &u), 0);
+    assert_int_equal(u, 1);
+    int64_t when[4];
+    total = 0;
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    while (!cur.done) {
+        assert_int_equal(pcs_rd_expiry_scan(&r, "t*", &cur, keys, when, 1, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            /* set a moment before now, with its TTL */
+            uint64_t ttl = ((const char *)keys[i].ptr)[1] == '1' ? 60000 : 120000;
+            assert_true(keys[i].len == 2 && (uint64_t)when[i] <= now + ttl &&
+                        (uint64_t)when[i] + 60000 > now + ttl);
+        }
+        total += n;
+    }
+    assert_int_equal(total, 2);
+    cur = (pc_cursor)PC_CURSOR_INIT;
+    assert_int_equal(pcs_rd_expiry_scan(&r, "s*", &cur, NULL, NULL, 4, &n), 0);
+    assert_true(cur.done && n == 0);
+    pcs_reader_end(&r);
+    pcs_reader_fini(&r);
+    assert_null(r.st);
+    pcs_reader_fini(&r); /* again: nothing */
+}
+
+/* A malformed entry in the expiry index (a key of 8 bytes) is PC_ECORRUPT
+ * for the count as for the listing; the count used to stop there and say 0. */
+static void test_reader_expiry_corrupt(void **state)
+{
+    fx *f = *state;
+    pcs_buf out = PCS_BUF_INIT;
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("gone"), I(1), I(1), I(0)), 0);
+    pcs_buf_free(&out);
+    pcs_reader r;
+    pcs_reader_init(&r, f->st, NULL, NULL);
+    pcs_reader_begin(&r, pcs_now_ms() + 1000);
+    uint64_t u = 0;
+    assert_int_equal(pcs_rd_expired(&r, &u), 0);
+    assert_int_equal(u, 1);
+    pcs_reader_end(&r);
+
+    MDB_txn *t;
+    assert_int_equal(mdb_txn_begin(f->st->shards[0].env, NULL, 0, &t), 0);
+    uint8_t bad[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+    MDB_val k = {sizeof bad, bad}, d = {0, NULL};
+    assert_int_equal(mdb_put(t, f->st->shards[0].expiry, &k, &d, 0), 0);
+    assert_int_equal(mdb_txn_commit(t), 0);
+
+    pcs_reader_begin(&r, pcs_now_ms() + 1000);
+    assert_int_equal(pcs_rd_expired(&r, &u), PC_ECORRUPT);
+    pc_cursor cur = PC_CURSOR_INIT;
+    pc_bytes keys[4];
+    size_t n;
+    assert_int_equal(pcs_rd_expiry_scan(&r, NULL, &cur, keys, NULL, 4, &n), PC_ECORRUPT);
+    pcs_reader_end(&r);
+    pcs_reader_fini(&r);
+}
+
+/* The cursor codec: what it writes it reads back; anything else is
+ * PC_EPROTO and leaves the cursor as it was. */
+static void test_cursor_codec(void **state)
+{
+    (void)state;
+    pc_cursor c = PC_CURSOR_INIT, back;
+    c.started = 1;
+    c.shard = 3;
+    c.len = 5;
+    memcpy(c.pos, "hello", 5);
+    pcs_buf b = PCS_BUF_INIT;
+    pcs_cursor_out(&b, &c);
+    const uint8_t *p = b.data;
+    pc_val v;
+    assert_int_equal(pcs_val_decode(&p, b.data + b.len, &v), 0);
+    assert_int_equal(v.kind, PC_BYTES);
+    assert_int_equal(v.s.len, 8 + 5);
+    memset(&back, 0xaa, sizeof back);
+    assert_int_equal(pcs_cursor_dec(&v, &back), 0);
+    assert_false(back.done);
+    assert_int_equal(back.started, 1);
+    assert_int_equal(back.shard, 3);
+    assert_int_equal(back.len, 5);
+    assert_memory_equal(back.pos, "hello", 5);
+
+    /* In a request frame, the same bytes. */
+    pcs_buf rb = PCS_BUF_INIT;
+    pcs_enc e;
+    pcs_enc_begin(&e, &rb, PCS_OP_R_SCAN, 1);
+    pcs_enc_bytes(&e, "*", 1);
+    c.done = true;
+    pcs_cursor_enc(&e, &c);
+    assert_int_equal(pcs_enc_end(&e), 0);
+    pcs_req rq;
+    assert_int_equal(pcs_req_decode(rb.data, pcs_frame_len(rb.data), &rq), 0);
+    assert_int_equal(rq.argc, 2);
+    assert_int_equal(pcs_cursor_dec(&rq.argv[1], &back), 0);
+    assert_true(back.done);
+    pcs_req_free(&rq);
+    pcs_buf_free(&rb);
+
+    /* A position longer than a cursor holds is cut at PC_CURSOR_POS_MAX. */
+    c.len = 60000;
+    pcs_buf_reset(&b);
+    pcs_cursor_out(&b, &c);
+    p = b.data;
+    assert_int_equal(pcs_val_decode(&p, b.data + b.len, &v), 0);
+    assert_int_equal(v.s.len, 8 + PC_CURSOR_POS_MAX);
+    assert_int_equal(pcs_cursor_dec(&v, &back), 0);
+    assert_int_equal(back.len, PC_CURSOR_POS_MAX);
+
+    /* Malformed. */
+    uint8_t raw[8 + PC_CURSOR_POS_MAX + 1] = {0};
+    pc_cursor keep = PC_CURSOR_INIT;
+    keep.shard = 77;
+    pc_cursor t = keep;
+    pc_val bad = pc_int(1);
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* not bytes */
+    bad = pc_mem(raw, 7);
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* short */
+    bad = pc_mem(raw, sizeof raw);
+    pcs_put_le16(raw + 2, PC_CURSOR_POS_MAX + 1);
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* long */
+    bad = pc_mem(raw, 8 + 3);
+    pcs_put_le16(raw + 2, 4);
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* length disagrees */
+    pcs_put_le16(raw + 2, 3);
+    raw[0] = 2;
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* done not 0/1 */
+    raw[0] = 0;
+    raw[1] = 2;
+    assert_int_equal(pcs_cursor_dec(&bad, &t), PC_EPROTO); /* started not 0/1 */
+    assert_memory_equal(&t, &keep, sizeof t);
+    raw[1] = 1;
+    assert_int_equal(pcs_cursor_dec(&bad, &t), 0);
+    assert_int_equal(t.len, 3);
+    pcs_buf_free(&b);
+}
+
+/* The one glob matcher of key listings. */
+static void test_glob_match(void **state)
+{
+    (void)state;
+    char big[PC_KEY_MAX + 1];
+    memset(big, 'a', sizeof big);
+    /* NULL and "*" match anything, even what fnmatch cannot see. */
+    assert_true(pcs_glob_match(NULL, "a\0b", 3));
+    assert_true(pcs_glob_match("*", "a\0b", 3));
+    assert_true(pcs_glob_match("*", big, sizeof big));
+    /* Other patterns: fnmatch(3) without flags on the key as a C string. */
+    assert_true(pcs_glob_match("user:*", "user:10", 7));
+    assert_false(pcs_glob_match("user:*", "users", 5));
+    assert_true(pcs_glob_match("a?c", "abc", 3));
+    assert_false(pcs_glob_match("a?c", "ac", 2));
+    assert_true(pcs_glob_match("[ab]x", "bx", 2));
+    assert_false(pcs_glob_match("[ab]x", "cx", 2));
+    assert_true(pcs_glob_match("a\\*b", "a*b", 3));
+    assert_false(pcs_glob_match("a\\*b", "axb", 3));
+    assert_true(pcs_glob_match("a/*", "a/b", 3));    /* no FNM_PATHNAME */
+    assert_true(pcs_glob_match("abc", "abcdef", 3)); /* klen bytes only */
+    assert_false(pcs_glob_match("", "a", 1));
+    /* A key holding a NUL byte, or too long for a key, matches no other. */
+    assert_false(pcs_glob_match("a*", "a\0b", 3));
+    assert_false(pcs_glob_match("a*", big, sizeof big));
+    assert_true(pcs_glob_match("a*", big, PC_KEY_MAX));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1841,6 +2212,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_room_hook, setup_small, teardown),
         cmocka_unit_test_teardown(test_alloc_fail_one_by_one, teardown_alloc),
         cmocka_unit_test_teardown(test_alloc_fail_batch, teardown_alloc),
+        cmocka_unit_test_setup_teardown(test_reader_ops, setup4, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_expiry_corrupt, setup1, teardown),
+        cmocka_unit_test(test_cursor_codec),
+        cmocka_unit_test(test_glob_match),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
