@@ -565,10 +565,14 @@ void pcp_clean_temp(const char *dir)
     closedir(dp);
 }
 
-int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
+int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
                  uint64_t generation, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
+    if (rt->n != st->nshards) {
+        why(res, "no read transaction on each of the store's %u shard(s)", st->nshards);
+        return res->rc = PC_EINVAL;
+    }
     uint64_t t0 = now_ms();
     char tmp[4096], final[4096];
     struct timespec ts;
@@ -619,7 +623,7 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
         goto fail;
     }
     for (unsigned s = 0; s < st->nshards && !rc; s++)
-        rc = put_shard(&wr, txns[s], &st->shards[s]);
+        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
     if (rc)
         goto fail;
     sqlite3_finalize(wr.ins_key);
