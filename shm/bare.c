@@ -132,7 +132,7 @@ const char *pcs_bare_why(const pcs_bare_rd *r)
     return r->why;
 }
 
-const char *pcs_lmdb_version(void)
+const char *pcs_bare_version(void)
 {
     return MDB_VERSION_STRING;
 }

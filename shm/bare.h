@@ -55,6 +55,6 @@ int pcs_bare_touch_all(pcs_bare_rd *r, unsigned *sink);
 const char *pcs_bare_why(const pcs_bare_rd *r);
 
 /* The LMDB version these were built with ("LMDB 0.9.31: (July 10, 2023)"). */
-const char *pcs_lmdb_version(void);
+const char *pcs_bare_version(void);
 
 #endif

@@ -125,14 +125,16 @@ typedef struct pcs_sampler {
 
 /*
  * allkeys-lru/lfu: the best victim among `samples` keys of w's shard, by
- * the access array (shm/access.h, only read here): the lowest decayed LFU count, then the
- * oldest minute (lfu), or the oldest second (LRU).  The keys are taken by
- * a cursor that sweeps the shard from sp's position, stepping over
- * 1 + rnd(rnd_arg) % 4 keys each time and wrapping at the end, so that
- * every key gets sampled in turn whatever the keys look like; sp moves
- * along.  The victim's name is copied into victim (PC_KEY_MAX bytes),
- * its length into *vlen.  0, PC_ENOTFOUND (no key), PC_EINVAL (no
- * access array, no transaction), PC_EIO (LMDB gave no cursor).
+ * the access array (shm/access.h, only read here): the lowest decayed LFU
+ * count, then the oldest minute (lfu), or the oldest second (LRU).  The
+ * keys are taken by a cursor that sweeps the shard from sp's position,
+ * stepping over 1 + rnd(rnd_arg) % 4 keys each time and wrapping at the
+ * end, so that every key gets sampled in turn whatever the keys look like
+ * (a random probe into the key space would favour the keys after the
+ * widest gaps); sp moves along.  The victim's name is copied into victim
+ * (PC_KEY_MAX bytes), its length into *vlen.  0, PC_ENOTFOUND (no key),
+ * PC_EINVAL (no access array or rnd, no transaction, a bad sp), PC_EIO (LMDB
+ * gave no cursor).
  */
 int pcs_evict_sample(pcs_wctx *w, pcs_sampler *sp, _Atomic uint32_t *access, bool lfu,
                      unsigned samples, uint32_t (*rnd)(void *), void *rnd_arg, uint8_t *victim,

@@ -160,7 +160,7 @@ void pb_lib_versions(json_t *o)
     snprintf(buf, sizeof buf, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
     json_object_set_new(o, "hiredis", json_string(buf));
     json_object_set_new(o, "libmemcached", json_string(memcached_lib_version()));
-    json_object_set_new(o, "lmdb", json_string(pcs_lmdb_version()));
+    json_object_set_new(o, "lmdb", json_string(pcs_bare_version()));
     snprintf(buf, sizeof buf, "%d.%d.%d", PC_VERSION_MAJOR, PC_VERSION_MINOR, PC_VERSION_PATCH);
     json_object_set_new(o, "libpycache-client", json_string(buf));
     json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));

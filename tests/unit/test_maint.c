@@ -634,7 +634,7 @@ static void test_bare(void **state)
     pcs_bare_rd_free(NULL);
     pcs_bare_close(b);
     pcs_bare_close(NULL);
-    assert_memory_equal(pcs_lmdb_version(), "LMDB ", 5);
+    assert_memory_equal(pcs_bare_version(), "LMDB ", 5);
 }
 
 /* ---- restoring through pcs_load_record ---- */
