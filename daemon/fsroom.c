@@ -12,7 +12,7 @@
  *
  *  - A limit.  At start each shard's map is cut, in this process only, to
  *    what its file already holds plus its share of the filesystem's free
- *    space (mdb_env_set_mapsize; LMDB records only increases of the map size
+ *    space (pcs_shard_set_mapsize; LMDB records only increases of the map size
  *    in the file, so the store keeps the shape it was made with).  LMDB
  *    never touches a page past its map: a write that would need one fails
  *    with MDB_MAP_FULL, which the executor answers PC_EFULL, request by
@@ -45,10 +45,10 @@
 /* The end of the pages LMDB has handed out in shard s: its high-water mark. */
 static uint64_t shard_hwm(const pcd *d, unsigned s)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(d->st->shards[s].env, &info))
+    pcs_shard_info info;
+    if (pcs_shard_info_get(&d->st->shards[s], &info))
         return 0;
-    return ((uint64_t)info.me_last_pgno + 1) * d->fs_psize;
+    return info.pages * d->fs_psize;
 }
 
 static uint64_t window_of(uint64_t limit)
@@ -71,15 +71,12 @@ static uint64_t unbacked(const char *path)
  * that up).  Sets d->fs_limit[s] to the map LMDB now has. */
 static int cut_map(pcd *d, unsigned s, uint64_t limit)
 {
-    MDB_env *env = d->st->shards[s].env;
-    int rc = mdb_env_set_mapsize(env, (size_t)limit);
-    MDB_envinfo info;
-    if (rc || (rc = mdb_env_info(env, &info))) {
+    int rc = pcs_shard_set_mapsize(&d->st->shards[s], limit, &d->fs_limit[s]);
+    if (rc) {
         pcd_log(LOG_ERR, "cannot cut shard %u's map to %llu bytes: %s", s,
-                (unsigned long long)limit, mdb_strerror(rc));
+                (unsigned long long)limit, pc_strerror(rc));
         return -1;
     }
-    d->fs_limit[s] = info.me_mapsize;
     return 0;
 }
 
@@ -114,10 +111,8 @@ int pcd_fs_precheck(pcd *d)
 int pcd_fs_open(pcd *d)
 {
     pcs_store *st = d->st;
-    MDB_stat ms;
-    if (mdb_env_stat(st->shards[0].env, &ms))
+    if (pcs_shard_page_size(&st->shards[0], &d->fs_psize))
         return -1;
-    d->fs_psize = ms.ms_psize;
     d->map_limit = st->map_size;
     d->fs_total = 0;
     for (unsigned s = 0; s < st->nshards; s++)
@@ -183,8 +178,8 @@ uint64_t pcd_fs_room(pcd *d, uint64_t incoming)
         if (want > limit)
             want = limit;
         if (*res < low) {
-            mdb_filehandle_t fd;
-            int rc = mdb_env_get_fd(d->st->shards[s].env, &fd)
+            int fd;
+            int rc = pcs_shard_fd(&d->st->shards[s], &fd)
                          ? -1
                          : fallocate(fd, 0, (off_t)*res, (off_t)(want - *res));
             if (rc == 0) {

@@ -770,7 +770,7 @@ static void housekeeping(pcd *d, uint64_t now)
     if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
         now - d->last_sync >= d->cfg.sync_interval_ms) {
         for (unsigned s = 0; s < d->st->nshards; s++)
-            mdb_env_sync(d->st->shards[s].env, 1);
+            pcs_shard_sync(&d->st->shards[s]);
         d->unsynced = false;
         d->last_sync = now;
     }

@@ -14,6 +14,7 @@
 #include "../shm/channel.h"
 #include "../shm/exec.h"
 #include "../shm/frame.h"
+#include "../shm/maint.h"
 #include "../shm/reader.h"
 #include "../persist/snapshot.h"
 #include "../shm/store.h"
@@ -234,9 +235,8 @@ typedef struct pcd_shard_state {
                            opened once, never closed (closing any descriptor of
                            it would drop this process's own LMDB locks) */
     bool pidlock_open;
-    uint64_t room_txnid;           /* the last commit whose pages pcd_room_hook freed */
-    uint8_t sweep_pos[PC_KEY_MAX]; /* eviction samples: where the cursor is */
-    size_t sweep_len;
+    uint64_t room_txnid; /* the last commit whose pages pcd_room_hook freed */
+    pcs_sampler sampler; /* eviction samples: where the cursor is */
 } pcd_shard_state;
 
 typedef struct pcd {

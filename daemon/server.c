@@ -441,7 +441,7 @@ void pcd_reap(pcd *d)
     if (any)
         for (unsigned s = 0; s < d->st->nshards; s++) {
             int dead = 0;
-            mdb_reader_check(d->st->shards[s].env, &dead);
+            pcs_shard_reader_check(&d->st->shards[s], &dead);
             if (dead)
                 pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
         }

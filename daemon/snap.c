@@ -41,7 +41,6 @@ static void *snap_thread(void *arg)
 {
     pcd *d = arg;
     pcd_snap *sn = &d->snap;
-    MDB_txn *txns[PCS_SHARDS_MAX] = {0};
     pthread_mutex_lock(&sn->mu);
     for (;;) {
         while (!sn->stop && sn->requested == sn->started)
@@ -53,23 +52,19 @@ static void *snap_thread(void *arg)
         pthread_mutex_unlock(&sn->mu);
 
         pcp_result res;
-        int rc = 0;
-        unsigned open = 0;
+        pcs_rtxns rt;
         pthread_mutex_lock(&d->commit_mu);
-        for (; open < d->st->nshards && !rc; open++)
-            rc = pcs_mdb_err(mdb_txn_begin(d->st->shards[open].env, NULL, MDB_RDONLY, &txns[open]));
+        int rc = pcs_rtxns_begin(d->st, &rt);
         pthread_mutex_unlock(&d->commit_mu);
         if (rc) {
-            open--;
             memset(&res, 0, sizeof res);
             res.rc = rc;
             snprintf(res.why, sizeof res.why, "cannot begin a read transaction: %s",
                      pc_strerror(rc));
         } else {
-            pcp_snapshot(d->st, txns, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
+            pcp_snapshot(d->st, &rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
         }
-        for (unsigned s = 0; s < open; s++)
-            mdb_txn_abort(txns[s]);
+        pcs_rtxns_end(&rt);
 
         pthread_mutex_lock(&sn->mu);
         sn->last = res;
@@ -312,13 +307,9 @@ static uint64_t flushed_at(pcd *d)
 {
     uint64_t when = 0;
     for (unsigned s = 0; s < d->st->nshards; s++) {
-        MDB_txn *txn;
         uint64_t v;
-        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
-            continue;
-        if (pcs_meta_get(txn, &d->st->shards[s], "flushed_at", &v) == 0 && v > when)
+        if (pcs_shard_meta(&d->st->shards[s], "flushed_at", &v) == 0 && v > when)
             when = v;
-        mdb_txn_abort(txn);
     }
     return when;
 }

@@ -5,11 +5,8 @@
  * steps between passes, so a million keys expiring together, or a large
  * eviction, never holds up writes for long.
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -17,7 +14,6 @@
 
 #include "../shm/access.h"
 #include "../shm/alloc.h"
-#include "../shm/bytes.h"
 #include "pycached.h"
 
 /* Keys removed by one expiry or eviction step (one write transaction). */
@@ -34,41 +30,13 @@
 
 /* ---- memory in use ---- */
 
-/* Pages LMDB has handed out, less the pages on its free list, in bytes. */
-static int shard_usage(const pcs_shard *sh, uint64_t *bytes)
-{
-    MDB_envinfo info;
-    MDB_stat st;
-    MDB_txn *txn;
-    MDB_cursor *cur;
-    int rc = mdb_env_info(sh->env, &info);
-    if (!rc)
-        rc = mdb_env_stat(sh->env, &st);
-    if (!rc)
-        rc = mdb_txn_begin(sh->env, NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return pcs_mdb_err(rc);
-    uint64_t free_pages = 0;
-    if (!(rc = mdb_cursor_open(txn, 0 /* FREE_DBI */, &cur))) {
-        MDB_val k, d;
-        while (!(rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT)))
-            if (d.mv_size >= sizeof(size_t))
-                free_pages += *(const size_t *)d.mv_data; /* an IDL: its count first */
-        mdb_cursor_close(cur);
-    }
-    mdb_txn_abort(txn);
-    uint64_t pages = (uint64_t)info.me_last_pgno + 1;
-    *bytes = (pages > free_pages ? pages - free_pages : 0) * st.ms_psize;
-    return rc == MDB_NOTFOUND ? 0 : pcs_mdb_err(rc);
-}
-
 /* Measure the store; the cap applies per shard, each has its own map. */
 void pcd_measure(pcd *d, uint64_t now)
 {
     uint64_t total = 0, worst = 0;
     for (unsigned s = 0; s < d->st->nshards; s++) {
         uint64_t b = 0;
-        if (shard_usage(&d->st->shards[s], &b) == 0) {
+        if (pcs_shard_usage(&d->st->shards[s], &b) == 0) {
             total += b;
             if (b > worst)
                 worst = b;
@@ -104,94 +72,28 @@ static uint64_t next_due(pcd *d)
 {
     uint64_t due = UINT64_MAX;
     for (unsigned s = 0; s < d->st->nshards; s++) {
-        MDB_txn *txn;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
-            return 0;
-        if (!mdb_cursor_open(txn, d->st->shards[s].expiry, &cur)) {
-            if (!mdb_cursor_get(cur, &k, &v, MDB_FIRST) && k.mv_size >= 8 &&
-                pcs_be64(k.mv_data) < due)
-                due = pcs_be64(k.mv_data);
-            mdb_cursor_close(cur);
-        }
-        mdb_txn_abort(txn);
+        uint64_t t;
+        if (pcs_shard_next_due(&d->st->shards[s], &t))
+            return 0; /* cannot say: look again at the next tick */
+        if (t < due)
+            due = t;
     }
     return due;
 }
 
 /* ---- eviction ---- */
 
-/*
- * The next sample for allkeys-lru/lfu: a cursor sweeps each shard's keys,
- * stepping over a random 0..3 keys each time, so every key gets sampled in
- * turn whatever the keys look like (a random probe into the key space would
- * favour the keys after the widest gaps).  Copied into key[].
- */
-static int next_sample(pcd *d, MDB_cursor *cur, unsigned s, uint8_t *key, size_t *klen)
+static uint32_t rand_of(void *arg)
 {
-    pcd_shard_state *ss = &d->shard[s];
-    MDB_val k = {ss->sweep_len, ss->sweep_pos}, v;
-    int rc = ss->sweep_len ? mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE)
-                           : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    for (unsigned skip = 1 + pcd_rand(d) % 4; !rc && skip; skip--)
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-    if (rc == MDB_NOTFOUND) /* the end: wrap around */
-        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    if (rc || k.mv_size < 1 || k.mv_size > PC_KEY_MAX)
-        return PC_ENOTFOUND;
-    memcpy(key, k.mv_data, k.mv_size);
-    *klen = k.mv_size;
-    memcpy(ss->sweep_pos, k.mv_data, k.mv_size);
-    ss->sweep_len = k.mv_size;
-    return 0;
+    return pcd_rand(arg);
 }
 
 /* Pick an LRU/LFU victim among EVICT_SAMPLES sampled keys of the shard. */
 static int pick_sampled(pcd *d, pcs_wctx *w, unsigned s, uint8_t *victim, size_t *vlen)
 {
-    MDB_cursor *cur;
-    if (mdb_cursor_open(w->txn, w->sh->keys, &cur))
-        return PC_EIO;
-    bool lfu = d->cfg.policy == PC_POLICY_ALLKEYS_LFU;
-    uint64_t now_min = pcs_now_ms() / 60000, best = UINT64_MAX;
-    int rc = PC_ENOTFOUND;
-    for (int i = 0; i < EVICT_SAMPLES; i++) {
-        uint8_t key[PC_KEY_MAX];
-        size_t klen;
-        if (next_sample(d, cur, s, key, &klen))
-            break;
-        uint32_t v =
-            atomic_load_explicit(&d->access[pcs_access_slot(key, klen)], memory_order_relaxed);
-        /* Lower is a better victim: LFU by decayed count, then age; LRU by age. */
-        uint64_t score = lfu ? ((uint64_t)pcs_lfu_count(v, now_min) << 32) | (v >> 16) : v;
-        if (score < best) {
-            best = score;
-            memcpy(victim, key, klen);
-            *vlen = klen;
-            rc = 0;
-        }
-    }
-    mdb_cursor_close(cur);
-    return rc;
-}
-
-/* The soonest-expiring key of the shard (volatile-ttl). */
-static int pick_soonest(pcs_wctx *w, uint8_t *victim, size_t *vlen)
-{
-    MDB_cursor *cur;
-    MDB_val k, v;
-    if (mdb_cursor_open(w->txn, w->sh->expiry, &cur))
-        return PC_EIO;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    if (!rc && (k.mv_size < 9 || k.mv_size > 8 + PC_KEY_MAX))
-        rc = MDB_CORRUPTED;
-    if (!rc) {
-        *vlen = k.mv_size - 8;
-        memcpy(victim, (const uint8_t *)k.mv_data + 8, *vlen);
-    }
-    mdb_cursor_close(cur);
-    return rc ? PC_ENOTFOUND : 0;
+    return pcs_evict_sample(w, &d->shard[s].sampler, d->access,
+                            d->cfg.policy == PC_POLICY_ALLKEYS_LFU, EVICT_SAMPLES, rand_of, d,
+                            victim, vlen);
 }
 
 /*
@@ -208,7 +110,7 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
     for (unsigned i = 0; i < budget; i++) {
         uint8_t key[PC_KEY_MAX];
         size_t klen;
-        int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pick_soonest(&d->w, key, &klen)
+        int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pcs_evict_soonest(&d->w, key, &klen)
                                                          : pick_sampled(d, &d->w, s, key, &klen);
         if (rc == PC_ENOTFOUND && i == 0)
             *none = true;
@@ -237,16 +139,16 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
  */
 static uint64_t settle(pcd *d, unsigned s)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(d->st->shards[s].env, &info))
+    pcs_shard_info info;
+    if (pcs_shard_info_get(&d->st->shards[s], &info))
         return 0;
     if (pcs_wbegin(&d->w, d->st, s))
-        return info.me_last_txnid;
+        return info.last_txnid;
     if (pcs_meta_put(d->w.root, d->w.sh, "seq", d->w.seq))
         pcs_wabort(&d->w);
     else if (pcs_wcommit(&d->w) == 0)
         d->unsynced = true;
-    return info.me_last_txnid;
+    return info.last_txnid;
 }
 
 /*
@@ -383,32 +285,6 @@ void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now)
 
 /* ---- reader slots ---- */
 
-struct reader_scan {
-    unsigned used;
-    uint64_t min_txnid;
-    int min_pid; /* the process holding the oldest snapshot */
-};
-
-static int reader_line(const char *msg, void *ctx)
-{
-    struct reader_scan *rs = ctx;
-    char *rest, tid[32], txn[32];
-    errno = 0;
-    long pid = strtol(msg, &rest, 10);
-    if (rest == msg || errno || pid < INT_MIN || pid > INT_MAX ||
-        sscanf(rest, "%31s %31s", tid, txn) != 2)
-        return 0; /* the header line */
-    rs->used++;
-    if (txn[0] != '-') {
-        uint64_t t = strtoull(txn, NULL, 10);
-        if (t < rs->min_txnid) {
-            rs->min_txnid = t;
-            rs->min_pid = (int)pid;
-        }
-    }
-    return 0;
-}
-
 /*
  * Which process holds LMDB's byte lock for reader pid rpid on shard s: its
  * pid in the daemon's namespace.  LMDB writes each reader's getpid() in the
@@ -487,20 +363,21 @@ void pcd_readers(pcd *d, uint64_t now)
     unsigned used = 0;
     uint64_t oldest = 0;
     for (unsigned s = 0; s < d->st->nshards; s++) {
-        MDB_env *env = d->st->shards[s].env;
+        const pcs_shard *sh = &d->st->shards[s];
         int dead = 0;
-        mdb_reader_check(env, &dead);
+        pcs_shard_reader_check(sh, &dead);
         if (dead)
             pcd_log(LOG_INFO, "cleared %d reader slot(s) of dead processes", dead);
-        struct reader_scan rs = {0, UINT64_MAX, 0};
-        mdb_reader_list(env, reader_line, &rs);
+        pcs_readers rs;
+        pcs_shard_readers(sh, &rs);
         used += rs.used;
-        MDB_envinfo info;
-        mdb_env_info(env, &info);
+        pcs_shard_info info;
+        if (pcs_shard_info_get(sh, &info))
+            info.last_txnid = 0; /* cannot say: no reader counts as stale */
         pcd_shard_state *ss = &d->shard[s];
         /* A reader on an older snapshot than the newest pins pages; its age
          * counts from when we first saw it holding that snapshot. */
-        if (rs.min_txnid < info.me_last_txnid) {
+        if (rs.min_txnid < info.last_txnid) {
             if (ss->pin_txnid != rs.min_txnid) {
                 ss->pin_txnid = rs.min_txnid;
                 ss->pin_since = now;
@@ -523,8 +400,8 @@ void pcd_readers(pcd *d, uint64_t now)
  * the process holding it. */
 static uint64_t oldest_read(pcd *d, unsigned s, int *pid)
 {
-    struct reader_scan rs = {0, UINT64_MAX, 0};
-    mdb_reader_list(d->st->shards[s].env, reader_line, &rs);
+    pcs_readers rs;
+    pcs_shard_readers(&d->st->shards[s], &rs);
     *pid = rs.min_pid;
     return rs.min_txnid;
 }
@@ -641,14 +518,10 @@ void pcd_stats_publish(pcd *d, uint64_t now)
     pc_stats *st = &d->stats;
     uint64_t c[PCS_COUNTS] = {0};
     for (unsigned s = 0; s < d->st->nshards; s++) {
-        MDB_txn *txn;
         uint64_t sc[PCS_COUNTS];
-        if (mdb_txn_begin(d->st->shards[s].env, NULL, MDB_RDONLY, &txn))
-            continue;
-        if (pcs_counts_get(txn, &d->st->shards[s], sc) == 0)
+        if (pcs_shard_counts(&d->st->shards[s], sc) == 0)
             for (unsigned i = 0; i < PCS_COUNTS; i++)
                 c[i] += sc[i];
-        mdb_txn_abort(txn);
     }
     st->keys[0] = 0;
     for (int t = 1; t <= 6; t++) {

@@ -7,23 +7,6 @@
 #include "../shm/alloc.h"
 #include "client.h"
 
-const char *pc_policy_name(pc_policy p)
-{
-    static const char *const names[] = {"noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"};
-    return (unsigned)p < sizeof names / sizeof names[0] ? names[p] : "unknown";
-}
-
-const char *pc_role_name(pc_role r)
-{
-    static const char *const names[] = {"?", "read", "write", "admin"};
-    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "?";
-}
-
-const char *pc_stats_op_name(unsigned i)
-{
-    return i < PCS_OP__COUNT ? pcs_op_name(i) : NULL;
-}
-
 /* ---- expired keys (counted and listed by the reads: read.c) ---- */
 
 int pc_purge_expired(pc_client *c, uint64_t *removed)

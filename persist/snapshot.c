@@ -20,7 +20,7 @@
 
 #include "../shm/alloc.h"
 #include "../shm/bytes.h"
-#include "../shm/exec_int.h"
+#include "../shm/exec.h"
 #include "../shm/read.h"
 #include "../shm/record.h"
 
@@ -565,10 +565,14 @@ void pcp_clean_temp(const char *dir)
     closedir(dp);
 }
 
-int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
+int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
                  uint64_t generation, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
+    if (rt->n != st->nshards) {
+        why(res, "no read transaction on each of the store's %u shard(s)", st->nshards);
+        return res->rc = PC_EINVAL;
+    }
     uint64_t t0 = now_ms();
     char tmp[4096], final[4096];
     struct timespec ts;
@@ -619,7 +623,7 @@ int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, uns
         goto fail;
     }
     for (unsigned s = 0; s < st->nshards && !rc; s++)
-        rc = put_shard(&wr, txns[s], &st->shards[s]);
+        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
     if (rc)
         goto fail;
     sqlite3_finalize(wr.ins_key);
@@ -934,26 +938,19 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     /* Copy the key: member queries reuse SQLite's buffers. */
     uint8_t kb[PC_KEY_MAX];
     memcpy(kb, key, klen);
-    pc_val kv = pc_mem(kb, klen);
     pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
-    pcs_rec nr;
-    memset(&nr, 0, sizeof nr);
-    nr.expire_at = expire_at;
+    bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
-    if (type == PC_T_STRING || type == PC_T_NUMERIC) {
+    if (scalar) {
         pc_val v;
         int vt = sqlite3_column_type(s, 3);
         if (type == PC_T_STRING)
             rc = col_val(s, 3, "bytes", &v);
         else
             rc = col_val(s, 3, vt == SQLITE_INTEGER ? "int" : "double", &v);
-        if (rc || (rc = pcs_scalar_check(&v, l->st->max_value)))
-            return rc == PC_ETOOBIG ? rc : PC_ECORRUPT;
-        nr.type = (pc_type)type;
-        if (type == PC_T_NUMERIC)
-            nr.num = v;
-        rc = pcs_w_store(w, &kv, NULL, &nr, v.kind == PC_BYTES ? v.s.ptr : NULL,
-                         v.kind == PC_BYTES ? v.s.len : 0);
+        if (rc)
+            return PC_ECORRUPT;
+        rc = pcs_load_record(w, kb, klen, (pc_type)type, expire_at, &v, NULL, 0);
     } else {
         size_t n;
         if (sqlite3_column_type(s, 3) != SQLITE_NULL)
@@ -962,23 +959,13 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
             return rc;
         if (n == 0)
             return PC_ECORRUPT; /* an empty collection does not exist */
-        for (size_t i = 0; i < n; i++) {
-            bool field = type == PC_T_MAP && i % 2 == 0;
-            if (field ? l->items[i].kind != PC_BYTES || l->items[i].s.len > l->st->max_value
-                      : pcs_val_check(&l->items[i], l->st->max_value))
-                return PC_ECORRUPT;
-        }
-        pcs_new_coll(w, &nr, (pc_type)type);
-        nr.expire_at = expire_at;
-        if (pcs_is_seq(nr.type))
-            rc = pcs_seq_fill(w, &nr, l->items, n);
-        else if (nr.type == PC_T_MAP)
-            rc = pcs_map_fill(w, &nr, l->items, n);
-        else
-            rc = pcs_set_fill(w, &nr, l->items, n);
-        if (!rc)
-            rc = pcs_w_store(w, &kv, NULL, &nr, NULL, 0);
+        rc = pcs_load_record(w, kb, klen, (pc_type)type, expire_at, NULL, l->items, n);
     }
+    /* A row pcs_load_record refuses is a corrupt snapshot; a String or
+     * Numeric too large for this store says so. */
+    if (rc == PC_EINVAL || rc == PC_EKEY || rc == PC_ENAN || rc == PC_EEXIST ||
+        (rc == PC_ETOOBIG && !scalar))
+        return PC_ECORRUPT;
     if (!rc)
         l->res->keys++;
     return rc;

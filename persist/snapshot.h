@@ -33,10 +33,10 @@
 #ifndef PCP_SNAPSHOT_H
 #define PCP_SNAPSHOT_H
 
-#include <lmdb.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../shm/maint.h"
 #include "../shm/store.h"
 
 #define PCP_FORMAT 1
@@ -61,16 +61,17 @@ typedef struct pcp_result {
 typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Write a snapshot of the store as the read transactions txns[0..nshards)
- * see it, into dir, as generation (1 or more; give each a higher one than
- * any before: pcp_last_generation), then keep only the newest keep
- * snapshots there (0: keep all).  Nothing is renamed into place unless
+ * Write a snapshot of the store as the read transactions rt (one per
+ * shard: pcs_rtxns_begin) see it, into dir, as generation (1 or more; give
+ * each a higher one than any before: pcp_last_generation), then keep only
+ * the newest keep snapshots there (0: keep all).  Nothing is renamed into place unless
  * complete.  A full disk is PC_ENOSPC.  Files retention leaves alone (not
  * ours, links) are counted in res->ignored, the first described in
  * res->ignored_first: it logs nothing itself (it runs on a thread of its
- * own).
+ * own).  PC_EINVAL, and nothing written, when rt does not hold one
+ * transaction per shard.
  */
-int pcp_snapshot(const pcs_store *st, MDB_txn *const *txns, const char *dir, unsigned keep,
+int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
                  uint64_t generation, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only

@@ -548,6 +548,70 @@ int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone)
     return 0;
 }
 
+/* pcs_load_record's checks of a record's value or items, before anything
+ * is written: 0 or the code to answer. */
+static int load_check(pcs_wctx *w, pc_type type, const pc_val *value, const pc_val *items, size_t n)
+{
+    if (type == PC_T_STRING || type == PC_T_NUMERIC) {
+        if (!value || items || n)
+            return PC_EINVAL;
+        if (type == PC_T_STRING ? value->kind != PC_BYTES
+                                : value->kind != PC_INT && value->kind != PC_DOUBLE)
+            return PC_EINVAL;
+        return pcs_chk_scalar(w, value);
+    }
+    if (!pcs_is_coll(type) || value || !items || n == 0)
+        return PC_EINVAL;
+    if (type == PC_T_MAP)
+        return pcs_map_check_items(w, items, n);
+    for (size_t i = 0; i < n; i++) {
+        int rc = pcs_chk_elem(w, &items[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
+                    const pc_val *value, const pc_val *items, size_t n)
+{
+    if (!w || !w->txn)
+        return PC_EINVAL;
+    int rc = pcs_key_ok(key, klen);
+    if (rc)
+        return rc;
+    if (pcs_shard_of(w->st->nshards, key, klen) != w->shard)
+        return PC_EINVAL;
+    if ((rc = load_check(w, type, value, items, n)))
+        return rc;
+    pc_val kv = pc_mem(key, klen);
+    pcs_rec nr;
+    bool stale;
+    rc = pcs_w_lookup(w, &kv, &nr, &stale);
+    if (rc == 0 || (rc == PC_ENOTFOUND && stale))
+        return PC_EEXIST; /* its expiry entry, members and counts would stay behind */
+    if (rc != PC_ENOTFOUND)
+        return rc;
+    if (!pcs_is_coll(type)) {
+        memset(&nr, 0, sizeof nr);
+        nr.type = type;
+        nr.expire_at = expire_at;
+        if (type == PC_T_NUMERIC)
+            nr.num = *value;
+        bool b = value->kind == PC_BYTES;
+        return pcs_w_store(w, &kv, NULL, &nr, b ? value->s.ptr : NULL, b ? value->s.len : 0);
+    }
+    pcs_new_coll(w, &nr, type);
+    nr.expire_at = expire_at;
+    if (pcs_is_seq(type))
+        rc = pcs_seq_fill(w, &nr, items, n);
+    else if (type == PC_T_MAP)
+        rc = pcs_map_fill(w, &nr, items, n);
+    else
+        rc = pcs_set_fill(w, &nr, items, n);
+    return rc ? rc : pcs_w_store(w, &kv, NULL, &nr, NULL, 0);
+}
+
 /* ---- dispatch ---- */
 
 /* Flags of an operation. */

@@ -90,6 +90,32 @@ int pcs_maint(pcs_wctx *w, unsigned what, unsigned budget, unsigned *did);
  * *gone: it existed. */
 int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone);
 
+/*
+ * Load one record, as a snapshot holds it, into w's write transaction
+ * (pcs_wbegin on the key's shard): what restoring a store is made of.
+ *   key, klen   1..PC_KEY_MAX bytes, of w's shard (pcs_shard_of)
+ *   type        PC_T_STRING .. PC_T_QUEUE
+ *   expire_at   ms since the epoch, 0: no TTL (a time already past loads a
+ *               record that reads as expired: skip those)
+ *   value       String: PC_BYTES; Numeric: PC_INT or a finite PC_DOUBLE;
+ *               NULL for a collection
+ *   items, n    a collection's elements, n >= 1, in order: List and Queue
+ *               head first; Map field, value pairs (fields PC_BYTES); Set
+ *               members (duplicates fold); NULL, 0 for a String or Numeric
+ * Nothing is kept of the arguments: they may point anywhere but into the
+ * map.  For filling an empty store: a key already there, even expired, is
+ * refused (replacing it would leave its expiry entry, members and counts).
+ * Bad input is answered before anything is written, with PC_EINVAL (a
+ * wrong type or kind, a missing or extra value or items, a key of another
+ * shard, no transaction), PC_EKEY, PC_ETOOBIG (larger than the store's
+ * max_value), PC_ENAN or PC_EEXIST.  Any other code is a failure part way
+ * (an LMDB failure such as PC_EFULL or PC_EIO, PC_ENOMEM, or PC_ECOLLISION
+ * for two long fields or members that share a digest), after which w's
+ * transaction must be aborted.  Runs on the thread that owns w.
+ */
+int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
+                    const pc_val *value, const pc_val *items, size_t n);
+
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);
 

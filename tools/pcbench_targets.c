@@ -7,10 +7,10 @@
  *                     (pc_batch_begin ... pc_batch_exec).
  *   pycache-ring:DIR  the same with PC_OPT_RING_ONLY: reads go through the
  *                     channel as copies.
- *   lmdb:DIR          the floor: DIR/data-00.mdb opened MDB_RDONLY|MDB_NOTLS|
- *                     MDB_NOSUBDIR (and MDB_NORDAHEAD, as pycache's readers),
- *                     the "keys" database, mdb_txn_renew / mdb_get /
- *                     mdb_txn_reset per request.  Reads only.
+ *   lmdb:DIR          the floor: DIR/data-00.mdb opened by LMDB alone,
+ *                     read-only, its "keys" database read with a renewed
+ *                     read transaction per request (shm/bare.h says
+ *                     exactly how).  Reads only.
  *   redis:SOCKET      hiredis; n in flight = n commands appended
  *                     (redisAppendCommandArgv) then n replies read.
  *   memcached:SOCKET  libmemcached (ASCII protocol, its default); n gets in
@@ -33,8 +33,8 @@
 
 #include <hiredis/hiredis.h>
 #include <libmemcached/memcached.h>
-#include <lmdb.h>
 
+#include "../shm/bare.h"
 #include "pcbench.h"
 #include "pycache.h"
 
@@ -49,7 +49,7 @@ struct pb_conn {
     pc_val *pops;
     size_t *npops;
     /* lmdb */
-    MDB_txn *txn;
+    pcs_bare_rd *lm;
     /* redis */
     redisContext *rc;
     /* memcached */
@@ -160,7 +160,7 @@ void pb_lib_versions(json_t *o)
     snprintf(buf, sizeof buf, "%d.%d.%d", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
     json_object_set_new(o, "hiredis", json_string(buf));
     json_object_set_new(o, "libmemcached", json_string(memcached_lib_version()));
-    json_object_set_new(o, "lmdb", json_string(MDB_VERSION_STRING));
+    json_object_set_new(o, "lmdb", json_string(pcs_bare_version()));
     snprintf(buf, sizeof buf, "%d.%d.%d", PC_VERSION_MAJOR, PC_VERSION_MINOR, PC_VERSION_PATCH);
     json_object_set_new(o, "libpycache-client", json_string(buf));
     json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));
@@ -170,8 +170,7 @@ void pb_lib_versions(json_t *o)
 /* The bare LMDB floor: one environment per process, shared by its threads.  */
 
 static pthread_mutex_t lm_mu = PTHREAD_MUTEX_INITIALIZER;
-static MDB_env *lm_env;
-static MDB_dbi lm_dbi;
+static pcs_bare *lm_env;
 static unsigned lm_refs;
 static pid_t lm_pid;
 
@@ -195,37 +194,12 @@ static int lm_open(pb_conn *c, char *err, size_t errlen)
             goto out;
         }
         snprintf(path, sizeof path, "%s/data-00.mdb", c->t->where);
-        MDB_env *env;
-        MDB_txn *txn;
-        if ((rc = mdb_env_create(&env))) {
-            snprintf(err, errlen, "mdb_env_create: %s", mdb_strerror(rc));
+        if ((rc = pcs_bare_open(path, &lm_env, err, errlen)))
             goto out;
-        }
-        mdb_env_set_maxdbs(env, 8);
-        rc = mdb_env_open(env, path, MDB_RDONLY | MDB_NOTLS | MDB_NOSUBDIR | MDB_NORDAHEAD, 0600);
-        if (!rc)
-            rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-        if (!rc) {
-            rc = mdb_dbi_open(txn, "keys", 0, &lm_dbi);
-            if (rc) /* committing keeps the handle for the environment's life */
-                mdb_txn_abort(txn);
-            else
-                rc = mdb_txn_commit(txn);
-        }
-        if (rc) {
-            snprintf(err, errlen, "%s: %s", path, mdb_strerror(rc));
-            mdb_env_close(env);
-            goto out;
-        }
-        lm_env = env;
         lm_pid = getpid();
     }
-    rc = mdb_txn_begin(lm_env, NULL, MDB_RDONLY, &c->txn);
-    if (rc) {
-        snprintf(err, errlen, "mdb_txn_begin: %s", mdb_strerror(rc));
+    if ((rc = pcs_bare_rd_new(lm_env, &c->lm, err, errlen)))
         goto out;
-    }
-    mdb_txn_reset(c->txn);
     lm_refs++;
 out:
     pthread_mutex_unlock(&lm_mu);
@@ -235,10 +209,10 @@ out:
 static void lm_close(pb_conn *c)
 {
     pthread_mutex_lock(&lm_mu);
-    if (c->txn)
-        mdb_txn_abort(c->txn);
+    pcs_bare_rd_free(c->lm);
+    c->lm = NULL;
     if (lm_env && --lm_refs == 0) {
-        mdb_env_close(lm_env);
+        pcs_bare_close(lm_env);
         lm_env = NULL;
     }
     pthread_mutex_unlock(&lm_mu);
@@ -246,21 +220,11 @@ static void lm_close(pb_conn *c)
 
 static int lm_get(pb_conn *c, const char *k, pb_res *res)
 {
-    MDB_val key = {c->ksize, (void *)k}, d;
-    int rc = mdb_txn_renew(c->txn);
-    if (rc) {
-        pb_res_error(res, "mdb_txn_renew: %s", mdb_strerror(rc));
-        return -1;
-    }
-    rc = mdb_get(c->txn, lm_dbi, &key, &d);
-    c->last_len = rc ? 0 : d.mv_size;
-    if (!rc && d.mv_size) /* touch the value, as a reader would */
-        c->sink += ((const unsigned char *)d.mv_data)[d.mv_size - 1];
-    mdb_txn_reset(c->txn);
-    if (rc == MDB_NOTFOUND)
+    int rc = pcs_bare_get(c->lm, k, c->ksize, &c->last_len, &c->sink);
+    if (rc == PC_ENOTFOUND)
         return 1;
     if (rc) {
-        pb_res_error(res, "mdb_get: %s", mdb_strerror(rc));
+        pb_res_error(res, "%s", pcs_bare_why(c->lm));
         return -1;
     }
     return 0;
@@ -461,18 +425,7 @@ static int pyc_exec(pb_conn *c, pb_req *r, size_t n, pb_res *res)
 int pb_prefault(pb_conn *c)
 {
     if (c->t->kind == PB_T_LMDB) {
-        MDB_cursor *cur;
-        MDB_val k, d;
-        if (mdb_txn_renew(c->txn))
-            return -1;
-        int rc = mdb_cursor_open(c->txn, lm_dbi, &cur);
-        for (rc = rc ? rc : mdb_cursor_get(cur, &k, &d, MDB_FIRST); !rc;
-             rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT))
-            if (d.mv_size)
-                c->sink += ((const unsigned char *)d.mv_data)[0];
-        mdb_cursor_close(cur);
-        mdb_txn_reset(c->txn);
-        return rc == MDB_NOTFOUND ? 0 : -1;
+        return pcs_bare_touch_all(c->lm, &c->sink) ? -1 : 0;
     }
     if (c->t->kind != PB_T_PYCACHE || c->t->ring_only)
         return 0;
@@ -999,7 +952,7 @@ void pb_close(pb_conn *c)
         return;
     if (c->pc)
         pc_close(c->pc);
-    if (c->t->kind == PB_T_LMDB && c->txn)
+    if (c->t->kind == PB_T_LMDB && c->lm)
         lm_close(c);
     if (c->rc)
         redisFree(c->rc);

@@ -19,7 +19,7 @@ DOC=$top_srcdir/docs/reliability.md
 update=0
 [ "${1:-}" = --update ] && update=1
 
-for t in mdb_dump md5sum; do
+for t in mdb_dump md5sum sqlite3; do
     command -v $t >/dev/null 2>&1 || { echo "badinput: no $t: skipped"; exit 77; }
 done
 [ -x "$B/pycached" ] && [ -x "$B/pccli" ] || { echo "badinput: pycached or pccli not built"; exit 77; }
@@ -60,6 +60,16 @@ mkfifo "$W/fifo"
 mkdir -m 0777 "$W/open" && chmod 0777 "$W/open"
 mkdir -m 0700 "$W/linked" && ln -s "$W/log" "$W/linked/data-00.mdb-lock"
 long=$(printf 'k%.0s' $(seq 1 251))
+# A snapshot that holds one key twice, as TEXT and as BLOB (a daemon's final
+# snapshot, edited; pycache never writes that).
+"$B/pycached" -d "$W/src" --sync none --snapshot-dir "$W/src-snaps" --log-file "$W/src.log" &&
+    "$B/pccli" -d "$W/src" set a 1 >/dev/null &&
+    kill "$(cat "$W/src/pycached.pid")" || { echo "badinput: cannot make a snapshot"; exit 99; }
+for i in $(seq 1 100); do [ -e "$W/src/pycached.sock" ] || break; sleep 0.1; done
+cp "$(ls "$W/src-snaps"/pycache-*.db | head -1)" "$W/twice.db" &&
+    sqlite3 "$W/twice.db" "INSERT INTO keys VALUES(CAST('a' AS BLOB), 'string', NULL, 'x');
+        UPDATE meta SET value = value + 1 WHERE name = 'key_count';" ||
+    { echo "badinput: cannot edit the snapshot"; exit 99; }
 
 : >"$OUT"
 # case ENTRY "DISPLAYED INPUT" COMMAND...
@@ -129,6 +139,7 @@ case_ pycached "--snapshot-dir W/open-snaps (mode 0777)" "$P" -d "$W/other3" --s
 case_ pycached "--snapshot-dir W/group-snaps (mode 0770)" "$P" -d "$W/other4" --snapshot-dir "$W/group-snaps"
 case_ pycached "--snapshot-dir /dev/shm (sticky, everyone's)" "$P" -d "$W/other5" --snapshot-dir /dev/shm
 case_ pycached "--restore W/none.db" "$P" -d "$W/other2" --restore "$W/none.db"
+case_ pycached "--restore W/twice.db (a key twice)" "$P" -d "$W/other6" --restore "$W/twice.db"
 case_ pycached "-d /etc/passwd (a file)" "$P" -d /etc/passwd
 case_ pycached "-d DIR (already served)" "$P" -d "$D"
 case_ pycached "-c W/missing.conf" "$P" -d "$D" -c "$W/missing.conf"

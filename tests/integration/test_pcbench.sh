@@ -125,6 +125,20 @@ bench "in flight" $SMALL -P 16 set incr lpush rpop hset sadd mset ycsb-a get
 bench "processes" $SMALL -c 2 -T 2 get set ycsb-b:zipf
 bench "ring-only" $SMALL --ring-only get hget sismember mget ycsb-b
 bench "requests" -n 2000 --members 2000 --coll-keys 50 -N 500 -w 0 set get
+# The bare-LMDB floor (shm/bare.c) reads what pycache wrote: every get a hit.
+bench "lmdb floor" $SMALL -t "lmdb:$S" get
+if [ -n "$JQ" ]; then
+    checks=$((checks + 1))
+    n=$("$JQ" '[.[] | select(.target == "lmdb" and .ops > 0 and .misses == 0)] | length' \
+        "$tmp/out.json")
+    [ "$n" = 1 ] || fail "lmdb floor: expected one row of hits only" "$(head -c 400 "$tmp/out.json")"
+fi
+checks=$((checks + 1))
+"$PCBENCH" -d "$S" -t "lmdb:$tmp/nothing-here" -n 100 -D 0.1 -w 0 get >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q 'nothing-here/data-00.mdb: No such file' "$tmp/err"; then
+    fail "lmdb floor on no store: expected exit 2 and LMDB's words, got $rc" "$(cat "$tmp/err")"
+fi
 # The special workloads, small.
 bench "load" -n 3000 load
 bench "expire-storm" -n 2000 --storm-keys 3000 --storm-idle 0.1 expire-storm
