@@ -206,7 +206,8 @@ static bool reserve_msg(pcd *d, pcd_client *c, uint32_t len, size_t limit)
 }
 
 /* Move the client's complete request messages into the round.  Returns how
- * many records and requests it handled (0: nothing to do).  A protocol error closes the client.
+ * many records and requests it handled (0: nothing to do).  A protocol error
+ * closes the client.
  *
  * When memory runs out for a request (reassembling it, or adding it to the
  * round), the request is answered PC_ENOMEM at once if none of c's requests
@@ -631,7 +632,6 @@ static bool flush_all(pcd *d)
     return backlog;
 }
 
-/* One pass: drain, run, answer.  True when it did anything. */
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -679,6 +679,7 @@ static void after_flush(pcd *d, uint64_t now)
         pcd_snap_request(d, "after a flush");
 }
 
+/* One pass: drain, run, answer.  True when it did anything. */
 static bool pass(pcd *d)
 {
     uint64_t now = pcs_now_ms();
@@ -830,8 +831,6 @@ static int sleep_ms(pcd *d, uint64_t now)
     return due <= now ? 0 : (int)(due - now);
 }
 
-int pcd_loop_setup(pcd *d);
-
 int pcd_loop_setup(pcd *d)
 {
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -860,8 +859,6 @@ int pcd_loop_setup(pcd *d)
     d->last_housekeep = d->last_sync = pcs_now_ms();
     return 0;
 }
-
-void pcd_reload(pcd *d);
 
 int pcd_run(pcd *d)
 {

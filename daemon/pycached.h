@@ -342,15 +342,19 @@ void pcd_reap(pcd *d);
 /* The role (pc_role) of a peer of uid with groups gids (its primary group
  * first), or 0 when it is not admitted; *trusted: it may map the store. */
 int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, bool *trusted);
+
+/* loop.c */
+int pcd_loop_setup(pcd *d);
+int pcd_run(pcd *d);
+void pcd_client_wake(pcd_client *c);
 /* Recount what c holds (its buffers' capacities) into d->held. */
 void pcd_note_held(pcd *d, pcd_client *c);
 /* The byte budget in force: --max-buffers, its default, at least four of
  * the largest request. */
 uint64_t pcd_budget(const pcd *d);
 
-/* loop.c */
-int pcd_run(pcd *d);
-void pcd_client_wake(pcd_client *c);
+/* main.c: SIGHUP (from the loop): reopen the log, reread the config file. */
+void pcd_reload(pcd *d);
 
 /* upkeep.c */
 void pcd_measure(pcd *d, uint64_t now);
