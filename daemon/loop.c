@@ -374,7 +374,10 @@ static unsigned drain_client(pcd *d, pcd_client *c)
     unsigned took = 0, reqs = 0;
     size_t bytes = 0;
     size_t limit = d->st->max_value + PCS_FRAME_SLACK;
-    while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued) {
+    /* (An answer sent on the way may find the response ring's counters
+     * corrupted and close c.) */
+    while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued &&
+           c->state == PCD_C_ACTIVE) {
         if (c->msg_whole && !c->msg_in_round) {
             if (!msg_to_round(d, c))
                 break;
