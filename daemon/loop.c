@@ -47,7 +47,8 @@ uint64_t pcd_budget(const pcd *d)
 
 void pcd_note_held(pcd *d, pcd_client *c)
 {
-    size_t now = c->msg.cap + c->out.cap + c->parked.cap;
+    /* A request in the round is the round's, as the arena's are. */
+    size_t now = (c->msg_in_round ? 0 : c->msg.cap) + c->out.cap + c->parked.cap;
     d->held = d->held - c->held + now;
     c->held = now;
     if (d->held > d->held_peak)
@@ -103,45 +104,133 @@ void pcd_client_wake(pcd_client *c)
     }
 }
 
+/* ---- answers on their way to the ring ----
+ *
+ * An answer is encoded once: a write's by the executor into the round's
+ * rout, a ring-only read's into scratch, anything else that the loop says
+ * itself into a buffer of its own.  From there it goes straight into the
+ * client's response ring, as far as there is room and nothing of the
+ * client's waits before it; only what the ring cannot take now waits in
+ * c->out (pcs_ring_send's pieces and backpressure as for anything there).
+ * Everything written is published once per client, at the end of the pass
+ * (flush_all). */
+
+/* Would queueing more bytes of answer for c go over its backlog (one
+ * largest answer past --client-backlog) or the daemon's budget?  from: the
+ * buffer the answer is in, which becomes c->out when nothing else waits
+ * there (answer_buf); NULL: the answer would be copied into c->out. */
+static bool over_caps(const pcd *d, const pcd_client *c, size_t more, const pcs_buf *from)
+{
+    size_t unread = c->out.len - c->out_pos;
+    uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
+    if (unread + more > d->cfg.client_backlog + largest)
+        return true;
+    size_t cap = from && !unread ? from->cap : pcs_buf_grown_cap(c->out.cap, c->out.len + more);
+    return cap > c->out.cap && !may_hold(d, cap, cap - c->out.cap);
+}
+
+/* When nothing of c's waits in c->out, write what the response ring takes
+ * now of the answer f[0..n); *pos and *sent say how far it went (see
+ * pcs_ring_send).  False when c was closed for corrupting the counters. */
+static bool send_now(pcd *d, pcd_client *c, const uint8_t *f, size_t n, size_t *pos, size_t *sent)
+{
+    *pos = *sent = 0;
+    if (c->out.len != c->out_pos)
+        return true;
+    int put = pcs_ring_send(&c->resp, f, n, pos, sent);
+    if (put < 0) {
+        pcd_client_close(d, c, "response ring counters corrupted");
+        return false;
+    }
+    if (put)
+        c->resp_put = true;
+    return true;
+}
+
+/* Answer c with f[0..n) (one frame, padded), which stays where it is: what
+ * the ring does not take now is copied into c->out. */
+static void answer_frame(pcd *d, pcd_client *c, const uint8_t *f, size_t n)
+{
+    size_t pos, sent;
+    if (!send_now(d, c, f, n, &pos, &sent) || pos == n)
+        return;
+    if (sent) /* c->out was empty: its next message is this one */
+        c->out_msg_sent = sent;
+    pcs_buf_put(&c->out, f, n);
+}
+
+/* Answer c with what b holds (one frame, padded); b is left empty.  What
+ * the ring does not take now stays in b's memory, which becomes c->out when
+ * nothing waits there (c's old buffer becomes b); else it is copied. */
+static void answer_buf(pcd *d, pcd_client *c, pcs_buf *b)
+{
+    size_t pos, sent;
+    if (send_now(d, c, b->data, b->len, &pos, &sent) && pos < b->len) {
+        if (c->out.len == c->out_pos) {
+            pcs_buf t = c->out;
+            c->out = *b;
+            *b = t;
+            c->out_pos = pos;
+            c->out_msg_sent = sent;
+            pcd_note_held(d, c);
+        } else {
+            pcs_buf_put(&c->out, b->data, b->len);
+        }
+    }
+    pcs_buf_reset(b);
+}
+
+/* An answer that carries only rc, for a request of op/id. */
+static void answer_error(pcd *d, pcd_client *c, uint16_t op, uint64_t id, int rc)
+{
+    uint8_t f[PCS_RESP_ERROR_MAX];
+    answer_frame(d, c, f, pcs_resp_error(f, op, id, rc));
+}
+
 /* ---- the round's items ---- */
 
-static pcd_item *item_add(pcd *d, pcd_client *c, const void *msg, size_t len)
+/* Room in the round for one more item and for len bytes more in the arena
+ * (len 0: a request that stays where it is).  False when memory ran out. */
+static bool round_room(pcd *d, size_t len)
 {
     if (d->nitems == d->icap) {
         size_t cap = d->icap ? d->icap * 2 : 256;
         pcd_item *n = pcs_reallocarray(d->items, cap, sizeof *n);
         if (!n)
-            return NULL;
+            return false;
         d->items = n;
         d->icap = cap;
     }
-    size_t off = d->arena.len;
-    pcs_buf_put(&d->arena, msg, len);
-    pcs_buf_pad8(&d->arena);
-    if (d->arena.err) {
-        d->arena.len = off;
+    if (len && pcs_buf_reserve(&d->arena, pcs_align8(len))) {
         d->arena.err = 0;
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+/* Add c's request (a whole frame of len bytes at off in buf, private to the
+ * daemon, alive until end_round) to the round; round_room made room. */
+static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off, size_t len)
+{
     pcd_item *it = &d->items[d->nitems++];
     memset(it, 0, sizeof *it);
     it->c = c;
+    it->buf = buf;
     it->off = off;
     it->len = len;
     it->resp_off = SIZE_MAX;
     c->items++;
+    /* A read is served after the commit, and a QPOPW may park: nothing may
+     * overtake either, so drain c no further. */
+    uint16_t op = pcs_le16(buf->data + off + 4);
+    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW)
+        c->read_queued = true;
     return it;
 }
 
-/* An answer that carries only rc, for a request of op/id. */
-static void answer_error(pcd_client *c, uint16_t op, uint64_t id, int rc)
+static const uint8_t *item_msg(const pcd_item *it)
 {
-    size_t s = pcs_resp_begin(&c->out, op, id);
-    if (op == PCS_OP_TXN) {
-        pcs_buf_put_u32(&c->out, UINT32_MAX);
-        pcs_buf_put_u32(&c->out, 0);
-    }
-    pcs_resp_end(&c->out, s, rc, 0);
+    return it->buf->data + it->off;
 }
 
 /* ---- draining ---- */
@@ -205,8 +294,75 @@ static bool reserve_msg(pcd *d, pcd_client *c, uint32_t len, size_t limit)
     return true;
 }
 
+/*
+ * The next message of c is one record of len bytes (the usual case): copy
+ * it out of the ring once, into the round's arena, where it is checked and
+ * decoded.  Returns 1 when it was taken, 0 when it stays in the ring for the
+ * next round, -1 when c was closed.
+ */
+static int take_one(pcd *d, pcd_client *c, uint32_t len)
+{
+    if (len < PCS_FRAME_HDR) {
+        pcd_client_close(d, c, "malformed frame");
+        return -1;
+    }
+    if (!round_room(d, len)) {
+        if (c->items)
+            return 0; /* try again next round */
+        /* Answer PC_ENOMEM now, from a copy of the frame's header alone. */
+        uint8_t hdr[PCS_FRAME_HDR];
+        pcs_ring_peek(&c->req, hdr, sizeof hdr);
+        pcs_ring_take(&c->req, NULL, len);
+        if (pcs_frame_len(hdr) != len) {
+            pcd_client_close(d, c, "malformed frame");
+            return -1;
+        }
+        answer_error(d, c, pcs_le16(hdr + 4), pcs_le64(hdr + 8), PC_ENOMEM);
+        return 1;
+    }
+    size_t off = d->arena.len, padded = pcs_align8(len);
+    uint8_t *m = d->arena.data + off;
+    pcs_ring_take(&c->req, m, len);
+    memset(m + len, 0, padded - len);
+    /* From here on only the copy is looked at. */
+    if (pcs_frame_len(m) != len) {
+        pcd_client_close(d, c, "malformed frame");
+        return -1;
+    }
+    d->arena.len = off + padded;
+    item_add(d, c, &d->arena, off, len);
+    return 1;
+}
+
+/* c->msg holds a whole request: into the round, decoded where it is (it
+ * counts as the round's, not c's, until end_round gives it back).  False
+ * when it must wait for the next round. */
+static bool msg_to_round(pcd *d, pcd_client *c)
+{
+    if (round_room(d, 0)) {
+        item_add(d, c, &c->msg, 0, c->msg.len);
+        c->msg_in_round = true;
+    } else {
+        if (c->items)
+            return false; /* try again next round */
+        answer_error(d, c, pcs_le16(c->msg.data + 4), pcs_le64(c->msg.data + 8), PC_ENOMEM);
+        c->msg.len = 0;
+        c->msg_whole = false;
+        shrink_idle(&c->msg);
+    }
+    pcd_note_held(d, c);
+    return true;
+}
+
 /* Move the client's complete request messages into the round.  Returns how
- * many records and requests it handled (0: nothing to do).  A protocol error closes the client.
+ * many records and requests it handled (0: nothing to do).  A protocol error
+ * closes the client.
+ *
+ * Every byte is copied out of the ring once, into the buffer the request is
+ * checked and decoded from: a message of one record into the round's arena
+ * (take_one), a message of several into c->msg, where it is reassembled,
+ * across passes if need be, and then decoded in place (msg_to_round).  While
+ * c->msg is in the round, c's next message of several records waits.
  *
  * When memory runs out for a request (reassembling it, or adding it to the
  * round), the request is answered PC_ENOMEM at once if none of c's requests
@@ -218,66 +374,76 @@ static unsigned drain_client(pcd *d, pcd_client *c)
     unsigned took = 0, reqs = 0;
     size_t bytes = 0;
     size_t limit = d->st->max_value + PCS_FRAME_SLACK;
-    while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued) {
-        if (!c->msg_whole) {
-            uint32_t len;
-            uint16_t flags;
-            int rc = pcs_ring_next(&c->req, &len, &flags);
-            if (rc == PC_EAGAIN)
+    /* (An answer sent on the way may find the response ring's counters
+     * corrupted and close c.) */
+    while (reqs < DRAIN_MAX_REQS && bytes < DRAIN_MAX_BYTES && !c->read_queued &&
+           c->state == PCD_C_ACTIVE) {
+        if (c->msg_whole && !c->msg_in_round) {
+            if (!msg_to_round(d, c))
                 break;
-            size_t seen = c->discard ? c->discard_len : c->msg.len;
-            if (rc || len > limit - seen) {
-                pcd_client_close(d, c,
-                                 rc ? "malformed ring record" : "request larger than allowed");
+            reqs++;
+            continue;
+        }
+        uint32_t len;
+        uint16_t flags;
+        int rc = pcs_ring_next(&c->req, &len, &flags);
+        if (rc == PC_EAGAIN)
+            break;
+        /* The record goes on with the message in c->msg (or the one being
+         * dropped), or begins a new one. */
+        bool cont = c->discard || (c->msg.len && !c->msg_whole);
+        size_t seen = !cont ? 0 : c->discard ? c->discard_len : c->msg.len;
+        if (rc || len > limit - seen) {
+            pcd_client_close(d, c, rc ? "malformed ring record" : "request larger than allowed");
+            return took;
+        }
+        if (!cont && !(flags & PCS_REC_MORE)) {
+            int r = take_one(d, c, len);
+            if (r < 0)
                 return took;
-            }
-            if (!seen)
-                c->msg_since = pcs_now_ms();
-            if (!c->discard && !reserve_msg(d, c, len, limit)) {
-                c->msg.err = 0; /* the buffer is as it was: try again later */
-                if (c->items)
-                    break; /* try again next round */
-                if (!discard_begin(d, c, len))
-                    return took;
-            }
-            if (c->discard) {
-                pcs_ring_take(&c->req, NULL, len);
-                c->discard_len += len;
-            } else {
-                pcs_ring_take(&c->req, c->msg.data + c->msg.len, len);
-                c->msg.len += len;
-            }
+            if (r == 0)
+                break;
             bytes += len;
             took++;
-            if (flags & PCS_REC_MORE)
-                continue;
-            if (c->discard) {
-                answer_error(c, c->discard_op, c->discard_id, PC_ENOMEM);
-                c->discard = false;
-                reqs++;
-                continue;
-            }
-            /* A whole message: one request frame. */
-            if (c->msg.len < PCS_FRAME_HDR || pcs_frame_len(c->msg.data) != c->msg.len) {
-                pcd_client_close(d, c, "malformed frame");
-                return took;
-            }
-            c->msg_whole = true;
+            reqs++;
+            continue;
         }
-        uint16_t op = pcs_le16(c->msg.data + 4);
-        if (!item_add(d, c, c->msg.data, c->msg.len)) {
+        if (!cont) {
+            if (c->msg_in_round)
+                break; /* c->msg is taken until the round ends */
+            c->msg_since = pcs_now_ms();
+        }
+        if (!c->discard && !reserve_msg(d, c, len, limit)) {
+            c->msg.err = 0; /* the buffer is as it was: try again later */
             if (c->items)
                 break; /* try again next round */
-            answer_error(c, op, pcs_le64(c->msg.data + 8), PC_ENOMEM);
-        } else if (pcs_op_is_read(op) || op == PCS_OP_QPOPW) {
-            /* A read is served after the commit, and a QPOPW may park:
-             * nothing may overtake either, so drain no further. */
-            c->read_queued = true;
+            if (!discard_begin(d, c, len))
+                return took;
         }
-        c->msg.len = 0;
-        c->msg_whole = false;
-        shrink_idle(&c->msg);
-        reqs++;
+        if (c->discard) {
+            pcs_ring_take(&c->req, NULL, len);
+            c->discard_len += len;
+        } else {
+            /* (msg.data is NULL while nothing was ever reassembled) */
+            pcs_ring_take(&c->req, len ? c->msg.data + c->msg.len : NULL, len);
+            c->msg.len += len;
+        }
+        bytes += len;
+        took++;
+        if (flags & PCS_REC_MORE)
+            continue;
+        if (c->discard) {
+            answer_error(d, c, c->discard_op, c->discard_id, PC_ENOMEM);
+            c->discard = false;
+            reqs++;
+            continue;
+        }
+        /* A whole message: one request frame. */
+        if (c->msg.len < PCS_FRAME_HDR || pcs_frame_len(c->msg.data) != c->msg.len) {
+            pcd_client_close(d, c, "malformed frame");
+            return took;
+        }
+        c->msg_whole = true;
     }
     pcd_note_held(d, c);
     if (took) {
@@ -288,7 +454,8 @@ static unsigned drain_client(pcd *d, pcd_client *c)
 }
 
 /* Parked queue pops: answer those whose time is up, retry the others when
- * the last round wrote something. */
+ * the last round wrote something (decoded from c->parked, where the request
+ * waits). */
 static void parked_pass(pcd *d, uint64_t now)
 {
     for (size_t i = 0; i < d->ncl; i++) {
@@ -296,14 +463,10 @@ static void parked_pass(pcd *d, uint64_t now)
         if (c->state != PCD_C_ACTIVE || !c->blocked || c->snap_need)
             continue;
         if (now >= c->parked_deadline) {
-            answer_error(c, PCS_OP_QPOPW, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
+            answer_error(d, c, PCS_OP_QPOPW, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
             c->blocked = false;
-        } else if (d->wrote_last_round) {
-            pcd_item *it = item_add(d, c, c->parked.data, c->parked.len);
-            if (it) {
-                it->parked_retry = true;
-                c->read_queued = true;
-            }
+        } else if (d->wrote_last_round && round_room(d, 0)) {
+            item_add(d, c, &c->parked, 0, c->parked.len)->parked_retry = true;
         }
     }
 }
@@ -344,19 +507,20 @@ static int round_arrays(pcd *d)
     return 0;
 }
 
-/* Decode every item; a malformed frame closes its client. */
+/* Decode every item from the daemon's own copy of it (its views point into
+ * that copy, which lives until end_round); a malformed frame closes its
+ * client. */
 static void decode_items(pcd *d)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
-        it->decoded = pcs_req_decode(d->arena.data + it->off, it->len, &it->rq);
+        it->decoded = pcs_req_decode(item_msg(it), it->len, &it->rq);
         it->parsed = it->decoded == 0;
         if (it->decoded == PC_EPROTO)
             pcd_client_close(d, it->c, "malformed request frame");
         /* The peer's role: a request it does not allow changes nothing. */
         if (it->decoded != PC_EPROTO &&
-            (it->parsed ? req_role(&it->rq) : op_role(pcs_le16(d->arena.data + it->off + 4))) >
-                it->c->role)
+            (it->parsed ? req_role(&it->rq) : op_role(pcs_le16(item_msg(it) + 4))) > it->c->role)
             it->decoded = PC_EACCES;
         if (!it->decoded && !pcs_op_is_read(it->rq.op)) {
             int rc = pcs_req_shard(d->st, &it->rq, &it->shard);
@@ -437,25 +601,14 @@ static int run_writes(pcd *d)
     return 0;
 }
 
-/* Would queueing more bytes of answer for c go over its backlog (one
- * largest answer past --client-backlog) or the daemon's budget? */
-static bool over_caps(const pcd *d, const pcd_client *c, size_t more)
-{
-    size_t unread = c->out.len - c->out_pos;
-    uint64_t largest = d->st->max_value + PCS_FRAME_SLACK;
-    if (unread + more > d->cfg.client_backlog + largest)
-        return true;
-    size_t after = c->out.len + more, cap = pcs_buf_grown_cap(c->out.cap, after);
-    return cap > c->out.cap && !may_hold(d, cap, cap - c->out.cap);
-}
-
-/* Answer every item, in order, into its client's output. */
+/* Answer every item, in order, into its client's response ring (or c->out,
+ * for what the ring cannot take now). */
 static void answer_items(pcd *d, int round_rc, uint64_t now)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
         pcd_client *c = it->c;
-        const uint8_t *hdr = d->arena.data + it->off;
+        const uint8_t *hdr = item_msg(it);
         uint16_t op = pcs_le16(hdr + 4);
         uint64_t id = pcs_le64(hdr + 8);
         if (c->state == PCD_C_DEAD)
@@ -464,32 +617,36 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
         d->requests++;
         d->stats.requests++;
         d->stats.ops[op < PC_STATS_OPS ? op : 0]++;
-        size_t before = c->out.len;
         if (c->out.len == c->out_pos)
             c->out_moved = now; /* the wait for it to read starts now */
+        int32_t rc;             /* the answer's */
+        bool answered = true;   /* (a snapshot is answered when it is on disk) */
         if (it->decoded) {
-            answer_error(c, op, id, it->decoded);
+            answer_error(d, c, op, id, rc = it->decoded);
         } else if (op == PCS_OP_A_SNAPSHOT) {
-            int src = pcd_snap_ask(d, c, hdr, it->len);
-            if (src)
-                answer_error(c, op, id, src);
+            rc = pcd_snap_ask(d, c, hdr, it->len);
+            if (rc)
+                answer_error(d, c, op, id, rc);
+            answered = rc != 0;
         } else if (pcs_op_is_read(op)) {
             /* Built aside, queued only within the client's and the
              * daemon's caps: a read changes nothing, so one over them is
              * answered PC_ENOMEM instead. */
             pcs_buf_reset(&d->scratch);
             pcd_serve_read(d, c->uid, &it->rq, &d->scratch);
-            if (!d->scratch.err && !over_caps(d, c, d->scratch.len))
-                pcs_buf_put(&c->out, d->scratch.data, d->scratch.len);
-            else
-                answer_error(c, op, id, PC_ENOMEM);
+            if (!d->scratch.err && !over_caps(d, c, d->scratch.len, &d->scratch)) {
+                rc = (int32_t)pcs_le32(d->scratch.data + PCS_FRAME_HDR);
+                answer_buf(d, c, &d->scratch);
+            } else {
+                answer_error(d, c, op, id, rc = PC_ENOMEM);
+            }
             pcs_buf_reset(&d->scratch);
             shrink_idle(&d->scratch);
         } else if (round_rc || it->resp_off == SIZE_MAX) {
-            answer_error(c, op, id, round_rc ? round_rc : PC_EIO);
+            answer_error(d, c, op, id, rc = round_rc ? round_rc : PC_EIO);
         } else {
             const uint8_t *r = d->rout.data + it->resp_off;
-            int32_t rc = (int32_t)pcs_le32(r + PCS_FRAME_HDR);
+            rc = (int32_t)pcs_le32(r + PCS_FRAME_HDR);
             if (op == PCS_OP_QPOPW && rc == PC_ENOTFOUND) {
                 /* Nothing to pop yet: park it until a push or its deadline. */
                 if (!it->parked_retry) {
@@ -513,10 +670,10 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             }
             if (op == PCS_OP_QPOPW)
                 c->blocked = false;
+            size_t n = pcs_align8(pcs_frame_len(r));
             if (rc == PC_ENOMEM && op == PCS_OP_QPOPW) {
-                answer_error(c, op, id, rc);
-            } else if (over_caps(d, c, pcs_align8(pcs_frame_len(r))) &&
-                       c->out.len - c->out_pos > HELD_SMALL) {
+                answer_error(d, c, op, id, rc);
+            } else if (over_caps(d, c, n, NULL) && c->out.len - c->out_pos > HELD_SMALL) {
                 /* A write that ran: its answer cannot be replaced, and this
                  * client does not read what it has. */
                 pcd_client_close(d, c,
@@ -524,7 +681,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                                  "--max-buffers)");
                 continue;
             } else {
-                pcs_buf_put(&c->out, r, pcs_align8(pcs_frame_len(r)));
+                answer_frame(d, c, r, n);
             }
         }
         pcd_note_held(d, c);
@@ -532,19 +689,18 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             pcd_client_close(d, c, "out of memory queueing answers");
             continue;
         }
-        if (c->out.len > before) {
-            int32_t rc = (int32_t)pcs_le32(c->out.data + before + PCS_FRAME_HDR);
-            /* A read of a missing key is a miss (counted as one), not an error. */
-            d->stats.errors += rc < 0 && !(rc == PC_ENOTFOUND && pcs_op_is_read(op));
-            if (rc == PC_EFULL && !pcs_op_is_read(op))
-                pcd_note_refused(d, now);
-            d->writes += !rc && !pcs_op_is_read(op);
-            d->emptied |= !rc && op == PCS_OP_FLUSH;
-            /* Writes count as accesses for allkeys-lru/lfu. */
-            if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
-                it->rq.argv[0].kind == PC_BYTES)
-                pcd_touch(d, it->rq.argv[0].s.ptr, it->rq.argv[0].s.len, now);
-        }
+        if (!answered || c->state == PCD_C_DEAD)
+            continue;
+        /* A read of a missing key is a miss (counted as one), not an error. */
+        d->stats.errors += rc < 0 && !(rc == PC_ENOTFOUND && pcs_op_is_read(op));
+        if (rc == PC_EFULL && !pcs_op_is_read(op))
+            pcd_note_refused(d, now);
+        d->writes += !rc && !pcs_op_is_read(op);
+        d->emptied |= !rc && op == PCS_OP_FLUSH;
+        /* Writes count as accesses for allkeys-lru/lfu. */
+        if (!rc && d->access && !it->decoded && !pcs_op_is_read(op) && it->rq.argc &&
+            it->rq.argv[0].kind == PC_BYTES)
+            pcd_touch(d, it->rq.argv[0].s.ptr, it->rq.argv[0].s.len, now);
     }
 }
 
@@ -552,10 +708,18 @@ static void end_round(pcd *d)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
+        pcd_client *c = it->c;
         if (it->parsed)
             pcs_req_free(&it->rq);
-        it->c->items = 0;
-        it->c->read_queued = false;
+        c->items = 0;
+        c->read_queued = false;
+        if (it->buf == &c->msg) {
+            /* Its request is done with: c->msg is c's again. */
+            c->msg.len = 0;
+            c->msg_whole = c->msg_in_round = false;
+            shrink_idle(&c->msg);
+            pcd_note_held(d, c);
+        }
     }
     d->nitems = 0;
     pcs_buf_reset(&d->arena);
@@ -568,37 +732,18 @@ static void end_round(pcd *d)
 
 /* ---- answering ---- */
 
-/* Copy queued answers into the client's response ring, in chunks. */
+/* Move c's waiting answers into its response ring as far as there is room,
+ * and publish what went in (also what answer_frame and answer_buf wrote). */
 static void flush_client(pcd *d, pcd_client *c)
 {
-    bool put = false;
-    while (c->out_pos < c->out.len) {
-        const uint8_t *m = c->out.data + c->out_pos;
-        size_t mlen = pcs_frame_len(m);
-        size_t left = mlen - c->out_msg_sent;
-        size_t free;
-        if (pcs_ring_space(&c->resp, &free)) {
+    if (c->out_pos < c->out.len) {
+        int put = pcs_ring_send(&c->resp, c->out.data, c->out.len, &c->out_pos, &c->out_msg_sent);
+        if (put < 0) {
             pcd_client_close(d, c, "response ring counters corrupted");
             return;
         }
-        if (free <= PCS_REC_HDR + 8)
-            break;
-        size_t chunk = free - PCS_REC_HDR - 8;
-        if (chunk > pcs_ring_chunk_max(&c->resp))
-            chunk = pcs_ring_chunk_max(&c->resp);
-        if (chunk > left)
-            chunk = left;
-        if (chunk < left && chunk < 4096)
-            break; /* wait for real room rather than trickle */
-        uint16_t more = chunk < left ? PCS_REC_MORE : 0;
-        if (pcs_ring_put(&c->resp, m + c->out_msg_sent, (uint32_t)chunk, more))
-            break;
-        put = true;
-        c->out_msg_sent += chunk;
-        if (!more) {
-            c->out_pos += pcs_align8(mlen);
-            c->out_msg_sent = 0;
-        }
+        if (put)
+            c->resp_put = true;
     }
     if (c->out_pos == c->out.len) {
         c->out.len = c->out_pos = 0;
@@ -611,7 +756,8 @@ static void flush_client(pcd *d, pcd_client *c)
         c->out.len -= c->out_pos;
         c->out_pos = 0;
     }
-    if (put) {
+    if (c->resp_put) {
+        c->resp_put = false;
         c->out_moved = pcs_now_ms();
         pcs_ring_publish(&c->resp);
         pcd_client_wake(c);
@@ -623,7 +769,7 @@ static bool flush_all(pcd *d)
     bool backlog = false;
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
-        if (c->state == PCD_C_ACTIVE && c->out.len > c->out_pos) {
+        if (c->state == PCD_C_ACTIVE && (c->out.len > c->out_pos || c->resp_put)) {
             flush_client(d, c);
             backlog |= c->state == PCD_C_ACTIVE && c->out.len > c->out_pos;
         }
@@ -631,7 +777,6 @@ static bool flush_all(pcd *d)
     return backlog;
 }
 
-/* One pass: drain, run, answer.  True when it did anything. */
 static uint64_t now_us(void)
 {
     struct timespec ts;
@@ -679,6 +824,7 @@ static void after_flush(pcd *d, uint64_t now)
         pcd_snap_request(d, "after a flush");
 }
 
+/* One pass: drain, run, answer.  True when it did anything. */
 static bool pass(pcd *d)
 {
     uint64_t now = pcs_now_ms();
@@ -830,8 +976,6 @@ static int sleep_ms(pcd *d, uint64_t now)
     return due <= now ? 0 : (int)(due - now);
 }
 
-int pcd_loop_setup(pcd *d);
-
 int pcd_loop_setup(pcd *d)
 {
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -860,8 +1004,6 @@ int pcd_loop_setup(pcd *d)
     d->last_housekeep = d->last_sync = pcs_now_ms();
     return 0;
 }
-
-void pcd_reload(pcd *d);
 
 int pcd_run(pcd *d)
 {

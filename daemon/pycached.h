@@ -182,15 +182,17 @@ typedef struct pcd_client {
     size_t maplen;
     pcs_chan_hdr *hdr;
     pcs_ring req, resp;
-    pcs_buf msg;         /* a request message being reassembled */
-    bool msg_whole;      /* msg is complete, waiting for room in a round */
+    pcs_buf msg;         /* a request of several records, reassembled here */
+    bool msg_whole;      /* msg is complete: waiting for room in a round, or in one */
+    bool msg_in_round;   /* ... in the current round, which decodes it from msg */
     bool discard;        /* dropping the rest of a message memory ran out for */
     uint16_t discard_op; /* ... whose op and id its PC_ENOMEM answer carries */
     uint64_t discard_id;
     size_t discard_len;  /* bytes of it seen so far (bounded like msg) */
-    pcs_buf out;         /* response messages not yet in the ring */
+    pcs_buf out;         /* answers waiting for room in the ring (pcs_ring_send) */
     size_t out_pos;      /* bytes of out already sent */
     size_t out_msg_sent; /* of the message at out_pos, bytes already sent */
+    bool resp_put;       /* records written to resp, to publish at the end of the pass */
     unsigned items;      /* requests of this client in the current round */
     bool read_queued;    /* a read is queued this round: drain no further */
     bool blocked;        /* a waiting queue pop is parked */
@@ -198,7 +200,7 @@ typedef struct pcd_client {
     uint64_t parked_deadline;
     uint64_t requests;  /* served so far */
     uint64_t snap_need; /* waiting for snapshot number snap_need (0: not) */
-    size_t held;        /* bytes of msg, out and parked, as counted in pcd.held */
+    size_t held;        /* bytes of msg (but in a round), out and parked, as in pcd.held */
     uint64_t msg_since; /* when the first record of the message in msg came (ms) */
     uint64_t out_moved; /* when its unread answers last moved into its ring (ms) */
 } pcd_client;
@@ -207,7 +209,8 @@ typedef struct pcd_client {
 
 typedef struct pcd_item {
     pcd_client *c;
-    size_t off, len; /* the message in the round's arena */
+    const pcs_buf *buf; /* the request: the round's arena, or c's msg or parked */
+    size_t off, len;    /* ... at off in it, its frame's length */
     pcs_req rq;
     int decoded; /* 0, or the decode error */
     bool parsed; /* rq holds a decoded request (to free) */
@@ -253,7 +256,7 @@ typedef struct pcd {
     size_t ncl, clcap;
     uint64_t next_id;
     pcs_wctx w;
-    pcs_buf arena;
+    pcs_buf arena; /* requests of one record, copied out of their rings */
     pcd_item *items;
     size_t nitems, icap;
     pcs_buf rout; /* responses of the round */
@@ -319,7 +322,7 @@ typedef struct pcd {
      * yet read) against --max-buffers; refusals at accept, logged at most
      * REFUSE_LOG_BURST a while. */
     uint64_t held, held_peak;
-    pcs_buf scratch; /* a ring-only read's answer, before it is queued */
+    pcs_buf scratch; /* a ring-only read's answer, before it goes to the ring */
     uint64_t refuse_window_ms;
     unsigned refuse_logged, refuse_quiet;
 } pcd;
@@ -343,15 +346,20 @@ void pcd_reap(pcd *d);
 /* The role (pc_role) of a peer of uid with groups gids (its primary group
  * first), or 0 when it is not admitted; *trusted: it may map the store. */
 int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, bool *trusted);
-/* Recount what c holds (its buffers' capacities) into d->held. */
+
+/* loop.c */
+int pcd_loop_setup(pcd *d);
+int pcd_run(pcd *d);
+void pcd_client_wake(pcd_client *c);
+/* Recount what c holds (its buffers' capacities, but msg's while its request
+ * is in the round) into d->held. */
 void pcd_note_held(pcd *d, pcd_client *c);
 /* The byte budget in force: --max-buffers, its default, at least four of
  * the largest request. */
 uint64_t pcd_budget(const pcd *d);
 
-/* loop.c */
-int pcd_run(pcd *d);
-void pcd_client_wake(pcd_client *c);
+/* main.c: SIGHUP (from the loop): reopen the log, reread the config file. */
+void pcd_reload(pcd *d);
 
 /* upkeep.c */
 void pcd_measure(pcd *d, uint64_t now);

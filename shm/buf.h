@@ -26,7 +26,7 @@ typedef struct pcs_buf {
 
 /* The capacity a buffer of cap bytes grows to when it must hold need. */
 size_t pcs_buf_grown_cap(size_t cap, size_t need);
-/* Make room for extra more bytes.  Returns 0 or the (sticky) error. */
+/* Make room for extra bytes past len.  Returns 0 or the (sticky) error. */
 int pcs_buf_reserve(pcs_buf *b, size_t extra);
 void pcs_buf_put(pcs_buf *b, const void *p, size_t n);
 void pcs_buf_put_u8(pcs_buf *b, uint8_t v);

@@ -114,6 +114,38 @@ int pcs_ring_put(pcs_ring *r, const void *p, uint32_t len, uint16_t flags)
     return 0;
 }
 
+int pcs_ring_send(pcs_ring *r, const uint8_t *buf, size_t len, size_t *pos, size_t *sent)
+{
+    int put = 0;
+    while (*pos < len) {
+        const uint8_t *m = buf + *pos;
+        size_t mlen = pcs_le32(m), left = mlen - *sent, free;
+        if (mlen < 4 || mlen > len - *pos || *sent >= mlen)
+            return PC_EINVAL;
+        if (pcs_ring_space(r, &free))
+            return PC_EPROTO;
+        if (free <= PCS_REC_HDR + 8)
+            break;
+        size_t chunk = free - PCS_REC_HDR - 8;
+        if (chunk > pcs_ring_chunk_max(r))
+            chunk = pcs_ring_chunk_max(r);
+        if (chunk > left)
+            chunk = left;
+        if (chunk < left && chunk < PCS_SEND_PIECE_MIN)
+            break;
+        uint16_t more = chunk < left ? PCS_REC_MORE : 0;
+        if (pcs_ring_put(r, m + *sent, (uint32_t)chunk, more))
+            break;
+        put++;
+        *sent += chunk;
+        if (!more) {
+            *pos += (mlen + 7) & ~(size_t)7;
+            *sent = 0;
+        }
+    }
+    return put;
+}
+
 void pcs_ring_publish(pcs_ring *r)
 {
     atomic_store_explicit(r->head, r->pos, memory_order_release);

@@ -17,8 +17,9 @@
  * The client can write anything into its channel.  So the daemon keeps its
  * own copy of every counter it owns (req tail, resp head), reads the
  * client's counters once per pass, checks them against the ring, copies a
- * record out before looking at it, and treats any inconsistency as a
- * protocol error that closes that one client.
+ * record out before looking at it (once, into the buffer it is then checked
+ * and decoded from), and treats any inconsistency as a protocol error that
+ * closes that one client.
  *
  * Every field says who writes it; the other side only reads it.
  */
@@ -81,7 +82,8 @@ _Static_assert(offsetof(pcs_chan_hdr, resp_tail) ==
 /*
  * The daemon's page: one memfd per daemon, mapped writable by the daemon
  * alone; clients get it sealed with F_SEAL_FUTURE_WRITE, so they can only map
- * it read-only.  Issue 4's stats extend it.
+ * it read-only.  It carries the daemon's sleep flag, its statistics and its
+ * liveness word.
  */
 #define PCS_DPAGE_MAGIC UINT64_C(0x3145474150435950) /* "PYCPAGE1" */
 #define PCS_DPAGE_VERSION 2                          /* 2: the liveness word */
@@ -153,24 +155,44 @@ static inline size_t pcs_chan_size(uint32_t ring_size)
 void pcs_chan_init(void *base, uint32_t ring_size, uint64_t client_id);
 /* Check a mapped channel's header (client): 0 or PC_EPROTO. */
 int pcs_chan_check(const void *base, size_t maplen);
-/* Set up the two rings over a mapped channel.  producer_req: this side
- * writes requests (the client).  Counters start from what the header holds. */
+/* Set up the two rings over a freshly made channel, as either side sees
+ * them: req is the ring the client produces into, resp the one the daemon
+ * does.  Both sides' private counters start at 0, as a fresh channel's do
+ * (a channel is never set up again once used), so client_side (nonzero on
+ * the client) changes nothing. */
 void pcs_chan_rings(void *base, int client_side, pcs_ring *req, pcs_ring *resp);
 
 /* ---- producing ---- */
 
-/* Free bytes, refreshing the consumer's counter.  PC_EPROTO (as a negative
- * ssize-like value in *free left untouched) if the consumer's counter is
- * impossible: behind what it was, or past what we produced. */
+/* Free bytes, refreshing the consumer's counter: 0, or PC_EPROTO (with
+ * *free untouched) if the consumer's counter is impossible: behind what it
+ * was, or past what we produced. */
 int pcs_ring_space(pcs_ring *r, size_t *free);
-/* Write one record (len <= pcs_ring_chunk_max) if it fits: 0, or PC_EAGAIN.
- * Not visible to the consumer until pcs_ring_publish. */
+/* Write one record (len <= pcs_ring_chunk_max) if it fits: 0, PC_EAGAIN, or
+ * PC_EPROTO from pcs_ring_space.  Not visible to the consumer until
+ * pcs_ring_publish. */
 int pcs_ring_put(pcs_ring *r, const void *p, uint32_t len, uint16_t flags);
 void pcs_ring_publish(pcs_ring *r);
 static inline uint32_t pcs_ring_chunk_max(const pcs_ring *r)
 {
     return r->size / 4;
 }
+/* A piece of a message shorter than the rest of it is only written when at
+ * least this long: a nearly full ring is waited out, not trickled into. */
+#define PCS_SEND_PIECE_MIN 4096u
+/*
+ * Write messages from buf[*pos, len) into the ring, as much as it has room
+ * for now.  buf holds whole messages, each beginning with its u32 length (a
+ * frame header) and padded to 8 bytes; *pos is where one begins, and *sent
+ * bytes of that one are already in the ring.  Each message goes as one
+ * record when it fits, else in pieces (PCS_REC_MORE) of at most
+ * pcs_ring_chunk_max and at least PCS_SEND_PIECE_MIN but the last.  On
+ * return *pos and *sent say where the next call goes on.  Returns how many
+ * records were written (0: no room), PC_EPROTO from pcs_ring_space, or
+ * PC_EINVAL for a length that does not fit buf.  Not visible to the
+ * consumer until pcs_ring_publish.
+ */
+int pcs_ring_send(pcs_ring *r, const uint8_t *buf, size_t len, size_t *pos, size_t *sent);
 
 /* ---- consuming ---- */
 

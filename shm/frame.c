@@ -412,6 +412,21 @@ int pcs_resp_end(pcs_buf *b, size_t start, int rc, uint32_t nvals)
     return b->err;
 }
 
+size_t pcs_resp_error(uint8_t f[PCS_RESP_ERROR_MAX], uint16_t op, uint64_t id, int rc)
+{
+    size_t len = PCS_FRAME_HDR + 8;
+    memset(f, 0, PCS_RESP_ERROR_MAX);
+    pcs_put_le16(f + 4, op);
+    pcs_put_le64(f + 8, id);
+    pcs_put_le32(f + PCS_FRAME_HDR, (uint32_t)rc);
+    if (op == PCS_OP_TXN) {
+        pcs_put_le32(f + len, UINT32_MAX); /* no failed index */
+        len += 8;
+    }
+    pcs_put_le32(f, (uint32_t)len);
+    return len; /* 24 or 32: a multiple of 8 */
+}
+
 int pcs_resp_parse(const uint8_t *p, size_t avail, pcs_resp *r, size_t *size)
 {
     if (avail < PCS_FRAME_HDR + 8)

@@ -183,6 +183,14 @@ void pcs_resp_fail(pcs_buf *b, size_t start, int rc);
 /* Patch rc and the value count; pads to 8.  Returns b->err. */
 int pcs_resp_end(pcs_buf *b, size_t start, int rc, uint32_t nvals);
 
+/* The most bytes pcs_resp_error writes. */
+#define PCS_RESP_ERROR_MAX 32u
+/* Write into f a whole response to a request of op and id that carries rc
+ * alone, as pcs_resp_begin and pcs_resp_end make it (a transaction's with
+ * no failed index and no responses inside).  Needs no memory; returns its
+ * length, padded to 8. */
+size_t pcs_resp_error(uint8_t f[PCS_RESP_ERROR_MAX], uint16_t op, uint64_t id, int rc);
+
 /* A parsed response (client side); values stay in the buffer. */
 typedef struct pcs_resp {
     uint16_t op;

@@ -11,7 +11,11 @@
  *    then its request ring) that sends garbage records, impossible heads,
  *    bad frames, oversized messages, a corrupted response tail, a bad or
  *    missing handshake, or descriptors, is closed (only it: a normal client
- *    keeps working throughout) and leaks nothing.
+ *    keeps working throughout) and leaks nothing;
+ *  - pipeline: requests in one record and in several, across the end of the
+ *    ring, and answers larger than the ring, read slowly, come through as
+ *    sent and in order, and go through no buffer of the client's when the
+ *    rings have room (test_copies).
  */
 #include "daemontest.h"
 
@@ -929,12 +933,274 @@ static void test_malformed(void **state)
     d->passed = true;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Requests and answers of every shape through the rings                     */
+
+/* Encode SET key = n bytes of pattern seed (id) into b, without padding. */
+static void enc_set(pcs_buf *b, const char *key, size_t n, uint64_t seed, uint64_t id)
+{
+    uint8_t *v = malloc(n ? n : 1);
+    assert_non_null(v);
+    dt_fill(v, n, seed);
+    pcs_enc e;
+    pcs_enc_begin(&e, b, PCS_OP_SET, id);
+    pcs_enc_bytes(&e, key, strlen(key));
+    pcs_enc_bytes(&e, v, n);
+    pcs_enc_int(&e, 0);
+    pcs_enc_int(&e, 0);
+    assert_int_equal(pcs_enc_end(&e), 0);
+    b->len = pcs_frame_len(b->data);
+    free(v);
+}
+
+/* Put msg into the request ring as records of the sizes in cuts (ending
+ * with 0; what is left goes in one more record); published by the caller. */
+static void raw_put(raw *r, const pcs_buf *msg, const size_t *cuts)
+{
+    size_t at = 0;
+    for (; *cuts; cuts++) {
+        assert_int_equal(pcs_ring_put(&r->req, msg->data + at, (uint32_t)*cuts, PCS_REC_MORE), 0);
+        at += *cuts;
+    }
+    assert_int_equal(pcs_ring_put(&r->req, msg->data + at, (uint32_t)(msg->len - at), 0), 0);
+}
+
+/* Take the next answer (waiting up to 10 s, a record at a time, with a
+ * pause now and then when slow) into *b; its parse. */
+static pcs_resp raw_answer(raw *r, pcs_buf *b, bool slow)
+{
+    pcs_buf_reset(b);
+    uint64_t until = dt_now_ms() + 10000;
+    unsigned k = 0;
+    for (;;) {
+        uint32_t n;
+        uint16_t flags;
+        int rc = pcs_ring_next(&r->resp, &n, &flags);
+        if (rc == PC_EAGAIN) {
+            assert_false(raw_gone(r));
+            assert_true(dt_now_ms() < until);
+            dt_sleep_us(200);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(pcs_buf_reserve(b, n), 0);
+        pcs_ring_take(&r->resp, b->data + b->len, n);
+        pcs_ring_release(&r->resp);
+        raw_kick(r); /* room in the ring: the daemon goes on */
+        b->len += n;
+        if (slow && ++k % 2)
+            dt_sleep_ms(2);
+        if (!(flags & PCS_REC_MORE))
+            break;
+    }
+    pcs_resp resp;
+    size_t sz;
+    assert_int_equal(pcs_resp_parse(b->data, b->len, &resp, &sz), 0);
+    assert_int_equal(sz, b->len);
+    return resp;
+}
+
+/* The answer is id's, rc 0, and (when n) carries n bytes of pattern seed. */
+static void check_answer(const pcs_resp *a, uint64_t id, size_t n, uint64_t seed)
+{
+    assert_int_equal(a->id, id);
+    assert_int_equal(a->rc, 0);
+    if (!n)
+        return;
+    assert_int_equal(a->nvals, 1);
+    const uint8_t *p = a->vals;
+    pc_val v;
+    assert_int_equal(pcs_val_decode(&p, a->end, &v), 0);
+    assert_int_equal(v.kind, PC_BYTES);
+    assert_int_equal(v.s.len, n);
+    uint8_t *want = malloc(n);
+    assert_non_null(want);
+    dt_fill(want, n, seed);
+    assert_memory_equal(v.s.ptr, want, n);
+    free(want);
+}
+
+/* What the daemon holds for its clients (pc_stats.buffered), as published
+ * after now. */
+static uint64_t buffered_now(pc_client *c)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    uint64_t until = dt_now_ms() + 10000;
+    pc_stats st;
+    for (;;) {
+        OK(pc_stats_get(c, &st));
+        if (st.taken_ms > now)
+            return st.buffered;
+        assert_true(dt_now_ms() < until);
+        dt_sleep_ms(20);
+    }
+}
+
+/*
+ * The daemon copies each request out of its ring once, into the buffer it
+ * is decoded from, and encodes each answer once, into a buffer that goes to
+ * the ring (docs/protocol.md, "Trust"):
+ *  - answers that the ring has room for, and requests of one record, pass
+ *    through no buffer of the client's: with clients that read their
+ *    answers, the daemon holds nothing for them (pc_stats.buffered is 0);
+ *  - a pipeline of requests in one record, in several (the first shorter
+ *    than a frame header), two of several back to back, and reads after
+ *    them, is answered in order, each request as sent;
+ *  - a request in one record across the end of the ring, and one in
+ *    several, arrive as sent;
+ *  - an answer four times the ring, read slowly, arrives whole, and the
+ *    one pipelined after it follows it; afterwards nothing is held.
+ */
+static void test_copies(void **state)
+{
+    dt_daemon *d = *state;
+    assert_int_equal(dt_prepare(d, "copies",
+                                (const char *[]){"--ring-size", "64K", "--max-value", "512K",
+                                                 "--sync", "none", NULL}),
+                     0);
+    assert_int_equal(dt_start(d), 0);
+    pc_client *good = dt_connect(d, 0), *ro = dt_connect(d, PC_OPT_RING_ONLY);
+    assert_non_null(good);
+    assert_non_null(ro);
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "small%d", i);
+        pc_val v = pc_int(i), got;
+        OK(pc_set(good, K(key), &v, 0, 0));
+        OK(pc_set(ro, K(key), &v, 0, 0));
+        pc_read *rd;
+        OK(pc_read_begin(ro, &rd));
+        OK(pc_get(rd, K(key), &got));
+        pc_read_end(rd);
+        assert_int_equal(got.i, i);
+    }
+    assert_int_equal(buffered_now(good), 0);
+
+    raw r;
+    assert_int_equal(raw_connect(d->dir, &r), 0);
+    assert_int_equal(r.w.ring_size, 64 << 10);
+    pcs_buf m = PCS_BUF_INIT, a = PCS_BUF_INIT;
+    /* A pipeline, published at once. */
+    enc_set(&m, "one", 100, 1, 1);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_buf_reset(&m);
+    enc_set(&m, "several", 20000, 2, 2);
+    raw_put(&r, &m, (const size_t[]){5, 10000, 0});
+    pcs_buf_reset(&m);
+    enc_set(&m, "again", 20000, 3, 3);
+    raw_put(&r, &m, (const size_t[]){8000, 0});
+    pcs_buf_reset(&m);
+    enc_set(&m, "tiny", 1, 4, 4);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_buf_reset(&m);
+    enc_get(&m, "several", 5);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_buf_reset(&m);
+    enc_get(&m, "again", 6);
+    raw_put(&r, &m, (const size_t[]){3, 0});
+    pcs_buf_reset(&m);
+    enc_get(&m, "one", 7);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_ring_publish(&r.req);
+    raw_kick(&r);
+    for (uint64_t id = 1; id <= 4; id++) {
+        pcs_resp x = raw_answer(&r, &a, false);
+        check_answer(&x, id, 0, 0);
+    }
+    pcs_resp x = raw_answer(&r, &a, false);
+    check_answer(&x, 5, 20000, 2);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, 6, 20000, 3);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, 7, 100, 1);
+
+    /* Across the end of the ring: first move the request ring on with
+     * requests of the right sizes until the next one begins 64 bytes
+     * before its end. */
+    uint32_t size = r.req.size;
+    pcs_buf_reset(&m);
+    enc_set(&m, "fill", 0, 0, 0);
+    size_t base = m.len; /* a filler of n bytes takes a record of 8 + base + n */
+    uint64_t id = 10;
+    for (;;) {
+        size_t gap = (size - 64 - (size_t)(r.req.pos % size)) % size;
+        if (gap == 0)
+            break;
+        size_t rec = gap >= PCS_REC_HDR + base && gap <= 8192 ? gap : 4096;
+        pcs_buf_reset(&m);
+        enc_set(&m, "fill", rec - PCS_REC_HDR - base, id, id);
+        raw_put(&r, &m, (const size_t[]){0});
+        pcs_ring_publish(&r.req);
+        raw_kick(&r);
+        x = raw_answer(&r, &a, false);
+        check_answer(&x, id++, 0, 0);
+    }
+    pcs_buf_reset(&m);
+    enc_set(&m, "wrapped", 300, 5, id);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_buf_reset(&m);
+    enc_set(&m, "wrapped2", 30000, 6, id + 1);
+    raw_put(&r, &m, (const size_t[]){16000, 0});
+    pcs_buf_reset(&m);
+    enc_get(&m, "wrapped", id + 2);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_ring_publish(&r.req);
+    raw_kick(&r);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, id, 0, 0);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, id + 1, 0, 0);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, id + 2, 300, 5);
+    pcs_buf_reset(&m);
+    enc_get(&m, "wrapped2", id + 3);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_ring_publish(&r.req);
+    raw_kick(&r);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, id + 3, 30000, 6);
+
+    /* An answer four times the ring, read slowly, and one after it. */
+    uint8_t *big = malloc(256 << 10);
+    assert_non_null(big);
+    dt_fill(big, 256 << 10, 7);
+    pc_val bv = pc_mem(big, 256 << 10);
+    OK(pc_set(good, K("big"), &bv, 0, 0));
+    free(big);
+    pcs_buf_reset(&m);
+    enc_get(&m, "big", 100);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_buf_reset(&m);
+    enc_get(&m, "one", 101);
+    raw_put(&r, &m, (const size_t[]){0});
+    pcs_ring_publish(&r.req);
+    raw_kick(&r);
+    x = raw_answer(&r, &a, true);
+    check_answer(&x, 100, 256 << 10, 7);
+    x = raw_answer(&r, &a, false);
+    check_answer(&x, 101, 100, 1);
+    pcs_buf_free(&m);
+    pcs_buf_free(&a);
+    raw_close(&r);
+    /* The raw client's reassembly buffer went with it; nothing else is held. */
+    uint64_t until = dt_now_ms() + 10000;
+    while (buffered_now(good) != 0)
+        assert_true(dt_now_ms() < until);
+    pc_close(ro);
+    pc_close(good);
+    DT_STOP_OK(d);
+    d->passed = true;
+}
+
 int main(void)
 {
     dt_init(170);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_kill_clients, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,9 @@
  *  - pcs_ring_next / pcs_ring_space return PC_EPROTO for impossible
  *    counters and record headers, pcs_ring_put refuses what cannot be, and
  *    records that wrap around the end of the ring come back whole;
+ *  - pcs_ring_send (the daemon's answers) delivers a queue of messages
+ *    whole and in order through a ring with little room, in pieces of the
+ *    sizes it promises, and writes nothing when it cannot;
  *  - pcs_chan_check refuses a header that does not fit its mapping.
  *
  * Also run under ThreadSanitizer (--enable-tsan).
@@ -722,6 +725,164 @@ static void test_ring_wrap(void **state)
     chan_close(&ch);
 }
 
+/* ---- pcs_ring_send: queued messages into a ring with little room ---- */
+
+/* Message k of a queue: a u32 length (as a frame header has), then k's bytes. */
+static size_t queue_msg(uint8_t *m, uint64_t k)
+{
+    uint64_t r = mix(k ^ UINT64_C(0xfeed));
+    size_t n = r % 5 == 0 ? 16 + (size_t)((r >> 8) % (2 * RING)) : 16 + (size_t)((r >> 8) % 3000);
+    fill(m, n, k);
+    uint32_t l = (uint32_t)n;
+    memcpy(m, &l, 4);
+    return n;
+}
+
+#define PAD8(n) (((n) + 7) & ~(size_t)7)
+
+static size_t msg_len(const uint8_t *m)
+{
+    uint32_t l;
+    memcpy(&l, m, 4);
+    return l;
+}
+
+/*
+ * Messages of every size (some twice the ring) queued in one buffer and
+ * sent with pcs_ring_send while the consumer takes a few records at a time:
+ * every byte arrives, in order; a message longer than the room goes in
+ * pieces of at most a chunk and, but for its last, at least
+ * PCS_SEND_PIECE_MIN; a call that finds too little room writes nothing and
+ * leaves *pos and *sent as they were.
+ */
+static void test_ring_send(void **state)
+{
+    (void)state;
+    chan ch;
+    chan_open(&ch);
+    fresh(&ch);
+    pcs_ring *d = &ch.dresp, *c = &ch.cresp;
+    enum { NMSG = 400 };
+    size_t most = 2 * RING + 16;
+    uint8_t *q = malloc(NMSG * PAD8(most)), *got = malloc(most), *want = malloc(most);
+    assert_non_null(q);
+    assert_non_null(got);
+    assert_non_null(want);
+    size_t len = 0;
+    for (uint64_t k = 0; k < NMSG; k++) {
+        size_t n = queue_msg(q + len, k);
+        memset(q + len + n, 0, PAD8(n) - n);
+        len += PAD8(n);
+    }
+    size_t pos = 0, sent = 0, glen = 0, pieces = 0, waits = 0;
+    uint64_t next = 0, turn = 0;
+    while (next < NMSG) {
+        size_t pos0 = pos, sent0 = sent, free;
+        int put = pcs_ring_send(d, q, len, &pos, &sent);
+        assert_true(put >= 0);
+        assert_int_equal(pcs_ring_space(d, &free), 0);
+        if (put == 0 && pos < len) {
+            /* No room worth using: nothing moved. */
+            waits++;
+            assert_int_equal(pos, pos0);
+            assert_int_equal(sent, sent0);
+            size_t left = msg_len(q + pos) - sent;
+            assert_true(free <= PCS_REC_HDR + 8 || (free - PCS_REC_HDR - 8 < left &&
+                                                    free - PCS_REC_HDR - 8 < PCS_SEND_PIECE_MIN));
+        }
+        pcs_ring_publish(d);
+        /* The client takes a few records (now and then all there are). */
+        uint64_t r = mix(turn++);
+        unsigned take = r % 5 == 0 ? UINT32_MAX : 1 + (unsigned)(r % 4);
+        uint32_t n;
+        uint16_t flags;
+        while (take-- && pcs_ring_next(c, &n, &flags) == 0) {
+            assert_true(n <= pcs_ring_chunk_max(c));
+            assert_true(glen + n <= most);
+            pcs_ring_take(c, got + glen, n);
+            glen += n;
+            if (flags & PCS_REC_MORE) {
+                assert_true(n >= PCS_SEND_PIECE_MIN);
+                pieces++;
+                continue;
+            }
+            size_t wl = queue_msg(want, next);
+            assert_int_equal(glen, wl);
+            assert_memory_equal(got, want, wl);
+            glen = 0;
+            next++;
+        }
+        pcs_ring_release(c);
+    }
+    assert_int_equal(pos, len);
+    assert_int_equal(sent, 0);
+    assert_true(pieces > NMSG / 10); /* messages longer than the room went in pieces */
+    assert_true(waits > 0);          /* and the ring was full now and then */
+    free(q);
+    free(got);
+    free(want);
+    chan_close(&ch);
+}
+
+/* A nearly full ring: a message that does not fit whole is not trickled in
+ * (less than PCS_SEND_PIECE_MIN of room), one that fits goes whole; an
+ * impossible consumer counter is PC_EPROTO, a length past the buffer
+ * PC_EINVAL, and neither writes anything. */
+static void test_ring_send_edges(void **state)
+{
+    (void)state;
+    chan ch;
+    chan_open(&ch);
+    fresh(&ch);
+    pcs_ring *d = &ch.dresp, *c = &ch.cresp;
+    static uint8_t filler[RING / 4], big[8192], small[512];
+    /* Fill the ring but for 1024 bytes. */
+    while (RING - (size_t)d->pos >= RING / 4 + PCS_REC_HDR + 1024)
+        assert_int_equal(pcs_ring_put(d, filler, RING / 4, 0), 0);
+    size_t rest = RING - (size_t)d->pos - 1024 - PCS_REC_HDR;
+    assert_int_equal(pcs_ring_put(d, filler, (uint32_t)rest, 0), 0);
+    size_t free;
+    assert_int_equal(pcs_ring_space(d, &free), 0);
+    assert_int_equal(free, 1024);
+    uint32_t l = sizeof big;
+    memcpy(big, &l, 4);
+    l = sizeof small;
+    memcpy(small, &l, 4);
+    size_t pos = 0, sent = 0;
+    assert_int_equal(pcs_ring_send(d, big, sizeof big, &pos, &sent), 0);
+    assert_int_equal(pos, 0);
+    assert_int_equal(sent, 0);
+    assert_int_equal(pcs_ring_send(d, small, sizeof small, &pos, &sent), 1);
+    assert_int_equal(pos, sizeof small);
+    /* The consumer frees a quarter: now big goes, whole. */
+    pcs_ring_publish(d);
+    uint32_t n;
+    uint16_t flags;
+    assert_int_equal(pcs_ring_next(c, &n, &flags), 0);
+    pcs_ring_take(c, NULL, n);
+    pcs_ring_release(c);
+    pos = 0;
+    assert_int_equal(pcs_ring_send(d, big, sizeof big, &pos, &sent), 1);
+    assert_int_equal(pos, sizeof big);
+    assert_int_equal(sent, 0);
+    /* Errors. */
+    uint64_t head = d->pos;
+    pos = 0;
+    l = sizeof small + 8;
+    memcpy(small, &l, 4);
+    assert_int_equal(pcs_ring_send(d, small, sizeof small, &pos, &sent), PC_EINVAL);
+    l = 2;
+    memcpy(small, &l, 4);
+    assert_int_equal(pcs_ring_send(d, small, sizeof small, &pos, &sent), PC_EINVAL);
+    l = sizeof small;
+    memcpy(small, &l, 4);
+    atomic_store(d->tail, d->pos + 8);
+    assert_int_equal(pcs_ring_send(d, small, sizeof small, &pos, &sent), PC_EPROTO);
+    assert_int_equal(pos, 0);
+    assert_int_equal(d->pos, head);
+    chan_close(&ch);
+}
+
 static void test_chan_check(void **state)
 {
     (void)state;
@@ -757,7 +918,8 @@ int main(void)
         cmocka_unit_test(test_chan_check),        cmocka_unit_test(test_ring_next_eproto),
         cmocka_unit_test(test_ring_space_eproto), cmocka_unit_test(test_ring_put_limits),
         cmocka_unit_test(test_ring_wrap),         cmocka_unit_test(test_requests_stream),
-        cmocka_unit_test(test_responses_stream),
+        cmocka_unit_test(test_responses_stream),  cmocka_unit_test(test_ring_send),
+        cmocka_unit_test(test_ring_send_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*
  * test_frame.c - unit tests of shm/frame.c: request and transaction frames,
- * responses, and the decoder's handling of malformed and random input.
+ * responses (pcs_resp_error's among them), and the decoder's handling of
+ * malformed and random input.
  * Every decode reads from an exactly sized heap copy so that ASan catches
  * any read past the bytes given.
  */
@@ -464,6 +465,44 @@ static void test_responses(void **state)
     assert_int_equal(pcs_resp_end(&b, s5, 0, 0), PC_ENOMEM);
     pcs_buf_free(&b);
     assert_int_equal(pcs_alloc_live(), live0);
+}
+
+/* pcs_resp_error makes, without memory, the bytes pcs_resp_begin/end make
+ * for an answer that carries rc alone (a transaction's: no failed index, no
+ * responses inside). */
+static void test_resp_error(void **state)
+{
+    (void)state;
+    static const uint16_t ops[] = {PCS_OP_SET, PCS_OP_R_GET, PCS_OP_QPOPW, PCS_OP_TXN, 0xffff};
+    static const int rcs[] = {PC_ENOMEM, PC_EACCES, PC_EFULL, PC_ETIMEDOUT, 0};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        for (size_t j = 0; j < sizeof rcs / sizeof rcs[0]; j++) {
+            uint64_t id = UINT64_C(0x0102030405060708) * (i + 1) + j;
+            pcs_buf b = PCS_BUF_INIT;
+            size_t s = pcs_resp_begin(&b, ops[i], id);
+            if (ops[i] == PCS_OP_TXN) {
+                pcs_buf_put_u32(&b, UINT32_MAX);
+                pcs_buf_put_u32(&b, 0);
+            }
+            assert_int_equal(pcs_resp_end(&b, s, rcs[j], 0), 0);
+            uint8_t f[PCS_RESP_ERROR_MAX + 8];
+            memset(f, 0xee, sizeof f);
+            size_t n = pcs_resp_error(f, ops[i], id, rcs[j]);
+            assert_int_equal(n, b.len);
+            assert_true(n <= PCS_RESP_ERROR_MAX && n % 8 == 0);
+            assert_memory_equal(f, b.data, n);
+            assert_int_equal(f[PCS_RESP_ERROR_MAX], 0xee); /* nothing written past it */
+            pcs_resp r;
+            size_t sz;
+            assert_int_equal(pcs_resp_parse(f, n, &r, &sz), 0);
+            assert_int_equal(sz, n);
+            assert_int_equal(r.op, ops[i]);
+            assert_int_equal(r.id, id);
+            assert_int_equal(r.rc, rcs[j]);
+            assert_int_equal(r.nvals, 0);
+            pcs_buf_free(&b);
+        }
+    }
 }
 
 static void test_val_decode_malformed(void **state)
@@ -946,7 +985,7 @@ int main(void)
         cmocka_unit_test(test_responses),           cmocka_unit_test(test_val_decode_malformed),
         cmocka_unit_test(test_truncations),         cmocka_unit_test(test_malformed_requests),
         cmocka_unit_test(test_malformed_txn),       cmocka_unit_test(test_random_flips),
-        cmocka_unit_test(test_decode_enomem),
+        cmocka_unit_test(test_decode_enomem),       cmocka_unit_test(test_resp_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
