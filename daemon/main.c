@@ -23,8 +23,6 @@
 #include "../shm/hello.h"
 #include "pycached.h"
 
-int pcd_loop_setup(pcd *d);
-void pcd_reload(pcd *d);
 
 static int default_dir(pcd_config *cfg)
 {
