@@ -23,7 +23,6 @@
 #include "../shm/hello.h"
 #include "pycached.h"
 
-
 static int default_dir(pcd_config *cfg)
 {
     char buf[4096];
