@@ -80,6 +80,6 @@ ext = Extension(
 setup(
     ext_modules=[ext],
     package_dir={"": "src"},
-    packages=["pycache"],
+    packages=["pycache", "pycache.adapters", "pycache.datatypes"],
     package_data={"pycache": ["py.typed", "*.pyi"]},
 )
