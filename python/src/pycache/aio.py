@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
@@ -44,6 +45,13 @@ QUEUEABLE = frozenset(INLINE[INLINE.index("set"):INLINE.index("set_expire_interv
 
 _SLICE = 0.1  # seconds a waiting thread waits before it looks whether it is still wanted
 _pool: Optional[ThreadPoolExecutor] = None
+_active = 0  # waits running in pycache threads (see waiting())
+_active_lock = threading.Lock()
+
+
+def waiting() -> int:
+    """How many blocking waits pycache threads are running now."""
+    return _active
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -76,6 +84,16 @@ class _PopWait:
         self.cancelled = False
 
     def run(self) -> None:
+        global _active
+        with _active_lock:
+            _active += 1
+        try:
+            self._run()
+        finally:
+            with _active_lock:
+                _active -= 1
+
+    def _run(self) -> None:
         c = self.client
         try:
             while True:
