@@ -1178,7 +1178,10 @@ READ_OPS(READ_WRAP)
 
 PyMethodDef pyc_client_read_methods[] = {
     {"get", (PyCFunction)pyc_client_get, METH_O, GET_DOC},
-    READ_OPS(CLIENT_ENTRY){NULL, NULL, 0, NULL},
+    /* clang-format off */
+    READ_OPS(CLIENT_ENTRY)
+    /* clang-format on */
+    {NULL, NULL, 0, NULL},
 };
 
 /* ---- the Read type ---- */
@@ -1283,8 +1286,11 @@ static PyMethodDef read_methods[] = {
     {"get", (PyCFunction)read_get, METH_O,
      "get(key, /)\n--\n\nThe value of key as of this read: a String is a memoryview into the "
      "map, valid until the read ends."},
-    READ_OPS(READ_ENTRY){"close", (PyCFunction)read_close, METH_NOARGS,
-                         "close()\n--\n\nEnd the read (as leaving its with block does)."},
+    /* clang-format off */
+    READ_OPS(READ_ENTRY)
+    /* clang-format on */
+    {"close", (PyCFunction)read_close, METH_NOARGS,
+     "close()\n--\n\nEnd the read (as leaving its with block does)."},
     {"__enter__", (PyCFunction)read_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)read_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -1071,264 +1071,98 @@ static PyObject *w_require_version(pyc_client *self, PyObject *args, PyObject *k
     return w_end(&w, rc);
 }
 
-#define KW METH_VARARGS | METH_KEYWORDS
-#define M(name, fn, flags, doc) {#name, (PyCFunction)(void (*)(void))fn, flags, doc},
-
 PyMethodDef pyc_client_write_methods[] = {
-    M(set, w_set, KW,
-      "set(key, value, ttl=None, *, nx=False, xx=False, keepttl=False, type=None)\n--\n\n"
-      "Store value at key, replacing what it held: str/bytes as a String, int/float as a\n"
-      "Numeric, list/tuple as a List, collections.deque as a Queue, dict as a Map, set as a\n"
-      "Set (type= names one for any iterable).  ttl in seconds; nx: only if absent; xx: only\n"
-      "if present (then False when the condition fails).  An empty collection deletes key.")
-        M(mset, w_mset, KW, "mset(mapping)\n--\n\nStore several Strings/Numerics (no TTL).") M(
-            delete, w_delete, KW,
-            "delete(key)\n--\n\nDelete a key of any type: 1 if it existed, else 0.")
-            M(expire, w_expire, KW,
-              "expire(key, ttl)\n--\n\nGive key a TTL in seconds: True, or False when it is "
-              "missing.") M(persist, w_persist, KW,
-                            "persist(key)\n--\n\nRemove key's TTL: True if it had one.")
-                M(getset, w_getset, KW,
-                  "getset(key, value)\n--\n\nStore a String/Numeric and return what key held (or "
-                  "None).") M(append, w_append, KW,
-                              "append(key, data)\n--\n\nAppend to a String; its new length.")
-                    M(
-                        setrange, w_setrange, KW,
-                        "setrange(key, offset, data)\n--\n\nOverwrite a String from offset; its "
-                        "new length.") M(incr, w_incr, KW,
-                                         "incr(key, by=1)\n--\n\nAdd to an integer Numeric "
-                                         "(missing: 0).") M(incrbyfloat, w_incrbyfloat, KW,
-                                                            "incrbyfloat(key, by)\n--\n\nAdd to a "
-                                                            "Numeric as a float (missing: 0).")
-                        M(lpush, w_lpush, METH_VARARGS | METH_KEYWORDS,
-                          "lpush(key, *values)\n--\n\nPush at the head of a List (each in turn); "
-                          "its length.") M(rpush, w_rpush, KW,
-                                           "rpush(key, *values)\n--\n\nPush at the tail of a List; "
-                                           "its length.")
-                            M(lpop, w_lpop, KW,
-                              "lpop(key, count=None)\n--\n\nPop from a List's head: one element or "
-                              "None; with\n"
-                              "count, a list of up to count.") M(rpop, w_rpop, KW,
-                                                                 "rpop(key, count=None)\n--\n\nPop "
-                                                                 "from a List's tail, as lpop.")
-                                M(lset, w_lset, KW,
-                                  "lset(key, index, value)\n--\n\nReplace the List element at "
-                                  "index.") M(ltrim, w_ltrim, KW,
-                                              "ltrim(key, start, stop)\n--\n\nKeep only elements "
-                                              "start..stop.")
-                                    M(lrem, w_lrem, KW,
-                                      "lrem(key, value, count=0)\n--\n\nRemove elements equal to "
-                                      "value (count > 0: the first\n"
-                                      "count from the head; < 0: from the tail; 0: all); how many "
-                                      "went.") M(qpush, w_qpush, KW,
-                                                 "qpush(key, *values)\n--\n\nPush at the back of a "
-                                                 "Queue; its length.") M(qpop, w_qpop, KW,
-                                                                         "qpop(key, "
-                                                                         "count=None)\n--\n\nPop "
-                                                                         "from a Queue's front, as "
-                                                                         "lpop.")
-                                        M(qpop_wait, w_qpop_wait, KW,
-                                          "qpop_wait(key, timeout, count=None)\n--\n\nPop from a "
-                                          "Queue's front, waiting up to\n"
-                                          "timeout seconds for an element (the GIL is released "
-                                          "meanwhile); None (or []) when\n"
-                                          "nothing came.") M(hset, w_hset, KW,
-                                                             "hset(key, field, value) or hset(key, "
-                                                             "mapping)\n--\n\nSet Map fields; how "
-                                                             "many are new.")
-                                            M(hdel, w_hdel, KW,
-                                              "hdel(key, *fields)\n--\n\nDelete Map fields; how "
-                                              "many existed.") M(hincrby, w_hincrby, KW,
-                                                                 "hincrby(key, field, "
-                                                                 "by=1)\n--\n\nAdd to an integer "
-                                                                 "field.")
-                                                M(
-                                                    hincrbyfloat,
-                                                    w_hincrbyfloat,
-                                                    KW,
-                                                    "hincrbyfloat(key, field, by)\n--\n\nAdd to a "
-                                                    "numeric field as a float.")
-                                                    M(sadd, w_sadd, KW,
-                                                      "sadd(key, *members)\n--\n\nAdd Set members; "
-                                                      "how many are new.") M(srem, w_srem, KW,
-                                                                             "srem(key, "
-                                                                             "*members)\n--"
-                                                                             "\n\nRemove Set "
-                                                                             "members; how many "
-                                                                             "were there.")
-                                                        M(spop, w_spop, KW,
-                                                          "spop(key, count=None)\n--\n\nRemove "
-                                                          "random Set members, as lpop.") M(flush,
-                                                                                            w_flush,
-                                                                                            METH_NOARGS,
-                                                                                            "flush("
-                                                                                            ")\n--"
-                                                                                            "\n\nEm"
-                                                                                            "pty "
-                                                                                            "the "
-                                                                                            "store:"
-                                                                                            " every"
-                                                                                            " key "
-                                                                                            "goes.")
-                                                            M(
-                                                                purge_expired, w_purge_expired,
-                                                                METH_NOARGS,
-                                                                "purge_expired()\n--\n\nRemove "
-                                                                "every expired key now; how many "
-                                                                "went.") M(set_expire_interval,
-                                                                           w_set_expire_interval,
-                                                                           METH_O,
-                                                                           "set_expire_interval("
-                                                                           "seconds, "
-                                                                           "/)\n--\n\nDaemon mode: "
-                                                                           "how often its TTL "
-                                                                           "worker runs (0 "
-                                                                           "stops it).")
-                                                                M(snapshot, w_snapshot, METH_NOARGS,
-                                                                  "snapshot()\n--\n\nDaemon mode: "
-                                                                  "write a SQLite snapshot now and "
-                                                                  "wait for it; a dict.")
-                                                                    M(begin_batch, w_begin_batch,
-                                                                      METH_NOARGS,
-                                                                      "begin_batch()\n--\n\nQueue "
-                                                                      "this thread's writes until "
-                                                                      "exec_batch() (see "
-                                                                      "Client.batch).")
-                                                                        M(
-                                                                            exec_batch,
-                                                                            w_exec_batch,
-                                                                            METH_NOARGS,
-                                                                            "exec_batch()\n--"
-                                                                            "\n\nRun the queued "
-                                                                            "writes; their "
-                                                                            "results, a failed "
-                                                                            "one's as its\n"
-                                                                            "exception (not "
-                                                                            "raised).")
-                                                                            M(begin_transaction,
-                                                                              w_begin_txn,
-                                                                              METH_NOARGS,
-                                                                              "begin_transaction()"
-                                                                              "\n--\n\nQueue this "
-                                                                              "thread's writes "
-                                                                              "until commit(): all "
-                                                                              "or nothing.")
-                                                                                M(commit, w_commit,
-                                                                                  METH_NOARGS,
-                                                                                  "commit()\n--"
-                                                                                  "\n\nApply the "
-                                                                                  "transaction; "
-                                                                                  "its results.  "
-                                                                                  "On failure "
-                                                                                  "nothing applied "
-                                                                                  "and\n"
-                                                                                  "the error is "
-                                                                                  "raised (its "
-                                                                                  "index says "
-                                                                                  "which write or "
-                                                                                  "condition "
-                                                                                  "failed).")
-                                                                                    M(discard,
-                                                                                      w_discard,
-                                                                                      METH_NOARGS,
-                                                                                      "discard()\n-"
-                                                                                      "-\n\nDrop a "
-                                                                                      "queued "
-                                                                                      "batch or "
-                                                                                      "transaction"
-                                                                                      ".") M(pending,
-                                                                                             w_pending,
-                                                                                             METH_NOARGS,
-                                                                                             "pendi"
-                                                                                             "ng()"
-                                                                                             "\n--"
-                                                                                             "\n\nW"
-                                                                                             "rites"
-                                                                                             " queu"
-                                                                                             "ed "
-                                                                                             "in "
-                                                                                             "this "
-                                                                                             "threa"
-                                                                                             "d's "
-                                                                                             "batch"
-                                                                                             " or "
-                                                                                             "trans"
-                                                                                             "actio"
-                                                                                             "n.")
-                                                                                        M(mode,
-                                                                                          w_mode,
-                                                                                          METH_NOARGS,
-                                                                                          "mode()"
-                                                                                          "\n--"
-                                                                                          "\n\n'"
-                                                                                          "idle', "
-                                                                                          "'batch' "
-                                                                                          "or "
-                                                                                          "'transac"
-                                                                                          "tion' "
-                                                                                          "(this "
-                                                                                          "thread)"
-                                                                                          ".") M(require_absent,
-                                                                                                 w_require_absent,
-                                                                                                 METH_O,
-                                                                                                 "r"
-                                                                                                 "e"
-                                                                                                 "q"
-                                                                                                 "u"
-                                                                                                 "i"
-                                                                                                 "r"
-                                                                                                 "e"
-                                                                                                 "_"
-                                                                                                 "a"
-                                                                                                 "b"
-                                                                                                 "s"
-                                                                                                 "e"
-                                                                                                 "n"
-                                                                                                 "t"
-                                                                                                 "("
-                                                                                                 "k"
-                                                                                                 "e"
-                                                                                                 "y"
-                                                                                                 ","
-                                                                                                 " "
-                                                                                                 "/"
-                                                                                                 ")"
-                                                                                                 "\n--\n\nTransaction condition: commit only if key is absent then.")
-                                                                                            M(require_version,
-                                                                                              w_require_version,
-                                                                                              KW,
-                                                                                              "requ"
-                                                                                              "ire_"
-                                                                                              "vers"
-                                                                                              "ion("
-                                                                                              "key,"
-                                                                                              " ver"
-                                                                                              "sion"
-                                                                                              ")\n-"
-                                                                                              "-\n"
-                                                                                              "\nTr"
-                                                                                              "ansa"
-                                                                                              "ctio"
-                                                                                              "n "
-                                                                                              "cond"
-                                                                                              "itio"
-                                                                                              "n: "
-                                                                                              "comm"
-                                                                                              "it "
-                                                                                              "only"
-                                                                                              " if "
-                                                                                              "key'"
-                                                                                              "s\n"
-                                                                                              "vers"
-                                                                                              "ion "
-                                                                                              "is "
-                                                                                              "stil"
-                                                                                              "l "
-                                                                                              "vers"
-                                                                                              "ion"
-                                                                                              "."){
-                                                                                                NULL,
-                                                                                                NULL,
-                                                                                                0,
-                                                                                                NULL},
+    {"set", (PyCFunction)(void (*)(void))w_set, METH_VARARGS | METH_KEYWORDS,
+     "set(key, value, ttl=None, *, nx=False, xx=False, keepttl=False, type=None)\n--\n\nStore "
+     "value at key, replacing what it held: str/bytes as a String, int/float as a\nNumeric, "
+     "list/tuple as a List, collections.deque as a Queue, dict as a Map, set as a\nSet (type= "
+     "names one for any iterable).  ttl in seconds; nx: only if absent; xx: only\nif present (then "
+     "False when the condition fails).  An empty collection deletes key."},
+    {"mset", (PyCFunction)(void (*)(void))w_mset, METH_VARARGS | METH_KEYWORDS,
+     "mset(mapping)\n--\n\nStore several Strings/Numerics (no TTL)."},
+    {"delete", (PyCFunction)(void (*)(void))w_delete, METH_VARARGS | METH_KEYWORDS,
+     "delete(key)\n--\n\nDelete a key of any type: 1 if it existed, else 0."},
+    {"expire", (PyCFunction)(void (*)(void))w_expire, METH_VARARGS | METH_KEYWORDS,
+     "expire(key, ttl)\n--\n\nGive key a TTL in seconds: True, or False when it is missing."},
+    {"persist", (PyCFunction)(void (*)(void))w_persist, METH_VARARGS | METH_KEYWORDS,
+     "persist(key)\n--\n\nRemove key's TTL: True if it had one."},
+    {"getset", (PyCFunction)(void (*)(void))w_getset, METH_VARARGS | METH_KEYWORDS,
+     "getset(key, value)\n--\n\nStore a String/Numeric and return what key held (or None)."},
+    {"append", (PyCFunction)(void (*)(void))w_append, METH_VARARGS | METH_KEYWORDS,
+     "append(key, data)\n--\n\nAppend to a String; its new length."},
+    {"setrange", (PyCFunction)(void (*)(void))w_setrange, METH_VARARGS | METH_KEYWORDS,
+     "setrange(key, offset, data)\n--\n\nOverwrite a String from offset; its new length."},
+    {"incr", (PyCFunction)(void (*)(void))w_incr, METH_VARARGS | METH_KEYWORDS,
+     "incr(key, by=1)\n--\n\nAdd to an integer Numeric (missing: 0)."},
+    {"incrbyfloat", (PyCFunction)(void (*)(void))w_incrbyfloat, METH_VARARGS | METH_KEYWORDS,
+     "incrbyfloat(key, by)\n--\n\nAdd to a Numeric as a float (missing: 0)."},
+    {"lpush", (PyCFunction)(void (*)(void))w_lpush, METH_VARARGS | METH_KEYWORDS,
+     "lpush(key, *values)\n--\n\nPush at the head of a List (each in turn); its length."},
+    {"rpush", (PyCFunction)(void (*)(void))w_rpush, METH_VARARGS | METH_KEYWORDS,
+     "rpush(key, *values)\n--\n\nPush at the tail of a List; its length."},
+    {"lpop", (PyCFunction)(void (*)(void))w_lpop, METH_VARARGS | METH_KEYWORDS,
+     "lpop(key, count=None)\n--\n\nPop from a List's head: one element or None; with\ncount, a "
+     "list of up to count."},
+    {"rpop", (PyCFunction)(void (*)(void))w_rpop, METH_VARARGS | METH_KEYWORDS,
+     "rpop(key, count=None)\n--\n\nPop from a List's tail, as lpop."},
+    {"lset", (PyCFunction)(void (*)(void))w_lset, METH_VARARGS | METH_KEYWORDS,
+     "lset(key, index, value)\n--\n\nReplace the List element at index."},
+    {"ltrim", (PyCFunction)(void (*)(void))w_ltrim, METH_VARARGS | METH_KEYWORDS,
+     "ltrim(key, start, stop)\n--\n\nKeep only elements start..stop."},
+    {"lrem", (PyCFunction)(void (*)(void))w_lrem, METH_VARARGS | METH_KEYWORDS,
+     "lrem(key, value, count=0)\n--\n\nRemove elements equal to value (count > 0: the first\ncount "
+     "from the head; < 0: from the tail; 0: all); how many went."},
+    {"qpush", (PyCFunction)(void (*)(void))w_qpush, METH_VARARGS | METH_KEYWORDS,
+     "qpush(key, *values)\n--\n\nPush at the back of a Queue; its length."},
+    {"qpop", (PyCFunction)(void (*)(void))w_qpop, METH_VARARGS | METH_KEYWORDS,
+     "qpop(key, count=None)\n--\n\nPop from a Queue's front, as lpop."},
+    {"qpop_wait", (PyCFunction)(void (*)(void))w_qpop_wait, METH_VARARGS | METH_KEYWORDS,
+     "qpop_wait(key, timeout, count=None)\n--\n\nPop from a Queue's front, waiting up to\ntimeout "
+     "seconds for an element (the GIL is released meanwhile); None (or []) when\nnothing came."},
+    {"hset", (PyCFunction)(void (*)(void))w_hset, METH_VARARGS | METH_KEYWORDS,
+     "hset(key, field, value) or hset(key, mapping)\n--\n\nSet Map fields; how many are new."},
+    {"hdel", (PyCFunction)(void (*)(void))w_hdel, METH_VARARGS | METH_KEYWORDS,
+     "hdel(key, *fields)\n--\n\nDelete Map fields; how many existed."},
+    {"hincrby", (PyCFunction)(void (*)(void))w_hincrby, METH_VARARGS | METH_KEYWORDS,
+     "hincrby(key, field, by=1)\n--\n\nAdd to an integer field."},
+    {"hincrbyfloat", (PyCFunction)(void (*)(void))w_hincrbyfloat, METH_VARARGS | METH_KEYWORDS,
+     "hincrbyfloat(key, field, by)\n--\n\nAdd to a numeric field as a float."},
+    {"sadd", (PyCFunction)(void (*)(void))w_sadd, METH_VARARGS | METH_KEYWORDS,
+     "sadd(key, *members)\n--\n\nAdd Set members; how many are new."},
+    {"srem", (PyCFunction)(void (*)(void))w_srem, METH_VARARGS | METH_KEYWORDS,
+     "srem(key, *members)\n--\n\nRemove Set members; how many were there."},
+    {"spop", (PyCFunction)(void (*)(void))w_spop, METH_VARARGS | METH_KEYWORDS,
+     "spop(key, count=None)\n--\n\nRemove random Set members, as lpop."},
+    {"flush", (PyCFunction)(void (*)(void))w_flush, METH_NOARGS,
+     "flush()\n--\n\nEmpty the store: every key goes."},
+    {"purge_expired", (PyCFunction)(void (*)(void))w_purge_expired, METH_NOARGS,
+     "purge_expired()\n--\n\nRemove every expired key now; how many went."},
+    {"set_expire_interval", (PyCFunction)(void (*)(void))w_set_expire_interval, METH_O,
+     "set_expire_interval(seconds, /)\n--\n\nDaemon mode: how often its TTL worker runs (0 stops "
+     "it)."},
+    {"snapshot", (PyCFunction)(void (*)(void))w_snapshot, METH_NOARGS,
+     "snapshot()\n--\n\nDaemon mode: write a SQLite snapshot now and wait for it; a dict."},
+    {"begin_batch", (PyCFunction)(void (*)(void))w_begin_batch, METH_NOARGS,
+     "begin_batch()\n--\n\nQueue this thread's writes until exec_batch() (see Client.batch)."},
+    {"exec_batch", (PyCFunction)(void (*)(void))w_exec_batch, METH_NOARGS,
+     "exec_batch()\n--\n\nRun the queued writes; their results, a failed one's as its\nexception "
+     "(not raised)."},
+    {"begin_transaction", (PyCFunction)(void (*)(void))w_begin_txn, METH_NOARGS,
+     "begin_transaction()\n--\n\nQueue this thread's writes until commit(): all or nothing."},
+    {"commit", (PyCFunction)(void (*)(void))w_commit, METH_NOARGS,
+     "commit()\n--\n\nApply the transaction; its results.  On failure nothing applied and\nthe "
+     "error is raised (its index says which write or condition failed)."},
+    {"discard", (PyCFunction)(void (*)(void))w_discard, METH_NOARGS,
+     "discard()\n--\n\nDrop a queued batch or transaction."},
+    {"pending", (PyCFunction)(void (*)(void))w_pending, METH_NOARGS,
+     "pending()\n--\n\nWrites queued in this thread's batch or transaction."},
+    {"mode", (PyCFunction)(void (*)(void))w_mode, METH_NOARGS,
+     "mode()\n--\n\n'idle', 'batch' or 'transaction' (this thread)."},
+    {"require_absent", (PyCFunction)(void (*)(void))w_require_absent, METH_O,
+     "require_absent(key, /)\n--\n\nTransaction condition: commit only if key is absent then."},
+    {"require_version", (PyCFunction)(void (*)(void))w_require_version,
+     METH_VARARGS | METH_KEYWORDS,
+     "require_version(key, version)\n--\n\nTransaction condition: commit only if key's\nversion is "
+     "still version."},
+    {NULL, NULL, 0, NULL},
 };
