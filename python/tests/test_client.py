@@ -292,9 +292,10 @@ def test_stats_and_info(client: pycache.Client) -> None:
     info = client.store_info()
     assert info["shards"] >= 1 and not info["embedded"]
     # the daemon refreshes its figures on its own schedule
-    wait_for(lambda: client.stats()["keys"] >= 1, 30, "the daemon's stats to count the key")
+    wait_for(lambda: client.stats()["keys_by_type"]["string"] >= 1, 30,
+             "the daemon's stats to count the key")
     stats = client.stats()
-    assert stats["pid"] > 0 and stats["keys_by_type"]["string"] >= 1
+    assert stats["pid"] > 0 and stats["keys"] >= 1 and stats["started_ms"] > 0
 
 
 def test_embedded(embedded: pycache.Client) -> None:
