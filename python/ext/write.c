@@ -951,9 +951,14 @@ static PyObject *w_exec_batch(pyc_client *self, PyObject *unused)
         pyc_handle_put(self, h);
         return PyErr_NoMemory();
     }
+    for (size_t i = 0; i < h->nops; i++)
+        rcs[i] = 1; /* no code is positive: marks a result the library did not give */
     PyThreadState *ts = PyEval_SaveThread();
-    pc_batch_exec(h->c, rcs, h->nops);
+    int rc = pc_batch_exec(h->c, rcs, h->nops);
     PyEval_RestoreThread(ts);
+    for (size_t i = 0; i < h->nops; i++)
+        if (rcs[i] > 0) /* refused before it ran (PC_EFORK, ...): each write failed so */
+            rcs[i] = rc ? rc : PC_EPROTO;
     h->mode = PYC_IDLE;
     PyObject *res = w_results(self, h, rcs);
     PyMem_Free(rcs);
