@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 
 import pytest
@@ -75,6 +77,29 @@ async def test_a_push_wakes_the_waiter(aclient: pycache.AsyncClient) -> None:
     loop.call_later(0.05, aclient.client.qpush, "q", "a", "b", "c")
     assert await aclient.qpop_wait("q", None, 2) == ["a", "b"]
     assert await aclient.qpop_wait("q", 1, 5) == ["c"]
+
+
+async def test_no_timeout_waits_until_an_element_comes(aclient: pycache.AsyncClient) -> None:
+    task = asyncio.ensure_future(aclient.qpop_wait("q", None))
+    await asyncio.sleep(0.35)  # several of the waiting thread's 100 ms slices
+    assert not task.done()
+    await aclient.qpush("q", "late")
+    assert await asyncio.wait_for(task, 30) == "late"
+
+
+def test_an_abandoned_wait_lets_the_program_exit(store: str) -> None:
+    """A wait whose loop closed without cancelling it must not hold up exit."""
+    script = (
+        "import asyncio, sys, pycache\n"
+        "ac = pycache.AsyncClient(sys.argv[1])\n"
+        "loop = asyncio.new_event_loop()\n"
+        "loop.create_task(ac.qpop_wait('q', None))\n"
+        "loop.run_until_complete(asyncio.sleep(0.2))\n"
+        "loop.close()\n"
+        "print('bye')\n")
+    done = subprocess.run([sys.executable, "-c", script, store], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "bye\n", done.stderr
 
 
 async def test_many_waiters(aclient: pycache.AsyncClient) -> None:

@@ -93,17 +93,25 @@ class _PopWait:
             with _active_lock:
                 _active -= 1
 
+    def _wanted(self) -> bool:
+        """Whether anyone may still take what this wait pops."""
+        return not (self.cancelled or self.loop.is_closed()
+                    or not threading.main_thread().is_alive())  # the interpreter is exiting
+
     def _run(self) -> None:
         c = self.client
         try:
             while True:
-                left = _SLICE if self.deadline is None else self.deadline - time.monotonic()
-                if self.cancelled:
+                if not self._wanted():
                     return
-                wait = min(max(left, 0.0), _SLICE)
+                if self.deadline is None:
+                    wait, last = _SLICE, False
+                else:
+                    left = self.deadline - time.monotonic()
+                    wait, last = min(max(left, 0.0), _SLICE), left <= _SLICE
                 got = c.qpop_wait(self.key, wait, self.count) if wait > 0 else c.qpop(
                     self.key, self.count)
-                if got is not None and got != [] or left <= _SLICE:
+                if (got is not None and got != []) or last:
                     break
         except BaseException as e:  # the awaiting task gets it
             self._deliver(None, e)
