@@ -2,7 +2,9 @@
 # install-check.sh BUILDDIR - `make install DESTDIR=...` into a scratch
 # root, then build a small program with `cc app.c $(pkg-config --cflags --libs
 # pycache-client)` against the installed copy and run it; also check that the
-# installed library exports only pc_* symbols and that man pages went in.
+# installed library exports only pc_* symbols and that man pages went in; and
+# install the Python package with pip into a virtual environment, built
+# against the installed copy through pkg-config, and run it.
 #
 # DESTDIR, not `make install prefix=...`: the .pc file carries the prefix
 # chosen at configure time, so overriding prefix at install time would leave
@@ -57,4 +59,22 @@ for m in man1/pccli.1 man3/pycache.3; do
   [ -f "$prefix/share/man/$m" ] || { echo "install-check: man page $m not installed"; exit 1; }
 done
 [ -x "$prefix/bin/pccli" ] || { echo "install-check: pccli not installed"; exit 1; }
-echo "install-check: ok (library, header, pycache-client.pc, pccli, man pages)"
+
+# The Python package as docs/python.md tells a user to install it: Debian's
+# python3 is externally managed, so into a virtual environment made from it
+# (--system-site-packages: Debian's setuptools and wheel build it, offline),
+# with pip, against the installed library found by pkg-config.
+top=$(cd "$(dirname "$0")/.." && pwd)
+/usr/bin/python3 -m venv --system-site-packages "$stage/venv"
+mkdir "$stage/python-src"
+(cd "$top/python" && tar --exclude=build --exclude='*.egg-info' --exclude=__pycache__ -cf - .) |
+  tar -C "$stage/python-src" -xf -
+"$stage/venv/bin/pip" install --quiet --no-build-isolation --no-index --no-cache-dir \
+  --disable-pip-version-check "$stage/python-src"
+out=$(cd "$stage" && LD_LIBRARY_PATH="$prefix/lib" "$stage/venv/bin/python" -c '
+import sys, pycache
+c = pycache.Client(sys.argv[1], embedded=True, create=True)
+c.set("k", [1, "two", None])
+print(c.get("k"), pycache.__file__.startswith(sys.prefix))' "$prefix/pystore")
+[ "$out" = "[1, 'two', None] True" ] || { echo "install-check: the pip-installed package printed '$out'"; exit 1; }
+echo "install-check: ok (library, header, pycache-client.pc, pccli, man pages, pip install ./python)"

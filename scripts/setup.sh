@@ -1,18 +1,25 @@
 #!/bin/bash
 # setup.sh - make a fresh Debian 12 machine ready to build and test pycache,
-# then build it in ./build.  Installs only the Debian packages that are
-# missing (as root, or through sudo).  Safe to run again.
+# then build it, and its Python package, in ./build.  Installs only the
+# Debian packages that are missing (as root, or through sudo).  Safe to run
+# again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: compiler, autotools, libraries.  Tests: cmocka, sanitizer runtimes,
 # valgrind, clang-format.  Comparison benchmarks: redis-server, memcached.
+# The Python package (python/, docs/python.md): Debian's python3 with its
+# headers and setuptools to build it, venv/pip/wheel for `pip install
+# ./python` into a virtual environment, pytest and pytest-asyncio for its
+# tests, redis-py for its benchmark.
 PKGS=(
   build-essential autoconf automake libtool pkg-config
   liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libcmocka-dev libsystemd-dev libsqlite3-dev sqlite3 libhiredis-dev libmemcached-dev libsasl2-dev libssl-dev
   clang libclang-rt-14-dev clang-format valgrind
   redis-server redis-tools memcached
   procps util-linux
+  python3 python3-dev python3-setuptools python3-venv python3-pip python3-wheel
+  python3-pytest python3-pytest-asyncio python3-redis
 )
 
 missing=()
@@ -32,4 +39,5 @@ mkdir -p build
 cd build
 [ -f Makefile ] || ../configure -q
 make -j"$(nproc)" -s
+make -s python   # the Python package, into ./build/python/lib (docs/python.md)
 echo "setup: built in $(pwd)"

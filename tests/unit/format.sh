@@ -6,7 +6,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 command -v clang-format >/dev/null 2>&1 || { echo "format: no clang-format: skipped"; exit 77; }
 cd "$top_srcdir" || exit 99
-files=$(find shm libclient daemon persist tools tests -name '*.[ch]' | sort)
+files=$(find shm libclient daemon persist tools tests python/ext -name '*.[ch]' | sort)
 out=$(clang-format --dry-run $files 2>&1 | grep 'warning:')
 if [ -n "$out" ]; then
     printf '%s\n' "$out" | head -40
