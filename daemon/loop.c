@@ -861,8 +861,6 @@ int pcd_loop_setup(pcd *d)
     return 0;
 }
 
-void pcd_reload(pcd *d);
-
 int pcd_run(pcd *d)
 {
     uint64_t idle_since = pcs_now_ms(), last_poll = 0;

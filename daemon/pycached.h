@@ -348,6 +348,10 @@ void pcd_note_held(pcd *d, pcd_client *c);
  * the largest request. */
 uint64_t pcd_budget(const pcd *d);
 
+/* config.c: SIGHUP's settings; reopen the log and reread the config file
+ * (what takes a restart is reported and kept). */
+void pcd_reload(pcd *d);
+
 /* loop.c */
 int pcd_run(pcd *d);
 void pcd_client_wake(pcd_client *c);
