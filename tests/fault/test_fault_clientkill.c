@@ -42,7 +42,7 @@ typedef struct slot {
 
 typedef struct shared {
     _Atomic int stop;
-    _Atomic long bug2; /* connects that hit known bug 2 and were retried */
+    _Atomic long bug2; /* connects that hit bug 2 and were retried */
     _Atomic uint64_t probe_ops;
     _Atomic int probe_bad;
     char probe_why[256];
@@ -54,9 +54,10 @@ static char dir[256];
 
 /*
  * Connect, retrying once when the daemon closed the brand-new connection as
- * "no handshake within 5 s" (PC_EPROTO): known bug 2 (docs/reliability.md),
- * asserted by test_fault_known; counted here, as it is not what this test
- * is about.
+ * "no handshake within 5 s" (PC_EPROTO): bug 2 of docs/reliability.md,
+ * fixed, whose regression test is connect_storm in test_fault_regress;
+ * counted here (the RESULT line says how often), as it is not what this
+ * test is about.
  */
 static int connect_victim(pc_client **c)
 {
@@ -82,7 +83,7 @@ static void child(int ph, slot *sl, uint64_t seed)
     if (ph == PH_PARTIAL) {
         pt_raw r;
         int rc = pt_raw_connect(dir, 0, 0, &r);
-        if (rc == PC_EPROTO && r.step == 3) { /* known bug 2, as in connect_victim */
+        if (rc == PC_EPROTO && r.step == 3) { /* bug 2, as in connect_victim */
             atomic_fetch_add(&sh->bug2, 1);
             rc = pt_raw_connect(dir, 0, 0, &r);
         }
@@ -381,7 +382,7 @@ static void client_kills(void **state)
         fail_msg("probe: %s", sh->probe_why);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     pt_note("kills by point: fill %ld, partial %ld, wait-pop %ld, wait-batch %ld, read %ld, "
-            "busy %ld; probe %" PRIu64 " rounds, all correct; connects retried (known bug 2): %ld",
+            "busy %ld; probe %" PRIu64 " rounds, all correct; connects retried (bug 2): %ld",
             by_phase[0], by_phase[1], by_phase[2], by_phase[3], by_phase[4], by_phase[5],
             atomic_load(&sh->probe_ops), atomic_load(&sh->bug2));
     assert_int_equal(after.fds, before.fds);
