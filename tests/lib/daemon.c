@@ -341,7 +341,9 @@ bool pt_daemon_log_has(const pt_daemon *d, const char *needle, int timeout_ms)
     return pt_file_has(d->log, needle, timeout_ms);
 }
 
-int pt_daemon_end(pt_daemon *d)
+/* Stop it if it runs; its log and output shown when it did not exit 0 or
+ * show; its directory removed when pt_daemon_new made it. */
+static int end(pt_daemon *d, bool show)
 {
     int rc = 0;
     if (d->pid > 0) {
@@ -350,10 +352,11 @@ int pt_daemon_end(pt_daemon *d)
             char b[64];
             fprintf(stderr, "pycached in %s ended with %s, expected exit 0\n", d->dir,
                     pt_status_str(st, b, sizeof b));
-            pt_daemon_dump(d);
             rc = -1;
         }
     }
+    if (rc || show)
+        pt_daemon_dump(d);
     if (d->own_dir) {
         if (getenv("PCTEST_KEEP")) /* PCTEST_KEEP=1: keep it to look at */
             fprintf(stderr, "(kept %s)\n", d->dir);
@@ -364,13 +367,15 @@ int pt_daemon_end(pt_daemon *d)
     return rc;
 }
 
+int pt_daemon_end(pt_daemon *d)
+{
+    return end(d, false);
+}
+
 void pt_daemon_finish(pt_daemon *d)
 {
     pt_kill_tracked();
-    if (!d->passed)
-        pt_daemon_dump(d);
-    d->passed = true; /* shown once */
-    pt_daemon_end(d);
+    end(d, !d->passed);
 }
 
 void pt_daemon_remove(const pt_daemon *d)
