@@ -829,3 +829,46 @@ uint64_t pcd_value_default_for(uint64_t max_memory)
     uint64_t v = max_memory / 8;
     return v < PC_VALUE_MAX_DEFAULT ? v : PC_VALUE_MAX_DEFAULT;
 }
+
+/* SIGHUP: reopen the log and reread the config file; settings fixed at
+ * creation, or that need a restart, are reported and left as they are. */
+void pcd_reload(pcd *d)
+{
+    pcd_log(LOG_NOTICE, "SIGHUP: reopening the log%s",
+            d->cfg.config_file ? ", rereading the config" : "");
+    if (d->cfg.config_file) {
+        /* As a start would make them: the file, then the command line
+         * again, which wins (pycached(8)). */
+        pcd_config n;
+        if (pcd_config_reload(&n, &d->cfg) == 0) {
+            d->cfg.sync_interval_ms = n.sync_interval_ms;
+            d->cfg.max_clients = n.max_clients;
+            d->cfg.spin_us = n.spin_us;
+            d->cfg.expire_interval_ms = n.expire_interval_ms;
+            if (n.policy != d->cfg.policy)
+                pcd_log(LOG_WARNING, "eviction policy changes take a restart");
+            if (n.max_memory_set && n.max_memory != d->st->map_size)
+                pcd_log(LOG_WARNING, "--max-memory changes take a restart");
+            d->cfg.log_level = n.log_level;
+            if (n.sync != d->cfg.sync)
+                pcd_log(LOG_WARNING, "sync mode changes take a restart");
+            if (n.log_file && (!d->cfg.log_file || strcmp(n.log_file, d->cfg.log_file) != 0)) {
+                pcs_free(d->cfg.log_file);
+                d->cfg.log_file = n.log_file;
+                n.log_file = NULL;
+            }
+            memcpy(d->cfg.allow_gid, n.allow_gid, sizeof n.allow_gid);
+            d->cfg.n_allow_gid = n.n_allow_gid;
+            memcpy(d->cfg.ro_uid, n.ro_uid, sizeof n.ro_uid);
+            d->cfg.n_ro_uid = n.n_ro_uid;
+            memcpy(d->cfg.ro_gid, n.ro_gid, sizeof n.ro_gid);
+            d->cfg.n_ro_gid = n.n_ro_gid;
+            pcd_config_take_access(&d->cfg, &n);
+        } else {
+            pcd_log(LOG_ERR, "config file %s has errors; keeping the running settings",
+                    d->cfg.config_file);
+        }
+        pcd_config_free(&n);
+    }
+    pcd_log_reopen(&d->cfg);
+}

@@ -69,8 +69,7 @@ static void shrink_idle(pcs_buf *b)
         pcs_buf_free(b);
 }
 
-/* The role (pc_role) a request needs. */
-static int op_role(unsigned op)
+int pcd_op_role(unsigned op)
 {
     switch (op) {
     case PCS_OP_A_EXPIRE_INTERVAL:
@@ -87,9 +86,9 @@ static int op_role(unsigned op)
 
 static int req_role(const pcs_req *rq)
 {
-    int need = op_role(rq->op);
+    int need = pcd_op_role(rq->op);
     for (uint32_t i = 0; i < rq->nsub; i++) {
-        int sub = op_role(rq->subs[i].op);
+        int sub = pcd_op_role(rq->subs[i].op);
         need = sub > need ? sub : need;
     }
     return need;
@@ -520,7 +519,8 @@ static void decode_items(pcd *d)
             pcd_client_close(d, it->c, "malformed request frame");
         /* The peer's role: a request it does not allow changes nothing. */
         if (it->decoded != PC_EPROTO &&
-            (it->parsed ? req_role(&it->rq) : op_role(pcs_le16(item_msg(it) + 4))) > it->c->role)
+            (it->parsed ? req_role(&it->rq) : pcd_op_role(pcs_le16(item_msg(it) + 4))) >
+                it->c->role)
             it->decoded = PC_EACCES;
         if (!it->decoded && !pcs_op_is_read(it->rq.op)) {
             int rc = pcs_req_shard(d->st, &it->rq, &it->shard);

@@ -346,8 +346,20 @@ void pcd_reap(pcd *d);
 /* The role (pc_role) of a peer of uid with groups gids (its primary group
  * first), or 0 when it is not admitted; *trusted: it may map the store. */
 int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ngids, bool *trusted);
+/* The connection caps: 0 when a peer of uid may connect while live clients
+ * are connected, mine of them of its uid; else the cap that refuses it
+ * (--max-clients; --max-clients-per-uid, which the daemon's own uid is
+ * not held to). */
+enum { PCD_CAP_CLIENTS = 1, PCD_CAP_PER_UID = 2 };
+int pcd_conn_cap(const pcd_config *cfg, uid_t uid, size_t live, size_t mine);
+
+/* config.c: SIGHUP's settings; reopen the log and reread the config file
+ * (what takes a restart is reported and kept). */
+void pcd_reload(pcd *d);
 
 /* loop.c */
+/* The role (pc_role) a request's op needs. */
+int pcd_op_role(unsigned op);
 int pcd_loop_setup(pcd *d);
 int pcd_run(pcd *d);
 void pcd_client_wake(pcd_client *c);
@@ -357,9 +369,6 @@ void pcd_note_held(pcd *d, pcd_client *c);
 /* The byte budget in force: --max-buffers, its default, at least four of
  * the largest request. */
 uint64_t pcd_budget(const pcd *d);
-
-/* main.c: SIGHUP (from the loop): reopen the log, reread the config file. */
-void pcd_reload(pcd *d);
 
 /* upkeep.c */
 void pcd_measure(pcd *d, uint64_t now);

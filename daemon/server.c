@@ -85,6 +85,15 @@ int pcd_peer_role(const pcd_config *cfg, uid_t uid, const gid_t *gids, size_t ng
     return admitted ? PC_ROLE_WRITE : 0;
 }
 
+int pcd_conn_cap(const pcd_config *cfg, uid_t uid, size_t live, size_t mine)
+{
+    if (live >= cfg->max_clients)
+        return PCD_CAP_CLIENTS;
+    if (uid != geteuid() && mine >= pcd_per_uid_cap(cfg))
+        return PCD_CAP_PER_UID;
+    return 0;
+}
+
 /* The peer's role from its credentials and its supplementary groups. */
 static int peer_role(const pcd_config *cfg, int fd, const struct ucred *cr, bool *trusted)
 {
@@ -169,12 +178,13 @@ void pcd_accept(pcd *d)
             live += d->cl[i]->state != PCD_C_DEAD;
             mine += d->cl[i]->state != PCD_C_DEAD && d->cl[i]->uid == cr.uid;
         }
-        if (live >= d->cfg.max_clients) {
+        int capped = pcd_conn_cap(&d->cfg, cr.uid, live, mine);
+        if (capped == PCD_CAP_CLIENTS) {
             log_refusal(d, "refusing a client: --max-clients %u reached", d->cfg.max_clients);
             refuse(fd, PC_EBUSY);
             continue;
         }
-        if (cr.uid != geteuid() && mine >= pcd_per_uid_cap(&d->cfg)) {
+        if (capped == PCD_CAP_PER_UID) {
             log_refusal(d, "refusing pid %d: uid %u has %zu connections (--max-clients-per-uid %u)",
                         (int)cr.pid, (unsigned)cr.uid, mine, pcd_per_uid_cap(&d->cfg));
             refuse(fd, PC_EBUSY);

@@ -8,12 +8,13 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
 out=$1
 pkg=$(pkg-config --cflags lmdb libxxhash sqlite3 jansson libcmocka 2>/dev/null || true)
-flags="-std=c11 -Wall -Wextra -D_GNU_SOURCE -include $top_builddir/config.h -I$top_srcdir/libclient $pkg"
+flags="-std=c11 -Wall -Wextra -D_GNU_SOURCE -include $top_builddir/config.h -I$top_srcdir/libclient -I$top_srcdir/tests/lib $pkg"
 first=1
 {
     echo "["
     for f in "$top_srcdir"/shm/*.c "$top_srcdir"/libclient/*.c "$top_srcdir"/daemon/*.c \
-        "$top_srcdir"/persist/*.c "$top_srcdir"/tools/*.c "$top_srcdir"/tests/fault/*.c \
+        "$top_srcdir"/persist/*.c "$top_srcdir"/tools/*.c "$top_srcdir"/tests/lib/*.c \
+        "$top_srcdir"/tests/fault/*.c \
         "$top_srcdir"/tests/fuzz/*.c; do
         [ -f "$f" ] || continue
         [ $first = 1 ] || echo ","

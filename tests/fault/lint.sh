@@ -4,8 +4,8 @@
 #            with -D_GNU_SOURCE and the include paths
 #   clang-tidy with the checks of the top-level .clang-tidy, over a
 #            compile_commands.json made by gen-compile-db.sh
-# on shm/ libclient/ daemon/ persist/ tools/ and this battery's own sources
-# (tests/fault, tests/fuzz).  Each finding is printed as FILE:LINE: message;
+# on shm/ libclient/ daemon/ persist/ tools/, this battery's own sources
+# (tests/fault, tests/fuzz) and the test library they use (tests/lib).  Each finding is printed as FILE:LINE: message;
 # exit 1 if there is any, 77 when neither tool is installed.
 #   tests/fault/lint.sh [cppcheck|clang-tidy]   (default: both)
 set -u
@@ -15,13 +15,13 @@ export top_srcdir top_builddir
 what=${1:-both}
 out=$top_builddir/tests/fault/lint
 mkdir -p "$out"
-dirs="shm libclient daemon persist tools tests/fault tests/fuzz"
+dirs="shm libclient daemon persist tools tests/lib tests/fault tests/fuzz"
 found=0 ran=0
 cd "$top_srcdir" || exit 2
 if [ "$what" != clang-tidy ] && command -v cppcheck >/dev/null 2>&1; then
     ran=1
     cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 \
-        --std=c11 -D_GNU_SOURCE -D__GNUC__=12 -Ilibclient -Ishm --quiet \
+        --std=c11 -D_GNU_SOURCE -D__GNUC__=12 -Ilibclient -Ishm -Itests/lib --quiet \
         --suppress=missingIncludeSystem --template='{file}:{line}: cppcheck {severity} [{id}]: {message}' \
         $dirs >"$out/cppcheck.txt" 2>&1
     rc=$?

@@ -23,12 +23,15 @@
  *   is closed): the daemon's descriptor count is the same as before.
  *
  * The three modes_* cases are skipped, saying why, where the other uids
- * cannot reach the store directory's parent at all (asuser.h): refused
+ * cannot reach the store directory's parent at all (pt_need_uids): refused
  * there, they would pass for the wrong reason.
  */
-#include "faulttest.h"
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 
-#include "../asuser.h"
+#include "../../shm/channel.h"
+#include "pctest.h"
 
 #define OTHER_UID 65534 /* nobody */
 #define RING_UID 65533
@@ -65,7 +68,7 @@ static int setup(void **state)
 {
     (void)state;
     if (geteuid() != 0) {
-        ft_note("not root: the access tests need other uids; skipped");
+        pt_note("not root: the access tests need other uids; skipped");
         return 0;
     }
     return 0;
@@ -80,7 +83,7 @@ static int as_user(uid_t uid, gid_t gid, gid_t extra, int (*fn)(void *), void *a
         return -1;
     if (k == 0) {
         gid_t g[1] = {extra};
-        if (au_drop(uid, gid, g, extra ? 1 : 0) < 0)
+        if (pt_drop(uid, gid, g, extra ? 1 : 0) < 0)
             _exit(100);
         _exit(fn(arg));
     }
@@ -94,13 +97,13 @@ static int try_connect_refused(void *arg)
 {
     (void)arg;
     pc_client *c;
-    int rc = ft_connect(dir, 0, &c);
+    int rc = pt_connect(dir, 0, &c);
     if (rc == 0)
         return 1; /* admitted! */
     if (rc != PC_EACCES)
         return 2;
-    ft_raw r;
-    rc = ft_raw_connect(dir, 0, 0, &r);
+    pt_raw r;
+    rc = pt_raw_connect(dir, 0, 0, &r);
     if (rc == 0)
         return 3;
     return rc == PC_EACCES ? 0 : 4;
@@ -136,7 +139,7 @@ static int try_ring_only(void *arg)
 {
     (void)arg;
     pc_client *c;
-    if (ft_connect(dir, 0, &c))
+    if (pt_connect(dir, 0, &c))
         return 1;
     pc_store_info info;
     if (pc_store_info_get(c, &info) || !info.ring_only)
@@ -162,7 +165,7 @@ static int try_group_member(void *arg)
 {
     (void)arg;
     pc_client *c;
-    int rc = ft_connect(dir, 0, &c);
+    int rc = pt_connect(dir, 0, &c);
     if (rc)
         return 10 + (rc == PC_EACCES);
     pc_store_info info;
@@ -187,26 +190,15 @@ static int try_group_member(void *arg)
     return 0;
 }
 
-/* Root, and these uids (a zero ends the list) can reach /dev/shm, where the
- * store directories are made: else the case is skipped, saying why. */
-static void need_uids(const uid_t *uids)
-{
-    if (geteuid() != 0)
-        skip();
-    const char *paths[] = {"/dev/shm", NULL};
-    for (size_t i = 0; uids[i]; i++)
-        AU_NEED(uids[i], (gid_t)uids[i], paths, NULL);
-}
-
 static void modes_default(void **state)
 {
     (void)state;
-    need_uids((const uid_t[]){OTHER_UID, 0});
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "acc");
+    pt_need_uids((const uid_t[]){OTHER_UID, 0});
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "acc"), 0);
     rmdir(dir); /* let the daemon create it */
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     expect_mode("", 0700);
     expect_mode("data-00.mdb", 0600);
     expect_mode("data-00.mdb-lock", 0600);
@@ -220,28 +212,25 @@ static void modes_default(void **state)
     chmod(dir, 0700);
     /* The daemon's descriptors are out of another uid's reach. */
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     daemon_pid = d.pid;
     assert_int_equal(as_user(OTHER_UID, OTHER_UID, 0, try_proc_fds, NULL), 0);
     pc_close(c);
     printf("RESULT access_default dir=0700 files=0600 sock=0600 pid=0600 other_uid=refused "
            "proc_fd=denied\n");
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 static void modes_ring_only(void **state)
 {
     (void)state;
-    need_uids((const uid_t[]){RING_UID, OTHER_UID, 0});
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "accro");
+    pt_need_uids((const uid_t[]){RING_UID, OTHER_UID, 0});
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "accro"), 0);
     rmdir(dir);
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--allow-ring-only", "65533", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none", "--allow-ring-only", "65533"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     expect_mode("", 0711);
     expect_mode("data-00.mdb", 0600);
     expect_mode("data-00.mdb-lock", 0600);
@@ -249,25 +238,22 @@ static void modes_ring_only(void **state)
     expect_mode("pycached.pid", 0600);
     assert_int_equal(as_user(RING_UID, RING_UID, 0, try_ring_only, NULL), 0);
     assert_int_equal(as_user(OTHER_UID, OTHER_UID, 0, try_connect_refused, NULL), 0);
-    assert_true(ft_file_count(d.log, "not allowed by the access policy") >= 2);
+    assert_true(pt_file_count(d.log, "not allowed by the access policy") >= 2);
     printf("RESULT access_ring_only dir=0711 files=0600 sock=0666 ring_only_uid=admitted "
            "other_uid=refused\n");
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 static void modes_group(void **state)
 {
     (void)state;
-    need_uids((const uid_t[]){RING_UID, OTHER_UID, 0});
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "accgr");
+    pt_need_uids((const uid_t[]){RING_UID, OTHER_UID, 0});
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "accgr"), 0);
     rmdir(dir);
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--allow-group", "65532", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none", "--allow-group", "65532"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     expect_mode("", 0711);
     expect_mode("data-00.mdb", 0640);
     expect_mode("data-00.mdb-lock", 0660);
@@ -276,45 +262,41 @@ static void modes_group(void **state)
     expect_mode("pycached.sock", 0666);
     expect_mode("pycached.pid", 0600);
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     pc_val v = pc_str("x");
-    FT_OK(pc_set(c, "anchor", 6, &v, 0, 0));
+    OK(pc_set(c, "anchor", 6, &v, 0, 0));
     pc_close(c);
     /* A member by supplementary group, and by primary group. */
     assert_int_equal(as_user(RING_UID, RING_UID, GROUP_GID, try_group_member, NULL), 0);
     assert_int_equal(as_user(RING_UID, GROUP_GID, 0, try_group_member, NULL), 0);
     assert_int_equal(as_user(OTHER_UID, OTHER_UID, 0, try_connect_refused, NULL), 0);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
+    STOP_CLEAN(&d);
     /* A store an earlier version left group-writable is tightened. */
     char p[400];
     snprintf(p, sizeof p, "%s/data-00.mdb", dir);
     assert_int_equal(chmod(p, 0660), 0);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     expect_mode("data-00.mdb", 0640);
     expect_mode("data-00.mdb-lock", 0660);
-    assert_true(ft_file_count(d.log, "had mode 0660: now 0640") >= 1);
+    assert_true(pt_file_count(d.log, "had mode 0660: now 0640") >= 1);
     assert_int_equal(as_user(RING_UID, RING_UID, GROUP_GID, try_group_member, NULL), 0);
     printf("RESULT access_group dir=0711 data=0640:%d lock=0660:%d sock=0666 member=trusted "
            "member_writes_data=refused old_0660=tightened other=refused\n",
            GROUP_GID, GROUP_GID);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 static void channels_private(void **state)
 {
     (void)state;
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "chan");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
-    ft_raw a, b;
-    FT_OK(ft_raw_connect(dir, 0, 0, &a));
-    FT_OK(ft_raw_connect(dir, 0, 0, &b));
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "chan"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
+    pt_raw a, b;
+    OK(pt_raw_connect(dir, 0, 0, &a));
+    OK(pt_raw_connect(dir, 0, 0, &b));
     struct stat sa, sb, pa, pb;
     assert_int_equal(fstat(a.chan_fd, &sa), 0);
     assert_int_equal(fstat(b.chan_fd, &sb), 0);
@@ -328,13 +310,10 @@ static void channels_private(void **state)
     assert_true(w == MAP_FAILED);
     /* b's channel header names b, not a. */
     assert_int_equal(((pcs_chan_hdr *)b.map)->client_id, b.w.client_id);
-    ft_raw_close(&a);
-    ft_raw_close(&b);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    pt_raw_close(&a);
+    pt_raw_close(&b);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 /* Send one wake byte carrying nfd copies of fd. */
@@ -365,57 +344,54 @@ static int send_fds(int sock, int fd, int nfd)
 static void fds_closed(void **state)
 {
     (void)state;
-    long count = ft_env_long("FAULT_FD_MESSAGES", 100000);
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "fds");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--log-level", "warning", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
-    ft_sleep_ms(100);
-    int base = ft_count_fds(d.pid);
-    ft_raw r;
-    FT_OK(ft_raw_connect(dir, 0, 0, &r));
+    long count = pt_env_long("FAULT_FD_MESSAGES", 100000);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "fds"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none", "--log-level", "warning"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
+    pt_sleep_ms(100);
+    int base = pt_count_fds(d.pid);
+    pt_raw r;
+    OK(pt_raw_connect(dir, 0, 0, &r));
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     assert_true(devnull >= 0);
-    uint64_t t0 = ft_now_ms();
+    uint64_t t0 = pt_now_ms();
     for (long i = 0; i < count; i++)
         if (send_fds(r.sock, devnull, 1 + (int)(i % 3)) < 0)
             fail_msg("message %ld: %s (did the daemon close us?)", i, strerror(errno));
     /* Wait until it has read them all: its count settles at base + 1 (our socket). */
     int now = -1;
-    uint64_t until = ft_now_ms() + 20000;
+    uint64_t until = pt_now_ms() + 20000;
     do {
-        ft_sleep_ms(20);
-        now = ft_count_fds(d.pid);
-    } while (now != base + 1 && ft_now_ms() < until);
+        pt_sleep_ms(20);
+        now = pt_count_fds(d.pid);
+    } while (now != base + 1 && pt_now_ms() < until);
     assert_int_equal(now, base + 1);
-    assert_false(ft_raw_closed(&r));
+    assert_false(pt_raw_closed(&r));
     /* 64 at once: more than the daemon takes (16); it closes this client. */
     assert_int_equal(send_fds(r.sock, devnull, 64), 0);
-    until = ft_now_ms() + 5000;
-    while (!ft_raw_closed(&r) && ft_now_ms() < until)
-        ft_sleep_ms(5);
-    assert_true(ft_raw_closed(&r));
-    ft_raw_close(&r);
+    until = pt_now_ms() + 5000;
+    while (!pt_raw_closed(&r) && pt_now_ms() < until)
+        pt_sleep_ms(5);
+    assert_true(pt_raw_closed(&r));
+    pt_raw_close(&r);
     close(devnull);
-    until = ft_now_ms() + 5000;
+    until = pt_now_ms() + 5000;
     do {
-        ft_sleep_ms(20);
-        now = ft_count_fds(d.pid);
-    } while (now != base && ft_now_ms() < until);
-    ft_note("%ld messages with descriptors: daemon fds %d before, %d after (%.1f s)", count, base,
-            now, (double)(ft_now_ms() - t0) / 1000.0);
+        pt_sleep_ms(20);
+        now = pt_count_fds(d.pid);
+    } while (now != base && pt_now_ms() < until);
+    pt_note("%ld messages with descriptors: daemon fds %d before, %d after (%.1f s)", count, base,
+            now, (double)(pt_now_ms() - t0) / 1000.0);
     assert_int_equal(now, base);
     printf("RESULT fds_passed messages=%ld fds_before=%d fds_after=%d\n", count, base, now);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 int main(void)
 {
-    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
+    pt_init((unsigned)pt_env_long("FAULT_TIMEOUT", 600));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(modes_default), cmocka_unit_test(modes_ring_only),
         cmocka_unit_test(modes_group),   cmocka_unit_test(channels_private),

@@ -23,11 +23,10 @@
  *   background): the pid file, socket, store and log are all under W; a
  *   second daemon on W/rel is refused by the pid file's lock.
  */
-#include "faulttest.h"
+#include "pctest.h"
 
 #include <sys/file.h>
-
-#include "../asuser.h"
+#include <sys/prctl.h>
 
 #define OTHER_UID 65534 /* nobody */
 #define RING_UID 65533
@@ -52,7 +51,7 @@ static void make_victim(const char *path)
 static void expect_victim(const char *path)
 {
     size_t len = 0;
-    char *got = ft_slurp(path, &len);
+    char *got = pt_slurp(path, &len);
     assert_non_null(got);
     if (len != sizeof victim_text - 1 || memcmp(got, victim_text, len) != 0)
         fail_msg("%s was overwritten (%zu bytes now)", path, len);
@@ -69,7 +68,7 @@ static int run_refused(const char *cwd, const char *sockdir, const char *errpath
                        const char *const *args, unsigned timeout_ms)
 {
     char prog[1024];
-    ft_prog(prog, sizeof prog, "pycached");
+    pt_prog(prog, sizeof prog, "pycached");
     if (prog[0] != '/') { /* a relative build dir: absolute before any chdir */
         char cwdbuf[400], rel[1024];
         assert_non_null(getcwd(cwdbuf, sizeof cwdbuf));
@@ -92,28 +91,28 @@ static int run_refused(const char *cwd, const char *sockdir, const char *errpath
         execv(prog, argv);
         _exit(127);
     }
-    ft_track(pid);
-    uint64_t until = ft_now_ms() + timeout_ms;
+    pt_track(pid);
+    uint64_t until = pt_now_ms() + timeout_ms;
     for (;;) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
-            ft_untrack(pid);
+            pt_untrack(pid);
             return st;
         }
         pc_client *c;
-        if ((sockdir && ft_connect(sockdir, 0, &c) == 0) || ft_now_ms() > until) {
-            if (sockdir && ft_now_ms() <= until) {
+        if ((sockdir && pt_connect(sockdir, 0, &c) == 0) || pt_now_ms() > until) {
+            if (sockdir && pt_now_ms() <= until) {
                 pc_close(c);
-                ft_note("pycached served where it should have refused");
+                pt_note("pycached served where it should have refused");
             } else {
-                ft_note("pycached did not exit within %u ms", timeout_ms);
+                pt_note("pycached did not exit within %u ms", timeout_ms);
             }
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
-            ft_untrack(pid);
+            pt_untrack(pid);
             return -1;
         }
-        ft_sleep_ms(10);
+        pt_sleep_ms(10);
     }
 }
 
@@ -128,8 +127,8 @@ static void expect_refused(const char *dir, const char *needle1, const char *nee
         NULL, dir, err,
         (const char *[]){"-f", "-d", dir, "--log-file", log, "--sync", "none", NULL}, 10000);
     size_t len = 0;
-    char *msg = ft_slurp(err, &len);
-    ft_note("%s: status %d: %s", dir, st, msg ? msg : "(no message)");
+    char *msg = pt_slurp(err, &len);
+    pt_note("%s: status %d: %s", dir, st, msg ? msg : "(no message)");
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 1)
         fail_msg("pycached on %s: status 0x%x, expected exit 1", dir, (unsigned)st);
     assert_non_null(msg);
@@ -144,7 +143,7 @@ static void store_dir_refused(void **state)
 {
     (void)state;
     char dir[400], victim[400], link[500];
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "files");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "files"), 0);
     snprintf(victim, sizeof victim, "%s/victim", work);
     make_victim(victim);
 
@@ -180,12 +179,12 @@ static void store_dir_refused(void **state)
         assert_int_equal(lstat(link, &sb), 0); /* left as it was */
         assert_true(S_ISLNK(sb.st_mode));
     } else {
-        ft_note("not root: the foreign-owner case needs a directory of another uid; skipped");
+        pt_note("not root: the foreign-owner case needs a directory of another uid; skipped");
     }
     printf("RESULT store_dir_refused others_writable=refused symlink_dir=refused "
            "foreign_owner=%s victim=unchanged\n",
            geteuid() == 0 ? "refused" : "skipped");
-    ft_rm_rf(work);
+    pt_rmtree(work);
 }
 
 static void links_refused(void **state)
@@ -193,11 +192,11 @@ static void links_refused(void **state)
     (void)state;
     static const char *const names[] = {"data-00.mdb", "data-00.mdb-lock", "pycached.pid",
                                         "pycached.sock"};
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "links");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "links"), 0);
     char victim[400], dir[400], path[500];
     snprintf(victim, sizeof victim, "%s/victim", work);
     make_victim(victim);
-    for (size_t i = 0; i < FT_ARRAY_LEN(names); i++) {
+    for (size_t i = 0; i < PT_LEN(names); i++) {
         snprintf(dir, sizeof dir, "%s/store%zu", work, i);
         assert_int_equal(mkdir(dir, 0700), 0);
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -215,33 +214,32 @@ static void links_refused(void **state)
     }
     printf("RESULT links_refused data=refused lock=refused pid=refused sock=refused "
            "victim=unchanged\n");
-    ft_rm_rf(work);
+    pt_rmtree(work);
 }
 
 static void dir_mode_tightened(void **state)
 {
     (void)state;
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "mode");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "mode"), 0);
     char dir[400];
     snprintf(dir, sizeof dir, "%s/store", work);
     assert_int_equal(mkdir(dir, 0700), 0);
     assert_int_equal(chmod(dir, 0755), 0);
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     struct stat sb;
     assert_int_equal(stat(dir, &sb), 0);
     assert_int_equal(sb.st_mode & 07777, 0700);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
+    STOP_CLEAN(&d);
     printf("RESULT dir_mode_tightened 0755->%04o\n", (unsigned)(sb.st_mode & 07777));
-    ft_rm_rf(work);
+    pt_rmtree(work);
 }
 
 static void config_long_lines(void **state)
 {
     (void)state;
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "conf");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "conf"), 0);
     /* A directory whose path makes the log file's path 250 characters. */
     char logdir[400], logpath[512], conf[400], text[2048], dir[400];
     int n = snprintf(logdir, sizeof logdir, "%s/", work);
@@ -260,23 +258,20 @@ static void config_long_lines(void **state)
                  logpath);
     write_file(conf, text, (size_t)n);
     snprintf(dir, sizeof dir, "%s/store", work);
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "-c", conf, FT_END);
-    /* ft_daemon_init gave --log-file: the file's must be the one used, so
-     * take that out (the command line would win). */
-    for (int i = 4; i + 2 <= d.argc; i++)
-        d.argv[i] = d.argv[i + 2];
-    d.argc -= 2;
-    assert_int_equal(ft_daemon_start(&d), 0);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
-    if (ft_file_count(logpath, "serving") != 1)
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("-c", conf));
+    /* The file's log-file must be the one used: no --log-file (the command
+     * line would win). */
+    d.no_log_file = true;
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
+    STOP_CLEAN(&d);
+    if (pt_file_count(logpath, "serving") != 1)
         fail_msg("the 250-character log-file path was not used (%s)", logpath);
-    if (ft_file_count(logpath, "sync always") != 1)
+    if (pt_file_count(logpath, "sync always") != 1)
         fail_msg("a comment's tail was taken as a setting: the daemon did not serve with sync "
                  "always");
     printf("RESULT config_long_lines comment_210=comment log_file_250=used\n");
-    ft_rm_rf(work);
+    pt_rmtree(work);
 }
 
 static int try_ring_only(void *arg)
@@ -286,9 +281,9 @@ static int try_ring_only(void *arg)
     int rc;
     /* PC_EBUSY: at --max-clients 3 the daemon may not have seen the
      * test's last clients close yet. */
-    uint64_t until = ft_now_ms() + 10000;
-    while ((rc = ft_connect(dir, 0, &c)) == PC_EBUSY && ft_now_ms() < until)
-        ft_sleep_ms(20);
+    uint64_t until = pt_now_ms() + 10000;
+    while ((rc = pt_connect(dir, 0, &c)) == PC_EBUSY && pt_now_ms() < until)
+        pt_sleep_ms(20);
     if (rc)
         return rc == PC_EACCES ? 10 : 11;
     pc_store_info info;
@@ -304,7 +299,7 @@ static int as_user(uid_t uid, int (*fn)(void *), void *arg)
     if (k < 0)
         return -1;
     if (k == 0) {
-        if (au_drop(uid, (gid_t)uid, NULL, 0) < 0)
+        if (pt_drop(uid, (gid_t)uid, NULL, 0) < 0)
             _exit(100);
         _exit(fn(arg));
     }
@@ -319,16 +314,16 @@ static bool ring_uid_usable(void)
         return false;
     const char *paths[] = {"/dev/shm", NULL};
     char why[512];
-    if (au_probe(RING_UID, RING_UID, paths, NULL, why, sizeof why))
+    if (pt_probe_user(RING_UID, RING_UID, paths, NULL, why, sizeof why))
         return true;
-    ft_note("the ring-only part is skipped: %s", why);
+    pt_note("the ring-only part is skipped: %s", why);
     return false;
 }
 
 static void sighup_keeps_command_line(void **state)
 {
     (void)state;
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "hup");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "hup"), 0);
     char conf[400], dir[400];
     snprintf(conf, sizeof conf, "%s/hup.conf", work);
     static const char text[] = "max-clients = 100\nexpire-interval = 500\n";
@@ -336,38 +331,39 @@ static void sighup_keeps_command_line(void **state)
     assert_int_equal(chmod(work, 0711), 0); /* uid 65533 reaches the socket */
     snprintf(dir, sizeof dir, "%s/store", work);
     bool ring = ring_uid_usable();
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "-c", conf, "--max-clients", "3", "--expire-interval",
-                   "0", FT_END);
+    pt_daemon d;
+    pt_daemon_init(
+        &d, dir,
+        PT_ARGS("--sync", "none", "-c", conf, "--max-clients", "3", "--expire-interval", "0"));
     if (ring) {
-        ft_daemon_arg(&d, "--allow-ring-only");
-        ft_daemon_arg(&d, "65533");
+        pt_daemon_opt(&d, "--allow-ring-only");
+        pt_daemon_opt(&d, "65533");
     }
-    assert_int_equal(ft_daemon_start(&d), 0);
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     if (ring)
         assert_int_equal(as_user(RING_UID, try_ring_only, dir), 0);
     assert_int_equal(kill(d.pid, SIGHUP), 0);
-    uint64_t until = ft_now_ms() + 10000;
-    while (ft_file_count(d.log, "SIGHUP") < 1 && ft_now_ms() < until)
-        ft_sleep_ms(10);
-    assert_int_equal(ft_file_count(d.log, "SIGHUP"), 1);
+    uint64_t until = pt_now_ms() + 10000;
+    while (pt_file_count(d.log, "SIGHUP") < 1 && pt_now_ms() < until)
+        pt_sleep_ms(10);
+    assert_int_equal(pt_file_count(d.log, "SIGHUP"), 1);
     /* The reload runs in the loop before it serves anything else: a client
      * connected now sees its result. */
     pc_client *c[4];
-    FT_OK(ft_connect(dir, 0, &c[0]));
+    OK(pt_connect(dir, 0, &c[0]));
     pc_stats st;
-    uint64_t after = ft_wall_ms();
+    uint64_t after = pt_wall_ms();
     do {
-        FT_OK(ft_stats_after(c[0], after, 10000, &st));
+        OK(pt_stats_after(c[0], after, 10000, &st));
         after = st.taken_ms;
-    } while (st.clients_trusted + st.clients_ring_only != 1 && ft_now_ms() < until);
+    } while (st.clients_trusted + st.clients_ring_only != 1 && pt_now_ms() < until);
     assert_int_equal(st.clients_trusted + st.clients_ring_only, 1);
     if (st.expire_interval_ms != 0)
         fail_msg("after SIGHUP the expire interval is %u, not the command line's 0",
                  (unsigned)st.expire_interval_ms);
-    FT_OK(ft_connect(dir, 0, &c[1]));
-    FT_OK(ft_connect(dir, 0, &c[2]));
-    int rc = ft_connect(dir, 0, &c[3]);
+    OK(pt_connect(dir, 0, &c[1]));
+    OK(pt_connect(dir, 0, &c[2]));
+    int rc = pt_connect(dir, 0, &c[3]);
     if (rc == 0) {
         pc_close(c[3]);
         fail_msg("after SIGHUP a fourth client connected: the command line's --max-clients 3 "
@@ -378,20 +374,17 @@ static void sighup_keeps_command_line(void **state)
         pc_close(c[i]);
     if (ring)
         assert_int_equal(as_user(RING_UID, try_ring_only, dir), 0);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    assert_false(ft_sanitizer_report(d.err));
+    STOP_CLEAN(&d);
     printf("RESULT sighup_keeps_command_line max_clients=3 expire_interval=0 ring_only=%s\n",
            ring ? "kept" : "skipped");
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(work);
+    pt_rmtree(work); /* (the store, its log and output) */
 }
 
 /* Wait until nothing holds the pid file's lock (the daemon is gone); true
  * if so within timeout_ms. */
 static bool lock_released(const char *pidfile, unsigned timeout_ms)
 {
-    uint64_t until = ft_now_ms() + timeout_ms;
+    uint64_t until = pt_now_ms() + timeout_ms;
     do {
         int fd = open(pidfile, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
@@ -400,15 +393,15 @@ static bool lock_released(const char *pidfile, unsigned timeout_ms)
         close(fd);
         if (ok)
             return true;
-        ft_sleep_ms(20);
-    } while (ft_now_ms() < until);
+        pt_sleep_ms(20);
+    } while (pt_now_ms() < until);
     return false;
 }
 
 static void relative_dir_background(void **state)
 {
     (void)state;
-    ft_mkdtemp(work, sizeof work, "/dev/shm", "rel");
+    assert_int_equal(pt_mkdtemp(work, sizeof work, "/dev/shm", "rel"), 0);
     /* A name of its own: before the fix the store went to /NAME. */
     const char *rel = strrchr(work, '/') + 1;
     char stray[300], dir[400], pidfile[500], err[400], log[400], sock[500];
@@ -423,7 +416,7 @@ static void relative_dir_background(void **state)
         (const char *[]){"-d", rel, "--log-file", "daemon.log", "--sync", "none", NULL}, 20000);
     assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     size_t len = 0;
-    char *pid_text = ft_slurp(pidfile, &len);
+    char *pid_text = pt_slurp(pidfile, &len);
     assert_non_null(pid_text);
     pid_t pid = (pid_t)atoi(pid_text);
     free(pid_text);
@@ -431,9 +424,9 @@ static void relative_dir_background(void **state)
     struct stat sb;
     bool split = lstat(stray, &sb) == 0;
     bool sock_ok = lstat(sock, &sb) == 0 && S_ISSOCK(sb.st_mode);
-    bool log_ok = ft_file_count(log, "serving") == 1;
+    bool log_ok = pt_file_count(log, "serving") == 1;
     pc_client *c = NULL;
-    int crc = ft_connect(dir, 0, &c);
+    int crc = pt_connect(dir, 0, &c);
     /* A second daemon on the same store, by its absolute path. */
     char err2[400];
     snprintf(err2, sizeof err2, "%s/second.err", work);
@@ -446,24 +439,24 @@ static void relative_dir_background(void **state)
     if (!gone)
         kill(pid, SIGKILL);
     if (split) /* the bug: clean up what it made at the root */
-        ft_rm_rf(stray);
+        pt_rmtree(stray);
     if (split)
         fail_msg("a relative -d split the daemon: %s was made (the store, socket and log went "
                  "there)",
                  stray);
     assert_true(sock_ok);
     assert_true(log_ok);
-    FT_OK(crc);
+    OK(crc);
     size_t elen = 0;
-    char *msg = ft_slurp(err2, &elen);
-    ft_note("second daemon: status 0x%x: %s", (unsigned)st2, msg ? msg : "");
+    char *msg = pt_slurp(err2, &elen);
+    pt_note("second daemon: status 0x%x: %s", (unsigned)st2, msg ? msg : "");
     assert_true(st2 >= 0 && WIFEXITED(st2) && WEXITSTATUS(st2) == 1);
     assert_non_null(msg);
     assert_non_null(strstr(msg, "already served"));
     free(msg);
     assert_true(gone);
     printf("RESULT relative_dir_background store=%s second_daemon=refused\n", dir);
-    ft_rm_rf(work);
+    pt_rmtree(work);
 }
 
 /* What a failed case left behind. */
@@ -471,14 +464,14 @@ static int cleanup(void **state)
 {
     (void)state;
     if (work[0])
-        ft_rm_rf(work);
+        pt_rmtree(work);
     work[0] = 0;
     return 0;
 }
 
 int main(void)
 {
-    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 300));
+    pt_init((unsigned)pt_env_long("FAULT_TIMEOUT", 300));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(store_dir_refused, cleanup),
         cmocka_unit_test_teardown(links_refused, cleanup),

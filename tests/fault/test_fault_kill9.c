@@ -15,7 +15,12 @@
  * Writers reconnect after the restart and go on.  Run with --sync always and
  * --sync none; FAULT_KILL_ROUNDS rounds each (default 20; run-long.sh: 500).
  */
-#include "faulttest.h"
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "pctest.h"
 
 #define WRITERS 8
 #define SLOTS 512 /* keys per writer, rewritten in turn */
@@ -44,7 +49,7 @@ static void writer(int i, const char *dir, const char *logpath)
         pc_options_init(&o);
         o.timeout_ms = 100; /* see the daemon go at once, not after 10 s */
         if (pc_connect(dir, &o, &c)) {
-            ft_sleep_ms(2);
+            pt_sleep_ms(2);
             continue;
         }
         atomic_store(&sh->connected[i], 1);
@@ -127,7 +132,7 @@ static unsigned verify(pc_client *c, const acked *a)
 {
     unsigned checked = 0;
     pc_read *r;
-    FT_OK(pc_read_begin(c, &r));
+    OK(pc_read_begin(c, &r));
     for (int i = 0; i < WRITERS; i++) {
         uint64_t hi;
         for (unsigned s = 0; s < SLOTS; s++) {
@@ -169,23 +174,23 @@ static unsigned verify(pc_client *c, const acked *a)
     pc_bytes keys[256];
     size_t n;
     while (!cur.done) {
-        FT_OK(pc_scan(r, NULL, &cur, keys, 256, &n));
+        OK(pc_scan(r, NULL, &cur, keys, 256, &n));
         for (size_t k = 0; k < n; k++) {
             pc_type t;
-            FT_OK(pc_type_of(r, keys[k].ptr, keys[k].len, &t));
+            OK(pc_type_of(r, keys[k].ptr, keys[k].len, &t));
             if (t == PC_T_STRING || t == PC_T_NUMERIC) {
                 pc_val v;
-                FT_OK(pc_get(r, keys[k].ptr, keys[k].len, &v));
+                OK(pc_get(r, keys[k].ptr, keys[k].len, &v));
             } else {
                 assert_int_equal(t, PC_T_MAP);
                 uint64_t len;
-                FT_OK(pc_hlen(r, keys[k].ptr, keys[k].len, &len));
+                OK(pc_hlen(r, keys[k].ptr, keys[k].len, &len));
                 pc_cursor hc = PC_CURSOR_INIT;
                 pc_bytes fl[64];
                 pc_val vals[64];
                 size_t m;
                 while (!hc.done)
-                    FT_OK(pc_hscan(r, keys[k].ptr, keys[k].len, &hc, fl, vals, 64, &m));
+                    OK(pc_hscan(r, keys[k].ptr, keys[k].len, &hc, fl, vals, 64, &m));
             }
         }
     }
@@ -195,14 +200,14 @@ static unsigned verify(pc_client *c, const acked *a)
 
 static void run(const char *sync)
 {
-    uint64_t seed = ft_seed(sync);
-    ft_rng rng = {seed};
-    long rounds = ft_env_long("FAULT_KILL_ROUNDS", 20);
-    ft_mkdtemp(store_dir, sizeof store_dir, "/tmp", "kill9");
-    sh = ft_shared_zero(sizeof *sh);
-    ft_daemon d;
-    ft_daemon_init(&d, store_dir, "--sync", sync, "--max-memory", "256M", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    uint64_t seed = pt_seed(sync);
+    pt_rng rng = {seed};
+    long rounds = pt_env_long("FAULT_KILL_ROUNDS", 20);
+    assert_int_equal(pt_mkdtemp(store_dir, sizeof store_dir, "/tmp", "kill9"), 0);
+    sh = pt_shared(sizeof *sh);
+    pt_daemon d;
+    pt_daemon_init(&d, store_dir, PT_ARGS("--sync", sync, "--max-memory", "256M"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     pid_t w[WRITERS];
     for (int i = 0; i < WRITERS; i++) {
         char path[300];
@@ -213,67 +218,61 @@ static void run(const char *sync)
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             writer(i, store_dir, path);
         }
-        ft_track(w[i]);
+        pt_track(w[i]);
     }
     acked *a = calloc(1, sizeof *a);
     assert_non_null(a);
-    uint64_t t0 = ft_now_ms(), checked = 0;
+    uint64_t t0 = pt_now_ms(), checked = 0;
     unsigned serving = 1;
     for (long round = 1; round <= rounds; round++) {
-        ft_sleep_ms((unsigned)ft_range(&rng, 5, 300));
-        ft_daemon_kill9(&d);
+        pt_sleep_ms((unsigned)pt_range(&rng, 5, 300));
+        pt_daemon_kill9(&d);
         /* Every writer sees the loss (so its log is complete) within 10 s. */
-        uint64_t until = ft_now_ms() + 10000;
+        uint64_t until = pt_now_ms() + 10000;
         for (int i = 0; i < WRITERS; i++)
             while (atomic_load(&sh->connected[i])) {
-                if (ft_now_ms() > until) {
+                if (pt_now_ms() > until) {
                     print_error("round %ld: writer %d never saw the daemon die\n", round, i);
                     fail();
                 }
-                ft_sleep_ms(1);
+                pt_sleep_ms(1);
             }
         read_logs(a);
-        if (!ft_mdb_walk(store_dir, 1))
+        if (!pt_mdb_walk(store_dir, 1))
             fail_msg("round %ld: LMDB reports corruption after kill -9 (--sync %s)", round, sync);
-        assert_int_equal(ft_daemon_start(&d), 0);
+        assert_int_equal(pt_daemon_start(&d, NULL), 0);
         serving++;
-        assert_int_equal(ft_file_count(d.log, "serving "), serving);
+        assert_int_equal(pt_file_count(d.log, "serving "), serving);
         pc_client *c;
-        FT_OK(ft_connect(store_dir, 0, &c));
+        OK(pt_connect(store_dir, 0, &c));
         checked += verify(c, a);
         pc_close(c);
         for (int i = 0; i < WRITERS; i++)
             if (atomic_load(&sh->bad_rc[i]))
                 fail_msg("writer %d got %s", i, pc_err_name(atomic_load(&sh->bad_rc[i])));
         if (round % 50 == 0)
-            ft_note("--sync %s: %ld rounds, %" PRIu64 " acknowledged writes", sync, round,
+            pt_note("--sync %s: %ld rounds, %" PRIu64 " acknowledged writes", sync, round,
                     a->total);
     }
     atomic_store(&sh->stop, 1);
     for (int i = 0; i < WRITERS; i++) {
-        int st;
-        uint64_t until = ft_now_ms() + 10000;
-        while (waitpid(w[i], &st, WNOHANG) == 0 && ft_now_ms() < until)
-            ft_sleep_ms(5);
-        kill(w[i], SIGKILL);
-        waitpid(w[i], &st, 0);
-        ft_untrack(w[i]);
+        pt_wait_pid(w[i], 10000); /* (killed if it is still there then) */
     }
     read_logs(a);
     pc_client *c;
-    FT_OK(ft_connect(store_dir, 0, &c));
+    OK(pt_connect(store_dir, 0, &c));
     checked += verify(c, a);
     pc_close(c);
-    int st = ft_daemon_stop(&d, 20000);
+    int st = pt_daemon_stop(&d);
     assert_true(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    assert_false(ft_sanitizer_report(d.err));
-    assert_int_equal(ft_file_count(d.log, "recover"), 0);
-    assert_int_equal(ft_file_count(d.log, "corrupt"), 0);
-    assert_true(ft_mdb_walk(store_dir, 1));
+    assert_false(pt_sanitizer_report(d.out));
+    assert_int_equal(pt_file_count(d.log, "recover"), 0);
+    assert_int_equal(pt_file_count(d.log, "corrupt"), 0);
+    assert_true(pt_mdb_walk(store_dir, 1));
     printf("RESULT kill9 sync=%s rounds=%ld acknowledged=%" PRIu64 " slots_checked=%" PRIu64
            " lost=0 seconds=%.1f\n",
-           sync, rounds, a->total, checked, (double)(ft_now_ms() - t0) / 1000.0);
-    ft_note("--sync %s: %ld kill -9 rounds, %" PRIu64 " acknowledged writes, none lost", sync,
+           sync, rounds, a->total, checked, (double)(pt_now_ms() - t0) / 1000.0);
+    pt_note("--sync %s: %ld kill -9 rounds, %" PRIu64 " acknowledged writes, none lost", sync,
             rounds, a->total);
     free(a);
     munmap(sh, sizeof *sh);
@@ -282,9 +281,7 @@ static void run(const char *sync)
         snprintf(path, sizeof path, "%s.w%d", store_dir, i);
         unlink(path);
     }
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(store_dir);
+    pt_daemon_remove(&d);
 }
 
 static void kill9_sync_always(void **state)
@@ -301,7 +298,7 @@ static void kill9_sync_none(void **state)
 
 int main(void)
 {
-    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
+    pt_init((unsigned)pt_env_long("FAULT_TIMEOUT", 600));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(kill9_sync_always),
         cmocka_unit_test(kill9_sync_none),

@@ -23,8 +23,13 @@
  *   --max-buffers, another ring-only client pages through the whole list,
  *   and --request-timeout closes the ones that do not read.
  */
-#include "faulttest.h"
-#include "../asuser.h"
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/prctl.h>
+#include <sys/mman.h>
+
+#include "../../shm/channel.h"
+#include "pctest.h"
 
 #include "../../shm/frame.h"
 
@@ -43,8 +48,8 @@ static int as_user(uid_t uid, int (*fn)(void *), void *arg)
         return -1;
     if (k == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        ft_child("peer");
-        if (au_drop(uid, uid, NULL, 0) < 0)
+        pt_child("peer");
+        if (pt_drop(uid, uid, NULL, 0) < 0)
             _exit(100);
         _exit(fn(arg));
     }
@@ -54,19 +59,19 @@ static int as_user(uid_t uid, int (*fn)(void *), void *arg)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void finish(ft_daemon *d)
+static void finish(pt_daemon *d)
 {
-    int st = ft_daemon_stop(d, 20000);
-    bool report = ft_sanitizer_report(d->err);
+    int st = pt_daemon_stop(d);
+    bool report = pt_sanitizer_report(d->out);
     if (report || st != 0)
-        ft_note("daemon log: %s, stderr: %s", d->log, d->err);
+        pt_note("daemon log: %s, stderr: %s", d->log, d->out);
     else {
         unlink(d->log);
-        unlink(d->err);
+        unlink(d->out);
     }
-    ft_rm_rf(dir);
+    pt_rmtree(dir);
     if (snapdir[0])
-        ft_rm_rf(snapdir);
+        pt_rmtree(snapdir);
     assert_false(report);
     assert_int_equal(st, 0);
 }
@@ -79,7 +84,7 @@ static int peer_ops(void *arg)
     int role = *(const int *)arg;
     int deny_w = role >= PC_ROLE_WRITE ? 0 : PC_EACCES;
     pc_client *c;
-    if (ft_connect(dir, 0, &c))
+    if (pt_connect(dir, 0, &c))
         return 1;
     pc_read *r;
     pc_val v;
@@ -130,7 +135,7 @@ static pid_t stay_connected(uid_t uid, int *pipe_w)
         close(q[0]);
         pc_client *c;
         char b = 1;
-        if (au_drop(uid, uid, NULL, 0) < 0 || ft_connect(dir, 0, &c))
+        if (pt_drop(uid, uid, NULL, 0) < 0 || pt_connect(dir, 0, &c))
             b = 0;
         if (write(q[1], &b, 1) != 1)
             _exit(2);
@@ -147,61 +152,51 @@ static pid_t stay_connected(uid_t uid, int *pipe_w)
     return k;
 }
 
-/* Root, and these uids (a zero ends the list) can reach /dev/shm, where the
- * store directories are made: else the case is skipped, saying why. */
-static void need_uids(const uid_t *uids)
-{
-    if (geteuid() != 0)
-        skip();
-    const char *paths[] = {"/dev/shm", NULL};
-    for (size_t i = 0; uids[i]; i++)
-        AU_NEED(uids[i], (gid_t)uids[i], paths, NULL);
-}
-
 static void roles(void **state)
 {
     (void)state;
-    need_uids((const uid_t[]){READ_UID, WRITE_UID, RING_UID, 0});
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "roles");
+    pt_need_uids((const uid_t[]){READ_UID, WRITE_UID, RING_UID, 0});
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "roles"), 0);
     snprintf(snapdir, sizeof snapdir, "%s.snap", dir);
     mkdir(snapdir, 0700);
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--snapshot-dir", snapdir, "--allow-read", "65534",
-                   "--allow-write", "65533", "--allow-ring-only", "65531", "--expire-interval",
-                   "100", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir,
+                   PT_ARGS("--sync", "none", "--snapshot-dir", snapdir, "--allow-read", "65534",
+                           "--allow-write", "65533", "--allow-ring-only", "65531",
+                           "--expire-interval", "100"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     pc_val v0 = pc_str("v0");
-    FT_OK(pc_set(c, "k", 1, &v0, 0, 0));
-    FT_OK(pc_set(c, "w", 1, &v0, 0, 0));
+    OK(pc_set(c, "k", 1, &v0, 0, 0));
+    OK(pc_set(c, "w", 1, &v0, 0, 0));
     int r_read = PC_ROLE_READ, r_write = PC_ROLE_WRITE;
     assert_int_equal(as_user(READ_UID, peer_ops, &r_read), 0);
     /* Nothing the read peer tried changed anything. */
     pc_read *r;
     pc_val v;
-    FT_OK(pc_read_begin(c, &r));
-    FT_OK(pc_get(r, "k", 1, &v));
+    OK(pc_read_begin(c, &r));
+    OK(pc_get(r, "k", 1, &v));
     assert_memory_equal(v.s.ptr, "v0", 2);
-    FT_OK(pc_get(r, "w", 1, &v));
-    FT_RC(PC_ENOTFOUND, pc_get(r, "t", 1, &v));
+    OK(pc_get(r, "w", 1, &v));
+    RC(PC_ENOTFOUND, pc_get(r, "t", 1, &v));
     pc_read_end(r);
     assert_int_equal(as_user(WRITE_UID, peer_ops, &r_write), 0);
-    FT_OK(pc_set(c, "k", 1, &v0, 0, 0));
+    OK(pc_set(c, "k", 1, &v0, 0, 0));
     assert_int_equal(as_user(RING_UID, peer_ops, &r_write), 0);
     /* The admin ops the peers were refused changed nothing. */
     pc_stats st;
-    FT_OK(pc_stats_get(c, &st));
+    OK(pc_stats_get(c, &st));
     assert_int_equal(st.expire_interval_ms, 100);
-    FT_OK(pc_read_begin(c, &r));
-    FT_OK(pc_get(r, "k", 1, &v));
+    OK(pc_read_begin(c, &r));
+    OK(pc_get(r, "k", 1, &v));
     pc_read_end(r);
     /* The client list shows each peer's role. */
     int wr, ww;
     pid_t kr = stay_connected(READ_UID, &wr), kw = stay_connected(WRITE_UID, &ww);
     pc_client_info ci[16];
     size_t n, total;
-    FT_OK(pc_clients(c, ci, 16, &n, &total));
+    OK(pc_clients(c, ci, 16, &n, &total));
     int seen = 0;
     for (size_t i = 0; i < n; i++) {
         if (ci[i].uid == READ_UID) {
@@ -223,12 +218,12 @@ static void roles(void **state)
     waitpid(kw, NULL, 0);
     /* The owner does all. */
     uint64_t purged;
-    FT_OK(pc_purge_expired(c, &purged));
-    FT_OK(pc_set_expire_interval(c, 250));
-    FT_OK(pc_snapshot(c, NULL));
-    FT_OK(pc_flush(c));
-    FT_OK(pc_read_begin(c, &r));
-    FT_RC(PC_ENOTFOUND, pc_get(r, "k", 1, &v));
+    OK(pc_purge_expired(c, &purged));
+    OK(pc_set_expire_interval(c, 250));
+    OK(pc_snapshot(c, NULL));
+    OK(pc_flush(c));
+    OK(pc_read_begin(c, &r));
+    RC(PC_ENOTFOUND, pc_get(r, "k", 1, &v));
     pc_read_end(r);
     pc_close(c);
     printf("RESULT roles read=reads-only write=no-admin ring_only=no-admin owner=all\n");
@@ -261,7 +256,7 @@ static int hold_silent(void *arg)
         if (fds[i] < 0 || connect(fds[i], (struct sockaddr *)&sa, sizeof sa) < 0)
             return 1;
     }
-    ft_sleep_ms(1000);
+    pt_sleep_ms(1000);
     for (unsigned i = 0; i < n; i++) {
         pcs_welcome w;
         ssize_t got = recv(fds[i], &w, sizeof w, MSG_DONTWAIT);
@@ -271,20 +266,20 @@ static int hold_silent(void *arg)
             __atomic_add_fetch(&shared->held, 1, __ATOMIC_SEQ_CST);
     }
     /* Hold them while the parent tries. */
-    ft_sleep_ms(3000);
+    pt_sleep_ms(3000);
     return 0;
 }
 
 static void hello_lockout(void **state)
 {
     (void)state;
-    need_uids((const uid_t[]){READ_UID, WRITE_UID, 0});
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "hello");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--max-clients", "8", "--allow-ring-only", "65533",
-                   FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
-    shared = ft_shared_zero(sizeof *shared);
+    pt_need_uids((const uid_t[]){READ_UID, WRITE_UID, 0});
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "hello"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir,
+                   PT_ARGS("--sync", "none", "--max-clients", "8", "--allow-ring-only", "65533"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
+    shared = pt_shared(sizeof *shared);
     /* A uid the policy does not admit: 40 connections, no hello. */
     shared->conns = 40;
     pid_t k1 = fork();
@@ -293,16 +288,16 @@ static void hello_lockout(void **state)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         _exit(as_user(READ_UID, hold_silent, NULL));
     }
-    ft_sleep_ms(1500);
+    pt_sleep_ms(1500);
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     pc_val v = pc_int(1);
-    FT_OK(pc_set(c, "lock", 4, &v, 0, 0));
+    OK(pc_set(c, "lock", 4, &v, 0, 0));
     pc_close(c);
     int st;
     waitpid(k1, &st, 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    ft_note("not admitted: %u of 40 answered PC_EACCES at once, %u left open",
+    pt_note("not admitted: %u of 40 answered PC_EACCES at once, %u left open",
             shared->refused_eacces, shared->held);
     assert_int_equal(shared->refused_eacces, 40);
     assert_int_equal(shared->held, 0);
@@ -315,13 +310,13 @@ static void hello_lockout(void **state)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         _exit(as_user(WRITE_UID, hold_silent, NULL));
     }
-    ft_sleep_ms(1500);
-    FT_OK(ft_connect(dir, 0, &c));
-    FT_OK(pc_set(c, "lock", 4, &v, 0, 0));
+    pt_sleep_ms(1500);
+    OK(pt_connect(dir, 0, &c));
+    OK(pc_set(c, "lock", 4, &v, 0, 0));
     pc_close(c);
     waitpid(k2, &st, 0);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    ft_note("admitted, silent: %u of 8 held open", shared->held);
+    pt_note("admitted, silent: %u of 8 held open", shared->held);
     assert_true(shared->held <= 2);
     printf("RESULT hello_lockout unadmitted_refused=40/40 admitted_held=%u owner=served\n",
            shared->held);
@@ -348,32 +343,35 @@ static uint64_t rss_anon_kb(pid_t pid)
 /* Start a daemon whose memory is measured: in an ASan build, freed memory
  * waits in ASan's quarantine (256 MiB by default) and would count as the
  * daemon's; keep that small. */
-static int start_measured(ft_daemon *d)
+static int start_measured(pt_daemon *d)
 {
     static char asan[512];
     const char *cur = getenv("ASAN_OPTIONS");
     snprintf(asan, sizeof asan, "ASAN_OPTIONS=%s%squarantine_size_mb=1", cur ? cur : "",
              cur && *cur ? ":" : "");
     const char *env[] = {asan, NULL};
-    return ft_daemon_start_env(d, env, 20000);
+    d->env = env;
+    int rc = pt_daemon_start(d, NULL);
+    d->env = NULL;
+    return rc;
 }
 
 /* Put len bytes into the request ring as records of at most 16 KiB (more:
  * the last one too says more follows), publish and ring.  False when the
  * ring has no room or the daemon closed us. */
-static bool put_chunks(ft_raw *r, pcs_ring *req, const uint8_t *p, size_t len, bool more)
+static bool put_chunks(pt_raw *r, pcs_ring *req, const uint8_t *p, size_t len, bool more)
 {
     while (len) {
         uint32_t n = len > 16384 ? 16384 : (uint32_t)len;
         bool last = n == len;
-        uint64_t until = ft_now_ms() + 2000;
+        uint64_t until = pt_now_ms() + 2000;
         while (pcs_ring_put(req, p, n, (!last || more) ? PCS_REC_MORE : 0)) {
             pcs_ring_publish(req);
             char b = 'w';
-            if (ft_raw_closed(r) || ft_now_ms() > until)
+            if (pt_raw_closed(r) || pt_now_ms() > until)
                 return false;
             (void)send(r->sock, &b, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            ft_sleep_ms(2);
+            pt_sleep_ms(2);
         }
         p += n;
         len -= n;
@@ -384,12 +382,12 @@ static bool put_chunks(ft_raw *r, pcs_ring *req, const uint8_t *p, size_t len, b
     return true;
 }
 
-static bool wait_closed(ft_raw *r, unsigned ms)
+static bool wait_closed(pt_raw *r, unsigned ms)
 {
-    uint64_t until = ft_now_ms() + ms;
-    while (!ft_raw_closed(r) && ft_now_ms() < until)
-        ft_sleep_ms(20);
-    return ft_raw_closed(r);
+    uint64_t until = pt_now_ms() + ms;
+    while (!pt_raw_closed(r) && pt_now_ms() < until)
+        pt_sleep_ms(20);
+    return pt_raw_closed(r);
 }
 
 #define STREAMERS 24
@@ -397,16 +395,17 @@ static bool wait_closed(ft_raw *r, unsigned ms)
 static void endless_requests(void **state)
 {
     (void)state;
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "endless");
-    ft_daemon d;
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "endless"), 0);
+    pt_daemon d;
     /* Requests of up to --max-value + 1 MiB: 2 MiB each. */
-    ft_daemon_init(&d, dir, "--sync", "none", "--max-value", "1M", "--max-memory", "64M",
-                   "--max-buffers", "4M", "--request-timeout", "3", "--log-level", "notice",
-                   FT_END);
+    pt_daemon_init(&d, dir,
+                   PT_ARGS("--sync", "none", "--max-value", "1M", "--max-memory", "64M",
+                           "--max-buffers", "4M", "--request-timeout", "3", "--log-level",
+                           "notice"));
     assert_int_equal(start_measured(&d), 0);
-    ft_sleep_ms(200);
+    pt_sleep_ms(200);
     uint64_t before = rss_anon_kb(d.pid);
-    static ft_raw raw[STREAMERS];
+    static pt_raw raw[STREAMERS];
     static uint8_t chunk[1u << 20];
     memset(chunk, 'x', sizeof chunk);
     /* A set whose frame says 2 MiB; 1.5 MiB of it comes, the rest never. */
@@ -416,7 +415,7 @@ static void endless_requests(void **state)
     memcpy(chunk + 4, &op, 2);
     memset(chunk + 6, 0, 10);
     for (int i = 0; i < STREAMERS; i++) {
-        FT_OK(ft_raw_connect(dir, 1u << 16, 0, &raw[i]));
+        OK(pt_raw_connect(dir, 1u << 16, 0, &raw[i]));
         pcs_ring req, resp;
         pcs_chan_rings(raw[i].map, 1, &req, &resp);
         bool ok = put_chunks(&raw[i], &req, chunk, sizeof chunk, true);
@@ -429,13 +428,13 @@ static void endless_requests(void **state)
     }
     /* Another client is served meanwhile, at once. */
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     pc_val v = pc_str("small");
-    FT_OK(pc_set(c, "other", 5, &v, 0, 0));
+    OK(pc_set(c, "other", 5, &v, 0, 0));
     pc_stats st;
-    FT_OK(ft_stats_after(c, ft_wall_ms(), 5000, &st));
+    OK(pt_stats_after(c, pt_wall_ms(), 5000, &st));
     uint64_t after = rss_anon_kb(d.pid);
-    ft_note("%d streamers: daemon buffers %" PRIu64 " KiB now, %" PRIu64
+    pt_note("%d streamers: daemon buffers %" PRIu64 " KiB now, %" PRIu64
             " KiB at most (budget 4096); RssAnon %" PRIu64 " -> %" PRIu64 " KiB",
             STREAMERS, st.buffered >> 10, st.buffered_peak >> 10, before, after);
     assert_true(st.buffered_peak <= (UINT64_C(4) << 20) + (uint64_t)(STREAMERS + 2) * 65536);
@@ -443,15 +442,15 @@ static void endless_requests(void **state)
     /* --request-timeout: the ones still open are closed. */
     for (int i = 0; i < STREAMERS; i++) {
         assert_true(wait_closed(&raw[i], 15000));
-        ft_raw_close(&raw[i]);
+        pt_raw_close(&raw[i]);
     }
     /* A request as large as allowed is served once they are gone. */
     static char big[1u << 20];
     memset(big, 'b', sizeof big);
     pc_val bv = pc_mem(big, sizeof big);
-    FT_OK(pc_set(c, "big", 3, &bv, 0, 0));
+    OK(pc_set(c, "big", 3, &bv, 0, 0));
     pc_close(c);
-    assert_true(ft_file_count(d.log, "--request-timeout") >= 1);
+    assert_true(pt_file_count(d.log, "--request-timeout") >= 1);
     printf("RESULT endless_requests streamers=%d peak_kib=%" PRIu64 " rss_growth_kib=%" PRIu64 "\n",
            STREAMERS, st.buffered_peak >> 10, after > before ? after - before : 0);
     finish(&d);
@@ -464,26 +463,27 @@ static void endless_requests(void **state)
 static void unread_answers(void **state)
 {
     (void)state;
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "unread");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--max-value", "1M", "--max-memory", "64M",
-                   "--max-buffers", "4M", "--client-backlog", "1M", "--request-timeout", "3",
-                   "--log-level", "notice", FT_END);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "unread"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir,
+                   PT_ARGS("--sync", "none", "--max-value", "1M", "--max-memory", "64M",
+                           "--max-buffers", "4M", "--client-backlog", "1M", "--request-timeout",
+                           "3", "--log-level", "notice"));
     assert_int_equal(start_measured(&d), 0);
     pc_client *c;
-    FT_OK(ft_connect(dir, 0, &c));
+    OK(pt_connect(dir, 0, &c));
     static char elem[ELEM];
     for (int i = 0; i < ELEMS; i++) {
         memset(elem, 'a' + i, sizeof elem);
         pc_val ev = pc_mem(elem, sizeof elem);
         size_t len;
-        FT_OK(pc_rpush(c, "big", 3, &ev, 1, &len));
+        OK(pc_rpush(c, "big", 3, &ev, 1, &len));
     }
-    ft_sleep_ms(200);
+    pt_sleep_ms(200);
     uint64_t before = rss_anon_kb(d.pid);
-    static ft_raw raw[NONREADERS];
+    static pt_raw raw[NONREADERS];
     for (int i = 0; i < NONREADERS; i++) {
-        FT_OK(ft_raw_connect(dir, 1u << 16, PCS_HELLO_RING_ONLY, &raw[i]));
+        OK(pt_raw_connect(dir, 1u << 16, PCS_HELLO_RING_ONLY, &raw[i]));
         pcs_ring req, resp;
         pcs_chan_rings(raw[i].map, 1, &req, &resp);
         /* Pages of the whole list, asked again and again; never read. */
@@ -496,7 +496,7 @@ static void unread_answers(void **state)
             pcs_enc_int(&e, 0);
             pcs_enc_int(&e, -1);
             pcs_enc_int(&e, 1024);
-            FT_OK(pcs_enc_end(&e));
+            OK(pcs_enc_end(&e));
             bool ok = put_chunks(&raw[i], &req, b.data, b.len, false);
             pcs_buf_free(&b);
             if (!ok)
@@ -506,39 +506,39 @@ static void unread_answers(void **state)
     /* Another ring-only client is served meanwhile, at once (a large answer
      * may be refused with PC_ENOMEM while the budget is full). */
     pc_client *rc;
-    FT_OK(ft_connect(dir, PC_OPT_RING_ONLY, &rc));
+    OK(pt_connect(dir, PC_OPT_RING_ONLY, &rc));
     pc_val sv = pc_str("small");
-    FT_OK(pc_set(c, "small", 5, &sv, 0, 0));
+    OK(pc_set(c, "small", 5, &sv, 0, 0));
     pc_read *r;
     pc_val got;
-    FT_OK(pc_read_begin(rc, &r));
-    FT_OK(pc_get(r, "small", 5, &got));
+    OK(pc_read_begin(rc, &r));
+    OK(pc_get(r, "small", 5, &got));
     pc_read_end(r);
     pc_stats st;
-    FT_OK(ft_stats_after(c, ft_wall_ms(), 5000, &st));
+    OK(pt_stats_after(c, pt_wall_ms(), 5000, &st));
     uint64_t after = rss_anon_kb(d.pid);
-    ft_note("%d clients not reading: daemon buffers %" PRIu64 " KiB now, %" PRIu64
+    pt_note("%d clients not reading: daemon buffers %" PRIu64 " KiB now, %" PRIu64
             " KiB at most (budget 4096); RssAnon %" PRIu64 " -> %" PRIu64 " KiB",
             NONREADERS, st.buffered >> 10, st.buffered_peak >> 10, before, after);
     assert_true(st.buffered_peak <= (UINT64_C(4) << 20) + (uint64_t)(NONREADERS + 4) * 65536);
     assert_true(after < before + 48 * 1024);
     /* --request-timeout: the clients that hold unread answers are closed
      * (those answered PC_ENOMEM hold nothing and may stay). */
-    uint64_t until = ft_now_ms() + 20000;
-    while ((ft_file_count(d.log, "has not read its answers") < 1 || st.buffered > 1u << 20) &&
-           ft_now_ms() < until) {
-        ft_sleep_ms(100);
-        FT_OK(ft_stats_after(c, ft_wall_ms(), 5000, &st));
+    uint64_t until = pt_now_ms() + 20000;
+    while ((pt_file_count(d.log, "has not read its answers") < 1 || st.buffered > 1u << 20) &&
+           pt_now_ms() < until) {
+        pt_sleep_ms(100);
+        OK(pt_stats_after(c, pt_wall_ms(), 5000, &st));
     }
-    assert_true(ft_file_count(d.log, "has not read its answers") >= 1);
+    assert_true(pt_file_count(d.log, "has not read its answers") >= 1);
     assert_true(st.buffered <= 1u << 20);
     for (int i = 0; i < NONREADERS; i++)
-        ft_raw_close(&raw[i]);
+        pt_raw_close(&raw[i]);
     /* Then the reader gets the whole list, in pages of about 1 MiB. */
     pc_val page[1024];
     size_t n = 0, all = 0, pages = 0;
     int lrc;
-    FT_OK(pc_read_begin(rc, &r));
+    OK(pc_read_begin(rc, &r));
     while ((lrc = pc_lrange(r, "big", 3, (int64_t)all, -1, page, 1024, &n)) == 0 && n) {
         assert_true(n <= 3);
         for (size_t i = 0; i < n; i++)
@@ -548,7 +548,7 @@ static void unread_answers(void **state)
         pages++;
     }
     pc_read_end(r);
-    FT_OK(lrc);
+    OK(lrc);
     assert_int_equal(all, ELEMS);
     pc_close(rc);
     pc_close(c);
@@ -560,7 +560,7 @@ static void unread_answers(void **state)
 
 int main(void)
 {
-    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
+    pt_init((unsigned)pt_env_long("FAULT_TIMEOUT", 600));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roles),
         cmocka_unit_test(hello_lockout),

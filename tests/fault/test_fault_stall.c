@@ -18,8 +18,9 @@
  * (see there).
  */
 #include <sched.h>
+#include <sys/prctl.h>
 
-#include "faulttest.h"
+#include "pctest.h"
 
 #define VAL (64u << 10)
 
@@ -28,7 +29,7 @@ static char dir[256];
 static void stalled_child(int report_fd)
 {
     pc_client *c;
-    int rc = ft_connect(dir, 0, &c);
+    int rc = pt_connect(dir, 0, &c);
     pc_read *r;
     pc_val v;
     if (!rc)
@@ -51,17 +52,17 @@ static void stalled_child(int report_fd)
 static void stalled_reader(void **state)
 {
     (void)state;
-    long age = ft_env_long("FAULT_STALL_AGE", 2);
-    long stall = ft_env_long("FAULT_STALL_SECONDS", age + 3);
+    long age = pt_env_long("FAULT_STALL_AGE", 2);
+    long stall = pt_env_long("FAULT_STALL_SECONDS", age + 3);
     char agebuf[16];
     snprintf(agebuf, sizeof agebuf, "%ld", age);
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "stall");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--max-memory", "1G", "--max-read-age", agebuf,
-                   FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "stall"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir,
+                   PT_ARGS("--sync", "none", "--max-memory", "1G", "--max-read-age", agebuf));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     pc_client *w;
-    FT_OK(ft_connect(dir, 0, &w));
+    OK(pt_connect(dir, 0, &w));
     char *val = malloc(VAL);
     assert_non_null(val);
     for (int i = 0; i < 16; i++) {
@@ -69,12 +70,12 @@ static void stalled_reader(void **state)
         snprintf(key, sizeof key, "k%02d", i);
         memset(val, 'a' + i, VAL);
         pc_val v = pc_mem(val, VAL);
-        FT_OK(pc_set(w, key, strlen(key), &v, 0, 0));
+        OK(pc_set(w, key, strlen(key), &v, 0, 0));
     }
     pc_stats st;
-    uint64_t t = ft_wall_ms();
-    FT_OK(ft_stats_after(w, t + 1100, 5000, &st));
-    uint64_t used0 = st.bytes_used, map0 = ft_mdb_map_used(dir);
+    uint64_t t = pt_wall_ms();
+    OK(pt_stats_after(w, t + 1100, 5000, &st));
+    uint64_t used0 = st.bytes_used, map0 = pt_mdb_map_used(dir);
     assert_int_equal(st.oldest_reader_ms, 0);
 
     int p[2];
@@ -86,12 +87,12 @@ static void stalled_reader(void **state)
         close(p[0]);
         stalled_child(p[1]);
     }
-    ft_track(k);
+    pt_track(k);
     close(p[1]);
     int wst;
     assert_int_equal(waitpid(k, &wst, WUNTRACED), k);
     assert_true(WIFSTOPPED(wst));
-    uint64_t stopped_at = ft_now_ms();
+    uint64_t stopped_at = pt_now_ms();
 
     /* Rewrite the values while it stays stopped: every rewrite needs new
      * pages, and the old ones stay pinned by the stalled snapshot. */
@@ -103,7 +104,7 @@ static void stalled_reader(void **state)
     unsigned pace = (unsigned)(stall * 1000 / 400);
     if (pace < 100)
         pace = 100;
-    while (ft_now_ms() - stopped_at < (uint64_t)stall * 1000) {
+    while (pt_now_ms() - stopped_at < (uint64_t)stall * 1000) {
         for (int i = 0; i < 16 && !full; i++) {
             char key[8];
             snprintf(key, sizeof key, "k%02d", i);
@@ -114,32 +115,32 @@ static void stalled_reader(void **state)
                 /* pycached(8): the growth goes on "up to the cap"; then
                  * writes that grow the store fail.  Only at the cap. */
                 full = true;
-                uint64_t m = ft_mdb_map_used(dir);
-                ft_note("PC_EFULL after %" PRIu64 " MiB with the map at %" PRIu64 " MiB",
+                uint64_t m = pt_mdb_map_used(dir);
+                pt_note("PC_EFULL after %" PRIu64 " MiB with the map at %" PRIu64 " MiB",
                         written >> 20, m >> 20);
                 assert_true(m >= (UINT64_C(1) << 30) / 100 * 85);
                 break;
             }
-            FT_OK(rc);
+            OK(rc);
             written += VAL;
             commits++;
         }
         round++;
-        FT_OK(pc_stats_get(w, &st));
+        OK(pc_stats_get(w, &st));
         if (st.bytes_used > used_max)
             used_max = st.bytes_used;
         if (st.oldest_reader_ms > oldest_max)
             oldest_max = st.oldest_reader_ms;
-        ft_sleep_ms(pace);
+        pt_sleep_ms(pace);
     }
-    uint64_t map1 = ft_mdb_map_used(dir);
-    t = ft_wall_ms();
-    FT_OK(ft_stats_after(w, t, 3000, &st));
+    uint64_t map1 = pt_mdb_map_used(dir);
+    t = pt_wall_ms();
+    OK(pt_stats_after(w, t, 3000, &st));
     if (st.bytes_used > used_max)
         used_max = st.bytes_used;
     if (st.oldest_reader_ms > oldest_max)
         oldest_max = st.oldest_reader_ms;
-    ft_note("stalled %ld s (--max-read-age %ld): wrote %" PRIu64
+    pt_note("stalled %ld s (--max-read-age %ld): wrote %" PRIu64
             " MiB meanwhile; bytes_used %" PRIu64 " -> max %" PRIu64 " (+%" PRIu64
             " KiB); map high-water mark %" PRIu64 " -> %" PRIu64 " (+%" PRIu64
             " KiB); oldest_reader_ms seen %" PRIu64,
@@ -154,35 +155,35 @@ static void stalled_reader(void **state)
      * (17 for 64 KiB and its header) and, per commit, the copied B-tree and
      * free-list pages (at most 6 here). */
     uint64_t pages_written = commits * ((VAL + 16 + 4095) / 4096 + 6) * 4096;
-    ft_note("%" PRIu64 " commits: at most %" PRIu64 " KiB written as pages", commits,
+    pt_note("%" PRIu64 " commits: at most %" PRIu64 " KiB written as pages", commits,
             pages_written >> 10);
     assert_true(map1 <= map0 + pages_written + (UINT64_C(2) << 20));
     /* ... and the policy was applied and logged. */
     if (stall > age + 1) {
-        assert_true(ft_file_count(d.log, "held a read open past --max-read-age") >= 1);
+        assert_true(pt_file_count(d.log, "held a read open past --max-read-age") >= 1);
         char pidmsg[64];
         snprintf(pidmsg, sizeof pidmsg, "process %d has held an outdated snapshot", (int)k);
-        assert_true(ft_file_count(d.log, pidmsg) >= 1);
+        assert_true(pt_file_count(d.log, pidmsg) >= 1);
     }
     kill(k, SIGCONT);
     int rc = 0;
     assert_int_equal(read(p[0], &rc, sizeof rc), (ssize_t)sizeof rc);
     close(p[0]);
     assert_int_equal(waitpid(k, &wst, 0), k);
-    ft_untrack(k);
+    pt_untrack(k);
     assert_true(WIFEXITED(wst) && WEXITSTATUS(wst) == 0);
     if (stall > age + 1)
-        FT_RC(PC_ECONNRESET, rc);
+        RC(PC_ECONNRESET, rc);
     /* Gone: the pin is released and the daemon goes on. */
     pc_val v = pc_int(2);
-    FT_OK(pc_set(w, "after2", 6, &v, 0, 0));
-    uint64_t until = ft_now_ms() + 5000;
+    OK(pc_set(w, "after2", 6, &v, 0, 0));
+    uint64_t until = pt_now_ms() + 5000;
     do {
-        ft_sleep_ms(200);
-        t = ft_wall_ms();
-        FT_OK(ft_stats_after(w, t, 3000, &st));
-        FT_OK(pc_set(w, "after2", 6, &v, 0, 0));
-    } while (st.oldest_reader_ms && ft_now_ms() < until);
+        pt_sleep_ms(200);
+        t = pt_wall_ms();
+        OK(pt_stats_after(w, t, 3000, &st));
+        OK(pc_set(w, "after2", 6, &v, 0, 0));
+    } while (st.oldest_reader_ms && pt_now_ms() < until);
     assert_int_equal(st.oldest_reader_ms, 0);
     printf("RESULT stall seconds=%ld max_read_age=%ld written_mib=%" PRIu64
            " bytes_used_growth_kib=%" PRIu64 " map_growth_kib=%" PRIu64 " oldest_reader_ms=%" PRIu64
@@ -191,12 +192,8 @@ static void stalled_reader(void **state)
            pc_err_name(rc));
     pc_close(w);
     free(val);
-    int dst = ft_daemon_stop(&d, 20000);
-    assert_true(dst >= 0 && WIFEXITED(dst) && WEXITSTATUS(dst) == 0);
-    assert_false(ft_sanitizer_report(d.err));
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    STOP_CLEAN(&d);
+    pt_daemon_remove(&d);
 }
 
 /* ---- stalled_in_pidns ---- */
@@ -220,7 +217,7 @@ static void pidns_reader(int rep, int go)
     pc_client *c;
     pc_read *r;
     pc_val v;
-    int rc = ft_connect(dir, 0, &c);
+    int rc = pt_connect(dir, 0, &c);
     if (!rc)
         rc = pc_read_begin(c, &r);
     if (!rc)
@@ -243,17 +240,17 @@ static void stalled_in_pidns(void **state)
 {
     (void)state;
     if (geteuid() != 0) {
-        ft_note("not root: cannot make a pid namespace; skipped");
+        pt_note("not root: cannot make a pid namespace; skipped");
         skip();
     }
-    ft_mkdtemp(dir, sizeof dir, "/dev/shm", "pidns");
-    ft_daemon d;
-    ft_daemon_init(&d, dir, "--sync", "none", "--max-read-age", "1", FT_END);
-    assert_int_equal(ft_daemon_start(&d), 0);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/dev/shm", "pidns"), 0);
+    pt_daemon d;
+    pt_daemon_init(&d, dir, PT_ARGS("--sync", "none", "--max-read-age", "1"));
+    assert_int_equal(pt_daemon_start(&d, NULL), 0);
     pc_client *w; /* ring-only: this process never takes an LMDB reader slot */
-    FT_OK(ft_connect(dir, PC_OPT_RING_ONLY, &w));
+    OK(pt_connect(dir, PC_OPT_RING_ONLY, &w));
     pc_val v = pc_int(0);
-    FT_OK(pc_set(w, "k00", 3, &v, 0, 0));
+    OK(pc_set(w, "k00", 3, &v, 0, 0));
     int rep[2], go[2];
     assert_int_equal(pipe(rep), 0);
     assert_int_equal(pipe(go), 0);
@@ -288,50 +285,48 @@ static void stalled_in_pidns(void **state)
             _exit(16);
         _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 17);
     }
-    ft_track(k);
+    pt_track(k);
     close(rep[1]);
     close(go[0]);
     int rc = -1, nspid = 0;
     if (read(rep[0], &rc, sizeof rc) != (ssize_t)sizeof rc) {
         int st = 0;
         waitpid(k, &st, 0);
-        ft_untrack(k);
-        ft_daemon_stop(&d, 20000);
-        unlink(d.log);
-        unlink(d.err);
-        ft_rm_rf(dir);
+        pt_untrack(k);
+        pt_daemon_stop(&d);
+        pt_daemon_remove(&d);
         if (WIFEXITED(st) && WEXITSTATUS(st) == 77) {
-            ft_note("unshare(CLONE_NEWPID) not permitted here; skipped");
+            pt_note("unshare(CLONE_NEWPID) not permitted here; skipped");
             skip();
         }
         fail_msg("the reader in the pid namespace did not start (status 0x%x)", st);
     }
-    FT_OK(rc);
+    OK(rc);
     assert_int_equal(read(rep[0], &nspid, sizeof nspid), (ssize_t)sizeof nspid);
-    ft_note("the reader's pid in its namespace: %d; this process: %d%s", nspid, (int)me,
+    pt_note("the reader's pid in its namespace: %d; this process: %d%s", nspid, (int)me,
             nspid == (int)me ? " (the same number)" : "");
     /* This process, with that pid outside, asks for a trusted client. */
     pc_client *o;
-    FT_OK(ft_connect(dir, 0, &o));
+    OK(pt_connect(dir, 0, &o));
     pc_store_info info;
-    FT_OK(pc_store_info_get(o, &info));
+    OK(pc_store_info_get(o, &info));
     if (nspid == (int)me)
         assert_true(info.ring_only); /* LMDB would take the two for one process */
     /* Outdate the reader's snapshot and wait for the daemon to act. */
-    uint64_t until = ft_now_ms() + 20000;
+    uint64_t until = pt_now_ms() + 20000;
     int i = 0;
-    while (ft_file_count(d.log, "held a read open past --max-read-age") == 0 &&
-           ft_now_ms() < until) {
+    while (pt_file_count(d.log, "held a read open past --max-read-age") == 0 &&
+           pt_now_ms() < until) {
         v = pc_int(++i);
-        FT_OK(pc_set(w, "k00", 3, &v, 0, 0));
-        ft_sleep_ms(100);
+        OK(pc_set(w, "k00", 3, &v, 0, 0));
+        pt_sleep_ms(100);
     }
     assert_int_equal(write(go[1], "g", 1), 1);
     int after = 0;
     assert_int_equal(read(rep[0], &after, sizeof after), (ssize_t)sizeof after);
     int st = 0;
     assert_int_equal(waitpid(k, &st, 0), k);
-    ft_untrack(k);
+    pt_untrack(k);
     close(rep[0]);
     close(go[1]);
     /* This process's clients still work: the daemon did not close them. */
@@ -339,29 +334,27 @@ static void stalled_in_pidns(void **state)
     int o_rc = pc_set(o, "k02", 3, &v, 0, 0);
     char mine[64];
     snprintf(mine, sizeof mine, "(pid %d): closed", (int)me);
-    unsigned wrong = ft_file_count(d.log, mine);
-    unsigned closed = ft_file_count(d.log, "held a read open past --max-read-age");
-    ft_note("reader's next write: %s; this process's clients: %s, %s; %u closure(s), %u of "
+    unsigned wrong = pt_file_count(d.log, mine);
+    unsigned closed = pt_file_count(d.log, "held a read open past --max-read-age");
+    pt_note("reader's next write: %s; this process's clients: %s, %s; %u closure(s), %u of "
             "this process",
             pc_err_name(after), pc_err_name(w_rc), pc_err_name(o_rc), closed, wrong);
     pc_close(o);
     pc_close(w);
-    assert_int_equal(ft_daemon_stop(&d, 20000), 0);
-    bool report = ft_sanitizer_report(d.err);
-    unlink(d.log);
-    unlink(d.err);
-    ft_rm_rf(dir);
+    assert_int_equal(pt_daemon_stop(&d), 0);
+    bool report = pt_sanitizer_report(d.out);
+    pt_daemon_remove(&d);
     assert_false(report);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_int_equal(wrong, 0);
-    FT_OK(w_rc);
-    FT_OK(o_rc);
-    FT_RC(PC_ECONNRESET, after);
+    OK(w_rc);
+    OK(o_rc);
+    RC(PC_ECONNRESET, after);
 }
 
 int main(void)
 {
-    ft_watchdog((unsigned)ft_env_long("FAULT_TIMEOUT", 600));
+    pt_init((unsigned)pt_env_long("FAULT_TIMEOUT", 600));
     const struct CMUnitTest tests[] = {cmocka_unit_test(stalled_reader),
                                        cmocka_unit_test(stalled_in_pidns)};
     return cmocka_run_group_tests(tests, NULL, NULL);

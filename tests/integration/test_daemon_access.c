@@ -17,11 +17,13 @@
  * a copy of it, staged where nobody can reach it (the build tree may not be:
  * a checkout under /root).  Needs root; exits 77 (skip) otherwise.  A case
  * that needs other uids is skipped, saying why, where they cannot reach the
- * store directories at all (asuser.h).
+ * store directories at all (tests/lib/asuser.c).
  */
-#include "daemontest.h"
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <grp.h>
 
-#include "../asuser.h"
+#include "pctest.h"
 
 #define CHAN_MAP "pycache-channel"
 
@@ -32,17 +34,7 @@ static char staged_self[320]; /* ...this program, copied */
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    memset(&d, 0, sizeof d);
-    *state = &d;
-    alarm(60);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    dt_finish(*state);
-    return 0;
+    return pt_daemon_fixture(state, 60);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -60,7 +52,7 @@ struct as_arg {
 static int as_trampoline(void *p)
 {
     struct as_arg *a = p;
-    CKM(au_drop(a->uid, a->gid, a->groups, (size_t)a->ngroups) == 0, "%s", strerror(errno));
+    CKM(pt_drop(a->uid, a->gid, a->groups, (size_t)a->ngroups) == 0, "%s", strerror(errno));
     prctl(PR_SET_DUMPABLE, 1); /* so it can read its own /proc/self/maps */
     return a->fn(a->arg);
 }
@@ -73,16 +65,16 @@ static int run_as(uid_t uid, gid_t gid, const gid_t *groups, int ngroups, int (*
     struct as_arg a = {uid, gid, {0}, ngroups, fn, arg};
     for (int i = 0; i < ngroups && i < 4; i++)
         a.groups[i] = groups[i];
-    pid_t pid = dt_fork(as_trampoline, &a, 30);
+    pid_t pid = pt_fork(as_trampoline, &a, 30);
     if (pid < 0)
         return -1;
-    return dt_wait_pid(pid, 35000);
+    return pt_wait_pid(pid, 35000);
 }
 
 /* No mapping of the store in this process. */
 static int store_maps(void)
 {
-    return dt_count_maps(getpid(), "data-00.mdb");
+    return pt_count_maps(getpid(), "data-00.mdb");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -178,7 +170,7 @@ static int ring_only_peer(const char *dir, unsigned flags)
     /* It never mapped the store; it has its channel, and it could not have
      * opened the store's files anyway. */
     CKM(store_maps() == 0, "a ring-only peer maps data-00.mdb");
-    CK(dt_count_maps(getpid(), CHAN_MAP) == 1);
+    CK(pt_count_maps(getpid(), CHAN_MAP) == 1);
     char path[256];
     snprintf(path, sizeof path, "%s/data-00.mdb", dir);
     if (getuid() != 0) {
@@ -228,23 +220,23 @@ static int group_peer(void *arg)
 /* Start a daemon with these options.  others: the test runs peers of other
  * uids, which must reach the store directory's parent (the directory's own
  * mode is what the tests look at): skipped, saying why, where they cannot. */
-static dt_daemon *start(void **state, const char *tag, const char *const *opts, bool others)
+static pt_daemon *start(void **state, const char *tag, const char *const *opts, bool others)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_prepare(d, tag, opts), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_new(d, tag, opts), 0);
     if (others) {
         char parent[sizeof d->dir];
         snprintf(parent, sizeof parent, "%s", d->dir);
         *strrchr(parent, '/') = 0;
         const char *paths[] = {parent, NULL};
         d->passed = true; /* a skip is no failure: no log to show */
-        AU_NEED(nobody_uid, nogroup_gid, paths, NULL);
+        PT_NEED_USER(nobody_uid, nogroup_gid, paths, NULL);
         d->passed = false;
     }
-    assert_int_equal(dt_start(d), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     /* Something of the owner's for the peers to read (in a child, so this
      * process never maps the store). */
-    pc_client *c = dt_connect(d, PC_OPT_RING_ONLY);
+    pc_client *c = pt_daemon_client(d, PC_OPT_RING_ONLY);
     assert_non_null(c);
     pc_val v = pc_str("hello");
     OK(pc_set(c, K("root:greeting"), &v, 0, 0));
@@ -265,13 +257,13 @@ static mode_t mode_of(const char *dir, const char *name)
  * reach it. */
 static void test_other_uid_refused(void **state)
 {
-    dt_daemon *d = start(state, "refused", NULL, true);
+    pt_daemon *d = start(state, "refused", NULL, true);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0600);
     assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0600);
-    CHILD_OK(run_as(nobody_uid, nogroup_gid, NULL, 0, expect_refused, d->dir));
-    CHILD_OK(run_as(1, 1, NULL, 0, expect_refused, d->dir));
-    assert_int_equal(dt_probe(d->dir), 0); /* the owner still is served */
-    DT_STOP_OK(d);
+    EXITED(run_as(nobody_uid, nogroup_gid, NULL, 0, expect_refused, d->dir), 0);
+    EXITED(run_as(1, 1, NULL, 0, expect_refused, d->dir), 0);
+    assert_int_equal(pt_probe(d->dir), 0); /* the owner still is served */
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -295,23 +287,25 @@ static int setpriv_child(const char *mode, const char *dir, char *why, size_t n)
         return -2;
     }
     char *probe[] = {staged_self, "--as-child", "probe", "-", NULL};
-    if (!au_probe(nobody_uid, nogroup_gid, NULL, probe, why, n))
+    if (!pt_probe_user(nobody_uid, nogroup_gid, NULL, probe, why, n))
         return -2;
     char *argv[] = {(char *)sp,   "--reuid",        "nobody",    "--regid",
                     "nogroup",    "--clear-groups", "--",        staged_self,
                     "--as-child", (char *)mode,     (char *)dir, NULL};
-    static char out[8192], err[8192];
-    int st = dt_run(argv, out, sizeof out, err, sizeof err, 30000);
-    if (!dt_exited0(st))
-        print_error("setpriv child (%s): stdout:\n%s\nstderr:\n%s\n", mode, out, err);
-    return st;
+    pt_output o;
+    if (pt_run(argv, 30000, &o) < 0)
+        return -1;
+    if (!pt_exited(o.status, 0))
+        print_error("setpriv child (%s): stdout:\n%s\nstderr:\n%s\n", mode, o.out, o.err);
+    pt_output_free(&o);
+    return o.status;
 }
 
 /* --allow-ring-only nobody: the socket opens to others (0666, the directory
  * 0711); nobody is served ring-only, anyone else is refused by the policy. */
 static void test_ring_only_user(void **state)
 {
-    dt_daemon *d =
+    pt_daemon *d =
         start(state, "rouser", (const char *[]){"--allow-ring-only", "nobody", NULL}, true);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0666);
     assert_int_equal(mode_of(d->dir, ""), 0711);
@@ -324,17 +318,17 @@ static void test_ring_only_user(void **state)
         /* the forked children below cover the same */
         print_message("not run through setpriv as nobody (%s): forked children only\n", why);
     } else {
-        CHILD_OK(st);
+        EXITED(st, 0);
         peers++;
     }
     /* ...and forked, asking for ring-only or not. */
-    CHILD_OK(run_as(nobody_uid, nogroup_gid, NULL, 0, ring_only_default, d->dir));
-    CHILD_OK(run_as(nobody_uid, nogroup_gid, NULL, 0, ring_only_asked, d->dir));
+    EXITED(run_as(nobody_uid, nogroup_gid, NULL, 0, ring_only_default, d->dir), 0);
+    EXITED(run_as(nobody_uid, nogroup_gid, NULL, 0, ring_only_asked, d->dir), 0);
     /* Another uid is refused by the policy this time. */
-    CHILD_OK(run_as(1, 1, NULL, 0, expect_refused, d->dir));
-    assert_true(dt_log_has(d, "refused pid", 3000));
+    EXITED(run_as(1, 1, NULL, 0, expect_refused, d->dir), 0);
+    assert_true(pt_daemon_log_has(d, "refused pid", 3000));
     /* The owner sees what nobody wrote. */
-    pc_client *c = dt_connect(d, PC_OPT_RING_ONLY);
+    pc_client *c = pt_daemon_client(d, PC_OPT_RING_ONLY);
     assert_non_null(c);
     pc_read *r;
     pc_val got;
@@ -347,7 +341,7 @@ static void test_ring_only_user(void **state)
     assert_int_equal(got.i, peers * 6); /* 5 + 1 by each ring-only peer */
     pc_read_end(r);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -355,13 +349,13 @@ static void test_ring_only_user(void **state)
  * group. */
 static void test_ring_only_group(void **state)
 {
-    dt_daemon *d =
+    pt_daemon *d =
         start(state, "rogroup", (const char *[]){"--allow-ring-only", "group:nogroup", NULL}, true);
-    CHILD_OK(run_as(1, nogroup_gid, NULL, 0, ring_only_default, d->dir));
+    EXITED(run_as(1, nogroup_gid, NULL, 0, ring_only_default, d->dir), 0);
     gid_t sup[] = {nogroup_gid};
-    CHILD_OK(run_as(2, 2, sup, 1, ring_only_default, d->dir));
-    CHILD_OK(run_as(3, 3, NULL, 0, expect_refused, d->dir));
-    DT_STOP_OK(d);
+    EXITED(run_as(2, 2, sup, 1, ring_only_default, d->dir), 0);
+    EXITED(run_as(3, 3, NULL, 0, expect_refused, d->dir), 0);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -369,13 +363,13 @@ static void test_ring_only_group(void **state)
  * files the group may open. */
 static void test_allow_group(void **state)
 {
-    dt_daemon *d = start(state, "group", (const char *[]){"--allow-group", "nogroup", NULL}, true);
+    pt_daemon *d = start(state, "group", (const char *[]){"--allow-group", "nogroup", NULL}, true);
     assert_int_equal(mode_of(d->dir, "data-00.mdb"), 0640); /* read-only: never group-writable */
     assert_int_equal(mode_of(d->dir, "data-00.mdb-lock"), 0660);
     assert_int_equal(mode_of(d->dir, "pycached.sock"), 0666);
-    CHILD_OK(run_as(1, nogroup_gid, NULL, 0, group_peer, d->dir));
-    CHILD_OK(run_as(4, 4, NULL, 0, expect_refused, d->dir));
-    DT_STOP_OK(d);
+    EXITED(run_as(1, nogroup_gid, NULL, 0, group_peer, d->dir), 0);
+    EXITED(run_as(4, 4, NULL, 0, expect_refused, d->dir), 0);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -404,12 +398,12 @@ static int owner_trusted(void *arg)
 
 static void test_owner(void **state)
 {
-    dt_daemon *d = start(state, "owner", NULL, false);
-    pid_t pid = dt_fork(owner_ring_only, d->dir, 30);
-    CHILD_OK(dt_wait_pid(pid, 35000));
-    pid = dt_fork(owner_trusted, d->dir, 30);
-    CHILD_OK(dt_wait_pid(pid, 35000));
-    DT_STOP_OK(d);
+    pt_daemon *d = start(state, "owner", NULL, false);
+    pid_t pid = pt_fork(owner_ring_only, d->dir, 30);
+    EXITED(pt_wait_pid(pid, 35000), 0);
+    pid = pt_fork(owner_trusted, d->dir, 30);
+    EXITED(pt_wait_pid(pid, 35000), 0);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -429,25 +423,25 @@ int main(int argc, char **argv)
                         "skipped\n");
         return 77;
     }
-    if (!au_nobody(&nobody_uid, &nogroup_gid) || !getgrnam("nogroup")) {
+    if (!pt_nobody(&nobody_uid, &nogroup_gid) || !getgrnam("nogroup")) {
         fprintf(stderr, "test_daemon_access: no user nobody or group nogroup; skipped\n");
         return 77;
     }
-    if (au_mkstage(stage, sizeof stage, "access") < 0 ||
-        au_stage("/proc/self/exe", stage, "test_daemon_access", staged_self, sizeof staged_self) <
+    if (pt_mkstage(stage, sizeof stage, "access") < 0 ||
+        pt_stage("/proc/self/exe", stage, "test_daemon_access", staged_self, sizeof staged_self) <
             0) {
         fprintf(stderr, "test_daemon_access: cannot stage a copy of itself for nobody\n");
         staged_self[0] = 0;
     }
-    dt_init(170);
+    pt_init(170);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring_only_user, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ring_only_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_allow_group, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_uid_refused, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_only_user, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_ring_only_group, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_allow_group, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_owner, setup, pt_daemon_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    dt_rmtree(stage);
+    pt_rmtree(stage);
     return failed;
 }

@@ -17,10 +17,13 @@
  *    sent and in order, and go through no buffer of the client's when the
  *    rings have room (test_copies).
  */
-#include "daemontest.h"
+#include "pctest.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <poll.h>
 
 #include "../../shm/channel.h"
 #include "../../shm/frame.h"
@@ -28,34 +31,24 @@
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    memset(&d, 0, sizeof d);
-    *state = &d;
-    alarm(100);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    dt_finish(*state);
-    return 0;
+    return pt_daemon_fixture(state, 100);
 }
 
 /* Wait (at most timeout_ms) until f() of the daemon equals want. */
 static int settle(int (*f)(pid_t, const char *), pid_t pid, const char *arg, int want,
                   int timeout_ms)
 {
-    uint64_t until = dt_now_ms() + (uint64_t)timeout_ms;
+    uint64_t until = pt_now_ms() + (uint64_t)timeout_ms;
     int got;
-    while ((got = f(pid, arg)) != want && dt_now_ms() < until)
-        dt_sleep_ms(5);
+    while ((got = f(pid, arg)) != want && pt_now_ms() < until)
+        pt_sleep_ms(5);
     return got;
 }
 
 static int fds_of(pid_t pid, const char *unused)
 {
     (void)unused;
-    return dt_count_fds(pid);
+    return pt_count_fds(pid);
 }
 
 #define CHAN_MAP "pycache-channel"
@@ -89,7 +82,7 @@ static int worker(void *arg)
     snprintf(set, sizeof set, "{b%d}:set", a->id);
     int64_t count = 0, pushed = 0;
     unsigned long n = 0;
-    dt_rng rng = {UINT64_C(0xb0b) + (uint64_t)a->id};
+    pt_rng rng = {UINT64_C(0xb0b) + (uint64_t)a->id};
     static char buf[8192];
     while (!atomic_load(a->stop) || n < 200) {
         int64_t now;
@@ -107,9 +100,9 @@ static int worker(void *arg)
         }
         case 2: {
             char key[32];
-            size_t sz = (size_t)dt_below(&rng, sizeof buf);
+            size_t sz = (size_t)pt_below(&rng, sizeof buf);
             snprintf(key, sizeof key, "{b%d}:s%lu", a->id, n % 64);
-            dt_fill(buf, sz, n);
+            pt_fill(buf, sz, n);
             pc_val v = pc_mem(buf, sz), got;
             CKOK(pc_set(c, K(key), &v, 0, 0));
             pc_read *r;
@@ -203,10 +196,10 @@ struct victim_arg {
 static int victim(void *arg)
 {
     struct victim_arg *a = arg;
-    dt_rng rng = {a->seed};
+    pt_rng rng = {a->seed};
     pc_options o;
     pc_options_init(&o);
-    o.flags = dt_below(&rng, 3) == 0 ? PC_OPT_RING_ONLY : 0;
+    o.flags = pt_below(&rng, 3) == 0 ? PC_OPT_RING_ONLY : 0;
     pc_client *c;
     if (pc_connect(a->dir, &o, &c))
         return 1;
@@ -214,9 +207,9 @@ static int victim(void *arg)
     char key[48];
     for (unsigned long n = 0;; n++) {
         snprintf(key, sizeof key, "v:%d:%lu", (int)getpid(), n % 8);
-        switch (dt_below(&rng, 8)) {
+        switch (pt_below(&rng, 8)) {
         case 0: { /* a message of several chunks (the ring is 1 MiB) */
-            size_t sz = (size_t)dt_below(&rng, sizeof big);
+            size_t sz = (size_t)pt_below(&rng, sizeof big);
             pc_val v = pc_mem(big, sz);
             pc_set(c, K(key), &v, 0, 0);
             break;
@@ -227,7 +220,7 @@ static int victim(void *arg)
             if (!pc_read_begin(c, &r)) {
                 pc_get(r, K(key), &got);
                 pc_get(r, K("{b0}:ctr"), &got);
-                dt_sleep_us(dt_below(&rng, 3000));
+                pt_sleep_us(pt_below(&rng, 3000));
                 pc_read_end(r);
             }
             break;
@@ -237,7 +230,7 @@ static int victim(void *arg)
             size_t k;
             char q[48];
             snprintf(q, sizeof q, "v:%d:queue", (int)getpid());
-            pc_qpop_wait(c, K(q), 1, 1 + (int64_t)dt_below(&rng, 30), &out, &k);
+            pc_qpop_wait(c, K(q), 1, 1 + (int64_t)pt_below(&rng, 30), &out, &k);
             break;
         }
         case 3: { /* a big batch */
@@ -284,12 +277,13 @@ static int victim(void *arg)
 
 static bool pid_alive(pid_t pid)
 {
-    char path[64], buf[512];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (dt_read_file(path, buf, sizeof buf) <= 0)
-        return false;
-    const char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    char *text = pt_slurp(path, NULL);
+    const char *p = text ? strrchr(text, ')') : NULL;
+    bool alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    free(text);
+    return alive;
 }
 
 /* Shard 0's reader table: every slot belongs to a live process, and
@@ -301,7 +295,7 @@ static bool readers_all_live(const char *dir, pid_t daemon, size_t *others)
 {
     pid_t pids[4096];
     size_t n;
-    if (dt_reader_pids(dir, pids, 4096, &n))
+    if (pt_reader_pids(dir, pids, 4096, &n))
         return false;
     *others = 0;
     for (size_t i = 0; i < n; i++) {
@@ -318,78 +312,78 @@ static bool readers_all_live(const char *dir, pid_t daemon, size_t *others)
 
 static void test_kill_clients(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_prepare(d, "kill", NULL), 0);
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_new(d, "kill", NULL), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     /* The baseline: no client connected (the readiness probe has left).  Its
      * "left" is logged when its socket closes; its channel is unmapped a
      * moment later, when the loop reaps it: wait for that. */
-    assert_true(dt_log_has(d, "client 1 (pid", 5000));
-    int map0 = settle(dt_count_maps, d->pid, CHAN_MAP, 0, 5000);
+    assert_true(pt_daemon_log_has(d, "client 1 (pid", 5000));
+    int map0 = settle(pt_count_maps, d->pid, CHAN_MAP, 0, 5000);
     assert_int_equal(map0, 0);
-    int fd0 = dt_count_fds(d->pid);
+    int fd0 = pt_count_fds(d->pid);
     assert_true(fd0 > 0);
     size_t slots0;
     assert_true(readers_all_live(d->dir, d->pid, &slots0));
 
-    _Atomic int *stop = dt_shared(4096);
+    _Atomic int *stop = pt_shared(4096);
     _Atomic unsigned long *ops = (_Atomic unsigned long *)(stop + 16);
     assert_non_null(stop);
     struct worker_arg wa[2] = {{d->dir, 0, false, stop, &ops[0]}, {d->dir, 1, true, stop, &ops[1]}};
     pid_t workers[2];
     for (int i = 0; i < 2; i++)
-        workers[i] = dt_fork(worker, &wa[i], 60);
+        workers[i] = pt_fork(worker, &wa[i], 60);
 
-    dt_rng rng = {UINT64_C(0xdead)};
-    uint64_t t0 = dt_now_ms();
+    pt_rng rng = {UINT64_C(0xdead)};
+    uint64_t t0 = pt_now_ms();
     unsigned long before = 0;
     for (int k = 0; k < KILLS; k++) {
-        struct victim_arg va = {d->dir, dt_next(&rng)};
-        pid_t v = dt_fork(victim, &va, 30);
+        struct victim_arg va = {d->dir, pt_next(&rng)};
+        pid_t v = pt_fork(victim, &va, 30);
         assert_true(v > 0);
         /* Killed at once (while connecting) one time in ten, else after up
          * to 15 ms of requests. */
-        uint64_t delay = k % 10 == 0 ? 0 : dt_below(&rng, 15000);
-        dt_sleep_us(delay);
+        uint64_t delay = k % 10 == 0 ? 0 : pt_below(&rng, 15000);
+        pt_sleep_us(delay);
         kill(v, SIGKILL);
-        int st = dt_wait_pid(v, 5000);
+        int st = pt_wait_pid(v, 5000);
         assert_true(st >= 0);
         if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)) {
             char b[64];
-            print_error("victim %d ended on its own: %s\n", k, dt_status_str(st, b, sizeof b));
+            print_error("victim %d ended on its own: %s\n", k, pt_status_str(st, b, sizeof b));
             fail();
         }
         /* The daemon still serves, and the workers make progress. */
         assert_true(pid_alive(d->pid));
         if (k % 50 == 49) {
-            assert_int_equal(dt_probe(d->dir), 0);
+            assert_int_equal(pt_probe(d->dir), 0);
             unsigned long now = atomic_load(&ops[0]) + atomic_load(&ops[1]);
             assert_true(now > before);
             before = now;
         }
     }
     print_message("%d clients killed in %" PRIu64 " ms; workers did %lu + %lu operations\n", KILLS,
-                  dt_now_ms() - t0, (unsigned long)atomic_load(&ops[0]),
+                  pt_now_ms() - t0, (unsigned long)atomic_load(&ops[0]),
                   (unsigned long)atomic_load(&ops[1]));
     atomic_store(stop, 1);
     for (int i = 0; i < 2; i++)
-        CHILD_OK(dt_wait_pid(workers[i], 65000));
+        EXITED(pt_wait_pid(workers[i], 65000), 0);
 
     /* Everything the dead and the finished clients held is back. */
     int fd1 = settle(fds_of, d->pid, NULL, fd0, 5000);
     assert_int_equal(fd1, fd0);
-    int map1 = settle(dt_count_maps, d->pid, CHAN_MAP, map0, 5000);
+    int map1 = settle(pt_count_maps, d->pid, CHAN_MAP, map0, 5000);
     assert_int_equal(map1, map0);
     size_t slots1 = 0;
-    uint64_t until = dt_now_ms() + 5000;
+    uint64_t until = pt_now_ms() + 5000;
     bool live;
     while (!((live = readers_all_live(d->dir, d->pid, &slots1)) && slots1 == slots0) &&
-           dt_now_ms() < until)
-        dt_sleep_ms(50);
+           pt_now_ms() < until)
+        pt_sleep_ms(50);
     if (!live) {
         pid_t pids[4096];
         size_t n = 0;
-        dt_reader_pids(d->dir, pids, 4096, &n);
+        pt_reader_pids(d->dir, pids, 4096, &n);
         print_error("reader slots of dead processes remain (%zu slots):\n", n);
         for (size_t i = 0; i < n; i++)
             print_error("  pid %d%s\n", (int)pids[i], pid_alive(pids[i]) ? "" : " (dead)");
@@ -398,14 +392,14 @@ static void test_kill_clients(void **state)
     assert_int_equal(slots1, slots0); /* back to the baseline */
 
     /* The daemon's own view agrees: one client (this one). */
-    pc_client *c = dt_connect(d, 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_stats s;
     OK(pc_stats_get(c, &s));
-    until = dt_now_ms() + 3000;
+    until = pt_now_ms() + 3000;
     /* (the page is refreshed every 100 ms: wait for figures that include us) */
-    while (!(s.clients_trusted == 1 && s.clients_ring_only == 0) && dt_now_ms() < until) {
-        dt_sleep_ms(20);
+    while (!(s.clients_trusted == 1 && s.clients_ring_only == 0) && pt_now_ms() < until) {
+        pt_sleep_ms(20);
         OK(pc_stats_get(c, &s));
     }
     if (s.clients_trusted != 1 || s.clients_ring_only != 0) {
@@ -426,7 +420,7 @@ static void test_kill_clients(void **state)
     pc_val v = pc_str("still serving");
     OK(pc_set(c, K("after"), &v, 0, 0));
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -530,13 +524,13 @@ static void raw_kick(raw *r)
 /* Has the daemon closed our socket (within timeout_ms)? */
 static bool raw_closed(int fd, int timeout_ms)
 {
-    uint64_t until = dt_now_ms() + (uint64_t)timeout_ms;
+    uint64_t until = pt_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
         char b[64];
         ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
             return true;
-        uint64_t now = dt_now_ms();
+        uint64_t now = pt_now_ms();
         if (now >= until)
             return false;
         struct pollfd pf = {.fd = fd, .events = POLLIN | POLLRDHUP};
@@ -587,7 +581,7 @@ static bool raw_gone(raw *r)
 static int raw_call(raw *r, const uint8_t *msg, size_t len)
 {
     size_t sent = 0, cmax = pcs_ring_chunk_max(&r->req);
-    uint64_t until = dt_now_ms() + 5000;
+    uint64_t until = pt_now_ms() + 5000;
     while (sent < len) {
         size_t chunk = len - sent > cmax ? cmax : len - sent;
         int rc = pcs_ring_put(&r->req, msg + sent, (uint32_t)chunk,
@@ -595,9 +589,9 @@ static int raw_call(raw *r, const uint8_t *msg, size_t len)
         if (rc == PC_EAGAIN) {
             pcs_ring_publish(&r->req);
             raw_kick(r);
-            if (dt_now_ms() > until || raw_gone(r))
+            if (pt_now_ms() > until || raw_gone(r))
                 return 1;
-            dt_sleep_us(200);
+            pt_sleep_us(200);
             continue;
         }
         if (rc)
@@ -608,14 +602,14 @@ static int raw_call(raw *r, const uint8_t *msg, size_t len)
     raw_kick(r);
     static uint8_t buf[1 << 20];
     size_t got = 0;
-    while (dt_now_ms() < until) {
+    while (pt_now_ms() < until) {
         uint32_t n;
         uint16_t flags;
         int rc = pcs_ring_next(&r->resp, &n, &flags);
         if (rc == PC_EAGAIN) {
             if (raw_gone(r))
                 return 1;
-            dt_sleep_us(200);
+            pt_sleep_us(200);
             continue;
         }
         if (rc || got + n > sizeof buf)
@@ -650,7 +644,7 @@ static void good_works(pc_client *c, int step)
  * closed (or not, when it did nothing wrong). */
 typedef void (*raw_bad_fn)(raw *r);
 
-static void expect_closed(dt_daemon *d, pc_client *good, const char *what, raw_bad_fn bad,
+static void expect_closed(pt_daemon *d, pc_client *good, const char *what, raw_bad_fn bad,
                           bool closed)
 {
     static int step;
@@ -840,7 +834,7 @@ static void too_many_fds(raw *r)
 }
 
 /* Handshakes that go wrong. */
-static void check_bad_hello(dt_daemon *d, const void *hello, size_t len, bool want_welcome)
+static void check_bad_hello(pt_daemon *d, const void *hello, size_t len, bool want_welcome)
 {
     int fd = raw_socket(d->dir);
     assert_true(fd >= 0);
@@ -858,22 +852,22 @@ static void check_bad_hello(dt_daemon *d, const void *hello, size_t len, bool wa
 
 static void test_malformed(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     assert_int_equal(
-        dt_prepare(d, "malformed",
-                   (const char *[]){"--ring-size", "64K", "--max-value", "256K", NULL}),
+        pt_daemon_new(d, "malformed",
+                      (const char *[]){"--ring-size", "64K", "--max-value", "256K", NULL}),
         0);
-    assert_int_equal(dt_start(d), 0);
-    assert_true(dt_log_has(d, "client 1 (pid", 5000));
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    assert_true(pt_daemon_log_has(d, "client 1 (pid", 5000));
     /* The probe is gone once its channel is unmapped (after its socket). */
-    assert_int_equal(settle(dt_count_maps, d->pid, CHAN_MAP, 0, 5000), 0);
-    int fd0 = dt_count_fds(d->pid);
+    assert_int_equal(settle(pt_count_maps, d->pid, CHAN_MAP, 0, 5000), 0);
+    int fd0 = pt_count_fds(d->pid);
     /* A peer that never says hello: closed after 5 s (checked at the end). */
     int silent = raw_socket(d->dir);
     assert_true(silent >= 0);
-    uint64_t silent_t0 = dt_now_ms();
+    uint64_t silent_t0 = pt_now_ms();
 
-    pc_client *good = dt_connect(d, 0);
+    pc_client *good = pt_daemon_client(d, 0);
     assert_non_null(good);
     good_works(good, 0);
 
@@ -918,9 +912,9 @@ static void test_malformed(void **state)
     good_works(good, 100);
 
     /* The silent peer. */
-    uint64_t left = 9000 - (dt_now_ms() - silent_t0);
+    uint64_t left = 9000 - (pt_now_ms() - silent_t0);
     assert_true(raw_closed(silent, (int)left));
-    assert_true(dt_now_ms() - silent_t0 >= 4500);
+    assert_true(pt_now_ms() - silent_t0 >= 4500);
     close(silent);
     good_works(good, 101);
 
@@ -928,8 +922,8 @@ static void test_malformed(void **state)
     pc_close(good);
     int fd1 = settle(fds_of, d->pid, NULL, fd0, 5000);
     assert_int_equal(fd1, fd0);
-    assert_int_equal(settle(dt_count_maps, d->pid, CHAN_MAP, 0, 5000), 0);
-    DT_STOP_OK(d);
+    assert_int_equal(settle(pt_count_maps, d->pid, CHAN_MAP, 0, 5000), 0);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -941,7 +935,7 @@ static void enc_set(pcs_buf *b, const char *key, size_t n, uint64_t seed, uint64
 {
     uint8_t *v = malloc(n ? n : 1);
     assert_non_null(v);
-    dt_fill(v, n, seed);
+    pt_fill(v, n, seed);
     pcs_enc e;
     pcs_enc_begin(&e, b, PCS_OP_SET, id);
     pcs_enc_bytes(&e, key, strlen(key));
@@ -970,7 +964,7 @@ static void raw_put(raw *r, const pcs_buf *msg, const size_t *cuts)
 static pcs_resp raw_answer(raw *r, pcs_buf *b, bool slow)
 {
     pcs_buf_reset(b);
-    uint64_t until = dt_now_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     unsigned k = 0;
     for (;;) {
         uint32_t n;
@@ -978,8 +972,8 @@ static pcs_resp raw_answer(raw *r, pcs_buf *b, bool slow)
         int rc = pcs_ring_next(&r->resp, &n, &flags);
         if (rc == PC_EAGAIN) {
             assert_false(raw_gone(r));
-            assert_true(dt_now_ms() < until);
-            dt_sleep_us(200);
+            assert_true(pt_now_ms() < until);
+            pt_sleep_us(200);
             continue;
         }
         assert_int_equal(rc, 0);
@@ -989,7 +983,7 @@ static pcs_resp raw_answer(raw *r, pcs_buf *b, bool slow)
         raw_kick(r); /* room in the ring: the daemon goes on */
         b->len += n;
         if (slow && ++k % 2)
-            dt_sleep_ms(2);
+            pt_sleep_ms(2);
         if (!(flags & PCS_REC_MORE))
             break;
     }
@@ -1015,7 +1009,7 @@ static void check_answer(const pcs_resp *a, uint64_t id, size_t n, uint64_t seed
     assert_int_equal(v.s.len, n);
     uint8_t *want = malloc(n);
     assert_non_null(want);
-    dt_fill(want, n, seed);
+    pt_fill(want, n, seed);
     assert_memory_equal(v.s.ptr, want, n);
     free(want);
 }
@@ -1027,14 +1021,14 @@ static uint64_t buffered_now(pc_client *c)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    uint64_t until = dt_now_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     pc_stats st;
     for (;;) {
         OK(pc_stats_get(c, &st));
         if (st.taken_ms > now)
             return st.buffered;
-        assert_true(dt_now_ms() < until);
-        dt_sleep_ms(20);
+        assert_true(pt_now_ms() < until);
+        pt_sleep_ms(20);
     }
 }
 
@@ -1055,13 +1049,13 @@ static uint64_t buffered_now(pc_client *c)
  */
 static void test_copies(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_prepare(d, "copies",
-                                (const char *[]){"--ring-size", "64K", "--max-value", "512K",
-                                                 "--sync", "none", NULL}),
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_new(d, "copies",
+                                   (const char *[]){"--ring-size", "64K", "--max-value", "512K",
+                                                    "--sync", "none", NULL}),
                      0);
-    assert_int_equal(dt_start(d), 0);
-    pc_client *good = dt_connect(d, 0), *ro = dt_connect(d, PC_OPT_RING_ONLY);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *good = pt_daemon_client(d, 0), *ro = pt_daemon_client(d, PC_OPT_RING_ONLY);
     assert_non_null(good);
     assert_non_null(ro);
     for (int i = 0; i < 50; i++) {
@@ -1165,7 +1159,7 @@ static void test_copies(void **state)
     /* An answer four times the ring, read slowly, and one after it. */
     uint8_t *big = malloc(256 << 10);
     assert_non_null(big);
-    dt_fill(big, 256 << 10, 7);
+    pt_fill(big, 256 << 10, 7);
     pc_val bv = pc_mem(big, 256 << 10);
     OK(pc_set(good, K("big"), &bv, 0, 0));
     free(big);
@@ -1185,22 +1179,22 @@ static void test_copies(void **state)
     pcs_buf_free(&a);
     raw_close(&r);
     /* The raw client's reassembly buffer went with it; nothing else is held. */
-    uint64_t until = dt_now_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     while (buffered_now(good) != 0)
-        assert_true(dt_now_ms() < until);
+        assert_true(pt_now_ms() < until);
     pc_close(ro);
     pc_close(good);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 int main(void)
 {
-    dt_init(170);
+    pt_init(170);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_kill_clients, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_clients, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_copies, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,7 @@
  * never a hang) and a restart over what it left, and a
  * client used after fork() (PC_EFORK in the child, the parent unaffected).
  */
-#include "daemontest.h"
+#include "pctest.h"
 
 #include <sys/socket.h>
 
@@ -18,13 +18,20 @@
 static int run_pycached_t(const char *const *args, char *out, size_t outn, char *err, size_t errn,
                           int timeout_ms)
 {
+    char prog[4096];
     char *argv[32];
     int n = 0;
-    argv[n++] = (char *)dt_pycached();
+    argv[n++] = (char *)pt_prog(prog, sizeof prog, "pycached");
     for (int i = 0; args[i] && n < 31; i++)
         argv[n++] = (char *)args[i];
     argv[n] = NULL;
-    return dt_run(argv, out, outn, err, errn, timeout_ms);
+    pt_output o;
+    if (pt_run(argv, timeout_ms, &o) < 0)
+        return -1;
+    snprintf(out, outn, "%s", o.out);
+    snprintf(err, errn, "%s", o.err);
+    pt_output_free(&o);
+    return o.status;
 }
 
 static int run_pycached(const char *const *args, char *out, size_t outn, char *err, size_t errn)
@@ -38,7 +45,7 @@ static void expect_exit(const char *what, int st, int code, const char *stream, 
 {
     char b[64];
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != code) {
-        print_error("%s: %s, expected exit %d; output:\n%s\n", what, dt_status_str(st, b, sizeof b),
+        print_error("%s: %s, expected exit %d; output:\n%s\n", what, pt_status_str(st, b, sizeof b),
                     code, stream);
         fail();
     }
@@ -52,25 +59,15 @@ static void expect_exit(const char *what, int st, int code, const char *stream, 
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    if (dt_prepare(&d, "life", NULL))
-        return -1;
-    *state = &d;
-    alarm(60);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    dt_finish(*state);
-    return 0;
+    pt_daemon_fixture(state, 60);
+    return pt_daemon_new(*state, "life", NULL);
 }
 
 /* ---- options ---- */
 
 static void test_help_version(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     static char out[16384], err[4096];
     int st = run_pycached((const char *[]){"--help", NULL}, out, sizeof out, err, sizeof err);
     expect_exit("pycached --help", st, 0, out, "Usage: pycached", "--ring-size", "--sync");
@@ -91,7 +88,7 @@ static void test_help_version(void **state)
 
 static void test_bad_options(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     static char out[4096], err[4096];
     /* Each run gets -f -d DIR: were a bad option taken, the daemon would run
      * in the foreground and the deadline would catch it. */
@@ -135,7 +132,7 @@ static void test_bad_options(void **state)
  * exit 2, and the message names the file, what is wrong and the line: "An
  * unknown name or a bad value is an error that names the file and the line"
  * (pycached(8)).  Returns false after printing why. */
-static bool check_bad_config(dt_daemon *d, const char *bad, const char *n1, const char *n2,
+static bool check_bad_config(pt_daemon *d, const char *bad, const char *n1, const char *n2,
                              bool last)
 {
     static char out[4096], err[4096];
@@ -143,7 +140,7 @@ static bool check_bad_config(dt_daemon *d, const char *bad, const char *n1, cons
     snprintf(path, sizeof path, "%s/bad.conf", d->dir);
     snprintf(text, sizeof text, "# pycached settings\nsync = none\n%s\n%s", bad,
              last ? "" : "spin-us = 10\n");
-    assert_int_equal(dt_write_file(path, text), 0);
+    assert_int_equal(pt_write_text(path, text), 0);
     /* (were the file taken, the daemon would serve in the foreground: the
      * deadline catches that) */
     int st = run_pycached_t((const char *[]){"-f", "-d", d->dir, "-c", path, NULL}, out, sizeof out,
@@ -151,7 +148,7 @@ static bool check_bad_config(dt_daemon *d, const char *bad, const char *n1, cons
     char b[64];
     if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 2) {
         print_error("config line '%s'%s: %s, expected exit 2\n%s\n", bad, last ? " (last)" : "",
-                    st < 0 ? "the daemon started" : dt_status_str(st, b, sizeof b), err);
+                    st < 0 ? "the daemon started" : pt_status_str(st, b, sizeof b), err);
         return false;
     }
     const char *needles[] = {path, n1, n2};
@@ -172,7 +169,7 @@ static bool check_bad_config(dt_daemon *d, const char *bad, const char *n1, cons
 
 static void test_bad_config_lines(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     bool ok = true;
     for (int last = 0; last < 2; last++) {
         ok &= check_bad_config(d, "this line has no equals sign", NULL, NULL, last);
@@ -197,16 +194,16 @@ static void test_bad_config_lines(void **state)
 /* A good config file is used, and the command line wins over it. */
 static void test_good_config(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     char path[256];
     snprintf(path, sizeof path, "%s/good.conf", d->dir);
-    assert_int_equal(dt_write_file(path, "; comment\n# comment\nring-size = 64K\nspin-us = 10\n"
+    assert_int_equal(pt_write_text(path, "; comment\n# comment\nring-size = 64K\nspin-us = 10\n"
                                          "max-clients = 64\nlog-level = debug\n"),
                      0);
-    d->opt[d->nopt++] = strdup("-c");
-    d->opt[d->nopt++] = strdup(path);
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon_opt(d, "-c");
+    pt_daemon_opt(d, path);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_store_info si;
     OK(pc_store_info_get(c, &si));
@@ -214,30 +211,32 @@ static void test_good_config(void **state)
     assert_false(si.ring_only);
     assert_false(si.embedded);
     pc_close(c);
-    DT_STOP_OK(d);
-    d->opt[d->nopt++] = strdup("--ring-size");
-    d->opt[d->nopt++] = strdup("128K");
-    assert_int_equal(dt_start(d), 0);
-    c = dt_connect(d, 0);
+    STOP_OK(d);
+    pt_daemon_opt(d, "--ring-size");
+    pt_daemon_opt(d, "128K");
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     OK(pc_store_info_get(c, &si));
     assert_int_equal(si.ring_size, 128 << 10);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* ---- start, stop, files ---- */
 
-static void check_pid_file(const dt_daemon *d)
+static void check_pid_file(const pt_daemon *d)
 {
-    char path[256], buf[64];
+    char path[256];
     snprintf(path, sizeof path, "%s/pycached.pid", d->dir);
-    assert_true(dt_read_file(path, buf, sizeof buf) > 0);
-    assert_int_equal(atoi(buf), d->pid);
+    char *text = pt_slurp(path, NULL);
+    assert_non_null(text);
+    assert_int_equal(atoi(text), d->pid);
+    free(text);
 }
 
-static bool sock_exists(const dt_daemon *d, mode_t *mode)
+static bool sock_exists(const pt_daemon *d, mode_t *mode)
 {
     char path[256];
     struct stat sb;
@@ -251,8 +250,8 @@ static bool sock_exists(const dt_daemon *d, mode_t *mode)
 
 static void test_start_stop(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     check_pid_file(d);
     mode_t mode = 0;
     assert_true(sock_exists(d, &mode));
@@ -261,23 +260,23 @@ static void test_start_stop(void **state)
     snprintf(path, sizeof path, "%s/data-00.mdb", d->dir);
     assert_int_equal(access(path, F_OK), 0);
 
-    pc_client *c = dt_connect(d, 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_val v = pc_str("kept");
     OK(pc_set(c, K("life:k"), &v, 0, 0));
     pc_close(c);
 
-    DT_STOP_OK(d); /* SIGTERM: exit 0 */
+    STOP_OK(d); /* SIGTERM: exit 0 */
     assert_false(sock_exists(d, NULL));
-    assert_true(dt_log_has(d, "stopped after", 0));
+    assert_true(pt_daemon_log_has(d, "stopped after", 0));
     c = NULL;
     RC(PC_ECONNREFUSED, pc_connect(d->dir, NULL, &c));
     assert_null(c);
 
     /* Again, stopped with SIGINT this time; the data is still there. */
-    assert_int_equal(dt_start(d), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     check_pid_file(d);
-    c = dt_connect(d, 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_read *r;
     OK(pc_read_begin(c, &r));
@@ -288,8 +287,8 @@ static void test_start_stop(void **state)
     assert_memory_equal(got.s.ptr, "kept", 4);
     pc_read_end(r);
     pc_close(c);
-    int st = dt_stop_sig(d, SIGINT, 10000);
-    CHILD_OK(st);
+    int st = pt_daemon_stop_sig(d, SIGINT, 10000);
+    EXITED(st, 0);
     assert_false(sock_exists(d, NULL));
     d->passed = true;
 }
@@ -298,9 +297,9 @@ static void test_start_stop(void **state)
  * it, and leaves the first one (and its pid file) alone. */
 static void test_second_daemon(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     static char out[4096], err[4096];
     char pidstr[32];
@@ -325,14 +324,14 @@ static void test_second_daemon(void **state)
     o.flags = PC_OPT_EMBEDDED;
     c = NULL;
     RC(PC_EBUSY, pc_connect(d->dir, &o, &c));
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* A daemon refuses a store that an embedded client has open. */
 static void test_daemon_vs_embedded(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     pc_options o;
     pc_options_init(&o);
     o.flags = PC_OPT_EMBEDDED | PC_OPT_CREATE | PC_OPT_NOSYNC;
@@ -345,14 +344,14 @@ static void test_daemon_vs_embedded(void **state)
     expect_exit("pycached over an embedded store", st, 1, err, d->dir, "embedded", NULL);
     pc_close(e);
     /* Once it is closed the daemon serves it, with its shape. */
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_store_info si;
     OK(pc_store_info_get(c, &si));
     assert_int_equal(si.map_size, 64 << 20);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -360,59 +359,62 @@ static void test_daemon_vs_embedded(void **state)
  * gets the lines that follow. */
 static void test_sighup_log(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_close(c);
-    assert_true(dt_log_has(d, "client 2: ", 2000)); /* (client 1 was the readiness probe) */
+    assert_true(pt_daemon_log_has(d, "client 2: ", 2000)); /* (client 1 was the readiness probe) */
     char old[256];
     snprintf(old, sizeof old, "%s.1", d->log);
     assert_int_equal(rename(d->log, old), 0);
     assert_int_equal(kill(d->pid, SIGHUP), 0);
-    uint64_t until = dt_now_ms() + 5000;
-    while (access(d->log, F_OK) != 0 && dt_now_ms() < until)
-        dt_sleep_ms(2);
+    uint64_t until = pt_now_ms() + 5000;
+    while (access(d->log, F_OK) != 0 && pt_now_ms() < until)
+        pt_sleep_ms(2);
     assert_int_equal(access(d->log, F_OK), 0);
-    c = dt_connect(d, 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_close(c);
-    assert_true(dt_log_has(d, "client 3: ", 3000));
+    assert_true(pt_daemon_log_has(d, "client 3: ", 3000));
     /* The old file kept what was written before and nothing of client 3. */
-    static char buf[65536];
-    assert_true(dt_read_file(old, buf, sizeof buf) > 0);
-    assert_non_null(strstr(buf, "client 2: "));
-    assert_null(strstr(buf, "client 3: "));
+    char *text = pt_slurp(old, NULL);
+    assert_non_null(text);
+    bool has2 = strstr(text, "client 2: "), has3 = strstr(text, "client 3: ");
+    free(text);
+    assert_true(has2);
+    assert_false(has3);
     /* Twice more, without a rename: the file is appended to, not truncated. */
     assert_int_equal(kill(d->pid, SIGHUP), 0);
     assert_int_equal(kill(d->pid, SIGHUP), 0);
-    c = dt_connect(d, 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_close(c);
-    assert_true(dt_log_has(d, "client 4: ", 3000));
-    assert_true(dt_log_has(d, "client 3: ", 0));
-    DT_STOP_OK(d);
+    assert_true(pt_daemon_log_has(d, "client 4: ", 3000));
+    assert_true(pt_daemon_log_has(d, "client 3: ", 0));
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* ---- daemonizing ---- */
 
-static pid_t read_pid_file(const dt_daemon *d)
+static pid_t read_pid_file(const pt_daemon *d)
 {
-    char path[256], buf[64];
+    char path[256];
     snprintf(path, sizeof path, "%s/pycached.pid", d->dir);
-    if (dt_read_file(path, buf, sizeof buf) <= 0)
-        return 0;
-    return (pid_t)atoi(buf);
+    char *text = pt_slurp(path, NULL);
+    pid_t pid = text ? (pid_t)atoi(text) : 0;
+    free(text);
+    return pid;
 }
 
 static bool wait_gone(pid_t pid, int timeout_ms)
 {
-    uint64_t until = dt_now_ms() + (uint64_t)timeout_ms;
+    uint64_t until = pt_now_ms() + (uint64_t)timeout_ms;
     while (kill(pid, 0) == 0 || errno != ESRCH) {
-        if (dt_now_ms() >= until)
+        if (pt_now_ms() >= until)
             return false;
-        dt_sleep_ms(2);
+        pt_sleep_ms(2);
     }
     return true;
 }
@@ -426,14 +428,14 @@ static int teardown_bg(void **state)
         wait_gone(bg_pid, 5000);
     }
     bg_pid = 0;
-    return teardown(state);
+    return pt_daemon_teardown(state);
 }
 
 /* Without --foreground the command returns once the daemon serves (exit
  * 0), or fails to start (exit 1, the reason on stderr). */
 static void test_daemonize(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     static char out[4096], err[4096];
     const char *args[] = {"-d", d->dir, "--log-file", d->log, "--sync", "none", NULL};
     int st = run_pycached(args, out, sizeof out, err, sizeof err);
@@ -465,8 +467,8 @@ static void test_daemonize(void **state)
 
 static void test_daemon_killed(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     /* Writes wait for a daemon to come back for up to the client's timeout
      * (test_daemon_restart has the rest): keep it short here. */
     pc_options o;
@@ -479,28 +481,28 @@ static void test_daemon_killed(void **state)
     pc_val v = pc_int(41);
     OK(pc_set(c, K("dead:k"), &v, 0, 0));
     OK(pc_incrby(ro, K("dead:k"), 1, NULL));
-    dt_kill9(d);
-    uint64_t t0 = dt_now_ms();
+    pt_daemon_kill9(d);
+    uint64_t t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, pc_set(c, K("dead:k"), &v, 0, 0));
     RC(PC_ETIMEDOUT, pc_set(c, K("dead:k"), &v, 0, 0)); /* and stays so */
     pc_read *r;
     RC(PC_ECONNREFUSED, pc_read_begin(ro, &r)); /* no daemon serves it now */
     RC(PC_ECONNREFUSED, pc_read_begin(c, &r));
-    assert_true(dt_now_ms() - t0 < 5000); /* noticed, never a hang */
+    assert_true(pt_now_ms() - t0 < 5000); /* noticed, never a hang */
     pc_close(c);
     pc_close(ro);
     /* A new daemon takes over what the killed one left (a stale socket, a
      * stale pid file) and serves the data it acknowledged. */
     assert_true(sock_exists(d, NULL));
-    assert_int_equal(dt_start(d), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     check_pid_file(d);
-    c = dt_connect(d, 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     int64_t now;
     OK(pc_incrby(c, K("dead:k"), 1, &now));
     assert_int_equal(now, 43);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -552,20 +554,20 @@ static int fork_child(void *arg)
 
 static void test_fork(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     struct fork_ctx f = {.dir = d->dir};
-    f.c = dt_connect(d, 0);
-    f.ro = dt_connect(d, PC_OPT_RING_ONLY);
+    f.c = pt_daemon_client(d, 0);
+    f.ro = pt_daemon_client(d, PC_OPT_RING_ONLY);
     assert_non_null(f.c);
     assert_non_null(f.ro);
     OK(pc_incrby(f.c, K("fork:n"), 1, NULL));
     OK(pc_read_begin(f.c, &f.r));
     pc_val got;
     OK(pc_get(f.r, K("fork:n"), &got));
-    pid_t pid = dt_fork(fork_child, &f, 20);
+    pid_t pid = pt_fork(fork_child, &f, 20);
     assert_true(pid > 0);
-    CHILD_OK(dt_wait_pid(pid, 25000));
+    EXITED(pt_wait_pid(pid, 25000), 0);
     /* The parent's read and clients are untouched by the child. */
     OK(pc_get(f.r, K("fork:n"), &got));
     assert_int_equal(got.i, 1); /* its snapshot */
@@ -583,25 +585,25 @@ static void test_fork(void **state)
     pc_read_end(r);
     pc_close(f.c);
     pc_close(f.ro);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 int main(void)
 {
-    dt_init(170);
+    pt_init(170);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_help_version, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_config_lines, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_good_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_start_stop, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_second_daemon, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_daemon_vs_embedded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sighup_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_help_version, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_options, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_config_lines, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_good_config, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_start_stop, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_second_daemon, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_vs_embedded, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_sighup_log, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_daemonize, setup, teardown_bg),
-        cmocka_unit_test_setup_teardown(test_daemon_killed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fork, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_killed, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_fork, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

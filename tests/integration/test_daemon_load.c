@@ -18,59 +18,21 @@
  *    and 64 MiB + 1 is refused with PC_ETOOBIG;
  *  - SIGTERM, and SIGKILL, during load lose no acknowledged write.
  */
-#include "daemontest.h"
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "pctest.h"
 
 /* ------------------------------------------------------------------------ */
 /* Typed values                                                              */
 
-static bool val_eq(const pc_val *a, const pc_val *b)
-{
-    if (a->kind != b->kind)
-        return false;
-    switch (a->kind) {
-    case PC_BYTES:
-        return a->s.len == b->s.len && (a->s.len == 0 || !memcmp(a->s.ptr, b->s.ptr, a->s.len));
-    case PC_INT:
-        return a->i == b->i;
-    case PC_DOUBLE:
-        return a->d == b->d;
-    case PC_BOOL:
-        return a->b == b->b;
-    default:
-        return true;
-    }
-}
-
-static const char *val_str(const pc_val *v, char *buf, size_t n)
-{
-    switch (v->kind) {
-    case PC_BYTES:
-        snprintf(buf, n, "BYTES[%zu]", v->s.len);
-        break;
-    case PC_INT:
-        snprintf(buf, n, "INT %" PRId64, v->i);
-        break;
-    case PC_DOUBLE:
-        snprintf(buf, n, "DOUBLE %g", v->d);
-        break;
-    case PC_BOOL:
-        snprintf(buf, n, "BOOL %d", v->b);
-        break;
-    case PC_NIL:
-        snprintf(buf, n, "NIL");
-        break;
-    default:
-        snprintf(buf, n, "NONE");
-        break;
-    }
-    return buf;
-}
-
-#define CKVAL(got, want)                                                                      \
-    do {                                                                                      \
-        char ckv_a_[64], ckv_b_[64];                                                          \
-        CKM(val_eq(&(got), &(want)), "%s is %s, expected %s", #got,                           \
-            val_str(&(got), ckv_a_, sizeof ckv_a_), val_str(&(want), ckv_b_, sizeof ckv_b_)); \
+/* In a child: assert that got equals want (pcs_val_equal). */
+#define CKVAL(got, want)                                               \
+    do {                                                               \
+        char ckv_a_[160], ckv_b_[160];                                 \
+        CKM(pt_val_eq(&(got), &(want)), "%s is %s, expected %s", #got, \
+            pt_val_fmt(ckv_a_, sizeof ckv_a_, &(got)),                 \
+            pt_val_fmt(ckv_b_, sizeof ckv_b_, &(want)));               \
     } while (0)
 
 /* ------------------------------------------------------------------------ */
@@ -101,8 +63,8 @@ typedef struct ld_key {
 typedef struct ld_worker {
     int id;
     pc_client *c; /* NULL: replay the model only */
-    dt_rng rng;   /* the operations: the same in a run and in its replay */
-    dt_rng rrng;  /* choices of the checks, which only a run makes */
+    pt_rng rng;   /* the operations: the same in a run and in its replay */
+    pt_rng rrng;  /* choices of the checks, which only a run makes */
     int64_t next_el;
     ld_key k[LD_KEYS];
     unsigned long acked; /* writes acknowledged */
@@ -167,11 +129,11 @@ static pc_read *rd(ld_worker *w)
 static void op_str(ld_worker *w, int i, const char *key)
 {
     ld_key *k = &w->k[i];
-    unsigned what = (unsigned)dt_below(&w->rng, 10);
+    unsigned what = (unsigned)pt_below(&w->rng, 10);
     uint8_t buf[LD_MAXS];
-    size_t n = (size_t)dt_below(&w->rng, 300);
-    uint64_t seed = dt_next(&w->rng);
-    dt_fill(buf, n, seed);
+    size_t n = (size_t)pt_below(&w->rng, 300);
+    uint64_t seed = pt_next(&w->rng);
+    pt_fill(buf, n, seed);
     pc_val v = pc_mem(buf, n);
     if (what < 3 || (what == 3 && k->slen + n > LD_MAXS)) {
         if (w->c)
@@ -232,8 +194,8 @@ static void op_str(ld_worker *w, int i, const char *key)
 static void op_num(ld_worker *w, int i, const char *key)
 {
     ld_key *k = &w->k[i];
-    unsigned what = (unsigned)dt_below(&w->rng, 10);
-    int64_t by = (int64_t)dt_below(&w->rng, 2001) - 1000;
+    unsigned what = (unsigned)pt_below(&w->rng, 10);
+    int64_t by = (int64_t)pt_below(&w->rng, 2001) - 1000;
     if (what < 5) {
         int64_t now = 0;
         if (w->c) {
@@ -302,7 +264,7 @@ static void check_seq(ld_worker *w, int i, const char *key, bool queue)
             pc_val want = el_val(k->el[0], buf);
             CKVAL(got, want);
         } else {
-            int64_t ix = (int64_t)dt_below(&w->rrng, (uint64_t)k->nel);
+            int64_t ix = (int64_t)pt_below(&w->rrng, (uint64_t)k->nel);
             CKOK(pc_lindex(r, K(key), ix, &got));
             pc_val want = el_val(k->el[ix], buf);
             CKVAL(got, want);
@@ -320,8 +282,8 @@ static void check_seq(ld_worker *w, int i, const char *key, bool queue)
 static void op_seq(ld_worker *w, int i, const char *key, bool queue)
 {
     ld_key *k = &w->k[i];
-    unsigned what = (unsigned)dt_below(&w->rng, 10);
-    int cnt = 1 + (int)dt_below(&w->rng, 3);
+    unsigned what = (unsigned)pt_below(&w->rng, 10);
+    int cnt = 1 + (int)pt_below(&w->rng, 3);
     if (what < 4 && k->nel + cnt <= LD_MAXL) {
         char bufs[3][64];
         pc_val v[3];
@@ -408,7 +370,7 @@ static void check_map(ld_worker *w, int i, const char *key)
     } else {
         CKRC(PC_ENOTFOUND, rc);
     }
-    int j = (int)dt_below(&w->rrng, LD_FIELDS), ex = -1;
+    int j = (int)pt_below(&w->rrng, LD_FIELDS), ex = -1;
     pc_val got;
     rc = pc_hget(r, K(key), names[j], strlen(names[j]), &got);
     CKRC((k->fmask & (1u << j)) ? 0 : PC_ENOTFOUND, rc);
@@ -420,14 +382,14 @@ static void check_map(ld_worker *w, int i, const char *key)
 static void op_map(ld_worker *w, int i, const char *key)
 {
     ld_key *k = &w->k[i];
-    unsigned what = (unsigned)dt_below(&w->rng, 10);
-    int cnt = 1 + (int)dt_below(&w->rng, 3), fi[3];
+    unsigned what = (unsigned)pt_below(&w->rng, 10);
+    int cnt = 1 + (int)pt_below(&w->rng, 3), fi[3];
     char names[3][8];
     pc_bytes f[3];
     pc_val v[3];
     for (int j = 0; j < cnt; j++) {
         /* distinct fields */
-        fi[j] = (int)dt_below(&w->rng, LD_FIELDS);
+        fi[j] = (int)pt_below(&w->rng, LD_FIELDS);
         for (int t = 0; t < j; t++)
             if (fi[t] == fi[j]) {
                 fi[j] = (fi[j] + 1) % LD_FIELDS;
@@ -435,7 +397,7 @@ static void op_map(ld_worker *w, int i, const char *key)
             }
         snprintf(names[j], sizeof names[j], "f%d", fi[j]);
         f[j] = pc_b(names[j], strlen(names[j]));
-        v[j] = pc_int((int64_t)dt_next(&w->rng) >> 20);
+        v[j] = pc_int((int64_t)pt_next(&w->rng) >> 20);
     }
     if (what < 4) {
         uint64_t added = 0, want = 0;
@@ -470,7 +432,7 @@ static void op_map(ld_worker *w, int i, const char *key)
         for (int j = 0; j < cnt; j++)
             k->fmask &= ~(1u << fi[j]);
     } else if (what < 8) {
-        int64_t by = (int64_t)dt_below(&w->rng, 100) - 50, now = 0;
+        int64_t by = (int64_t)pt_below(&w->rng, 100) - 50, now = 0;
         int64_t want = ((k->fmask >> fi[0]) & 1 ? k->fval[fi[0]] : 0) + by;
         if (w->c) {
             CKOK(pc_hincrby(w->c, K(key), names[0], strlen(names[0]), by, &now));
@@ -498,7 +460,7 @@ static void check_set(ld_worker *w, int i, const char *key)
     } else {
         CKRC(PC_ENOTFOUND, rc);
     }
-    for (int m = 0; m < LD_MEMBERS; m += 1 + (int)dt_below(&w->rrng, 4)) {
+    for (int m = 0; m < LD_MEMBERS; m += 1 + (int)pt_below(&w->rrng, 4)) {
         char buf[16];
         pc_val v = mem_val(m, buf);
         int is = -1;
@@ -517,7 +479,7 @@ static void check_set(ld_worker *w, int i, const char *key)
             for (int t = 0; t < LD_MEMBERS && m < 0; t++) {
                 char buf[16];
                 pc_val v = mem_val(t, buf);
-                if (val_eq(&v, &out[j]))
+                if (pt_val_eq(&v, &out[j]))
                     m = t;
             }
             CKM(m >= 0 && !(seen & (1u << m)), "sscan returned a strange or repeated member");
@@ -532,13 +494,13 @@ static void check_set(ld_worker *w, int i, const char *key)
 static void op_set(ld_worker *w, int i, const char *key)
 {
     ld_key *k = &w->k[i];
-    unsigned what = (unsigned)dt_below(&w->rng, 10);
-    int cnt = 1 + (int)dt_below(&w->rng, 3), mi[3];
+    unsigned what = (unsigned)pt_below(&w->rng, 10);
+    int cnt = 1 + (int)pt_below(&w->rng, 3), mi[3];
     char bufs[3][16];
     pc_val v[3];
     uint32_t mask = 0;
     for (int j = 0; j < cnt; j++) {
-        mi[j] = (int)dt_below(&w->rng, LD_MEMBERS);
+        mi[j] = (int)pt_below(&w->rng, LD_MEMBERS);
         v[j] = mem_val(mi[j], bufs[j]);
     }
     if (what < 4) {
@@ -582,13 +544,13 @@ static void op_set(ld_worker *w, int i, const char *key)
 
 static int num_key(ld_worker *w)
 {
-    return (int)dt_below(&w->rng, LD_KEYS / T__N) * T__N + T_NUM;
+    return (int)pt_below(&w->rng, LD_KEYS / T__N) * T__N + T_NUM;
 }
 
 /* A batch of increments and sets: many requests in flight, answered in order. */
 static void op_batch(ld_worker *w)
 {
-    int cnt = 4 + (int)dt_below(&w->rng, 12);
+    int cnt = 4 + (int)pt_below(&w->rng, 12);
     int64_t now[16], want[16];
     int rcs[16];
     if (w->c)
@@ -598,7 +560,7 @@ static void op_batch(ld_worker *w)
         char key[32];
         key_name(w, i, key, sizeof key);
         ld_key *k = &w->k[i];
-        int64_t by = (int64_t)dt_below(&w->rng, 200) - 100;
+        int64_t by = (int64_t)pt_below(&w->rng, 200) - 100;
         want[j] = (k->exists ? k->num : 0) + by;
         k->num = want[j];
         k->exists = true;
@@ -622,9 +584,9 @@ static void op_batch(ld_worker *w)
  * of the wrong type in it) and changes nothing. */
 static void op_txn(ld_worker *w)
 {
-    int a = num_key(w), b = num_key(w), s = (int)dt_below(&w->rng, LD_KEYS / T__N) * T__N;
-    bool bad = dt_below(&w->rng, 4) == 0 && w->k[s].exists;
-    int64_t x = (int64_t)dt_below(&w->rng, 50) + 1;
+    int a = num_key(w), b = num_key(w), s = (int)pt_below(&w->rng, LD_KEYS / T__N) * T__N;
+    bool bad = pt_below(&w->rng, 4) == 0 && w->k[s].exists;
+    int64_t x = (int64_t)pt_below(&w->rng, 50) + 1;
     char ka[32], kb[32], ks[32];
     key_name(w, a, ka, sizeof ka);
     key_name(w, b, kb, sizeof kb);
@@ -664,7 +626,7 @@ static void op_txn(ld_worker *w)
 
 static void step(ld_worker *w)
 {
-    unsigned what = (unsigned)dt_below(&w->rng, 100);
+    unsigned what = (unsigned)pt_below(&w->rng, 100);
     if (what == 0) {
         op_batch(w);
         return;
@@ -673,7 +635,7 @@ static void step(ld_worker *w)
         op_txn(w);
         return;
     }
-    int i = (int)dt_below(&w->rng, LD_KEYS);
+    int i = (int)pt_below(&w->rng, LD_KEYS);
     char key[32];
     key_name(w, i, key, sizeof key);
     switch (key_type(i)) {
@@ -758,24 +720,14 @@ static void worker_init(ld_worker *w, int id)
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    *state = &d;
-    alarm(120);
-    memset(&d, 0, sizeof d);
-    return 0;
+    return pt_daemon_fixture(state, 120);
 }
 
-static int teardown(void **state)
+static pt_daemon *start(void **state, const char *tag, const char *const *opts)
 {
-    dt_finish(*state);
-    return 0;
-}
-
-static dt_daemon *start(void **state, const char *tag, const char *const *opts)
-{
-    dt_daemon *d = *state;
-    assert_int_equal(dt_prepare(d, tag, opts), 0);
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_new(d, tag, opts), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     return d;
 }
 
@@ -827,43 +779,43 @@ static int verify_child(void *arg)
     return 0;
 }
 
-static void run_verifiers(dt_daemon *d, struct mixed_arg *args)
+static void run_verifiers(pt_daemon *d, struct mixed_arg *args)
 {
     pid_t pids[LD_PROCS];
     for (int p = 0; p < LD_PROCS; p++)
-        pids[p] = dt_fork(verify_child, &args[p], 60);
+        pids[p] = pt_fork(verify_child, &args[p], 60);
     for (int p = 0; p < LD_PROCS; p++)
-        CHILD_OK(dt_wait_pid(pids[p], 65000));
+        EXITED(pt_wait_pid(pids[p], 65000), 0);
     (void)d;
 }
 
 static void test_mixed_8x10000(void **state)
 {
-    dt_daemon *d = start(state, "mixed", (const char *[]){"--shards", "4", NULL});
-    _Atomic unsigned long *acked = dt_shared(sizeof *acked * LD_PROCS);
+    pt_daemon *d = start(state, "mixed", (const char *[]){"--shards", "4", NULL});
+    _Atomic unsigned long *acked = pt_shared(sizeof *acked * LD_PROCS);
     assert_non_null(acked);
     struct mixed_arg args[LD_PROCS];
     pid_t pids[LD_PROCS];
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     for (int p = 0; p < LD_PROCS; p++) {
         args[p] = (struct mixed_arg){d->dir, p, p % 4 == 3, &acked[p]};
-        pids[p] = dt_fork(mixed_child, &args[p], 60);
+        pids[p] = pt_fork(mixed_child, &args[p], 60);
         assert_true(pids[p] > 0);
     }
     for (int p = 0; p < LD_PROCS; p++)
-        CHILD_OK(dt_wait_pid(pids[p], 65000));
+        EXITED(pt_wait_pid(pids[p], 65000), 0);
     unsigned long total = 0;
     for (int p = 0; p < LD_PROCS; p++)
         total += acked[p];
     print_message("8 x %d operations in %" PRIu64 " ms, %lu acknowledged writes\n", LD_OPS,
-                  dt_now_ms() - t0, total);
+                  pt_now_ms() - t0, total);
     /* Verified from other processes, by replaying the models... */
     run_verifiers(d, args);
     /* ...and again after a restart. */
-    DT_STOP_OK(d);
-    assert_int_equal(dt_start(d), 0);
+    STOP_OK(d);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     run_verifiers(d, args);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     munmap(acked, sizeof *acked * LD_PROCS);
     d->passed = true;
 }
@@ -891,7 +843,7 @@ static int rs_writer(void *arg)
     pc_client *c;
     CKOK(pc_connect(a->dir, NULL, &c));
     while (atomic_load(&a->sh->ready) < RS_READERS)
-        dt_sleep_us(100);
+        pt_sleep_us(100);
     for (int64_t i = 1; i <= RS_N; i++) {
         atomic_store(&a->sh->issued, i);
         pc_val v = pc_int(i);
@@ -959,19 +911,19 @@ static int rs_reader(void *arg)
 
 static void test_readers_see_commits(void **state)
 {
-    dt_daemon *d = start(state, "readers", NULL);
-    struct rs_shared *sh = dt_shared(sizeof *sh);
+    pt_daemon *d = start(state, "readers", NULL);
+    struct rs_shared *sh = pt_shared(sizeof *sh);
     assert_non_null(sh);
     struct rs_arg wa = {d->dir, sh, false}, ra[RS_READERS];
     pid_t pids[RS_READERS + 1];
     for (int i = 0; i < RS_READERS; i++) {
         ra[i] = (struct rs_arg){d->dir, sh, i == RS_READERS - 1};
-        pids[i] = dt_fork(rs_reader, &ra[i], 60);
+        pids[i] = pt_fork(rs_reader, &ra[i], 60);
     }
-    pids[RS_READERS] = dt_fork(rs_writer, &wa, 60);
+    pids[RS_READERS] = pt_fork(rs_writer, &wa, 60);
     for (int i = 0; i <= RS_READERS; i++)
-        CHILD_OK(dt_wait_pid(pids[i], 65000));
-    DT_STOP_OK(d);
+        EXITED(pt_wait_pid(pids[i], 65000), 0);
+    STOP_OK(d);
     munmap(sh, sizeof *sh);
     d->passed = true;
 }
@@ -1000,12 +952,12 @@ static int tr_mover(void *arg)
     struct tr_arg *a = arg;
     pc_client *c;
     CKOK(pc_connect(a->dir, NULL, &c));
-    dt_rng rng = {UINT64_C(0x7a) + (uint64_t)a->id};
+    pt_rng rng = {UINT64_C(0x7a) + (uint64_t)a->id};
     unsigned long conflicts = 0;
     for (int n = 0; n < TR_MOVES; n++) {
-        int from = (int)dt_below(&rng, TR_ACCOUNTS), to = (int)dt_below(&rng, TR_ACCOUNTS - 1);
+        int from = (int)pt_below(&rng, TR_ACCOUNTS), to = (int)pt_below(&rng, TR_ACCOUNTS - 1);
         to += to >= from;
-        int64_t amt = (int64_t)dt_below(&rng, 20) + 1;
+        int64_t amt = (int64_t)pt_below(&rng, 20) + 1;
         char kf[32], kt[32];
         tr_key(from, kf, sizeof kf);
         tr_key(to, kt, sizeof kt);
@@ -1086,8 +1038,8 @@ static int tr_auditor(void *arg)
 
 static void test_transfers(void **state)
 {
-    dt_daemon *d = start(state, "transfers", (const char *[]){"--shards", "2", NULL});
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = start(state, "transfers", (const char *[]){"--shards", "2", NULL});
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     for (int i = 0; i < TR_ACCOUNTS; i++) {
         char k[32];
@@ -1095,19 +1047,19 @@ static void test_transfers(void **state)
         pc_val v = pc_int(TR_START);
         OK(pc_set(c, K(k), &v, 0, 0));
     }
-    _Atomic int *stop = dt_shared(4096);
+    _Atomic int *stop = pt_shared(4096);
     _Atomic unsigned long *conflicts = (_Atomic unsigned long *)(stop + 16);
     assert_non_null(stop);
     struct tr_arg args[TR_MOVERS + 1];
     pid_t pids[TR_MOVERS + 1];
     for (int i = 0; i <= TR_MOVERS; i++) {
         args[i] = (struct tr_arg){d->dir, i, stop, conflicts};
-        pids[i] = dt_fork(i < TR_MOVERS ? tr_mover : tr_auditor, &args[i], 60);
+        pids[i] = pt_fork(i < TR_MOVERS ? tr_mover : tr_auditor, &args[i], 60);
     }
     for (int i = 0; i < TR_MOVERS; i++)
-        CHILD_OK(dt_wait_pid(pids[i], 65000));
+        EXITED(pt_wait_pid(pids[i], 65000), 0);
     atomic_store(stop, 1);
-    CHILD_OK(dt_wait_pid(pids[TR_MOVERS], 10000));
+    EXITED(pt_wait_pid(pids[TR_MOVERS], 10000), 0);
     pc_read *r;
     OK(pc_read_begin(c, &r));
     int64_t total = 0;
@@ -1123,7 +1075,7 @@ static void test_transfers(void **state)
     print_message("%d transfers, %lu conflicts retried\n", TR_MOVERS * TR_MOVES,
                   (unsigned long)atomic_load(conflicts));
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -1200,27 +1152,27 @@ static int fr_batch(void *arg)
 
 static void test_full_ring(void **state)
 {
-    dt_daemon *d = start(state, "fullring", (const char *[]){"--ring-size", "64K", NULL});
+    pt_daemon *d = start(state, "fullring", (const char *[]){"--ring-size", "64K", NULL});
     /* Three clients at once, each overflowing its rings. */
     pid_t pids[3];
     for (int i = 0; i < 3; i++)
-        pids[i] = dt_fork(fr_batch, d->dir, 60);
+        pids[i] = pt_fork(fr_batch, d->dir, 60);
     for (int i = 0; i < 3; i++)
-        CHILD_OK(dt_wait_pid(pids[i], 65000));
+        EXITED(pt_wait_pid(pids[i], 65000), 0);
 
     /* With the daemon stopped, a client fills its ring and waits for room;
      * nothing is lost once the daemon goes on. */
     assert_int_equal(kill(d->pid, SIGSTOP), 0);
-    pids[0] = dt_fork(fr_batch, d->dir, 60);
-    dt_sleep_ms(300);
+    pids[0] = pt_fork(fr_batch, d->dir, 60);
+    pt_sleep_ms(300);
     int st;
     assert_int_equal(waitpid(pids[0], &st, WNOHANG), 0); /* still waiting */
     assert_int_equal(kill(d->pid, SIGCONT), 0);
-    CHILD_OK(dt_wait_pid(pids[0], 65000));
+    EXITED(pt_wait_pid(pids[0], 65000), 0);
 
     /* PC_OPT_NONBLOCK: a batch that does not fit in the free ring is refused
      * with PC_EAGAIN and nothing of it is sent; one that fits runs. */
-    pc_client *c = dt_connect(d, PC_OPT_NONBLOCK);
+    pc_client *c = pt_daemon_client(d, PC_OPT_NONBLOCK);
     assert_non_null(c);
     static char big[1000];
     memset(big, 'n', sizeof big);
@@ -1252,9 +1204,9 @@ static void test_full_ring(void **state)
     pc_read_end(r);
     /* A single value larger than the ring streams through it in chunks. */
     static char huge[300 << 10];
-    dt_fill(huge, sizeof huge, 99);
+    pt_fill(huge, sizeof huge, 99);
     pc_val hv = pc_mem(huge, sizeof huge);
-    pc_client *b = dt_connect(d, 0);
+    pc_client *b = pt_daemon_client(d, 0);
     assert_non_null(b);
     OK(pc_set(b, K("fr:huge"), &hv, 0, 0));
     OK(pc_read_begin(c, &r));
@@ -1264,7 +1216,7 @@ static void test_full_ring(void **state)
     pc_read_end(r);
     pc_close(b);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -1293,9 +1245,9 @@ static void check_big(pc_client *c, const char *key, const uint8_t *want, size_t
 
 static void test_big_values(void **state)
 {
-    dt_daemon *d =
+    pt_daemon *d =
         start(state, "big", (const char *[]){"--max-value", "64M", "--max-memory", "1G", NULL});
-    pc_client *c = dt_connect(d, 0), *ro = dt_connect(d, PC_OPT_RING_ONLY);
+    pc_client *c = pt_daemon_client(d, 0), *ro = pt_daemon_client(d, PC_OPT_RING_ONLY);
     assert_non_null(c);
     assert_non_null(ro);
     pc_store_info si;
@@ -1313,9 +1265,9 @@ static void test_big_values(void **state)
             size_t n = sizes[i];
             char key[32];
             snprintf(key, sizeof key, "big:%zu:%d", n, writer);
-            dt_fill(buf, n, n * 7 + (size_t)writer);
+            pt_fill(buf, n, n * 7 + (size_t)writer);
             pc_val v = pc_mem(buf, n);
-            uint64_t t0 = dt_now_ms();
+            uint64_t t0 = pt_now_ms();
             OK(pc_set(writer ? ro : c, K(key), &v, 0, 0));
             check_big(c, key, buf, n);
             check_big(ro, key, buf, n);
@@ -1327,11 +1279,11 @@ static void test_big_values(void **state)
             assert_true(memcmp(old.s.ptr, buf, n) == 0);
             if (n > MiB)
                 print_message("%zu bytes: set, read twice and swapped in %" PRIu64 " ms\n", n,
-                              dt_now_ms() - t0);
+                              pt_now_ms() - t0);
         }
     }
     /* One byte more than the largest value is refused, and changes nothing. */
-    dt_fill(buf, 64 * MiB + 1, 5);
+    pt_fill(buf, 64 * MiB + 1, 5);
     pc_val v = pc_mem(buf, 64 * MiB + 1);
     RC(PC_ETOOBIG, pc_set(c, K("big:too"), &v, 0, 0));
     RC(PC_ETOOBIG, pc_set(ro, K("big:too"), &v, 0, 0));
@@ -1356,7 +1308,7 @@ static void test_big_values(void **state)
     free(buf);
     pc_close(c);
     pc_close(ro);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -1415,9 +1367,9 @@ static int sl_writer(void *arg)
     return 0;
 }
 
-static void check_survivors(dt_daemon *d, _Atomic int64_t *acked)
+static void check_survivors(pt_daemon *d, _Atomic int64_t *acked)
 {
-    pc_client *c = dt_connect(d, 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_read *r;
     OK(pc_read_begin(c, &r));
@@ -1455,33 +1407,33 @@ static void check_survivors(dt_daemon *d, _Atomic int64_t *acked)
 
 static void stop_under_load(void **state, int sig)
 {
-    dt_daemon *d = start(state, sig == SIGTERM ? "sigterm" : "sigkill",
+    pt_daemon *d = start(state, sig == SIGTERM ? "sigterm" : "sigkill",
                          (const char *[]){"--sync", "batch", "--sync-interval", "50", NULL});
-    _Atomic int64_t *acked = dt_shared(sizeof *acked * SL_WRITERS);
+    _Atomic int64_t *acked = pt_shared(sizeof *acked * SL_WRITERS);
     assert_non_null(acked);
     struct sl_arg args[SL_WRITERS];
     pid_t pids[SL_WRITERS];
     for (int w = 0; w < SL_WRITERS; w++) {
         atomic_store(&acked[w], -1);
         args[w] = (struct sl_arg){d->dir, w, &acked[w]};
-        pids[w] = dt_fork(sl_writer, &args[w], 60);
+        pids[w] = pt_fork(sl_writer, &args[w], 60);
     }
     /* Let them get going, then stop the daemon in the middle of it. */
-    uint64_t until = dt_now_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     for (int w = 0; w < SL_WRITERS; w++)
-        while (atomic_load(&acked[w]) < 200 && dt_now_ms() < until)
-            dt_sleep_ms(1);
-    dt_sleep_ms(50);
+        while (atomic_load(&acked[w]) < 200 && pt_now_ms() < until)
+            pt_sleep_ms(1);
+    pt_sleep_ms(50);
     if (sig == SIGTERM)
-        DT_STOP_OK(d);
+        STOP_OK(d);
     else
-        dt_kill9(d);
+        pt_daemon_kill9(d);
     /* Every writer notices (PC_ECONNRESET or PC_ETIMEDOUT), none hangs. */
     for (int w = 0; w < SL_WRITERS; w++)
-        CHILD_OK(dt_wait_pid(pids[w], 10000));
-    assert_int_equal(dt_start(d), 0);
+        EXITED(pt_wait_pid(pids[w], 10000), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     check_survivors(d, acked);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     munmap(acked, sizeof *acked * SL_WRITERS);
     d->passed = true;
 }
@@ -1498,15 +1450,15 @@ static void test_sigkill_under_load(void **state)
 
 int main(void)
 {
-    dt_init(300);
+    pt_init(300);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_mixed_8x10000, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_readers_see_commits, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transfers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full_ring, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_big_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigterm_under_load, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sigkill_under_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mixed_8x10000, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_readers_see_commits, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_transfers, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_full_ring, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_big_values, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_sigterm_under_load, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_sigkill_under_load, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,23 +11,15 @@
  *  - misuse: in a batch or transaction (PC_ESTATE), a bad timeout
  *    (PC_EINVAL), a key of another type (PC_EWRONGTYPE at once).
  */
-#include "daemontest.h"
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include "pctest.h"
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    memset(&d, 0, sizeof d);
-    *state = &d;
-    alarm(60);
-    if (dt_prepare(&d, "queue", NULL) || dt_start(&d))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    dt_finish(*state);
-    return 0;
+    pt_daemon_fixture(state, 60);
+    return pt_daemon_new(*state, "queue", NULL) || pt_daemon_start(*state, NULL) ? -1 : 0;
 }
 
 /* What a waiter and the pusher share. */
@@ -59,7 +51,7 @@ static int waiter(void *arg)
     size_t n = 0;
     atomic_store(&a->sh->waiting, 1);
     int rc = pc_qpop_wait(c, K(a->queue), 4, a->timeout_ms, out, &n);
-    atomic_store(&a->sh->popped, dt_now_us());
+    atomic_store(&a->sh->popped, pt_now_us());
     atomic_store(&a->sh->rc, rc);
     if (rc == 0) {
         CK(n >= 1);
@@ -79,9 +71,9 @@ static int waiter(void *arg)
  * the park itself through the API but pc_clients' blocked flag. */
 static void wait_parked(pc_client *c, struct qshared *sh, pid_t pid)
 {
-    uint64_t until = dt_now_ms() + 5000;
-    while (!atomic_load(&sh->waiting) && dt_now_ms() < until)
-        dt_sleep_us(200);
+    uint64_t until = pt_now_ms() + 5000;
+    while (!atomic_load(&sh->waiting) && pt_now_ms() < until)
+        pt_sleep_us(200);
     for (;;) {
         pc_client_info ci[16];
         size_t n, total;
@@ -89,30 +81,30 @@ static void wait_parked(pc_client *c, struct qshared *sh, pid_t pid)
         for (size_t i = 0; i < n; i++)
             if (ci[i].pid == pid && ci[i].blocked)
                 return;
-        if (dt_now_ms() >= until)
+        if (pt_now_ms() >= until)
             fail_msg("the waiter never showed as blocked in pc_clients");
-        dt_sleep_us(500);
+        pt_sleep_us(500);
     }
 }
 
 static void test_push_wakes_waiter(void **state)
 {
-    dt_daemon *d = *state;
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     uint64_t lats[9];
     for (int round = 0; round < 9; round++) {
-        struct qshared *sh = dt_shared(sizeof *sh);
+        struct qshared *sh = pt_shared(sizeof *sh);
         assert_non_null(sh);
         struct waiter_arg a = {d->dir, "q:wake", 10000, sh, round % 2 == 1};
-        pid_t pid = dt_fork(waiter, &a, 30);
+        pid_t pid = pt_fork(waiter, &a, 30);
         wait_parked(c, sh, pid);
-        dt_sleep_ms(round % 4 * 5); /* sometimes right away, sometimes a while after */
+        pt_sleep_ms(round % 4 * 5); /* sometimes right away, sometimes a while after */
         pc_val v = pc_int(1000 + round);
         uint64_t len;
         OK(pc_qpush(c, K("q:wake"), &v, 1, &len));
-        atomic_store(&sh->pushed, dt_now_us());
-        CHILD_OK(dt_wait_pid(pid, 15000));
+        atomic_store(&sh->pushed, pt_now_us());
+        EXITED(pt_wait_pid(pid, 15000), 0);
         assert_int_equal(atomic_load(&sh->rc), 0);
         assert_int_equal(atomic_load(&sh->value), 1000 + round);
         lats[round] = atomic_load(&sh->popped) > atomic_load(&sh->pushed)
@@ -142,38 +134,38 @@ static void test_push_wakes_waiter(void **state)
     RC(PC_ENOTFOUND, pc_qlen(r, K("q:wake"), &len));
     pc_read_end(r);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* Several elements pushed at once: the waiter gets them in order, up to max. */
 static void test_order_and_two_waiters(void **state)
 {
-    dt_daemon *d = *state;
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
-    struct qshared *sh = dt_shared(2 * sizeof *sh);
+    struct qshared *sh = pt_shared(2 * sizeof *sh);
     assert_non_null(sh);
     struct waiter_arg a1 = {d->dir, "q:two", 10000, &sh[0], false};
     struct waiter_arg a2 = {d->dir, "q:two", 10000, &sh[1], true};
-    pid_t p1 = dt_fork(waiter, &a1, 30);
+    pid_t p1 = pt_fork(waiter, &a1, 30);
     wait_parked(c, &sh[0], p1);
-    pid_t p2 = dt_fork(waiter, &a2, 30);
+    pid_t p2 = pt_fork(waiter, &a2, 30);
     wait_parked(c, &sh[1], p2);
     /* One element: exactly one waiter gets it. */
     pc_val v = pc_int(1);
     OK(pc_qpush(c, K("q:two"), &v, 1, NULL));
-    uint64_t until = dt_now_ms() + 5000;
-    while (!atomic_load(&sh[0].popped) && !atomic_load(&sh[1].popped) && dt_now_ms() < until)
-        dt_sleep_us(200);
-    dt_sleep_ms(100);
+    uint64_t until = pt_now_ms() + 5000;
+    while (!atomic_load(&sh[0].popped) && !atomic_load(&sh[1].popped) && pt_now_ms() < until)
+        pt_sleep_us(200);
+    pt_sleep_ms(100);
     int got = (atomic_load(&sh[0].popped) != 0) + (atomic_load(&sh[1].popped) != 0);
     assert_int_equal(got, 1);
     /* The other gets the next push, all three elements of it (max 4). */
     pc_val three[3] = {pc_int(2), pc_int(3), pc_int(4)};
     OK(pc_qpush(c, K("q:two"), three, 3, NULL));
-    CHILD_OK(dt_wait_pid(p1, 10000));
-    CHILD_OK(dt_wait_pid(p2, 10000));
+    EXITED(pt_wait_pid(p1, 10000), 0);
+    EXITED(pt_wait_pid(p2, 10000), 0);
     assert_int_equal(atomic_load(&sh[0].rc), 0);
     assert_int_equal(atomic_load(&sh[1].rc), 0);
     int64_t first = atomic_load(&sh[0].popped) < atomic_load(&sh[1].popped)
@@ -191,23 +183,23 @@ static void test_order_and_two_waiters(void **state)
     pc_read_end(r);
     munmap(sh, 2 * sizeof *sh);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 static void test_timeout(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     for (int ring_only = 0; ring_only < 2; ring_only++) {
-        pc_client *c = dt_connect(d, ring_only ? PC_OPT_RING_ONLY : 0);
+        pc_client *c = pt_daemon_client(d, ring_only ? PC_OPT_RING_ONLY : 0);
         assert_non_null(c);
         const int64_t timeouts[] = {1, 30, 250};
         for (size_t i = 0; i < 3; i++) {
             pc_val out[2];
             size_t n = 77;
-            uint64_t t0 = dt_now_us();
+            uint64_t t0 = pt_now_us();
             RC(PC_ETIMEDOUT, pc_qpop_wait(c, K("q:empty"), 2, timeouts[i], out, &n));
-            uint64_t took = dt_now_us() - t0;
+            uint64_t took = pt_now_us() - t0;
             if (took < (uint64_t)timeouts[i] * 1000 - 1000 ||
                 took > (uint64_t)timeouts[i] * 1000 + 500000) {
                 print_error("a %" PRId64 " ms wait took %" PRIu64 " us\n", timeouts[i], took);
@@ -225,77 +217,77 @@ static void test_timeout(void **state)
         OK(pc_qpush(c, K("q:ready"), &v, 1, NULL));
         pc_val out[2];
         size_t n = 0;
-        uint64_t t0 = dt_now_us();
+        uint64_t t0 = pt_now_us();
         OK(pc_qpop_wait(c, K("q:ready"), 2, 5000, out, &n));
-        assert_true(dt_now_us() - t0 < 1000000); /* not its 5 s timeout */
+        assert_true(pt_now_us() - t0 < 1000000); /* not its 5 s timeout */
         assert_int_equal(n, 1);
         assert_int_equal(out[0].kind, PC_BYTES);
         assert_int_equal(out[0].s.len, 5);
         pc_close(c);
     }
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* One client parked does not slow the others down. */
 static void test_others_served(void **state)
 {
-    dt_daemon *d = *state;
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
-    struct qshared *sh = dt_shared(sizeof *sh);
+    struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:idle", 6000, sh, false};
-    pid_t pid = dt_fork(waiter, &a, 30);
+    pid_t pid = pt_fork(waiter, &a, 30);
     wait_parked(c, sh, pid);
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     for (int i = 0; i < 500; i++)
         OK(pc_incrby(c, K("busy"), 1, NULL));
-    uint64_t took = dt_now_ms() - t0;
+    uint64_t took = pt_now_ms() - t0;
     /* all answered while the other still waits: nothing queued behind it */
     assert_true(atomic_load(&sh->popped) == 0);
     assert_true(took < 5000);
-    CHILD_OK(dt_wait_pid(pid, 10000));
+    EXITED(pt_wait_pid(pid, 10000), 0);
     assert_int_equal(atomic_load(&sh->rc), PC_ETIMEDOUT);
     munmap(sh, sizeof *sh);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 /* A waiter killed while parked takes nothing with it. */
 static void test_killed_waiter(void **state)
 {
-    dt_daemon *d = *state;
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
-    struct qshared *sh = dt_shared(sizeof *sh);
+    struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:orphan", 20000, sh, false};
-    pid_t pid = dt_fork(waiter, &a, 30);
+    pid_t pid = pt_fork(waiter, &a, 30);
     wait_parked(c, sh, pid);
     kill(pid, SIGKILL);
-    assert_true(dt_wait_pid(pid, 5000) >= 0);
+    assert_true(pt_wait_pid(pid, 5000) >= 0);
     /* Once the daemon has seen it go... */
     char left[64];
     snprintf(left, sizeof left, "(pid %d) left", (int)pid);
-    assert_true(dt_log_has(d, left, 5000));
+    assert_true(pt_daemon_log_has(d, left, 5000));
     /* ...a push stays for the next one. */
     pc_val v = pc_int(7), out[1];
     OK(pc_qpush(c, K("q:orphan"), &v, 1, NULL));
-    dt_sleep_ms(50);
+    pt_sleep_ms(50);
     size_t n = 0;
     OK(pc_qpop(c, K("q:orphan"), 1, out, &n));
     assert_int_equal(n, 1);
     assert_int_equal(out[0].i, 7);
     munmap(sh, sizeof *sh);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 static void test_misuse(void **state)
 {
-    dt_daemon *d = *state;
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_val out[2];
     size_t n;
@@ -312,28 +304,28 @@ static void test_misuse(void **state)
     /* Another type: refused at once, not parked. */
     pc_val s = pc_str("a string");
     OK(pc_set(c, K("q:str"), &s, 0, 0));
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     RC(PC_EWRONGTYPE, pc_qpop_wait(c, K("q:str"), 1, 5000, out, &n));
-    assert_true(dt_now_ms() - t0 < 1000);
+    assert_true(pt_now_ms() - t0 < 1000);
     pc_val l = pc_int(1);
     OK(pc_rpush(c, K("q:list"), &l, 1, NULL));
     RC(PC_EWRONGTYPE, pc_qpop_wait(c, K("q:list"), 1, 5000, out, &n));
     OK(pc_set(c, K("q:after"), &s, 0, 0));
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 int main(void)
 {
-    dt_init(170);
+    pt_init(170);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_push_wakes_waiter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_order_and_two_waiters, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_others_served, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_killed_waiter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_misuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_push_wakes_waiter, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_order_and_two_waiters, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_others_served, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_killed_waiter, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_misuse, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

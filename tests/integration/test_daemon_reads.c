@@ -10,68 +10,16 @@
  * binary data, in a store of three shards.  Some answers are also checked
  * against what was written, so that both cannot be wrong the same way.
  */
-#include "daemontest.h"
+#include "pctest.h"
 
 static pc_client *tc, *rc_; /* trusted, ring-only */
-static dt_daemon daemon_;
+static pt_daemon daemon_;
 
 /* ------------------------------------------------------------------------ */
 /* Answers, serialized so that two can be compared byte for byte            */
 
-typedef struct acc {
-    uint8_t *p;
-    size_t len, cap;
-} acc;
-
-static void acc_put(acc *a, const void *p, size_t n)
-{
-    if (a->len + n > a->cap) {
-        size_t cap = a->cap ? a->cap : 4096;
-        while (cap < a->len + n)
-            cap *= 2;
-        a->p = realloc(a->p, cap);
-        assert_non_null(a->p);
-        a->cap = cap;
-    }
-    memcpy(a->p + a->len, p, n);
-    a->len += n;
-}
-
-static void acc_i64(acc *a, int64_t v)
-{
-    acc_put(a, &v, sizeof v);
-}
-
-static void acc_bytes(acc *a, const void *p, size_t n)
-{
-    acc_i64(a, (int64_t)n);
-    if (n)
-        acc_put(a, p, n);
-}
-
-static void acc_val(acc *a, const pc_val *v)
-{
-    acc_i64(a, v->kind);
-    switch (v->kind) {
-    case PC_BYTES:
-        acc_bytes(a, v->s.ptr, v->s.len);
-        break;
-    case PC_INT:
-        acc_i64(a, v->i);
-        break;
-    case PC_DOUBLE:
-        acc_put(a, &v->d, sizeof v->d);
-        break;
-    case PC_BOOL:
-        acc_i64(a, v->b);
-        break;
-    default:
-        break;
-    }
-}
-
 /* A read question: asks r, writes the answer (codes included) into a. */
-typedef void (*question)(pc_read *r, acc *a, const void *arg);
+typedef void (*question)(pc_read *r, pt_buf *a, const void *arg);
 
 static unsigned long compared;
 
@@ -79,7 +27,7 @@ static unsigned long compared;
  * must be identical.  Returns the trusted answer's length (for sanity). */
 static void both(const char *what, question q, const void *arg)
 {
-    acc at = {0}, ar = {0};
+    pt_buf at = {0}, ar = {0};
     pc_read *r;
     OK(pc_read_begin(tc, &r));
     q(r, &at, arg);
@@ -164,7 +112,7 @@ static void populate(void)
 {
     for (int i = 0; i < 256; i++)
         bin[i] = (char)i;
-    dt_fill(big, sizeof big, 3);
+    pt_fill(big, sizeof big, 3);
     for (int i = 0; i < 3; i++) {
         memset(longf[i], 'f', sizeof longf[i]);
         longf[i][sizeof longf[i] - 1 - (size_t)i] = (char)('0' + i); /* differ past 464 bytes */
@@ -234,47 +182,49 @@ static void populate(void)
     pc_val c[6] = {pc_int(0),     pc_str("m1"),     pc_nil(),
                    pc_bool(true), pc_mem(bin, 200), pc_int(9999)};
     OK(pc_set_coll(tc, K("st:c"), PC_T_SET, c, 6, 0, 0));
-    dt_sleep_ms(20); /* ttl:gone has expired (the daemon may not have removed it yet) */
+    pt_sleep_ms(20); /* ttl:gone has expired (the daemon may not have removed it yet) */
 }
 
 /* ------------------------------------------------------------------------ */
 /* The questions                                                             */
 
-static void q_get(pc_read *r, acc *a, const void *arg)
+static void q_get(pc_read *r, pt_buf *a, const void *arg)
 {
     const char *k = arg;
     pc_val v = {0};
     int rc = pc_get(r, K(k), &v);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     if (!rc)
-        acc_val(a, &v);
+        pt_buf_val(a, &v);
     uint64_t len = 0;
     rc = pc_strlen(r, K(k), &len);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)len);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)len));
     pc_type t = 99;
     rc = pc_type_of(r, K(k), &t);
-    acc_i64(a, rc);
-    acc_i64(a, t);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(t));
     int ex = 7;
     rc = pc_exists(r, K(k), &ex);
-    acc_i64(a, rc);
-    acc_i64(a, ex);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(ex));
     uint64_t ver = 0;
     rc = pc_version(r, K(k), &ver);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)ver);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)ver));
     int64_t ttl = 0;
     rc = pc_ttl(r, K(k), &ttl);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : ttl < 0 ? ttl : 1); /* the time left is compared on its own */
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc        ? 0
+                             : ttl < 0 ? ttl
+                                       : 1)); /* the time left is compared on its own */
     rc = pc_ttl_sec(r, K(k), &ttl);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : ttl < 0 ? ttl : 1);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : ttl < 0 ? ttl : 1));
 }
 
 /* Keys that are not keys. */
-static void q_badkeys(pc_read *r, acc *a, const void *arg)
+static void q_badkeys(pc_read *r, pt_buf *a, const void *arg)
 {
     (void)arg;
     static char long_key[PC_KEY_MAX + 1];
@@ -282,16 +232,17 @@ static void q_badkeys(pc_read *r, acc *a, const void *arg)
     pc_val v = {0};
     pc_type t;
     uint64_t u;
-    acc_i64(a, pc_get(r, "", 0, &v));
-    acc_i64(a, pc_get(r, long_key, sizeof long_key, &v));
-    acc_i64(a, pc_get(r, long_key, PC_KEY_MAX, &v)); /* the longest: fine, and missing */
-    acc_i64(a, pc_type_of(r, "", 0, &t));
-    acc_i64(a, pc_llen(r, long_key, sizeof long_key, &u));
-    acc_i64(a, pc_get(r, nulkey, sizeof nulkey, &v));
-    acc_val(a, &v);
+    pt_buf_u64(a, (uint64_t)(pc_get(r, "", 0, &v)));
+    pt_buf_u64(a, (uint64_t)(pc_get(r, long_key, sizeof long_key, &v)));
+    pt_buf_u64(
+        a, (uint64_t)(pc_get(r, long_key, PC_KEY_MAX, &v))); /* the longest: fine, and missing */
+    pt_buf_u64(a, (uint64_t)(pc_type_of(r, "", 0, &t)));
+    pt_buf_u64(a, (uint64_t)(pc_llen(r, long_key, sizeof long_key, &u)));
+    pt_buf_u64(a, (uint64_t)(pc_get(r, nulkey, sizeof nulkey, &v)));
+    pt_buf_val(a, &v);
 }
 
-static void q_mget(pc_read *r, acc *a, const void *arg)
+static void q_mget(pc_read *r, pt_buf *a, const void *arg)
 {
     (void)arg;
     size_t n = sizeof all_keys / sizeof all_keys[0];
@@ -302,14 +253,14 @@ static void q_mget(pc_read *r, acc *a, const void *arg)
     keys[n++] = pc_b(nulkey, sizeof nulkey);
     size_t found = 999;
     int rc = pc_mget(r, keys, n, out, &found);
-    acc_i64(a, rc);
-    acc_i64(a, (int64_t)found);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)((int64_t)found));
     for (size_t i = 0; !rc && i < n; i++)
-        acc_val(a, &out[i]);
+        pt_buf_val(a, &out[i]);
     /* a bad key among them: nothing filled */
     keys[3] = pc_b("", 0);
-    acc_i64(a, pc_mget(r, keys, n, out, &found));
-    acc_i64(a, pc_mget(r, keys, 0, out, &found));
+    pt_buf_u64(a, (uint64_t)(pc_mget(r, keys, n, out, &found)));
+    pt_buf_u64(a, (uint64_t)(pc_mget(r, keys, 0, out, &found)));
 }
 
 struct range {
@@ -317,53 +268,53 @@ struct range {
     int64_t start, stop;
 };
 
-static void q_getrange(pc_read *r, acc *a, const void *arg)
+static void q_getrange(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct range *g = arg;
     pc_val v = {0};
     int rc = pc_getrange(r, K(g->key), g->start, g->stop, &v);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     if (!rc)
-        acc_val(a, &v);
+        pt_buf_val(a, &v);
 }
 
-static void q_counts(pc_read *r, acc *a, const void *arg)
+static void q_counts(pc_read *r, pt_buf *a, const void *arg)
 {
     const char *k = arg;
     uint64_t n;
     int rc;
     rc = pc_llen(r, K(k), &n);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)n);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)n));
     rc = pc_qlen(r, K(k), &n);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)n);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)n));
     rc = pc_hlen(r, K(k), &n);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)n);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)n));
     rc = pc_scard(r, K(k), &n);
-    acc_i64(a, rc);
-    acc_i64(a, rc ? 0 : (int64_t)n);
+    pt_buf_u64(a, (uint64_t)(rc));
+    pt_buf_u64(a, (uint64_t)(rc ? 0 : (int64_t)n));
     pc_val v = {0};
     rc = pc_qpeek(r, K(k), &v);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     if (!rc)
-        acc_val(a, &v);
+        pt_buf_val(a, &v);
     rc = pc_lindex(r, K(k), 0, &v);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     if (!rc)
-        acc_val(a, &v);
+        pt_buf_val(a, &v);
 }
 
-static void q_lindex(pc_read *r, acc *a, const void *arg)
+static void q_lindex(pc_read *r, pt_buf *a, const void *arg)
 {
     const char *k = arg;
     for (int64_t i = -LIST_N - 3; i <= LIST_N + 3; i++) {
         pc_val v = {0};
         int rc = pc_lindex(r, K(k), i, &v);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (!rc)
-            acc_val(a, &v);
+            pt_buf_val(a, &v);
     }
 }
 
@@ -375,7 +326,7 @@ struct paged {
 };
 
 /* A range, paged: start advanced by *n until a page comes back empty. */
-static void q_range(pc_read *r, acc *a, const void *arg)
+static void q_range(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct paged *p = arg;
     static pc_val out[1024];
@@ -384,12 +335,12 @@ static void q_range(pc_read *r, acc *a, const void *arg)
         size_t n = 9999;
         int rc = p->queue ? pc_qrange(r, K(p->key), start, p->stop, out, p->max, &n)
                           : pc_lrange(r, K(p->key), start, p->stop, out, p->max, &n);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (rc)
             return;
-        acc_i64(a, (int64_t)n);
+        pt_buf_u64(a, (uint64_t)((int64_t)n));
         for (size_t i = 0; i < n; i++)
-            acc_val(a, &out[i]);
+            pt_buf_val(a, &out[i]);
         if (n == 0 || start < 0)
             return; /* negative starts: one page only */
         start += (int64_t)n;
@@ -397,7 +348,7 @@ static void q_range(pc_read *r, acc *a, const void *arg)
     fail_msg("a range never ended");
 }
 
-static void q_hfields(pc_read *r, acc *a, const void *arg)
+static void q_hfields(pc_read *r, pt_buf *a, const void *arg)
 {
     const char *k = arg;
     for (int i = -2; i < MAP_N + 2; i++) {
@@ -405,25 +356,25 @@ static void q_hfields(pc_read *r, acc *a, const void *arg)
         snprintf(f, sizeof f, "field-%03d", i);
         pc_val v = {0};
         int rc = pc_hget(r, K(k), K(f), &v), ex = 7;
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (!rc)
-            acc_val(a, &v);
+            pt_buf_val(a, &v);
         rc = pc_hexists(r, K(k), K(f), &ex);
-        acc_i64(a, rc);
-        acc_i64(a, ex);
+        pt_buf_u64(a, (uint64_t)(rc));
+        pt_buf_u64(a, (uint64_t)(ex));
     }
     for (int i = 0; i < 3; i++) {
         pc_val v = {0};
         int rc = pc_hget(r, K(k), longf[i], sizeof longf[i], &v);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (!rc)
-            acc_val(a, &v);
+            pt_buf_val(a, &v);
     }
     pc_val v = {0};
     int rc = pc_hget(r, K(k), bin, 17, &v);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     if (!rc)
-        acc_val(a, &v);
+        pt_buf_val(a, &v);
     /* hmget: all of them at once, with missing ones */
     static pc_bytes fs[MAP_N + 8];
     static char names[MAP_N + 8][16];
@@ -437,9 +388,9 @@ static void q_hfields(pc_read *r, acc *a, const void *arg)
     fs[n++] = pc_b(longf[1], sizeof longf[1]);
     fs[n++] = pc_b(bin, 17);
     rc = pc_hmget(r, K(k), fs, n, out);
-    acc_i64(a, rc);
+    pt_buf_u64(a, (uint64_t)(rc));
     for (size_t i = 0; !rc && i < n; i++)
-        acc_val(a, &out[i]);
+        pt_buf_val(a, &out[i]);
 }
 
 struct scan {
@@ -448,7 +399,7 @@ struct scan {
     int which; /* 0 fields+values, 1 fields only, 2 values only */
 };
 
-static void q_hscan(pc_read *r, acc *a, const void *arg)
+static void q_hscan(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct scan *s = arg;
     pc_cursor cur = PC_CURSOR_INIT;
@@ -458,21 +409,21 @@ static void q_hscan(pc_read *r, acc *a, const void *arg)
         size_t n = 9999;
         int rc = pc_hscan(r, K(s->key), &cur, s->which == 2 ? NULL : f, s->which == 1 ? NULL : v,
                           s->max, &n);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (rc)
             return;
-        acc_i64(a, (int64_t)n);
+        pt_buf_u64(a, (uint64_t)((int64_t)n));
         for (size_t i = 0; i < n; i++) {
             if (s->which != 2)
-                acc_bytes(a, f[i].ptr, f[i].len);
+                pt_buf_bytes(a, f[i].ptr, f[i].len);
             if (s->which != 1)
-                acc_val(a, &v[i]);
+                pt_buf_val(a, &v[i]);
         }
     }
-    acc_i64(a, cur.done);
+    pt_buf_u64(a, (uint64_t)(cur.done));
 }
 
-static void q_sscan(pc_read *r, acc *a, const void *arg)
+static void q_sscan(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct scan *s = arg;
     pc_cursor cur = PC_CURSOR_INIT;
@@ -480,14 +431,14 @@ static void q_sscan(pc_read *r, acc *a, const void *arg)
     for (int pages = 0; !cur.done && pages < 1000; pages++) {
         size_t n = 9999;
         int rc = pc_sscan(r, K(s->key), &cur, v, s->max, &n);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (rc)
             return;
-        acc_i64(a, (int64_t)n);
+        pt_buf_u64(a, (uint64_t)((int64_t)n));
         for (size_t i = 0; i < n; i++)
-            acc_val(a, &v[i]);
+            pt_buf_val(a, &v[i]);
     }
-    acc_i64(a, cur.done);
+    pt_buf_u64(a, (uint64_t)(cur.done));
 }
 
 struct algebra {
@@ -496,7 +447,7 @@ struct algebra {
     size_t max;
 };
 
-static void q_salg(pc_read *r, acc *a, const void *arg)
+static void q_salg(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct algebra *s = arg;
     pc_bytes keys[4];
@@ -512,17 +463,17 @@ static void q_salg(pc_read *r, acc *a, const void *arg)
         int rc = s->how == 0   ? pc_sunion(r, keys, nk, &cur, v, s->max, &n)
                  : s->how == 1 ? pc_sinter(r, keys, nk, &cur, v, s->max, &n)
                                : pc_sdiff(r, keys, nk, &cur, v, s->max, &n);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (rc)
             return;
-        acc_i64(a, (int64_t)n);
+        pt_buf_u64(a, (uint64_t)((int64_t)n));
         for (size_t i = 0; i < n; i++)
-            acc_val(a, &v[i]);
+            pt_buf_val(a, &v[i]);
     }
-    acc_i64(a, cur.done);
+    pt_buf_u64(a, (uint64_t)(cur.done));
 }
 
-static void q_sismember(pc_read *r, acc *a, const void *arg)
+static void q_sismember(pc_read *r, pt_buf *a, const void *arg)
 {
     const char *k = arg;
     for (int i = -3; i < 400; i++) {
@@ -530,20 +481,20 @@ static void q_sismember(pc_read *r, acc *a, const void *arg)
         pc_val m = member(i < 0 ? -i : i, buf);
         int is = 7;
         int rc = pc_sismember(r, K(k), &m, &is);
-        acc_i64(a, rc);
-        acc_i64(a, is);
+        pt_buf_u64(a, (uint64_t)(rc));
+        pt_buf_u64(a, (uint64_t)(is));
     }
     pc_val odd[] = {pc_nil(),    pc_bool(true), pc_bool(false),
                     pc_str("0"), pc_dbl(0.0),   pc_mem(bin, 200)};
     for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++) {
         int is = 7;
         int rc = pc_sismember(r, K(k), &odd[i], &is);
-        acc_i64(a, rc);
-        acc_i64(a, is);
+        pt_buf_u64(a, (uint64_t)(rc));
+        pt_buf_u64(a, (uint64_t)(is));
     }
 }
 
-static void q_scan(pc_read *r, acc *a, const void *arg)
+static void q_scan(pc_read *r, pt_buf *a, const void *arg)
 {
     const struct scan *s = arg;
     pc_cursor cur = PC_CURSOR_INIT;
@@ -551,14 +502,14 @@ static void q_scan(pc_read *r, acc *a, const void *arg)
     for (int pages = 0; !cur.done && pages < 2000; pages++) {
         size_t n = 9999;
         int rc = pc_scan(r, s->key, &cur, keys, s->max, &n);
-        acc_i64(a, rc);
+        pt_buf_u64(a, (uint64_t)(rc));
         if (rc)
             return;
-        acc_i64(a, (int64_t)n);
+        pt_buf_u64(a, (uint64_t)((int64_t)n));
         for (size_t i = 0; i < n; i++)
-            acc_bytes(a, keys[i].ptr, keys[i].len);
+            pt_buf_bytes(a, keys[i].ptr, keys[i].len);
     }
-    acc_i64(a, cur.done);
+    pt_buf_u64(a, (uint64_t)(cur.done));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -568,11 +519,11 @@ static int group_setup(void **state)
 {
     (void)state;
     alarm(120);
-    if (dt_prepare(&daemon_, "reads", (const char *[]){"--shards", "3", NULL}) ||
-        dt_start(&daemon_))
+    if (pt_daemon_new(&daemon_, "reads", (const char *[]){"--shards", "3", NULL}) ||
+        pt_daemon_start(&daemon_, NULL))
         return -1;
-    tc = dt_connect(&daemon_, 0);
-    rc_ = dt_connect(&daemon_, PC_OPT_RING_ONLY);
+    tc = pt_daemon_client(&daemon_, 0);
+    rc_ = pt_daemon_client(&daemon_, PC_OPT_RING_ONLY);
     if (!tc || !rc_)
         return -1;
     pc_store_info si;
@@ -591,9 +542,9 @@ static int group_teardown(void **state)
     (void)state;
     pc_close(tc);
     pc_close(rc_);
-    if (daemon_.pid > 0 && dt_exited0(dt_stop(&daemon_)))
+    if (daemon_.pid > 0 && pt_exited(pt_daemon_stop(&daemon_), 0))
         daemon_.passed = true;
-    dt_finish(&daemon_);
+    pt_daemon_finish(&daemon_);
     return 0;
 }
 
@@ -880,7 +831,7 @@ static void test_scan_empty_glob(void **state)
 
 int main(void)
 {
-    dt_init(170);
+    pt_init(170);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_strings),

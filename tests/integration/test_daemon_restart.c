@@ -18,28 +18,28 @@
  *    once the daemon does; pc_qpop_wait() keeps its timeout to within a few
  *    milliseconds against a stopped daemon.
  */
-#include "daemontest.h"
+#include <dirent.h>
+#include <stdatomic.h>
+
+#include "pctest.h"
 
 static int setup(void **state)
 {
-    static dt_daemon d;
-    memset(&d, 0, sizeof d);
-    *state = &d;
-    alarm(120);
-    return dt_prepare(&d, "restart", NULL);
+    pt_daemon_fixture(state, 120);
+    return pt_daemon_new(*state, "restart", NULL);
 }
 
 static int teardown(void **state)
 {
-    dt_daemon *d = *state;
+    pt_daemon *d = *state;
     if (d->pid > 0)
         kill(d->pid, SIGCONT);
-    dt_finish(d);
+    pt_daemon_finish(d);
     return 0;
 }
 
 /* A client with a timeout (ms; 0: the default). */
-static pc_client *connect_t(const dt_daemon *d, unsigned flags, int64_t timeout_ms)
+static pc_client *connect_t(const pt_daemon *d, unsigned flags, int64_t timeout_ms)
 {
     pc_options o;
     pc_options_init(&o);
@@ -85,7 +85,7 @@ static uint64_t store_id(pc_client *c)
 }
 
 /* Remove what the daemon made in its directory (its logs stay). */
-static void wipe(const dt_daemon *d)
+static void wipe(const pt_daemon *d)
 {
     DIR *dh = opendir(d->dir);
     assert_non_null(dh);
@@ -101,10 +101,10 @@ static void wipe(const dt_daemon *d)
 
 /* What every restart test checks, for a stop by sig (SIGTERM or SIGKILL),
  * with or without wiping the store. */
-static void restart_case(dt_daemon *d, int sig, bool wiped)
+static void restart_case(pt_daemon *d, int sig, bool wiped)
 {
     char buf[64];
-    assert_int_equal(dt_start(d), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     pc_client *c = connect_t(d, 0, 0);                 /* zero-copy */
     pc_client *ro = connect_t(d, PC_OPT_RING_ONLY, 0); /* through the ring */
     pc_client *reader = connect_t(d, 0, 0);            /* only ever reads */
@@ -128,26 +128,26 @@ static void restart_case(dt_daemon *d, int sig, bool wiped)
     OK(pc_get(held, K("k"), &v));
 
     if (sig == SIGKILL)
-        dt_kill9(d);
+        pt_daemon_kill9(d);
     else
-        assert_true(dt_exited0(dt_stop_sig(d, sig, 15000)));
+        assert_true(pt_exited(pt_daemon_stop_sig(d, sig, 15000), 0));
     OK(pc_get(held, K("only-old"), &v)); /* still the snapshot it began on */
     pc_read_end(held);
 
     /* No daemon: reads refuse at once, writes wait up to the timeout. */
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     RC(PC_ECONNREFUSED, read_str(reader, "k", buf, sizeof buf));
     RC(PC_ECONNREFUSED, read_str(c, "k", buf, sizeof buf));
     RC(PC_ECONNREFUSED, read_str(ro, "k", buf, sizeof buf));
-    assert_true(dt_now_ms() - t0 < 2000);
-    t0 = dt_now_ms();
+    assert_true(pt_now_ms() - t0 < 2000);
+    t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, set_str(quick, "k", "lost"));
-    uint64_t took = dt_now_ms() - t0;
+    uint64_t took = pt_now_ms() - t0;
     assert_true(took >= 250 && took < 5000);
 
     if (wiped)
         wipe(d);
-    assert_int_equal(dt_start(d), 0);
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
 
     /* A newcomer writes through the new daemon. */
     pc_client *fresh = connect_t(d, 0, 0);
@@ -187,31 +187,31 @@ static void restart_case(dt_daemon *d, int sig, bool wiped)
     pc_close(reader);
     pc_close(ro);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
 }
 
 static void test_restart_same_store(void **state)
 {
     restart_case(*state, SIGTERM, false);
-    ((dt_daemon *)*state)->passed = true;
+    ((pt_daemon *)*state)->passed = true;
 }
 
 static void test_restart_wiped_store(void **state)
 {
     restart_case(*state, SIGTERM, true);
-    ((dt_daemon *)*state)->passed = true;
+    ((pt_daemon *)*state)->passed = true;
 }
 
 static void test_kill9_same_store(void **state)
 {
     restart_case(*state, SIGKILL, false);
-    ((dt_daemon *)*state)->passed = true;
+    ((pt_daemon *)*state)->passed = true;
 }
 
 static void test_kill9_wiped_store(void **state)
 {
     restart_case(*state, SIGKILL, true);
-    ((dt_daemon *)*state)->passed = true;
+    ((pt_daemon *)*state)->passed = true;
 }
 
 /* ---- a write begun while the daemon is down waits for the new one ---- */
@@ -237,43 +237,43 @@ static int waiting_writer(void *arg)
     CKOK(pc_connect(a->dir, &o, &c));
     atomic_store(&a->sh->stage, 1);
     while (atomic_load(&a->sh->stage) != 2)
-        dt_sleep_us(1000);
-    uint64_t t0 = dt_now_ms();
+        pt_sleep_us(1000);
+    uint64_t t0 = pt_now_ms();
     pc_val v = pc_str("during");
     atomic_store(&a->sh->rc, pc_set(c, K("w"), &v, 0, 0));
-    atomic_store(&a->sh->took_ms, dt_now_ms() - t0);
+    atomic_store(&a->sh->took_ms, pt_now_ms() - t0);
     pc_close(c);
     return 0;
 }
 
 static void test_write_waits_for_restart(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
-    struct wshared *sh = dt_shared(sizeof *sh);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    struct wshared *sh = pt_shared(sizeof *sh);
     atomic_store(&sh->rc, 1);
     struct warg a = {d->dir, sh};
-    pid_t k = dt_fork(waiting_writer, &a, 60);
+    pid_t k = pt_fork(waiting_writer, &a, 60);
     assert_true(k > 0);
-    uint64_t until = dt_now_ms() + 10000;
-    while (atomic_load(&sh->stage) != 1 && dt_now_ms() < until)
-        dt_sleep_us(1000);
+    uint64_t until = pt_now_ms() + 10000;
+    while (atomic_load(&sh->stage) != 1 && pt_now_ms() < until)
+        pt_sleep_us(1000);
     assert_int_equal(atomic_load(&sh->stage), 1);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     atomic_store(&sh->stage, 2);
-    dt_sleep_ms(300);
+    pt_sleep_ms(300);
     assert_int_equal(atomic_load(&sh->rc), 1); /* still waiting */
-    assert_int_equal(dt_start(d), 0);
-    assert_true(dt_exited0(dt_wait_pid(k, 30000)));
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    assert_true(pt_exited(pt_wait_pid(k, 30000), 0));
     RC(PC_OK, atomic_load(&sh->rc));
     assert_true(atomic_load(&sh->took_ms) >= 250);
-    pc_client *c = dt_connect(d, 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     char buf[32];
     OK(read_str(c, "w", buf, sizeof buf));
     assert_string_equal(buf, "during");
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -316,12 +316,12 @@ static int long_lived(void *arg)
         /* The generation the daemon serves, as the store says. */
         int rc = read_str(c, "gen", got, sizeof got);
         if (rc == PC_ECONNREFUSED || rc == PC_ECONNRESET) {
-            dt_sleep_us(500);
+            pt_sleep_us(500);
             continue;
         }
         CKOK(rc);
         if (!got[0]) { /* a store whose "gen" is not written yet */
-            dt_sleep_us(200);
+            pt_sleep_us(200);
             continue;
         }
         int served = atoi(got);
@@ -350,44 +350,44 @@ static int long_lived(void *arg)
 
 static void test_long_lived_clients(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     OK(set_str(c, "gen", "0"));
     pc_close(c);
-    struct lshared *sh = dt_shared(sizeof *sh);
+    struct lshared *sh = pt_shared(sizeof *sh);
     struct larg args[2] = {{d->dir, sh, 0, false}, {d->dir, sh, 1, true}};
     pid_t kids[2];
     for (int i = 0; i < 2; i++)
-        assert_true((kids[i] = dt_fork(long_lived, &args[i], 100)) > 0);
-    uint64_t until = dt_now_ms() + 10000;
-    while (atomic_load(&sh->ready) < 2 && dt_now_ms() < until)
-        dt_sleep_us(1000);
+        assert_true((kids[i] = pt_fork(long_lived, &args[i], 100)) > 0);
+    uint64_t until = pt_now_ms() + 10000;
+    while (atomic_load(&sh->ready) < 2 && pt_now_ms() < until)
+        pt_sleep_us(1000);
     for (int g = 1; g <= ROUNDS; g++) {
-        dt_sleep_ms(150);
+        pt_sleep_ms(150);
         if (g % 2)
-            dt_kill9(d);
+            pt_daemon_kill9(d);
         else
-            DT_STOP_OK(d);
+            STOP_OK(d);
         atomic_store(&sh->gen, g);
         wipe(d);
-        assert_int_equal(dt_start(d), 0);
-        c = dt_connect(d, 0);
+        assert_int_equal(pt_daemon_start(d, NULL), 0);
+        c = pt_daemon_client(d, 0);
         assert_non_null(c);
         char s[16];
         snprintf(s, sizeof s, "%d", g);
         OK(set_str(c, "gen", s));
         pc_close(c);
     }
-    dt_sleep_ms(150);
+    pt_sleep_ms(150);
     atomic_store(&sh->gen, ROUNDS + 1);
     for (int i = 0; i < 2; i++) {
-        assert_true(dt_exited0(dt_wait_pid(kids[i], 30000)));
+        assert_true(pt_exited(pt_wait_pid(kids[i], 30000), 0));
         assert_int_equal(atomic_load(&sh->bad[i]), 0);
     }
     /* Both wrote to the last store. */
-    c = dt_connect(d, 0);
+    c = pt_daemon_client(d, 0);
     assert_non_null(c);
     char got[32];
     OK(read_str(c, "ll0", got, sizeof got));
@@ -395,7 +395,7 @@ static void test_long_lived_clients(void **state)
     OK(read_str(c, "ll1", got, sizeof got));
     assert_string_equal(got, "4");
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
@@ -403,22 +403,22 @@ static void test_long_lived_clients(void **state)
 
 static void test_hung_daemon_times_out(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
     pc_client *c = connect_t(d, 0, 500);
     pc_client *ro = connect_t(d, PC_OPT_RING_ONLY, 500);
     assert_non_null(c);
     assert_non_null(ro);
     OK(set_str(c, "k", "v"));
     assert_int_equal(kill(d->pid, SIGSTOP), 0);
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, set_str(c, "k", "w"));
-    uint64_t took = dt_now_ms() - t0;
+    uint64_t took = pt_now_ms() - t0;
     assert_true(took >= 450 && took < 5000);
     char buf[16];
-    t0 = dt_now_ms();
+    t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, read_str(ro, "k", buf, sizeof buf));
-    took = dt_now_ms() - t0;
+    took = pt_now_ms() - t0;
     assert_true(took >= 450 && took < 5000);
     /* The store is still served (the daemon lives): zero-copy reads go on. */
     OK(read_str(c, "k", buf, sizeof buf));
@@ -427,9 +427,9 @@ static void test_hung_daemon_times_out(void **state)
     pc_options o;
     pc_options_init(&o);
     o.timeout_ms = 300;
-    t0 = dt_now_ms();
+    t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, pc_connect(d->dir, &o, &late));
-    assert_true(dt_now_ms() - t0 < 5000);
+    assert_true(pt_now_ms() - t0 < 5000);
     assert_int_equal(kill(d->pid, SIGCONT), 0);
     /* The clients work again. */
     OK(set_str(c, "k", "after"));
@@ -437,30 +437,30 @@ static void test_hung_daemon_times_out(void **state)
     assert_string_equal(buf, "after");
     pc_close(c);
     pc_close(ro);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 static void test_qpop_wait_deadline(void **state)
 {
-    dt_daemon *d = *state;
-    assert_int_equal(dt_start(d), 0);
-    pc_client *c = dt_connect(d, 0);
+    pt_daemon *d = *state;
+    assert_int_equal(pt_daemon_start(d, NULL), 0);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     pc_val out[2];
     size_t n;
     /* Healthy daemon: its own timeout. */
-    uint64_t t0 = dt_now_ms();
+    uint64_t t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, pc_qpop_wait(c, K("q"), 1, 300, out, &n));
-    uint64_t took = dt_now_ms() - t0;
+    uint64_t took = pt_now_ms() - t0;
     assert_true(took >= 295 && took < 2000);
     /* A stopped daemon: the same deadline, to within a few milliseconds
      * (the bound here is loose for loaded test machines; the grace the
      * client adds is PC__QPOP_GRACE_MS, 5 ms). */
     assert_int_equal(kill(d->pid, SIGSTOP), 0);
-    t0 = dt_now_ms();
+    t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, pc_qpop_wait(c, K("q"), 1, 1000, out, &n));
-    took = dt_now_ms() - t0;
+    took = pt_now_ms() - t0;
     fprintf(stderr, "qpop_wait(1000 ms) against a stopped daemon: %" PRIu64 " ms\n", took);
     assert_true(took >= 995 && took < 1250);
     /* A push while it is stopped is not taken by the waiter that gave up. */
@@ -473,13 +473,13 @@ static void test_qpop_wait_deadline(void **state)
     assert_int_equal(n, 1);
     assert_int_equal(out[0].i, 7);
     pc_close(c);
-    DT_STOP_OK(d);
+    STOP_OK(d);
     d->passed = true;
 }
 
 int main(void)
 {
-    dt_init(600);
+    pt_init(600);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restart_same_store, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_wiped_store, setup, teardown),

@@ -22,7 +22,7 @@
  */
 #include <lmdb.h>
 
-#include "upkeeptest.h"
+#include "pctest.h"
 
 #define SWEPT_WITHIN_MS 20000
 #define BIG_LIST 20000
@@ -32,82 +32,12 @@
 /* ------------------------------------------------------------------------ */
 /* Daemons in a directory that outlives them                                 */
 
-/* Start pycached in d->dir (which exists) with args; 0 once it serves. */
-static int run_in(ut_daemon *d, const char *const *args)
+/* Start pycached again in d->dir (which exists) with --sync none and args
+ * alone, not the options it was made with; 0 once it serves. */
+static int run_in(pt_daemon *d, const char *const *args)
 {
-    char exe[4096];
-    snprintf(exe, sizeof exe, "%s/pycached", ut_builddir());
-    const char *argv[UT_MAX_ARGS + 16] = {exe,          "--foreground", "-d",     d->dir,
-                                          "--log-file", d->log,         "--sync", "none"};
-    int argc = 8;
-    for (int i = 0; args && args[i] && i < UT_MAX_ARGS; i++)
-        argv[argc++] = args[i];
-    argv[argc] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        execv(exe, (char *const *)argv);
-        _exit(127);
-    }
-    d->pid = pid;
-    bool listed = false;
-    for (int i = 0; i < UT_MAX_DAEMONS; i++)
-        listed |= ut_live[i] == d;
-    for (int i = 0; i < UT_MAX_DAEMONS && !listed; i++)
-        if (!ut_live[i]) {
-            ut_live[i] = d;
-            listed = true;
-        }
-    uint64_t until = ut_mono_ms() + 10000;
-    while (ut_mono_ms() < until) {
-        pc_client *c;
-        if (ut_connect(d, PC_OPT_RING_ONLY, &c) == 0) {
-            pc_close(c);
-            return 0;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            d->pid = 0;
-            ut_print_log(d);
-            return -1;
-        }
-        ut_sleep_ms(10);
-    }
-    ut_print_log(d);
-    return -1;
-}
-
-/* SIGTERM and wait; the directory stays.  0 if it exited 0. */
-static int halt(ut_daemon *d)
-{
-    int st = 0;
-    kill(d->pid, SIGTERM);
-    uint64_t until = ut_mono_ms() + 10000;
-    pid_t w;
-    while ((w = waitpid(d->pid, &st, WNOHANG)) == 0 && ut_mono_ms() < until)
-        ut_sleep_ms(5);
-    if (w != d->pid) {
-        kill(d->pid, SIGKILL);
-        waitpid(d->pid, NULL, 0);
-    }
-    bool clean = w == d->pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-    d->pid = 0;
-    return clean ? 0 : -1;
-}
-
-static bool log_has(const ut_daemon *d, const char *what)
-{
-    FILE *f = fopen(d->log, "r");
-    char line[1024];
-    bool found = false;
-    while (f && !found && fgets(line, sizeof line, f))
-        found = strstr(line, what) != NULL;
-    if (f)
-        fclose(f);
-    return found;
+    pt_daemon_reset(d, PT_ARGS("--sync", "none"));
+    return pt_daemon_start(d, args);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -121,21 +51,21 @@ static void fill(pc_client *c, uint64_t *keys, uint64_t *ttls, uint64_t *members
     *keys = *ttls = *members = 0;
     for (int i = 0; i < SMALL; i++) {
         pc_val v = pc_str("value");
-        OK(pc_set(c, K(ut_key(k, sizeof k, "st", (uint64_t)i)), &v, i % 2 ? 600000 : 0, 0));
+        OK(pc_set(c, K(pt_key(k, sizeof k, "st", (uint64_t)i)), &v, i % 2 ? 600000 : 0, 0));
         *ttls += i % 2;
         v = pc_int(i);
-        OK(pc_set(c, K(ut_key(k, sizeof k, "nu", (uint64_t)i)), &v, 0, 0));
+        OK(pc_set(c, K(pt_key(k, sizeof k, "nu", (uint64_t)i)), &v, 0, 0));
         pc_val e[3] = {pc_int(i), pc_str("x"), pc_dbl(2.5)};
-        OK(pc_rpush(c, K(ut_key(k, sizeof k, "li", (uint64_t)i)), e, 3, NULL));
+        OK(pc_rpush(c, K(pt_key(k, sizeof k, "li", (uint64_t)i)), e, 3, NULL));
         if (i % 5 == 0) {
             OK(pc_expire(c, K(k), 600000, NULL));
             (*ttls)++;
         }
-        OK(pc_qpush(c, K(ut_key(k, sizeof k, "qu", (uint64_t)i)), e, 3, NULL));
-        OK(pc_sadd(c, K(ut_key(k, sizeof k, "se", (uint64_t)i)), e, 3, NULL));
+        OK(pc_qpush(c, K(pt_key(k, sizeof k, "qu", (uint64_t)i)), e, 3, NULL));
+        OK(pc_sadd(c, K(pt_key(k, sizeof k, "se", (uint64_t)i)), e, 3, NULL));
         pc_bytes f[2] = {pc_b("a", 1), pc_b("b", 1)};
         pc_val hv[2] = {pc_int(1), pc_nil()};
-        OK(pc_hset(c, K(ut_key(k, sizeof k, "ma", (uint64_t)i)), f, hv, 2, NULL));
+        OK(pc_hset(c, K(pt_key(k, sizeof k, "ma", (uint64_t)i)), f, hv, 2, NULL));
         *members += 3 + 3 + 3 + 2;
     }
     *keys = 6 * SMALL;
@@ -166,7 +96,7 @@ static void assert_empty(pc_client *c)
         OK(pc_scan(r, NULL, &cur, keys, 8, &n));
         EQ(n, 0);
     }
-    OK(pc_exists(r, K(ut_key(k, sizeof k, "st", 1)), &yes));
+    OK(pc_exists(r, K(pt_key(k, sizeof k, "st", 1)), &yes));
     EQ(yes, 0);
     OK(pc_exists(r, K("big.list"), &yes));
     EQ(yes, 0);
@@ -182,7 +112,7 @@ static void assert_empty(pc_client *c)
 /* Flush, daemon mode                                                        */
 
 typedef struct fixture {
-    ut_daemon d;
+    pt_daemon d;
     pc_client *c;  /* trusted */
     pc_client *c2; /* trusted: holds a read across the flush */
     pc_client *ro; /* ring-only */
@@ -192,10 +122,10 @@ typedef struct fixture {
 static int setup_with(void **state, const char *const *extra)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || ut_start(&f->d, extra) || ut_connect(&f->d, 0, &f->c) ||
-        ut_connect(&f->d, 0, &f->c2) || ut_connect(&f->d, PC_OPT_RING_ONLY, &f->ro)) {
+    if (!f || pt_small_daemon(&f->d, extra) || pt_connect(f->d.dir, 0, &f->c) ||
+        pt_connect(f->d.dir, 0, &f->c2) || pt_connect(f->d.dir, PC_OPT_RING_ONLY, &f->ro)) {
         if (f && f->d.pid)
-            ut_stop(&f->d);
+            pt_daemon_end(&f->d);
         free(f);
         return -1;
     }
@@ -217,9 +147,9 @@ static int teardown(void **state)
     pc_close(f->c);
     pc_close(f->c2);
     pc_close(f->ro);
-    int rc = f->d.pid ? ut_stop(&f->d) : (ut_rmdir(f->d.dir), 0);
+    int rc = pt_daemon_end(&f->d);
     if (f->snaps[0])
-        ut_rmdir(f->snaps);
+        pt_rmtree(f->snaps);
     free(f);
     return rc;
 }
@@ -230,7 +160,7 @@ static void test_flush_daemon(void **state)
     uint64_t keys, ttls, members;
     pc_stats st, st0;
     fill(f->c, &keys, &ttls, &members);
-    assert_int_equal(ut_next_stats(f->ro, &st0), 0);
+    assert_int_equal(pt_stats_next(f->ro, &st0), 0);
     EQ(st0.keys[0], keys);
     EQ(st0.keys_ttl, ttls);
 
@@ -239,12 +169,12 @@ static void test_flush_daemon(void **state)
     pc_val v;
     char k[64];
     OK(pc_read_begin(f->c2, &old));
-    OK(pc_get(old, K(ut_key(k, sizeof k, "st", 2)), &v));
+    OK(pc_get(old, K(pt_key(k, sizeof k, "st", 2)), &v));
 
     OK(pc_flush(f->c));
     assert_empty(f->c);
     assert_empty(f->ro);
-    OK(pc_get(old, K(ut_key(k, sizeof k, "st", 2)), &v));
+    OK(pc_get(old, K(pt_key(k, sizeof k, "st", 2)), &v));
     assert_int_equal(v.kind, PC_BYTES);
     assert_memory_equal(v.s.ptr, "value", 5);
     uint64_t len = 0;
@@ -258,17 +188,17 @@ static void test_flush_daemon(void **state)
     v = pc_int(7);
     OK(pc_set(f->c, K("after.n"), &v, 0, 0));
 
-    uint64_t until = ut_mono_ms() + SWEPT_WITHIN_MS;
+    uint64_t until = pt_now_ms() + SWEPT_WITHIN_MS;
     do {
-        assert_int_equal(ut_next_stats(f->ro, &st), 0);
-    } while (st.swept < st0.swept + members && ut_mono_ms() < until);
+        assert_int_equal(pt_stats_next(f->ro, &st), 0);
+    } while (st.swept < st0.swept + members && pt_now_ms() < until);
     EQ(st.swept, st0.swept + members);
     EQ(st.keys[0], 2);
     EQ(st.keys[PC_T_LIST], 1);
     EQ(st.keys[PC_T_NUMERIC], 1);
     EQ(st.keys[PC_T_STRING] + st.keys[PC_T_SET] + st.keys[PC_T_MAP] + st.keys[PC_T_QUEUE], 0);
     EQ(st.keys_ttl, 0);
-    EQ(st.ops[ut_op("flush")], 2); /* one per shard */
+    EQ(st.ops[pt_op("flush")], 2); /* one per shard */
     if (st.bytes_used >= st0.bytes_used) {
         print_error("bytes_used %" PRIu64 " after the sweep, %" PRIu64 " before the flush\n",
                     st.bytes_used, st0.bytes_used);
@@ -338,7 +268,7 @@ static int setup_snap(void **state)
     const char *const extra[] = {"--snapshot-dir", snaps, NULL};
     int rc = setup_with(state, extra);
     if (rc)
-        ut_rmdir(snaps);
+        pt_rmtree(snaps);
     else
         snprintf(((fixture *)*state)->snaps, sizeof snaps, "%s", snaps);
     return rc;
@@ -350,20 +280,20 @@ static void test_flush_snapshot(void **state)
     char k[64];
     for (int i = 0; i < 20; i++) {
         pc_val v = pc_int(i);
-        OK(pc_set(f->c, K(ut_key(k, sizeof k, "sn", (uint64_t)i)), &v, 0, 0));
+        OK(pc_set(f->c, K(pt_key(k, sizeof k, "sn", (uint64_t)i)), &v, 0, 0));
     }
     pc_snapshot_info info;
     OK(pc_snapshot(f->c, &info));
     EQ(info.keys, 20);
     char before[512];
     snprintf(before, sizeof before, "%s", info.path);
-    int64_t t = ut_wall_ms();
+    int64_t t = pt_wall_ms();
     OK(pc_flush(f->c));
     pc_stats st;
-    uint64_t until = ut_mono_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     do {
-        assert_int_equal(ut_next_stats(f->ro, &st), 0);
-    } while (!((int64_t)st.snapshot_ms >= t && st.snapshot_keys == 0) && ut_mono_ms() < until);
+        assert_int_equal(pt_stats_next(f->ro, &st), 0);
+    } while (!((int64_t)st.snapshot_ms >= t && st.snapshot_keys == 0) && pt_now_ms() < until);
     EQ(st.snapshot_keys, 0);
     assert_true((int64_t)st.snapshot_ms >= t);
 
@@ -373,7 +303,7 @@ static void test_flush_snapshot(void **state)
     pc_close(f->c2);
     pc_close(f->ro);
     f->c = f->c2 = f->ro = NULL;
-    assert_int_equal(halt(&f->d), 0);
+    STOP_OK(&f->d);
     char cmd[1200];
     snprintf(cmd, sizeof cmd,
              "cd %s && for s in pycache-*.db; do [ \"$PWD/$s\" = %s ] || rm -f \"$s\"; done",
@@ -381,9 +311,9 @@ static void test_flush_snapshot(void **state)
     assert_int_equal(system(cmd), 0);
     const char *const args[] = {"--snapshot-dir", f->snaps, "--max-value", "1M", NULL};
     assert_int_equal(run_in(&f->d, args), 0);
-    OK(ut_connect(&f->d, 0, &f->c));
+    OK(pt_connect(f->d.dir, 0, &f->c));
     assert_empty(f->c);
-    assert_true(log_has(&f->d, "a flush emptied the store"));
+    assert_true(pt_daemon_log_has(&f->d, "a flush emptied the store", 0));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -439,7 +369,7 @@ static void test_flush_embedded(void **state)
     EQ(db_entries(dir, 0, "members") + db_entries(dir, 1, "members"), 1);
     EQ(db_entries(dir, 0, "keys") + db_entries(dir, 1, "keys"), 17);
     EQ(db_entries(dir, 0, "sweep") + db_entries(dir, 1, "sweep"), 0);
-    ut_rmdir(dir);
+    pt_rmtree(dir);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -453,7 +383,7 @@ static void fill_until_full(pc_client *c, uint64_t *i)
     char k[32], buf[VAL];
     for (;; (*i)++) {
         snprintf(k, sizeof k, "f.%" PRIu64, *i);
-        ut_fill(buf, sizeof buf, *i);
+        pt_fill(buf, sizeof buf, *i);
         pc_val v = pc_mem(buf, sizeof buf);
         int rc = pc_set(c, K(k), &v, 0, 0);
         if (rc == PC_EFULL)
@@ -471,18 +401,18 @@ static int check_key(pc_read *r, uint64_t i)
     int rc = pc_get(r, K(k), &v);
     if (rc)
         return rc;
-    ut_fill(buf, sizeof buf, i);
+    pt_fill(buf, sizeof buf, i);
     assert_int_equal(v.s.len, VAL);
     assert_memory_equal(v.s.ptr, buf, VAL);
     return 0;
 }
 
-static void max_memory_is(const ut_daemon *d, uint64_t want)
+static void max_memory_is(const pt_daemon *d, uint64_t want)
 {
     pc_client *c;
     pc_stats st;
-    OK(ut_connect(d, PC_OPT_RING_ONLY, &c));
-    assert_int_equal(ut_next_stats(c, &st), 0);
+    OK(pt_connect(d->dir, PC_OPT_RING_ONLY, &c));
+    assert_int_equal(pt_stats_next(c, &st), 0);
     EQ(st.max_memory, want);
     pc_close(c);
 }
@@ -492,18 +422,18 @@ static void test_resize(void **state)
     (void)state;
     static const char *const at8[] = {"--max-memory", "8M", "--max-value", "64K", NULL};
     static const char *const at16[] = {"--max-memory", "16M", "--max-value", "64K", NULL};
-    ut_daemon d;
-    assert_int_equal(ut_start(&d, at8), 0);
+    pt_daemon d;
+    assert_int_equal(pt_small_daemon(&d, at8), 0);
     pc_client *a, *a2, *w;
-    OK(ut_connect(&d, 0, &a));  /* stays connected across the restarts */
-    OK(ut_connect(&d, 0, &a2)); /* holds a read on the old map */
+    OK(pt_connect(d.dir, 0, &a));  /* stays connected across the restarts */
+    OK(pt_connect(d.dir, 0, &a2)); /* holds a read on the old map */
     uint64_t n = 0;
     fill_until_full(a, &n);
     uint64_t n8 = n;
     assert_true(n8 > 100);
     max_memory_is(&d, 8u << 20);
 
-    assert_int_equal(halt(&d), 0);
+    STOP_OK(&d);
     assert_int_equal(run_in(&d, at16), 0);
     max_memory_is(&d, 16u << 20);
 
@@ -515,11 +445,11 @@ static void test_resize(void **state)
     OK(pc_get(r2, K("f.1"), &held));
 
     /* Past the old map's end (a2's read pins pages: it gets there fast). */
-    OK(ut_connect(&d, 0, &w));
+    OK(pt_connect(d.dir, 0, &w));
     char k[32], buf[VAL];
     for (int i = 0; i < 400; i++, n++) {
         snprintf(k, sizeof k, "f.%" PRIu64, n);
-        ut_fill(buf, sizeof buf, n);
+        pt_fill(buf, sizeof buf, n);
         pc_val v = pc_mem(buf, sizeof buf);
         int rc = pc_set(w, K(k), &v, 0, 0);
         if (rc == PC_EFULL) /* the pinned pages count too */
@@ -530,7 +460,7 @@ static void test_resize(void **state)
     OK(pc_read_begin(a, &r));
     RC(PC_EAGAIN, check_key(r, n - 1));
     pc_read_end(r);
-    ut_fill(buf, sizeof buf, 1);
+    pt_fill(buf, sizeof buf, 1);
     assert_memory_equal(held.s.ptr, buf, VAL); /* a2's view is still good */
     pc_read_end(r2);
     OK(pc_read_begin(a, &r));
@@ -554,36 +484,36 @@ static void test_resize(void **state)
 
     /* pcstat shows the new size. */
     char exe[4096], dopt[200];
-    snprintf(exe, sizeof exe, "%s/pcstat", ut_builddir());
+    snprintf(exe, sizeof exe, "%s/pcstat", pt_builddir());
     snprintf(dopt, sizeof dopt, "%s", d.dir);
     char *pargv[] = {exe, "-d", dopt, NULL};
-    ut_run run;
-    assert_int_equal(ut_run_tool(pargv, 10000, &run), 0);
+    pt_output run;
+    assert_int_equal(pt_run(pargv, 10000, &run), 0);
     if (!strstr(run.out, "max_memory:16777216\n")) {
         print_error("pcstat said:\n%s%s\n", run.out, run.err);
         fail();
     }
-    ut_run_free(&run);
+    pt_output_free(&run);
     pc_close(w);
-    assert_int_equal(halt(&d), 0);
+    STOP_OK(&d);
 
     /* Smaller than what it holds: refused, nothing changed. */
     char exe2[4096], lopt[200];
-    snprintf(exe2, sizeof exe2, "%s/pycached", ut_builddir());
+    snprintf(exe2, sizeof exe2, "%s/pycached", pt_builddir());
     snprintf(lopt, sizeof lopt, "%s", d.log);
     char *bad[] = {exe2,           "--foreground", "-d",          dopt,  "--log-file", lopt,
                    "--max-memory", "8M",           "--max-value", "64K", NULL};
-    assert_int_equal(ut_run_tool(bad, 20000, &run), 0);
+    assert_int_equal(pt_run(bad, 20000, &run), 0);
     assert_true(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 1);
     if (!strstr(run.err, "--max-memory 8388608 is too small for what the store holds")) {
         print_error("pycached said:\n%s\n", run.err);
         fail();
     }
-    ut_run_free(&run);
+    pt_output_free(&run);
     static const char *const none[] = {"--max-value", "64K", NULL};
     assert_int_equal(run_in(&d, none), 0); /* no --max-memory: the size stays */
     max_memory_is(&d, 16u << 20);
-    OK(ut_connect(&d, 0, &w));
+    OK(pt_connect(d.dir, 0, &w));
     OK(pc_read_begin(w, &r));
     for (uint64_t i = 0; i < n; i += 97)
         OK(check_key(r, i));
@@ -593,43 +523,43 @@ static void test_resize(void **state)
     pc_close(w);
     pc_close(a);
     pc_close(a2);
-    assert_int_equal(ut_stop(&d), 0);
+    assert_int_equal(pt_daemon_end(&d), 0);
 
     /* A store made at 16M holding little: 12M is refused all the same. */
-    assert_int_equal(ut_start(&d, at16), 0);
-    OK(ut_connect(&d, 0, &w));
+    assert_int_equal(pt_small_daemon(&d, at16), 0);
+    OK(pt_connect(d.dir, 0, &w));
     for (int i = 0; i < 10; i++) {
         pc_val v = pc_int(i);
         snprintf(k, sizeof k, "s.%d", i);
         OK(pc_set(w, K(k), &v, 0, 0));
     }
     pc_close(w);
-    assert_int_equal(halt(&d), 0);
+    STOP_OK(&d);
     snprintf(dopt, sizeof dopt, "%s", d.dir); /* a new directory */
     snprintf(lopt, sizeof lopt, "%s", d.log);
     bad[7] = "12M";
-    assert_int_equal(ut_run_tool(bad, 20000, &run), 0);
+    assert_int_equal(pt_run(bad, 20000, &run), 0);
     assert_true(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 1);
     if (!strstr(run.err, "--max-memory 12582912 is smaller than the map")) {
         print_error("pycached said:\n%s\n", run.err);
         fail();
     }
-    ut_run_free(&run);
+    pt_output_free(&run);
     assert_int_equal(run_in(&d, at16), 0);
     max_memory_is(&d, 16u << 20);
-    OK(ut_connect(&d, 0, &w));
+    OK(pt_connect(d.dir, 0, &w));
     OK(pc_read_begin(w, &r));
     pc_val v;
     OK(pc_get(r, K("s.9"), &v));
     EQ(v.i, 9);
     pc_read_end(r);
     pc_close(w);
-    assert_int_equal(ut_stop(&d), 0);
+    assert_int_equal(pt_daemon_end(&d), 0);
 }
 
 int main(void)
 {
-    ut_init(240);
+    pt_init(240);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_flush_daemon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_batch_txn, setup, teardown),

@@ -15,17 +15,7 @@
 # Run by `make check` with $top_builddir exported.
 set -u
 
-top_builddir=${top_builddir:-.}
-case $top_builddir in /*) ;; *) top_builddir="$(pwd)/$top_builddir" ;; esac
-PYCACHED="$top_builddir/pycached"
-PCCLI="$top_builddir/pccli"
-PCSTAT="$top_builddir/pcstat"
-if [ -x "$top_builddir/.libs/pccli" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
-    PCCLI="$top_builddir/.libs/pccli"
-    PCSTAT="$top_builddir/.libs/pcstat"
-    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export LD_LIBRARY_PATH
-fi
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
 
 if [ -z "${TEST_FSFULL_INSIDE:-}" ]; then
     if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null ||
@@ -61,27 +51,8 @@ if ! mount -t tmpfs -o size=16m tmpfs "$M" 2>"$tmp/err"; then
     exit 77
 fi
 mount --make-private "$M" 2>/dev/null
-unset PYCACHE_DIR
-LC_ALL=C
-export LC_ALL
 S="$M/store"
 LOG="$tmp/log" # outside the small filesystem: the log must not fill it
-
-passes=0
-fails=0
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$1"
-    shift
-    for line in "$@"; do
-        printf '      %s\n' "$line"
-    done
-}
-ok() {
-    st=$1
-    shift
-    if [ "$st" = 0 ]; then passes=$((passes + 1)); else fail "$@"; fi
-}
 
 start() {
     if ! "$PYCACHED" -d "$S" --max-memory 64M --max-value 1M --sync none --log-file "$LOG" \
@@ -99,12 +70,7 @@ alive() { # (a zombie does not count: kill -0 would)
         "$(tail -5 "$LOG")"
 }
 stop() {
-    kill "$pid"
-    n=0
-    while kill -0 "$pid" 2>/dev/null && [ $n -lt 300 ]; do
-        sleep 0.1
-        n=$((n + 1))
-    done
+    stop_pid "$pid"
 }
 
 v=$(head -c 65536 /dev/zero | tr '\0' x)

@@ -6,22 +6,9 @@
 # Run by `make check` with $top_builddir and $top_srcdir exported.
 set -u
 
-top_builddir=${top_builddir:-.}
-PCBENCH="$top_builddir/pcbench"
-PYCACHED="$top_builddir/pycached"
-for p in "$PCBENCH" "$PYCACHED"; do
-    if [ ! -x "$p" ]; then
-        echo "test_pcbench: $p not built" >&2
-        exit 1
-    fi
-done
-# Run the real binaries rather than libtool's wrappers when there are some.
-if [ -x "$top_builddir/.libs/pcbench" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
-    PCBENCH="$top_builddir/.libs/pcbench"
-    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export LD_LIBRARY_PATH
-fi
-[ -x "$top_builddir/.libs/pycached" ] && PYCACHED="$top_builddir/.libs/pycached"
+# pctest.sh: the real binaries rather than libtool's wrappers, and counting.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
+built "$PCBENCH" "$PYCACHED"
 
 base=/dev/shm
 [ -d "$base" ] && [ -w "$base" ] || base=${TMPDIR:-/tmp}
@@ -43,17 +30,6 @@ stop_daemon() {
 }
 trap 'stop_daemon; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
-
-checks=0
-fails=0
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$1"
-    shift
-    for line in "$@"; do
-        printf '      %s\n' "$line"
-    done
-}
 
 # start_daemon ARGS...: a daemon on a fresh store, with ARGS.
 start_daemon() {

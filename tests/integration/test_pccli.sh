@@ -5,41 +5,16 @@
 # $top_builddir and $top_srcdir exported; prints each failure, exits 1 if any.
 set -u
 
-top_builddir=${top_builddir:-.}
-PCCLI="$top_builddir/pccli"
-WRAPPER="$PCCLI"
-if [ ! -x "$PCCLI" ]; then
-    echo "test_pccli: $PCCLI not built" >&2
-    exit 1
-fi
-# The libtool wrapper costs ~80 ms a run; run the real binary when there is
-# one (the wrapper itself is checked below).
-if [ -x "$top_builddir/.libs/pccli" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
-    PCCLI="$top_builddir/.libs/pccli"
-    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export LD_LIBRARY_PATH
-fi
+# pctest.sh: the real pccli (the libtool wrapper costs ~80 ms a run; it is
+# checked below), a clean environment, and counting.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
+built "$PCCLI_WRAPPER"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_pccli.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 S="$tmp/store"
-unset PYCACHE_DIR
-
-checks=0
-fails=0
-LC_ALL=C
-export LC_ALL
 JQ=$(command -v jq 2>/dev/null) || JQ=
-
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$1"
-    shift
-    for line in "$@"; do
-        printf '      %s\n' "$line"
-    done
-}
 
 # run ARGS...: pccli -d $S --embedded ARGS.  $out gets stdout exactly
 # (trailing newlines kept), $got the same without them, $rc the status,
@@ -51,29 +26,11 @@ run() {
     out=${out%.*}
     got=${out%"$nl"}
 }
-nl='
-'
-
 # The first line of stderr, without a fork.
 err1() {
     errline=
     IFS= read -r errline <"$tmp/err" || :
     printf '%s' "$errline"
-}
-
-# Check the last run: status $1; stdout exactly $2 plus a newline (nothing at
-# all when $2 is empty); stderr empty unless the status is 2; $3 describes.
-check() {
-    checks=$((checks + 1))
-    want=${2:+$2$nl}
-    if [ "$rc" != "$1" ] || [ "$out" != "$want" ]; then
-        fail "$3" "expected status $1, stdout: $2" "got status $rc, stdout: $got" \
-            "stderr: $(cat "$tmp/err")"
-    elif [ "$1" != 2 ] && [ -s "$tmp/err" ]; then
-        fail "$3: unexpected stderr" "$(cat "$tmp/err")"
-    elif [ "$1" = 2 ] && [ ! -s "$tmp/err" ]; then
-        fail "$3: exit 2 without a message on stderr"
-    fi
 }
 
 # t STATUS STDOUT ARGS...: run pccli ARGS, check status and exact stdout.
@@ -141,7 +98,7 @@ tsort() {
 }
 
 # ---- help, version, the wrapper, no daemon --------------------------------
-"$WRAPPER" --help >"$tmp/out" 2>"$tmp/err"
+"$PCCLI_WRAPPER" --help >"$tmp/out" 2>"$tmp/err"
 rc=$?
 got=$(head -n 1 "$tmp/out")
 checks=$((checks + 1))

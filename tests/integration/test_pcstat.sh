@@ -8,27 +8,10 @@
 # "N passed, N failed" line, exits 1 if any failed.
 set -u
 
-top_builddir=${top_builddir:-.}
-PCSTAT="$top_builddir/pcstat"
-PCCLI="$top_builddir/pccli"
-PYCACHED="$top_builddir/pycached"
-for p in "$PCSTAT" "$PCCLI" "$PYCACHED"; do
-    if [ ! -x "$p" ]; then
-        echo "test_pcstat: $p not built" >&2
-        exit 1
-    fi
-done
-WRAPPER="$PCSTAT"
-# The libtool wrappers cost a fork or ten per run: run the real binaries
-# when there are some (the wrapper itself is checked below).
-if [ -x "$top_builddir/.libs/pcstat" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
-    PCSTAT="$top_builddir/.libs/pcstat"
-    PCCLI="$top_builddir/.libs/pccli"
-    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export LD_LIBRARY_PATH
-fi
-case $PCSTAT in /*) ;; *) PCSTAT="$(pwd)/$PCSTAT" ;; esac
-case $LD_LIBRARY_PATH in /*) ;; "") ;; *) LD_LIBRARY_PATH="$(pwd)/$LD_LIBRARY_PATH" ;; esac
+# pctest.sh: the real binaries (the libtool wrappers cost a fork or ten per
+# run; the wrapper itself is checked below), a clean environment, counting.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
+built "$PCSTAT" "$PCCLI" "$PYCACHED"
 
 tmp=$(mktemp -d /dev/shm/test_pcstat.XXXXXX) || exit 1
 chmod 711 "$tmp" # a ring-only peer of another uid must reach the socket
@@ -43,38 +26,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 S="$tmp/store"
-unset PYCACHE_DIR
-LC_ALL=C
-export LC_ALL
 JQ=$(command -v jq 2>/dev/null) || JQ=
 TIMEOUT=$(command -v timeout 2>/dev/null) || TIMEOUT=
 
-passes=0
-fails=0
 skips=
-nl='
-'
 tab='	'
-
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$1"
-    shift
-    for line in "$@"; do
-        printf '      %s\n' "$line"
-    done
-}
-
-pass() {
-    passes=$((passes + 1))
-}
-
-# ok CONDITION-STATUS WHAT [DETAIL...]: count a check.
-ok() {
-    st=$1
-    shift
-    if [ "$st" = 0 ]; then pass; else fail "$@"; fi
-}
 
 # run ARGS...: pcstat ARGS (bounded: 20 s).  $out gets stdout exactly,
 # $got the same without its last newline, $rc the status, $tmp/err stderr.
@@ -84,23 +40,6 @@ run() {
     rc=${out##*.}
     out=${out%.*}
     got=${out%"$nl"}
-}
-
-# check STATUS STDOUT WHAT: the last run exited STATUS and printed exactly
-# STDOUT plus a newline (nothing when empty); stderr empty unless STATUS is 2,
-# and then not empty.
-check() {
-    want=${2:+$2$nl}
-    if [ "$rc" != "$1" ] || [ "$out" != "$want" ]; then
-        fail "$3" "expected status $1, stdout: $2" "got status $rc, stdout: $got" \
-            "stderr: $(cat "$tmp/err")"
-    elif [ "$1" != 2 ] && [ -s "$tmp/err" ]; then
-        fail "$3: unexpected stderr" "$(cat "$tmp/err")"
-    elif [ "$1" = 2 ] && [ ! -s "$tmp/err" ]; then
-        fail "$3: exit 2 without a message on stderr"
-    else
-        pass
-    fi
 }
 
 # t STATUS STDOUT ARGS...: pcstat -d $S ARGS prints exactly STDOUT.
@@ -254,7 +193,7 @@ check 0 "$got" "pcstat -h"
 run --version
 check 0 "pcstat (pycache) 0.1.0" "pcstat --version"
 # The libtool wrapper runs too.
-out=$("$WRAPPER" --version 2>&1)
+out=$("$PCSTAT_WRAPPER" --version 2>&1)
 ok $? "the pcstat wrapper failed" "$out"
 
 terr "unknown option" --bogus

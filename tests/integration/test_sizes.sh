@@ -9,18 +9,8 @@
 # each failure and a closing "N passed, N failed" line, exits 1 if any failed.
 set -u
 
-top_builddir=${top_builddir:-.}
-PYCACHED="$top_builddir/pycached"
-PCCLI="$top_builddir/pccli"
-if [ -x "$top_builddir/.libs/pccli" ] && [ -e "$top_builddir/.libs/libpycache-client.so" ]; then
-    PCCLI="$top_builddir/.libs/pccli"
-    LD_LIBRARY_PATH="$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export LD_LIBRARY_PATH
-fi
-for p in "$PYCACHED" "$PCCLI"; do
-    [ -x "$p" ] || { echo "test_sizes: $p not built" >&2; exit 1; }
-done
-case $LD_LIBRARY_PATH in /*) ;; "") ;; *) LD_LIBRARY_PATH="$(pwd)/$LD_LIBRARY_PATH" ;; esac
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
+built "$PYCACHED" "$PCCLI"
 TIMEOUT=$(command -v timeout 2>/dev/null) || TIMEOUT=
 
 tmp=$(mktemp -d /dev/shm/test_sizes.XXXXXX) || exit 1
@@ -33,25 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
-unset PYCACHE_DIR
-LC_ALL=C
-export LC_ALL
-
-passes=0
-fails=0
-fail() {
-    fails=$((fails + 1))
-    printf 'FAIL: %s\n' "$1"
-    shift
-    for line in "$@"; do
-        printf '      %s\n' "$line"
-    done
-}
-ok() {
-    st=$1
-    shift
-    if [ "$st" = 0 ]; then passes=$((passes + 1)); else fail "$@"; fi
-}
 
 # refused WANT-MESSAGE ARGS...: pycached -d DIR ARGS exits 2, says exactly
 # WANT-MESSAGE on stderr, and DIR does not exist afterwards.
@@ -139,12 +110,7 @@ serves() {
         "$PCCLI" -d "$D" set "k$i" "value $i" >/dev/null || break
     done
     ok "$([ "$("$PCCLI" -d "$D" get k8)" = "value 8" ] && echo 0)" "pycached $*: small writes"
-    kill "$pid"
-    n=0
-    while kill -0 "$pid" 2>/dev/null && [ $n -lt 300 ]; do
-        sleep 0.1
-        n=$((n + 1))
-    done
+    stop_pid "$pid"
 }
 
 # Small caches start: --max-value follows --max-memory (an eighth of it).

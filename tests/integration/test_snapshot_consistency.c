@@ -19,7 +19,9 @@
  * of what it did, at least every step acknowledged before the call and at
  * most one more than was acknowledged after it.
  */
-#include "snaptest.h"
+#include <sqlite3.h>
+
+#include "pctest.h"
 
 #define WRITERS 4
 #define COUNTERS 16
@@ -68,17 +70,17 @@ static int writer(void *arg)
     int me = cur_writer;
     pc_client *c = NULL;
     CKOK(pc_connect(cur_dir, NULL, &c));
-    sn_rng rng = {(uint64_t)me * 7919 + 1};
+    pt_rng rng = {(uint64_t)me * 7919 + 1};
     char ka[64], kb[64], kl[64];
     log_key(kl, sizeof kl, me);
     for (uint64_t n = 0; !__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE); n++) {
         pc_val step = pc_int((int64_t)n);
         uint64_t len;
         if (cur_cfg->m == M_TXN) {
-            int a = (int)sn_below(&rng, COUNTERS), b = (int)sn_below(&rng, COUNTERS - 1);
+            int a = (int)pt_below(&rng, COUNTERS), b = (int)pt_below(&rng, COUNTERS - 1);
             if (b >= a)
                 b++;
-            int64_t x = 1 + (int64_t)sn_below(&rng, 100), now;
+            int64_t x = 1 + (int64_t)pt_below(&rng, 100), now;
             counter_key(ka, sizeof ka, a);
             counter_key(kb, sizeof kb, b);
             CKOK(pc_txn_begin(c));
@@ -128,8 +130,8 @@ static int64_t read_list(sqlite3 *db, const char *key, int64_t *v, int64_t max)
 static void check_cut(const char *path, const uint64_t *before, const uint64_t *after)
 {
     char why[128] = "";
-    CHECK(sn_snapshot_complete(path, why, sizeof why), "%s: %s", path, why);
-    sqlite3 *db = sn_db_open(path);
+    CHECK(pt_snapshot_complete(path, why, sizeof why), "%s: %s", path, why);
+    sqlite3 *db = pt_db_open(path);
     assert_non_null(db);
     static int64_t v[1 << 20];
     char k[64];
@@ -186,7 +188,7 @@ static void check_cut(const char *path, const uint64_t *before, const uint64_t *
               total, COUNTERS, COUNTERS * START_AMOUNT);
     }
     /* The filler is all there. */
-    CHECK(sn_db_int(db, "SELECT count(*) FROM strings WHERE key LIKE 'fill:%'", -1) == FILLER,
+    CHECK(pt_db_int(db, "SELECT count(*) FROM strings WHERE key LIKE 'fill:%'", -1) == FILLER,
           "%s: filler keys missing", path);
     sqlite3_close(db);
 }
@@ -208,15 +210,15 @@ static bool cross_shard(pc_client *c, const char *a, const char *b)
     return rc == PC_ECROSSSHARD;
 }
 
-static void run_config(sn_ws *w, const cfg *cf)
+static void run_config(pt_ws *w, const cfg *cf)
 {
     cur_cfg = cf;
-    sn_daemon *a = sn_ws_daemon(w, cf->name);
+    pt_daemon *a = pt_ws_daemon(w, cf->name);
     char snaps[300];
     snprintf(snaps, sizeof snaps, "%s/%s-snaps", w->dir, cf->name);
     START(a, "--snapshot-dir", snaps, "--snapshot-keep", "0", "--shards", cf->shards);
     cur_dir = a->dir;
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
 
     /* Filler, so that each snapshot takes a while; then the counters. */
@@ -263,14 +265,14 @@ static void run_config(sn_ws *w, const cfg *cf)
     pid_t pid[WRITERS];
     for (int i = 0; i < WRITERS; i++) {
         cur_writer = i;
-        pid[i] = sn_fork(writer, NULL, 40);
+        pid[i] = pt_fork(writer, NULL, 40);
         assert_true(pid[i] > 0);
     }
     /* Every writer under way. */
-    uint64_t until = sn_mono_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     for (int i = 0; i < WRITERS; i++)
-        while (__atomic_load_n(&sh->acked[i], __ATOMIC_ACQUIRE) < 50 && sn_mono_ms() < until)
-            sn_sleep_ms(1);
+        while (__atomic_load_n(&sh->acked[i], __ATOMIC_ACQUIRE) < 50 && pt_now_ms() < until)
+            pt_sleep_ms(1);
     for (int i = 0; i < WRITERS; i++)
         CHECK(__atomic_load_n(&sh->acked[i], __ATOMIC_ACQUIRE) >= 50, "writer %d is stuck", i);
 
@@ -278,7 +280,7 @@ static void run_config(sn_ws *w, const cfg *cf)
     uint64_t before[SNAPSHOTS][WRITERS], after[SNAPSHOTS][WRITERS];
     uint64_t took[SNAPSHOTS];
     for (int s = 0; s < SNAPSHOTS; s++) {
-        sn_sleep_ms(150);
+        pt_sleep_ms(150);
         for (int i = 0; i < WRITERS; i++)
             before[s][i] = __atomic_load_n(&sh->acked[i], __ATOMIC_ACQUIRE);
         pc_snapshot_info info;
@@ -293,7 +295,7 @@ static void run_config(sn_ws *w, const cfg *cf)
         progress += after[SNAPSHOTS - 1][i] - before[0][i];
     __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
     for (int i = 0; i < WRITERS; i++) {
-        int st = sn_wait_pid(pid[i], 10000);
+        int st = pt_wait_pid(pid[i], 10000);
         EXITED(st, 0);
     }
     printf("    %s: %" PRIu64 " steps acknowledged while the snapshots ran; snapshots took"
@@ -314,20 +316,11 @@ static void run_config(sn_ws *w, const cfg *cf)
     STOP_OK(a);
 }
 
-static int setup(void **state)
-{
-    static sn_ws w;
-    if (sn_ws_make(&w, "cons"))
-        return -1;
-    *state = &w;
-    return 0;
-}
-
 static int teardown(void **state)
 {
     if (sh)
         __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
-    sn_ws_finish(*state);
+    pt_ws_finish(*state);
     return 0;
 }
 
@@ -335,33 +328,33 @@ static void test_one_shard_transactions(void **state)
 {
     static const cfg cf = {"one-shard", "1", "", M_TXN};
     run_config(*state, &cf);
-    ((sn_ws *)*state)->passed = true;
+    ((pt_ws *)*state)->passed = true;
 }
 
 static void test_four_shards_common_tag(void **state)
 {
     static const cfg cf = {"tagged", "4", "{bank}", M_TXN};
     run_config(*state, &cf);
-    ((sn_ws *)*state)->passed = true;
+    ((pt_ws *)*state)->passed = true;
 }
 
 static void test_four_shards_spread_keys(void **state)
 {
     static const cfg cf = {"spread", "4", "", M_SPREAD};
     run_config(*state, &cf);
-    ((sn_ws *)*state)->passed = true;
+    ((pt_ws *)*state)->passed = true;
 }
 
 int main(void)
 {
-    sn_init(58);
-    sh = sn_shared(sizeof *sh);
+    pt_init(58);
+    sh = pt_shared(sizeof *sh);
     if (!sh)
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_one_shard_transactions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_four_shards_common_tag, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_four_shards_spread_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_shard_transactions, pt_ws_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_four_shards_common_tag, pt_ws_setup, teardown),
+        cmocka_unit_test_setup_teardown(test_four_shards_spread_keys, pt_ws_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,26 +11,13 @@
  *  - a snapshot directory that cannot be written stops the start (exit 1, a
  *    message naming it); a missing one is created; run as root, the daemon
  *    is run as nobody for the unwritable case (a staged copy of pycached,
- *    asuser.h: nobody may not reach the build tree; skipped, saying why,
+ *    tests/lib/asuser.c: nobody may not reach the build tree; skipped, saying why,
  *    where nobody cannot run it at all);
  *  - --snapshot-every SECONDS:CHANGES writes one when both are met, not before.
  */
-#include "snaptest.h"
+#include <sqlite3.h>
 
-static int setup(void **state)
-{
-    static sn_ws w;
-    if (sn_ws_make(&w, "files"))
-        return -1;
-    *state = &w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    sn_ws_finish(*state);
-    return 0;
-}
+#include "pctest.h"
 
 /* ------------------------------------------------------------------------ */
 /* Bad newest snapshots                                                      */
@@ -63,11 +50,11 @@ static const char *const damage_name[] = {
 static void spoil(const char *path, damage d)
 {
     size_t n = 0;
-    char *b = sn_slurp(path, &n);
+    char *b = pt_slurp(path, &n);
     assert_non_null(b);
     switch (d) {
     case D_EMPTY:
-        assert_int_equal(sn_write_all(path, b, 0), 0);
+        assert_int_equal(pt_write_file(path, b, 0), 0);
         break;
     case D_TRUNCATED:
         assert_int_equal(truncate(path, (off_t)(n / 2)), 0);
@@ -77,59 +64,59 @@ static void spoil(const char *path, damage d)
          * random bytes. */
         size_t page = 8192, at = n / 2 / page * page;
         assert_true(at + 2 * page <= n);
-        sn_fill(b + at, 2 * page, 0xbad);
-        assert_int_equal(sn_write_all(path, b, n), 0);
+        pt_fill(b + at, 2 * page, 0xbad);
+        assert_int_equal(pt_write_file(path, b, n), 0);
         break;
     }
     case D_FOREIGN:
         assert_int_equal(unlink(path), 0);
-        if (sn_sqlite3_cli()) {
+        if (pt_sqlite3_cli()) {
             char out[256];
-            EXITED(sn_sqlite3(path, "create table t(x); insert into t values(1);", out, sizeof out),
+            EXITED(pt_sqlite3(path, "create table t(x); insert into t values(1);", out, sizeof out),
                    0);
         } else {
-            assert_int_equal(sn_db_exec(path, "create table t(x); insert into t values(1);"), 0);
+            assert_int_equal(pt_db_exec(path, "create table t(x); insert into t values(1);"), 0);
         }
         break;
     case D_KEY_ROW_DELETED:
-        assert_int_equal(sn_db_exec(path, "DELETE FROM keys WHERE key IN (SELECT key FROM keys"
+        assert_int_equal(pt_db_exec(path, "DELETE FROM keys WHERE key IN (SELECT key FROM keys"
                                           " WHERE type='string' LIMIT 1 OFFSET 7)"),
                          0);
         break;
     case D_MEMBER_ROW_DELETED:
-        assert_int_equal(sn_db_exec(path, "DELETE FROM members WHERE rowid IN (SELECT rowid FROM"
+        assert_int_equal(pt_db_exec(path, "DELETE FROM members WHERE rowid IN (SELECT rowid FROM"
                                           " members LIMIT 1 OFFSET 5)"),
                          0);
         break;
     case D_OTHER_FORMAT:
-        assert_int_equal(sn_db_exec(path, "UPDATE meta SET value=2 WHERE name='format'"), 0);
+        assert_int_equal(pt_db_exec(path, "UPDATE meta SET value=2 WHERE name='format'"), 0);
         break;
     /* The rest pass the file checks (counts agree) and fail while loading,
      * some after many keys were loaded: nothing of them may stay. */
     case D_BAD_TYPE:
-        assert_int_equal(sn_db_exec(path, "UPDATE keys SET type='blob' WHERE key='state'"), 0);
+        assert_int_equal(pt_db_exec(path, "UPDATE keys SET type='blob' WHERE key='state'"), 0);
         break;
     case D_BAD_KIND:
         assert_int_equal(
-            sn_db_exec(path, "UPDATE members SET kind='int' WHERE key='b:list' AND kind='bytes'"),
+            pt_db_exec(path, "UPDATE members SET kind='int' WHERE key='b:list' AND kind='bytes'"),
             0);
         break;
     case D_COLL_VALUE:
-        assert_int_equal(sn_db_exec(path, "UPDATE keys SET value='x' WHERE key='b:set'"), 0);
+        assert_int_equal(pt_db_exec(path, "UPDATE keys SET value='x' WHERE key='b:set'"), 0);
         break;
     case D_EMPTY_COLL:
-        assert_int_equal(sn_db_exec(path, "DELETE FROM members WHERE key='b:set';"
+        assert_int_equal(pt_db_exec(path, "DELETE FROM members WHERE key='b:set';"
                                           "UPDATE meta SET value=(SELECT count(*) FROM members)"
                                           " WHERE name='member_count'"),
                          0);
         break;
     case D_LONG_KEY:
-        assert_int_equal(sn_db_exec(path, "UPDATE keys SET key=substr(hex(zeroblob(200)), 1, 300)"
+        assert_int_equal(pt_db_exec(path, "UPDATE keys SET key=substr(hex(zeroblob(200)), 1, 300)"
                                           " WHERE key='b:str:42'"),
                          0);
         break;
     case D_NOT_SQLITE:
-        assert_int_equal(sn_write_all(path, "this is not a snapshot\n", 23), 0);
+        assert_int_equal(pt_write_file(path, "this is not a snapshot\n", 23), 0);
         break;
     default:
         fail();
@@ -162,14 +149,14 @@ static void write_state(pc_client *c, char which, int n)
 
 static void test_bad_newest_refused(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a");
     START(a, "--snapshot-dir", w->snaps, "--snapshot-keep", "0");
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
     write_state(c, 'a', 300);
-    sn_dump dump_a;
-    OK(sn_dump_store(c, &dump_a));
+    pt_dump dump_a;
+    OK(pt_dump_store(c, &dump_a));
     pc_snapshot_info i1, i2;
     OK(pc_snapshot(c, &i1));
     write_state(c, 'b', 500);
@@ -177,8 +164,8 @@ static void test_bad_newest_refused(void **state)
     OK(pc_del(c, K("a:str:1"), &del));
     OK(pc_snapshot(c, &i2));
     pc_close(c);
-    sn_kill9(a);
-    CHECK(strcmp(sn_base(i1.path), sn_base(i2.path)) < 0, "%s is not older than %s", i1.path,
+    pt_daemon_kill9(a);
+    CHECK(strcmp(pt_base(i1.path), pt_base(i2.path)) < 0, "%s is not older than %s", i1.path,
           i2.path);
 
     for (int d = 0; d <= D_COUNT; d++) {
@@ -187,49 +174,49 @@ static void test_bad_newest_refused(void **state)
         snprintf(name, sizeof name, "v-%s", d < D_COUNT ? damage_name[d] : "both-bad");
         snprintf(dir, sizeof dir, "%s/%s-snaps", w->dir, name);
         assert_int_equal(mkdir(dir, 0700), 0);
-        snprintf(p1, sizeof p1, "%s/%s", dir, sn_base(i1.path));
-        snprintf(p2, sizeof p2, "%s/%s", dir, sn_base(i2.path));
-        assert_int_equal(sn_copy_file(i1.path, p1), 0);
-        assert_int_equal(sn_copy_file(i2.path, p2), 0);
+        snprintf(p1, sizeof p1, "%s/%s", dir, pt_base(i1.path));
+        snprintf(p2, sizeof p2, "%s/%s", dir, pt_base(i2.path));
+        assert_int_equal(pt_copy_file(i1.path, p1), 0);
+        assert_int_equal(pt_copy_file(i2.path, p2), 0);
         spoil(p2, d < D_COUNT ? (damage)d : D_TRUNCATED);
         if (d == D_COUNT)
             spoil(p1, D_EMPTY);
 
-        sn_daemon *v = sn_ws_daemon(w, name);
+        pt_daemon *v = pt_ws_daemon(w, name);
         assert_non_null(v);
         START(v, "--snapshot-dir", dir);
         char line[1200];
         snprintf(line, sizeof line, "refusing snapshot %s: ", p2);
         /* A file whose meta table cannot be read has no known age: it is
          * named before the others are tried; one that has is tried first. */
-        CHECK(sn_file_has(v->log, line, 0) &&
-                  (sn_file_has(v->log, "; trying an older one", 0) ||
-                   sn_file_has(v->log, "; its age is unknown, trying the others", 0)),
+        CHECK(pt_file_has(v->log, line, 0) &&
+                  (pt_file_has(v->log, "; trying an older one", 0) ||
+                   pt_file_has(v->log, "; its age is unknown, trying the others", 0)),
               "%s: the log does not say '%s...; trying an older one' (or '...; its age is "
               "unknown, trying the others')",
               name, line);
-        c = sn_connect(v);
+        c = pt_daemon_client(v, 0);
         assert_non_null(c);
-        sn_dump got;
-        OK(sn_dump_store(c, &got));
+        pt_dump got;
+        OK(pt_dump_store(c, &got));
         if (d < D_COUNT) {
             snprintf(line, sizeof line, "restored %zu keys from %s", dump_a.n, p1);
-            CHECK(sn_file_has(v->log, line, 0), "%s: the log does not say '%s'", name, line);
-            CHECK(sn_dump_compare(&dump_a, &got, 1000) == 0, "%s: the store is not state a", name);
+            CHECK(pt_file_has(v->log, line, 0), "%s: the log does not say '%s'", name, line);
+            CHECK(pt_dump_compare(&dump_a, &got, 1000) == 0, "%s: the store is not state a", name);
         } else {
             snprintf(line, sizeof line, "refusing snapshot %s: ", p1);
-            CHECK(sn_file_has(v->log, line, 0), "%s: the log does not say '%s'", name, line);
-            CHECK(sn_file_has(v->log, "no snapshot to restore", 0),
+            CHECK(pt_file_has(v->log, line, 0), "%s: the log does not say '%s'", name, line);
+            CHECK(pt_file_has(v->log, "no snapshot to restore", 0),
                   "%s: the log does not say that nothing was restored", name);
             CHECK(got.n == 0, "%s: %zu keys restored from bad files", name, got.n);
         }
-        sn_dump_free(&got);
+        pt_dump_free(&got);
         pc_close(c);
         STOP_OK(v);
         printf("    %-18s refused and %s\n", name,
                d < D_COUNT ? "the older one restored" : "the daemon started empty");
     }
-    sn_dump_free(&dump_a);
+    pt_dump_free(&dump_a);
     w->passed = true;
 }
 
@@ -244,14 +231,14 @@ static void take(pc_client *c, int n, char paths[][600])
 {
     for (int i = 0; i < n; i++) {
         if (i)
-            sn_sleep_ms(2);
+            pt_sleep_ms(2);
         pc_val v = pc_int(i);
         OK(pc_set(c, K("round"), &v, 0, 0));
         pc_snapshot_info info;
         OK(pc_snapshot(c, &info));
         snprintf(paths[i], 600, "%s", info.path);
         if (i)
-            CHECK(strcmp(sn_base(paths[i - 1]), sn_base(paths[i])) < 0,
+            CHECK(strcmp(pt_base(paths[i - 1]), pt_base(paths[i])) < 0,
                   "snapshot %d (%s) does not sort after the one before (%s)", i, paths[i],
                   paths[i - 1]);
     }
@@ -259,33 +246,33 @@ static void take(pc_client *c, int n, char paths[][600])
 
 static int64_t round_of(const char *path)
 {
-    sqlite3 *db = sn_db_open(path);
+    sqlite3 *db = pt_db_open(path);
     if (!db)
         return -1;
-    int64_t r = sn_db_int(db, "SELECT value FROM numerics WHERE key='round'", -1);
+    int64_t r = pt_db_int(db, "SELECT value FROM numerics WHERE key='round'", -1);
     sqlite3_close(db);
     return r;
 }
 
 static void check_kept(const char *dir, char paths[][600], int taken, int keep)
 {
-    sn_files f;
-    sn_list(dir, sn_is_snapshot_name, &f);
+    pt_files f;
+    pt_list(dir, pt_is_snapshot_name, &f);
     int want = keep && keep < taken ? keep : taken;
     CHECK((int)f.n == want, "%zu snapshots in %s, expected %d", f.n, dir, want);
     for (int i = 0; i < want; i++) {
-        const char *expect = sn_base(paths[taken - want + i]);
+        const char *expect = pt_base(paths[taken - want + i]);
         CHECK(!strcmp(f.name[i], expect), "kept %s, expected %s", f.name[i], expect);
         char p[600];
         snprintf(p, sizeof p, "%s/%s", dir, f.name[i]);
         assert_int_equal(round_of(p), taken - want + i);
     }
-    assert_int_equal(sn_count_temps(dir), 0);
+    assert_int_equal(pt_count_temps(dir), 0);
 }
 
 static void test_retention(void **state)
 {
-    sn_ws *w = *state;
+    pt_ws *w = *state;
     static char paths[8][600];
     static const struct {
         const char *keep; /* NULL: the default */
@@ -295,37 +282,37 @@ static void test_retention(void **state)
         char name[32], dir[300];
         snprintf(name, sizeof name, "keep-%s", cases[k].keep ? cases[k].keep : "default");
         snprintf(dir, sizeof dir, "%s/%s-snaps", w->dir, name);
-        sn_daemon *d = sn_ws_daemon(w, name);
+        pt_daemon *d = pt_ws_daemon(w, name);
         assert_non_null(d);
         if (cases[k].keep)
             START(d, "--snapshot-dir", dir, "--snapshot-keep", cases[k].keep);
         else
             START(d, "--snapshot-dir", dir);
-        pc_client *c = sn_connect(d);
+        pc_client *c = pt_daemon_client(d, 0);
         assert_non_null(c);
         take(c, cases[k].n, paths);
         check_kept(dir, paths, cases[k].n, cases[k].kept);
         pc_close(c);
-        sn_kill9(d);
+        pt_daemon_kill9(d);
         check_kept(dir, paths, cases[k].n, cases[k].kept);
     }
 
     /* The final snapshot on SIGTERM is retained by the same rule. */
-    sn_daemon *d = sn_ws_daemon(w, "keep-final");
+    pt_daemon *d = pt_ws_daemon(w, "keep-final");
     char dir[300];
     snprintf(dir, sizeof dir, "%s/keep-final-snaps", w->dir);
     START(d, "--snapshot-dir", dir, "--snapshot-keep", "2");
-    pc_client *c = sn_connect(d);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     take(c, 3, paths);
     pc_val v = pc_int(3);
     OK(pc_set(c, K("round"), &v, 0, 0));
     pc_close(c);
     STOP_OK(d);
-    sn_files f;
-    sn_list(dir, sn_is_snapshot_name, &f);
+    pt_files f;
+    pt_list(dir, pt_is_snapshot_name, &f);
     assert_int_equal(f.n, 2);
-    CHECK(!strcmp(f.name[0], sn_base(paths[2])), "kept %s, expected %s", f.name[0], paths[2]);
+    CHECK(!strcmp(f.name[0], pt_base(paths[2])), "kept %s, expected %s", f.name[0], paths[2]);
     char p[600];
     snprintf(p, sizeof p, "%s/%s", dir, f.name[1]);
     assert_int_equal(round_of(p), 3);
@@ -340,12 +327,12 @@ static void test_retention(void **state)
  */
 static void test_back_to_back_keep_all(void **state)
 {
-    sn_ws *w = *state;
+    pt_ws *w = *state;
     enum { N = 300 };
     static char paths[N][600];
-    sn_daemon *d = sn_ws_daemon(w, "rapid");
+    pt_daemon *d = pt_ws_daemon(w, "rapid");
     START(d, "--snapshot-dir", w->snaps, "--snapshot-keep", "0");
-    pc_client *c = sn_connect(d);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     int same = 0;
     for (int i = 0; i < N; i++) {
@@ -361,8 +348,8 @@ static void test_back_to_back_keep_all(void **state)
         }
     }
     pc_close(c);
-    sn_kill9(d);
-    size_t files = sn_count_snapshots(w->snaps);
+    pt_daemon_kill9(d);
+    size_t files = pt_count_snapshots(w->snaps);
     CHECK(same == 0 && files == N,
           "%d of %d snapshots reused the name of the one before (replacing it); %zu files "
           "remain with --snapshot-keep 0",
@@ -377,33 +364,33 @@ static void test_back_to_back_keep_all(void **state)
 
 /* pycached with this snapshot directory does not start: exit 1, and its log
  * or output names the directory. */
-static void expect_refused(sn_daemon *d, const char *snapdir)
+static void expect_refused(pt_daemon *d, const char *snapdir)
 {
     const char *args[] = {"--snapshot-dir", snapdir, NULL};
-    int st = sn_run_daemon(d, args, 15000);
+    int st = pt_daemon_run(d, args, 15000);
     EXITED(st, 1);
-    CHECK(sn_file_has(d->log, snapdir, 0) || sn_file_has(d->out, snapdir, 0),
+    CHECK(pt_file_has(d->log, snapdir, 0) || pt_file_has(d->out, snapdir, 0),
           "neither the log nor the output names %s", snapdir);
-    CHECK(sn_probe(d->dir) != 0, "a daemon serves %s", d->dir);
+    CHECK(pt_probe(d->dir) != 0, "a daemon serves %s", d->dir);
 }
 
 static void test_unwritable_dir(void **state)
 {
-    sn_ws *w = *state;
+    pt_ws *w = *state;
 
     /* Under a regular file: it can be neither created nor written. */
     char file[300], under[400];
     snprintf(file, sizeof file, "%s/file", w->dir);
-    assert_int_equal(sn_write_all(file, "x", 1), 0);
+    assert_int_equal(pt_write_file(file, "x", 1), 0);
     snprintf(under, sizeof under, "%s/snaps", file);
-    sn_daemon *d1 = sn_ws_daemon(w, "under-file");
+    pt_daemon *d1 = pt_ws_daemon(w, "under-file");
     expect_refused(d1, under);
     /* A regular file itself. */
-    sn_daemon *d2 = sn_ws_daemon(w, "is-file");
+    pt_daemon *d2 = pt_ws_daemon(w, "is-file");
     expect_refused(d2, file);
 
     /* A directory that does not exist yet is created (mode 0700). */
-    sn_daemon *d3 = sn_ws_daemon(w, "created");
+    pt_daemon *d3 = pt_ws_daemon(w, "created");
     char fresh[300];
     snprintf(fresh, sizeof fresh, "%s/new-snaps", w->dir);
     START(d3, "--snapshot-dir", fresh);
@@ -422,8 +409,8 @@ static char stage[256], staged_pycached[320];
 /* A directory the daemon's user cannot write. */
 static void test_unwritable_by_user(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *d = sn_ws_daemon(w, "unwritable");
+    pt_ws *w = *state;
+    pt_daemon *d = pt_ws_daemon(w, "unwritable");
     char ro[300];
     if (geteuid() != 0) {
         snprintf(ro, sizeof ro, "%s/ro-snaps", w->dir);
@@ -437,24 +424,26 @@ static void test_unwritable_by_user(void **state)
     uid_t uid = 0;
     gid_t gid = 0;
     w->passed = true; /* a skip is no failure: no logs to show */
-    if (!au_nobody(&uid, &gid)) {
+    if (!pt_nobody(&uid, &gid)) {
         print_message("skipped: there is no user nobody to run pycached as\n");
         skip();
     }
-    if (!stage[0] && au_mkstage(stage, sizeof stage, "files") < 0) {
+    if (!stage[0] && pt_mkstage(stage, sizeof stage, "files") < 0) {
         print_message("skipped: neither /dev/shm nor /tmp lets a staged pycached run\n");
         skip();
     }
+    char built[4096];
     if (!staged_pycached[0])
-        assert_int_equal(
-            au_stage(sn_pycached(), stage, "pycached", staged_pycached, sizeof staged_pycached), 0);
+        assert_int_equal(pt_stage(pt_prog(built, sizeof built, "pycached"), stage, "pycached",
+                                  staged_pycached, sizeof staged_pycached),
+                         0);
     assert_int_equal(chmod(w->dir, 0755), 0);
     const char *paths[] = {w->dir, NULL};
     char *const version[] = {staged_pycached, "--version", NULL};
-    AU_NEED(uid, gid, paths, version);
+    PT_NEED_USER(uid, gid, paths, version);
     w->passed = false;
 
-    char logs[200];
+    char logs[160];
     snprintf(logs, sizeof logs, "%s/nobody-logs", w->dir);
     assert_int_equal(mkdir(logs, 0700), 0);
     assert_int_equal(chown(logs, uid, gid), 0);
@@ -467,7 +456,7 @@ static void test_unwritable_by_user(void **state)
     snprintf(ro, sizeof ro, "%s/root-snaps", w->dir);
     assert_int_equal(mkdir(ro, 0755), 0);
     expect_refused(d, ro);
-    CHECK(sn_file_has(d->log, "writable", 0), "the log does not say the directory is not writable");
+    CHECK(pt_file_has(d->log, "writable", 0), "the log does not say the directory is not writable");
 
     /* The control: the same daemon with a directory it owns starts. */
     char mine[300];
@@ -475,9 +464,9 @@ static void test_unwritable_by_user(void **state)
     assert_int_equal(mkdir(mine, 0700), 0);
     assert_int_equal(chown(mine, uid, gid), 0);
     const char *args[] = {"--snapshot-dir", mine, NULL};
-    CHECK(sn_start_logged(d, args, 15000) == 0, "pycached as nobody did not start");
+    CHECK(pt_daemon_start_logged(d, args, 15000) == 0, "pycached as nobody did not start");
     STOP_OK(d);
-    assert_int_equal(sn_count_snapshots(mine), 1); /* the final one */
+    assert_int_equal(pt_count_snapshots(mine), 1); /* the final one */
     w->passed = true;
 }
 
@@ -486,55 +475,55 @@ static void test_unwritable_by_user(void **state)
 
 static void test_snapshot_every(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *d = sn_ws_daemon(w, "every");
+    pt_ws *w = *state;
+    pt_daemon *d = pt_ws_daemon(w, "every");
     START(d, "--snapshot-dir", w->snaps, "--snapshot-every", "1:5");
-    pc_client *c = sn_connect(d);
+    pc_client *c = pt_daemon_client(d, 0);
     assert_non_null(c);
     for (int i = 0; i < 4; i++) {
         pc_val v = pc_int(i);
         OK(pc_set(c, K("k"), &v, 0, 0));
     }
     /* 4 changes: not enough, however long we wait. */
-    sn_sleep_ms(2500);
-    CHECK(sn_count_snapshots(w->snaps) == 0, "a snapshot after only 4 changes");
+    pt_sleep_ms(2500);
+    CHECK(pt_count_snapshots(w->snaps) == 0, "a snapshot after only 4 changes");
     pc_val v = pc_int(4);
     OK(pc_set(c, K("k"), &v, 0, 0));
     /* The fifth: one within a couple of seconds. */
-    uint64_t t0 = sn_mono_ms(), until = t0 + 3000;
-    while (sn_count_snapshots(w->snaps) == 0 && sn_mono_ms() < until)
-        sn_sleep_ms(20);
-    CHECK(sn_count_snapshots(w->snaps) == 1, "no snapshot within 3 s of the fifth change");
-    printf("    a snapshot %" PRIu64 " ms after the fifth change\n", sn_mono_ms() - t0);
-    CHECK(sn_file_has(d->log, "snapshot requested (schedule)", 2000),
+    uint64_t t0 = pt_now_ms(), until = t0 + 3000;
+    while (pt_count_snapshots(w->snaps) == 0 && pt_now_ms() < until)
+        pt_sleep_ms(20);
+    CHECK(pt_count_snapshots(w->snaps) == 1, "no snapshot within 3 s of the fifth change");
+    printf("    a snapshot %" PRIu64 " ms after the fifth change\n", pt_now_ms() - t0);
+    CHECK(pt_file_has(d->log, "snapshot requested (schedule)", 2000),
           "the log does not say the schedule asked for it");
     char p[600];
-    assert_true(sn_newest(w->snaps, p, sizeof p));
-    sqlite3 *db = sn_db_open(p);
+    assert_true(pt_newest(w->snaps, p, sizeof p));
+    sqlite3 *db = pt_db_open(p);
     assert_non_null(db);
-    assert_int_equal(sn_db_int(db, "SELECT value FROM numerics WHERE key='k'", -1), 4);
+    assert_int_equal(pt_db_int(db, "SELECT value FROM numerics WHERE key='k'", -1), 4);
     sqlite3_close(db);
     /* No change since: no more. */
-    sn_sleep_ms(2200);
-    CHECK(sn_count_snapshots(w->snaps) == 1, "%zu snapshots without changes",
-          sn_count_snapshots(w->snaps));
+    pt_sleep_ms(2200);
+    CHECK(pt_count_snapshots(w->snaps) == 1, "%zu snapshots without changes",
+          pt_count_snapshots(w->snaps));
     pc_close(c);
-    sn_kill9(d);
+    pt_daemon_kill9(d);
     w->passed = true;
 }
 
 int main(void)
 {
-    sn_init(58);
+    pt_init(58);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bad_newest_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_back_to_back_keep_all, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unwritable_dir, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_unwritable_by_user, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_snapshot_every, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_newest_refused, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_retention, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_back_to_back_keep_all, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_dir, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_by_user, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_every, pt_ws_setup, pt_ws_teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
-    sn_rmtree(stage);
+    pt_rmtree(stage);
     return failed;
 }

@@ -4,9 +4,10 @@
  * times.  Also: what the views show a person in the sqlite3 tool, keys that
  * expire before the restore, --restore FILE, and the snapshot statistics.
  */
-#include "snaptest.h"
+#include "pctest.h"
 
 #include <float.h>
+#include <sqlite3.h>
 
 /* ------------------------------------------------------------------------ */
 /* The data set                                                              */
@@ -26,8 +27,8 @@ static char longtext[2000];
 
 static void make_blobs(void)
 {
-    sn_fill(big_bin, sizeof big_bin, 0x5eed);
-    sn_fill(long700, sizeof long700, 0x700);
+    pt_fill(big_bin, sizeof big_bin, 0x5eed);
+    pt_fill(long700, sizeof long700, 0x700);
     memcpy(long700b, long700, sizeof long700b);
     long700b[699] ^= 0x55; /* shares 699 bytes with long700 */
     for (size_t i = 0; i < sizeof longtext; i++)
@@ -336,9 +337,9 @@ static void fill_all(pc_client *c, const char *pfx, int64_t ttl)
 
 /* Every key of the dump is in the file with its type, expiry and number of
  * members (the C API; keys bound as BLOB and as TEXT). */
-static void check_file_matches_dump(const char *path, const sn_dump *d)
+static void check_file_matches_dump(const char *path, const pt_dump *d)
 {
-    sqlite3 *db = sn_db_open(path);
+    sqlite3 *db = pt_db_open(path);
     assert_non_null(db);
     sqlite3_stmt *s;
     assert_int_equal(sqlite3_prepare_v2(db,
@@ -349,11 +350,11 @@ static void check_file_matches_dump(const char *path, const sn_dump *d)
                      SQLITE_OK);
     char kb[PC_KEY_MAX * 4 + 8];
     for (size_t i = 0; i < d->n; i++) {
-        const sn_entry *e = &d->e[i];
+        const pt_entry *e = &d->e[i];
         sqlite3_reset(s);
         sqlite3_bind_blob(s, 1, e->key, (int)e->klen, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, (const char *)e->key, (int)e->klen, SQLITE_STATIC);
-        const char *ks = sn_keystr(e->key, e->klen, kb, sizeof kb);
+        const char *ks = pt_keystr(e->key, e->klen, kb, sizeof kb);
         CHECK(sqlite3_step(s) == SQLITE_ROW, "key '%s' is not in %s", ks, path);
         CHECK(!strcmp((const char *)sqlite3_column_text(s, 0), pc_type_name(e->type)),
               "key '%s' has type %s in the file, %s in the store", ks, sqlite3_column_text(s, 0),
@@ -367,14 +368,14 @@ static void check_file_matches_dump(const char *path, const sn_dump *d)
               members, e->count);
     }
     sqlite3_finalize(s);
-    assert_int_equal(sn_db_int(db, "SELECT count(*) FROM keys", -1), (int64_t)d->n);
+    assert_int_equal(pt_db_int(db, "SELECT count(*) FROM keys", -1), (int64_t)d->n);
     sqlite3_close(db);
 }
 
 /* What a person sees with the sqlite3 tool. */
-static void check_cli_views(const char *f, const sn_dump *d)
+static void check_cli_views(const char *f, const pt_dump *d)
 {
-    if (!sn_sqlite3_cli()) {
+    if (!pt_sqlite3_cli()) {
         fprintf(stderr, "(sqlite3 command-line tool not installed: its checks skipped)\n");
         return;
     }
@@ -439,11 +440,11 @@ static void check_cli_views(const char *f, const sn_dump *d)
     CLI_IS(f, "SELECT type, count(*) FROM keys GROUP BY type ORDER BY type", want);
 
     /* Expiry times are the store's absolute ones. */
-    const sn_entry *e = sn_dump_find(d, K("t:s:text"));
+    const pt_entry *e = pt_dump_find(d, K("t:s:text"));
     assert_non_null(e);
     snprintf(want, sizeof want, "%" PRId64 "\n", e->expire_at);
     CLI_IS(f, "SELECT expire_at FROM strings WHERE key='t:s:text'", want);
-    int64_t now = sn_wall_ms();
+    int64_t now = pt_wall_ms();
     snprintf(sql, sizeof sql,
              "SELECT count(*) FROM keys WHERE expire_at < %" PRId64 " OR expire_at > %" PRId64,
              now + HOUR - 60000, now + HOUR + 100 * 1000);
@@ -453,64 +454,49 @@ static void check_cli_views(const char *f, const sn_dump *d)
 /* ------------------------------------------------------------------------ */
 /* Tests                                                                     */
 
-static int setup(void **state)
-{
-    static sn_ws w;
-    if (sn_ws_make(&w, "rt"))
-        return -1;
-    *state = &w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    sn_ws_finish(*state);
-    return 0;
-}
-
 /*
  * pc_snapshot, then SIGKILL (no final snapshot): a new daemon on a fresh
  * store with the same --snapshot-dir restores exactly that file.
  */
 static void test_roundtrip_pc_snapshot(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a"), *b = sn_ws_daemon(w, "b");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
     START(a, "--snapshot-dir", w->snaps);
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
 
     /* Before any snapshot: idle, none done. */
     pc_stats st;
-    uint64_t until = sn_mono_ms() + 3000;
-    while (!pc_stats_get(c, &st) && st.snapshot_state != 1 && sn_mono_ms() < until)
-        sn_sleep_ms(10);
+    uint64_t until = pt_now_ms() + 3000;
+    while (!pc_stats_get(c, &st) && st.snapshot_state != 1 && pt_now_ms() < until)
+        pt_sleep_ms(10);
     OK(pc_stats_get(c, &st));
     assert_int_equal(st.snapshot_state, 1);
     assert_int_equal(st.snapshot_ms, 0);
 
     fill_all(c, "p:", 0);
     fill_all(c, "t:", HOUR);
-    sn_dump before;
-    OK(sn_dump_store(c, &before));
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
     assert_true(before.n > 60);
 
-    int64_t t0 = sn_wall_ms();
+    int64_t t0 = pt_wall_ms();
     pc_snapshot_info info;
     OK(pc_snapshot(c, &info));
-    int64_t t1 = sn_wall_ms();
+    int64_t t1 = pt_wall_ms();
     assert_int_equal(info.keys, before.n);
     CHECK(!strncmp(info.path, w->snaps, strlen(w->snaps)) &&
-              sn_is_snapshot_name(sn_base(info.path)),
+              pt_is_snapshot_name(pt_base(info.path)),
           "pc_snapshot wrote %s, not a snapshot name in %s", info.path, w->snaps);
-    assert_int_equal(sn_file_size(info.path), (int64_t)info.bytes);
-    assert_int_equal(sn_count_snapshots(w->snaps), 1);
-    assert_int_equal(sn_count_temps(w->snaps), 0);
+    assert_int_equal(pt_file_size(info.path), (int64_t)info.bytes);
+    assert_int_equal(pt_count_snapshots(w->snaps), 1);
+    assert_int_equal(pt_count_temps(w->snaps), 0);
     char why[128] = "";
-    CHECK(sn_snapshot_complete(info.path, why, sizeof why), "%s: %s", info.path, why);
+    CHECK(pt_snapshot_complete(info.path, why, sizeof why), "%s: %s", info.path, why);
 
     /* The statistics tell the same story. */
-    CHECK(sn_stats_wait(c, 0, &st, 3000) == 0, "no snapshot in the statistics");
+    CHECK(pt_stats_snapshot_after(c, 0, 3000, &st) == 0, "no snapshot in the statistics");
     assert_int_equal(st.snapshot_state, 1);
     assert_int_equal(st.snapshot_rc, 0);
     assert_int_equal(st.snapshot_keys, info.keys);
@@ -524,22 +510,22 @@ static void test_roundtrip_pc_snapshot(void **state)
     check_cli_views(info.path, &before);
     pc_close(c);
 
-    sn_kill9(a);
-    assert_int_equal(sn_count_snapshots(w->snaps), 1);
+    pt_daemon_kill9(a);
+    assert_int_equal(pt_count_snapshots(w->snaps), 1);
 
     START(b, "--snapshot-dir", w->snaps);
     char line[700];
     snprintf(line, sizeof line, "restored %zu keys from %s", before.n, info.path);
-    CHECK(sn_file_has(b->log, line, 0), "the log does not say '%s'", line);
-    c = sn_connect(b);
+    CHECK(pt_file_has(b->log, line, 0), "the log does not say '%s'", line);
+    c = pt_daemon_client(b, 0);
     assert_non_null(c);
-    sn_dump after;
-    OK(sn_dump_store(c, &after));
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
     DUMPS_EQUAL(&before, &after, 1000);
     pc_close(c);
     STOP_OK(b);
-    sn_dump_free(&before);
-    sn_dump_free(&after);
+    pt_dump_free(&before);
+    pt_dump_free(&after);
     w->passed = true;
 }
 
@@ -549,10 +535,10 @@ static void test_roundtrip_pc_snapshot(void **state)
  */
 static void test_roundtrip_final_snapshot_shards(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a"), *b = sn_ws_daemon(w, "b");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
     START(a, "--snapshot-dir", w->snaps, "--shards", "4");
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
     fill_all(c, "p:", 0);
     fill_all(c, "t:", 2 * HOUR);
@@ -562,39 +548,39 @@ static void test_roundtrip_final_snapshot_shards(void **state)
         pc_val v = pc_int(i);
         OK(pc_set(c, K(k), &v, i % 2 ? HOUR : 0, 0));
     }
-    sn_dump before;
-    OK(sn_dump_store(c, &before));
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
     pc_close(c);
-    assert_int_equal(sn_count_snapshots(w->snaps), 0);
+    assert_int_equal(pt_count_snapshots(w->snaps), 0);
     STOP_OK(a);
-    assert_int_equal(sn_count_snapshots(w->snaps), 1);
-    assert_int_equal(sn_count_temps(w->snaps), 0);
+    assert_int_equal(pt_count_snapshots(w->snaps), 1);
+    assert_int_equal(pt_count_temps(w->snaps), 0);
     char path[512];
-    assert_true(sn_newest(w->snaps, path, sizeof path));
+    assert_true(pt_newest(w->snaps, path, sizeof path));
     char line[700];
     snprintf(line, sizeof line, "snapshot %s: %zu keys", path, before.n);
-    CHECK(sn_file_has(a->log, line, 0), "a's log does not say '%s'", line);
+    CHECK(pt_file_has(a->log, line, 0), "a's log does not say '%s'", line);
     check_file_matches_dump(path, &before);
-    sqlite3 *db = sn_db_open(path);
+    sqlite3 *db = pt_db_open(path);
     assert_non_null(db);
-    assert_int_equal(sn_db_int(db, "SELECT value FROM meta WHERE name='shards'", -1), 4);
+    assert_int_equal(pt_db_int(db, "SELECT value FROM meta WHERE name='shards'", -1), 4);
     sqlite3_close(db);
 
     START(b, "--snapshot-dir", w->snaps, "--shards", "2");
     snprintf(line, sizeof line, "restored %zu keys from %s", before.n, path);
-    CHECK(sn_file_has(b->log, line, 0), "b's log does not say '%s'", line);
-    c = sn_connect(b);
+    CHECK(pt_file_has(b->log, line, 0), "b's log does not say '%s'", line);
+    c = pt_daemon_client(b, 0);
     assert_non_null(c);
     pc_store_info si;
     OK(pc_store_info_get(c, &si));
     assert_int_equal(si.shards, 2);
-    sn_dump after;
-    OK(sn_dump_store(c, &after));
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
     DUMPS_EQUAL(&before, &after, 1000);
     pc_close(c);
     STOP_OK(b);
-    sn_dump_free(&before);
-    sn_dump_free(&after);
+    pt_dump_free(&before);
+    pt_dump_free(&after);
     w->passed = true;
 }
 
@@ -604,11 +590,11 @@ static void test_roundtrip_final_snapshot_shards(void **state)
  */
 static void test_expired_keys(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a"), *b = sn_ws_daemon(w, "b");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
     /* No TTL worker: an expired key stays in the store until purged. */
     START(a, "--snapshot-dir", w->snaps, "--expire-interval", "0");
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
     pc_val v = pc_str("v");
     OK(pc_set(c, K("x:gone"), &v, 1, 0));
@@ -616,7 +602,7 @@ static void test_expired_keys(void **state)
     uint64_t len;
     OK(pc_rpush(c, K("x:gonelist"), &l, 1, &len));
     OK(pc_expire(c, K("x:gonelist"), 1, NULL));
-    sn_sleep_ms(20);
+    pt_sleep_ms(20);
     OK(pc_set(c, K("x:soon"), &v, 1500, 0));
     OK(pc_rpush(c, K("x:soonlist"), &l, 1, &len));
     OK(pc_expire(c, K("x:soonlist"), 1500, NULL));
@@ -630,27 +616,27 @@ static void test_expired_keys(void **state)
     assert_int_equal(expired, 2); /* still in the store, read as missing */
     pc_snapshot_info info;
     OK(pc_snapshot(c, &info));
-    int64_t soon_at = sn_wall_ms() + 1500;
+    int64_t soon_at = pt_wall_ms() + 1500;
     assert_int_equal(info.keys, 4);
-    sqlite3 *db = sn_db_open(info.path);
+    sqlite3 *db = pt_db_open(info.path);
     assert_non_null(db);
-    assert_int_equal(sn_db_int(db, "SELECT count(*) FROM keys WHERE key LIKE 'x:gone%'", -1), 0);
-    assert_int_equal(sn_db_int(db, "SELECT count(*) FROM keys WHERE key LIKE 'x:soon%'", -1), 2);
-    assert_int_equal(sn_db_int(db, "SELECT count(*) FROM members WHERE key='x:soonlist'", -1), 1);
-    assert_int_equal(sn_db_int(db, "SELECT count(*) FROM members WHERE key='x:gonelist'", -1), 0);
+    assert_int_equal(pt_db_int(db, "SELECT count(*) FROM keys WHERE key LIKE 'x:gone%'", -1), 0);
+    assert_int_equal(pt_db_int(db, "SELECT count(*) FROM keys WHERE key LIKE 'x:soon%'", -1), 2);
+    assert_int_equal(pt_db_int(db, "SELECT count(*) FROM members WHERE key='x:soonlist'", -1), 1);
+    assert_int_equal(pt_db_int(db, "SELECT count(*) FROM members WHERE key='x:gonelist'", -1), 0);
     sqlite3_close(db);
     pc_close(c);
-    sn_kill9(a);
+    pt_daemon_kill9(a);
 
     /* Wait until the two expire, then restore. */
-    while (sn_wall_ms() < soon_at + 100)
-        sn_sleep_ms(20);
+    while (pt_wall_ms() < soon_at + 100)
+        pt_sleep_ms(20);
     START(b, "--snapshot-dir", w->snaps);
     char line[700];
     snprintf(line, sizeof line, "restored 2 keys from %s", info.path);
-    CHECK(sn_file_has(b->log, line, 0), "the log does not say '%s'", line);
-    CHECK(sn_file_has(b->log, "(2 had expired)", 0), "the log does not count 2 expired keys");
-    c = sn_connect(b);
+    CHECK(pt_file_has(b->log, line, 0), "the log does not say '%s'", line);
+    CHECK(pt_file_has(b->log, "(2 had expired)", 0), "the log does not count 2 expired keys");
+    c = pt_daemon_client(b, 0);
     assert_non_null(c);
     OK(pc_read_begin(c, &r));
     int ex;
@@ -675,85 +661,85 @@ static void test_expired_keys(void **state)
 /* --restore FILE loads into an empty store and refuses a store with keys. */
 static void test_restore_option(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a"), *b = sn_ws_daemon(w, "b");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
     START(a, "--snapshot-dir", w->snaps);
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
     fill_all(c, "p:", 0);
-    sn_dump before;
-    OK(sn_dump_store(c, &before));
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
     pc_snapshot_info info;
     OK(pc_snapshot(c, &info));
     pc_close(c);
-    sn_kill9(a);
+    pt_daemon_kill9(a);
     char file[600];
     snprintf(file, sizeof file, "%s/chosen.db", w->dir);
-    assert_int_equal(sn_copy_file(info.path, file), 0);
+    assert_int_equal(pt_copy_file(info.path, file), 0);
 
     /* Into an empty store, without a snapshot directory. */
     START(b, "--restore", file);
     char line[800];
     snprintf(line, sizeof line, "restored %zu keys from %s", before.n, file);
-    CHECK(sn_file_has(b->log, line, 0), "the log does not say '%s'", line);
-    c = sn_connect(b);
+    CHECK(pt_file_has(b->log, line, 0), "the log does not say '%s'", line);
+    c = pt_daemon_client(b, 0);
     assert_non_null(c);
-    sn_dump after;
-    OK(sn_dump_store(c, &after));
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
     DUMPS_EQUAL(&before, &after, 1000);
     pc_val v = pc_str("newer");
     OK(pc_set(c, K("p:s:text"), &v, 0, 0));
-    sn_dump_free(&after);
-    OK(sn_dump_store(c, &after));
+    pt_dump_free(&after);
+    OK(pt_dump_store(c, &after));
     pc_close(c);
     STOP_OK(b);
 
     /* Into a store with keys: refused, exit 1, a clear message, nothing
      * changed. */
     const char *args[] = {"--restore", file, NULL};
-    int st = sn_run_daemon(b, args, 15000);
+    int st = pt_daemon_run(b, args, 15000);
     EXITED(st, 1);
     snprintf(line, sizeof line, "cannot restore %s: the store is not empty", file);
-    CHECK(sn_file_has(b->out, line, 0) || sn_file_has(b->log, line, 0),
+    CHECK(pt_file_has(b->out, line, 0) || pt_file_has(b->log, line, 0),
           "neither the output nor the log says '%s'", line);
     START(b, "--log-level", "info");
-    c = sn_connect(b);
+    c = pt_daemon_client(b, 0);
     assert_non_null(c);
-    sn_dump again;
-    OK(sn_dump_store(c, &again));
+    pt_dump again;
+    OK(pt_dump_store(c, &again));
     DUMPS_EQUAL(&after, &again, 1000);
     pc_close(c);
     STOP_OK(b);
 
     /* A file that does not exist: exit 1, naming it. */
-    sn_daemon *e = sn_ws_daemon(w, "e");
+    pt_daemon *e = pt_ws_daemon(w, "e");
     char missing[600];
     snprintf(missing, sizeof missing, "%s/no-such.db", w->dir);
     const char *args2[] = {"--restore", missing, NULL};
-    st = sn_run_daemon(e, args2, 15000);
+    st = pt_daemon_run(e, args2, 15000);
     EXITED(st, 1);
-    CHECK(sn_file_has(e->out, missing, 0) || sn_file_has(e->log, missing, 0),
+    CHECK(pt_file_has(e->out, missing, 0) || pt_file_has(e->log, missing, 0),
           "the output does not name %s", missing);
-    sn_dump_free(&before);
-    sn_dump_free(&after);
-    sn_dump_free(&again);
+    pt_dump_free(&before);
+    pt_dump_free(&after);
+    pt_dump_free(&again);
     w->passed = true;
 }
 
 /* Without --snapshot-dir: pc_snapshot is PC_ENOTSUP, the state is 0. */
 static void test_no_snapshot_dir(void **state)
 {
-    sn_ws *w = *state;
-    sn_daemon *a = sn_ws_daemon(w, "a");
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a");
     START(a, "--log-level", "info");
-    pc_client *c = sn_connect(a);
+    pc_client *c = pt_daemon_client(a, 0);
     assert_non_null(c);
     pc_val v = pc_int(1);
     OK(pc_set(c, K("k"), &v, 0, 0));
     pc_snapshot_info info;
     RC(PC_ENOTSUP, pc_snapshot(c, &info));
     pc_stats st;
-    sn_sleep_ms(1200); /* at least one publication */
+    pt_sleep_ms(1200); /* at least one publication */
     OK(pc_stats_get(c, &st));
     assert_int_equal(st.snapshot_state, 0);
     assert_int_equal(st.snapshot_ms, 0);
@@ -764,14 +750,15 @@ static void test_no_snapshot_dir(void **state)
 
 int main(void)
 {
-    sn_init(55);
+    pt_init(55);
     make_blobs();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_roundtrip_pc_snapshot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_roundtrip_final_snapshot_shards, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expired_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restore_option, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_snapshot_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip_pc_snapshot, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_roundtrip_final_snapshot_shards, pt_ws_setup,
+                                        pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_expired_keys, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_restore_option, pt_ws_setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_no_snapshot_dir, pt_ws_setup, pt_ws_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

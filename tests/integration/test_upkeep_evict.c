@@ -17,24 +17,26 @@
  *    with ordinary text keys as with keys spread over all byte values; and
  *    no write is refused while the reader reads.
  *
- * UT_FILTER=GLOB runs only the matching tests.
+ * PCTEST_FILTER=GLOB runs only the matching tests.
  */
-#include "upkeeptest.h"
+#include <poll.h>
+
+#include "pctest.h"
 
 /* Values of this size: about three keys to a 4 KiB page. */
 #define VSIZE 1000
 /* Writes per batch (in flight together). */
 #define BATCH 64
 
-/* Key names: text (16 hex digits, as ut_key makes them) or, when set,
+/* Key names: text (16 hex digits, as pt_key makes them) or, when set,
  * 8 bytes spread over all byte values (then "." and the family). */
 static bool binary_keys;
 
 static const char *key_of(char *buf, size_t n, const char *family, uint64_t i)
 {
     if (!binary_keys)
-        return ut_key(buf, n, family, i);
-    uint64_t h = ut_mix(i ^ ut_mix((uint64_t)family[0] << 8 | family[1]));
+        return pt_key(buf, n, family, i);
+    uint64_t h = pt_mix(i ^ pt_mix((uint64_t)family[0] << 8 | family[1]));
     for (int b = 0; b < 8; b++) {
         unsigned char c = (unsigned char)(h >> (56 - 8 * b));
         buf[b] = (char)(c ? c : 1); /* no NUL: keys are printed with %s */
@@ -44,19 +46,19 @@ static const char *key_of(char *buf, size_t n, const char *family, uint64_t i)
 }
 
 typedef struct fixture {
-    ut_daemon d;
+    pt_daemon d;
     pc_client *c;
 } fixture;
 
 static fixture *start(const char *const *extra)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || ut_start(&f->d, extra)) {
+    if (!f || pt_small_daemon(&f->d, extra)) {
         free(f);
         return NULL;
     }
-    if (ut_connect(&f->d, 0, &f->c)) {
-        ut_stop(&f->d);
+    if (pt_connect(f->d.dir, 0, &f->c)) {
+        pt_daemon_end(&f->d);
         free(f);
         return NULL;
     }
@@ -69,7 +71,7 @@ static int teardown(void **state)
     if (!f)
         return 0;
     pc_close(f->c);
-    int rc = ut_stop(&f->d);
+    int rc = pt_daemon_end(&f->d);
     free(f);
     *state = NULL;
     return rc;
@@ -78,7 +80,7 @@ static int teardown(void **state)
 /* The value of key i of a family (VSIZE bytes). */
 static void value_of(const char *family, uint64_t i, uint8_t *buf)
 {
-    ut_fill(buf, VSIZE, i * 31 + (uint64_t)family[0]);
+    pt_fill(buf, VSIZE, i * 31 + (uint64_t)family[0]);
 }
 
 /* What a fill saw. */
@@ -160,12 +162,12 @@ static bool check_key(pc_read *r, const char *family, uint64_t i)
 /* Wait until the published usage is at or under the eviction threshold. */
 static void wait_settled(fixture *f, pc_stats *st)
 {
-    uint64_t until = ut_mono_ms() + 5000;
+    uint64_t until = pt_now_ms() + 5000;
     do {
-        assert_int_equal(ut_next_stats(f->c, st), 0);
+        assert_int_equal(pt_stats_next(f->c, st), 0);
         if (st->bytes_used <= st->evict_above)
             return;
-    } while (ut_mono_ms() < until);
+    } while (pt_now_ms() < until);
     print_error("usage %" PRIu64 " still above the threshold %" PRIu64 " after 5 s\n",
                 st->bytes_used, st->evict_above);
     fail();
@@ -177,12 +179,12 @@ static void wait_quiet(fixture *f, pc_stats *st)
 {
     pc_stats prev;
     wait_settled(f, &prev);
-    uint64_t until = ut_mono_ms() + 5000;
+    uint64_t until = pt_now_ms() + 5000;
     for (;;) {
-        assert_int_equal(ut_next_stats(f->c, st), 0);
+        assert_int_equal(pt_stats_next(f->c, st), 0);
         if (st->evicted == prev.evicted && st->keys[0] == prev.keys[0])
             return;
-        if (ut_mono_ms() > until) {
+        if (pt_now_ms() > until) {
             print_error("eviction still going after 5 s\n");
             fail();
         }
@@ -320,7 +322,7 @@ static void small_values_random_keys(void **state, const char *policy)
     for (unsigned i = 0; i < SMALL_WRITES; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
         snprintf(key, sizeof key, "r:%012" PRIu64, x % SMALL_SPACE);
-        ut_fill(val, sizeof val, x);
+        pt_fill(val, sizeof val, x);
         pc_val v = pc_mem(val, sizeof val);
         int rc = pc_set(f->c, key, strlen(key), &v, 0, 0);
         full += rc == PC_EFULL;
@@ -372,9 +374,9 @@ static void write_sized(fixture *f, const char *fam, uint64_t from, uint64_t n, 
     char key[64];
     for (uint64_t i = from; i < from + n; i++) {
         size_t len = sizes[i % nsizes];
-        ut_fill(val, len, i);
+        pt_fill(val, len, i);
         pc_val v = pc_mem(val, len);
-        int rc = pc_set(f->c, K(ut_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
+        int rc = pc_set(f->c, K(pt_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
         if (rc == 0) {
             bs->ok++;
         } else if (rc == PC_EFULL) {
@@ -389,7 +391,7 @@ static void write_sized(fixture *f, const char *fam, uint64_t from, uint64_t n, 
 static void expect_all_ok(fixture *f, const char *what, const big_stats *bs)
 {
     pc_stats st;
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     print_message("    %s: %" PRIu64 " written, %" PRIu64 " refused, %" PRIu64 " evicted, %" PRIu64
                   " left, %.2f MiB used of %.2f\n",
                   what, bs->ok, bs->full, st.evicted, st.keys[0], (double)st.bytes_used / (1 << 20),
@@ -401,7 +403,7 @@ static void expect_all_ok(fixture *f, const char *what, const big_stats *bs)
     if (bs->other)
         print_error("%s: unexpected answer %s\n", what, pc_err_name(bs->first_other));
     if (bs->full || bs->other)
-        ut_print_log(&f->d);
+        pt_daemon_dump(&f->d);
     EQ(bs->full, 0);
     EQ(bs->other, 0);
     assert_true(st.evicted > 0);
@@ -522,9 +524,9 @@ static void test_lru_batches_and_txns(void **state)
     char key[64], key2[64];
     int rcs[3];
     for (uint64_t i = 0; i < 60; i++) {
-        ut_key(key, sizeof key, "order", i);
-        ut_fill(a, 100 << 10, i);
-        ut_fill(b, 300 << 10, i + 1000);
+        pt_key(key, sizeof key, "order", i);
+        pt_fill(a, 100 << 10, i);
+        pt_fill(b, 300 << 10, i + 1000);
         pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 300 << 10), vc = pc_mem("last write", 10);
         OK(pc_batch_begin(f->c));
         OK(pc_set(f->c, K(key), &va, 0, 0));
@@ -548,13 +550,13 @@ static void test_lru_batches_and_txns(void **state)
         pc_read_end(r);
     }
     for (uint64_t i = 0; i < 40; i++) {
-        ut_fill(a, 100 << 10, i + 2000);
-        ut_fill(b, 100 << 10, i + 3000);
+        pt_fill(a, 100 << 10, i + 2000);
+        pt_fill(b, 100 << 10, i + 3000);
         pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 100 << 10);
         long failed = -2;
         OK(pc_txn_begin(f->c));
-        OK(pc_set(f->c, K(ut_key(key, sizeof key, "txa", i)), &va, 0, 0));
-        OK(pc_set(f->c, K(ut_key(key2, sizeof key2, "txb", i)), &vb, 0, 0));
+        OK(pc_set(f->c, K(pt_key(key, sizeof key, "txa", i)), &va, 0, 0));
+        OK(pc_set(f->c, K(pt_key(key2, sizeof key2, "txb", i)), &vb, 0, 0));
         int rc = pc_txn_commit(f->c, &failed);
         if (rc)
             print_error("transaction %" PRIu64 ": %s (write %ld)\n", i, pc_err_name(rc), failed);
@@ -573,7 +575,7 @@ typedef struct full_lines {
     bool why_ok; /* every line gave the reason wanted */
 } full_lines;
 
-static void read_full_lines(const ut_daemon *d, const char *why, full_lines *fl)
+static void read_full_lines(const pt_daemon *d, const char *why, full_lines *fl)
 {
     memset(fl, 0, sizeof *fl);
     fl->min_gap_ms = UINT64_MAX;
@@ -624,12 +626,12 @@ static void test_ttl_refusals_logged(void **state)
     EQ(ttl.full, 0);
     EQ(ttl.other, 0);
     /* Without a TTL: the first ones evict the TTL keys, then PC_EFULL. */
-    uint64_t t0 = ut_mono_ms();
+    uint64_t t0 = pt_now_ms();
     write_sized(f, "plain", 0, 150, sz, 1, 0, &plain);
     EQ(plain.other, 0);
     assert_true(plain.full > 0);
     pc_stats st;
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     print_message("    %" PRIu64 " written without a TTL, then %" PRIu64 " refused; %" PRIu64
                   " evicted, %" PRIu64 " keys (%" PRIu64 " with a TTL)\n",
                   plain.ok, plain.full, st.evicted, st.keys[0], st.keys_ttl);
@@ -640,8 +642,8 @@ static void test_ttl_refusals_logged(void **state)
      * written before the first is still there. */
     EQ(plain.first_full, plain.ok);
     /* More refusals, for about a second. */
-    uint64_t burst_end = ut_mono_ms() + 1000, refused = plain.full, i = 1000;
-    while (ut_mono_ms() < burst_end) {
+    uint64_t burst_end = pt_now_ms() + 1000, refused = plain.full, i = 1000;
+    while (pt_now_ms() < burst_end) {
         big_stats more = {0};
         write_sized(f, "plain", i, 10, sz, 1, 0, &more);
         i += 10;
@@ -649,20 +651,20 @@ static void test_ttl_refusals_logged(void **state)
         EQ(more.other, 0);
         refused += more.full;
     }
-    uint64_t took = ut_mono_ms() - t0;
+    uint64_t took = pt_now_ms() - t0;
     /* Wait for the line that counts the rest (5 s after the first). */
     full_lines fl;
-    uint64_t until = ut_mono_ms() + 15000;
+    uint64_t until = pt_now_ms() + 15000;
     do {
-        ut_sleep_ms(100);
+        pt_sleep_ms(100);
         read_full_lines(&f->d, "nothing left to evict", &fl);
-    } while (fl.counted < refused && ut_mono_ms() < until);
+    } while (fl.counted < refused && pt_now_ms() < until);
     print_message("    %" PRIu64 " refused in %.1f s: %u log line(s) counting %" PRIu64
                   ", at least %.1f s apart\n",
                   refused, (double)took / 1000, fl.lines, fl.counted,
                   fl.min_gap_ms == UINT64_MAX ? 0.0 : (double)fl.min_gap_ms / 1000);
     if (fl.counted != refused)
-        ut_print_log(&f->d);
+        pt_daemon_dump(&f->d);
     EQ(fl.counted, refused);
     assert_true(fl.why_ok);
     /* Rate-limited: at least 2 lines (the first at once, the rest after
@@ -684,11 +686,11 @@ static void test_noeviction_refusals_logged(void **state)
     assert_true(bs.full > 0);
     EQ(bs.other, 0);
     full_lines fl;
-    uint64_t until = ut_mono_ms() + 15000;
+    uint64_t until = pt_now_ms() + 15000;
     do {
-        ut_sleep_ms(100);
+        pt_sleep_ms(100);
         read_full_lines(&f->d, "(--eviction noeviction;", &fl);
-    } while (!fl.lines && ut_mono_ms() < until);
+    } while (!fl.lines && pt_now_ms() < until);
     /* The first refusal is logged at once; the rest wait for the next line
      * (test_ttl_refusals_logged checks them all). */
     assert_true(fl.lines >= 1);
@@ -727,7 +729,7 @@ static void refuses_when_full(fixture *f, const char *family, bool evicts_nothin
     EQ(more.full, 200);
 
     pc_stats st;
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     print_message("    %" PRIu64 " acknowledged, then PC_EFULL; %.1f MiB used of %.1f\n", fs.ok,
                   (double)st.bytes_used / (1 << 20), (double)st.max_memory / (1 << 20));
     EQ(st.keys[0], fs.ok);
@@ -766,11 +768,11 @@ static void refuses_when_full(fixture *f, const char *family, bool evicts_nothin
     value_of("again", 0, val);
     pc_val v = pc_mem(val, VSIZE);
     int rc = PC_EFULL;
-    uint64_t until = ut_mono_ms() + 3000;
-    while ((rc = pc_set(f->c, K("again"), &v, 0, 0)) == PC_EFULL && ut_mono_ms() < until)
-        ut_sleep_ms(10);
+    uint64_t until = pt_now_ms() + 3000;
+    while ((rc = pc_set(f->c, K("again"), &v, 0, 0)) == PC_EFULL && pt_now_ms() < until)
+        pt_sleep_ms(10);
     RC(0, rc);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.keys[0], fs.ok - deleted + 1);
 }
 
@@ -843,7 +845,7 @@ static void readers_protect(void **state, const char *policy, bool binary, uint6
         fill(f, "cold", i, i + 100, 0, NULL, &fs);
     }
     /* LRU keeps seconds: let the writes' second pass before reading. */
-    ut_sleep_ms(1100);
+    pt_sleep_ms(1100);
     int ready[2], stop[2];
     assert_int_equal(pipe(ready), 0);
     assert_int_equal(pipe(stop), 0);
@@ -871,14 +873,14 @@ static void readers_protect(void **state, const char *policy, bool binary, uint6
     do {
         fill(f, "filler", n, n + 1000, 0, NULL, &fs);
         n += 1000;
-        assert_int_equal(ut_next_stats(f->c, &st), 0);
+        assert_int_equal(pt_stats_next(f->c, &st), 0);
     } while (st.evicted < evict_target && n < 200000);
     close(stop[1]);
     int status = 0;
-    uint64_t until = ut_mono_ms() + 10000;
+    uint64_t until = pt_now_ms() + 10000;
     pid_t w;
-    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && ut_mono_ms() < until)
-        ut_sleep_ms(5);
+    while ((w = waitpid(pid, &status, WNOHANG)) == 0 && pt_now_ms() < until)
+        pt_sleep_ms(5);
     if (w != pid) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -898,7 +900,7 @@ static void readers_protect(void **state, const char *policy, bool binary, uint6
         filler += check_key(r, "filler", i);
     pc_read_end(r);
     pc_stats again;
-    assert_int_equal(ut_next_stats(f->c, &again), 0);
+    assert_int_equal(pt_stats_next(f->c, &again), 0);
     EQ(again.evicted, st.evicted); /* nothing went while we counted */
     double hot_left = (double)hot / HOT, cold_left = (double)cold / COLD;
     print_message("    %s, %s keys: %" PRIu64 " evicted; survived: read %" PRIu64
@@ -947,7 +949,7 @@ static void test_lfu_readers_protect_binary_keys(void **state)
 
 int main(void)
 {
-    ut_init(600);
+    pt_init(600);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_volatile_ttl, teardown),
         cmocka_unit_test_teardown(test_allkeys_lru, teardown),

@@ -13,10 +13,10 @@
  */
 #include <jansson.h>
 
-#include "upkeeptest.h"
+#include "pctest.h"
 
 typedef struct fixture {
-    ut_daemon d;
+    pt_daemon d;
     pc_client *a;  /* trusted: zero-copy reads */
     pc_client *b;  /* ring-only: reads served by the daemon */
     pc_client *ro; /* ring-only, only to look at the page */
@@ -26,12 +26,12 @@ static int setup(void **state)
 {
     static const char *const extra[] = {"--shards", "2", "--max-readers", "126", NULL};
     fixture *f = calloc(1, sizeof *f);
-    if (!f || ut_start(&f->d, extra)) {
+    if (!f || pt_small_daemon(&f->d, extra)) {
         free(f);
         return -1;
     }
-    if (ut_connect(&f->d, PC_OPT_RING_ONLY, &f->ro)) {
-        ut_stop(&f->d);
+    if (pt_connect(f->d.dir, PC_OPT_RING_ONLY, &f->ro)) {
+        pt_daemon_end(&f->d);
         free(f);
         return -1;
     }
@@ -47,14 +47,14 @@ static int teardown(void **state)
     pc_close(f->a);
     pc_close(f->b);
     pc_close(f->ro);
-    int rc = ut_stop(&f->d);
+    int rc = pt_daemon_end(&f->d);
     free(f);
     return rc;
 }
 
 static void next_stats(pc_client *c, pc_stats *st)
 {
-    assert_int_equal(ut_next_stats(c, st), 0);
+    assert_int_equal(pt_stats_next(c, st), 0);
 }
 
 static uint64_t hist_sum(const uint64_t *h)
@@ -98,13 +98,13 @@ static void test_bytes_used_after_burst(void **state)
 {
     fixture *f = *state;
     pc_stats before, after;
-    OK(ut_connect(&f->d, 0, &f->a));
+    OK(pt_connect(f->d.dir, 0, &f->a));
     next_stats(f->ro, &before);
     static uint8_t val[BURST_VALUE];
     char key[32];
     OK(pc_batch_begin(f->a));
     for (int i = 0; i < BURST_KEYS; i++) {
-        ut_fill(val, sizeof val, (uint64_t)i);
+        pt_fill(val, sizeof val, (uint64_t)i);
         pc_val v = pc_mem(val, sizeof val);
         snprintf(key, sizeof key, "burst:%d", i);
         OK(pc_set(f->a, K(key), &v, 0, 0));
@@ -149,8 +149,8 @@ static void test_stats_exact(void **state)
     EQ(st.clients_ring_only, 1); /* f->ro */
     EQ(st.snapshot_state, 0);
 
-    OK(ut_connect(&f->d, 0, &f->a));
-    OK(ut_connect(&f->d, PC_OPT_RING_ONLY, &f->b));
+    OK(pt_connect(f->d.dir, 0, &f->a));
+    OK(pt_connect(f->d.dir, PC_OPT_RING_ONLY, &f->b));
     pc_client *a = f->a;
     char key[32];
 
@@ -230,7 +230,7 @@ static void test_stats_exact(void **state)
         EQ(ci[i].pid, getpid());
         EQ(ci[i].uid, geteuid());
         assert_false(ci[i].blocked);
-        assert_true(ci[i].since_ms > 0 && ci[i].since_ms <= (uint64_t)ut_wall_ms());
+        assert_true(ci[i].since_ms > 0 && ci[i].since_ms <= (uint64_t)pt_wall_ms());
         if (!ci[i].ring_only) {
             seen_a++;
             /* Its 33 writes, and (if counted before it is answered) the
@@ -339,12 +339,12 @@ static void hist_equal(json_t *o, const char *name, const uint64_t *h)
 }
 
 /* Run pcstat with args; its stdout in *r (exit status checked by caller). */
-static void run_pcstat(const fixture *f, const char *a1, const char *a2, ut_run *r)
+static void run_pcstat(const fixture *f, const char *a1, const char *a2, pt_output *r)
 {
     char exe[4096];
-    snprintf(exe, sizeof exe, "%s/pcstat", ut_builddir());
+    snprintf(exe, sizeof exe, "%s/pcstat", pt_builddir());
     char *argv[] = {exe, "-d", (char *)f->d.dir, (char *)a1, (char *)a2, NULL};
-    assert_int_equal(ut_run_tool(argv, 20000, r), 0);
+    assert_int_equal(pt_run(argv, 20000, r), 0);
     if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0)
         print_error("pcstat %s: status 0x%x, stderr: %s\n", a1 ? a1 : "", (unsigned)r->status,
                     r->err);
@@ -355,7 +355,7 @@ static void test_pcstat_json_agrees(void **state)
 {
     fixture *f = *state;
     pc_client *a;
-    OK(ut_connect(&f->d, 0, &a));
+    OK(pt_connect(f->d.dir, 0, &a));
     f->a = a;
     /* Some of everything, and 4 expired keys the stopped worker leaves. */
     OK(pc_set_expire_interval(a, 0));
@@ -374,7 +374,7 @@ static void test_pcstat_json_agrees(void **state)
     OK(pc_get(r, K("k30"), &v));
     RC(PC_ENOTFOUND, pc_get(r, K("nope"), &v));
     pc_read_end(r);
-    ut_sleep_ms(20);
+    pt_sleep_ms(20);
     uint64_t pending;
     OK(pc_read_begin(a, &r));
     OK(pc_expired_count(r, &pending));
@@ -383,7 +383,7 @@ static void test_pcstat_json_agrees(void **state)
 
     pc_stats st, after;
     next_stats(f->ro, &st);
-    ut_run out;
+    pt_output out;
     run_pcstat(f, "--json", NULL, &out);
     json_error_t jerr;
     json_t *o = json_loads(out.out, 0, &jerr);
@@ -391,7 +391,7 @@ static void test_pcstat_json_agrees(void **state)
         print_error("pcstat --json is not JSON: %s (line %d)\n%s\n", jerr.text, jerr.line, out.out);
     assert_non_null(o);
     assert_true(json_is_object(o));
-    ut_run_free(&out);
+    pt_output_free(&out);
 
     /* What pcstat read is the page as published before it ran. */
     EQ(num(o, "pid"), st.pid);
@@ -457,7 +457,7 @@ static void test_pcstat_json_agrees(void **state)
      * the ring, and left. */
     next_stats(f->ro, &after);
     EQ(after.requests, st.requests + 1);
-    EQ(after.ops[ut_op("expired")], st.ops[ut_op("expired")] + 1);
+    EQ(after.ops[pt_op("expired")], st.ops[pt_op("expired")] + 1);
     EQ(after.clients_ring_only, st.clients_ring_only);
     EQ(after.reads_hit, st.reads_hit);
     EQ(after.keys[0], st.keys[0]);
@@ -497,12 +497,12 @@ static void test_pcstat_json_agrees(void **state)
     assert_non_null(strstr(out.out, "\neviction_policy:noeviction\n"));
     assert_non_null(strstr(out.out, "\nexpire_interval_ms:0\n"));
     assert_null(strstr(out.out, "\nop_lpush:")); /* only counters that are not zero */
-    ut_run_free(&out);
+    pt_output_free(&out);
 }
 
 int main(void)
 {
-    ut_init(60);
+    pt_init(60);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stats_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bytes_used_after_burst, setup, teardown),

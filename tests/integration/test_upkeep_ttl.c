@@ -11,13 +11,13 @@
  *    they are removed.  pc_purge_expired removes them on demand.
  *  - Many keys expiring together (more than one bounded step) all go.
  */
-#include "upkeeptest.h"
+#include "pctest.h"
 
 /* How long "a few intervals" may take on a slow, shared machine. */
 #define GONE_WITHIN_MS 3000
 
 typedef struct fixture {
-    ut_daemon d;
+    pt_daemon d;
     pc_client *c;  /* trusted: zero-copy reads */
     pc_client *ro; /* ring-only: reads through the daemon */
 } fixture;
@@ -25,13 +25,13 @@ typedef struct fixture {
 static int start(void **state, const char *const *extra)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || ut_start(&f->d, extra)) {
+    if (!f || pt_small_daemon(&f->d, extra)) {
         free(f);
         return -1;
     }
-    if (ut_connect(&f->d, 0, &f->c) || ut_connect(&f->d, PC_OPT_RING_ONLY, &f->ro)) {
+    if (pt_connect(f->d.dir, 0, &f->c) || pt_connect(f->d.dir, PC_OPT_RING_ONLY, &f->ro)) {
         pc_close(f->c);
-        ut_stop(&f->d);
+        pt_daemon_end(&f->d);
         free(f);
         return -1;
     }
@@ -57,7 +57,7 @@ static int teardown(void **state)
         return 0;
     pc_close(f->c);
     pc_close(f->ro);
-    int rc = ut_stop(&f->d);
+    int rc = pt_daemon_end(&f->d);
     free(f);
     return rc;
 }
@@ -73,7 +73,7 @@ static void put_keys(pc_client *c, const char *family, uint64_t n, int64_t ttl_m
         for (unsigned b = 0; b < 128 && i < n; b++, i++) {
             snprintf(val, sizeof val, "v%" PRIu64, i);
             pc_val v = pc_str(val);
-            OK(pc_set(c, K(ut_key(key, sizeof key, family, i)), &v, ttl_ms, 0));
+            OK(pc_set(c, K(pt_key(key, sizeof key, family, i)), &v, ttl_ms, 0));
         }
         OK(pc_batch_exec(c, NULL, 0));
     }
@@ -92,16 +92,16 @@ static uint64_t expired_count(pc_client *c)
 /* Poll until no expired key is left; returns the ms it took. */
 static uint64_t wait_none_expired(pc_client *c, uint64_t within_ms)
 {
-    uint64_t t0 = ut_mono_ms(), n = expired_count(c);
-    while (n && ut_mono_ms() - t0 < within_ms) {
-        ut_sleep_ms(10);
+    uint64_t t0 = pt_now_ms(), n = expired_count(c);
+    while (n && pt_now_ms() - t0 < within_ms) {
+        pt_sleep_ms(10);
         n = expired_count(c);
     }
     if (n) {
         print_error("%" PRIu64 " expired keys still there after %" PRIu64 " ms\n", n, within_ms);
         fail();
     }
-    return ut_mono_ms() - t0;
+    return pt_now_ms() - t0;
 }
 
 /* Keys family:0..n-1 all read as missing, by every read call. */
@@ -115,7 +115,7 @@ static void all_missing(pc_client *c, const char *family, uint64_t n)
         pc_type t = PC_T_STRING;
         int ex = 1;
         int64_t ttl;
-        ut_key(key, sizeof key, family, i);
+        pt_key(key, sizeof key, family, i);
         RC(PC_ENOTFOUND, pc_get(r, K(key), &v));
         OK(pc_exists(r, K(key), &ex));
         assert_int_equal(ex, 0);
@@ -134,7 +134,7 @@ static void all_present(pc_client *c, const char *family, uint64_t n)
     OK(pc_read_begin(c, &r));
     for (uint64_t i = 0; i < n; i++) {
         pc_val v;
-        OK(pc_get(r, K(ut_key(key, sizeof key, family, i)), &v));
+        OK(pc_get(r, K(pt_key(key, sizeof key, family, i)), &v));
         snprintf(want, sizeof want, "v%" PRIu64, i);
         assert_int_equal(v.kind, PC_BYTES);
         assert_int_equal(v.s.len, strlen(want));
@@ -172,7 +172,7 @@ static void expiry_list(pc_client *c, const char *glob, uint64_t *count, uint64_
     int64_t when[100], last = INT64_MIN;
     *count = *due = 0;
     OK(pc_read_begin(c, &r));
-    int64_t now = ut_wall_ms();
+    int64_t now = pt_wall_ms();
     while (!cur.done) {
         size_t n = 0;
         OK(pc_expiry_scan(r, glob, &cur, keys, when, 100, &n));
@@ -200,13 +200,13 @@ static void test_counted_then_removed(void **state)
     fixture *f = *state;
     pc_stats st;
     const uint64_t n = 2000; /* four of the worker's bounded steps */
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 0);
 
     put_keys(f->c, "short", n, 150);
     put_keys(f->c, "long", 5, 3600 * 1000);
     put_keys(f->c, "plain", 5, 0);
-    ut_sleep_ms(250);
+    pt_sleep_ms(250);
 
     EQ(expired_count(f->c), n);
     EQ(expired_count(f->ro), n);
@@ -226,7 +226,7 @@ static void test_counted_then_removed(void **state)
     EQ(due, 0);
 
     /* Not yet removed: still in the store's counts. */
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.keys[0], n + 10);
     EQ(st.keys[PC_T_STRING], n + 10);
     EQ(st.keys_ttl, n + 5);
@@ -242,7 +242,7 @@ static void test_counted_then_removed(void **state)
     EQ(listed, 5);
     EQ(due, 0);
 
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 100);
     EQ(st.expired, n);
     EQ(st.keys[0], 10);
@@ -262,19 +262,19 @@ static void test_worker_removes(void **state)
     const uint64_t n = 1000;
     put_keys(f->c, "soon", n, 400);
     put_keys(f->c, "plain", 3, 0);
-    int64_t written = ut_wall_ms();
+    int64_t written = pt_wall_ms();
     /* Before the TTL: present and not counted. */
-    if (ut_wall_ms() - written < 300) {
+    if (pt_wall_ms() - written < 300) {
         all_present(f->c, "soon", n);
         EQ(expired_count(f->c), 0);
     }
-    while (ut_wall_ms() - written < 420)
-        ut_sleep_ms(5);
+    while (pt_wall_ms() - written < 420)
+        pt_sleep_ms(5);
     all_missing(f->c, "soon", n);
     all_missing(f->ro, "soon", 10);
     uint64_t took = wait_none_expired(f->c, GONE_WITHIN_MS);
     print_message("    gone %" PRIu64 " ms after expiring\n", took);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expired, n);
     EQ(st.keys[0], 3);
     EQ(st.keys_ttl, 0);
@@ -291,19 +291,19 @@ static void test_stop_and_restart(void **state)
     pc_stats st;
     const uint64_t n = 300;
     OK(pc_set_expire_interval(f->ro, 0)); /* a ring-only peer may ask too */
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 0);
 
     put_keys(f->c, "gone", n, 50);
     put_keys(f->c, "stay", 4, 0);
-    ut_sleep_ms(400); /* four default intervals: a running worker would be done */
+    pt_sleep_ms(400); /* four default intervals: a running worker would be done */
     EQ(expired_count(f->c), n);
     all_missing(f->c, "gone", n);
     all_present(f->c, "stay", 4);
-    ut_sleep_ms(300);
+    pt_sleep_ms(300);
     EQ(expired_count(f->c), n); /* still there: the worker really stopped */
     EQ(expired_count(f->ro), n);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.keys[0], n + 4);
     EQ(st.keys_ttl, n);
     EQ(st.expired, 0);
@@ -311,7 +311,7 @@ static void test_stop_and_restart(void **state)
     /* Restarted: removed. */
     OK(pc_set_expire_interval(f->c, 100));
     wait_none_expired(f->c, GONE_WITHIN_MS);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 100);
     EQ(st.expired, n);
     EQ(st.keys[0], 4);
@@ -321,7 +321,7 @@ static void test_stop_and_restart(void **state)
     /* Stopped again: pc_purge_expired removes them on demand. */
     OK(pc_set_expire_interval(f->c, 0));
     put_keys(f->c, "purged", 77, 30);
-    ut_sleep_ms(150);
+    pt_sleep_ms(150);
     EQ(expired_count(f->c), 77);
     uint64_t removed = 0;
     OK(pc_purge_expired(f->ro, &removed));
@@ -329,16 +329,16 @@ static void test_stop_and_restart(void **state)
     EQ(expired_count(f->c), 0);
     OK(pc_purge_expired(f->c, &removed));
     EQ(removed, 0);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expired, n + 77);
     EQ(st.keys[0], 4);
 
     /* Bad intervals are refused and change nothing. */
     RC(PC_EINVAL, pc_set_expire_interval(f->c, 3600001));
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 0);
     OK(pc_set_expire_interval(f->c, 3600000));
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expire_interval_ms, 3600000);
 }
 
@@ -353,7 +353,7 @@ static void test_expiry_scan_ring_only(void **state)
     put_keys(f->c, "due", 150, 20);
     put_keys(f->c, "later", 250, 3600 * 1000);
     put_keys(f->c, "plain", 5, 0);
-    ut_sleep_ms(100);
+    pt_sleep_ms(100);
     uint64_t listed, due;
     expiry_list(f->c, NULL, &listed, &due);
     EQ(listed, 400);
@@ -401,15 +401,15 @@ static void test_many_at_once(void **state)
     const uint64_t n = 20000;
     put_keys(f->c, "mass", n, 1500);
     put_keys(f->c, "keep", 10, 0);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.keys[0], n + 10);
     EQ(st.expired, 0);
-    ut_sleep_ms(1600);
+    pt_sleep_ms(1600);
     EQ(expired_count(f->c), n);
     OK(pc_set_expire_interval(f->c, 100));
     uint64_t took = wait_none_expired(f->c, GONE_WITHIN_MS);
     print_message("    %" PRIu64 " keys gone %" PRIu64 " ms after the worker started\n", n, took);
-    assert_int_equal(ut_next_stats(f->c, &st), 0);
+    assert_int_equal(pt_stats_next(f->c, &st), 0);
     EQ(st.expired, n);
     EQ(st.keys[0], 10);
     all_present(f->c, "keep", 10);
@@ -417,7 +417,7 @@ static void test_many_at_once(void **state)
 
 int main(void)
 {
-    ut_init(60);
+    pt_init(60);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_counted_then_removed, setup_stopped, teardown),
         cmocka_unit_test_setup_teardown(test_worker_removes, setup_default, teardown),

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "../../shm/alloc.h"
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -64,7 +64,7 @@ static void sb_val(sbuf *b, const pc_val *v)
         sb_add(b, "t:%d", v->b);
         break;
     default:
-        sb_add(b, "%s", apit_kind_name(v->kind));
+        sb_add(b, "%s", pt_kind_name(v->kind));
         break;
     }
 }
@@ -74,7 +74,7 @@ static char *dump(pc_client *c, bool versions)
 {
     sbuf b = {NULL, 0, 0};
     sb_add(&b, "");
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     pc_cursor kc = PC_CURSOR_INIT;
     pc_bytes keys[16];
     size_t nk;
@@ -311,15 +311,15 @@ static void test_null_client(void **state)
  */
 static void test_ended_read(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v"), out;
     OK(pc_set(t->c, K("k"), &v, 0, 0));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     OK(pc_get(r, K("k"), &out));
     pc_read_end(r);
     reads_refused(r);
-    pc_read_end(r);    /* twice is harmless */
-    r = apit_rd(t->c); /* a new read on the same client works */
+    pc_read_end(r);  /* twice is harmless */
+    r = pt_rd(t->c); /* a new read on the same client works */
     OK(pc_get(r, K("k"), &out));
     VAL_EQ(out, S("v"));
     pc_read_end(r);
@@ -336,7 +336,7 @@ static void bad_key_writes(const char *file, int line, pc_client *c, const void 
     double d;
     int ii;
     size_t n;
-#define BK(call) apit_check_rc(file, line, #call, (call), PC_EKEY)
+#define BK(call) pt_check_rc(file, line, #call, (call), PC_EKEY)
     BK(pc_set(c, k, kl, &v, 0, 0));
     BK(pc_set_sec(c, k, kl, &v, 10, 0));
     BK(pc_set_coll(c, k, kl, PC_T_SET, &v, 1, 0, 0));
@@ -413,7 +413,7 @@ static void bad_key_reads(const char *file, int line, pc_read *r, const void *k,
 
 static void test_bad_keys(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     populate(t->c);
     char *before = dump(t->c, true);
     static char k251[PC_KEY_MAX + 1];
@@ -425,7 +425,7 @@ static void test_bad_keys(void **state)
 
     for (size_t i = 0; i < NELEM(bad); i++) {
         bad_key_writes(__FILE__, __LINE__, t->c, bad[i].k, bad[i].kl);
-        pc_read *r = apit_rd(t->c);
+        pc_read *r = pt_rd(t->c);
         bad_key_reads(__FILE__, __LINE__, r, bad[i].k, bad[i].kl);
         pc_read_end(r);
 
@@ -448,17 +448,17 @@ static void test_bad_keys(void **state)
     /* 250 bytes is fine */
     pc_val v = S("ok");
     OK(pc_set(t->c, k251, PC_KEY_MAX, &v, 0, 0));
-    apit_check_get(__FILE__, __LINE__, t->c, k251, PC_KEY_MAX, S("ok"));
+    pt_check_get(__FILE__, __LINE__, t->c, k251, PC_KEY_MAX, S("ok"));
 }
 
 /* ---- values over the maximum ---- */
 
 static void test_too_big(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     populate(t->c);
     char *before = dump(t->c, true);
-    static char big[APIT_SMALL_MAX + 1];
+    static char big[PT_SMALL_MAX + 1];
     memset(big, 'B', sizeof big);
     pc_val bv = pc_mem(big, sizeof big), one = pc_int(1), out;
     pc_bytes bf = pc_b(big, sizeof big), f = pc_b("f", 1), kb = pc_b("new", 3);
@@ -472,9 +472,9 @@ static void test_too_big(void **state)
     RC(PC_ETOOBIG, pc_getset(t->c, K("s"), &bv, &out));
     RC(PC_ETOOBIG, pc_mset(t->c, &kb, &bv, 1));
     RC(PC_ETOOBIG, pc_append(t->c, K("s"), big, sizeof big, &u));
-    RC(PC_ETOOBIG, pc_append(t->c, K("s"), big, APIT_SMALL_MAX - 2, &u)); /* s is "str" */
+    RC(PC_ETOOBIG, pc_append(t->c, K("s"), big, PT_SMALL_MAX - 2, &u)); /* s is "str" */
     RC(PC_ETOOBIG, pc_setrange(t->c, K("s"), 0, big, sizeof big, &u));
-    RC(PC_ETOOBIG, pc_setrange(t->c, K("s"), APIT_SMALL_MAX, "x", 1, &u));
+    RC(PC_ETOOBIG, pc_setrange(t->c, K("s"), PT_SMALL_MAX, "x", 1, &u));
     RC(PC_ETOOBIG, pc_lpush(t->c, K("l"), &bv, 1, &u));
     RC(PC_ETOOBIG, pc_rpush(t->c, K("l"), (pc_val[]){one, bv}, 2, &u));
     RC(PC_ETOOBIG, pc_lset(t->c, K("l"), 0, &bv));
@@ -499,17 +499,17 @@ static void test_too_big(void **state)
     free(before);
 
     /* exactly the maximum fits everywhere */
-    pc_val mx = pc_mem(big, APIT_SMALL_MAX);
-    pc_bytes mf = pc_b(big, APIT_SMALL_MAX);
+    pc_val mx = pc_mem(big, PT_SMALL_MAX);
+    pc_bytes mf = pc_b(big, PT_SMALL_MAX);
     OK(pc_set(t->c, K("s"), &mx, 0, 0));
     OK(pc_rpush(t->c, K("l"), &mx, 1, &u));
     OK(pc_hset(t->c, K("h"), &mf, &mx, 1, &u));
     OK(pc_sadd(t->c, K("z"), &mx, 1, &u));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     int ex = 0;
     OK(pc_sismember(r, K("z"), &mx, &ex));
     assert_int_equal(ex, 1);
-    OK(pc_hget(r, K("h"), big, APIT_SMALL_MAX, &out));
+    OK(pc_hget(r, K("h"), big, PT_SMALL_MAX, &out));
     VAL_EQ(out, mx);
     pc_read_end(r);
 }
@@ -559,7 +559,7 @@ static int read_as(pc_read *r, pc_type as, const char *key)
 
 static void test_wrong_type_matrix(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     populate(t->c);
     const char *const keys[] = {NULL, "s", "n", "l", "h", "z", "q"};
     char *before = dump(t->c, true);
@@ -571,7 +571,7 @@ static void test_wrong_type_matrix(void **state)
             if (rc != PC_EWRONGTYPE)
                 fail_msg("a %s write on a %s returned %s, expected PC_EWRONGTYPE",
                          pc_type_name((pc_type)as), pc_type_name((pc_type)held), pc_err_name(rc));
-            pc_read *r = apit_rd(t->c);
+            pc_read *r = pt_rd(t->c);
             rc = read_as(r, (pc_type)as, keys[held]);
             pc_read_end(r);
             /* pc_get reads Strings and Numerics alike */
@@ -589,7 +589,7 @@ static void test_wrong_type_matrix(void **state)
 
 static void test_nan_and_overflow(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     populate(t->c);
     pc_val big = pc_int(INT64_MAX), dmax = pc_dbl(DBL_MAX);
     pc_bytes fb[] = {pc_b("big", 3), pc_b("dmax", 4)};
@@ -634,7 +634,7 @@ static void test_nan_and_overflow(void **state)
 
 static void test_ttl_and_flags(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     populate(t->c);
     char *before = dump(t->c, true);
     pc_val v = S("v"), one = pc_int(1);
@@ -695,11 +695,11 @@ static void test_ttl_and_flags(void **state)
 
 static void test_read_busy(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v"), w = S("w"), out;
     OK(pc_set(t->c, K("k"), &v, 0, 0));
 
-    pc_read *r = apit_rd(t->c), *r2 = NULL;
+    pc_read *r = pt_rd(t->c), *r2 = NULL;
     RC(PC_EBUSY, pc_read_begin(t->c, &r2));
     OK(pc_get(r, K("k"), &out)); /* the first read still works */
     VAL_EQ(out, S("v"));
@@ -722,9 +722,9 @@ static void test_read_busy(void **state)
     pc_read_end(r2);
 
     /* another client has its own read */
-    pc_client *c2 = apit_client2(t);
-    r = apit_rd(t->c);
-    r2 = apit_rd(c2);
+    pc_client *c2 = pt_store_client2(t);
+    r = pt_rd(t->c);
+    r2 = pt_rd(c2);
     OK(pc_get(r2, K("k"), &out));
     VAL_EQ(out, S("w"));
     pc_read_end(r2);
@@ -736,10 +736,10 @@ static void test_read_busy(void **state)
 
 static void test_fork(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("parent"), out;
     OK(pc_set(t->c, K("k"), &v, 0, 0));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     OK(pc_get(r, K("k"), &out));
 
     fflush(NULL);
@@ -849,10 +849,10 @@ static void test_connect_errors(void **state)
 {
     (void)state;
     char base[64], dir[128];
-    assert_int_equal(apit_mkdtemp(base, sizeof base), 0);
+    assert_int_equal(pt_mkdtemp(base, sizeof base, "/tmp", "api"), 0);
     snprintf(dir, sizeof dir, "%s/missing", base);
     pc_options o;
-    apit_options(&o, 1, 0);
+    pt_store_options(&o, 1, 0);
     o.flags &= ~(unsigned)PC_OPT_CREATE;
     pc_client *c = (pc_client *)&o;
     RC(PC_ENOENT, pc_connect(dir, &o, &c));
@@ -860,19 +860,19 @@ static void test_connect_errors(void **state)
     struct stat sb;
     assert_int_equal(stat(dir, &sb), -1); /* nothing created */
 
-    apit_options(&o, 1, 0);
+    pt_store_options(&o, 1, 0);
     RC(PC_EINVAL, pc_connect(dir, &o, NULL));
     o.flags |= 1u << 20;
     RC(PC_EINVAL, pc_connect(dir, &o, &c));
-    apit_options(&o, 65, 0);
+    pt_store_options(&o, 65, 0);
     RC(PC_EINVAL, pc_connect(dir, &o, &c));
     assert_int_equal(stat(dir, &sb), -1);
 
     /* a store keeps the shape it was made with */
-    apit_options(&o, 2, 8192);
+    pt_store_options(&o, 2, 8192);
     OK(pc_connect(dir, &o, &c));
     pc_close(c);
-    apit_options(&o, 5, 100);
+    pt_store_options(&o, 5, 100);
     OK(pc_connect(dir, &o, &c));
     pc_store_info info;
     OK(pc_store_info_get(c, &info));
@@ -881,7 +881,7 @@ static void test_connect_errors(void **state)
     assert_true(info.embedded);
     RC(PC_EINVAL, pc_store_info_get(c, NULL));
     pc_close(c);
-    apit_rmtree(base);
+    pt_rmtree(base);
 }
 
 /* ---- allocation failures ---- */
@@ -1006,7 +1006,7 @@ static int run_step(pc_client **cp, const char *dir, int step, const bool *sel, 
     pc_options o;
     switch (step) {
     case ST_CONNECT:
-        apit_options(&o, 1, 0);
+        pt_store_options(&o, 1, 0);
         return pc_connect(dir, &o, cp);
     case ST_SET: {
         pc_val v = pc_mem(big_value, sizeof big_value);
@@ -1042,7 +1042,7 @@ static int run_step(pc_client **cp, const char *dir, int step, const bool *sel, 
 static char *expected(int upto, const bool *sel)
 {
     char dir[64];
-    assert_int_equal(apit_mkdtemp(dir, sizeof dir), 0);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/tmp", "api"), 0);
     pc_client *c = NULL;
     int rcs[NBATCH];
     for (int s = 0; s < upto; s++)
@@ -1058,7 +1058,7 @@ static char *expected(int upto, const bool *sel)
         d[0] = 0;
     }
     pc_close(c);
-    apit_rmtree(dir);
+    pt_rmtree(dir);
     return d;
 }
 
@@ -1086,7 +1086,7 @@ static void problem(uint64_t n, const char *fmt, ...)
 static bool alloc_run(uint64_t n, char *const *ref, int64_t live0, uint64_t *made)
 {
     char dir[64];
-    assert_int_equal(apit_mkdtemp(dir, sizeof dir), 0);
+    assert_int_equal(pt_mkdtemp(dir, sizeof dir, "/tmp", "api"), 0);
     pc_client *c = NULL;
     bool hit = false, bad = false;
     uint64_t count0 = pcs_alloc_count();
@@ -1157,7 +1157,7 @@ static bool alloc_run(uint64_t n, char *const *ref, int64_t live0, uint64_t *mad
         free(got);
     }
     pc_close(c);
-    apit_rmtree(dir);
+    pt_rmtree(dir);
     if (pcs_alloc_live() != live0)
         problem(n, "%" PRId64 " allocations live after pc_close, expected %" PRId64,
                 pcs_alloc_live(), live0);
@@ -1207,14 +1207,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_null_client),
-        APIT_TEST(test_bad_keys),
-        APIT_TEST_SMALL(test_too_big),
-        APIT_TEST(test_wrong_type_matrix),
-        APIT_TEST(test_nan_and_overflow),
-        APIT_TEST(test_ttl_and_flags),
-        APIT_TEST(test_read_busy),
-        APIT_TEST(test_ended_read),
-        APIT_TEST(test_fork),
+        PT_STORE_TEST(test_bad_keys),
+        PT_STORE_TEST_SMALL(test_too_big),
+        PT_STORE_TEST(test_wrong_type_matrix),
+        PT_STORE_TEST(test_nan_and_overflow),
+        PT_STORE_TEST(test_ttl_and_flags),
+        PT_STORE_TEST(test_read_busy),
+        PT_STORE_TEST(test_ended_read),
+        PT_STORE_TEST(test_fork),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_connect_errors),
         cmocka_unit_test_teardown(test_alloc_failures, alloc_teardown),

@@ -4,7 +4,7 @@
  * pages while another client writes), TTLs (ttl, expire, persist, expiry
  * seen at once by reads), and versions.
  */
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -80,7 +80,7 @@ static void scan_into(pc_read *r, const char *glob, size_t max, keylist *l)
 static void scan_is(const char *file, int line, pc_client *c, const char *glob, size_t max,
                     const char *const *want, size_t n)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     keylist l;
     kl_init(&l, 64);
     scan_into(r, glob, max, &l);
@@ -119,13 +119,13 @@ static void put(pc_client *c, const char *key)
 
 static void test_del_exists(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     int deleted = -1, ex = -1;
     put(t->c, "k");
     pc_val one = pc_int(1);
     OK(pc_rpush(t->c, K("l"), &one, 1, NULL));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     OK(pc_exists(r, K("k"), &ex));
     assert_int_equal(ex, 1);
     OK(pc_exists(r, K("missing"), &ex));
@@ -155,7 +155,7 @@ static void test_del_exists(void **state)
     MISSING(t->c, "l");
     pc_val v = S("x");
     OK(pc_set(t->c, K("e"), &v, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
     OK(pc_del(t->c, K("e"), &deleted));
     assert_int_equal(deleted, 0);
     MISSING(t->c, "e");
@@ -163,7 +163,7 @@ static void test_del_exists(void **state)
 
 static void test_types(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     assert_string_equal(pc_type_name(PC_T_NONE), "none");
     assert_string_equal(pc_type_name(PC_T_STRING), "string");
     assert_string_equal(pc_type_name(PC_T_NUMERIC), "numeric");
@@ -194,7 +194,7 @@ static void test_types(void **state)
 
 static void test_scan_globs(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     const char *const keys[] = {"user:1", "user:2", "user:10", "ax",  "bx",
                                 "xx",     "x",      "abc",     "a[b", "*"};
     for (size_t i = 0; i < NELEM(keys); i++)
@@ -203,7 +203,7 @@ static void test_scan_globs(void **state)
     OK(pc_set(t->c, "n\0ul", 4, &v, 0, 0));
 
     for (size_t max = 1; max <= 16; max += 15) {
-        pc_read *r = apit_rd(t->c);
+        pc_read *r = pt_rd(t->c);
         keylist l;
         kl_init(&l, 64);
         scan_into(r, NULL, max, &l);
@@ -232,16 +232,16 @@ static void test_scan_globs(void **state)
         SCAN_IS(t->c, "*0", max, "user:10");
     }
     /* "*" (and NULL) also return the key with a NUL byte: 11 in all */
-    assert_int_equal(apit_nkeys(t->c, "*"), NELEM(keys) + 1);
-    assert_int_equal(apit_nkeys(t->c, NULL), NELEM(keys) + 1);
-    assert_int_equal(apit_nkeys(t->c, "n*"), 0);
-    assert_int_equal(apit_nkeys(t->c, "nomatch"), 0);
+    assert_int_equal(pt_nkeys(t->c, "*"), NELEM(keys) + 1);
+    assert_int_equal(pt_nkeys(t->c, NULL), NELEM(keys) + 1);
+    assert_int_equal(pt_nkeys(t->c, "n*"), 0);
+    assert_int_equal(pt_nkeys(t->c, "nomatch"), 0);
 
     /* an empty store scans empty */
     pc_bytes page[4];
     size_t n = 99;
     OK(pc_del(t->c, K("x"), NULL));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_cursor cur = PC_CURSOR_INIT;
     OK(pc_scan(r, "x", &cur, page, 4, &n));
     assert_int_equal(n, 0);
@@ -252,17 +252,11 @@ static void test_scan_globs(void **state)
 /* 2,000 keys in a shuffled order, paged 7 (and 1) at a time. */
 static void test_scan_paging(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 2000 };
     static int order[N];
-    uint64_t seed = 2024;
-    for (int i = 0; i < N; i++)
-        order[i] = i;
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(apit_rand(&seed) % (uint64_t)(i + 1)), x = order[i];
-        order[i] = order[j];
-        order[j] = x;
-    }
+    pt_rng seed = {2024};
+    pt_shuffle(order, N, &seed);
     OK(pc_batch_begin(t->c));
     for (int i = 0; i < N; i++) {
         char k[16];
@@ -272,7 +266,7 @@ static void test_scan_paging(void **state)
     }
     OK(pc_batch_exec(t->c, NULL, 0));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     keylist l;
     kl_init(&l, N + 8);
     scan_into(r, NULL, 7, &l);
@@ -297,16 +291,16 @@ static void test_scan_paging(void **state)
 /* A read kept open across pages lists one snapshot while another client writes. */
 static void test_scan_snapshot(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 500 };
     for (int i = 0; i < N; i++) {
         char k[16];
         snprintf(k, sizeof k, "k:%05d", i * 2);
         put(t->c, k);
     }
-    pc_client *c2 = apit_client2(t);
+    pc_client *c2 = pt_store_client2(t);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_cursor cur = PC_CURSOR_INIT;
     pc_bytes page[10];
     size_t n;
@@ -348,13 +342,13 @@ static void test_scan_snapshot(void **state)
     kl_free(&l);
 
     /* a new read sees the writes */
-    assert_int_equal(apit_nkeys(t->c, NULL), N + 200 - 50);
+    assert_int_equal(pt_nkeys(t->c, NULL), N + 200 - 50);
     pc_close(c2);
 }
 
 static void test_scan_shards(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 400 };
     pc_store_info info;
     OK(pc_store_info_get(t->c, &info));
@@ -365,7 +359,7 @@ static void test_scan_shards(void **state)
         put(t->c, k);
     }
     for (size_t max = 1; max <= 9; max += 8) {
-        pc_read *r = apit_rd(t->c);
+        pc_read *r = pt_rd(t->c);
         keylist l;
         kl_init(&l, N + 8);
         scan_into(r, NULL, max, &l);
@@ -399,13 +393,13 @@ static void test_scan_shards(void **state)
 
 static void test_ttl(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v");
     OK(pc_set(t->c, K("t"), &v, 100000, 0));
     OK(pc_set(t->c, K("p"), &v, 0, 0));
     OK(pc_set_sec(t->c, K("s"), &v, 10, 0));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     int64_t ms = 0, sec = 0;
     OK(pc_ttl(r, K("t"), &ms));
     assert_true(ms > 90000 && ms <= 100000);
@@ -426,29 +420,29 @@ static void test_ttl(void **state)
     /* the longest TTL is accepted, one more is not */
     OK(pc_set(t->c, K("long"), &v, PC_TTL_MAX_MS, 0));
     RC(PC_EINVAL, pc_set(t->c, K("long"), &v, PC_TTL_MAX_MS + 1, 0));
-    assert_true(apit_ttl(t->c, "long") > PC_TTL_MAX_MS - 10000);
+    assert_true(pt_ttl(t->c, "long") > PC_TTL_MAX_MS - 10000);
 
     /* collections take TTLs too */
     pc_val one = pc_int(1);
     OK(pc_set_coll(t->c, K("l"), PC_T_LIST, &one, 1, 20000, 0));
-    ms = apit_ttl(t->c, "l");
+    ms = pt_ttl(t->c, "l");
     assert_true(ms > 10000 && ms <= 20000);
 }
 
 static void test_expire(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v");
     int set = -1;
     OK(pc_set(t->c, K("k"), &v, 0, 0));
 
     OK(pc_expire(t->c, K("k"), 5000, &set));
     assert_int_equal(set, 1);
-    int64_t ms = apit_ttl(t->c, "k");
+    int64_t ms = pt_ttl(t->c, "k");
     assert_true(ms > 4000 && ms <= 5000);
 
     /* 0, negative, too long: PC_EINVAL, the TTL stays */
-    uint64_t ver = apit_version(t->c, "k");
+    uint64_t ver = pt_version(t->c, "k");
     RC(PC_EINVAL, pc_expire(t->c, K("k"), 0, &set));
     RC(PC_EINVAL, pc_expire(t->c, K("k"), -1, &set));
     RC(PC_EINVAL, pc_expire(t->c, K("k"), INT64_MIN, &set));
@@ -456,17 +450,17 @@ static void test_expire(void **state)
     RC(PC_EINVAL, pc_expire_sec(t->c, K("k"), 0, &set));
     RC(PC_EINVAL, pc_expire_sec(t->c, K("k"), -5, &set));
     RC(PC_EINVAL, pc_expire_sec(t->c, K("k"), PC_TTL_MAX_MS / 1000 + 1, &set));
-    ms = apit_ttl(t->c, "k");
+    ms = pt_ttl(t->c, "k");
     assert_true(ms > 4000 && ms <= 5000);
-    assert_int_equal(apit_version(t->c, "k"), ver);
+    assert_int_equal(pt_version(t->c, "k"), ver);
     GET_IS(t->c, "k", S("v"));
 
     OK(pc_expire_sec(t->c, K("k"), 30, &set));
     assert_int_equal(set, 1);
-    ms = apit_ttl(t->c, "k");
+    ms = pt_ttl(t->c, "k");
     assert_true(ms > 29000 && ms <= 30000);
     OK(pc_expire(t->c, K("k"), 1000000, NULL));
-    assert_true(apit_ttl(t->c, "k") > 990000);
+    assert_true(pt_ttl(t->c, "k") > 990000);
 
     /* a missing key: *set 0, nothing created; also after errors */
     set = -1;
@@ -478,7 +472,7 @@ static void test_expire(void **state)
     assert_int_equal(set, 0);
     RC(PC_EINVAL, pc_expire(t->c, K("missing"), 0, &set));
     MISSING(t->c, "missing");
-    assert_int_equal(apit_nkeys(t->c, NULL), 1);
+    assert_int_equal(pt_nkeys(t->c, NULL), 1);
 
     /* on collections */
     pc_val one = pc_int(1);
@@ -491,7 +485,7 @@ static void test_expire(void **state)
     for (size_t i = 0; i < 4; i++) {
         OK(pc_expire(t->c, K(colls[i]), 7000, &set));
         assert_int_equal(set, 1);
-        ms = apit_ttl(t->c, colls[i]);
+        ms = pt_ttl(t->c, colls[i]);
         assert_true(ms > 6000 && ms <= 7000);
     }
     LIST_IS(t->c, "l", &one, 1);
@@ -499,13 +493,13 @@ static void test_expire(void **state)
 
 static void test_persist(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v");
     int changed = -1;
     OK(pc_set(t->c, K("k"), &v, 100000, 0));
     OK(pc_persist(t->c, K("k"), &changed));
     assert_int_equal(changed, 1);
-    assert_int_equal(apit_ttl(t->c, "k"), -1);
+    assert_int_equal(pt_ttl(t->c, "k"), -1);
     OK(pc_persist(t->c, K("k"), &changed));
     assert_int_equal(changed, 0);
     OK(pc_persist(t->c, K("missing"), &changed));
@@ -517,13 +511,13 @@ static void test_persist(void **state)
     OK(pc_sadd(t->c, K("z"), &one, 1, NULL));
     OK(pc_expire(t->c, K("z"), 100000, NULL));
     OK(pc_persist(t->c, K("z"), NULL));
-    assert_int_equal(apit_ttl(t->c, "z"), -1);
+    assert_int_equal(pt_ttl(t->c, "z"), -1);
 
     /* a persisted key outlives its old TTL */
     OK(pc_set(t->c, K("short"), &v, 20, 0));
     OK(pc_persist(t->c, K("short"), &changed));
     assert_int_equal(changed, 1);
-    apit_sleep_ms(40);
+    pt_sleep_ms(40);
     GET_IS(t->c, "short", S("v"));
 }
 
@@ -531,7 +525,7 @@ static void test_persist(void **state)
  * write could have removed it. */
 static void test_expiry_is_immediate(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v"), one = pc_int(1);
     pc_bytes f = pc_b("f", 1);
     OK(pc_set(t->c, K("s"), &v, 1, 0));
@@ -539,10 +533,10 @@ static void test_expiry_is_immediate(void **state)
     pc_val mi[] = {S("f"), one};
     OK(pc_set_coll(t->c, K("h"), PC_T_MAP, mi, 2, 1, 0));
     OK(pc_set_coll(t->c, K("z"), PC_T_SET, &one, 1, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
 
     /* reads only: nothing has written since */
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out;
     pc_type ty = PC_T_STRING;
     int ex = 1;
@@ -575,12 +569,12 @@ static void test_expiry_is_immediate(void **state)
     OK(pc_rpush(t->c, K("l"), &v, 1, &len));
     assert_int_equal(len, 1);
     LIST_IS(t->c, "l", &v, 1);
-    assert_int_equal(apit_ttl(t->c, "l"), -1);
+    assert_int_equal(pt_ttl(t->c, "l"), -1);
     uint64_t added = 0;
     OK(pc_sadd(t->c, K("z"), &v, 1, &added));
     assert_int_equal(added, 1);
-    assert_int_equal(apit_ttl(t->c, "z"), -1);
-    pc_read *r2 = apit_rd(t->c);
+    assert_int_equal(pt_ttl(t->c, "z"), -1);
+    pc_read *r2 = pt_rd(t->c);
     OK(pc_sismember(r2, K("z"), &one, &ex));
     assert_int_equal(ex, 0);
     pc_read_end(r2);
@@ -590,41 +584,41 @@ static void test_expiry_is_immediate(void **state)
 
 static void test_scan_skips_expired(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v");
     for (int i = 0; i < 10; i++) {
         char k[8];
         snprintf(k, sizeof k, "k%d", i);
         OK(pc_set(t->c, K(k), &v, i % 3 == 0 ? 1 : 0, 0));
     }
-    apit_sleep_ms(5);
-    assert_int_equal(apit_nkeys(t->c, NULL), 6);
-    assert_int_equal(apit_nkeys(t->c, "k*"), 6);
+    pt_sleep_ms(5);
+    assert_int_equal(pt_nkeys(t->c, NULL), 6);
+    assert_int_equal(pt_nkeys(t->c, "k*"), 6);
     SCAN_IS(t->c, "k?", 2, "k1", "k2", "k4", "k5", "k7", "k8");
 }
 
 static void test_ttl_kept_or_cleared(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v"), n = pc_int(1);
 
     /* set without KEEPTTL clears a TTL */
     OK(pc_set(t->c, K("s"), &v, 100000, 0));
     OK(pc_set(t->c, K("s"), &v, 0, 0));
-    assert_int_equal(apit_ttl(t->c, "s"), -1);
+    assert_int_equal(pt_ttl(t->c, "s"), -1);
 
     /* incr keeps it */
     OK(pc_set(t->c, K("n"), &n, 100000, 0));
     OK(pc_incrby(t->c, K("n"), 5, NULL));
-    assert_true(apit_ttl(t->c, "n") > 90000);
+    assert_true(pt_ttl(t->c, "n") > 90000);
     GET_IS(t->c, "n", pc_int(6));
 
     /* set_coll without KEEPTTL clears; with it keeps */
     OK(pc_set_coll(t->c, K("l"), PC_T_LIST, &n, 1, 100000, 0));
     OK(pc_set_coll(t->c, K("l"), PC_T_LIST, &v, 1, 0, PC_KEEPTTL));
-    assert_true(apit_ttl(t->c, "l") > 90000);
+    assert_true(pt_ttl(t->c, "l") > 90000);
     OK(pc_set_coll(t->c, K("l"), PC_T_LIST, &v, 1, 0, 0));
-    assert_int_equal(apit_ttl(t->c, "l"), -1);
+    assert_int_equal(pt_ttl(t->c, "l"), -1);
 
     /* pops and removals keep it */
     pc_val two[] = {n, v};
@@ -632,98 +626,98 @@ static void test_ttl_kept_or_cleared(void **state)
     size_t np;
     OK(pc_set_coll(t->c, K("p"), PC_T_LIST, two, 2, 100000, 0));
     OK(pc_lpop(t->c, K("p"), 1, out, &np));
-    assert_true(apit_ttl(t->c, "p") > 90000);
+    assert_true(pt_ttl(t->c, "p") > 90000);
     OK(pc_set_coll(t->c, K("z"), PC_T_SET, two, 2, 100000, 0));
     OK(pc_srem(t->c, K("z"), &n, 1, NULL));
-    assert_true(apit_ttl(t->c, "z") > 90000);
+    assert_true(pt_ttl(t->c, "z") > 90000);
 }
 
 /* ---- versions ---- */
 
 static void test_version(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v"), one = pc_int(1);
     OK(pc_set(t->c, K("k"), &v, 0, 0));
-    uint64_t v1 = apit_version(t->c, "k");
+    uint64_t v1 = pt_version(t->c, "k");
 
     OK(pc_set(t->c, K("k"), &one, 0, 0));
-    uint64_t v2 = apit_version(t->c, "k");
+    uint64_t v2 = pt_version(t->c, "k");
     assert_true(v2 > v1);
     OK(pc_incrby(t->c, K("k"), 1, NULL));
-    uint64_t v3 = apit_version(t->c, "k");
+    uint64_t v3 = pt_version(t->c, "k");
     assert_true(v3 > v2);
     OK(pc_expire(t->c, K("k"), 100000, NULL));
-    uint64_t v4 = apit_version(t->c, "k");
+    uint64_t v4 = pt_version(t->c, "k");
     assert_true(v4 > v3);
     OK(pc_persist(t->c, K("k"), NULL));
-    uint64_t v5 = apit_version(t->c, "k");
+    uint64_t v5 = pt_version(t->c, "k");
     assert_true(v5 > v4);
 
     /* a failed write and a write to another key leave it */
     RC(PC_EOVERFLOW, pc_incrby(t->c, K("k"), INT64_MAX, NULL));
     RC(PC_EWRONGTYPE, pc_rpush(t->c, K("k"), &one, 1, NULL));
     OK(pc_set(t->c, K("other"), &v, 0, 0));
-    assert_int_equal(apit_version(t->c, "k"), v5);
+    assert_int_equal(pt_version(t->c, "k"), v5);
 
     /* collections: every kind of write */
     OK(pc_rpush(t->c, K("l"), &one, 1, NULL));
-    uint64_t lv = apit_version(t->c, "l");
+    uint64_t lv = pt_version(t->c, "l");
     OK(pc_rpush(t->c, K("l"), &one, 1, NULL));
-    assert_true(apit_version(t->c, "l") > lv);
-    lv = apit_version(t->c, "l");
+    assert_true(pt_version(t->c, "l") > lv);
+    lv = pt_version(t->c, "l");
     OK(pc_lset(t->c, K("l"), 0, &v));
-    assert_true(apit_version(t->c, "l") > lv);
-    lv = apit_version(t->c, "l");
+    assert_true(pt_version(t->c, "l") > lv);
+    lv = pt_version(t->c, "l");
     pc_val out[1];
     size_t n;
     OK(pc_lpop(t->c, K("l"), 1, out, &n));
-    assert_true(apit_version(t->c, "l") > lv);
+    assert_true(pt_version(t->c, "l") > lv);
 
     pc_bytes f = pc_b("f", 1);
     OK(pc_hset(t->c, K("h"), &f, &one, 1, NULL));
-    uint64_t hv = apit_version(t->c, "h");
+    uint64_t hv = pt_version(t->c, "h");
     OK(pc_hset(t->c, K("h"), &f, &v, 1, NULL)); /* overwrite only */
-    assert_true(apit_version(t->c, "h") > hv);
-    hv = apit_version(t->c, "h");
+    assert_true(pt_version(t->c, "h") > hv);
+    hv = pt_version(t->c, "h");
     OK(pc_hincrbyfloat(t->c, K("h"), K("g"), 1.0, NULL));
-    assert_true(apit_version(t->c, "h") > hv);
+    assert_true(pt_version(t->c, "h") > hv);
 
     OK(pc_sadd(t->c, K("z"), &one, 1, NULL));
-    uint64_t zv = apit_version(t->c, "z");
+    uint64_t zv = pt_version(t->c, "z");
     pc_val two = pc_int(2);
     OK(pc_sadd(t->c, K("z"), &two, 1, NULL));
-    assert_true(apit_version(t->c, "z") > zv);
-    zv = apit_version(t->c, "z");
+    assert_true(pt_version(t->c, "z") > zv);
+    zv = pt_version(t->c, "z");
     OK(pc_srem(t->c, K("z"), &two, 1, NULL));
-    assert_true(apit_version(t->c, "z") > zv);
+    assert_true(pt_version(t->c, "z") > zv);
 
     /* a deleted and recreated key has a newer version */
     OK(pc_del(t->c, K("k"), NULL));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     uint64_t vv;
     RC(PC_ENOTFOUND, pc_version(r, K("k"), &vv));
     pc_read_end(r);
     OK(pc_set(t->c, K("k"), &v, 0, 0));
-    assert_true(apit_version(t->c, "k") > v5);
+    assert_true(pt_version(t->c, "k") > v5);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_del_exists),
-        APIT_TEST(test_types),
-        APIT_TEST(test_scan_globs),
-        APIT_TEST(test_scan_paging),
-        APIT_TEST(test_scan_snapshot),
-        APIT_TEST_SHARDS4(test_scan_shards),
-        APIT_TEST(test_ttl),
-        APIT_TEST(test_expire),
-        APIT_TEST(test_persist),
-        APIT_TEST(test_expiry_is_immediate),
-        APIT_TEST(test_scan_skips_expired),
-        APIT_TEST(test_ttl_kept_or_cleared),
-        APIT_TEST(test_version),
+        PT_STORE_TEST(test_del_exists),
+        PT_STORE_TEST(test_types),
+        PT_STORE_TEST(test_scan_globs),
+        PT_STORE_TEST(test_scan_paging),
+        PT_STORE_TEST(test_scan_snapshot),
+        PT_STORE_TEST_SHARDS4(test_scan_shards),
+        PT_STORE_TEST(test_ttl),
+        PT_STORE_TEST(test_expire),
+        PT_STORE_TEST(test_persist),
+        PT_STORE_TEST(test_expiry_is_immediate),
+        PT_STORE_TEST(test_scan_skips_expired),
+        PT_STORE_TEST(test_ttl_kept_or_cleared),
+        PT_STORE_TEST(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,7 @@
  */
 #include <math.h>
 
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -40,13 +40,13 @@ static void ints_are(const char *file, int line, pc_client *c, const char *key, 
     size_t n = 0;
     for (int64_t i = from; i <= to && n < 64; i++)
         want[n++] = pc_int(i);
-    apit_check_seq(file, line, c, key, false, want, n);
+    pt_check_seq(file, line, c, key, false, want, n);
 }
 #define INTS_ARE(c, key, from, to) ints_are(__FILE__, __LINE__, (c), (key), (from), (to))
 
 static void test_lpush_order(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     uint64_t len = 0;
 
@@ -65,7 +65,7 @@ static void test_lpush_order(void **state)
 
 static void test_rpush(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     uint64_t len = 0;
 
@@ -90,12 +90,12 @@ static void test_rpush(void **state)
     OK(pc_set_coll(t->c, K("t"), PC_T_LIST, abc, 3, 100000, 0));
     OK(pc_rpush(t->c, K("t"), &x, 1, NULL));
     OK(pc_lpush(t->c, K("t"), &x, 1, NULL));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 }
 
 static void test_pop_counts(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val out[10];
     size_t n = 0;
 
@@ -152,13 +152,13 @@ static void test_pop_counts(void **state)
 
 static void test_lindex(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     make_list(t->c, "l", abc, 3);
     pc_val v = S("str");
     OK(pc_set(t->c, K("s"), &v, 0, 0));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out;
     OK(pc_lindex(r, K("l"), 0, &out));
     VAL_EQ(out, S("a"));
@@ -179,7 +179,7 @@ static void test_lindex(void **state)
 
 static void test_lset(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     make_list(t->c, "l", abc, 3);
 
@@ -202,13 +202,13 @@ static void test_lset(void **state)
 
 static void test_lrange_paging(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 1000, PAGE = 7 };
     make_ints(t->c, "l", N);
 
     static unsigned char seen[N];
     memset(seen, 0, sizeof seen);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out[PAGE];
     size_t n = 0, start = 0, calls = 0;
     do {
@@ -266,17 +266,17 @@ static void ltrim_case(const char *file, int line, pc_client *c, int64_t start, 
                        int64_t from, int64_t to)
 {
     make_ints(c, "l", 10);
-    apit_check_rc(file, line, "pc_ltrim", pc_ltrim(c, K("l"), start, stop), 0);
+    pt_check_rc(file, line, "pc_ltrim", pc_ltrim(c, K("l"), start, stop), 0);
     ints_are(file, line, c, "l", from, to);
     if (from > to)
-        apit_check_missing(file, line, c, K("l"));
+        pt_check_missing(file, line, c, K("l"));
 }
 #define LTRIM_CASE(c, start, stop, from, to) \
     ltrim_case(__FILE__, __LINE__, (c), (start), (stop), (from), (to))
 
 static void test_ltrim(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     LTRIM_CASE(t->c, 0, -1, 0, 9);
     LTRIM_CASE(t->c, 0, 100, 0, 9);
     LTRIM_CASE(t->c, -100, 100, 0, 9);
@@ -321,7 +321,7 @@ static void test_ltrim(void **state)
 
 static void test_lrem(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t removed = 99;
     pc_val one = pc_int(1), sone = S("1"), done = pc_dbl(1.0), tr = pc_bool(true);
     pc_val l0[] = {one, sone, done, one, tr, one, S("a"), one};
@@ -402,7 +402,7 @@ static void test_lrem(void **state)
     OK(pc_set_coll(t->c, K("t"), PC_T_LIST, m0, NELEM(m0), 100000, 0));
     OK(pc_lrem(t->c, K("t"), 0, &y, &removed));
     assert_int_equal(removed, 2);
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 
     /* a missing key: 0 removed, nothing created */
     OK(pc_lrem(t->c, K("missing"), 0, &x, &removed));
@@ -419,12 +419,12 @@ static void test_lrem(void **state)
 
 static void test_typed_roundtrip(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val items[] = {pc_int(1), pc_dbl(2.5), S("a"), pc_bool(true), pc_nil()};
 
     OK(pc_rpush(t->c, K("l"), items, NELEM(items), NULL));
     LIST_IS(t->c, "l", items, NELEM(items));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out[8];
     size_t n;
     OK(pc_lrange(r, K("l"), 0, -1, out, 8, &n));
@@ -452,7 +452,7 @@ static void test_typed_roundtrip(void **state)
                      pc_dbl(1e-308),    pc_mem("", 0),     pc_mem(bin, 4), pc_bool(false)};
     OK(pc_rpush(t->c, K("e"), edge, NELEM(edge), NULL));
     LIST_IS(t->c, "e", edge, NELEM(edge));
-    r = apit_rd(t->c);
+    r = pt_rd(t->c);
     OK(pc_lindex(r, K("e"), 3, &out[0]));
     assert_true(out[0].kind == PC_DOUBLE && out[0].d == 0 && signbit(out[0].d));
     pc_read_end(r);
@@ -471,7 +471,7 @@ static void test_typed_roundtrip(void **state)
 
 static void test_queue(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     uint64_t len = 0;
     pc_val out[8];
@@ -484,7 +484,7 @@ static void test_queue(void **state)
     OK(pc_qpush(t->c, K("q"), &d, 1, &len));
     assert_int_equal(len, 4);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     uint64_t ql = 0;
     OK(pc_qlen(r, K("q"), &ql));
     assert_int_equal(ql, 4);
@@ -550,7 +550,7 @@ static void test_queue(void **state)
 /* pc_set_coll's flags on Lists and Queues. */
 static void test_set_coll_flags(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val a = S("a"), b = S("b");
     OK(pc_set_coll(t->c, K("l"), PC_T_LIST, &a, 1, 0, PC_NX));
     RC(PC_EEXIST, pc_set_coll(t->c, K("l"), PC_T_LIST, &b, 1, 0, PC_NX));
@@ -570,7 +570,7 @@ static void test_set_coll_flags(void **state)
 
 static void test_list_queue_wrong_type(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val abc[] = {S("a"), S("b"), S("c")};
     OK(pc_rpush(t->c, K("l"), abc, 3, NULL));
     OK(pc_qpush(t->c, K("q"), abc, 3, NULL));
@@ -579,7 +579,7 @@ static void test_list_queue_wrong_type(void **state)
     uint64_t len;
     pc_val out[4];
     size_t n;
-    uint64_t lv = apit_version(t->c, "l"), qv = apit_version(t->c, "q");
+    uint64_t lv = pt_version(t->c, "l"), qv = pt_version(t->c, "q");
 
     /* queue calls on a List, list calls on a Queue, both on a String */
     const char *const not_queue[] = {"l", "s"};
@@ -598,7 +598,7 @@ static void test_list_queue_wrong_type(void **state)
         RC(PC_EWRONGTYPE, pc_ltrim(t->c, K(k), 0, 0));
         RC(PC_EWRONGTYPE, pc_lrem(t->c, K(k), 0, abc, &len));
     }
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     for (size_t i = 0; i < 2; i++) {
         RC(PC_EWRONGTYPE, pc_qlen(r, K(not_queue[i]), &len));
         RC(PC_EWRONGTYPE, pc_qpeek(r, K(not_queue[i]), out));
@@ -613,25 +613,25 @@ static void test_list_queue_wrong_type(void **state)
     LIST_IS(t->c, "l", abc, 3);
     QUEUE_IS(t->c, "q", abc, 3);
     GET_IS(t->c, "s", S("s"));
-    assert_int_equal(apit_version(t->c, "l"), lv);
-    assert_int_equal(apit_version(t->c, "q"), qv);
+    assert_int_equal(pt_version(t->c, "l"), lv);
+    assert_int_equal(pt_version(t->c, "q"), qv);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_lpush_order),
-        APIT_TEST(test_rpush),
-        APIT_TEST(test_pop_counts),
-        APIT_TEST(test_lindex),
-        APIT_TEST(test_lset),
-        APIT_TEST(test_lrange_paging),
-        APIT_TEST(test_ltrim),
-        APIT_TEST(test_lrem),
-        APIT_TEST(test_typed_roundtrip),
-        APIT_TEST(test_queue),
-        APIT_TEST(test_set_coll_flags),
-        APIT_TEST(test_list_queue_wrong_type),
+        PT_STORE_TEST(test_lpush_order),
+        PT_STORE_TEST(test_rpush),
+        PT_STORE_TEST(test_pop_counts),
+        PT_STORE_TEST(test_lindex),
+        PT_STORE_TEST(test_lset),
+        PT_STORE_TEST(test_lrange_paging),
+        PT_STORE_TEST(test_ltrim),
+        PT_STORE_TEST(test_lrem),
+        PT_STORE_TEST(test_typed_roundtrip),
+        PT_STORE_TEST(test_queue),
+        PT_STORE_TEST(test_set_coll_flags),
+        PT_STORE_TEST(test_list_queue_wrong_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define F(s) pc_b((s), strlen(s))
@@ -16,18 +16,18 @@
 static void hget_is(const char *file, int line, pc_client *c, const char *key, const void *f,
                     size_t flen, pc_val want)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     pc_val got;
     memset(&got, 0, sizeof got);
-    apit_check_rc(file, line, "pc_hget", pc_hget(r, K(key), f, flen, &got), 0);
-    apit_check_val(file, line, "pc_hget value", got, want);
+    pt_check_rc(file, line, "pc_hget", pc_hget(r, K(key), f, flen, &got), 0);
+    pt_check_val(file, line, "pc_hget value", got, want);
     pc_read_end(r);
 }
 #define HGET_IS(c, key, field, want) hget_is(__FILE__, __LINE__, (c), (key), K(field), (want))
 
 static uint64_t hlen(pc_client *c, const char *key)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     uint64_t n = 0;
     OK(pc_hlen(r, K(key), &n));
     pc_read_end(r);
@@ -36,7 +36,7 @@ static uint64_t hlen(pc_client *c, const char *key)
 
 static void test_hset_hget(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t added = 99;
     pc_bytes f1[] = {F("a"), F("b")};
     pc_val v1[] = {pc_int(1), S("two")};
@@ -85,7 +85,7 @@ static void test_hset_hget(void **state)
     assert_int_equal(added, 1);
     hget_is(__FILE__, __LINE__, t->c, "h", "f\0g", 3, S("nul field"));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out;
     RC(PC_ENOTFOUND, pc_hget(r, K("h"), K("zzz"), &out));
     RC(PC_ENOTFOUND, pc_hget(r, K("h"), "f", 1, &out));
@@ -95,7 +95,7 @@ static void test_hset_hget(void **state)
     /* hset keeps the TTL */
     OK(pc_set_coll(t->c, K("t"), PC_T_MAP, (pc_val[]){S("a"), pc_int(1)}, 2, 100000, 0));
     OK(pc_hset(t->c, K("t"), f1, v1, 2, NULL));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 
     /* a bad value anywhere refuses the whole call */
     pc_val bad[] = {pc_int(5), pc_dbl(NAN)};
@@ -106,7 +106,7 @@ static void test_hset_hget(void **state)
 
 static void test_hmget(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_bytes f[] = {F("a"), F("b"), F("c")};
     pc_val v[] = {pc_int(1), S("two"), pc_nil()};
     OK(pc_hset(t->c, K("h"), f, v, 3, NULL));
@@ -115,7 +115,7 @@ static void test_hmget(void **state)
 
     pc_bytes q[] = {F("a"), F("missing"), F("c"), F("b"), F("")};
     pc_val out[5];
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     OK(pc_hmget(r, K("h"), q, 5, out));
     VAL_EQ(out[0], pc_int(1));
     assert_int_equal(out[1].kind, PC_NONE);
@@ -136,7 +136,7 @@ static void test_hmget(void **state)
 
 static void test_hdel(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_bytes f[] = {F("a"), F("b"), F("c")};
     pc_val v[] = {pc_int(1), pc_int(2), pc_int(3)};
     OK(pc_hset(t->c, K("h"), f, v, 3, NULL));
@@ -174,18 +174,18 @@ static void test_hdel(void **state)
 /* hdel of fields none of which is there: 0 removed, not an error (Redis HDEL) */
 static void test_hdel_none_present(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_bytes f[] = {F("a"), F("b")};
     pc_val v[] = {pc_int(1), pc_int(2)};
     OK(pc_hset(t->c, K("h"), f, v, 2, NULL));
-    uint64_t ver = apit_version(t->c, "h");
+    uint64_t ver = pt_version(t->c, "h");
     uint64_t removed = 99;
     pc_bytes d[] = {F("x"), F("y")};
     OK(pc_hdel(t->c, K("h"), d, 2, &removed));
     assert_int_equal(removed, 0);
     OK(pc_hdel(t->c, K("h"), d, 1, NULL));
     assert_int_equal(hlen(t->c, "h"), 2);
-    assert_int_equal(apit_version(t->c, "h"), ver);
+    assert_int_equal(pt_version(t->c, "h"), ver);
     /* inside a batch, the same */
     int rcs[1] = {1};
     OK(pc_batch_begin(t->c));
@@ -196,14 +196,14 @@ static void test_hdel_none_present(void **state)
 
 static void test_hlen_hexists(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_bytes f[] = {F("a"), F("")};
     pc_val v[] = {pc_int(1), pc_nil()};
     OK(pc_hset(t->c, K("h"), f, v, 2, NULL));
     pc_val s = S("s");
     OK(pc_set(t->c, K("s"), &s, 0, 0));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     uint64_t n = 0;
     int ex = -1;
     OK(pc_hlen(r, K("h"), &n));
@@ -225,7 +225,7 @@ static void test_hlen_hexists(void **state)
 
 static void test_hincrby(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     int64_t now = 0;
 
     /* a missing key and a missing field count as 0 */
@@ -252,14 +252,14 @@ static void test_hincrby(void **state)
     assert_int_equal(now, -1);
 
     /* elements that are not integers */
-    uint64_t ver = apit_version(t->c, "h");
+    uint64_t ver = pt_version(t->c, "h");
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("d"), 1, &now));
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("s"), 1, &now));
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("b"), 1, &now));
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("nil"), 1, &now));
     HGET_IS(t->c, "h", "d", pc_dbl(1.5));
     HGET_IS(t->c, "h", "s", S("12"));
-    assert_int_equal(apit_version(t->c, "h"), ver);
+    assert_int_equal(pt_version(t->c, "h"), ver);
 
     /* wrong key type */
     pc_val s = S("s");
@@ -271,7 +271,7 @@ static void test_hincrby(void **state)
 
 static void test_hincrbyfloat(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     double now = 0;
 
     OK(pc_hincrbyfloat(t->c, K("h"), K("f"), 1.5, &now));
@@ -289,7 +289,7 @@ static void test_hincrbyfloat(void **state)
     assert_true(now == 10.25);
     HGET_IS(t->c, "h", "i", pc_dbl(10.25));
 
-    uint64_t ver = apit_version(t->c, "h");
+    uint64_t ver = pt_version(t->c, "h");
     RC(PC_ENOTNUM, pc_hincrbyfloat(t->c, K("h"), K("s"), 1.0, &now));
     RC(PC_ENOTNUM, pc_hincrbyfloat(t->c, K("h"), K("b"), 1.0, &now));
     RC(PC_ENOTNUM, pc_hincrbyfloat(t->c, K("h"), K("nil"), 1.0, &now));
@@ -298,11 +298,11 @@ static void test_hincrbyfloat(void **state)
     RC(PC_ENAN, pc_hincrbyfloat(t->c, K("h"), K("new"), -INFINITY, &now));
     RC(PC_ENAN, pc_hincrbyfloat(t->c, K("h"), K("max"), DBL_MAX, &now));
     RC(PC_ENAN, pc_hincrbyfloat(t->c, K("nokey"), K("f"), NAN, &now));
-    assert_int_equal(apit_version(t->c, "h"), ver);
+    assert_int_equal(pt_version(t->c, "h"), ver);
     HGET_IS(t->c, "h", "max", pc_dbl(DBL_MAX));
     HGET_IS(t->c, "h", "i", pc_dbl(10.25));
     MISSING(t->c, "nokey");
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     int ex = 1;
     OK(pc_hexists(r, K("h"), K("new"), &ex));
     assert_int_equal(ex, 0);
@@ -315,22 +315,15 @@ static void test_hincrbyfloat(void **state)
 
 static void test_hscan_paging(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 1000, PAGE = 13 };
     static char names[N][16];
     pc_bytes f[100];
     pc_val v[100];
-    uint64_t seed = 42;
+    pt_rng seed = {42};
     /* insert in a shuffled order, 100 at a time */
     static int order[N];
-    for (int i = 0; i < N; i++)
-        order[i] = i;
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(apit_rand(&seed) % (uint64_t)(i + 1));
-        int x = order[i];
-        order[i] = order[j];
-        order[j] = x;
-    }
+    pt_shuffle(order, N, &seed);
     for (int i = 0; i < N; i++)
         snprintf(names[i], sizeof names[i], "field:%d", i);
     for (int b = 0; b < N; b += 100) {
@@ -345,7 +338,7 @@ static void test_hscan_paging(void **state)
 
     static unsigned char seen[N];
     memset(seen, 0, sizeof seen);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_cursor cur = PC_CURSOR_INIT;
     pc_bytes pf[PAGE];
     pc_val pv[PAGE];
@@ -407,7 +400,7 @@ static void test_hscan_paging(void **state)
     pc_read_end(r);
     pc_val s = S("s");
     OK(pc_set(t->c, K("s"), &s, 0, 0));
-    r = apit_rd(t->c);
+    r = pt_rd(t->c);
     pc_cursor c5 = PC_CURSOR_INIT;
     RC(PC_EWRONGTYPE, pc_hscan(r, K("s"), &c5, pf, pv, PAGE, &n));
     pc_read_end(r);
@@ -428,7 +421,7 @@ static size_t hscan_all(pc_read *r, const char *key, pc_bytes *f, pc_val *v, siz
 
 static void test_empty_and_long_fields(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     /* lengths around the digest threshold (480), and a very long one; two
      * long fields share their first 464 bytes and their length */
     static const size_t lens[] = {0, 1, 463, 464, 479, 480, 481, 1000, 100000};
@@ -456,7 +449,7 @@ static void test_empty_and_long_fields(void **state)
     assert_int_equal(added, NT);
     assert_int_equal(hlen(t->c, "h"), NT);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     for (size_t i = 0; i < NT; i++) {
         pc_val out;
         int ex = 0;
@@ -509,7 +502,7 @@ static void test_empty_and_long_fields(void **state)
         assert_int_equal(removed, 1);
         if (i + 1 < NT) {
             assert_int_equal(hlen(t->c, "h"), NT - i - 1);
-            r = apit_rd(t->c);
+            r = pt_rd(t->c);
             int ex = 1;
             OK(pc_hexists(r, K("h"), buf[i], flen[i], &ex));
             assert_int_equal(ex, 0);
@@ -526,7 +519,7 @@ static void test_empty_and_long_fields(void **state)
 
 static void test_set_coll_map(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val items[] = {S("a"), pc_int(1), S("b"), pc_int(2), S("a"), pc_int(3), S(""), pc_nil()};
     OK(pc_set_coll(t->c, K("h"), PC_T_MAP, items, NELEM(items), 0, 0));
     TYPE_IS(t->c, "h", PC_T_MAP);
@@ -539,7 +532,7 @@ static void test_set_coll_map(void **state)
     pc_val items2[] = {S("z"), S("zz")};
     OK(pc_set_coll(t->c, K("h"), PC_T_MAP, items2, 2, 0, 0));
     assert_int_equal(hlen(t->c, "h"), 1);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out;
     RC(PC_ENOTFOUND, pc_hget(r, K("h"), K("a"), &out));
     pc_read_end(r);
@@ -558,13 +551,13 @@ static void test_set_coll_map(void **state)
 
     /* with a TTL */
     OK(pc_set_coll(t->c, K("ht"), PC_T_MAP, items2, 2, 50000, 0));
-    int64_t ttl = apit_ttl(t->c, "ht");
+    int64_t ttl = pt_ttl(t->c, "ht");
     assert_true(ttl > 40000 && ttl <= 50000);
 }
 
 static void test_map_wrong_type(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1);
     pc_bytes f = F("f");
     OK(pc_set(t->c, K("s"), &one, 0, 0));
@@ -573,7 +566,7 @@ static void test_map_wrong_type(void **state)
     OK(pc_qpush(t->c, K("q"), &one, 1, NULL));
     const char *const keys[] = {"s", "l", "z", "q"};
     for (size_t i = 0; i < 4; i++) {
-        uint64_t ver = apit_version(t->c, keys[i]);
+        uint64_t ver = pt_version(t->c, keys[i]);
         uint64_t u;
         int64_t in;
         double d;
@@ -581,7 +574,7 @@ static void test_map_wrong_type(void **state)
         RC(PC_EWRONGTYPE, pc_hdel(t->c, K(keys[i]), &f, 1, &u));
         RC(PC_EWRONGTYPE, pc_hincrby(t->c, K(keys[i]), K("f"), 1, &in));
         RC(PC_EWRONGTYPE, pc_hincrbyfloat(t->c, K(keys[i]), K("f"), 1, &d));
-        pc_read *r = apit_rd(t->c);
+        pc_read *r = pt_rd(t->c);
         pc_val out;
         int ex;
         RC(PC_EWRONGTYPE, pc_hget(r, K(keys[i]), K("f"), &out));
@@ -589,24 +582,24 @@ static void test_map_wrong_type(void **state)
         RC(PC_EWRONGTYPE, pc_hlen(r, K(keys[i]), &u));
         RC(PC_EWRONGTYPE, pc_hexists(r, K(keys[i]), K("f"), &ex));
         pc_read_end(r);
-        assert_int_equal(apit_version(t->c, keys[i]), ver);
+        assert_int_equal(pt_version(t->c, keys[i]), ver);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_hset_hget),
-        APIT_TEST(test_hmget),
-        APIT_TEST(test_hdel),
-        APIT_TEST(test_hdel_none_present),
-        APIT_TEST(test_hlen_hexists),
-        APIT_TEST(test_hincrby),
-        APIT_TEST(test_hincrbyfloat),
-        APIT_TEST(test_hscan_paging),
-        APIT_TEST(test_empty_and_long_fields),
-        APIT_TEST(test_set_coll_map),
-        APIT_TEST(test_map_wrong_type),
+        PT_STORE_TEST(test_hset_hget),
+        PT_STORE_TEST(test_hmget),
+        PT_STORE_TEST(test_hdel),
+        PT_STORE_TEST(test_hdel_none_present),
+        PT_STORE_TEST(test_hlen_hexists),
+        PT_STORE_TEST(test_hincrby),
+        PT_STORE_TEST(test_hincrbyfloat),
+        PT_STORE_TEST(test_hscan_paging),
+        PT_STORE_TEST(test_empty_and_long_fields),
+        PT_STORE_TEST(test_set_coll_map),
+        PT_STORE_TEST(test_map_wrong_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,14 +5,14 @@
  */
 #include <math.h>
 
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t scard(pc_client *c, const char *key)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     uint64_t n = 0;
     OK(pc_scard(r, K(key), &n));
     pc_read_end(r);
@@ -21,7 +21,7 @@ static uint64_t scard(pc_client *c, const char *key)
 
 static int ismember(pc_client *c, const char *key, pc_val m)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     int out = -1;
     OK(pc_sismember(r, K(key), &m, &out));
     pc_read_end(r);
@@ -66,14 +66,14 @@ static void same_members(const char *file, int line, const pc_val *got, size_t n
 {
     char b[160];
     for (size_t i = 0; i < n; i++) {
-        if (!apit_val_in(&got[i], want, nwant)) {
+        if (!pt_val_in(&got[i], want, nwant)) {
             print_error("%s:%d: unexpected member %s\n", file, line,
-                        apit_val_fmt(b, sizeof b, &got[i]));
+                        pt_val_fmt(b, sizeof b, &got[i]));
             _fail(file, line);
         }
-        if (apit_val_in(&got[i], got + i + 1, n - i - 1)) {
+        if (pt_val_in(&got[i], got + i + 1, n - i - 1)) {
             print_error("%s:%d: member %s returned twice\n", file, line,
-                        apit_val_fmt(b, sizeof b, &got[i]));
+                        pt_val_fmt(b, sizeof b, &got[i]));
             _fail(file, line);
         }
     }
@@ -88,14 +88,14 @@ static void same_members(const char *file, int line, const pc_val *got, size_t n
 static void set_is(const char *file, int line, pc_client *c, const char *key, const pc_val *want,
                    size_t n)
 {
-    pc_read *r = apit_rd(c);
+    pc_read *r = pt_rd(c);
     pc_bytes k = pc_b(key, strlen(key));
     pc_val got[256];
     size_t m = collect(r, ALG_SCAN, &k, 1, 5, got, 256);
     same_members(file, line, got, m, want, n);
     uint64_t card = 0;
     int rc = pc_scard(r, K(key), &card);
-    apit_check_rc(file, line, "pc_scard", rc, n ? 0 : PC_ENOTFOUND);
+    pt_check_rc(file, line, "pc_scard", rc, n ? 0 : PC_ENOTFOUND);
     if (n && card != n) {
         print_error("%s:%d: scard %" PRIu64 ", expected %zu\n", file, line, card, n);
         _fail(file, line);
@@ -106,7 +106,7 @@ static void set_is(const char *file, int line, pc_client *c, const char *key, co
 
 static void test_sadd_srem(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t added = 99, removed = 99;
     pc_val m1[] = {pc_int(1), pc_int(2), pc_int(2), S("a")};
 
@@ -150,7 +150,7 @@ static void test_sadd_srem(void **state)
     OK(pc_set_coll(t->c, K("t"), PC_T_SET, m1, 4, 100000, 0));
     SET_IS(t->c, "t", want1, 3);
     OK(pc_sadd(t->c, K("t"), m2, 2, NULL));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
     pc_val bad[] = {pc_int(7), pc_dbl(NAN)};
     RC(PC_ENAN, pc_sadd(t->c, K("t"), bad, 2, &added));
     assert_int_equal(ismember(t->c, "t", pc_int(7)), 0);
@@ -159,7 +159,7 @@ static void test_sadd_srem(void **state)
 
 static void test_typed_members(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t added = 0;
     pc_val one = pc_int(1);
     OK(pc_sadd(t->c, K("s"), &one, 1, NULL));
@@ -204,7 +204,7 @@ static void test_typed_members(void **state)
 
     /* missing key: not a member; NaN: refused */
     assert_int_equal(ismember(t->c, "missing", pc_int(1)), 0);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val nan = pc_dbl(NAN);
     int out;
     RC(PC_ENAN, pc_sismember(r, K("s"), &nan, &out));
@@ -213,7 +213,7 @@ static void test_typed_members(void **state)
 
 static void test_sscan_paging(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 600 };
     static char names[N][16];
     static pc_val want[N];
@@ -229,15 +229,9 @@ static void test_sscan_paging(void **state)
             want[i] = S(names[i]);
         }
     }
-    uint64_t seed = 7;
+    pt_rng seed = {7};
     static int order[N];
-    for (int i = 0; i < N; i++)
-        order[i] = i;
-    for (int i = N - 1; i > 0; i--) {
-        int j = (int)(apit_rand(&seed) % (uint64_t)(i + 1)), x = order[i];
-        order[i] = order[j];
-        order[j] = x;
-    }
+    pt_shuffle(order, N, &seed);
     for (int b = 0; b < N; b += 50) {
         for (int i = 0; i < 50; i++)
             batch[i] = want[order[b + i]];
@@ -245,7 +239,7 @@ static void test_sscan_paging(void **state)
     }
     assert_int_equal(scard(t->c, "s"), N);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     static pc_val got[N + 16];
     pc_bytes k = pc_b("s", 1);
     size_t n = collect(r, ALG_SCAN, &k, 1, 7, got, N + 16);
@@ -265,7 +259,7 @@ static void test_sscan_paging(void **state)
 
 static void test_spop(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 20 };
     pc_val m[N], out[64];
     size_t n = 0;
@@ -278,8 +272,8 @@ static void test_spop(void **state)
     pc_val popped[N];
     size_t np = 0;
     for (size_t i = 0; i < n; i++) {
-        assert_true(apit_val_in(&out[i], m, N));        /* was a member */
-        assert_false(apit_val_in(&out[i], popped, np)); /* distinct */
+        assert_true(pt_val_in(&out[i], m, N));        /* was a member */
+        assert_false(pt_val_in(&out[i], popped, np)); /* distinct */
         popped[np++] = out[i];
     }
     assert_int_equal(scard(t->c, "s"), N - 5);
@@ -290,8 +284,8 @@ static void test_spop(void **state)
     OK(pc_spop(t->c, K("s"), 100, out, &n));
     assert_int_equal(n, N - 5);
     for (size_t i = 0; i < n; i++) {
-        assert_true(apit_val_in(&out[i], m, N));
-        assert_false(apit_val_in(&out[i], popped, np));
+        assert_true(pt_val_in(&out[i], m, N));
+        assert_false(pt_val_in(&out[i], popped, np));
         popped[np++] = out[i];
     }
     SAME_MEMBERS(popped, np, m, N);
@@ -310,7 +304,7 @@ static void test_spop(void **state)
 /* A large set takes spop's other path: still distinct members. */
 static void test_spop_large(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 3000, POP = 40 };
     static pc_val m[N];
     for (int i = 0; i < N; i++)
@@ -323,8 +317,8 @@ static void test_spop_large(void **state)
         OK(pc_spop(t->c, K("s"), POP, out, &n));
         assert_int_equal(n, POP);
         for (size_t i = 0; i < n; i++) {
-            assert_true(apit_val_in(&out[i], m, N));
-            assert_false(apit_val_in(&out[i], popped, np));
+            assert_true(pt_val_in(&out[i], m, N));
+            assert_false(pt_val_in(&out[i], popped, np));
             popped[np++] = out[i];
         }
     }
@@ -335,7 +329,7 @@ static void test_spop_large(void **state)
 
 static void test_long_members(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     /* encoded size is 1 + length: 479 bytes encode to 480, the first long */
     static const size_t lens[] = {477, 478, 479, 480, 1000, 70000};
     enum { NL = sizeof lens / sizeof lens[0], NT = NL + 2 };
@@ -374,7 +368,7 @@ static void test_long_members(void **state)
     /* set algebra compares long members by their bytes */
     pc_val two[] = {m[3], m[5], pc_mem(probe, 70000)};
     OK(pc_sadd(t->c, K("o"), two, 3, NULL));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_bytes keys[] = {pc_b("s", 1), pc_b("o", 1)};
     pc_val got[NT + 8];
     size_t n = collect(r, ALG_INTER, keys, 2, 2, got, NT + 8);
@@ -393,7 +387,7 @@ static void test_long_members(void **state)
     size_t np;
     OK(pc_spop(t->c, K("o"), 1, out, &np));
     assert_int_equal(np, 1);
-    assert_true(apit_val_in(&out[0], two, 3));
+    assert_true(pt_val_in(&out[0], two, 3));
 
     for (size_t i = 0; i < NT; i++) {
         OK(pc_srem(t->c, K("s"), &m[i], 1, &removed));
@@ -408,7 +402,7 @@ static void test_long_members(void **state)
 
 static void test_algebra(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val a[] = {pc_int(1), pc_int(2), pc_int(3), S("x")};
     pc_val b[] = {pc_int(2), pc_int(3), pc_int(4)};
     pc_val c[] = {pc_int(3), pc_int(5)};
@@ -420,7 +414,7 @@ static void test_algebra(void **state)
     OK(pc_rpush(t->c, K("L"), &str, 1, NULL));
 
     const pc_bytes A = pc_b("A", 1), B = pc_b("B", 1), C = pc_b("C", 1), M = pc_b("M", 1);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val got[32];
     size_t n;
     for (size_t page = 1; page <= 4; page += 3) {
@@ -485,7 +479,7 @@ static void test_algebra(void **state)
 /* Set algebra over larger sets, paged three at a time. */
 static void test_algebra_paging(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 300 };
     static pc_val a[N], b[N], u[N + 200], in[100], d[200];
     size_t nu = 0, ni = 0, nd = 0;
@@ -503,7 +497,7 @@ static void test_algebra_paging(void **state)
     OK(pc_sadd(t->c, K("A"), a, N, NULL));
     OK(pc_sadd(t->c, K("B"), b, N, NULL));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     static pc_val got[600];
     pc_bytes ab[] = {pc_b("A", 1), pc_b("B", 1)};
     size_t n = collect(r, ALG_UNION, ab, 2, 3, got, 600);
@@ -517,7 +511,7 @@ static void test_algebra_paging(void **state)
 
 static void test_set_wrong_type(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1);
     pc_bytes f = pc_b("f", 1);
     OK(pc_set(t->c, K("s"), &one, 0, 0));
@@ -526,30 +520,32 @@ static void test_set_wrong_type(void **state)
     OK(pc_qpush(t->c, K("q"), &one, 1, NULL));
     const char *const keys[] = {"s", "l", "h", "q"};
     for (size_t i = 0; i < 4; i++) {
-        uint64_t ver = apit_version(t->c, keys[i]);
+        uint64_t ver = pt_version(t->c, keys[i]);
         uint64_t u;
         pc_val out[2];
         size_t n;
         RC(PC_EWRONGTYPE, pc_sadd(t->c, K(keys[i]), &one, 1, &u));
         RC(PC_EWRONGTYPE, pc_srem(t->c, K(keys[i]), &one, 1, &u));
         RC(PC_EWRONGTYPE, pc_spop(t->c, K(keys[i]), 1, out, &n));
-        pc_read *r = apit_rd(t->c);
+        pc_read *r = pt_rd(t->c);
         int ism;
         pc_cursor cur = PC_CURSOR_INIT;
         RC(PC_EWRONGTYPE, pc_scard(r, K(keys[i]), &u));
         RC(PC_EWRONGTYPE, pc_sismember(r, K(keys[i]), &one, &ism));
         RC(PC_EWRONGTYPE, pc_sscan(r, K(keys[i]), &cur, out, 2, &n));
         pc_read_end(r);
-        assert_int_equal(apit_version(t->c, keys[i]), ver);
+        assert_int_equal(pt_version(t->c, keys[i]), ver);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_sadd_srem), APIT_TEST(test_typed_members),  APIT_TEST(test_sscan_paging),
-        APIT_TEST(test_spop),      APIT_TEST(test_spop_large),     APIT_TEST(test_long_members),
-        APIT_TEST(test_algebra),   APIT_TEST(test_algebra_paging), APIT_TEST(test_set_wrong_type),
+        PT_STORE_TEST(test_sadd_srem),      PT_STORE_TEST(test_typed_members),
+        PT_STORE_TEST(test_sscan_paging),   PT_STORE_TEST(test_spop),
+        PT_STORE_TEST(test_spop_large),     PT_STORE_TEST(test_long_members),
+        PT_STORE_TEST(test_algebra),        PT_STORE_TEST(test_algebra_paging),
+        PT_STORE_TEST(test_set_wrong_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

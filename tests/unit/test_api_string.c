@@ -6,7 +6,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "apitest.h"
+#include "pctest.h"
 
 /* A String value from a C string. */
 #define S(s) pc_str(s)
@@ -29,7 +29,7 @@ static const pc_type coll_types[] = {PC_T_LIST, PC_T_MAP, PC_T_SET, PC_T_QUEUE};
 
 static void test_set_get(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("hello");
     OK(pc_set(t->c, K("k"), &v, 0, 0));
     GET_IS(t->c, "k", S("hello"));
@@ -90,7 +90,7 @@ static void test_set_get(void **state)
 
 static void test_set_empty_and_binary(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = pc_mem(NULL, 0);
     OK(pc_set(t->c, K("e"), &v, 0, 0));
     GET_IS(t->c, "e", pc_mem("", 0));
@@ -98,7 +98,7 @@ static void test_set_empty_and_binary(void **state)
     v = pc_mem("", 0);
     OK(pc_set(t->c, K("e2"), &v, 0, 0));
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     uint64_t len = 99;
     int ex = 0;
     OK(pc_strlen(r, K("e"), &len));
@@ -120,7 +120,7 @@ static void test_set_empty_and_binary(void **state)
     /* keys are bytes too: "a\0b" is not "a" */
     v = S("with nul");
     OK(pc_set(t->c, "a\0b", 3, &v, 0, 0));
-    apit_check_get(__FILE__, __LINE__, t->c, "a\0b", 3, S("with nul"));
+    pt_check_get(__FILE__, __LINE__, t->c, "a\0b", 3, S("with nul"));
     MISSING(t->c, "a");
 
     /* keys of 1 and 250 bytes */
@@ -128,41 +128,41 @@ static void test_set_empty_and_binary(void **state)
     memset(k250, 'k', sizeof k250);
     v = S("long key");
     OK(pc_set(t->c, k250, sizeof k250, &v, 0, 0));
-    apit_check_get(__FILE__, __LINE__, t->c, k250, sizeof k250, S("long key"));
+    pt_check_get(__FILE__, __LINE__, t->c, k250, sizeof k250, S("long key"));
     OK(pc_set(t->c, "\xff", 1, &v, 0, 0));
-    apit_check_get(__FILE__, __LINE__, t->c, "\xff", 1, S("long key"));
+    pt_check_get(__FILE__, __LINE__, t->c, "\xff", 1, S("long key"));
 }
 
 static void test_set_max_value(void **state)
 {
-    apit *t = *state;
-    static unsigned char big[APIT_SMALL_MAX + 1];
+    pt_store *t = *state;
+    static unsigned char big[PT_SMALL_MAX + 1];
     memset(big, 'x', sizeof big);
     pc_store_info info;
     OK(pc_store_info_get(t->c, &info));
-    assert_int_equal(info.max_value, APIT_SMALL_MAX);
+    assert_int_equal(info.max_value, PT_SMALL_MAX);
 
-    pc_val v = pc_mem(big, APIT_SMALL_MAX);
+    pc_val v = pc_mem(big, PT_SMALL_MAX);
     OK(pc_set(t->c, K("max"), &v, 0, 0));
-    GET_IS(t->c, "max", pc_mem(big, APIT_SMALL_MAX));
+    GET_IS(t->c, "max", pc_mem(big, PT_SMALL_MAX));
 
-    v = pc_mem(big, APIT_SMALL_MAX + 1);
+    v = pc_mem(big, PT_SMALL_MAX + 1);
     RC(PC_ETOOBIG, pc_set(t->c, K("max"), &v, 0, 0));
     RC(PC_ETOOBIG, pc_set(t->c, K("over"), &v, 0, 0));
-    GET_IS(t->c, "max", pc_mem(big, APIT_SMALL_MAX));
+    GET_IS(t->c, "max", pc_mem(big, PT_SMALL_MAX));
     MISSING(t->c, "over");
 
     /* and through getset */
     pc_val old;
     RC(PC_ETOOBIG, pc_getset(t->c, K("max"), &v, &old));
-    GET_IS(t->c, "max", pc_mem(big, APIT_SMALL_MAX));
+    GET_IS(t->c, "max", pc_mem(big, PT_SMALL_MAX));
 }
 
 /* ---- flags ---- */
 
 static void test_set_nx_xx(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val a = S("a"), b = S("b");
 
     OK(pc_set(t->c, K("k"), &a, 0, PC_NX));
@@ -187,26 +187,26 @@ static void test_set_nx_xx(void **state)
 
     /* an expired key is missing for NX and XX */
     OK(pc_set(t->c, K("exp"), &a, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
     RC(PC_ENOTFOUND, pc_set(t->c, K("exp"), &b, 0, PC_XX));
     MISSING(t->c, "exp");
     OK(pc_set(t->c, K("exp"), &b, 0, PC_NX));
     GET_IS(t->c, "exp", S("b"));
-    assert_int_equal(apit_ttl(t->c, "exp"), -1);
+    assert_int_equal(pt_ttl(t->c, "exp"), -1);
 }
 
 static void test_set_keepttl(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val a = S("a"), b = S("b");
 
     OK(pc_set(t->c, K("k"), &a, 100000, 0));
-    int64_t ttl = apit_ttl(t->c, "k");
+    int64_t ttl = pt_ttl(t->c, "k");
     assert_true(ttl > 90000 && ttl <= 100000);
 
     OK(pc_set(t->c, K("k"), &b, 0, PC_KEEPTTL));
     GET_IS(t->c, "k", S("b"));
-    ttl = apit_ttl(t->c, "k");
+    ttl = pt_ttl(t->c, "k");
     assert_true(ttl > 90000 && ttl <= 100000);
 
     /* KEEPTTL with a TTL is refused */
@@ -215,22 +215,22 @@ static void test_set_keepttl(void **state)
 
     /* without KEEPTTL the TTL is replaced, or cleared */
     OK(pc_set(t->c, K("k"), &a, 50000, 0));
-    ttl = apit_ttl(t->c, "k");
+    ttl = pt_ttl(t->c, "k");
     assert_true(ttl > 40000 && ttl <= 50000);
     OK(pc_set(t->c, K("k"), &b, 0, 0));
-    assert_int_equal(apit_ttl(t->c, "k"), -1);
+    assert_int_equal(pt_ttl(t->c, "k"), -1);
 
     /* KEEPTTL on a key without a TTL, and on a missing key */
     OK(pc_set(t->c, K("k"), &a, 0, PC_KEEPTTL));
-    assert_int_equal(apit_ttl(t->c, "k"), -1);
+    assert_int_equal(pt_ttl(t->c, "k"), -1);
     OK(pc_set(t->c, K("new"), &a, 0, PC_KEEPTTL));
-    assert_int_equal(apit_ttl(t->c, "new"), -1);
+    assert_int_equal(pt_ttl(t->c, "new"), -1);
     GET_IS(t->c, "new", S("a"));
 
     /* KEEPTTL with XX */
     OK(pc_set(t->c, K("k"), &a, 30000, 0));
     OK(pc_set(t->c, K("k"), &b, 0, PC_KEEPTTL | PC_XX));
-    ttl = apit_ttl(t->c, "k");
+    ttl = pt_ttl(t->c, "k");
     assert_true(ttl > 20000 && ttl <= 30000);
 }
 
@@ -238,7 +238,7 @@ static void test_set_keepttl(void **state)
 
 static void test_getset(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("first"), old;
 
     old.kind = PC_INT;
@@ -265,11 +265,11 @@ static void test_getset(void **state)
     OK(pc_set(t->c, K("t"), &v, 100000, 0));
     OK(pc_getset(t->c, K("t"), &v, &old));
     VAL_EQ(old, S("ttl"));
-    assert_int_equal(apit_ttl(t->c, "t"), -1);
+    assert_int_equal(pt_ttl(t->c, "t"), -1);
 
     /* an expired key is missing */
     OK(pc_set(t->c, K("exp"), &v, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
     v = S("fresh");
     OK(pc_getset(t->c, K("exp"), &v, &old));
     assert_int_equal(old.kind, PC_NONE);
@@ -278,10 +278,10 @@ static void test_getset(void **state)
     /* wrong type: refused, the collection stays */
     make_colls(t->c);
     for (size_t i = 0; i < 4; i++) {
-        uint64_t ver = apit_version(t->c, coll_keys[i]);
+        uint64_t ver = pt_version(t->c, coll_keys[i]);
         RC(PC_EWRONGTYPE, pc_getset(t->c, K(coll_keys[i]), &v, &old));
         TYPE_IS(t->c, coll_keys[i], coll_types[i]);
-        assert_int_equal(apit_version(t->c, coll_keys[i]), ver);
+        assert_int_equal(pt_version(t->c, coll_keys[i]), ver);
     }
 
     /* old may be NULL */
@@ -293,7 +293,7 @@ static void test_getset(void **state)
 
 static void test_append(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t len = 0;
 
     OK(pc_append(t->c, K("k"), "Hello", 5, &len));
@@ -317,7 +317,7 @@ static void test_append(void **state)
     OK(pc_append(t->c, K("t"), "b", 1, &len));
     assert_int_equal(len, 2);
     GET_IS(t->c, "t", S("ab"));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 
     /* wrong types */
     pc_val n = pc_int(3);
@@ -333,25 +333,25 @@ static void test_append(void **state)
 
 static void test_append_max(void **state)
 {
-    apit *t = *state;
-    static char buf[APIT_SMALL_MAX + 1];
+    pt_store *t = *state;
+    static char buf[PT_SMALL_MAX + 1];
     memset(buf, 'a', sizeof buf);
     uint64_t len = 0;
 
-    OK(pc_append(t->c, K("k"), buf, APIT_SMALL_MAX - 10, &len));
+    OK(pc_append(t->c, K("k"), buf, PT_SMALL_MAX - 10, &len));
     OK(pc_append(t->c, K("k"), buf, 10, &len));
-    assert_int_equal(len, APIT_SMALL_MAX);
+    assert_int_equal(len, PT_SMALL_MAX);
     RC(PC_ETOOBIG, pc_append(t->c, K("k"), "b", 1, &len));
-    assert_int_equal(len, APIT_SMALL_MAX);
-    GET_IS(t->c, "k", pc_mem(buf, APIT_SMALL_MAX));
+    assert_int_equal(len, PT_SMALL_MAX);
+    GET_IS(t->c, "k", pc_mem(buf, PT_SMALL_MAX));
 
-    RC(PC_ETOOBIG, pc_append(t->c, K("new"), buf, APIT_SMALL_MAX + 1, &len));
+    RC(PC_ETOOBIG, pc_append(t->c, K("new"), buf, PT_SMALL_MAX + 1, &len));
     MISSING(t->c, "new");
 }
 
 static void test_setrange(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t len = 0;
     pc_val v = S("Hello World");
 
@@ -385,7 +385,7 @@ static void test_setrange(void **state)
     OK(pc_set(t->c, K("t"), &v, 100000, 0));
     OK(pc_setrange(t->c, K("t"), 0, "J", 1, NULL));
     GET_IS(t->c, "t", S("Jello World"));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 
     /* wrong types */
     v = pc_int(1);
@@ -401,17 +401,17 @@ static void test_setrange(void **state)
 
 static void test_setrange_max(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     uint64_t len = 0;
-    OK(pc_setrange(t->c, K("k"), APIT_SMALL_MAX - 1, "x", 1, &len));
-    assert_int_equal(len, APIT_SMALL_MAX);
-    RC(PC_ETOOBIG, pc_setrange(t->c, K("k"), APIT_SMALL_MAX, "y", 1, &len));
-    RC(PC_ETOOBIG, pc_setrange(t->c, K("k2"), APIT_SMALL_MAX - 1, "yz", 2, &len));
+    OK(pc_setrange(t->c, K("k"), PT_SMALL_MAX - 1, "x", 1, &len));
+    assert_int_equal(len, PT_SMALL_MAX);
+    RC(PC_ETOOBIG, pc_setrange(t->c, K("k"), PT_SMALL_MAX, "y", 1, &len));
+    RC(PC_ETOOBIG, pc_setrange(t->c, K("k2"), PT_SMALL_MAX - 1, "yz", 2, &len));
     RC(PC_ETOOBIG, pc_setrange(t->c, K("k2"), UINT64_MAX, "y", 1, &len));
     MISSING(t->c, "k2");
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     OK(pc_strlen(r, K("k"), &len));
-    assert_int_equal(len, APIT_SMALL_MAX);
+    assert_int_equal(len, PT_SMALL_MAX);
     pc_read_end(r);
 }
 
@@ -419,14 +419,14 @@ static void test_setrange_max(void **state)
 
 static void test_strlen(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("four");
     OK(pc_set(t->c, K("k"), &v, 0, 0));
     v = pc_int(1234);
     OK(pc_set(t->c, K("num"), &v, 0, 0));
     make_colls(t->c);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     uint64_t len = 0;
     OK(pc_strlen(r, K("k"), &len));
     assert_int_equal(len, 4);
@@ -443,17 +443,17 @@ static void getrange_is(const char *file, int line, pc_read *r, int64_t start, i
 {
     pc_val out;
     memset(&out, 0, sizeof out);
-    apit_check_rc(file, line, "pc_getrange", pc_getrange(r, K("s"), start, end, &out), 0);
+    pt_check_rc(file, line, "pc_getrange", pc_getrange(r, K("s"), start, end, &out), 0);
     char what[64];
     snprintf(what, sizeof what, "GETRANGE s %" PRId64 " %" PRId64, start, end);
-    apit_check_val(file, line, what, out, pc_str(want));
+    pt_check_val(file, line, what, out, pc_str(want));
 }
 #define GETRANGE_IS(r, start, end, want) \
     getrange_is(__FILE__, __LINE__, (r), (start), (end), (want))
 
 static void test_getrange(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("This is a string"); /* 16 bytes */
     OK(pc_set(t->c, K("s"), &v, 0, 0));
     v = pc_mem("", 0);
@@ -462,7 +462,7 @@ static void test_getrange(void **state)
     OK(pc_set(t->c, K("num"), &v, 0, 0));
     make_colls(t->c);
 
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     /* the examples of the Redis GETRANGE page */
     GETRANGE_IS(r, 0, 3, "This");
     GETRANGE_IS(r, -3, -1, "ing");
@@ -501,7 +501,7 @@ static void test_getrange(void **state)
 
 static void test_incrby(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     int64_t now = 0;
 
     OK(pc_incrby(t->c, K("n"), 5, &now));
@@ -554,15 +554,15 @@ static void test_incrby(void **state)
     /* an expired Numeric counts as 0 */
     v = pc_int(100);
     OK(pc_set(t->c, K("exp"), &v, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
     OK(pc_incrby(t->c, K("exp"), 1, &now));
     assert_int_equal(now, 1);
-    assert_int_equal(apit_ttl(t->c, "exp"), -1);
+    assert_int_equal(pt_ttl(t->c, "exp"), -1);
 }
 
 static void test_incrbyfloat(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     double now = 0;
 
     OK(pc_incrbyfloat(t->c, K("f"), 1.5, &now));
@@ -606,12 +606,12 @@ static void test_incrbyfloat(void **state)
     v = pc_int(1);
     OK(pc_set(t->c, K("t"), &v, 100000, 0));
     OK(pc_incrbyfloat(t->c, K("t"), 1.0, &now));
-    assert_true(apit_ttl(t->c, "t") > 90000);
+    assert_true(pt_ttl(t->c, "t") > 90000);
 }
 
 static void test_incr_wrong_type(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("12");
     int64_t in;
     double dn;
@@ -622,19 +622,19 @@ static void test_incr_wrong_type(void **state)
 
     make_colls(t->c);
     for (size_t i = 0; i < 4; i++) {
-        uint64_t ver = apit_version(t->c, coll_keys[i]);
+        uint64_t ver = pt_version(t->c, coll_keys[i]);
         RC(PC_EWRONGTYPE, pc_incrby(t->c, K(coll_keys[i]), 1, &in));
         RC(PC_EWRONGTYPE, pc_incrbyfloat(t->c, K(coll_keys[i]), 1.0, &dn));
         TYPE_IS(t->c, coll_keys[i], coll_types[i]);
-        assert_int_equal(apit_version(t->c, coll_keys[i]), ver);
+        assert_int_equal(pt_version(t->c, coll_keys[i]), ver);
     }
 }
 
 static void test_get_wrong_type(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     make_colls(t->c);
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     for (size_t i = 0; i < 4; i++) {
         pc_val out;
         RC(PC_EWRONGTYPE, pc_get(r, K(coll_keys[i]), &out));
@@ -652,7 +652,7 @@ static void test_get_wrong_type(void **state)
 
 static void test_mget(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("one");
     OK(pc_set(t->c, K("s"), &v, 0, 0));
     v = pc_int(2);
@@ -662,7 +662,7 @@ static void test_mget(void **state)
     v = S("gone");
     OK(pc_set(t->c, K("exp"), &v, 1, 0));
     make_colls(t->c);
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
 
     pc_bytes keys[] = {pc_b("s", 1),     pc_b("missing", 7), pc_b("i", 1),   pc_b("list", 4),
                        pc_b("exp", 3),   pc_b("d", 1),       pc_b("map", 3), pc_b("set", 3),
@@ -673,7 +673,7 @@ static void test_mget(void **state)
                      {.kind = PC_NONE}, S("one")};
     pc_val out[10];
     size_t nfound = 99;
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     for (size_t i = 0; i < n; i++)
         out[i].kind = PC_BOOL;
     OK(pc_mget(r, keys, n, out, &nfound));
@@ -695,7 +695,7 @@ static void test_mget(void **state)
 
 static void test_mset(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("old");
     OK(pc_set(t->c, K("b"), &v, 100000, 0));
 
@@ -705,7 +705,7 @@ static void test_mset(void **state)
     GET_IS(t->c, "a", S("A"));
     GET_IS(t->c, "b", pc_int(2));
     GET_IS(t->c, "c", pc_dbl(3.5));
-    assert_int_equal(apit_ttl(t->c, "b"), -1); /* as pc_set with no TTL */
+    assert_int_equal(pt_ttl(t->c, "b"), -1); /* as pc_set with no TTL */
 
     /* mset replaces collections */
     make_colls(t->c);
@@ -733,23 +733,23 @@ static void test_mset(void **state)
 
 static void test_mset_too_big(void **state)
 {
-    apit *t = *state;
-    static char big[APIT_SMALL_MAX + 1];
+    pt_store *t = *state;
+    static char big[PT_SMALL_MAX + 1];
     memset(big, 'b', sizeof big);
     pc_bytes keys[] = {pc_b("a", 1), pc_b("b", 1)};
     pc_val vals[] = {S("A"), pc_mem(big, sizeof big)};
     RC(PC_ETOOBIG, pc_mset(t->c, keys, vals, 2));
     MISSING(t->c, "a");
     MISSING(t->c, "b");
-    vals[1] = pc_mem(big, APIT_SMALL_MAX);
+    vals[1] = pc_mem(big, PT_SMALL_MAX);
     OK(pc_mset(t->c, keys, vals, 2));
-    GET_IS(t->c, "b", pc_mem(big, APIT_SMALL_MAX));
+    GET_IS(t->c, "b", pc_mem(big, PT_SMALL_MAX));
 }
 
 /* pc_mset across the shards of a four-shard store sets every key. */
 static void test_mset_shards(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 40 };
     char names[N][8];
     pc_bytes keys[N];
@@ -760,7 +760,7 @@ static void test_mset_shards(void **state)
         vals[i] = pc_int(i * 10);
     }
     OK(pc_mset(t->c, keys, vals, N));
-    pc_read *r = apit_rd(t->c);
+    pc_read *r = pt_rd(t->c);
     pc_val out[N];
     size_t nfound = 0;
     OK(pc_mget(r, keys, N, out, &nfound));
@@ -773,26 +773,26 @@ static void test_mset_shards(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_set_get),
-        APIT_TEST(test_set_empty_and_binary),
-        APIT_TEST_SMALL(test_set_max_value),
-        APIT_TEST(test_set_nx_xx),
-        APIT_TEST(test_set_keepttl),
-        APIT_TEST(test_getset),
-        APIT_TEST(test_append),
-        APIT_TEST_SMALL(test_append_max),
-        APIT_TEST(test_setrange),
-        APIT_TEST_SMALL(test_setrange_max),
-        APIT_TEST(test_strlen),
-        APIT_TEST(test_getrange),
-        APIT_TEST(test_incrby),
-        APIT_TEST(test_incrbyfloat),
-        APIT_TEST(test_incr_wrong_type),
-        APIT_TEST(test_get_wrong_type),
-        APIT_TEST(test_mget),
-        APIT_TEST(test_mset),
-        APIT_TEST_SMALL(test_mset_too_big),
-        APIT_TEST_SHARDS4(test_mset_shards),
+        PT_STORE_TEST(test_set_get),
+        PT_STORE_TEST(test_set_empty_and_binary),
+        PT_STORE_TEST_SMALL(test_set_max_value),
+        PT_STORE_TEST(test_set_nx_xx),
+        PT_STORE_TEST(test_set_keepttl),
+        PT_STORE_TEST(test_getset),
+        PT_STORE_TEST(test_append),
+        PT_STORE_TEST_SMALL(test_append_max),
+        PT_STORE_TEST(test_setrange),
+        PT_STORE_TEST_SMALL(test_setrange_max),
+        PT_STORE_TEST(test_strlen),
+        PT_STORE_TEST(test_getrange),
+        PT_STORE_TEST(test_incrby),
+        PT_STORE_TEST(test_incrbyfloat),
+        PT_STORE_TEST(test_incr_wrong_type),
+        PT_STORE_TEST(test_get_wrong_type),
+        PT_STORE_TEST(test_mget),
+        PT_STORE_TEST(test_mset),
+        PT_STORE_TEST_SMALL(test_mset_too_big),
+        PT_STORE_TEST_SHARDS4(test_mset_shards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

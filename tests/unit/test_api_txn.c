@@ -8,7 +8,7 @@
  */
 #include <math.h>
 
-#include "apitest.h"
+#include "pctest.h"
 
 #define S(s) pc_str(s)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -17,7 +17,7 @@
 
 static void test_batch(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val s = S("str"), one = pc_int(1);
     OK(pc_set(t->c, K("s"), &s, 0, 0));
     OK(pc_rpush(t->c, K("p"), (pc_val[]){pc_int(10), pc_int(11), pc_int(12)}, 3, NULL));
@@ -99,7 +99,7 @@ static void test_batch(void **state)
 /* Writes in a batch apply in order, later ones seeing earlier ones. */
 static void test_batch_order(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val v = S("v");
     int64_t now[3];
     OK(pc_batch_begin(t->c));
@@ -119,7 +119,7 @@ static void test_batch_order(void **state)
 /* A batch over the shards of a four-shard store. */
 static void test_batch_shards(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     enum { N = 32 };
     int64_t now[N];
     int rcs[N];
@@ -143,7 +143,7 @@ static void test_batch_shards(void **state)
 
 static void test_txn_commit(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     int64_t now = -1;
     uint64_t len = 0, added = 0;
     int set = -1;
@@ -172,7 +172,7 @@ static void test_txn_commit(void **state)
     GET_IS(t->c, "a", pc_int(1));
     GET_IS(t->c, "n", pc_int(5));
     LIST_IS(t->c, "l", ab, 2);
-    assert_true(apit_ttl(t->c, "e") > 90000);
+    assert_true(pt_ttl(t->c, "e") > 90000);
 
     /* an empty transaction commits */
     OK(pc_txn_begin(t->c));
@@ -186,12 +186,12 @@ static void test_txn_commit(void **state)
 
 static void test_txn_rollback(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val s = S("str"), one = pc_int(1), two = pc_int(2);
     OK(pc_set(t->c, K("s"), &s, 0, 0));
     OK(pc_set(t->c, K("keep"), &one, 0, 0));
     OK(pc_set(t->c, K("e"), &one, 0, 0));
-    uint64_t sv = apit_version(t->c, "s"), kv = apit_version(t->c, "keep");
+    uint64_t sv = pt_version(t->c, "s"), kv = pt_version(t->c, "keep");
     long failed = -7;
     int set = -1;
 
@@ -211,10 +211,10 @@ static void test_txn_rollback(void **state)
     MISSING(t->c, "b");
     GET_IS(t->c, "s", S("str"));
     GET_IS(t->c, "keep", pc_int(1));
-    assert_int_equal(apit_ttl(t->c, "e"), -1); /* the expire went with the rest */
-    assert_int_equal(apit_version(t->c, "s"), sv);
-    assert_int_equal(apit_version(t->c, "keep"), kv);
-    assert_int_equal(apit_nkeys(t->c, NULL), 3);
+    assert_int_equal(pt_ttl(t->c, "e"), -1); /* the expire went with the rest */
+    assert_int_equal(pt_version(t->c, "s"), sv);
+    assert_int_equal(pt_version(t->c, "keep"), kv);
+    assert_int_equal(pt_nkeys(t->c, NULL), 3);
 
     /* a failure in the first and in the last write */
     OK(pc_txn_begin(t->c));
@@ -246,7 +246,7 @@ static void test_txn_rollback(void **state)
 
 static void test_txn_require_absent(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1), two = pc_int(2);
     long failed = -7;
 
@@ -269,7 +269,7 @@ static void test_txn_require_absent(void **state)
     MISSING(t->c, "other");
 
     /* another client creates the key between begin and commit */
-    pc_client *c2 = apit_client2(t);
+    pc_client *c2 = pt_store_client2(t);
     OK(pc_txn_begin(t->c));
     OK(pc_txn_require_absent(t->c, K("lock")));
     OK(pc_set(t->c, K("lock"), &one, 0, 0));
@@ -280,7 +280,7 @@ static void test_txn_require_absent(void **state)
 
     /* an expired key is absent */
     OK(pc_set(c2, K("exp"), &two, 1, 0));
-    apit_sleep_ms(5);
+    pt_sleep_ms(5);
     OK(pc_txn_begin(t->c));
     OK(pc_txn_require_absent(t->c, K("exp")));
     OK(pc_set(t->c, K("exp"), &one, 0, 0));
@@ -291,11 +291,11 @@ static void test_txn_require_absent(void **state)
 
 static void test_txn_require_version(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1), two = pc_int(2), three = pc_int(3);
     long failed = -7;
     OK(pc_set(t->c, K("k"), &one, 0, 0));
-    uint64_t ver = apit_version(t->c, "k");
+    uint64_t ver = pt_version(t->c, "k");
 
     /* unchanged: commits */
     OK(pc_txn_begin(t->c));
@@ -303,7 +303,7 @@ static void test_txn_require_version(void **state)
     OK(pc_set(t->c, K("k"), &two, 0, 0));
     OK(pc_txn_commit(t->c, &failed));
     GET_IS(t->c, "k", pc_int(2));
-    uint64_t ver2 = apit_version(t->c, "k");
+    uint64_t ver2 = pt_version(t->c, "k");
     assert_true(ver2 > ver);
 
     /* the old version no longer matches */
@@ -315,8 +315,8 @@ static void test_txn_require_version(void **state)
     GET_IS(t->c, "k", pc_int(2));
 
     /* another client writes between pc_version and commit */
-    pc_client *c2 = apit_client2(t);
-    ver2 = apit_version(t->c, "k");
+    pc_client *c2 = pt_store_client2(t);
+    ver2 = pt_version(t->c, "k");
     OK(pc_txn_begin(t->c));
     OK(pc_set(t->c, K("side"), &one, 0, 0));
     OK(pc_txn_require_version(t->c, K("k"), ver2));
@@ -328,7 +328,7 @@ static void test_txn_require_version(void **state)
     MISSING(t->c, "side");
 
     /* a failed write by the other client changes no version */
-    ver2 = apit_version(t->c, "k");
+    ver2 = pt_version(t->c, "k");
     RC(PC_EWRONGTYPE, pc_rpush(c2, K("k"), &one, 1, NULL));
     OK(pc_txn_begin(t->c));
     OK(pc_txn_require_version(t->c, K("k"), ver2));
@@ -344,7 +344,7 @@ static void test_txn_require_version(void **state)
     MISSING(t->c, "missing");
 
     /* a deleted and recreated key does not match its old version */
-    ver2 = apit_version(t->c, "k");
+    ver2 = pt_version(t->c, "k");
     OK(pc_del(c2, K("k"), NULL));
     OK(pc_set(c2, K("k"), &one, 0, 0));
     OK(pc_txn_begin(t->c));
@@ -357,7 +357,7 @@ static void test_txn_require_version(void **state)
 
 static void test_txn_expire(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1), s = S("s");
     int set = -1;
     long failed;
@@ -369,7 +369,7 @@ static void test_txn_expire(void **state)
     OK(pc_expire(t->c, K("e"), 100000, &set));
     OK(pc_incrby(t->c, K("s"), 1, NULL));
     RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
-    assert_int_equal(apit_ttl(t->c, "e"), -1);
+    assert_int_equal(pt_ttl(t->c, "e"), -1);
 
     /* applied with the rest */
     OK(pc_txn_begin(t->c));
@@ -379,8 +379,8 @@ static void test_txn_expire(void **state)
     OK(pc_expire(t->c, K("nokey"), 50000, NULL));
     OK(pc_txn_commit(t->c, &failed));
     assert_int_equal(set, 1);
-    assert_true(apit_ttl(t->c, "e") > 90000);
-    int64_t ms = apit_ttl(t->c, "x");
+    assert_true(pt_ttl(t->c, "e") > 90000);
+    int64_t ms = pt_ttl(t->c, "x");
     assert_true(ms > 40000 && ms <= 50000);
     MISSING(t->c, "nokey");
 
@@ -393,19 +393,19 @@ static void test_txn_expire(void **state)
     assert_int_equal(pc_pending(t->c), 1);
     RC(PC_EINVAL, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, -1);
-    assert_true(apit_ttl(t->c, "e") > 90000);
-    assert_true(apit_ttl(t->c, "x") > 40000);
+    assert_true(pt_ttl(t->c, "e") > 90000);
+    assert_true(pt_ttl(t->c, "x") > 40000);
 
     /* the same persist alone commits */
     OK(pc_txn_begin(t->c));
     OK(pc_persist(t->c, K("e"), NULL));
     OK(pc_txn_commit(t->c, &failed));
-    assert_int_equal(apit_ttl(t->c, "e"), -1);
+    assert_int_equal(pt_ttl(t->c, "e"), -1);
 }
 
 static void test_txn_cross_shard(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1);
     long failed = 5;
     enum { N = 8 };
@@ -420,7 +420,7 @@ static void test_txn_cross_shard(void **state)
     assert_int_equal(failed, -1);
     for (int i = 0; i < N; i++)
         MISSING(t->c, keys[i]);
-    assert_int_equal(apit_nkeys(t->c, NULL), 0);
+    assert_int_equal(pt_nkeys(t->c, NULL), 0);
     assert_int_equal(pc_pending(t->c), 0);
 
     /* with a condition on another shard too */
@@ -451,7 +451,7 @@ static void test_txn_cross_shard(void **state)
         GET_IS(t->c, k, pc_int(1));
     }
     GET_IS(t->c, "a{user}b", pc_int(1));
-    assert_int_equal(apit_nkeys(t->c, NULL), N + 2);
+    assert_int_equal(pt_nkeys(t->c, NULL), N + 2);
 
     /* a rolled-back tagged transaction on a sharded store */
     pc_val s = S("s");
@@ -465,7 +465,7 @@ static void test_txn_cross_shard(void **state)
 
 static void test_state_errors(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1);
     long failed = 5;
     int rcs[2];
@@ -507,7 +507,7 @@ static void test_state_errors(void **state)
 
 static void test_discard(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_val one = pc_int(1);
     int64_t now = -1;
 
@@ -546,7 +546,7 @@ static void test_discard(void **state)
 /* pc_mset inside a batch or transaction is queued with the rest. */
 static void test_mset_queued(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     pc_bytes keys[] = {pc_b("m1", 2), pc_b("m2", 2)};
     pc_val vals[] = {pc_int(1), pc_int(2)};
     OK(pc_txn_begin(t->c));
@@ -565,7 +565,7 @@ static void test_mset_queued(void **state)
  */
 static void test_txn_max(void **state)
 {
-    apit *t = *state;
+    pt_store *t = *state;
     int64_t now = -1;
     long failed = 7;
 
@@ -609,19 +609,19 @@ static void test_txn_max(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        APIT_TEST(test_batch),
-        APIT_TEST(test_batch_order),
-        APIT_TEST_SHARDS4(test_batch_shards),
-        APIT_TEST(test_txn_commit),
-        APIT_TEST(test_txn_rollback),
-        APIT_TEST(test_txn_require_absent),
-        APIT_TEST(test_txn_require_version),
-        APIT_TEST(test_txn_expire),
-        APIT_TEST_SHARDS4(test_txn_cross_shard),
-        APIT_TEST(test_state_errors),
-        APIT_TEST(test_discard),
-        APIT_TEST(test_mset_queued),
-        APIT_TEST(test_txn_max),
+        PT_STORE_TEST(test_batch),
+        PT_STORE_TEST(test_batch_order),
+        PT_STORE_TEST_SHARDS4(test_batch_shards),
+        PT_STORE_TEST(test_txn_commit),
+        PT_STORE_TEST(test_txn_rollback),
+        PT_STORE_TEST(test_txn_require_absent),
+        PT_STORE_TEST(test_txn_require_version),
+        PT_STORE_TEST(test_txn_expire),
+        PT_STORE_TEST_SHARDS4(test_txn_cross_shard),
+        PT_STORE_TEST(test_state_errors),
+        PT_STORE_TEST(test_discard),
+        PT_STORE_TEST(test_mset_queued),
+        PT_STORE_TEST(test_txn_max),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

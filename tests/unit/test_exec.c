@@ -32,11 +32,12 @@
 #include "../../shm/record.h"
 #include "../../shm/store.h"
 #include "pycache.h"
-#include "testutil.h"
+#include "pctest.h"
 
 #define V(...) ((pc_val[]){__VA_ARGS__})
 #define NV(...) (sizeof(V(__VA_ARGS__)) / sizeof(pc_val))
 #define ENC(b, op, id, ...) enc((b), (op), (id), V(__VA_ARGS__), NV(__VA_ARGS__))
+#undef K /* (pctest.h's key pair; here a String value) */
 #define K(s) pc_str(s)
 #define I(x) pc_int(x)
 /* Upkeep of every kind. */
@@ -53,11 +54,11 @@ typedef struct fx {
 static int fx_open_map(fx *f, unsigned shards, uint64_t map_size)
 {
     memset(f, 0, sizeof *f);
-    if (!tu_mkdtemp(f->dir, sizeof f->dir, "exec"))
+    if (pt_mkdtemp(f->dir, sizeof f->dir, "/tmp", "exec"))
         return -1;
     pcs_params p = {.create = true, .nosync = true, .shards = shards, .map_size = map_size};
     if (pcs_store_open(f->dir, PCS_MODE_EMBEDDED, &p, &f->st)) {
-        tu_rmtree(f->dir);
+        pt_rmtree(f->dir);
         return -1;
     }
     pcs_wctx_init(&f->w);
@@ -75,7 +76,7 @@ static void fx_close(fx *f)
     pcs_wctx_free(&f->w);
     pcs_store_release(f->st);
     f->st = NULL;
-    tu_rmtree(f->dir);
+    pt_rmtree(f->dir);
 }
 
 static int setup1(void **state)
@@ -291,48 +292,10 @@ static unsigned maint_once(fx *f, unsigned budget)
     return did;
 }
 
-/* A growing byte buffer on plain malloc, so that dumps do not count as
- * allocations of the code under test. */
-typedef struct dbuf {
-    uint8_t *p;
-    size_t len, cap;
-} dbuf;
-
-static void db_put(dbuf *d, const void *p, size_t n)
-{
-    if (d->len + n > d->cap) {
-        size_t cap = d->cap ? d->cap : 4096;
-        while (cap < d->len + n)
-            cap *= 2;
-        d->p = realloc(d->p, cap);
-        assert_non_null(d->p);
-        d->cap = cap;
-    }
-    if (n)
-        memcpy(d->p + d->len, p, n);
-    d->len += n;
-}
-
-static void db_u64(dbuf *d, uint64_t v)
-{
-    db_put(d, &v, sizeof v);
-}
-
-static void db_bytes(dbuf *d, const void *p, size_t n)
-{
-    db_u64(d, n);
-    db_put(d, p, n);
-}
-
-static bool db_same(const dbuf *a, const dbuf *b)
-{
-    return a->len == b->len && (a->len == 0 || !memcmp(a->p, b->p, a->len));
-}
-
 /* Every entry of every database, byte for byte (meta's seq and created
  * aside: a failed request may use up sequence numbers, and every store has
  * its own creation time). */
-static void dump_raw(pcs_store *st, dbuf *d)
+static void dump_raw(pcs_store *st, pt_buf *d)
 {
     d->len = 0;
     for (unsigned s = 0; s < st->nshards; s++) {
@@ -344,14 +307,14 @@ static void dump_raw(pcs_store *st, dbuf *d)
             MDB_cursor *c;
             assert_int_equal(mdb_cursor_open(t, dbis[i], &c), 0);
             MDB_val k, v;
-            db_u64(d, 0xdb00 + i);
+            pt_buf_u64(d, 0xdb00 + i);
             while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
                 if (i == 4 && ((k.mv_size == 3 && !memcmp(k.mv_data, "seq", 3)) ||
                                (k.mv_size == 2 && !memcmp(k.mv_data, "id", 2)) ||
                                (k.mv_size == 7 && !memcmp(k.mv_data, "created", 7))))
                     continue;
-                db_bytes(d, k.mv_data, k.mv_size);
-                db_bytes(d, v.mv_data, v.mv_size);
+                pt_buf_bytes(d, k.mv_data, k.mv_size);
+                pt_buf_bytes(d, v.mv_data, v.mv_size);
             }
             mdb_cursor_close(c);
         }
@@ -362,7 +325,7 @@ static void dump_raw(pcs_store *st, dbuf *d)
 /* What the store holds, without versions and generations: each key's type,
  * expiry and contents, and the sizes of the members, expiry and sweep
  * databases.  Checks each collection's count against its members. */
-static void dump_logical(pcs_store *st, dbuf *d)
+static void dump_logical(pcs_store *st, pt_buf *d)
 {
     d->len = 0;
     for (unsigned s = 0; s < st->nshards; s++) {
@@ -376,14 +339,14 @@ static void dump_logical(pcs_store *st, dbuf *d)
         while (!mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             pcs_rec r;
             assert_int_equal(pcs_rec_decode(v.mv_data, v.mv_size, &r), 0);
-            db_bytes(d, k.mv_data, k.mv_size);
-            db_u64(d, r.type);
-            db_u64(d, r.expire_at);
+            pt_buf_bytes(d, k.mv_data, k.mv_size);
+            pt_buf_u64(d, r.type);
+            pt_buf_u64(d, r.expire_at);
             if (r.type == PC_T_STRING) {
-                db_bytes(d, r.data, r.dlen);
+                pt_buf_bytes(d, r.data, r.dlen);
             } else if (r.type == PC_T_NUMERIC) {
-                db_u64(d, r.num.kind);
-                db_u64(d, (uint64_t)r.num.i);
+                pt_buf_u64(d, r.num.kind);
+                pt_buf_u64(d, (uint64_t)r.num.i);
             } else {
                 uint8_t g[8];
                 pcs_put_be64(g, r.gen);
@@ -396,9 +359,9 @@ static void dump_logical(pcs_store *st, dbuf *d)
                         assert_int_equal(mk.mv_size, 16);
                         assert_int_equal(pcs_be64((uint8_t *)mk.mv_data + 8), pos++);
                     } else {
-                        db_bytes(d, (uint8_t *)mk.mv_data + 8, mk.mv_size - 8);
+                        pt_buf_bytes(d, (uint8_t *)mk.mv_data + 8, mk.mv_size - 8);
                     }
-                    db_bytes(d, mv.mv_data, mv.mv_size);
+                    pt_buf_bytes(d, mv.mv_data, mv.mv_size);
                     n++;
                     rc = mdb_cursor_get(mc, &mk, &mv, MDB_NEXT);
                 }
@@ -411,7 +374,7 @@ static void dump_logical(pcs_store *st, dbuf *d)
         for (size_t i = 0; i < 3; i++) {
             MDB_stat ms;
             assert_int_equal(mdb_stat(t, dbis[i], &ms), 0);
-            db_u64(d, ms.ms_entries);
+            pt_buf_u64(d, ms.ms_entries);
         }
         mdb_txn_abort(t);
     }
@@ -686,7 +649,7 @@ static void test_sweep_budget(void **state)
 static void wait_past(uint64_t t)
 {
     while (pcs_now_ms() <= t)
-        tu_sleep_ms(2);
+        pt_sleep_ms(2);
 }
 
 static void test_expiry(void **state)
@@ -861,7 +824,7 @@ static void test_txn_all_or_nothing(void **state)
     assert_int_equal(RUN1(f, &out, NULL, PCS_OP_SET, K("s"), K("str"), I(0), I(0)), 0);
     assert_int_equal(lookup(f, 0, "s", &rec, NULL), 0);
     uint64_t sver = rec.version;
-    dbuf d0 = {0}, d1 = {0};
+    pt_buf d0 = {0}, d1 = {0};
     dump_raw(f->st, &d0);
 
     /* The 3rd request is against the wrong type: nothing of the first two. */
@@ -881,7 +844,7 @@ static void test_txn_all_or_nothing(void **state)
     assert_int_equal(N_KEYS(f), 1);
     assert_int_equal(N_MEMBERS(f), 0);
     dump_raw(f->st, &d1); /* every database as it was */
-    bool same = db_same(&d0, &d1);
+    bool same = pt_buf_same(&d0, &d1);
     free(d0.p);
     free(d1.p);
     assert_true(same);
@@ -1330,11 +1293,11 @@ static void steps_free(void)
 
 /* What one run of the workload gave. */
 typedef struct outcome {
-    dbuf resp[NSEQ]; /* one-by-one: each response frame */
+    pt_buf resp[NSEQ]; /* one-by-one: each response frame */
     int rc[NSEQ];
-    dbuf all;  /* the responses of one batch, back to back */
-    dbuf raw;  /* dump_raw after */
-    dbuf logi; /* dump_logical after */
+    pt_buf all;  /* the responses of one batch, back to back */
+    pt_buf raw;  /* dump_raw after */
+    pt_buf logi; /* dump_logical after */
 } outcome;
 
 static void outcome_free(outcome *o)
@@ -1353,7 +1316,7 @@ static struct {
     fx *open[4]; /* stores open */
     outcome ref, ref1, o, rec, without[NSEQ];
     bool have[NSEQ];
-    dbuf initial, before, after, batch;
+    pt_buf initial, before, after, batch;
     pcs_req rqs[NSEQ];
     pcs_buf out;
 } A;
@@ -1457,7 +1420,7 @@ static int run_one_by_one(fx *f, outcome *o, int *where)
                 parse_at(&A.out, roff[0], roff[1], &r);
                 o->rc[i] = r.rc;
                 o->resp[i].len = 0;
-                db_put(&o->resp[i], A.out.data + roff[0], roff[1] - roff[0]);
+                pt_buf_put(&o->resp[i], A.out.data + roff[0], roff[1] - roff[0]);
                 if (r.rc == PC_ENOMEM) {
                     failed = i;
                     *where = 2;
@@ -1466,7 +1429,7 @@ static int run_one_by_one(fx *f, outcome *o, int *where)
         }
         if (failed >= 0) { /* the failed request changed nothing */
             dump_raw(f->st, &A.after);
-            assert_true(db_same(&A.before, &A.after));
+            assert_true(pt_buf_same(&A.before, &A.after));
         }
     }
     pcs_buf_free(&A.out);
@@ -1482,7 +1445,7 @@ static int run_batch(fx *f, outcome *o, int skip, int *dec_rc)
     A.batch.len = 0;
     for (int i = 0; i < NSEQ; i++)
         if (i != skip)
-            db_put(&A.batch, steps[i].data, steps[i].len);
+            pt_buf_put(&A.batch, steps[i].data, steps[i].len);
     pcs_req *ptr[NSEQ];
     size_t n = 0, off = 0;
     *dec_rc = 0;
@@ -1514,7 +1477,7 @@ static int run_batch(fx *f, outcome *o, int skip, int *dec_rc)
                 k++;
             }
             o->all.len = 0;
-            db_put(&o->all, A.out.data, A.out.len);
+            pt_buf_put(&o->all, A.out.data, A.out.len);
         } else {
             assert_int_equal(rc, PC_ENOMEM);
             assert_int_equal(A.out.len, 0);
@@ -1540,12 +1503,12 @@ static void check_recovery(pcs_wctx *w, const outcome *ref, int n)
     int failed = run_one_by_one(g, &A.rec, &where);
     *w = g->w;
     pcs_wctx_init(&g->w);
-    if (failed >= 0 || !db_same(&A.rec.raw, &ref->raw))
+    if (failed >= 0 || !pt_buf_same(&A.rec.raw, &ref->raw))
         fail_msg("after a failed allocation (n=%d) the same context then failed request %d "
                  "(rc %d) of a run with no failure",
                  n, failed, failed >= 0 ? A.rec.rc[failed] : 0);
     for (int i = 0; i < NSEQ; i++)
-        assert_true(db_same(&A.rec.resp[i], &ref->resp[i]));
+        assert_true(pt_buf_same(&A.rec.resp[i], &ref->resp[i]));
     outcome_free(&A.rec);
     ws_del(g);
 }
@@ -1577,12 +1540,12 @@ static void test_alloc_fail_one_by_one(void **state)
             assert_true(triggered);
             failures++;
             for (int i = 0; i < failed; i++)
-                assert_true(db_same(&A.o.resp[i], &A.ref.resp[i]));
+                assert_true(pt_buf_same(&A.o.resp[i], &A.ref.resp[i]));
         } else {
             /* Not reported: then it must not have mattered. */
-            assert_true(db_same(&A.o.raw, &A.ref.raw));
+            assert_true(pt_buf_same(&A.o.raw, &A.ref.raw));
             for (int i = 0; i < NSEQ; i++)
-                assert_true(db_same(&A.o.resp[i], &A.ref.resp[i]));
+                assert_true(pt_buf_same(&A.o.resp[i], &A.ref.resp[i]));
         }
         outcome_free(&A.o);
         if (failed >= 0)
@@ -1631,7 +1594,7 @@ static void test_alloc_fail_batch(void **state)
         if (dec || rc) {
             /* The whole batch refused: nothing changed. */
             assert_true(triggered);
-            assert_true(db_same(&A.o.raw, &A.initial));
+            assert_true(pt_buf_same(&A.o.raw, &A.initial));
             failures++;
         } else {
             int j = -1;
@@ -1645,8 +1608,8 @@ static void test_alloc_fail_batch(void **state)
             }
             if (j < 0) {
                 /* Everything applied (a failure may have been retried). */
-                assert_true(db_same(&A.o.all, &A.ref.all));
-                assert_true(db_same(&A.o.raw, &A.ref.raw));
+                assert_true(pt_buf_same(&A.o.all, &A.ref.all));
+                assert_true(pt_buf_same(&A.o.raw, &A.ref.raw));
             } else {
                 /* Request j failed alone: the rest is as if it never ran
                  * (compared without versions and generations, which the
@@ -1663,7 +1626,7 @@ static void test_alloc_fail_batch(void **state)
                 for (int i = 0; i < NSEQ; i++)
                     if (i != j)
                         assert_int_equal(A.o.rc[i], A.without[j].rc[i]);
-                assert_true(db_same(&A.o.logi, &A.without[j].logi));
+                assert_true(pt_buf_same(&A.o.logi, &A.without[j].logi));
             }
         }
         outcome_free(&A.o);

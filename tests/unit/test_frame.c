@@ -21,7 +21,7 @@
 #include "../../shm/bytes.h"
 #include "../../shm/frame.h"
 #include "pycache.h"
-#include "testutil.h"
+#include "pctest.h"
 
 /* ---- helpers ---- */
 
@@ -56,29 +56,6 @@ static void expect_eproto(const uint8_t *p, size_t n)
     int64_t live = pcs_alloc_live();
     assert_int_equal(decode_copy(p, n, &rq, NULL), PC_EPROTO);
     assert_int_equal(pcs_alloc_live(), live);
-}
-
-static void val_same(const pc_val *a, const pc_val *b)
-{
-    assert_int_equal(a->kind, b->kind);
-    switch (a->kind) {
-    case PC_BYTES:
-        assert_int_equal(a->s.len, b->s.len);
-        if (a->s.len)
-            assert_memory_equal(a->s.ptr, b->s.ptr, a->s.len);
-        break;
-    case PC_INT:
-        assert_int_equal(a->i, b->i);
-        break;
-    case PC_DOUBLE:
-        assert_int_equal(pcs_d2u(a->d), pcs_d2u(b->d));
-        break;
-    case PC_BOOL:
-        assert_int_equal(a->b, b->b);
-        break;
-    default:
-        break;
-    }
 }
 
 /* A set of sample values of every kind. */
@@ -131,7 +108,7 @@ static void check_req(const pcs_req *rq, uint16_t op, uint64_t id, const pc_val 
     assert_int_equal(rq->id, id);
     assert_int_equal(rq->argc, n);
     for (size_t i = 0; i < n; i++)
-        val_same(&vals[i], &rq->argv[i]);
+        VAL_SAME(rq->argv[i], vals[i]);
 }
 
 /* ---- requests ---- */
@@ -205,9 +182,9 @@ static void test_req_many_args(void **state)
     char(*strs)[16] = calloc(N, sizeof *strs);
     assert_non_null(v);
     assert_non_null(strs);
-    tu_rng r = {11};
+    pt_rng r = {11};
     for (size_t i = 0; i < N; i++) {
-        switch (tu_below(&r, 5)) {
+        switch (pt_below(&r, 5)) {
         case 0:
             v[i] = pc_nil();
             break;
@@ -217,13 +194,13 @@ static void test_req_many_args(void **state)
             break;
         }
         case 2:
-            v[i] = pc_int((int64_t)tu_next(&r));
+            v[i] = pc_int((int64_t)pt_next(&r));
             break;
         case 3:
-            v[i] = pc_dbl((double)(int64_t)tu_next(&r) / 3.0);
+            v[i] = pc_dbl((double)(int64_t)pt_next(&r) / 3.0);
             break;
         default:
-            v[i] = pc_bool(tu_below(&r, 2));
+            v[i] = pc_bool(pt_below(&r, 2));
             break;
         }
     }
@@ -896,20 +873,20 @@ static void test_random_flips(void **state)
     int64_t live0 = pcs_alloc_live();
     sample s[8];
     size_t ns = make_samples(s);
-    tu_rng r = {0x5eed};
+    pt_rng r = {0x5eed};
     unsigned ok = 0, bad = 0;
     for (int iter = 0; iter < 6000; iter++) {
-        const sample *x = &s[tu_below(&r, ns)];
+        const sample *x = &s[pt_below(&r, ns)];
         size_t n = x->len;
         uint8_t *c = dup_exact(x->p, n);
-        int flips = 1 + (int)tu_below(&r, 4);
+        int flips = 1 + (int)pt_below(&r, 4);
         for (int k = 0; k < flips; k++) {
-            size_t at = tu_below(&r, 4) == 0 ? tu_below(&r, n < 48 ? n : 48) : tu_below(&r, n);
-            c[at] ^= (uint8_t)(1 + tu_below(&r, 255));
+            size_t at = pt_below(&r, 4) == 0 ? pt_below(&r, n < 48 ? n : 48) : pt_below(&r, n);
+            c[at] ^= (uint8_t)(1 + pt_below(&r, 255));
         }
         /* Half the time, believe the (maybe flipped) length field. */
         size_t dl = n;
-        if (tu_below(&r, 2) && pcs_frame_len(c) <= n)
+        if (pt_below(&r, 2) && pcs_frame_len(c) <= n)
             dl = pcs_frame_len(c);
         uint8_t *d = dup_exact(c, dl);
         pcs_req rq;

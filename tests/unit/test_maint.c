@@ -35,7 +35,7 @@
 #include "../../shm/record.h"
 #include "../../shm/store.h"
 #include "pycache.h"
-#include "testutil.h"
+#include "pctest.h"
 
 /* ---- fixture: a fresh embedded store ---- */
 
@@ -48,13 +48,13 @@ typedef struct fx {
 static int fx_open(fx *f, unsigned shards)
 {
     memset(f, 0, sizeof *f);
-    if (!tu_mkdtemp(f->dir, sizeof f->dir, "maint"))
+    if (pt_mkdtemp(f->dir, sizeof f->dir, "/tmp", "maint"))
         return -1;
     char sd[128];
     snprintf(sd, sizeof sd, "%s/s", f->dir);
     pcs_params p = {.create = true, .nosync = true, .shards = shards, .map_size = 64u << 20};
     if (pcs_store_open(sd, PCS_MODE_EMBEDDED, &p, &f->st)) {
-        tu_rmtree(f->dir);
+        pt_rmtree(f->dir);
         return -1;
     }
     pcs_wctx_init(&f->w);
@@ -94,7 +94,7 @@ static int teardown(void **state)
     fx *f = *state;
     if (f) {
         fx_close_store(f);
-        tu_rmtree(f->dir);
+        pt_rmtree(f->dir);
         free(f);
     }
     return 0;
@@ -135,15 +135,15 @@ static void test_names_every_code(void **state)
 {
     (void)state;
     int n = 0;
-#define CHECK(name, val, msg)                                       \
+#define CHECK_CODE(name, val, msg)                                  \
     do {                                                            \
         assert_string_equal(pc_err_name(val), "PC_" #name);         \
         assert_string_equal(pc_strerror(val), msg);                 \
         assert_string_not_equal(pc_strerror(val), "unknown error"); \
         n++;                                                        \
     } while (0);
-    PC_ERRNO_MAP(CHECK)
-#undef CHECK
+    PC_ERRNO_MAP(CHECK_CODE)
+#undef CHECK_CODE
     assert_true(n >= 20);
     assert_string_equal(pc_err_name(0), "PC_OK");
     assert_string_equal(pc_strerror(0), "success");
@@ -357,7 +357,7 @@ static void test_next_due_counts_meta(void **state)
 
 static uint32_t seq_rnd(void *arg)
 {
-    return (uint32_t)tu_next(arg);
+    return (uint32_t)pt_next(arg);
 }
 
 static uint32_t zero_rnd(void *arg)
@@ -371,7 +371,7 @@ static void test_evict_sample(void **state)
     _Atomic uint32_t *acc = calloc(PCS_ACCESS_SLOTS, sizeof *acc);
     assert_non_null(acc);
     pcs_sampler sp = {.len = 0};
-    tu_rng r = {42};
+    pt_rng r = {42};
     uint8_t victim[PC_KEY_MAX];
     size_t vlen = 0;
     /* No transaction, no access array: refused. */

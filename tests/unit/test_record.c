@@ -20,7 +20,7 @@
 #include "../../shm/bytes.h"
 #include "../../shm/record.h"
 #include "pycache.h"
-#include "testutil.h"
+#include "pctest.h"
 
 /* ---- records ---- */
 
@@ -302,29 +302,6 @@ static void test_rec_malformed(void **state)
 
 /* ---- tagged elements ---- */
 
-static void val_same(const pc_val *a, const pc_val *b)
-{
-    assert_int_equal(a->kind, b->kind);
-    switch (a->kind) {
-    case PC_BYTES:
-        assert_int_equal(a->s.len, b->s.len);
-        if (a->s.len)
-            assert_memory_equal(a->s.ptr, b->s.ptr, a->s.len);
-        break;
-    case PC_INT:
-        assert_int_equal(a->i, b->i);
-        break;
-    case PC_DOUBLE:
-        assert_int_equal(pcs_d2u(a->d), pcs_d2u(b->d)); /* bit for bit: -0.0 stays */
-        break;
-    case PC_BOOL:
-        assert_int_equal(a->b, b->b);
-        break;
-    default:
-        break;
-    }
-}
-
 static void elem_roundtrip(const pc_val *v)
 {
     size_t n = pcs_elem_size(v);
@@ -335,7 +312,7 @@ static void elem_roundtrip(const pc_val *v)
     pc_val d;
     memset(&d, 0x5a, sizeof d);
     assert_int_equal(pcs_elem_decode(b, n, &d), 0);
-    val_same(v, &d);
+    VAL_SAME(d, *v);
     assert_true(pcs_val_equal(v, &d));
     if (v->kind == PC_BYTES)
         assert_ptr_equal(d.s.ptr, b + 1);
@@ -483,7 +460,7 @@ static void member_enc(const pc_val *v, uint8_t *out)
         assert_int_equal(d.kind, PC_DOUBLE);
         assert_true(d.d == 0);
     } else {
-        val_same(v, &d);
+        VAL_SAME(d, *v);
     }
 }
 
@@ -504,11 +481,11 @@ static void test_member_ints_sort(void **state)
         2,         255,           256,           65536, INT64_MAX, INT64_MAX - 1};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         v[n++] = fixed[i];
-    tu_rng r = {1};
+    pt_rng r = {1};
     while (n < N) {
-        uint64_t x = tu_next(&r);
-        int shift = (int)tu_below(&r, 64);
-        v[n++] = (int64_t)(x >> shift) * (tu_below(&r, 2) ? 1 : -1);
+        uint64_t x = pt_next(&r);
+        int shift = (int)pt_below(&r, 64);
+        v[n++] = (int64_t)(x >> shift) * (pt_below(&r, 2) ? 1 : -1);
     }
     qsort(v, n, sizeof v[0], cmp_i64);
     uint8_t a[9], b[9];
@@ -551,11 +528,11 @@ static void test_member_doubles_sort(void **state)
         1e-310,   DBL_MIN, 1e-300, 0.5,  1.0,  1.0000000000000002, 2.5,       1e10, 1e300, DBL_MAX};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         v[n++] = fixed[i];
-    tu_rng r = {2};
+    pt_rng r = {2};
     while (n < N) {
         /* random mantissa and exponent, both signs, incl. subnormals */
-        uint64_t bits = tu_next(&r) & ~(UINT64_C(0x7ff) << 52);
-        uint64_t e = tu_below(&r, 2047); /* never 2047: no inf or NaN */
+        uint64_t bits = pt_next(&r) & ~(UINT64_C(0x7ff) << 52);
+        uint64_t e = pt_below(&r, 2047); /* never 2047: no inf or NaN */
         bits |= e << 52;
         v[n++] = pcs_u2d(bits);
     }
@@ -663,9 +640,9 @@ static void test_mkey_sub(void **state)
     enum { BIG = 5000 };
     uint8_t *sub = malloc(BIG);
     assert_non_null(sub);
-    tu_rng r = {3};
+    pt_rng r = {3};
     for (size_t i = 0; i < BIG; i++)
-        sub[i] = (uint8_t)tu_next(&r);
+        sub[i] = (uint8_t)pt_next(&r);
     uint8_t k[PCS_MKEY_MAX + 8];
     bool is_long;
 

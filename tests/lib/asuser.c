@@ -1,52 +1,33 @@
 /*
- * asuser.h - what the tests that run something as another user (nobody, or
- * a bare uid) share, so that they work from any checkout, one under /root
- * (mode 0700) included, and say so plainly where the machine makes it
- * impossible:
+ * asuser.c - running something as another user (nobody, or a bare uid), so
+ * that the tests that do work from any checkout, one under /root (mode
+ * 0700) included, and say so plainly where the machine makes it
+ * impossible (pctest.h):
  *
- *  - au_drop(): in a child, become uid/gid (with supplementary groups) after
+ *  - pt_drop(): in a child, become uid/gid (with supplementary groups) after
  *    moving to "/": the test's own cwd, the build directory, may be closed
  *    to that user, and the child must not depend on it;
- *  - au_mkstage() / au_stage(): a staging directory (mode 0755, on tmpfs or
+ *  - pt_mkstage() / pt_stage(): a staging directory (mode 0755, on tmpfs or
  *    /tmp, not mounted noexec) and copies of the programs the other user
- *    runs (the built pycached, this test itself for a re-exec): the build
+ *    runs (the built pycached, the test itself for a re-exec): the build
  *    tree may be out of that user's reach;
- *  - au_probe(): AS that user, can it reach these paths and run this
+ *  - pt_probe_user(): AS that user, can it reach these paths and run this
  *    program?  Where it cannot (a chroot whose "/" is 0700 closes every path
  *    to it, libraries included), the case is skipped with the reason
- *    (AU_NEED), never failed, and never passed for the wrong reason (a peer
- *    "refused" because it could not reach the socket at all).
- *
- * Header-only, static inline, like the helpers that include it.
+ *    (PT_NEED_USER), never failed, and never passed for the wrong reason (a
+ *    peer "refused" because it could not reach the socket at all).
  */
-#ifndef PC_ASUSER_H
-#define PC_ASUSER_H
-
-#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cmocka.h>
+#include "pctest.h"
 
 /* The user nobody and the group nogroup (else nobody's own group).  false
  * if there is no such user. */
-static inline bool au_nobody(uid_t *uid, gid_t *gid)
+bool pt_nobody(uid_t *uid, gid_t *gid)
 {
     struct passwd *pw = getpwnam("nobody");
     if (!pw)
@@ -60,7 +41,7 @@ static inline bool au_nobody(uid_t *uid, gid_t *gid)
 /* In a child: leave the cwd for "/", become uid/gid with these
  * supplementary groups, and die with the parent again (changing
  * credentials clears PR_SET_PDEATHSIG).  0, or -1 with errno. */
-static inline int au_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
+int pt_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups)
 {
     if (chdir("/") < 0 || setgroups(ngroups, groups) < 0 || setresgid(gid, gid, gid) < 0 ||
         setresuid(uid, uid, uid) < 0)
@@ -75,7 +56,7 @@ static inline int au_drop(uid_t uid, gid_t gid, const gid_t *groups, size_t ngro
 
 /* A fresh staging directory, mode 0755, into buf: under /dev/shm, else
  * /tmp, whichever is not mounted noexec.  0, or -1. */
-static inline int au_mkstage(char *buf, size_t n, const char *tag)
+int pt_mkstage(char *buf, size_t n, const char *tag)
 {
     const char *bases[] = {"/dev/shm", "/tmp"};
     for (size_t i = 0; i < 2; i++) {
@@ -95,19 +76,18 @@ static inline int au_mkstage(char *buf, size_t n, const char *tag)
  * 0755; its path into out.  src must be a real ELF executable: a libtool
  * wrapper script would still run the program from the build tree.  0, or -1
  * with a message on stderr. */
-static inline int au_stage(const char *src, const char *stage, const char *name, char *out,
-                           size_t n)
+int pt_stage(const char *src, const char *stage, const char *name, char *out, size_t n)
 {
     if (snprintf(out, n, "%s/%s", stage, name) >= (int)n)
         return -1;
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        fprintf(stderr, "au_stage: cannot open %s: %s\n", src, strerror(errno));
+        fprintf(stderr, "pt_stage: cannot open %s: %s\n", src, strerror(errno));
         return -1;
     }
     int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
     if (fd < 0) {
-        fprintf(stderr, "au_stage: cannot create %s: %s\n", out, strerror(errno));
+        fprintf(stderr, "pt_stage: cannot create %s: %s\n", out, strerror(errno));
         close(in);
         return -1;
     }
@@ -127,11 +107,11 @@ static inline int au_stage(const char *src, const char *stage, const char *name,
     bad = bad || r < 0;
     close(in);
     if (close(fd) < 0 || bad || fchmodat(AT_FDCWD, out, 0755, 0) < 0) {
-        fprintf(stderr, "au_stage: copying %s to %s failed: %s\n", src, out, strerror(errno));
+        fprintf(stderr, "pt_stage: copying %s to %s failed: %s\n", src, out, strerror(errno));
         return -1;
     }
     if (!elf) {
-        fprintf(stderr, "au_stage: %s is not an ELF executable (a libtool wrapper?)\n", src);
+        fprintf(stderr, "pt_stage: %s is not an ELF executable (a libtool wrapper?)\n", src);
         return -1;
     }
     return 0;
@@ -139,7 +119,7 @@ static inline int au_stage(const char *src, const char *stage, const char *name,
 
 /* Say which directory on the way to path (absolute) is closed: the parent
  * of the first prefix that cannot be looked up. */
-static inline void au_blocker(int fd, const char *path)
+static void blocker(int fd, const char *path)
 {
     char pre[4096];
     struct stat sb;
@@ -167,9 +147,9 @@ static inline void au_blocker(int fd, const char *path)
  * so; else false and why into why (what it could not reach or run, and the
  * error).
  */
-#define AU_NOT_RUN 125 /* au_probe's child: it did not get as far as running argv */
-static inline bool au_probe(uid_t uid, gid_t gid, const char *const *paths, char *const *argv,
-                            char *why, size_t n)
+#define NOT_RUN 125 /* pt_probe_user's child: it did not get as far as running argv */
+bool pt_probe_user(uid_t uid, gid_t gid, const char *const *paths, char *const *argv, char *why,
+                   size_t n)
 {
     int p[2];
     why[0] = 0;
@@ -190,28 +170,28 @@ static inline bool au_probe(uid_t uid, gid_t gid, const char *const *paths, char
         close(p[0]);
         signal(SIGALRM, SIG_DFL);
         alarm(20); /* kept across exec: a hung program is killed */
-        if (au_drop(uid, gid, NULL, 0) < 0) {
+        if (pt_drop(uid, gid, NULL, 0) < 0) {
             dprintf(p[1], "cannot become uid %d: %s", (int)uid, strerror(errno));
-            _exit(AU_NOT_RUN);
+            _exit(NOT_RUN);
         }
         for (size_t i = 0; paths && paths[i]; i++) {
             struct stat sb;
             if (stat(paths[i], &sb) < 0 || (S_ISDIR(sb.st_mode) && access(paths[i], X_OK) < 0)) {
                 int e = errno;
                 dprintf(p[1], "uid %d cannot reach %s: %s", (int)uid, paths[i], strerror(e));
-                au_blocker(p[1], paths[i]);
-                _exit(AU_NOT_RUN);
+                blocker(p[1], paths[i]);
+                _exit(NOT_RUN);
             }
         }
         if (!argv)
             _exit(0);
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(p[1], 2) < 0)
-            _exit(AU_NOT_RUN);
+            _exit(NOT_RUN);
         dprintf(2, "uid %d cannot run %s: ", (int)uid, argv[0]);
         execv(argv[0], argv);
         dprintf(2, "%s", strerror(errno));
-        _exit(AU_NOT_RUN);
+        _exit(NOT_RUN);
     }
     close(p[1]);
     size_t got = 0;
@@ -236,7 +216,7 @@ static inline bool au_probe(uid_t uid, gid_t gid, const char *const *paths, char
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
         return true;
     size_t len = strlen(why);
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == AU_NOT_RUN) && len + 1 < n) /* it ran, and failed */
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == NOT_RUN) && len + 1 < n) /* it ran, and failed */
         snprintf(why + len, n - len, " (status %d)",
                  WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
     for (char *c = why; *c; c++) /* one line */
@@ -245,17 +225,11 @@ static inline bool au_probe(uid_t uid, gid_t gid, const char *const *paths, char
     return false;
 }
 
-/* In a cmocka test: skip it, saying why, unless uid/gid can reach paths and
- * run argv (au_probe). */
-#define AU_NEED(uid, gid, paths, argv)                                                          \
-    do {                                                                                        \
-        char au_why_[512];                                                                      \
-        if (!au_probe((uid), (gid), (paths), (argv), au_why_, sizeof au_why_)) {                \
-            print_message("skipped: another user is needed and the machine does not allow it: " \
-                          "%s\n",                                                               \
-                          au_why_);                                                             \
-            skip();                                                                             \
-        }                                                                                       \
-    } while (0)
-
-#endif /* PC_ASUSER_H */
+void pt_need_uids(const uid_t *uids)
+{
+    if (geteuid() != 0)
+        skip();
+    const char *paths[] = {"/dev/shm", NULL};
+    for (size_t i = 0; uids[i]; i++)
+        PT_NEED_USER(uids[i], (gid_t)uids[i], paths, NULL);
+}
