@@ -70,10 +70,13 @@ static void log_line(int prio, const char *fmt, va_list ap)
         clock_gettime(CLOCK_REALTIME, &ts);
         localtime_r(&ts.tv_sec, &tm);
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        /* One line whole, whichever thread logs (writers, snapshots). */
+        flockfile(log_fp);
         fprintf(log_fp, "%s.%03ld pycached[%d] %s: ", when, ts.tv_nsec / 1000000L, (int)getpid(),
                 names[prio & 7]);
         vfprintf(log_fp, fmt, ap);
         fputc('\n', log_fp);
+        funlockfile(log_fp);
     }
 }
 
