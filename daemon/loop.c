@@ -29,8 +29,6 @@
 #define BUDGET_DEFAULT (UINT64_C(256) << 20)
 /* The round's buffers (requests, answers) keep at most this much between rounds. */
 #define ROUND_KEEP (16u << 20)
-/* Upkeep budget (expired keys, dead members) per write transaction. */
-#define MAINT_BUDGET 64
 
 static char ev_listen, ev_signal; /* epoll tags */
 
@@ -485,27 +483,6 @@ static bool drain_all(pcd *d)
 
 /* ---- running a round ---- */
 
-static int round_arrays(pcd *d)
-{
-    if (d->nitems <= d->rcap)
-        return 0;
-    size_t n = d->nitems;
-    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
-    pcs_req **rp = pcs_reallocarray(d->rptr, n, sizeof *rp);
-    if (rp)
-        d->rptr = rp;
-    size_t *ro = pcs_reallocarray(d->roff, n + 1, sizeof *ro);
-    if (ro)
-        d->roff = ro;
-    size_t *ix = pcs_reallocarray(d->idx, n, sizeof *ix);
-    if (ix)
-        d->idx = ix;
-    if (!rp || !ro || !ix)
-        return PC_ENOMEM;
-    d->rcap = n;
-    return 0;
-}
-
 /* Decode every item from the daemon's own copy of it (its views point into
  * that copy, which lives until end_round); a malformed frame closes its
  * client. */
@@ -565,45 +542,93 @@ static uint64_t keep_under_cap(pcd *d, uint64_t now)
     return let;
 }
 
-/* Run the write items, one transaction per shard. */
-static int run_writes(pcd *d)
+/* Room in wr for n requests.  False when memory ran out. */
+static bool writer_room(pcd_writer *wr, size_t n)
 {
-    int rc = round_arrays(d);
-    if (rc)
-        return rc;
-    pcs_buf_reset(&d->rout);
-    bool wrote = false;
-    for (unsigned s = 0; s < d->st->nshards; s++) {
-        size_t k = 0;
-        for (size_t i = 0; i < d->nitems; i++) {
-            pcd_item *it = &d->items[i];
-            if (it->decoded || it->c->state == PCD_C_DEAD || pcs_op_is_read(it->rq.op) ||
-                it->shard != s)
-                continue;
-            d->rptr[k] = &it->rq;
-            d->idx[k++] = i;
-        }
-        if (!k)
+    if (n <= wr->cap)
+        return true;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers to structs
+    pcs_req **rp = pcs_reallocarray(wr->rptr, n, sizeof *rp);
+    if (rp)
+        wr->rptr = rp;
+    size_t *ro = pcs_reallocarray(wr->roff, n + 1, sizeof *ro);
+    if (ro)
+        wr->roff = ro;
+    size_t *ix = pcs_reallocarray(wr->idx, n, sizeof *ix);
+    if (ix)
+        wr->idx = ix;
+    if (!rp || !ro || !ix)
+        return false;
+    wr->cap = n;
+    return true;
+}
+
+/* Run the write items, one group commit per shard, the shards in parallel
+ * (pcd_writers_run).  A shard that fails as a whole has its requests
+ * answered with its code (wr->rc); the other shards' stand. */
+static void run_writes(pcd *d)
+{
+    unsigned nshards = d->st->nshards;
+    size_t count[PCS_SHARDS_MAX] = {0};
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        if (!it->decoded && it->c->state != PCD_C_DEAD && !pcs_op_is_read(it->rq.op))
+            count[it->shard]++;
+    }
+    uint64_t busy = 0;
+    for (unsigned s = 0; s < nshards; s++) {
+        pcd_writer *wr = &d->wr[s];
+        wr->n = 0;
+        wr->rc = 0;
+        pcs_buf_reset(&wr->out);
+        if (!count[s])
             continue;
-        rc = pcs_run(&d->w, d->st, s, d->rptr, k, &d->rout, d->roff, MAINT_BUDGET, PCS_MAINT_SWEEP);
-        if (rc)
-            return rc;
-        for (size_t j = 0; j < k; j++) {
-            d->items[d->idx[j]].resp_off = d->roff[j];
+        if (!writer_room(wr, count[s])) {
+            wr->rc = PC_ENOMEM;
+            continue;
+        }
+        wr->room_waited_us = 0;
+        wr->refused_why[0] = 0;
+        busy |= UINT64_C(1) << s;
+    }
+    for (size_t i = 0; i < d->nitems; i++) {
+        pcd_item *it = &d->items[i];
+        if (it->decoded || it->c->state == PCD_C_DEAD || pcs_op_is_read(it->rq.op))
+            continue;
+        pcd_writer *wr = &d->wr[it->shard];
+        if (!(busy >> it->shard & 1))
+            continue;
+        wr->rptr[wr->n] = &it->rq;
+        wr->idx[wr->n++] = i;
+    }
+    if (busy)
+        pcd_writers_run(d, busy, PCD_W_RUN);
+    bool wrote = false;
+    d->unsynced |= busy != 0;
+    for (uint64_t m = busy; m; m &= m - 1) {
+        pcd_writer *wr = &d->wr[__builtin_ctzll(m)];
+        if (wr->refused_why[0])
+            memcpy(d->refused_why, wr->refused_why, sizeof d->refused_why);
+        if (wr->rc) {
+            pcd_log(LOG_ERR, "a round failed on shard %u: %s; its writes were answered with it",
+                    wr->shard, pc_strerror(wr->rc));
+            continue;
+        }
+        for (size_t j = 0; j < wr->n; j++) {
+            pcd_item *it = &d->items[wr->idx[j]];
+            it->resp_off = wr->roff[j];
             /* A retried parked pop changes nothing unless it pops: only other
              * writes give parked pops a reason to try again. */
-            if (!d->items[d->idx[j]].parked_retry)
+            if (!it->parked_retry)
                 wrote = true;
         }
-        d->unsynced = true;
     }
     d->wrote_last_round = wrote;
-    return 0;
 }
 
 /* Answer every item, in order, into its client's response ring (or c->out,
  * for what the ring cannot take now). */
-static void answer_items(pcd *d, int round_rc, uint64_t now)
+static void answer_items(pcd *d, uint64_t now)
 {
     for (size_t i = 0; i < d->nitems; i++) {
         pcd_item *it = &d->items[i];
@@ -642,10 +667,10 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
             }
             pcs_buf_reset(&d->scratch);
             shrink_idle(&d->scratch);
-        } else if (round_rc || it->resp_off == SIZE_MAX) {
-            answer_error(d, c, op, id, rc = round_rc ? round_rc : PC_EIO);
+        } else if (d->wr[it->shard].rc || it->resp_off == SIZE_MAX) {
+            answer_error(d, c, op, id, rc = d->wr[it->shard].rc ? d->wr[it->shard].rc : PC_EIO);
         } else {
-            const uint8_t *r = d->rout.data + it->resp_off;
+            const uint8_t *r = d->wr[it->shard].out.data + it->resp_off;
             rc = (int32_t)pcs_le32(r + PCS_FRAME_HDR);
             if (op == PCS_OP_QPOPW && rc == PC_ENOTFOUND) {
                 /* Nothing to pop yet: park it until a push or its deadline. */
@@ -726,8 +751,9 @@ static void end_round(pcd *d)
     /* A round of large requests or answers gives its memory back. */
     if (d->arena.cap > ROUND_KEEP)
         pcs_buf_free(&d->arena);
-    if (d->rout.cap > ROUND_KEEP)
-        pcs_buf_free(&d->rout);
+    for (unsigned s = 0; s < d->st->nshards; s++)
+        if (d->wr[s].out.cap > ROUND_KEEP)
+            pcs_buf_free(&d->wr[s].out);
 }
 
 /* ---- answering ---- */
@@ -797,11 +823,12 @@ static bool empty_sweep_step(pcd *d, uint64_t now)
     unsigned total = 0;
     for (unsigned s = 0; s < d->st->nshards; s++) {
         unsigned did = 0;
-        if (pcs_wbegin(&d->w, d->st, s))
+        pcs_wctx *w = &d->wr[s].w;
+        if (pcs_wbegin(w, d->st, s))
             continue;
-        if (pcs_maint(&d->w, PCS_MAINT_SWEEP, EMPTY_SWEEP_STEP, &did) || !did) {
-            pcs_wabort(&d->w);
-        } else if (pcs_wcommit(&d->w) == 0) {
+        if (pcs_maint(w, PCS_MAINT_SWEEP, EMPTY_SWEEP_STEP, &did) || !did) {
+            pcs_wabort(w);
+        } else if (pcs_wcommit(w) == 0) {
             d->unsynced = true;
             total += did;
         }
@@ -837,13 +864,10 @@ static bool pass(pcd *d)
         decode_items(d);
         uint64_t incoming = keep_under_cap(d, now);
         pthread_mutex_lock(&d->commit_mu);
-        int rc = run_writes(d);
+        run_writes(d);
         pthread_mutex_unlock(&d->commit_mu);
         pcd_note_growth(d, incoming);
-        if (rc)
-            pcd_log(LOG_ERR, "a round failed: %s; its writes were answered with it",
-                    pc_strerror(rc));
-        answer_items(d, rc, now);
+        answer_items(d, now);
         end_round(d);
         d->rounds++;
         pcd_note_pass(d, items, now_us() - t0);
@@ -915,8 +939,9 @@ static void housekeeping(pcd *d, uint64_t now)
 {
     if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
         now - d->last_sync >= d->cfg.sync_interval_ms) {
-        for (unsigned s = 0; s < d->st->nshards; s++)
-            pcs_shard_sync(&d->st->shards[s]);
+        /* Each shard in its writer's thread, in parallel. */
+        uint64_t all = d->st->nshards == 64 ? UINT64_MAX : (UINT64_C(1) << d->st->nshards) - 1;
+        pcd_writers_run(d, all, PCD_W_SYNC);
         d->unsynced = false;
         d->last_sync = now;
     }
@@ -997,12 +1022,9 @@ int pcd_loop_setup(pcd *d)
     ev.data.ptr = &ev_signal;
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, d->sigfd, &ev) < 0)
         return -1;
-    pcs_wctx_init(&d->w);
-    /* A write LMDB finds no pages for: evict and try it again. */
-    d->w.room_fn = pcd_room_hook;
-    d->w.room_arg = d;
     d->last_housekeep = d->last_sync = pcs_now_ms();
-    return 0;
+    /* After the signals are blocked: the writers' threads inherit that. */
+    return pcd_writers_start(d);
 }
 
 int pcd_run(pcd *d)

@@ -312,14 +312,10 @@ static void shutdown_all(pcd *d)
     pcd_reap(d);
     pcs_free(d->cl);
     pcs_reader_fini(&d->reader);
-    pcs_wctx_free(&d->w);
+    pcd_writers_stop(d);
     pcs_buf_free(&d->arena);
-    pcs_buf_free(&d->rout);
     pcs_buf_free(&d->scratch);
     pcs_free(d->items);
-    pcs_free(d->rptr);
-    pcs_free(d->roff);
-    pcs_free(d->idx);
     if (d->st)
         pcs_store_release(d->st);
     if (d->lsock >= 0)

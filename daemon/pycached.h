@@ -215,7 +215,7 @@ typedef struct pcd_item {
     int decoded; /* 0, or the decode error */
     bool parsed; /* rq holds a decoded request (to free) */
     unsigned shard;
-    size_t resp_off; /* its response in the round's out buffer, or SIZE_MAX */
+    size_t resp_off; /* its response in its shard's writer's out, or SIZE_MAX */
     bool parked_retry;
 } pcd_item;
 
@@ -242,6 +242,48 @@ typedef struct pcd_shard_state {
     pcs_sampler sampler; /* eviction samples: where the cursor is */
 } pcd_shard_state;
 
+/* What a writer is asked to do (pcd_writers_run). */
+enum pcd_wjob {
+    PCD_W_RUN = 1, /* run the pass's requests of its shard (rptr, n) */
+    PCD_W_SYNC,    /* fsync its shard (--sync batch) */
+    PCD_W_STOP     /* end the thread */
+};
+
+struct pcd;
+
+/*
+ * A shard's writer (writers.c).  Each pass, the loop gives every shard with
+ * writes its requests, and the shards run them in parallel, each in its own
+ * thread (shard 0's, and any whose thread could not start, in the loop's),
+ * into answers of their own; the loop waits for all and then answers in
+ * request order.  Between jobs the loop owns everything here (the upkeep
+ * uses w for its steps); during one, the shard's thread does, and touches
+ * nothing of the daemon's but the store, its shard's pcd_shard_state and
+ * the access array (atomics).
+ */
+typedef struct pcd_writer {
+    _Alignas(64) _Atomic uint32_t go; /* jobs posted (the thread waits for a new one) */
+    _Atomic uint32_t sleeping;        /* the thread sleeps on go */
+    struct pcd *d;
+    unsigned shard;
+    pthread_t th;
+    bool thread; /* th runs this shard's jobs */
+    int job;     /* enum pcd_wjob */
+    pcs_wctx w;  /* the shard's write transactions */
+    /* The pass's requests of this shard: rptr[0..n), each from item idx[j],
+     * answered at roff[j] in out (roff[n]: the end). */
+    pcs_req **rptr;
+    size_t *roff, *idx;
+    size_t n, cap;
+    pcs_buf out;
+    int rc; /* the pass's outcome: 0, or the code all its requests get */
+    /* Making room for a write (pcd_room_hook), this pass. */
+    unsigned room_budget;    /* keys the next eviction step takes */
+    uint64_t room_waited_us; /* waits for readers to move on */
+    char refused_why[160];   /* why the latest write was refused room ("": none) */
+    uint64_t rng;            /* eviction sampling */
+} pcd_writer;
+
 typedef struct pcd {
     pcd_config cfg;
     pcs_store *st;
@@ -255,15 +297,12 @@ typedef struct pcd {
     pcd_client **cl;
     size_t ncl, clcap;
     uint64_t next_id;
-    pcs_wctx w;
-    pcs_buf arena; /* requests of one record, copied out of their rings */
+    pcd_writer wr[PCS_SHARDS_MAX]; /* each shard's writer: its wctx, the pass's answers */
+    _Atomic uint32_t pending;      /* jobs posted to writer threads and not yet done */
+    _Atomic uint32_t joining;      /* the loop sleeps on pending */
+    pcs_buf arena;                 /* requests of one record, copied out of their rings */
     pcd_item *items;
     size_t nitems, icap;
-    pcs_buf rout; /* responses of the round */
-    pcs_req **rptr;
-    size_t *roff;
-    size_t rcap;
-    size_t *idx;
     pcs_reader reader; /* the daemon's own reader of st: ring-only reads (reads.c) */
     bool stop;
     bool reload;
@@ -290,9 +329,6 @@ typedef struct pcd {
     uint64_t grown;                       /* estimated growth since the last measurement */
     uint64_t room;                        /* growth the current pass may still add */
     const char *room_why;                 /* why there is no more (for the log) */
-    /* Making room for a write LMDB found no pages for (pcd_room_hook). */
-    unsigned room_budget;    /* keys the next eviction step takes */
-    uint64_t room_waited_us; /* this pass's waits for readers to move on */
     /* Writes refused with PC_EFULL, logged at most every FULL_LOG_MS. */
     uint64_t refused;        /* since the last log line */
     uint64_t refused_log_ms; /* when that line was written (0: never) */
@@ -374,7 +410,8 @@ uint64_t pcd_budget(const pcd *d);
 void pcd_measure(pcd *d, uint64_t now);
 void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming);
 void pcd_note_growth(pcd *d, uint64_t bytes);
-/* pcs_wctx.room_fn for the daemon's writes (arg: the pcd). */
+/* pcs_wctx.room_fn for the daemon's writes (arg: the shard's pcd_writer);
+ * runs in the shard's writer thread. */
 bool pcd_room_hook(void *arg, unsigned shard, const pcs_req *rq, unsigned round);
 /* Count a write answered PC_EFULL; log refusals, at most a line a while. */
 void pcd_note_refused(pcd *d, uint64_t now);
@@ -386,6 +423,14 @@ void pcd_note_pass(pcd *d, size_t items, uint64_t us);
 void pcd_stats_publish(pcd *d, uint64_t now);
 /* Record an access to key for allkeys-lru/lfu (no-op otherwise). */
 void pcd_touch(pcd *d, const void *key, size_t klen, uint64_t now);
+
+/* writers.c: a thread per shard (but shard 0) for its writes. */
+int pcd_writers_start(pcd *d);
+void pcd_writers_stop(pcd *d);
+/* Do job on every shard of the mask (bit s: shard s) in parallel, shard 0's
+ * and any without a thread of its own in the calling thread; returns when
+ * all are done.  With one shard in the mask, no thread is woken. */
+void pcd_writers_run(pcd *d, uint64_t shards, int job);
 
 /* fsroom.c: cap each shard's map to what the filesystem can hold (after
  * the store opened, before any read transaction); 0 or -1 after logging. */

@@ -54,13 +54,14 @@ void pcd_measure(pcd *d, uint64_t now)
 static bool expire_step(pcd *d, unsigned s)
 {
     unsigned did = 0;
-    if (pcs_wbegin(&d->w, d->st, s))
+    pcs_wctx *w = &d->wr[s].w;
+    if (pcs_wbegin(w, d->st, s))
         return false;
-    if (pcs_maint(&d->w, PCS_MAINT_EXPIRE, STEP_KEYS, &did) || !did) {
-        pcs_wabort(&d->w);
+    if (pcs_maint(w, PCS_MAINT_EXPIRE, STEP_KEYS, &did) || !did) {
+        pcs_wabort(w);
         return false;
     }
-    if (pcs_wcommit(&d->w))
+    if (pcs_wcommit(w))
         return false;
     d->unsynced = true;
     return did >= STEP_KEYS;
@@ -83,49 +84,58 @@ static uint64_t next_due(pcd *d)
 
 /* ---- eviction ---- */
 
+/* The shard's own generator (its writer thread draws from it). */
 static uint32_t rand_of(void *arg)
 {
-    return pcd_rand(arg);
+    pcd_writer *wr = arg;
+    uint64_t x = wr->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    wr->rng = x;
+    return (uint32_t)((x * 2685821657736338717ull) >> 32);
 }
 
-/* Pick an LRU/LFU victim among EVICT_SAMPLES sampled keys of the shard. */
-static int pick_sampled(pcd *d, pcs_wctx *w, unsigned s, uint8_t *victim, size_t *vlen)
+/* Pick an LRU/LFU victim among EVICT_SAMPLES sampled keys of wr's shard. */
+static int pick_sampled(pcd *d, pcd_writer *wr, uint8_t *victim, size_t *vlen)
 {
-    return pcs_evict_sample(w, &d->shard[s].sampler, d->access,
-                            d->cfg.policy == PC_POLICY_ALLKEYS_LFU, EVICT_SAMPLES, rand_of, d,
+    return pcs_evict_sample(&wr->w, &d->shard[wr->shard].sampler, d->access,
+                            d->cfg.policy == PC_POLICY_ALLKEYS_LFU, EVICT_SAMPLES, rand_of, wr,
                             victim, vlen);
 }
 
 /*
- * One bounded eviction step on shard s: up to budget keys, and the members
- * of collections that went.  Returns how many keys went; *none says there
- * was nothing to evict (as opposed to a transaction that failed).
+ * One bounded eviction step on wr's shard: up to budget keys, and the
+ * members of collections that went.  Returns how many keys went; *none says
+ * there was nothing to evict (as opposed to a transaction that failed).
+ * From the loop between passes, or the shard's writer thread during one
+ * (pcd_room_hook): it touches nothing of d's but its shard's.
  */
-static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
+static unsigned evict_step(pcd *d, pcd_writer *wr, unsigned budget, bool *none)
 {
     unsigned gone = 0;
+    pcs_wctx *w = &wr->w;
     *none = false;
-    if (pcs_wbegin(&d->w, d->st, s))
+    if (pcs_wbegin(w, d->st, wr->shard))
         return 0;
     for (unsigned i = 0; i < budget; i++) {
         uint8_t key[PC_KEY_MAX];
         size_t klen;
-        int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pcs_evict_soonest(&d->w, key, &klen)
-                                                         : pick_sampled(d, &d->w, s, key, &klen);
+        int rc = d->cfg.policy == PC_POLICY_VOLATILE_TTL ? pcs_evict_soonest(w, key, &klen)
+                                                         : pick_sampled(d, wr, key, &klen);
         if (rc == PC_ENOTFOUND && i == 0)
             *none = true;
         bool g;
-        if (rc || pcs_evict_key(&d->w, key, klen, &g))
+        if (rc || pcs_evict_key(w, key, klen, &g))
             break;
         gone += g;
     }
     /* Dropped collections: sweep their members now, they are the space. */
     unsigned swept = 0;
-    if (!gone || pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &swept) || pcs_wcommit(&d->w)) {
-        pcs_wabort(&d->w);
+    if (!gone || pcs_maint(w, PCS_MAINT_SWEEP, 4096, &swept) || pcs_wcommit(w)) {
+        pcs_wabort(w);
         return 0;
     }
-    d->unsynced = true;
     return gone;
 }
 
@@ -137,17 +147,18 @@ static unsigned evict_step(pcd *d, unsigned s, unsigned budget, bool *none)
  * nothing (the shard's sequence number, rewritten as it is).  Returns the
  * id of the eviction's commit, or 0.
  */
-static uint64_t settle(pcd *d, unsigned s)
+static uint64_t settle(pcd *d, pcd_writer *wr)
 {
     pcs_shard_info info;
-    if (pcs_shard_info_get(&d->st->shards[s], &info))
+    pcs_wctx *w = &wr->w;
+    if (pcs_shard_info_get(&d->st->shards[wr->shard], &info))
         return 0;
-    if (pcs_wbegin(&d->w, d->st, s))
+    if (pcs_wbegin(w, d->st, wr->shard))
         return info.last_txnid;
-    if (pcs_meta_put(d->w.root, d->w.sh, "seq", d->w.seq))
-        pcs_wabort(&d->w);
-    else if (pcs_wcommit(&d->w) == 0)
-        d->unsynced = true;
+    if (pcs_meta_put(w->root, w->sh, "seq", w->seq))
+        pcs_wabort(w);
+    else
+        pcs_wcommit(w);
     return info.last_txnid;
 }
 
@@ -162,7 +173,6 @@ static uint64_t settle(pcd *d, unsigned s)
 void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
 {
     uint64_t cap = d->evict_above;
-    d->room_waited_us = 0;
     uint64_t est = d->worst_shard + d->grown + 2 * incoming;
     if (est > cap / 10 * 9 || now - d->measured_ms >= 100) {
         pcd_measure(d, now);
@@ -197,7 +207,7 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
             none_all = true;
             for (unsigned s = 0; s < d->st->nshards; s++) {
                 bool none;
-                unsigned g = evict_step(d, s, d->evict_budget, &none);
+                unsigned g = evict_step(d, &d->wr[s], d->evict_budget, &none);
                 if (g)
                     evicted |= UINT64_C(1) << s;
                 gone += g;
@@ -221,7 +231,9 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
         /* What went is for this pass's writes: let them have its pages. */
         for (unsigned s = 0; s < d->st->nshards; s++)
             if (evicted & (UINT64_C(1) << s))
-                d->shard[s].room_txnid = settle(d, s);
+                d->shard[s].room_txnid = settle(d, &d->wr[s]);
+        if (evicted)
+            d->unsynced = true;
         d->room_why = none_all ? "nothing left to evict"
                                : "eviction found no free pages to work in for a second";
     } else {
@@ -267,11 +279,12 @@ void pcd_sweep_idle(pcd *d)
 {
     for (unsigned s = 0; s < d->st->nshards; s++) {
         unsigned did = 0;
-        if (pcs_wbegin(&d->w, d->st, s))
+        pcs_wctx *w = &d->wr[s].w;
+        if (pcs_wbegin(w, d->st, s))
             continue;
-        if (pcs_maint(&d->w, PCS_MAINT_SWEEP, 4096, &did) || !did)
-            pcs_wabort(&d->w);
-        else if (pcs_wcommit(&d->w) == 0)
+        if (pcs_maint(w, PCS_MAINT_SWEEP, 4096, &did) || !did)
+            pcs_wabort(w);
+        else if (pcs_wcommit(w) == 0)
             d->unsynced = true;
     }
 }
@@ -426,19 +439,20 @@ static uint64_t oldest_read(pcd *d, unsigned s, int *pid)
  */
 bool pcd_room_hook(void *arg, unsigned s, const pcs_req *rq, unsigned round)
 {
-    pcd *d = arg;
+    pcd_writer *wr = arg;
+    pcd *d = wr->d;
     pcd_shard_state *ss = &d->shard[s];
     (void)rq;
     if (d->cfg.policy == PC_POLICY_NOEVICTION) {
-        snprintf(d->refused_why, sizeof d->refused_why, "the map is full");
+        snprintf(wr->refused_why, sizeof wr->refused_why, "the map is full");
         return false;
     }
     if (round == 0)
-        d->room_budget = 1;
+        wr->room_budget = 1;
     int pid;
     if (ss->room_txnid && oldest_read(d, s, &pid) <= ss->room_txnid) {
-        if (d->room_waited_us >= ROOM_WAIT_US) {
-            snprintf(d->refused_why, sizeof d->refused_why,
+        if (wr->room_waited_us >= ROOM_WAIT_US) {
+            snprintf(wr->refused_why, sizeof wr->refused_why,
                      "process %d holds an old snapshot: the pages eviction freed cannot be "
                      "reused yet",
                      pid);
@@ -446,26 +460,27 @@ bool pcd_room_hook(void *arg, unsigned s, const pcs_req *rq, unsigned round)
         }
         struct timespec ts = {0, 500000};
         nanosleep(&ts, NULL);
-        d->room_waited_us += 500;
+        wr->room_waited_us += 500;
         return true;
     }
     bool none;
-    unsigned gone = evict_step(d, s, d->room_budget, &none);
+    unsigned gone = evict_step(d, wr, wr->room_budget, &none);
     if (gone) {
-        ss->room_txnid = settle(d, s);
-        if (d->room_budget < ROOM_BUDGET_MAX)
-            d->room_budget *= 2;
+        ss->room_txnid = settle(d, wr);
+        if (wr->room_budget < ROOM_BUDGET_MAX)
+            wr->room_budget *= 2;
         return true;
     }
     if (none) {
-        snprintf(d->refused_why, sizeof d->refused_why, "nothing left to evict");
+        snprintf(wr->refused_why, sizeof wr->refused_why, "nothing left to evict");
         return false;
     }
-    if (d->room_budget > 1) {
-        d->room_budget /= 2;
+    if (wr->room_budget > 1) {
+        wr->room_budget /= 2;
         return true;
     }
-    snprintf(d->refused_why, sizeof d->refused_why, "no free pages left even to evict a key with");
+    snprintf(wr->refused_why, sizeof wr->refused_why,
+             "no free pages left even to evict a key with");
     return false;
 }
 

@@ -84,9 +84,18 @@ static void opts_add(pt_daemon *d, const char *const *opts)
         pt_daemon_opt(d, opts[i]);
 }
 
+/* PCTEST_SHARDS=N: --shards N first, so that a test's own --shards wins. */
+static void shards_from_env(pt_daemon *d)
+{
+    const char *n = getenv("PCTEST_SHARDS");
+    if (n && *n && strspn(n, "0123456789") == strlen(n))
+        opts_add(d, PT_ARGS("--shards", n));
+}
+
 void pt_daemon_reset(pt_daemon *d, const char *const *opts)
 {
     d->nopt = 0;
+    shards_from_env(d);
     opts_add(d, opts);
 }
 
@@ -104,6 +113,7 @@ void pt_daemon_init(pt_daemon *d, const char *dir, const char *const *opts)
     memcpy(d->dir, base, len + 1);
     snprintf(d->log, sizeof d->log, "%s.log", d->dir);
     snprintf(d->out, sizeof d->out, "%s.out", d->dir);
+    shards_from_env(d);
     opts_add(d, opts);
 }
 
@@ -117,6 +127,7 @@ int pt_daemon_new(pt_daemon *d, const char *tag, const char *const *opts)
     d->own_dir = true;
     /* The store is on tmpfs; a test about sync gives --sync again. */
     opts_add(d, PT_ARGS("--sync", "none"));
+    shards_from_env(d);
     opts_add(d, opts);
     pt__daemon_add(d);
     return 0;
