@@ -3,7 +3,7 @@
 # program (pcbench) in one run on this machine, written up as Markdown.
 #
 # bench-compare.sh [--quick] [--build DIR] [--out FILE] [--work DIR] [--keep]
-#                  [--no-install]
+#                  [--no-install] [--shards N]
 #
 # It installs what it lacks (redis-server, redis-tools, memcached, jq; as
 # root, with apt-get), starts its own redis-server (Unix socket, no
@@ -11,7 +11,8 @@
 # --sync none), runs pcbench's suite and the figures of DESIGN.md's
 # "Targets" against all of them, stops everything it started, and writes a
 # Markdown report: each figure, the ratios pycache/Redis and
-# pycache/memcached, the machine and the versions.  --quick takes about a
+# pycache/memcached, the machine and the versions.  --shards N: the store
+# the suite and the targets run on has N shards (1).  --quick takes about a
 # minute; the full run under fifteen.  Exit status: 0 done, 1 some request
 # failed (the report says where), 2 setup error.
 set -u
@@ -22,8 +23,9 @@ OUT=
 WORK=
 KEEP=0
 INSTALL=1
+SHARDS=1
 usage() {
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
 }
 while [ $# -gt 0 ]; do
     case $1 in
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --work) WORK=$2; shift ;;
     --keep) KEEP=1 ;;
     --no-install) INSTALL=0 ;;
+    --shards) SHARDS=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "bench-compare: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
@@ -212,7 +215,7 @@ say "work in $WORK, stores in $STORES; keys $N; runs of $DUR s"
 P=$STORES/main
 R=$WORK/redis.sock
 M=$WORK/memcached.sock
-start_pycached main --max-memory 4G
+start_pycached main --max-memory 4G --shards "$SHARDS"
 start_redis redis
 start_memcached memcached 4096
 PC="-t pycache:$P"
@@ -448,7 +451,7 @@ re_ms=$(echo "$RESTORE1_LOG" | sed -n 's/.* in \([0-9]*\) ms.*/\1/p')
     echo "| memory | $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) |"
     echo "| kernel | $(uname -sr) |"
     echo "| load average (1/5/15 min) | $LOAD_START at the start, $LOAD_END at the end |"
-    echo "| pycached | $("$PYCACHED" --version 2>&1 | head -1), store on tmpfs, --sync none, 1 shard |"
+    echo "| pycached | $("$PYCACHED" --version 2>&1 | head -1), store on tmpfs, --sync none, $SHARDS shard(s) (the suite and the targets) |"
     echo "| redis-server | $(redis-server --version | head -1) — Unix socket, --save \"\" --appendonly no |"
     echo "| memcached | $(memcached -V 2>&1 | head -1) — Unix socket, default threads |"
     echo "| pcbench | $("$PCBENCH" --version) |"
