@@ -255,8 +255,9 @@ struct pcd;
  * A shard's writer (writers.c).  Each pass, the loop gives every shard with
  * writes its requests, and the shards run them in parallel, each in its own
  * thread (shard 0's, and any whose thread could not start, in the loop's),
- * into answers of their own; the loop waits for all and then answers in
- * request order.  Between jobs the loop owns everything here (the upkeep
+ * into answers of their own (the loop runs a job itself that its thread
+ * has not begun when the loop is free); the loop waits for all and then
+ * answers in request order.  Between jobs the loop owns everything here (the upkeep
  * uses w for its steps); during one, the shard's thread does, and touches
  * nothing of the daemon's but the store, its shard's pcd_shard_state and
  * the access array (atomics).
@@ -264,6 +265,7 @@ struct pcd;
 typedef struct pcd_writer {
     _Alignas(64) _Atomic uint32_t go; /* jobs posted (the thread waits for a new one) */
     _Atomic uint32_t sleeping;        /* the thread sleeps on go */
+    _Atomic uint32_t claim;           /* 1: a job is posted; 2: taken (thread or loop) */
     struct pcd *d;
     unsigned shard;
     pthread_t th;

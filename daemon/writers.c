@@ -6,10 +6,13 @@
  * commit stays per shard; --sync batch syncs the shards the same way, each
  * in its own thread.
  *
- * The handoff is two words: a writer waits for its go to move (spinning a
- * little, then on a futex), and the loop for the count of pending jobs to
- * reach 0.  A pass with writes for one shard alone, and every pass of a
- * store of one shard, wakes no thread.
+ * The handoff: a writer waits for its go to move (spinning a little, then
+ * on a futex), and claims the job posted (claim: 1 -> 2); the loop, once
+ * its own shard is done, claims and runs every job whose thread has not
+ * claimed it yet, then waits for the count of pending jobs to reach 0.  So
+ * the loop never waits for a thread to be scheduled, only for work under
+ * way.  A pass with writes for one shard alone, and every pass of a store
+ * of one shard, wakes no thread.
  */
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +93,23 @@ static void do_job(pcd_writer *wr)
     }
 }
 
+/* Claim wr's posted job, for its thread or for the loop: whoever comes first
+ * runs it. */
+static bool take(pcd_writer *wr)
+{
+    uint32_t posted = 1;
+    return atomic_compare_exchange_strong_explicit(&wr->claim, &posted, 2, memory_order_acq_rel,
+                                                   memory_order_relaxed);
+}
+
+/* A job is done: the last one wakes the loop if it sleeps. */
+static void done(pcd *d)
+{
+    if (atomic_fetch_sub_explicit(&d->pending, 1, memory_order_seq_cst) == 1 &&
+        atomic_load_explicit(&d->joining, memory_order_seq_cst))
+        fx_wake(&d->pending);
+}
+
 static void *writer_main(void *arg)
 {
     pcd_writer *wr = arg;
@@ -98,12 +118,11 @@ static void *writer_main(void *arg)
     for (;;) {
         wait_while(&wr->go, seen, &wr->sleeping, WRITER_SPIN_US);
         seen = atomic_load_explicit(&wr->go, memory_order_acquire);
+        if (!take(wr))
+            continue; /* the loop ran it itself */
         int job = wr->job;
         do_job(wr);
-        /* The last one done wakes the loop if it sleeps. */
-        if (atomic_fetch_sub_explicit(&d->pending, 1, memory_order_seq_cst) == 1 &&
-            atomic_load_explicit(&d->joining, memory_order_seq_cst))
-            fx_wake(&d->pending);
+        done(d);
         if (job == PCD_W_STOP)
             return NULL;
     }
@@ -112,6 +131,7 @@ static void *writer_main(void *arg)
 static void post(pcd_writer *wr, int job)
 {
     wr->job = job;
+    atomic_store_explicit(&wr->claim, 1, memory_order_release); /* the job, to its taker */
     atomic_fetch_add_explicit(&wr->go, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&wr->sleeping, memory_order_seq_cst))
         fx_wake(&wr->go);
@@ -145,6 +165,15 @@ void pcd_writers_run(pcd *d, uint64_t shards, int job)
         pcd_writer *wr = &d->wr[__builtin_ctzll(m)];
         wr->job = job;
         do_job(wr);
+    }
+    /* A job whose thread has not taken it yet (a busy machine may not have
+     * run it since its wake-up) is ours: never wait for a thread to start. */
+    for (uint64_t m = threads; m; m &= m - 1) {
+        pcd_writer *wr = &d->wr[__builtin_ctzll(m)];
+        if (take(wr)) {
+            do_job(wr);
+            done(d);
+        }
     }
     if (threads)
         join(d);
