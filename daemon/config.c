@@ -348,6 +348,17 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
             return -1;
         return 0;
     }
+    if (!strcmp(name, "writers")) {
+        if (!strcmp(v, "auto"))
+            cfg->writers = PCD_WRITERS_AUTO;
+        else if (!strcmp(v, "threads"))
+            cfg->writers = PCD_WRITERS_THREADS;
+        else if (!strcmp(v, "loop"))
+            cfg->writers = PCD_WRITERS_LOOP;
+        else
+            return -1;
+        return 0;
+    }
     if (!strcmp(name, "sync-interval"))
         return parse_uint(v, 1, 3600000, &cfg->sync_interval_ms);
     if (!strcmp(name, "ring-size")) {
@@ -560,6 +571,7 @@ static const struct option longopts[] = {
     {"max-readers", required_argument, NULL, 0},
     {"sync", required_argument, NULL, 0},
     {"sync-interval", required_argument, NULL, 0},
+    {"writers", required_argument, NULL, 0},
     {"ring-size", required_argument, NULL, 0},
     {"max-clients", required_argument, NULL, 0},
     {"spin-us", required_argument, NULL, 0},
@@ -600,6 +612,9 @@ void pcd_usage(FILE *f)
           "      --sync MODE          always: fsync every group commit (default);\n"
           "                           batch: at most every --sync-interval; none\n"
           "      --sync-interval MS   for --sync batch (1000)\n"
+          "      --writers MODE       several shards: threads (each shard's writes in\n"
+          "                           a thread of its own), loop (one after another)\n"
+          "                           or auto: whichever is measured faster (auto)\n"
           "      --allow-group GROUP  also admit peers of GROUP (they map the store)\n"
           "      --allow-ring-only WHO  admit UID, USER, user:NAME or group:NAME as\n"
           "                           ring-only peers (never map the store)\n"
@@ -845,6 +860,7 @@ void pcd_reload(pcd *d)
             d->cfg.max_clients = n.max_clients;
             d->cfg.spin_us = n.spin_us;
             d->cfg.expire_interval_ms = n.expire_interval_ms;
+            d->cfg.writers = n.writers;
             if (n.policy != d->cfg.policy)
                 pcd_log(LOG_WARNING, "eviction policy changes take a restart");
             if (n.max_memory_set && n.max_memory != d->st->map_size)

@@ -23,6 +23,12 @@
 /* ---- configuration (config.c) ---- */
 
 enum pcd_sync { PCD_SYNC_ALWAYS, PCD_SYNC_BATCH, PCD_SYNC_NONE };
+/* --writers: where a store of several shards runs a pass's writes. */
+enum pcd_writers_mode {
+    PCD_WRITERS_AUTO,    /* in the shards' threads while that is measured faster */
+    PCD_WRITERS_THREADS, /* always in the shards' threads */
+    PCD_WRITERS_LOOP     /* always in the loop's thread, one shard after another */
+};
 
 #define PCD_MAX_ACL 32
 
@@ -49,6 +55,7 @@ typedef struct pcd_config {
     bool max_value_set;   /* given: else it follows max_memory */
     unsigned max_readers; /* creation */
     int sync;             /* enum pcd_sync */
+    int writers;          /* enum pcd_writers_mode */
     unsigned sync_interval_ms;
     uint32_t ring_size;
     unsigned max_clients;
@@ -302,7 +309,16 @@ typedef struct pcd {
     pcd_writer wr[PCS_SHARDS_MAX]; /* each shard's writer: its wctx, the pass's answers */
     _Atomic uint32_t pending;      /* jobs posted to writer threads and not yet done */
     _Atomic uint32_t joining;      /* the loop sleeps on pending */
-    pcs_buf arena;                 /* requests of one record, copied out of their rings */
+    /* --writers auto: windows of PCD_W_RUN jobs, in threads and in the loop,
+     * compared; the faster holds for a while (writers.c). */
+    struct {
+        bool par;          /* passes hand shards to their threads now */
+        int phase;         /* measuring threads, measuring the loop, holding */
+        unsigned hold;     /* windows left to hold */
+        uint64_t t0, reqs; /* the window: since, requests run */
+        double rate[2];    /* requests a second: in the loop [0], threads [1] */
+    } wad;
+    pcs_buf arena; /* requests of one record, copied out of their rings */
     pcd_item *items;
     size_t nitems, icap;
     pcs_reader reader; /* the daemon's own reader of st: ring-only reads (reads.c) */
@@ -431,7 +447,8 @@ int pcd_writers_start(pcd *d);
 void pcd_writers_stop(pcd *d);
 /* Do job on every shard of the mask (bit s: shard s) in parallel, shard 0's
  * and any without a thread of its own in the calling thread; returns when
- * all are done.  With one shard in the mask, no thread is woken. */
+ * all are done.  With one shard in the mask, no thread is woken; nor for
+ * PCD_W_RUN while --writers auto finds the loop faster (or --writers loop). */
 void pcd_writers_run(pcd *d, uint64_t shards, int job);
 
 /* fsroom.c: cap each shard's map to what the filesystem can hold (after

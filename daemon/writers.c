@@ -147,12 +147,81 @@ static void join(pcd *d)
     }
 }
 
+/*
+ * --writers auto.  A thread per shard pays only when there is a core for
+ * it: on a machine whose cores the clients and the loop keep busy, the
+ * handoffs cost more than the parallel inserts give back (on 2 busy cores,
+ * SET with 64 in flight on 2 shards lost a third).  So the rate of
+ * requests run (a second, over all PCD_W_RUN jobs) is measured in a window
+ * of WINDOW_US with the threads, then in one without them; the faster (the
+ * threads only if by more than a tenth) holds for HOLD_WINDOWS windows,
+ * then both are measured again.  A window that spans an idle spell (longer
+ * than STALE_US) says nothing and is begun again.
+ */
+#define WINDOW_US 100000
+#define HOLD_WINDOWS 30
+#define STALE_US (10 * WINDOW_US)
+enum { AD_THREADS, AD_LOOP, AD_HOLD };
+
+/* Whether this pass's writes go to the threads (--writers auto). */
+static bool adapt_par(pcd *d)
+{
+    if (d->cfg.writers != PCD_WRITERS_AUTO)
+        return d->cfg.writers == PCD_WRITERS_THREADS;
+    if (!d->wad.t0) {
+        d->wad.t0 = mono_us();
+        d->wad.phase = AD_THREADS;
+        d->wad.par = true;
+    }
+    return d->wad.par;
+}
+
+/* After a pass's writes (reqs of them): close the window when it is due. */
+static void adapt_note(pcd *d, size_t reqs)
+{
+    if (d->cfg.writers != PCD_WRITERS_AUTO)
+        return;
+    d->wad.reqs += reqs;
+    uint64_t now = mono_us(), took = now - d->wad.t0;
+    if (took < WINDOW_US)
+        return;
+    double rate = (double)d->wad.reqs * 1e6 / (double)took;
+    d->wad.t0 = now;
+    d->wad.reqs = 0;
+    if (took > STALE_US)
+        return; /* an idle spell: measure this phase again */
+    switch (d->wad.phase) {
+    case AD_THREADS:
+        d->wad.rate[1] = rate;
+        d->wad.phase = AD_LOOP;
+        d->wad.par = false;
+        break;
+    case AD_LOOP: {
+        d->wad.rate[0] = rate;
+        bool par = d->wad.rate[1] > d->wad.rate[0] * 1.1;
+        pcd_log(LOG_DEBUG, "writers: %.0f requests/s in threads, %.0f in the loop: %s",
+                d->wad.rate[1], d->wad.rate[0], par ? "threads" : "the loop");
+        d->wad.par = par;
+        d->wad.phase = AD_HOLD;
+        d->wad.hold = HOLD_WINDOWS;
+        break;
+    }
+    default:
+        if (--d->wad.hold == 0) {
+            d->wad.phase = AD_THREADS;
+            d->wad.par = true;
+        }
+        break;
+    }
+}
+
 void pcd_writers_run(pcd *d, uint64_t shards, int job)
 {
     uint64_t threads = 0;
+    bool par = job != PCD_W_RUN || adapt_par(d);
     for (uint64_t m = shards; m; m &= m - 1) {
         unsigned s = (unsigned)__builtin_ctzll(m);
-        if (d->wr[s].thread && m != shards) /* not the first: that one is ours */
+        if (par && d->wr[s].thread && m != shards) /* not the first: that one is ours */
             threads |= UINT64_C(1) << s;
     }
     if (threads) {
@@ -177,6 +246,12 @@ void pcd_writers_run(pcd *d, uint64_t shards, int job)
     }
     if (threads)
         join(d);
+    if (job == PCD_W_RUN && d->st->nshards > 1) {
+        size_t reqs = 0;
+        for (uint64_t m = shards; m; m &= m - 1)
+            reqs += d->wr[__builtin_ctzll(m)].n;
+        adapt_note(d, reqs);
+    }
 }
 
 int pcd_writers_start(pcd *d)

@@ -1,6 +1,7 @@
 /*
  * test_daemon_shards.c - a store of 4 shards, whose writes run in a thread
- * per shard (daemon/writers.c), answers as a client expects them:
+ * per shard (daemon/writers.c; --writers threads, and also loop and auto),
+ * answers as a client expects them:
  *
  *  - pipelined clients (raw, many requests in flight, several at once) get
  *    every answer in request order, with the value that order gives, while
@@ -154,9 +155,9 @@ static bool pl_collect(pl_client *p)
     return any;
 }
 
-static void test_pipelined_in_order(void **state)
+static void pipelined_in_order(void **state, const char *writers)
 {
-    pt_daemon *d = start(state, "pipeline", PT_ARGS("--shards", "4"));
+    pt_daemon *d = start(state, "pipeline", PT_ARGS("--shards", "4", "--writers", writers));
     static pl_client pc[PL_CLIENTS];
     memset(pc, 0, sizeof pc);
     for (int i = 0; i < PL_CLIENTS; i++) {
@@ -207,6 +208,23 @@ static void test_pipelined_in_order(void **state)
     }
     STOP_CLEAN(d);
     d->passed = true;
+}
+
+static void test_pipelined_in_order(void **state)
+{
+    pipelined_in_order(state, "threads");
+}
+
+/* --writers loop: the same, every shard in the loop's thread. */
+static void test_pipelined_in_order_loop(void **state)
+{
+    pipelined_in_order(state, "loop");
+}
+
+/* --writers auto: threads and the loop by turns, as measured. */
+static void test_pipelined_in_order_auto(void **state)
+{
+    pipelined_in_order(state, "auto");
 }
 
 /* ---- a batch across the shards ---- */
@@ -289,7 +307,7 @@ static void batch_across(pt_daemon *d)
 
 static void test_batch_across_shards(void **state)
 {
-    pt_daemon *d = start(state, "batch", PT_ARGS("--shards", "4"));
+    pt_daemon *d = start(state, "batch", PT_ARGS("--shards", "4", "--writers", "threads"));
     batch_across(d);
     STOP_CLEAN(d);
     d->passed = true;
@@ -300,7 +318,8 @@ static void test_batch_across_shards(void **state)
 static void test_batch_across_shards_sync_batch(void **state)
 {
     pt_daemon *d = start(state, "syncbatch",
-                         PT_ARGS("--shards", "4", "--sync", "batch", "--sync-interval", "1"));
+                         PT_ARGS("--shards", "4", "--writers", "threads", "--sync", "batch",
+                                 "--sync-interval", "1"));
     batch_across(d);
     STOP_CLEAN(d);
     d->passed = true;
@@ -310,6 +329,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pipelined_in_order, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_in_order_loop, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_in_order_auto, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_batch_across_shards, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_batch_across_shards_sync_batch, setup,
                                         pt_daemon_teardown),

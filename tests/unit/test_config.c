@@ -226,6 +226,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_readers, 4096);
     assert_int_equal(c.sync, PCD_SYNC_ALWAYS);
     assert_int_equal(c.sync_interval_ms, 1000);
+    assert_int_equal(c.writers, PCD_WRITERS_AUTO);
     assert_int_equal(c.ring_size, 1u << 20);
     assert_int_equal(c.max_clients, 1024);
     assert_int_equal(c.spin_us, 50);
@@ -305,6 +306,12 @@ static void test_args_good(void **state)
     assert_int_equal(c.sync, PCD_SYNC_NONE);
     assert_string_equal(c.dir, "/b");
     pcd_config_free(&c);
+    static const char *const writers[] = {"auto", "threads", "loop"};
+    for (size_t i = 0; i < PT_LEN(writers); i++) {
+        taken(&c, PT_ARGS("--writers", "loop", "--writers", writers[i]));
+        assert_int_equal(c.writers, PCD_WRITERS_AUTO + (int)i);
+        pcd_config_free(&c);
+    }
 
     /* The bounds themselves are taken. */
     taken(&c, PT_ARGS("--shards", "64", "--max-memory", "1M", "--max-value", "1", "--ring-size",
@@ -337,6 +344,7 @@ static void test_args_bad(void **state)
     refused(PT_ARGS("-d"), "pycached: -d needs a value\n");
     refused(PT_ARGS("-d", ""), "pycached: bad value for --dir: ''\n");
     refused(PT_ARGS("--sync", "sometimes"), "pycached: bad value for --sync: 'sometimes'\n");
+    refused(PT_ARGS("--writers", "many"), "pycached: bad value for --writers: 'many'\n");
     refused(PT_ARGS("--log-level", "loud"), "pycached: bad value for --log-level: 'loud'\n");
     refused(PT_ARGS("--eviction", "random"), "pycached: bad value for --eviction: 'random'\n");
     refused(PT_ARGS("--shards", "0"), "pycached: --shards must be 1 to 64: got '0'\n");
