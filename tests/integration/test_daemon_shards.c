@@ -10,7 +10,8 @@
  *  - a batch whose writes span the 4 shards is answered whole: every
  *    write's code and out-parameter, in order, a failing one among them
  *    failing alone; a transaction in one shard ({tag}) commits whole;
- *  - the same with --sync batch, whose syncs run in the shards' threads.
+ *  - the same with --sync batch, whose syncs run in the shards' threads;
+ *  - allkeys-lru making room for values up to 1 MiB in the 4 threads at once.
  */
 #include <sys/socket.h>
 
@@ -325,6 +326,66 @@ static void test_batch_across_shards_sync_batch(void **state)
     d->passed = true;
 }
 
+/* ---- making room in the shards' threads ---- */
+
+#define EV_BATCHES 120
+#define EV_BATCH 20
+
+/* The sizes of test_upkeep_evict's mixed_sizes: 1 KiB up to --max-value. */
+static const size_t ev_sizes[EV_BATCH] = {1 << 10,   3000,      1 << 20,   8 << 10,  200,
+                                          64 << 10,  5000,      300 << 10, 1 << 10,  (1 << 20) - 64,
+                                          17 << 10,  100 << 10, 2 << 10,   12 << 10, 700 << 10,
+                                          250 << 10, 4 << 10,   40 << 10,  999,      512 << 10};
+
+/* allkeys-lru, 4 shards of an 8 MiB map, 2,400 values of 1 KiB to 1 MiB in
+ * batches of 20 across the shards: LMDB finds no run of pages for many of
+ * them, and the shards' threads evict for them at once (pcd_room_hook,
+ * each with its own budget, wait and generator).  Every write succeeds. */
+static void test_evict_in_threads(void **state)
+{
+    pt_daemon *d = start(state, "evict",
+                         PT_ARGS("--shards", "4", "--writers", "threads", "--eviction",
+                                 "allkeys-lru", "--max-memory", "8M", "--max-value", "1M"));
+    pc_client *c = pt_daemon_client(d, 0);
+    assert_non_null(c);
+    static uint8_t val[1 << 20];
+    char key[64];
+    int rcs[EV_BATCH];
+    for (int b = 0; b < EV_BATCHES; b++) {
+        OK(pc_batch_begin(c));
+        for (int j = 0; j < EV_BATCH; j++) {
+            uint64_t i = (uint64_t)(b * EV_BATCH + j);
+            size_t len = ev_sizes[(j + b) % EV_BATCH];
+            pt_fill(val, len, i);
+            pc_val v = pc_mem(val, len);
+            OK(pc_set(c, K(pt_key(key, sizeof key, "ev", i)), &v, 0, 0));
+        }
+        int rc = pc_batch_exec(c, rcs, EV_BATCH);
+        for (int j = 0; j < EV_BATCH; j++)
+            CHECK(rcs[j] == 0, "batch %d: write %d answered %s", b, j, pc_err_name(rcs[j]));
+        assert_int_equal(rc, 0);
+    }
+    pc_stats st;
+    OK(pt_stats_next(c, &st));
+    CHECK(st.evicted > 0, "nothing was evicted");
+    CHECK(st.bytes_used <= st.max_memory, "%llu bytes used of %llu",
+          (unsigned long long)st.bytes_used, (unsigned long long)st.max_memory);
+    /* The last value is there, whole (the LRU keeps the newest). */
+    uint64_t i = (uint64_t)(EV_BATCHES * EV_BATCH - 1);
+    size_t len = ev_sizes[(EV_BATCH - 1 + EV_BATCHES - 1) % EV_BATCH];
+    pc_read *r;
+    OK(pc_read_begin(c, &r));
+    pc_val v;
+    OK(pc_get(r, K(pt_key(key, sizeof key, "ev", i)), &v));
+    pt_fill(val, len, i);
+    CHECK(v.kind == PC_BYTES && v.s.len == len && !memcmp(v.s.ptr, val, len),
+          "%s is not what was written", key);
+    pc_read_end(r);
+    pc_close(c);
+    STOP_CLEAN(d);
+    d->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_across_shards, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_batch_across_shards_sync_batch, setup,
                                         pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_evict_in_threads, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
