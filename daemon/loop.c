@@ -575,7 +575,7 @@ static void run_writes(pcd *d)
         if (!it->decoded && it->c->state != PCD_C_DEAD && !pcs_op_is_read(it->rq.op))
             count[it->shard]++;
     }
-    uint64_t busy = 0;
+    uint64_t want = 0, busy = 0;
     for (unsigned s = 0; s < nshards; s++) {
         pcd_writer *wr = &d->wr[s];
         wr->n = 0;
@@ -583,12 +583,13 @@ static void run_writes(pcd *d)
         pcs_buf_reset(&wr->out);
         if (!count[s])
             continue;
+        want |= UINT64_C(1) << s;
+        wr->room_waited_us = 0;
+        wr->refused_why[0] = 0;
         if (!writer_room(wr, count[s])) {
             wr->rc = PC_ENOMEM;
             continue;
         }
-        wr->room_waited_us = 0;
-        wr->refused_why[0] = 0;
         busy |= UINT64_C(1) << s;
     }
     for (size_t i = 0; i < d->nitems; i++) {
@@ -605,7 +606,7 @@ static void run_writes(pcd *d)
         pcd_writers_run(d, busy, PCD_W_RUN);
     bool wrote = false;
     d->unsynced |= busy != 0;
-    for (uint64_t m = busy; m; m &= m - 1) {
+    for (uint64_t m = want; m; m &= m - 1) {
         pcd_writer *wr = &d->wr[__builtin_ctzll(m)];
         if (wr->refused_why[0])
             memcpy(d->refused_why, wr->refused_why, sizeof d->refused_why);

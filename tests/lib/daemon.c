@@ -84,12 +84,16 @@ static void opts_add(pt_daemon *d, const char *const *opts)
         pt_daemon_opt(d, opts[i]);
 }
 
-/* PCTEST_SHARDS=N: --shards N first, so that a test's own --shards wins. */
+/* PCTEST_SHARDS=N: --shards N first, so that a test's own --shards wins;
+ * PCTEST_WRITERS=MODE: --writers MODE likewise. */
 static void shards_from_env(pt_daemon *d)
 {
     const char *n = getenv("PCTEST_SHARDS");
     if (n && *n && strspn(n, "0123456789") == strlen(n))
         opts_add(d, PT_ARGS("--shards", n));
+    const char *w = getenv("PCTEST_WRITERS");
+    if (w && *w)
+        opts_add(d, PT_ARGS("--writers", w));
 }
 
 void pt_daemon_reset(pt_daemon *d, const char *const *opts)

@@ -349,7 +349,8 @@ typedef struct pt_daemon {
 /* A daemon in a fresh temporary directory on tmpfs (its log and output
  * inside), --sync none, then opts (NULL-terminated, may be NULL; a later
  * option wins).  0 or -1.  Every daemon of these functions starts with
- * --shards $PCTEST_SHARDS before its options when that is set. */
+ * --shards $PCTEST_SHARDS and --writers $PCTEST_WRITERS before its options
+ * when those are set. */
 int pt_daemon_new(pt_daemon *d, const char *tag, const char *const *opts);
 /* pt_daemon_new with the options PT_SMALL_STORE, started with extra; on
  * failure (-1) its directory is gone. */
