@@ -331,14 +331,75 @@ static void queue_reset(pc_client *c)
     pcs_buf_reset(&c->req);
     c->npend = 0;
     c->queue_err = 0;
+    c->txn_keyed = false;
+}
+
+/* rc's message in c->errmsg, unless the refusal wrote a detailed one (a
+ * cross-shard key, which passes through pc__note more than once when
+ * pc_mset queues it). */
+static void set_errmsg(pc_client *c, int rc)
+{
+    if (c->errmsg_set && rc == PC_ECROSSSHARD)
+        return;
+    c->errmsg_set = false;
+    snprintf(c->errmsg, sizeof c->errmsg, "%s", pc_strerror(rc));
 }
 
 int pc__note(pc_client *c, int rc)
 {
-    if (rc < 0 && c && c->mode == PC__TXN && !c->queue_err && c->fork_gen == pcs_fork_gen &&
-        rc != PC_ESTATE)
+    if (rc >= 0 || !c || c->fork_gen != pcs_fork_gen)
+        return rc;
+    set_errmsg(c, rc);
+    if (c->mode == PC__TXN && !c->queue_err && rc != PC_ESTATE) {
         c->queue_err = rc;
+        memcpy(c->queue_errmsg, c->errmsg, sizeof c->errmsg);
+    }
     return rc;
+}
+
+/* key as 'text' into out (at most 40 bytes of it shown; bytes outside
+ * printable ASCII and quotes as \xNN). */
+static void show_key(char *out, size_t size, const uint8_t *key, size_t klen)
+{
+    size_t o = 0, shown = klen > 40 ? 40 : klen;
+    out[o++] = '\'';
+    for (size_t i = 0; i < shown && o + 8 < size; i++) {
+        uint8_t b = key[i];
+        if (b >= 0x20 && b < 0x7f && b != '\'' && b != '\\')
+            out[o++] = (char)b;
+        else
+            o += (size_t)snprintf(out + o, size - o, "\\x%02x", b);
+    }
+    out[o++] = '\'';
+    if (shown < klen)
+        o += (size_t)snprintf(out + o, size - o, "... (%zu bytes)", klen);
+    out[o] = 0;
+}
+
+int pc__txn_key(pc_client *c, const void *key, size_t klen)
+{
+    if (c->mode != PC__TXN || c->nshards <= 1)
+        return 0;
+    unsigned s = pcs_shard_of(c->nshards, key, klen);
+    if (!c->txn_keyed) {
+        c->txn_keyed = true;
+        c->txn_shard = s;
+        c->txn_klen = klen;
+        memcpy(c->txn_key, key, klen);
+        return 0;
+    }
+    if (s == c->txn_shard)
+        return 0;
+    char a[200], b[200];
+    show_key(a, sizeof a, c->txn_key, c->txn_klen);
+    show_key(b, sizeof b, key, klen);
+    snprintf(c->errmsg, sizeof c->errmsg,
+             "transaction keys lie in different shards: %s (shard %u of %u) and %s (shard %u); "
+             "a transaction runs in one shard: put the same {tag} in its keys (as in "
+             "'{user42}:name' and '{user42}:mail'), which then hash by the tag alone",
+             a, c->txn_shard, c->nshards, b, s);
+    c->errmsg_set = true;
+    return PC_ECROSSSHARD;
 }
 
 int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
@@ -641,7 +702,7 @@ static int require(pc_client *c, uint16_t op, const void *key, size_t klen, cons
         return rc;
     if (c->mode != PC__TXN)
         return PC_ESTATE;
-    if ((rc = pcs_key_ok(key, klen)))
+    if ((rc = pcs_key_ok(key, klen)) || (rc = pc__txn_key(c, key, klen)))
         return rc;
     pcs_enc e;
     pc__pend *p;
@@ -673,13 +734,24 @@ int pc_txn_commit(pc_client *c, long *failed)
     if (c->mode != PC__TXN)
         return PC_ESTATE;
     rc = c->queue_err; /* a write was refused when queued: apply nothing */
+    if (rc) {
+        memcpy(c->errmsg, c->queue_errmsg, sizeof c->errmsg);
+        c->errmsg_set = true;
+    }
     if (!rc)
         rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
     if (!rc && c->npend)
         rc = run_queue(c, NULL, 0, failed);
     c->mode = PC__IDLE;
     queue_reset(c);
+    if (rc < 0)
+        set_errmsg(c, rc);
     return rc;
+}
+
+const char *pc_last_error(const pc_client *c)
+{
+    return c ? c->errmsg : "";
 }
 
 void pc_discard(pc_client *c)

@@ -43,6 +43,9 @@ enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 /* pc_qpop_wait(): how long past its timeout the client waits for the
  * daemon's own answer before it gives up on it. */
 #define PC__QPOP_GRACE_MS 5
+/* pc_last_error()'s message: room for two keys shown in 40 bytes each
+ * (up to 4 characters a byte) and the words around them. */
+#define PC__ERRMSG 704
 
 /* A channel to the daemon, client side. */
 typedef struct pc__chan {
@@ -94,8 +97,15 @@ struct pc_client {
     unsigned fork_gen; /* pcs_fork_gen when opened */
     int mode;          /* enum pc__mode */
     int queue_err;     /* a queued transaction op already failed: commit refuses */
-    pcs_buf req;       /* encoded request frames */
-    pcs_buf resp;      /* response frames; write results point here */
+    bool txn_keyed;    /* the transaction has a key: txn_key, in shard txn_shard */
+    unsigned txn_shard;
+    size_t txn_klen;
+    uint8_t txn_key[PC_KEY_MAX];
+    char errmsg[PC__ERRMSG];       /* pc_last_error(): the last refused write */
+    char queue_errmsg[PC__ERRMSG]; /* what refused queue_err's write */
+    bool errmsg_set;               /* errmsg was just written with details */
+    pcs_buf req;                   /* encoded request frames */
+    pcs_buf resp;                  /* response frames; write results point here */
     pc__pend *pend;
     size_t npend, pcap;
     size_t txn_start; /* offset of the transaction frame in req */
@@ -175,6 +185,11 @@ PC__HIDDEN void pc__read_attach(pc_client *c);
 /* Pass a write's result through: in a transaction, a refused write makes
  * the commit apply nothing (and return that write's code). */
 PC__HIDDEN int pc__note(pc_client *c, int rc);
+
+/* In a transaction, refuse (PC_ECROSSSHARD, with a message naming both
+ * keys for pc_last_error) a key in another shard than the transaction's
+ * first key; else 0. */
+PC__HIDDEN int pc__txn_key(pc_client *c, const void *key, size_t klen);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

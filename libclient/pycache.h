@@ -105,7 +105,7 @@ extern "C" {
     X(ERANGE, -31007, "index out of range")                                         \
     X(EEXIST, -31008, "key already exists")                                         \
     X(ECONFLICT, -31009, "transaction condition failed; nothing was written")       \
-    X(ECROSSSHARD, -31010, "transaction keys lie in different shards")              \
+    X(ECROSSSHARD, -31010, "transaction keys lie in different shards; use a {tag}") \
     X(EFULL, -31011, "store is full")                                               \
     X(ECORRUPT, -31012, "store data is malformed")                                  \
     X(EINCOMPAT, -31013, "store was made by an incompatible pycache version")       \
@@ -790,7 +790,10 @@ PC_EXPORT size_t pc_pending(const pc_client *c);
 /**
  * Start a transaction: the writes that follow are queued and then applied all
  * together or not at all by pc_txn_commit().  Every key of a transaction must
- * lie in one shard (use a {tag} in the keys), else PC_ECROSSSHARD.  A
+ * lie in one shard (use a {tag} in the keys): a write or condition whose key
+ * lies in another shard than the transaction's first key is refused when
+ * queued with PC_ECROSSSHARD (pc_last_error() names both keys), and the
+ * commit then applies nothing and returns PC_ECROSSSHARD.  A
  * transaction holds at most PC_TXN_MAX (65536) writes and conditions: the
  * next one is refused at once with PC_ETXNSIZE, and the commit then applies
  * nothing and returns PC_ETXNSIZE.  Its encoded writes together must also
@@ -819,6 +822,16 @@ PC_EXPORT int pc_txn_commit(pc_client *c, long *failed);
 /** Drop a queued batch or transaction; nothing of it runs. */
 PC_EXPORT void pc_discard(pc_client *c);
 
+/**
+ * What the last write call on c that failed (a write, a condition,
+ * pc_mset, pc_txn_commit) said, in words: pc_strerror() of its code, or
+ * more where there is more to say: for PC_ECROSSSHARD, the two keys, their
+ * shards and how to keep a transaction's keys in one shard with a {tag}.
+ * "" before any such failure; never NULL (c NULL: "").  The string lives in
+ * c until its next failing write call or pc_close().
+ */
+PC_EXPORT const char *pc_last_error(const pc_client *c);
+
 /* ------------------------------------------------------------------------ */
 /* Expiry: the seed library's TTL-worker calls                               */
 
@@ -830,8 +843,9 @@ PC_EXPORT void pc_discard(pc_client *c);
 PC_EXPORT int pc_expired_count(pc_read *r, uint64_t *n);
 
 /*
- * Page through the keys that have a TTL, soonest to expire first, with their
- * expiry times (ms since the epoch; a time not after the read's moment means
+ * Page through the keys that have a TTL, shard by shard and soonest to
+ * expire first in each shard (one shard: soonest first), with their expiry
+ * times (ms since the epoch; a time not after the read's moment means
  * expired but not yet removed).  glob as for pc_scan.  keys and expire_at
  * may each be NULL.
  */

@@ -13,7 +13,7 @@ static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_e
                   uint8_t shape, void *out)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pcs_key_ok(key, klen)) || (rc = pc__txn_key(c, key, klen)))
         return rc;
     pc__pend *p;
     if ((rc = pc__op_begin(c, op, e, &p)))

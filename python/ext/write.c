@@ -187,7 +187,9 @@ static PyObject *w_end(wctx *w, int rc)
         pyc_handle *h = w->h;
         if (rc) {
             op_free(w->op);
-            pyc_raise(rc, w->what);
+            /* A key in another shard than the transaction's: the
+             * library's words name both keys and the tag to use. */
+            pyc_raise(rc, rc == PC_ECROSSSHARD ? pc_last_error(h->c) : w->what);
         } else if (h->nops == h->capops && w_grow(h) < 0) {
             /* cannot keep its out-parameters: drop the whole batch */
             op_free(w->op);
@@ -984,7 +986,7 @@ static PyObject *w_commit(pyc_client *self, PyObject *unused)
     h->mode = PYC_IDLE;
     PyObject *res = NULL;
     if (rc) {
-        PyObject *exc = pyc_error(rc, "commit");
+        PyObject *exc = pyc_error(rc, rc == PC_ECROSSSHARD ? pc_last_error(h->c) : "commit");
         PyObject *idx = exc ? PyLong_FromLong(failed) : NULL;
         if (idx && PyObject_SetAttrString(exc, "index", idx) == 0)
             PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);

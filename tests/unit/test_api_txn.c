@@ -8,6 +8,7 @@
  */
 #include <math.h>
 
+#include "../../shm/record.h"
 #include "pctest.h"
 
 #define S(s) pc_str(s)
@@ -411,25 +412,78 @@ static void test_txn_cross_shard(void **state)
     enum { N = 8 };
     char keys[N][8];
 
+    /* The write whose key lies in another shard than the first key's is
+     * refused when queued, naming both keys; the commit then applies
+     * nothing and says the same. */
+    unsigned first = pcs_shard_of(4, K("x:0"));
+    int other = -1;
+    assert_string_equal(pc_last_error(t->c), "");
     OK(pc_txn_begin(t->c));
     for (int i = 0; i < N; i++) {
         snprintf(keys[i], sizeof keys[i], "x:%d", i);
-        OK(pc_set(t->c, K(keys[i]), &one, 0, 0));
+        if (pcs_shard_of(4, K(keys[i])) == first) {
+            OK(pc_set(t->c, K(keys[i]), &one, 0, 0));
+            continue;
+        }
+        RC(PC_ECROSSSHARD, pc_set(t->c, K(keys[i]), &one, 0, 0));
+        if (other < 0)
+            other = i;
     }
+    assert_true(other > 0); /* 8 keys over 4 shards: not all in one */
+    char want[300];
+    snprintf(want, sizeof want,
+             "transaction keys lie in different shards: 'x:0' (shard %u of 4) and 'x:%d' "
+             "(shard %u); a transaction runs in one shard: put the same {tag} in its keys (as "
+             "in '{user42}:name' and '{user42}:mail'), which then hash by the tag alone",
+             first, N - 1, pcs_shard_of(4, K(keys[N - 1])));
+    if (pcs_shard_of(4, K(keys[N - 1])) != first)
+        assert_string_equal(pc_last_error(t->c), want);
+    assert_non_null(strstr(pc_last_error(t->c), "{tag}"));
     RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, -1);
+    assert_non_null(strstr(pc_last_error(t->c), "'x:0' (shard"));
     for (int i = 0; i < N; i++)
         MISSING(t->c, keys[i]);
     assert_int_equal(pt_nkeys(t->c, NULL), 0);
     assert_int_equal(pc_pending(t->c), 0);
+    /* a later failure says its own */
+    RC(PC_ESTATE, pc_txn_commit(t->c, NULL));
+    RC(PC_EKEY, pc_set(t->c, "", 0, &one, 0, 0));
+    assert_string_equal(pc_last_error(t->c), pc_strerror(PC_EKEY));
 
-    /* with a condition on another shard too */
+    /* a condition on another shard is refused when queued too */
     OK(pc_txn_begin(t->c));
     OK(pc_set(t->c, K("x:0"), &one, 0, 0));
-    for (int i = 1; i < N; i++)
-        OK(pc_txn_require_absent(t->c, K(keys[i])));
+    RC(PC_ECROSSSHARD, pc_txn_require_absent(t->c, K(keys[other])));
     RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
     MISSING(t->c, "x:0");
+
+    /* pc_mset of keys in two shards inside a transaction */
+    pc_bytes mk[2] = {{"x:0", 3}, {keys[other], 3}};
+    pc_val mv[2] = {one, one};
+    OK(pc_txn_begin(t->c));
+    RC(PC_ECROSSSHARD, pc_mset(t->c, mk, mv, 2));
+    assert_non_null(strstr(pc_last_error(t->c), "{tag}"));
+    RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
+    MISSING(t->c, "x:0");
+
+    /* a key shown in part: long and with bytes outside printable ASCII */
+    char lk[120];
+    memset(lk, 'k', sizeof lk);
+    lk[0] = '\'';
+    lk[1] = 1;
+    OK(pc_txn_begin(t->c));
+    OK(pc_del(t->c, K("x:0"), NULL));
+    for (int j = 0; j < 64; j++) {
+        snprintf(lk + 100, 20, "%d", j);
+        if (pcs_shard_of(4, lk, strlen(lk)) != first) {
+            RC(PC_ECROSSSHARD, pc_del(t->c, lk, strlen(lk), NULL));
+            assert_non_null(strstr(pc_last_error(t->c), "and '\\x27\\x01kkk"));
+            assert_non_null(strstr(pc_last_error(t->c), "kkk'... (10"));
+            break;
+        }
+    }
+    pc_discard(t->c);
 
     /* keys sharing a {tag} share a shard */
     int64_t now = 0;
