@@ -20,11 +20,19 @@
 #include "../shm/alloc.h"
 #include "pycached.h"
 
+unsigned pcd_shards_default(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        return 1;
+    return n > PCD_SHARDS_DEFAULT_MAX ? PCD_SHARDS_DEFAULT_MAX : (unsigned)n;
+}
+
 void pcd_config_defaults(pcd_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->log_level = LOG_INFO;
-    cfg->shards = 1;
+    cfg->shards = pcd_shards_default();
     cfg->max_memory = UINT64_C(1) << 30;
     cfg->max_value = PC_VALUE_MAX_DEFAULT;
     cfg->max_readers = PCS_MAX_READERS_DEFAULT;
@@ -319,8 +327,12 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
             return -1;
         return 0;
     }
-    if (!strcmp(name, "shards"))
-        return parse_uint(v, 1, PCS_SHARDS_MAX, &cfg->shards);
+    if (!strcmp(name, "shards")) {
+        if (parse_uint(v, 1, PCS_SHARDS_MAX, &cfg->shards))
+            return -1;
+        cfg->shards_set = true;
+        return 0;
+    }
     if (!strcmp(name, "max-memory")) {
         if (pcd_parse_size(v, &sz) || sz < PCD_MEMORY_MIN || sz > PCD_MEMORY_MAX)
             return -1;
@@ -653,8 +665,8 @@ void pcd_usage(FILE *f)
           "      --restore FILE       load FILE into the (empty) store at start\n"
           "When the store is created (fixed afterwards):\n"
           "      --max-memory SIZE    each shard's map: the store's limit, 1M..8T (1G)\n"
-          "      --shards N           LMDB environments, 1..64 (1); all maps\n"
-          "                           together at most 64T\n"
+          "      --shards N           LMDB environments, 1..64 (the online cores,\n"
+          "                           at most 8); all maps together at most 64T\n"
           "      --max-value SIZE     largest value: at most a quarter of\n"
           "                           --max-memory (64M, or an eighth of it if less)\n"
           "      --max-readers N      LMDB reader slots (4096)\n"

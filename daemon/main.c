@@ -286,7 +286,8 @@ static int open_store(pcd *d)
     }
     if (d->cfg.max_memory_set && d->st->map_size != d->cfg.max_memory && resize_store(d))
         return -1;
-    if (d->st->nshards != d->cfg.shards || d->st->map_size != d->cfg.max_memory)
+    if ((d->cfg.shards_set && d->st->nshards != d->cfg.shards) ||
+        d->st->map_size != d->cfg.max_memory)
         pcd_log(LOG_NOTICE,
                 "the store keeps the shape it was created with: %u shard(s), map %llu bytes",
                 d->st->nshards, (unsigned long long)d->st->map_size);

@@ -48,7 +48,8 @@ typedef struct pcd_config {
     char *log_file;
     int log_level; /* syslog priority: messages above it are dropped */
     bool foreground;
-    unsigned shards;      /* creation */
+    unsigned shards;      /* creation (pcd_shards_default) */
+    bool shards_set;      /* given: an existing store of another count says so */
     uint64_t max_memory;  /* the map's size (an existing store: only when given) */
     bool max_memory_set;  /* given on the command line or in the config file */
     uint64_t max_value;   /* creation */
@@ -85,6 +86,10 @@ typedef struct pcd_config {
     unsigned request_timeout_s;   /* a request still incomplete this long closes its client */
 } pcd_config;
 
+/* A new store's shard count when --shards is not given: the online cores
+ * (sysconf), at most PCD_SHARDS_DEFAULT_MAX, at least 1. */
+#define PCD_SHARDS_DEFAULT_MAX 8u
+unsigned pcd_shards_default(void);
 void pcd_config_defaults(pcd_config *cfg);
 void pcd_config_free(pcd_config *cfg);
 /* Parse the command line into cfg (after reading --config first, so that the

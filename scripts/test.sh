@@ -1,6 +1,8 @@
 #!/bin/bash
 # test.sh - set up (scripts/setup.sh) and run every test: the normal build's
-# `make check`, the Python package's tests (`make check-python`: pytest
+# `make check` (stores of the default shard count, one per core up to 8) and
+# `make check-one-shard` (the integration and fault tests that start daemons,
+# on stores of one shard), the Python package's tests (`make check-python`: pytest
 # against real daemons), the ASan/UBSan build's `make check`, the TSan
 # build's `make check`, an install into a scratch root with a program built
 # through pkg-config and the Python package installed with pip against it,
@@ -14,6 +16,9 @@ step() { printf '\n==== %s\n' "$*"; }
 
 step "make check (normal build)"
 make -C "$top/build" -j"$jobs" check
+
+step "make check-one-shard (the daemon's integration and fault tests again, stores of 1 shard)"
+make -C "$top/build" -j"$jobs" check-one-shard
 
 step "make check-python (the Python package: pytest, real pycacheds)"
 make -C "$top/build" -s check-python

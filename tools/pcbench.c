@@ -850,7 +850,7 @@ static void usage(FILE *o)
                "Targets (repeatable; each workload runs against each in turn):\n"
                "  -t, --target SPEC     pycache:DIR      zero-copy reads, writes via the ring\n"
                "                        pycache-ring:DIR reads through the channel too\n"
-               "                        lmdb:DIR         bare LMDB lookups in DIR/data-00.mdb\n"
+               "                        lmdb:DIR         bare LMDB lookups in DIR/data-NN.mdb\n"
                "                        redis:SOCKET     hiredis (SOCKET or HOST:PORT)\n"
                "                        memcached:SOCKET libmemcached\n"
                "  -d, --dir DIR         the same as --target pycache:DIR (the default target\n"

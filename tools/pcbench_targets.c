@@ -7,10 +7,10 @@
  *                     (pc_batch_begin ... pc_batch_exec).
  *   pycache-ring:DIR  the same with PC_OPT_RING_ONLY: reads go through the
  *                     channel as copies.
- *   lmdb:DIR          the floor: DIR/data-00.mdb opened by LMDB alone,
+ *   lmdb:DIR          the floor: each shard's DIR/data-NN.mdb opened by LMDB alone,
  *                     read-only, its "keys" database read with a renewed
  *                     read transaction per request (shm/bare.h says
- *                     exactly how).  Reads only.
+ *                     exactly how), each key in its shard.  Reads only.
  *   redis:SOCKET      hiredis; n in flight = n commands appended
  *                     (redisAppendCommandArgv) then n replies read.
  *   memcached:SOCKET  libmemcached (ASCII protocol, its default); n gets in
@@ -35,6 +35,8 @@
 #include <libmemcached/memcached.h>
 
 #include "../shm/bare.h"
+#include "../shm/record.h"
+#include "../shm/store.h"
 #include "pcbench.h"
 #include "pycache.h"
 
@@ -48,8 +50,8 @@ struct pb_conn {
     int *rcs;
     pc_val *pops;
     size_t *npops;
-    /* lmdb */
-    pcs_bare_rd *lm;
+    /* lmdb: a reader per shard */
+    pcs_bare_rd *lm[PCS_SHARDS_MAX];
     /* redis */
     redisContext *rc;
     /* memcached */
@@ -167,64 +169,84 @@ void pb_lib_versions(json_t *o)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The bare LMDB floor: one environment per process, shared by its threads.  */
+/* The bare LMDB floor: one environment per shard and process, shared by   */
+/* its threads; each key read in its shard (pcs_shard_of, as pycache does). */
 
 static pthread_mutex_t lm_mu = PTHREAD_MUTEX_INITIALIZER;
-static pcs_bare *lm_env;
+static pcs_bare *lm_env[PCS_SHARDS_MAX];
+static unsigned lm_nshards;
 static unsigned lm_refs;
 static pid_t lm_pid;
+
+static void lm_close_envs(void)
+{
+    for (unsigned s = 0; s < lm_nshards; s++) {
+        pcs_bare_close(lm_env[s]);
+        lm_env[s] = NULL;
+    }
+    lm_nshards = 0;
+}
+
+static void lm_close(pb_conn *c);
 
 static int lm_open(pb_conn *c, char *err, size_t errlen)
 {
     int rc = 0;
+    bool counted = false;
     pthread_mutex_lock(&lm_mu);
-    if (lm_env && lm_pid != getpid()) { /* inherited across fork: never used */
-        lm_env = NULL;
+    if (lm_nshards && lm_pid != getpid()) { /* inherited across fork: never used */
+        memset(lm_env, 0, sizeof lm_env);
+        lm_nshards = 0;
         lm_refs = 0;
     }
-    if (!lm_env) {
+    if (!lm_nshards) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/data-01.mdb", c->t->where);
-        if (access(path, F_OK) == 0) {
-            snprintf(err, errlen,
-                     "%s: the store has several shards; the LMDB floor reads shard 0 "
-                     "only: use a store made with --shards 1",
-                     c->t->where);
-            rc = -1;
+        unsigned n = 0;
+        for (; n < PCS_SHARDS_MAX; n++) { /* data-00.mdb, data-01.mdb, ... */
+            snprintf(path, sizeof path, "%s/data-%02u.mdb", c->t->where, n);
+            if (n && access(path, F_OK) != 0)
+                break;
+            if ((rc = pcs_bare_open(path, &lm_env[n], err, errlen)))
+                break;
+            lm_nshards = n + 1;
+        }
+        if (rc) {
+            lm_close_envs();
             goto out;
         }
-        snprintf(path, sizeof path, "%s/data-00.mdb", c->t->where);
-        if ((rc = pcs_bare_open(path, &lm_env, err, errlen)))
-            goto out;
         lm_pid = getpid();
     }
-    if ((rc = pcs_bare_rd_new(lm_env, &c->lm, err, errlen)))
-        goto out;
+    for (unsigned s = 0; s < lm_nshards && !rc; s++)
+        rc = pcs_bare_rd_new(lm_env[s], &c->lm[s], err, errlen);
     lm_refs++;
+    counted = true;
 out:
     pthread_mutex_unlock(&lm_mu);
+    if (rc && counted)
+        lm_close(c);
     return rc ? -1 : 0;
 }
 
 static void lm_close(pb_conn *c)
 {
     pthread_mutex_lock(&lm_mu);
-    pcs_bare_rd_free(c->lm);
-    c->lm = NULL;
-    if (lm_env && --lm_refs == 0) {
-        pcs_bare_close(lm_env);
-        lm_env = NULL;
+    for (unsigned s = 0; s < PCS_SHARDS_MAX; s++) {
+        pcs_bare_rd_free(c->lm[s]);
+        c->lm[s] = NULL;
     }
+    if (lm_nshards && --lm_refs == 0)
+        lm_close_envs();
     pthread_mutex_unlock(&lm_mu);
 }
 
 static int lm_get(pb_conn *c, const char *k, pb_res *res)
 {
-    int rc = pcs_bare_get(c->lm, k, c->ksize, &c->last_len, &c->sink);
+    pcs_bare_rd *r = c->lm[pcs_shard_of(lm_nshards, k, c->ksize)];
+    int rc = pcs_bare_get(r, k, c->ksize, &c->last_len, &c->sink);
     if (rc == PC_ENOTFOUND)
         return 1;
     if (rc) {
-        pb_res_error(res, "%s", pcs_bare_why(c->lm));
+        pb_res_error(res, "%s", pcs_bare_why(r));
         return -1;
     }
     return 0;
@@ -425,7 +447,10 @@ static int pyc_exec(pb_conn *c, pb_req *r, size_t n, pb_res *res)
 int pb_prefault(pb_conn *c)
 {
     if (c->t->kind == PB_T_LMDB) {
-        return pcs_bare_touch_all(c->lm, &c->sink) ? -1 : 0;
+        for (unsigned s = 0; s < PCS_SHARDS_MAX && c->lm[s]; s++)
+            if (pcs_bare_touch_all(c->lm[s], &c->sink))
+                return -1;
+        return 0;
     }
     if (c->t->kind != PB_T_PYCACHE || c->t->ring_only)
         return 0;
@@ -952,7 +977,7 @@ void pb_close(pb_conn *c)
         return;
     if (c->pc)
         pc_close(c->pc);
-    if (c->t->kind == PB_T_LMDB && c->lm)
+    if (c->t->kind == PB_T_LMDB && c->lm[0])
         lm_close(c);
     if (c->rc)
         redisFree(c->rc);

@@ -1152,7 +1152,7 @@ static PyObject *read_get(pyc_read_obj *rd, PyObject *key)
     X(expired_count, "()",                                                                   \
       "How many keys have expired but are still stored (reads already miss them).")          \
     X(expiring, "(pattern=None)",                                                            \
-      "Keys with a TTL, soonest first, as (key, expire_at_ms) pairs (ms since the epoch).")
+      "Keys with a TTL, shard by shard, soonest first in each: (key, expire_at_ms) pairs.")
 
 #define READ_WRAP(name, sig, doc)                                                \
     static PyObject *client_##name(pyc_client *self, PyObject *a, PyObject *kw)  \

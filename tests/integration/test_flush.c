@@ -377,12 +377,15 @@ static void test_flush_embedded(void **state)
 
 #define VAL 4000
 
-/* Set keys "f.<i>" from *i on until the store is full; *i gets the next. */
+/* The keys "{f}.<i>" share a tag, so one shard holds them all: that shard
+ * fills up and its map grows, whatever the store's shard count. */
+
+/* Set keys "{f}.<i>" from *i on until the store is full; *i gets the next. */
 static void fill_until_full(pc_client *c, uint64_t *i)
 {
     char k[32], buf[VAL];
     for (;; (*i)++) {
-        snprintf(k, sizeof k, "f.%" PRIu64, *i);
+        snprintf(k, sizeof k, "{f}.%" PRIu64, *i);
         pt_fill(buf, sizeof buf, *i);
         pc_val v = pc_mem(buf, sizeof buf);
         int rc = pc_set(c, K(k), &v, 0, 0);
@@ -392,12 +395,12 @@ static void fill_until_full(pc_client *c, uint64_t *i)
     }
 }
 
-/* Key f.<i> holds its value, as seen by r. */
+/* Key {f}.<i> holds its value, as seen by r. */
 static int check_key(pc_read *r, uint64_t i)
 {
     char k[32], buf[VAL];
     pc_val v;
-    snprintf(k, sizeof k, "f.%" PRIu64, i);
+    snprintf(k, sizeof k, "{f}.%" PRIu64, i);
     int rc = pc_get(r, K(k), &v);
     if (rc)
         return rc;
@@ -407,14 +410,17 @@ static int check_key(pc_read *r, uint64_t i)
     return 0;
 }
 
-static void max_memory_is(const pt_daemon *d, uint64_t want)
+/* The store's cap is want (--max-memory) per shard; its shard count. */
+static unsigned max_memory_is(const pt_daemon *d, uint64_t want)
 {
     pc_client *c;
     pc_stats st;
     OK(pt_connect(d->dir, PC_OPT_RING_ONLY, &c));
     assert_int_equal(pt_stats_next(c, &st), 0);
-    EQ(st.max_memory, want);
+    assert_true(st.shards >= 1);
+    EQ(st.max_memory, want * st.shards);
     pc_close(c);
+    return st.shards;
 }
 
 static void test_resize(void **state)
@@ -435,20 +441,20 @@ static void test_resize(void **state)
 
     STOP_OK(&d);
     assert_int_equal(run_in(&d, at16), 0);
-    max_memory_is(&d, 16u << 20);
+    unsigned nsh = max_memory_is(&d, 16u << 20);
 
     /* a2 begins a read on the old map before the store grows past it. */
     pc_read *r2, *r;
     OK(pc_read_begin(a2, &r2));
     OK(check_key(r2, 0));
     pc_val held;
-    OK(pc_get(r2, K("f.1"), &held));
+    OK(pc_get(r2, K("{f}.1"), &held));
 
     /* Past the old map's end (a2's read pins pages: it gets there fast). */
     OK(pt_connect(d.dir, 0, &w));
     char k[32], buf[VAL];
     for (int i = 0; i < 400; i++, n++) {
-        snprintf(k, sizeof k, "f.%" PRIu64, n);
+        snprintf(k, sizeof k, "{f}.%" PRIu64, n);
         pt_fill(buf, sizeof buf, n);
         pc_val v = pc_mem(buf, sizeof buf);
         int rc = pc_set(w, K(k), &v, 0, 0);
@@ -489,7 +495,9 @@ static void test_resize(void **state)
     char *pargv[] = {exe, "-d", dopt, NULL};
     pt_output run;
     assert_int_equal(pt_run(pargv, 10000, &run), 0);
-    if (!strstr(run.out, "max_memory:16777216\n")) {
+    char want[64];
+    snprintf(want, sizeof want, "max_memory:%" PRIu64 "\n", (uint64_t)nsh << 24);
+    if (!strstr(run.out, want)) {
         print_error("pcstat said:\n%s%s\n", run.out, run.err);
         fail();
     }

@@ -28,20 +28,40 @@
 /* Writes per batch (in flight together). */
 #define BATCH 64
 
-/* Key names: text (16 hex digits, as pt_key makes them) or, when set,
- * 8 bytes spread over all byte values (then "." and the family). */
+/* Key names: "{e}" then text (16 hex digits, as pt_key makes them) or, when
+ * set, 8 bytes spread over all byte values (then "." and the family).
+ *
+ * The tag {e} puts every key in one shard, whatever the store's shard
+ * count (by default one per core): these tests fill that shard's map and
+ * make it evict or refuse, as in a store of one shard, while the other
+ * shards stay empty and must not matter.  hundred_kb() with shards > 1
+ * leaves the tag out (spread_keys) to fill every shard of its store, and
+ * test_daemon_shards evicts in 4 shards' threads at once. */
 static bool binary_keys;
+static bool spread_keys;
 
 static const char *key_of(char *buf, size_t n, const char *family, uint64_t i)
 {
+    size_t t = spread_keys ? 0 : 3;
+    memcpy(buf, "{e}", t);
     if (!binary_keys)
-        return pt_key(buf, n, family, i);
+        return pt_key(buf + t, n - t, family, i) - t;
     uint64_t h = pt_mix(i ^ pt_mix((uint64_t)family[0] << 8 | family[1]));
     for (int b = 0; b < 8; b++) {
         unsigned char c = (unsigned char)(h >> (56 - 8 * b));
-        buf[b] = (char)(c ? c : 1); /* no NUL: keys are printed with %s */
+        buf[t + (size_t)b] = (char)(c ? c : 1); /* no NUL: keys are printed with %s */
     }
-    snprintf(buf + 8, n - 8, ".%s", family);
+    snprintf(buf + t + 8, n - t - 8, ".%s", family);
+    return buf;
+}
+
+/* key_of for text keys. */
+static const char *text_key(char *buf, size_t n, const char *family, uint64_t i)
+{
+    bool was = binary_keys;
+    binary_keys = false;
+    key_of(buf, n, family, i);
+    binary_keys = was;
     return buf;
 }
 
@@ -52,6 +72,7 @@ typedef struct fixture {
 
 static fixture *start(const char *const *extra)
 {
+    spread_keys = false;
     fixture *f = calloc(1, sizeof *f);
     if (!f || pt_small_daemon(&f->d, extra)) {
         free(f);
@@ -320,8 +341,8 @@ static void small_values_random_keys(void **state, const char *policy)
     char key[32];
     uint8_t val[64];
     for (unsigned i = 0; i < SMALL_WRITES; i++) {
-        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
-        snprintf(key, sizeof key, "r:%012" PRIu64, x % SMALL_SPACE);
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;                        /* xorshift64 */
+        snprintf(key, sizeof key, "{e}r:%012" PRIu64, x % SMALL_SPACE); /* one shard */
         pt_fill(val, sizeof val, x);
         pc_val v = pc_mem(val, sizeof val);
         int rc = pc_set(f->c, key, strlen(key), &v, 0, 0);
@@ -376,7 +397,7 @@ static void write_sized(fixture *f, const char *fam, uint64_t from, uint64_t n, 
         size_t len = sizes[i % nsizes];
         pt_fill(val, len, i);
         pc_val v = pc_mem(val, len);
-        int rc = pc_set(f->c, K(pt_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
+        int rc = pc_set(f->c, K(text_key(key, sizeof key, fam, i)), &v, ttl_ms, 0);
         if (rc == 0) {
             bs->ok++;
         } else if (rc == PC_EFULL) {
@@ -422,6 +443,7 @@ static void hundred_kb(void **state, const char *policy, unsigned shards)
     static const size_t sz[] = {100000};
     big_stats bs = {0};
     bool ttl = !strcmp(policy, "volatile-ttl");
+    spread_keys = shards > 1;
     write_sized(f, "big", 0, 400 * shards, sz, 1, ttl ? 3600 * 1000 : 0, &bs);
     expect_all_ok(f, policy, &bs);
 }
@@ -524,7 +546,7 @@ static void test_lru_batches_and_txns(void **state)
     char key[64], key2[64];
     int rcs[3];
     for (uint64_t i = 0; i < 60; i++) {
-        pt_key(key, sizeof key, "order", i);
+        text_key(key, sizeof key, "order", i);
         pt_fill(a, 100 << 10, i);
         pt_fill(b, 300 << 10, i + 1000);
         pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 300 << 10), vc = pc_mem("last write", 10);
@@ -555,8 +577,8 @@ static void test_lru_batches_and_txns(void **state)
         pc_val va = pc_mem(a, 100 << 10), vb = pc_mem(b, 100 << 10);
         long failed = -2;
         OK(pc_txn_begin(f->c));
-        OK(pc_set(f->c, K(pt_key(key, sizeof key, "txa", i)), &va, 0, 0));
-        OK(pc_set(f->c, K(pt_key(key2, sizeof key2, "txb", i)), &vb, 0, 0));
+        OK(pc_set(f->c, K(text_key(key, sizeof key, "txa", i)), &va, 0, 0));
+        OK(pc_set(f->c, K(text_key(key2, sizeof key2, "txb", i)), &vb, 0, 0));
         int rc = pc_txn_commit(f->c, &failed);
         if (rc)
             print_error("transaction %" PRIu64 ": %s (write %ld)\n", i, pc_err_name(rc), failed);

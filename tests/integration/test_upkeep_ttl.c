@@ -11,6 +11,7 @@
  *    they are removed.  pc_purge_expired removes them on demand.
  *  - Many keys expiring together (more than one bounded step) all go.
  */
+#include "../../shm/record.h"
 #include "pctest.h"
 
 /* How long "a few intervals" may take on a slow, shared machine. */
@@ -161,8 +162,8 @@ static uint64_t scan_count(pc_client *c, const char *glob)
 }
 
 /*
- * Page through pc_expiry_scan with glob: check the order (soonest first),
- * count the entries and those due at or before now.
+ * Page through pc_expiry_scan with glob: check the order (shard by shard,
+ * soonest first in each), count the entries and those due at or before now.
  */
 static void expiry_list(pc_client *c, const char *glob, uint64_t *count, uint64_t *due)
 {
@@ -170,6 +171,9 @@ static void expiry_list(pc_client *c, const char *glob, uint64_t *count, uint64_
     pc_cursor cur = PC_CURSOR_INIT;
     pc_bytes keys[100];
     int64_t when[100], last = INT64_MIN;
+    unsigned shard = 0;
+    pc_store_info info;
+    OK(pc_store_info_get(c, &info));
     *count = *due = 0;
     OK(pc_read_begin(c, &r));
     int64_t now = pt_wall_ms();
@@ -178,6 +182,12 @@ static void expiry_list(pc_client *c, const char *glob, uint64_t *count, uint64_
         OK(pc_expiry_scan(r, glob, &cur, keys, when, 100, &n));
         for (size_t i = 0; i < n; i++) {
             assert_true(keys[i].len > 0 && keys[i].len <= PC_KEY_MAX);
+            unsigned s = pcs_shard_of(info.shards, keys[i].ptr, keys[i].len);
+            assert_true(s >= shard);
+            if (s > shard) {
+                shard = s;
+                last = INT64_MIN;
+            }
             assert_true(when[i] >= last);
             last = when[i];
             *due += when[i] <= now;

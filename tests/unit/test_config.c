@@ -218,7 +218,12 @@ static void test_defaults(void **state)
     assert_null(c.snapshot_dir);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_false(c.foreground);
-    assert_int_equal(c.shards, 1);
+    /* One shard per online core, at most 8. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_true(cores >= 1);
+    assert_int_equal(c.shards, cores > 8 ? 8 : cores);
+    assert_int_equal(pcd_shards_default(), c.shards);
+    assert_false(c.shards_set);
     assert_int_equal(c.max_memory, UINT64_C(1) << 30);
     assert_false(c.max_memory_set);
     assert_int_equal(c.max_value, PC_VALUE_MAX_DEFAULT);
@@ -264,6 +269,7 @@ static void test_args_good(void **state)
     assert_string_equal(c.log_file, "/var/log/pc.log");
     assert_int_equal(c.log_level, LOG_WARNING);
     assert_int_equal(c.shards, 4);
+    assert_true(c.shards_set);
     assert_int_equal(c.max_memory, 64u << 20);
     assert_true(c.max_memory_set);
     assert_int_equal(c.max_value, 2u << 20);

@@ -452,8 +452,10 @@ class PyCache:
         """(key, expiry time as "YYYY-MM-DD HH:MM:SS" UTC) of every key with a TTL,
         soonest first."""
         fmt = self._adapter.get_datetime_format()
+        # expiring() lists shard by shard: sort across shards.
+        pairs = sorted(self._adapter.client().expiring(), key=lambda kv: kv[1])
         return [(k, datetime.fromtimestamp(ms / 1000, timezone.utc).strftime(fmt))
-                for k, ms in self._adapter.client().expiring()]
+                for k, ms in pairs]
 
     def get_support_transactions(self) -> bool:
         """True: every pycache adapter supports transactions."""
