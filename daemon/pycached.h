@@ -296,7 +296,20 @@ typedef struct pcd_writer {
     uint64_t room_waited_us; /* waits for readers to move on */
     char refused_why[160];   /* why the latest write was refused room ("": none) */
     uint64_t rng;            /* eviction sampling */
+    /* Counted by whoever runs the shard's job (one at a time), read by the
+     * loop to publish (pcd_stats_publish): pc_shard_stats. */
+    struct {
+        _Atomic uint64_t writes, commits, failed, busy_us;
+        _Atomic uint64_t commit_size[PC_STATS_HIST];
+    } ct;
 } pcd_writer;
+
+/* The pc_stats histogram bucket of v: 0 for 0..1, i for [2^i, 2^(i+1)). */
+static inline unsigned pcd_log2_bucket(uint64_t v)
+{
+    unsigned b = v < 2 ? 0 : 63u - (unsigned)__builtin_clzll(v);
+    return b < PC_STATS_HIST ? b : PC_STATS_HIST - 1;
+}
 
 typedef struct pcd {
     pcd_config cfg;

@@ -514,18 +514,14 @@ void pcd_log_refused(pcd *d, uint64_t now)
 
 /* ---- statistics ---- */
 
-static unsigned log2_bucket(uint64_t v)
-{
-    unsigned b = v < 2 ? 0 : 63u - (unsigned)__builtin_clzll(v);
-    return b < PC_STATS_HIST ? b : PC_STATS_HIST - 1;
-}
-
 void pcd_note_pass(pcd *d, size_t items, uint64_t us)
 {
     d->stats.rounds++;
-    d->stats.round_size[log2_bucket(items)]++;
-    d->stats.round_us[log2_bucket(us)]++;
+    d->stats.round_size[pcd_log2_bucket(items)]++;
+    d->stats.round_us[pcd_log2_bucket(us)]++;
 }
+
+_Static_assert(PC_SHARDS_STATS_MAX == PCS_SHARDS_MAX, "every shard has its statistics");
 
 /* Gather what is measured rather than counted, then publish the page. */
 void pcd_stats_publish(pcd *d, uint64_t now)
@@ -588,5 +584,15 @@ void pcd_stats_publish(pcd *d, uint64_t now)
     atomic_store_explicit(&dp->stats_seq, seq + 1, memory_order_relaxed);
     atomic_thread_fence(memory_order_release);
     memcpy((void *)&dp->stats, st, sizeof *st);
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        const pcd_writer *wr = &d->wr[s];
+        pc_shard_stats *o = (pc_shard_stats *)&dp->shard_stats[s];
+        o->writes = atomic_load_explicit(&wr->ct.writes, memory_order_relaxed);
+        o->commits = atomic_load_explicit(&wr->ct.commits, memory_order_relaxed);
+        o->failed = atomic_load_explicit(&wr->ct.failed, memory_order_relaxed);
+        o->busy_us = atomic_load_explicit(&wr->ct.busy_us, memory_order_relaxed);
+        for (unsigned b = 0; b < PC_STATS_HIST; b++)
+            o->commit_size[b] = atomic_load_explicit(&wr->ct.commit_size[b], memory_order_relaxed);
+    }
     atomic_store_explicit(&dp->stats_seq, seq + 2, memory_order_release);
 }

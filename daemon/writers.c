@@ -77,20 +77,36 @@ static void wait_while(_Atomic uint32_t *w, uint32_t val, _Atomic uint32_t *slee
     atomic_store_explicit(sleeping, 0, memory_order_relaxed);
 }
 
+/* Add by to a counter of the shard's: one job of a shard runs at a time. */
+static void bump(_Atomic uint64_t *c, uint64_t by)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + by,
+                          memory_order_relaxed);
+}
+
 static void do_job(pcd_writer *wr)
 {
     pcd *d = wr->d;
+    uint64_t t0 = mono_us();
     switch (wr->job) {
     case PCD_W_RUN:
         wr->rc = pcs_run(&wr->w, d->st, wr->shard, wr->rptr, wr->n, &wr->out, wr->roff,
                          MAINT_BUDGET, PCS_MAINT_SWEEP);
+        bump(&wr->ct.writes, wr->n);
+        if (wr->rc) {
+            bump(&wr->ct.failed, 1);
+        } else {
+            bump(&wr->ct.commits, 1);
+            bump(&wr->ct.commit_size[pcd_log2_bucket(wr->n)], 1);
+        }
         break;
     case PCD_W_SYNC:
         pcs_shard_sync(&d->st->shards[wr->shard]);
         break;
     default:
-        break;
+        return;
     }
+    bump(&wr->ct.busy_us, mono_us() - t0);
 }
 
 /* Claim wr's posted job, for its thread or for the loop: whoever comes first

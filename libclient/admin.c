@@ -154,6 +154,39 @@ int pc_stats_get(pc_client *c, pc_stats *out)
     return PC_EAGAIN;
 }
 
+int pc_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!out || !n)
+        return PC_EINVAL;
+    if (!c->remote)
+        return PC_ENOTSUP;
+    if ((rc = pc__reconnect(c, false)))
+        return rc;
+    const pcs_dpage *dp = c->ch.dpage;
+    for (int tries = 0; tries < 100000; tries++) {
+        uint32_t s1 = atomic_load_explicit(&dp->stats_seq, memory_order_acquire);
+        if (s1 & 1) {
+            pcs_cpu_relax();
+            continue;
+        }
+        size_t k = dp->stats.shards;
+        if (k > PCS_SHARDS_MAX)
+            k = PCS_SHARDS_MAX;
+        if (k > max)
+            k = max;
+        memcpy(out, (const void *)dp->shard_stats, k * sizeof *out);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&dp->stats_seq, memory_order_relaxed) == s1) {
+            *n = k;
+            return 0;
+        }
+    }
+    return PC_EAGAIN;
+}
+
 int pc_snapshot(pc_client *c, pc_snapshot_info *info)
 {
     pcs_buf b = PCS_BUF_INIT;

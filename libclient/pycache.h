@@ -879,6 +879,8 @@ PC_EXPORT const char *pc_policy_name(pc_policy p);
 
 #define PC_STATS_OPS 64
 #define PC_STATS_HIST 32
+/** The most shards a store has: pc_stats_shards fills at most this many. */
+#define PC_SHARDS_STATS_MAX 64
 
 /**
  * A copy of the daemon's statistics, taken consistently.  Histograms use
@@ -934,6 +936,32 @@ typedef struct pc_stats {
  * maps read-only; no round trip).  PC_ENOTSUP in embedded mode.
  */
 PC_EXPORT int pc_stats_get(pc_client *c, pc_stats *out);
+
+/**
+ * One shard's writer, as the daemon counts it (pc_stats_shards).  Each pass
+ * of the daemon's loop runs the writes that came for a shard in one LMDB
+ * write transaction (a group commit), in the shard's own thread when the
+ * daemon runs writers in threads (pycached --writers).
+ */
+typedef struct pc_shard_stats {
+    uint64_t writes;                     /**< write requests run (a transaction is one) */
+    uint64_t commits;                    /**< group commits: write transactions committed */
+    uint64_t failed;                     /**< passes whose whole group failed (no memory) */
+    uint64_t busy_us;                    /**< time spent running writes, committing and
+                                              flushing (--sync), in microseconds */
+    uint64_t commit_size[PC_STATS_HIST]; /**< requests per group commit (pc_stats'
+                                              buckets) */
+    uint64_t reserved[4];
+} pc_shard_stats;
+
+/**
+ * Daemon mode: copy the statistics of the store's shards, out[0..*n) for
+ * shards 0..*n-1, where *n is the smaller of max and the shard count
+ * (pc_stats.shards; at most PC_SHARDS_STATS_MAX).  Taken consistently with each other (not
+ * with an earlier pc_stats_get).  PC_EINVAL for NULL out or n; PC_ENOTSUP
+ * in embedded mode.
+ */
+PC_EXPORT int pc_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n);
 
 /** The name of entry i of pc_stats.ops ("set", "lpush", ...), or NULL if unused. */
 PC_EXPORT const char *pc_stats_op_name(unsigned i);

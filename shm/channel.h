@@ -82,12 +82,12 @@ _Static_assert(offsetof(pcs_chan_hdr, resp_tail) ==
 /*
  * The daemon's page: one memfd per daemon, mapped writable by the daemon
  * alone; clients get it sealed with F_SEAL_FUTURE_WRITE, so they can only map
- * it read-only.  It carries the daemon's sleep flag, its statistics and its
- * liveness word.
+ * it read-only.  It carries the daemon's sleep flag, its statistics (the
+ * store's, then each shard's) and its liveness word.
  */
 #define PCS_DPAGE_MAGIC UINT64_C(0x3145474150435950) /* "PYCPAGE1" */
-#define PCS_DPAGE_VERSION 2                          /* 2: the liveness word */
-#define PCS_DPAGE_SIZE 4096u
+#define PCS_DPAGE_VERSION 3 /* 2: the liveness word; 3: the shards' statistics */
+#define PCS_DPAGE_SIZE 32768u
 
 /* The liveness word, as the kernel keeps a robust futex (futex(2)). */
 #define PCS_LIVE_TID_MASK 0x3fffffffu
@@ -105,6 +105,8 @@ typedef struct pcs_dpage {
     /* The statistics, under a sequence lock: odd while the daemon writes. */
     _Alignas(PCS_CL) _Atomic uint32_t stats_seq; /* daemon */
     _Alignas(PCS_CL) pc_stats stats;             /* daemon */
+    /* Each shard's writer, under the same lock (stats.shards of them). */
+    _Alignas(PCS_CL) pc_shard_stats shard_stats[PC_SHARDS_STATS_MAX]; /* daemon */
     /*
      * Is the daemon alive?  A robust, process-shared mutex that the daemon's
      * main thread locks at start and never unlocks while it serves.  Its

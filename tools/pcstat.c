@@ -241,6 +241,13 @@ static int get_stats(pcstat *x, pc_stats *st)
     return rc ? fail_rc(x, "cannot read the daemon's statistics", rc) : 0;
 }
 
+/* Each shard's writer: sh[0..*n). */
+static int get_shard_stats(pcstat *x, pc_shard_stats *sh, size_t *n)
+{
+    int rc = pc_stats_shards(x->c, sh, PC_SHARDS_STATS_MAX, n);
+    return rc ? fail_rc(x, "cannot read the shards' statistics", rc) : 0;
+}
+
 static int read_begin(pcstat *x, pc_read **r)
 {
     int rc = pc_read_begin(x->c, r);
@@ -264,7 +271,8 @@ static int expired_pending(pcstat *x, uint64_t *n)
 static const char *const type_field[7] = {"keys",     "keys_string", "keys_numeric", "keys_list",
                                           "keys_map", "keys_set",    "keys_queue"};
 
-static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pending, uint64_t now)
+static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shard_stats *sh,
+                      size_t nsh, uint64_t pending, uint64_t now)
 {
     char a[64], b[64];
     uint64_t up = now > st->started_ms ? now - st->started_ms : 0;
@@ -338,6 +346,22 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
     printf("pass_us_p50:%s\n", fmt_bucket(hist_bucket(st->round_us, 0.5), a, sizeof a));
     printf("pass_us_p99:%s\n", fmt_bucket(hist_bucket(st->round_us, 0.99), a, sizeof a));
 
+    /* Each shard's writer: writes, group commits and their sizes, and the
+     * time it was busy (its share of the uptime: one core is 100). */
+    puts("\n# Shards");
+    for (size_t i = 0; i < nsh; i++) {
+        const pc_shard_stats *w = &sh[i];
+        printf("shard%zu_writes:%" PRIu64 "\n", i, w->writes);
+        printf("shard%zu_commits:%" PRIu64 "\n", i, w->commits);
+        printf("shard%zu_failed:%" PRIu64 "\n", i, w->failed);
+        printf("shard%zu_commit_requests_p50:%s\n", i,
+               fmt_bucket(hist_bucket(w->commit_size, 0.5), a, sizeof a));
+        printf("shard%zu_commit_requests_p99:%s\n", i,
+               fmt_bucket(hist_bucket(w->commit_size, 0.99), a, sizeof a));
+        printf("shard%zu_busy_us:%" PRIu64 "\n", i, w->busy_us);
+        printf("shard%zu_busy_pct:%.1f\n", i, up ? (double)w->busy_us / 10.0 / (double)up : 0.0);
+    }
+
     puts("\n# Snapshot");
     printf("snapshot_state:%s\n", snapshot_state_name(st->snapshot_state));
     printf("snapshot_last:%s\n",
@@ -348,7 +372,7 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
     printf("snapshot_result:%s\n", pc_err_name(st->snapshot_rc));
 }
 
-static void info_json(const pc_stats *st, uint64_t pending)
+static void info_json(const pc_stats *st, const pc_shard_stats *sh, size_t nsh, uint64_t pending)
 {
     static const char *const tnames[7] = {"total", "string", "numeric", "list",
                                           "map",   "set",    "queue"};
@@ -396,6 +420,20 @@ static void info_json(const pc_stats *st, uint64_t pending)
     json_u64(&s, "rounds", st->rounds);
     json_hist(&s, "round_size", st->round_size);
     json_hist(&s, "round_us", st->round_us);
+    json_key(&s, "shard_stats");
+    putchar('[');
+    for (size_t i = 0; i < nsh; i++) {
+        int w = 0;
+        printf("%s{", i ? "," : "");
+        json_u64(&w, "shard", i);
+        json_u64(&w, "writes", sh[i].writes);
+        json_u64(&w, "commits", sh[i].commits);
+        json_u64(&w, "failed", sh[i].failed);
+        json_hist(&w, "commit_size", sh[i].commit_size);
+        json_u64(&w, "busy_us", sh[i].busy_us);
+        putchar('}');
+    }
+    putchar(']');
     json_text(&s, "snapshot_state", snapshot_state_name(st->snapshot_state));
     json_i64(&s, "snapshot_rc", st->snapshot_rc);
     json_text(&s, "snapshot_result", pc_err_name(st->snapshot_rc));
@@ -415,16 +453,18 @@ static int run_summary(pcstat *x)
     uint64_t pending = 0;
     /* The page first, then the one request: the figures shown never
      * include pcstat's own request. */
+    pc_shard_stats sh[PC_SHARDS_STATS_MAX];
+    size_t nsh = 0;
     int ex = get_stats(x, &st);
-    if (ex || (ex = expired_pending(x, &pending)))
+    if (ex || (ex = get_shard_stats(x, sh, &nsh)) || (ex = expired_pending(x, &pending)))
         return ex;
     int rc = pc_store_info_get(x->c, &si);
     if (rc)
         return fail_rc(x, "cannot describe the store", rc);
     if (x->json)
-        info_json(&st, pending);
+        info_json(&st, sh, nsh, pending);
     else
-        info_text(&st, &si, pending, now_ms());
+        info_text(&st, &si, sh, nsh, pending, now_ms());
     return EX_DONE;
 }
 

@@ -272,7 +272,7 @@ fresh
 run -d "$S"
 check 0 "$got" "pcstat (summary)"
 sections=$(printf '%s\n' "$out" | grep '^#')
-ok "$([ "$sections" = "# Server$nl# Clients$nl# Memory$nl# Keys$nl# Stats$nl# Commits$nl# Snapshot" ] && echo 0 || echo 1)" \
+ok "$([ "$sections" = "# Server$nl# Clients$nl# Memory$nl# Keys$nl# Stats$nl# Commits$nl# Shards$nl# Snapshot" ] && echo 0 || echo 1)" \
     "summary sections" "$sections"
 bad=$(printf '%s\n' "$out" | grep -v -e '^#' -e '^$' -e '^[a-z][a-z0-9_-]*:' | head -3)
 ok "$([ -z "$bad" ] && echo 0 || echo 1)" "summary lines that are not name:value" "$bad"

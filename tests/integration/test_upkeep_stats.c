@@ -10,9 +10,14 @@
  *  - `pcstat --json` parses and agrees with pc_stats_get, field by field,
  *    including expired_pending; pcstat reads the page without adding to it
  *    and adds exactly one request of its own (it connects ring-only).
+ *  - Each shard's writer (pc_stats_shards, pcstat's "# Shards" and
+ *    shard_stats): the writes counted in the shard of their key, group
+ *    commits and their sizes adding up, busy time where there were writes,
+ *    the same figures in pcstat's text and JSON.
  */
 #include <jansson.h>
 
+#include "../../shm/record.h"
 #include "pctest.h"
 
 typedef struct fixture {
@@ -500,6 +505,124 @@ static void test_pcstat_json_agrees(void **state)
     pt_output_free(&out);
 }
 
+/* Wait until the shards' published writes add up to want; sh[0..2). */
+static void shards_wait(const fixture *f, uint64_t want, pc_shard_stats *sh)
+{
+    uint64_t until = pt_now_ms() + 10000;
+    for (;;) {
+        size_t n = 0;
+        pc_stats st;
+        next_stats(f->ro, &st);
+        OK(pc_stats_shards(f->ro, sh, 2, &n));
+        EQ(n, 2);
+        if (sh[0].writes + sh[1].writes == want)
+            return;
+        if (pt_now_ms() > until) {
+            print_error("shards' writes %" PRIu64 " + %" PRIu64 ", want %" PRIu64 "\n",
+                        sh[0].writes, sh[1].writes, want);
+            fail();
+        }
+    }
+}
+
+static void test_shard_stats(void **state)
+{
+    fixture *f = *state;
+    pc_shard_stats sh[4];
+    size_t n = 99;
+    memset(sh, 0xff, sizeof sh);
+    RC(PC_EINVAL, pc_stats_shards(f->ro, NULL, 2, &n));
+    RC(PC_EINVAL, pc_stats_shards(f->ro, sh, 2, NULL));
+    RC(PC_EINVAL, pc_stats_shards(NULL, sh, 2, &n));
+    EQ(n, 99);
+    /* A fresh daemon of 2 shards: two writers, nothing counted; max caps n. */
+    OK(pc_stats_shards(f->ro, sh, 4, &n));
+    EQ(n, 2);
+    for (int s = 0; s < 2; s++) {
+        EQ(sh[s].writes, 0);
+        EQ(sh[s].commits, 0);
+        EQ(sh[s].failed, 0);
+        EQ(sh[s].busy_us, 0);
+        EQ(hist_sum(sh[s].commit_size), 0);
+    }
+    OK(pc_stats_shards(f->ro, sh, 1, &n));
+    EQ(n, 1);
+    OK(pc_stats_shards(f->ro, sh, 0, &n));
+    EQ(n, 0);
+
+    /* 60 writes in batches, each counted in its key's shard; then a
+     * transaction of 3 writes, one request, in the shard of tag {t}. */
+    OK(pt_connect(f->d.dir, 0, &f->a));
+    uint64_t want[2] = {0, 0};
+    char key[32];
+    for (int b = 0; b < 3; b++) {
+        OK(pc_batch_begin(f->a));
+        for (int i = 0; i < 20; i++) {
+            snprintf(key, sizeof key, "w%d.%d", b, i);
+            want[pcs_shard_of(2, K(key))]++;
+            set_str(f->a, key, 0);
+        }
+        OK(pc_batch_exec(f->a, NULL, 0));
+    }
+    assert_true(want[0] > 0 && want[1] > 0); /* 60 keys reach both shards */
+    OK(pc_txn_begin(f->a));
+    set_str(f->a, "{t}a", 0);
+    set_str(f->a, "{t}b", 0);
+    set_str(f->a, "{t}c", 0);
+    OK(pc_txn_commit(f->a, NULL));
+    want[pcs_shard_of(2, K("{t}"))]++;
+    shards_wait(f, want[0] + want[1], sh);
+    for (int s = 0; s < 2; s++) {
+        EQ(sh[s].writes, want[s]);
+        EQ(sh[s].failed, 0);
+        /* One group commit a pass with writes for the shard: at least one,
+         * at most one a write; the sizes' histogram counts each. */
+        assert_true(sh[s].commits >= 1 && sh[s].commits <= want[s]);
+        EQ(hist_sum(sh[s].commit_size), sh[s].commits);
+        assert_true(sh[s].busy_us > 0);
+    }
+
+    /* pcstat shows the same, in JSON and in its text. */
+    pt_output out;
+    run_pcstat(f, "--json", NULL, &out);
+    json_error_t jerr;
+    json_t *o = json_loads(out.out, 0, &jerr);
+    assert_non_null(o);
+    pt_output_free(&out);
+    json_t *a = field(o, "shard_stats");
+    assert_true(json_is_array(a));
+    EQ(json_array_size(a), 2);
+    for (size_t s = 0; s < 2; s++) {
+        json_t *e = json_array_get(a, s);
+        assert_true(json_is_object(e));
+        EQ(num(e, "shard"), s);
+        EQ(num(e, "writes"), sh[s].writes);
+        EQ(num(e, "commits"), sh[s].commits);
+        EQ(num(e, "failed"), 0);
+        EQ(num(e, "busy_us"), sh[s].busy_us);
+        hist_equal(e, "commit_size", sh[s].commit_size);
+    }
+    json_decref(o);
+    run_pcstat(f, NULL, NULL, &out);
+    char line[96];
+    const char *sec = strstr(out.out, "\n# Shards\n");
+    assert_non_null(sec);
+    for (int s = 0; s < 2; s++) {
+        snprintf(line, sizeof line, "\nshard%d_writes:%" PRIu64 "\n", s, sh[s].writes);
+        assert_non_null(strstr(sec, line));
+        snprintf(line, sizeof line, "\nshard%d_commits:%" PRIu64 "\n", s, sh[s].commits);
+        assert_non_null(strstr(sec, line));
+        snprintf(line, sizeof line, "\nshard%d_busy_us:%" PRIu64 "\n", s, sh[s].busy_us);
+        assert_non_null(strstr(sec, line));
+        snprintf(line, sizeof line, "\nshard%d_commit_requests_p50:", s);
+        assert_non_null(strstr(sec, line));
+        snprintf(line, sizeof line, "\nshard%d_busy_pct:", s);
+        assert_non_null(strstr(sec, line));
+    }
+    assert_null(strstr(sec, "\nshard2_"));
+    pt_output_free(&out);
+}
+
 int main(void)
 {
     pt_init(60);
@@ -507,6 +630,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bytes_used_after_burst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pcstat_json_agrees, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shard_stats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
