@@ -258,6 +258,10 @@ typedef struct pcd_shard_state {
 enum pcd_wjob {
     PCD_W_RUN = 1, /* run the pass's requests of its shard (rptr, n) */
     PCD_W_SYNC,    /* fsync its shard (--sync batch) */
+    PCD_W_EXPIRE,  /* one bounded step of the TTL worker (up.more) */
+    PCD_W_EVICT,   /* one eviction step of up.budget keys (up.gone, up.none) */
+    PCD_W_SETTLE,  /* the commit after an eviction (up.txnid) */
+    PCD_W_SWEEP,   /* one step of sweeping dropped collections' members */
     PCD_W_STOP     /* end the thread */
 };
 
@@ -296,6 +300,15 @@ typedef struct pcd_writer {
     uint64_t room_waited_us; /* waits for readers to move on */
     char refused_why[160];   /* why the latest write was refused room ("": none) */
     uint64_t rng;            /* eviction sampling */
+    /* An upkeep job's argument and results (upkeep.c). */
+    struct {
+        unsigned budget; /* PCD_W_EVICT: keys to take */
+        unsigned gone;   /* PCD_W_EVICT: keys that went */
+        bool none;       /* PCD_W_EVICT: nothing to evict */
+        bool more;       /* PCD_W_EXPIRE: more keys are due */
+        bool wrote;      /* the job committed a change (--sync batch owes a sync) */
+        uint64_t txnid;  /* PCD_W_SETTLE: the eviction's commit */
+    } up;
     /* Counted by whoever runs the shard's job (one at a time), read by the
      * loop to publish (pcd_stats_publish): pc_shard_stats. */
     struct {
@@ -454,6 +467,10 @@ void pcd_note_refused(pcd *d, uint64_t now);
 void pcd_log_refused(pcd *d, uint64_t now);
 bool pcd_upkeep_step(pcd *d, uint64_t now);
 void pcd_sweep_idle(pcd *d);
+/* The upkeep jobs (PCD_W_EXPIRE, _EVICT, _SETTLE, _SWEEP) on wr's shard,
+ * in whichever thread runs its jobs: they touch the store, the shard's
+ * writer and pcd_shard_state, and the access array, nothing else of d's. */
+void pcd_upkeep_job(pcd *d, pcd_writer *wr, int job);
 void pcd_readers(pcd *d, uint64_t now);
 void pcd_note_pass(pcd *d, size_t items, uint64_t us);
 void pcd_stats_publish(pcd *d, uint64_t now);
@@ -466,8 +483,12 @@ void pcd_writers_stop(pcd *d);
 /* Do job on every shard of the mask (bit s: shard s) in parallel, shard 0's
  * and any without a thread of its own in the calling thread; returns when
  * all are done.  With one shard in the mask, no thread is woken; nor for
- * PCD_W_RUN while --writers auto finds the loop faster (or --writers loop). */
+ * PCD_W_RUN and the upkeep's jobs while --writers auto finds the loop
+ * faster (or --writers loop), when the loop runs them one after another. */
 void pcd_writers_run(pcd *d, uint64_t shards, int job);
+/* Whether the upkeep's jobs go to the shards' threads now (--writers
+ * threads, or auto while it finds the threads faster for writes). */
+bool pcd_writers_par(pcd *d);
 
 /* fsroom.c: cap each shard's map to what the filesystem can hold (after
  * the store opened, before any read transaction); 0 or -1 after logging. */

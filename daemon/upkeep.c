@@ -48,14 +48,21 @@ void pcd_measure(pcd *d, uint64_t now)
     d->grown = 0;
 }
 
+/* Every shard of the store, as a mask. */
+static uint64_t all_shards(const pcd *d)
+{
+    return d->st->nshards == 64 ? UINT64_MAX : (UINT64_C(1) << d->st->nshards) - 1;
+}
+
 /* ---- the TTL worker ---- */
 
-/* One bounded expiry step on one shard; true when the shard has more due. */
-static bool expire_step(pcd *d, unsigned s)
+/* One bounded expiry step on wr's shard; true when the shard has more due.
+ * In the shard's writer (PCD_W_EXPIRE). */
+static bool expire_step(pcd *d, pcd_writer *wr)
 {
     unsigned did = 0;
-    pcs_wctx *w = &d->wr[s].w;
-    if (pcs_wbegin(w, d->st, s))
+    pcs_wctx *w = &wr->w;
+    if (pcs_wbegin(w, d->st, wr->shard))
         return false;
     if (pcs_maint(w, PCS_MAINT_EXPIRE, STEP_KEYS, &did) || !did) {
         pcs_wabort(w);
@@ -63,7 +70,7 @@ static bool expire_step(pcd *d, unsigned s)
     }
     if (pcs_wcommit(w))
         return false;
-    d->unsynced = true;
+    wr->up.wrote = true;
     return did >= STEP_KEYS;
 }
 
@@ -108,8 +115,8 @@ static int pick_sampled(pcd *d, pcd_writer *wr, uint8_t *victim, size_t *vlen)
  * One bounded eviction step on wr's shard: up to budget keys, and the
  * members of collections that went.  Returns how many keys went; *none says
  * there was nothing to evict (as opposed to a transaction that failed).
- * From the loop between passes, or the shard's writer thread during one
- * (pcd_room_hook): it touches nothing of d's but its shard's.
+ * In the shard's writer: between passes (PCD_W_EVICT), or during one
+ * (pcd_room_hook); it touches nothing of d's but its shard's.
  */
 static unsigned evict_step(pcd *d, pcd_writer *wr, unsigned budget, bool *none)
 {
@@ -205,13 +212,15 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
             }
             unsigned gone = 0;
             none_all = true;
+            for (unsigned s = 0; s < d->st->nshards; s++)
+                d->wr[s].up.budget = d->evict_budget;
+            pcd_writers_run(d, all_shards(d), PCD_W_EVICT); /* a step in each, at once */
             for (unsigned s = 0; s < d->st->nshards; s++) {
-                bool none;
-                unsigned g = evict_step(d, &d->wr[s], d->evict_budget, &none);
-                if (g)
+                const pcd_writer *wr = &d->wr[s];
+                if (wr->up.gone)
                     evicted |= UINT64_C(1) << s;
-                gone += g;
-                none_all &= none;
+                gone += wr->up.gone;
+                none_all &= wr->up.none;
             }
             if (none_all)
                 break;
@@ -229,11 +238,14 @@ void pcd_make_room(pcd *d, uint64_t now, uint64_t incoming)
                 break;
         }
         /* What went is for this pass's writes: let them have its pages. */
-        for (unsigned s = 0; s < d->st->nshards; s++)
-            if (evicted & (UINT64_C(1) << s))
-                d->shard[s].room_txnid = settle(d, &d->wr[s]);
-        if (evicted)
+        if (evicted) {
+            pcd_writers_run(d, evicted, PCD_W_SETTLE);
+            for (uint64_t m = evicted; m; m &= m - 1) {
+                unsigned s = (unsigned)__builtin_ctzll(m);
+                d->shard[s].room_txnid = d->wr[s].up.txnid;
+            }
             d->unsynced = true;
+        }
         d->room_why = none_all ? "nothing left to evict"
                                : "eviction found no free pages to work in for a second";
     } else {
@@ -264,9 +276,18 @@ bool pcd_upkeep_step(pcd *d, uint64_t now)
             d->expire_due = UINT64_MAX;
     }
     if (d->expire_due && d->cfg.expire_interval_ms) {
-        unsigned s = (unsigned)__builtin_ctzll(d->expire_due);
-        if (!expire_step(d, s))
-            d->expire_due &= ~(UINT64_C(1) << s);
+        /* A step in every shard with keys due, each in its writer's thread,
+         * at once; in the loop alone, one shard's step between passes. */
+        uint64_t step = d->expire_due;
+        if (!pcd_writers_par(d))
+            step &= -step;
+        pcd_writers_run(d, step, PCD_W_EXPIRE);
+        for (uint64_t m = step; m; m &= m - 1) {
+            unsigned s = (unsigned)__builtin_ctzll(m);
+            if (!d->wr[s].up.more)
+                d->expire_due &= ~(UINT64_C(1) << s);
+            d->unsynced |= d->wr[s].up.wrote;
+        }
         if (!d->expire_due)
             d->next_due = next_due(d);
         return true;
@@ -274,18 +295,41 @@ bool pcd_upkeep_step(pcd *d, uint64_t now)
     return false;
 }
 
-/* Idle upkeep: sweep members of dropped collections a little at a time. */
+/* Idle upkeep: sweep members of dropped collections a little at a time,
+ * each shard in its writer. */
 void pcd_sweep_idle(pcd *d)
 {
-    for (unsigned s = 0; s < d->st->nshards; s++) {
+    pcd_writers_run(d, all_shards(d), PCD_W_SWEEP);
+    for (unsigned s = 0; s < d->st->nshards; s++)
+        d->unsynced |= d->wr[s].up.wrote;
+}
+
+void pcd_upkeep_job(pcd *d, pcd_writer *wr, int job)
+{
+    wr->up.wrote = false;
+    switch (job) {
+    case PCD_W_EXPIRE:
+        wr->up.more = expire_step(d, wr);
+        break;
+    case PCD_W_EVICT:
+        wr->up.gone = evict_step(d, wr, wr->up.budget, &wr->up.none);
+        break;
+    case PCD_W_SETTLE:
+        wr->up.txnid = settle(d, wr);
+        break;
+    case PCD_W_SWEEP: {
         unsigned did = 0;
-        pcs_wctx *w = &d->wr[s].w;
-        if (pcs_wbegin(w, d->st, s))
-            continue;
+        pcs_wctx *w = &wr->w;
+        if (pcs_wbegin(w, d->st, wr->shard))
+            break;
         if (pcs_maint(w, PCS_MAINT_SWEEP, 4096, &did) || !did)
             pcs_wabort(w);
         else if (pcs_wcommit(w) == 0)
-            d->unsynced = true;
+            wr->up.wrote = true;
+        break;
+    }
+    default:
+        break;
     }
 }
 

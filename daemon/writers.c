@@ -103,6 +103,12 @@ static void do_job(pcd_writer *wr)
     case PCD_W_SYNC:
         pcs_shard_sync(&d->st->shards[wr->shard]);
         break;
+    case PCD_W_EXPIRE:
+    case PCD_W_EVICT:
+    case PCD_W_SETTLE:
+    case PCD_W_SWEEP:
+        pcd_upkeep_job(d, wr, wr->job);
+        break;
     default:
         return;
     }
@@ -231,10 +237,15 @@ static void adapt_note(pcd *d, size_t reqs)
     }
 }
 
+bool pcd_writers_par(pcd *d)
+{
+    return adapt_par(d);
+}
+
 void pcd_writers_run(pcd *d, uint64_t shards, int job)
 {
     uint64_t threads = 0;
-    bool par = job != PCD_W_RUN || adapt_par(d);
+    bool par = job == PCD_W_SYNC || adapt_par(d);
     for (uint64_t m = shards; m; m &= m - 1) {
         unsigned s = (unsigned)__builtin_ctzll(m);
         if (par && d->wr[s].thread && m != shards) /* not the first: that one is ours */

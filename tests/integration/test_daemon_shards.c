@@ -11,7 +11,12 @@
  *    write's code and out-parameter, in order, a failing one among them
  *    failing alone; a transaction in one shard ({tag}) commits whole;
  *  - the same with --sync batch, whose syncs run in the shards' threads;
- *  - allkeys-lru making room for values up to 1 MiB in the 4 threads at once.
+ *  - allkeys-lru making room for values up to 1 MiB in the 4 threads at once
+ *    (during passes, and between them in eviction steps run in each
+ *    shard's thread);
+ *  - the TTL worker's steps and the sweep of a dropped collection's members
+ *    in the shards' threads: every due key goes, counted once, the others
+ *    stay; each shard's writer was busy with them.
  */
 #include <sys/socket.h>
 
@@ -386,6 +391,72 @@ static void test_evict_in_threads(void **state)
     d->passed = true;
 }
 
+/* The upkeep in the shards' threads: 4,000 keys due at once over 4 shards
+ * (steps of 500, a step in each shard at once), 100 without a TTL, and a
+ * list of 20,000 members deleted (swept). */
+#define UP_DUE 4000
+#define UP_KEEP 100
+#define UP_MEMBERS 20000
+static void test_upkeep_in_threads(void **state)
+{
+    pt_daemon *d = start(state, "upkeep", PT_ARGS("--shards", "4", "--writers", "threads"));
+    pc_client *c = pt_daemon_client(d, 0);
+    assert_non_null(c);
+    OK(pc_set_expire_interval(c, 0)); /* all due before the worker runs */
+    char key[64];
+    unsigned per[NSHARDS] = {0};
+    pc_val one = pc_int(1);
+    for (int b = 0; b < UP_DUE / 100; b++) {
+        OK(pc_batch_begin(c));
+        for (int j = 0; j < 100; j++) {
+            pt_key(key, sizeof key, "due", (uint64_t)(b * 100 + j));
+            per[pcs_shard_of(NSHARDS, K(key))]++;
+            OK(pc_set(c, K(key), &one, 1, 0));
+        }
+        OK(pc_batch_exec(c, NULL, 0));
+    }
+    for (int s = 0; s < NSHARDS; s++)
+        CHECK(per[s] > 500, "shard %d has only %u due keys", s, per[s]);
+    for (int i = 0; i < UP_KEEP; i++)
+        OK(pc_set(c, K(pt_key(key, sizeof key, "keep", (uint64_t)i)), &one, 0, 0));
+    static pc_val members[1000];
+    for (int i = 0; i < 1000; i++)
+        members[i] = pc_int(i);
+    for (int i = 0; i < UP_MEMBERS / 1000; i++)
+        OK(pc_rpush(c, K("biglist"), members, 1000, NULL));
+    pc_stats st0, st;
+    OK(pt_stats_next(c, &st0));
+    EQ(st0.keys[0], UP_DUE + UP_KEEP + 1);
+    pc_shard_stats sh0[NSHARDS], sh[NSHARDS];
+    size_t n;
+    OK(pc_stats_shards(c, sh0, NSHARDS, &n));
+    EQ(n, NSHARDS);
+    pt_sleep_ms(5);
+    OK(pc_del(c, K("biglist"), NULL));
+    OK(pc_set_expire_interval(c, 10));
+    uint64_t until = pt_now_ms() + 30000;
+    do {
+        OK(pt_stats_next(c, &st));
+    } while ((st.keys[0] != UP_KEEP || st.swept < st0.swept + UP_MEMBERS) && pt_now_ms() < until);
+    EQ(st.keys[0], UP_KEEP);
+    EQ(st.keys_ttl, 0);
+    EQ(st.expired, st0.expired + UP_DUE);
+    assert_true(st.swept >= st0.swept + UP_MEMBERS);
+    OK(pc_stats_shards(c, sh, NSHARDS, &n));
+    for (int s = 0; s < NSHARDS; s++)
+        CHECK(sh[s].busy_us > sh0[s].busy_us, "shard %d's writer was not busy expiring", s);
+    pc_read *r;
+    OK(pc_read_begin(c, &r));
+    for (int i = 0; i < UP_KEEP; i++) {
+        pc_val v;
+        OK(pc_get(r, K(pt_key(key, sizeof key, "keep", (uint64_t)i)), &v));
+    }
+    pc_read_end(r);
+    pc_close(c);
+    STOP_CLEAN(d);
+    d->passed = true;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_across_shards_sync_batch, setup,
                                         pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_evict_in_threads, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_upkeep_in_threads, setup, pt_daemon_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -599,7 +599,9 @@ static void test_shard_stats(void **state)
         EQ(num(e, "writes"), sh[s].writes);
         EQ(num(e, "commits"), sh[s].commits);
         EQ(num(e, "failed"), 0);
-        EQ(num(e, "busy_us"), sh[s].busy_us);
+        /* The upkeep's steps (expiry, sweeping) run in the writers too:
+         * busy time only grows. */
+        assert_true(num(e, "busy_us") >= sh[s].busy_us);
         hist_equal(e, "commit_size", sh[s].commit_size);
     }
     json_decref(o);
@@ -612,8 +614,10 @@ static void test_shard_stats(void **state)
         assert_non_null(strstr(sec, line));
         snprintf(line, sizeof line, "\nshard%d_commits:%" PRIu64 "\n", s, sh[s].commits);
         assert_non_null(strstr(sec, line));
-        snprintf(line, sizeof line, "\nshard%d_busy_us:%" PRIu64 "\n", s, sh[s].busy_us);
-        assert_non_null(strstr(sec, line));
+        snprintf(line, sizeof line, "\nshard%d_busy_us:", s);
+        const char *busy = strstr(sec, line);
+        assert_non_null(busy);
+        assert_true(strtoull(busy + strlen(line), NULL, 10) >= sh[s].busy_us);
         snprintf(line, sizeof line, "\nshard%d_commit_requests_p50:", s);
         assert_non_null(strstr(sec, line));
         snprintf(line, sizeof line, "\nshard%d_busy_pct:", s);
