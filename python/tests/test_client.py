@@ -225,34 +225,54 @@ def test_batch(client: pycache.Client) -> None:
 
 
 def test_transaction(client: pycache.Client) -> None:
+    # The keys share a tag: a transaction lives in one shard, and a store has
+    # one shard per core by default.
     with client.transaction() as t:
-        t.set("a", 1)
-        t.set("b", 2)
-        assert client.get("a") is None  # reads see the store, not the queue
-    assert t.results == [True, True] and client.mget(["a", "b"]) == [1, 2]
-    version = client.version("a")
-    client.set("a", 10)  # another writer got there first
+        t.set("{t}a", 1)
+        t.set("{t}b", 2)
+        assert client.get("{t}a") is None  # reads see the store, not the queue
+    assert t.results == [True, True] and client.mget(["{t}a", "{t}b"]) == [1, 2]
+    version = client.version("{t}a")
+    client.set("{t}a", 10)  # another writer got there first
     with pytest.raises(errors.ConflictError) as info:
         with client.transaction() as t:
-            t.require_version("a", version)
-            t.set("b", 20)
-    assert info.value.index == 0 and client.get("b") == 2  # nothing written
+            t.require_version("{t}a", version)
+            t.set("{t}b", 20)
+    assert info.value.index == 0 and client.get("{t}b") == 2  # nothing written
     with pytest.raises(errors.WrongTypeError) as info:
         with client.transaction() as t:
-            t.set("c", 3)
-            t.incr("b")
-            t.lpush("b", 1)  # fails at commit: b is a Numeric
-    assert info.value.index == 2 and client.get("c") is None
+            t.set("{t}c", 3)
+            t.incr("{t}b")
+            t.lpush("{t}b", 1)  # fails at commit: b is a Numeric
+    assert info.value.index == 2 and client.get("{t}c") is None
     with client.transaction() as t:
-        t.require_absent("new")
-        t.set("new", "x")
-    assert client.get("new") == "x"
+        t.require_absent("{t}new")
+        t.set("{t}new", "x")
+    assert client.get("{t}new") == "x"
     with pytest.raises(errors.StateError):
         client.require_absent("x")  # only in a transaction
     with pytest.raises(errors.StateError):
         with client.transaction():
             client.qpop_wait("q", 1)  # never in a transaction
     assert client.mode() == "idle"
+
+
+def test_transaction_cross_shard(client: pycache.Client) -> None:
+    shards = client.store_info()["shards"]
+    if shards < 2:
+        pytest.skip("a store of one shard takes any keys in a transaction")
+    keys = [f"k{i}" for i in range(64)]
+    with pytest.raises(errors.CrossShardError) as info:
+        with client.transaction() as t:
+            for k in keys:
+                t.set(k, 1)  # refused at the first key in another shard
+    message = str(info.value)
+    assert "'k0'" in message and "{tag}" in message and "PC_ECROSSSHARD" in message
+    assert client.mget(keys) == [None] * 64  # nothing written
+    with client.transaction() as t:
+        for k in keys:
+            t.set("{user}" + k, 1)
+    assert client.mget(["{user}" + k for k in keys]) == [1] * 64
 
 
 def test_errors_carry_codes(client: pycache.Client) -> None:

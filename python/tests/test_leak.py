@@ -75,13 +75,13 @@ def test_other_paths(embedded: pycache.Client) -> None:
         with client.batch() as b:
             b.set("b1", i)
             b.incr("l")  # fails: its exception is a result
-        with client.transaction() as t:
-            t.require_absent("never")
-            t.set("t1", "v")
+        with client.transaction() as t:  # keys of one shard: a common tag
+            t.require_absent("{t}never")
+            t.set("{t}1", "v")
         with client.read() as r:
-            bytes(r.get("t1"))
+            bytes(r.get("{t}1"))
             r.get_many(["l", "m", "missing"])
-        client.mget(["b1", "t1", "missing"])
+        client.mget(["b1", "{t}1", "missing"])
 
     for i in range(2000):
         round_(i)

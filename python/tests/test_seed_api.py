@@ -29,8 +29,10 @@ EXPIRE = 1.3  # long enough past a 1 s TTL
 @pytest.fixture(scope="module")
 def quiet_daemon() -> Iterator[DaemonProcess]:
     """A daemon whose own TTL worker is stopped, so that expired keys stay
-    until PyCache's worker purges them, as with the seed's adapters."""
-    d = DaemonProcess("--expire-interval", "0").start()
+    until PyCache's worker purges them, as with the seed's adapters; of one
+    shard, because the seed's transactions take any keys, and a transaction
+    lives in one shard (docs/python.md)."""
+    d = DaemonProcess("--expire-interval", "0", "--shards", "1").start()
     yield d
     assert d.stop() == 0, d.logs()
     d.remove()
