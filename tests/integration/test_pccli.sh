@@ -467,9 +467,9 @@ terr "wrong type (PC_EWRONGTYPE)" lpush k x
 terr "wrong type (PC_EWRONGTYPE)" hget kl f
 terr "wrong type (PC_EWRONGTYPE)" sadd k x
 terr "wrong type (PC_EWRONGTYPE)" sunion k
-terr "wrong type (PC_EWRONGTYPE)" incrbyfloat k 1
+terr "(PC_ENOTNUM)" incrbyfloat k 1
 terr "(PC_ENOTINT)" incr d
-terr "wrong type (PC_EWRONGTYPE)" incr k
+terr "(PC_ENOTINT)" incr k
 terr "(PC_EOVERFLOW)" incrby n -1
 terr "(PC_ERANGE)" lset kl 5 x
 terr "(PC_ENOTFOUND)" lset nosuch 0 x
