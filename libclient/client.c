@@ -362,7 +362,7 @@ int pc__key(pc_client *c, const char *what, const void *key, size_t klen)
         return 0;
     if (!key)
         return pc__why(c, PC_EKEY, "%s is NULL", what);
-    return pc__why(c, PC_EKEY, "%s is %zu bytes; a key is 1 to %d bytes", what, klen, PC_KEY_MAX);
+    return pc__why(c, PC_EKEY, "%s is %zu bytes", what, klen);
 }
 
 int pc__done(pc_client *c, const char *call, int rc)
@@ -403,7 +403,6 @@ static const char *err_context(const char *call, int rc)
         {"pc_set_coll", PC_EEXIST, "PC_NX: the key exists"},
         {"pc_set_coll", PC_ENOTFOUND, "PC_XX: the key does not exist"},
         {"pc_hstrlen", PC_EWRONGTYPE, "the key is not a Map, or the field is not a string"},
-        {NULL, PC_EWRONGTYPE, "the key holds another type"},
         {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
         {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
         {NULL, PC_EFULL, "the store reached its memory cap and nothing could be evicted"},
