@@ -75,7 +75,10 @@ static int ask_daemon(pc_client *c, uint16_t op, const int64_t *arg, pcs_buf *bu
 static int a_set_expire_interval(pc_client *c, uint32_t interval_ms)
 {
     if (interval_ms > 3600000)
-        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+        return pc__usable(c)
+                   ? pc__usable(c)
+                   : pc__why(c, PC_EINVAL, "interval_ms must be at most 3600000 (an hour), got %u",
+                             interval_ms);
     pcs_buf b = PCS_BUF_INIT;
     pcs_resp resp;
     int64_t v = interval_ms;

@@ -403,6 +403,16 @@ static const char *err_context(const char *call, int rc)
         {"pc_set_coll", PC_EEXIST, "PC_NX: the key exists"},
         {"pc_set_coll", PC_ENOTFOUND, "PC_XX: the key does not exist"},
         {"pc_hstrlen", PC_EWRONGTYPE, "the key is not a Map, or the field is not a string"},
+        {"pc_read_begin", PC_EBUSY, "a read is already open on this client: end it first"},
+        {"pc_batch_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_txn_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_batch_exec", PC_ESTATE, "no batch was begun (pc_batch_begin)"},
+        {"pc_txn_commit", PC_ESTATE, "no transaction was begun (pc_txn_begin)"},
+        {"pc_qpop_wait", PC_ESTATE, "it cannot wait inside a batch or a transaction"},
+        {"pc_flush", PC_ESTATE, "not in a transaction, which lives in one shard"},
+        {"pc_snapshot", PC_ENOTSUP, "embedded mode, or the daemon has no --snapshot-dir"},
+        {"pc_stats_get", PC_ENOTSUP, "embedded mode: no daemon keeps statistics"},
+        {NULL, PC_ECONNREFUSED, "no daemon serves the store: start pycached, or open it embedded"},
         {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
         {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
         {NULL, PC_EFULL, "the store reached its memory cap and nothing could be evicted"},
@@ -771,6 +781,8 @@ static int c_txn_commit(pc_client *c, long *failed)
     if (c->mode != PC__TXN)
         return PC_ESTATE;
     rc = c->queue_err; /* a write was refused when queued: apply nothing */
+    if (rc)
+        pc__why(c, rc, "a write was refused when it was queued; nothing applied");
     if (!rc)
         rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
     if (!rc && c->npend)

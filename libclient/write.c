@@ -45,6 +45,23 @@ static int max_value(const pc_client *c, uint64_t *mv)
     return rc;
 }
 
+/* A String or Numeric value v: 0 or the code, with what was wrong. */
+static int chk_scalar(pc_client *c, const pc_val *v, uint64_t mv)
+{
+    if (!v)
+        return pc__why(c, PC_EINVAL, "v is NULL");
+    int rc = pcs_scalar_check(v, mv);
+    if (rc == PC_EINVAL)
+        return pc__why(c, rc,
+                       "a key holds a String or a Numeric: v's kind must be PC_BYTES, "
+                       "PC_INT or PC_DOUBLE, got %d",
+                       (int)v->kind);
+    if (rc == PC_ETOOBIG)
+        return pc__why(c, rc, "v is %zu bytes; the store's largest value is %llu", v->s.len,
+                       (unsigned long long)mv);
+    return rc;
+}
+
 static int chk_set_args(pc_client *c, int64_t ttl_ms, unsigned flags)
 {
     if (pcs_ttl_check(ttl_ms))
@@ -99,9 +116,7 @@ static int w_set(pc_client *c, const void *key, size_t klen, const pc_val *v, in
     int rc = max_value(c, &mv);
     if (rc)
         return rc;
-    if (!v)
-        return PC_EINVAL;
-    if ((rc = pc__key(c, "key", key, klen)) || (rc = pcs_scalar_check(v, mv)) ||
+    if ((rc = pc__key(c, "key", key, klen)) || (rc = chk_scalar(c, v, mv)) ||
         (rc = chk_set_args(c, ttl_ms, flags)))
         return rc;
     pcs_enc e;
@@ -129,14 +144,14 @@ static int w_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, 
     if (rc || (rc = pc__key(c, "key", key, klen)) || (rc = chk_set_args(c, ttl_ms, flags)))
         return rc;
     if (type != PC_T_LIST && type != PC_T_QUEUE && type != PC_T_SET && type != PC_T_MAP)
-        return PC_EINVAL;
+        return pc__why(c, PC_EINVAL, "type must be PC_T_LIST, PC_T_QUEUE, PC_T_SET or PC_T_MAP");
     if (n && !items)
-        return PC_EINVAL;
+        return pc__why(c, PC_EINVAL, "items is NULL");
     if (n > PCS_ARGC_MAX - 4)
         return PC_ETOOBIG;
     if (type == PC_T_MAP) {
         if (n % 2)
-            return PC_EINVAL;
+            return pc__why(c, PC_EINVAL, "a Map's items are field, value pairs: n is odd");
         for (size_t i = 0; i < n; i += 2) {
             if (items[i].kind != PC_BYTES || (items[i].s.len && !items[i].s.ptr))
                 return PC_EINVAL;
@@ -198,9 +213,7 @@ static int w_getset(pc_client *c, const void *key, size_t klen, const pc_val *v,
     int rc = max_value(c, &mv);
     if (rc)
         return rc;
-    if (!v)
-        return PC_EINVAL;
-    if ((rc = pcs_key_ok(key, klen)) || (rc = pcs_scalar_check(v, mv)))
+    if ((rc = pc__key(c, "key", key, klen)) || (rc = chk_scalar(c, v, mv)))
         return rc;
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
@@ -383,8 +396,11 @@ static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, i
         return rc;
     if (c->mode != PC__IDLE)
         return PC_ESTATE;
-    if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS || max == 0 || max > INT64_MAX || !out)
-        return PC_EINVAL;
+    if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "timeout_ms must be 1 to %lld, got %lld",
+                       (long long)PC_TTL_MAX_MS, (long long)timeout_ms);
+    if (max == 0 || max > INT64_MAX || !out)
+        return pc__why(c, PC_EINVAL, "max must be at least 1 and out not NULL");
     if ((rc = pcs_key_ok(key, klen)))
         return rc;
     if (c->remote) { /* the daemon parks it and answers when a push lands */
@@ -665,7 +681,9 @@ static int w_hsetnx(pc_client *c, const void *key, size_t klen, const void *fiel
 static int w_linsert(pc_client *c, const void *key, size_t klen, bool before, const pc_val *pivot,
                      const pc_val *v, int64_t *len)
 {
-    int rc = pivot && v ? chk_elems(c, pivot, 1) : (pc__usable(c) ? pc__usable(c) : PC_EINVAL);
+    int rc = pivot && v ? chk_elems(c, pivot, 1)
+                        : (pc__usable(c) ? pc__usable(c)
+                                         : pc__why(c, PC_EINVAL, "pivot and v must not be NULL"));
     if (rc || (rc = chk_elems(c, v, 1)))
         return rc;
     pcs_enc e;

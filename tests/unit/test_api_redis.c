@@ -943,6 +943,30 @@ static void test_last_error(void **state)
     ERR_HAS(t->c, "write 2 of the transaction (counting from 0) failed; nothing applied");
     RC(PC_ESTATE, pc_batch_exec(t->c, NULL, 0));
     ERR_HAS(t->c, "pc_batch_exec: call not allowed");
+    ERR_HAS(t->c, "no batch was begun");
+    /* what was wrong with an argument, call by call */
+    RC(PC_EINVAL, pc_set(t->c, K("k"), NULL, 0, 0));
+    ERR_HAS(t->c, "pc_set: invalid argument: v is NULL (PC_EINVAL)");
+    pc_val nil = pc_nil();
+    RC(PC_EINVAL, pc_set(t->c, K("k"), &nil, 0, 0));
+    ERR_HAS(t->c, "v's kind must be PC_BYTES, PC_INT or PC_DOUBLE");
+    RC(PC_EINVAL, pc_set_coll(t->c, K("k"), PC_T_STRING, &v, 1, 0, 0));
+    ERR_HAS(t->c, "type must be PC_T_LIST, PC_T_QUEUE, PC_T_SET or PC_T_MAP");
+    RC(PC_EINVAL, pc_set_coll(t->c, K("k"), PC_T_MAP, &v, 1, 0, 0));
+    ERR_HAS(t->c, "n is odd");
+    size_t n;
+    RC(PC_EINVAL, pc_qpop_wait(t->c, K("q"), 1, 0, &out, &n));
+    ERR_HAS(t->c, "timeout_ms must be 1 to");
+    pc_read *r2 = pt_rd(t->c), *r3;
+    RC(PC_EBUSY, pc_read_begin(t->c, &r3));
+    ERR_HAS(t->c, "a read is already open on this client");
+    pc_read_end(r2);
+    OK(pc_txn_begin(t->c));
+    RC(PC_EKEY, pc_set(t->c, "", 0, &v, 0, 0));
+    RC(PC_EKEY, pc_txn_commit(t->c, NULL));
+    ERR_HAS(t->c, "a write was refused when it was queued; nothing applied");
+    RC(PC_ENOTSUP, pc_snapshot(t->c, NULL));
+    ERR_HAS(t->c, "embedded mode, or the daemon has no --snapshot-dir");
 }
 
 int main(void)
