@@ -80,7 +80,7 @@ int pcd_op_role(unsigned op)
     case PCS_OP_FLUSH:
         return PC_ROLE_ADMIN;
     default:
-        return op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN ? PC_ROLE_READ : PC_ROLE_WRITE;
+        return pcs_op_is_store_read(op) ? PC_ROLE_READ : PC_ROLE_WRITE;
     }
 }
 

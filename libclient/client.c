@@ -8,6 +8,7 @@
  * daemon uses (pcs_run), one write transaction per shard; the response frames
  * then fill the callers' out-parameters.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +305,7 @@ void pc_close(pc_client *c)
     pcs_free(c);
 }
 
-int pc_store_info_get(pc_client *c, pc_store_info *out)
+static int c_store_info_get(pc_client *c, pc_store_info *out)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -333,12 +334,103 @@ static void queue_reset(pc_client *c)
     c->queue_err = 0;
 }
 
-int pc__note(pc_client *c, int rc)
+int pc__note(pc_client *c, const char *call, int rc)
 {
     if (rc < 0 && c && c->mode == PC__TXN && !c->queue_err && c->fork_gen == pcs_fork_gen &&
         rc != PC_ESTATE)
         c->queue_err = rc;
+    return pc__done(c, call, rc);
+}
+
+/* ---- pc_last_error ---- */
+
+int pc__why(pc_client *c, int rc, const char *fmt, ...)
+{
+    if (!c)
+        return rc;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err.detail, sizeof c->err.detail, fmt, ap);
+    va_end(ap);
+    c->err.has_detail = true;
     return rc;
+}
+
+int pc__key(pc_client *c, const char *what, const void *key, size_t klen)
+{
+    if (!pcs_key_ok(key, klen))
+        return 0;
+    if (!key)
+        return pc__why(c, PC_EKEY, "%s is NULL", what);
+    return pc__why(c, PC_EKEY, "%s is %zu bytes", what, klen);
+}
+
+int pc__done(pc_client *c, const char *call, int rc)
+{
+    if (!rc || !c)
+        return rc;
+    c->err.rc = rc;
+    c->err.call = call;
+    if (!c->err.has_detail)
+        c->err.detail[0] = '\0';
+    c->err.has_detail = false;
+    return rc;
+}
+
+/* What a failure means where the call did not say more: the causes a code
+ * has in a call whose arguments were checked (the store said it). */
+static const char *err_context(const char *call, int rc)
+{
+    static const struct {
+        const char *call; /* NULL: any */
+        int rc;
+        const char *why;
+    } t[] = {
+        {"pc_incrby", PC_ENOTINT,
+         "the key holds a double, or a String that is not an integer in canonical form"},
+        {"pc_hincrby", PC_ENOTINT,
+         "the field holds a double, a boolean, null, or a String that is not an integer in "
+         "canonical form"},
+        {"pc_incrbyfloat", PC_ENOTNUM, "the key holds a String that is not a decimal number"},
+        {"pc_hincrbyfloat", PC_ENOTNUM,
+         "the field holds a boolean, null, or a String that is not a decimal number"},
+        {"pc_incrby", PC_EOVERFLOW, "the result would not fit in 64 bits"},
+        {"pc_hincrby", PC_EOVERFLOW, "the result would not fit in 64 bits"},
+        {"pc_rename", PC_ENOTFOUND, "there is no such key to rename"},
+        {"pc_lset", PC_ENOTFOUND, "there is no such key"},
+        {"pc_set", PC_EEXIST, "PC_NX: the key exists"},
+        {"pc_set", PC_ENOTFOUND, "PC_XX: the key does not exist"},
+        {"pc_set_coll", PC_EEXIST, "PC_NX: the key exists"},
+        {"pc_set_coll", PC_ENOTFOUND, "PC_XX: the key does not exist"},
+        {"pc_hstrlen", PC_EWRONGTYPE, "the key is not a Map, or the field is not a string"},
+        {"pc_read_begin", PC_EBUSY, "a read is already open on this client: end it first"},
+        {"pc_batch_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_txn_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_batch_exec", PC_ESTATE, "no batch was begun (pc_batch_begin)"},
+        {"pc_txn_commit", PC_ESTATE, "no transaction was begun (pc_txn_begin)"},
+        {"pc_qpop_wait", PC_ESTATE, "it cannot wait inside a batch or a transaction"},
+        {"pc_flush", PC_ESTATE, "not in a transaction, which lives in one shard"},
+        {"pc_snapshot", PC_ENOTSUP, "embedded mode, or the daemon has no --snapshot-dir"},
+        {"pc_stats_get", PC_ENOTSUP, "embedded mode: no daemon keeps statistics"},
+        {NULL, PC_ECONNREFUSED, "no daemon serves the store: start pycached, or open it embedded"},
+        {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
+        {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
+        {NULL, PC_EFULL, "the store reached its memory cap and nothing could be evicted"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].rc == rc && (!t[i].call || !strcmp(t[i].call, call)))
+            return t[i].why;
+    return NULL;
+}
+
+const char *pc_last_error(pc_client *c)
+{
+    if (!c || !c->err.rc)
+        return "";
+    const char *why = c->err.detail[0] ? c->err.detail : err_context(c->err.call, c->err.rc);
+    snprintf(c->err.text, sizeof c->err.text, "%s: %s%s%s (%s)", c->err.call,
+             pc_strerror(c->err.rc), why ? ": " : "", why ? why : "", pc_err_name(c->err.rc));
+    return c->err.text;
 }
 
 int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
@@ -399,6 +491,12 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
     pc_val v;
     if (p->shape == PC__R_NONE || !p->out)
         return 0;
+    if (p->shape == PC__R_ADD) {
+        if (r->nvals < 1 || pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        *(uint64_t *)p->out += (uint64_t)v.i;
+        return 0;
+    }
     if (p->shape == PC__R_VALS) {
         size_t i = 0;
         for (; i < r->nvals && i < p->max; i++)
@@ -570,12 +668,21 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
                 all[i] = rc;
     }
     int first = 0;
+    size_t first_at = 0;
     for (size_t i = 0; i < c->npend; i++) {
         if (rcs && i < nrcs)
             rcs[i] = all[i];
-        if (!first)
+        if (!first && all[i]) {
             first = all[i];
+            first_at = i;
+        }
     }
+    if (c->mode == PC__BATCH && first && !rc)
+        pc__why(c, first, "write %zu of the %zu in the batch (counting from 0) failed", first_at,
+                c->npend);
+    else if (c->mode == PC__TXN && fail_at >= 0)
+        pc__why(c, txn_rc, "write %ld of the transaction (counting from 0) failed; nothing applied",
+                fail_at);
     if (all != stack)
         pcs_free(all);
     if (failed)
@@ -585,7 +692,7 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
 
 /* ---- batches and transactions ---- */
 
-int pc_batch_begin(pc_client *c)
+static int c_batch_begin(pc_client *c)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -598,7 +705,7 @@ int pc_batch_begin(pc_client *c)
     return 0;
 }
 
-int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs)
+static int c_batch_exec(pc_client *c, int *rcs, size_t nrcs)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -616,7 +723,7 @@ size_t pc_pending(const pc_client *c)
     return c && c->mode != PC__IDLE ? c->npend : 0;
 }
 
-int pc_txn_begin(pc_client *c)
+static int c_txn_begin(pc_client *c)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -655,15 +762,16 @@ static int require(pc_client *c, uint16_t op, const void *key, size_t klen, cons
 
 int pc_txn_require_absent(pc_client *c, const void *key, size_t klen)
 {
-    return pc__note(c, require(c, PCS_OP_REQ_ABSENT, key, klen, NULL));
+    return pc__note(c, "pc_txn_require_absent", require(c, PCS_OP_REQ_ABSENT, key, klen, NULL));
 }
 
 int pc_txn_require_version(pc_client *c, const void *key, size_t klen, uint64_t version)
 {
-    return pc__note(c, require(c, PCS_OP_REQ_VERSION, key, klen, &version));
+    return pc__note(c, "pc_txn_require_version",
+                    require(c, PCS_OP_REQ_VERSION, key, klen, &version));
 }
 
-int pc_txn_commit(pc_client *c, long *failed)
+static int c_txn_commit(pc_client *c, long *failed)
 {
     if (failed)
         *failed = -1;
@@ -673,6 +781,8 @@ int pc_txn_commit(pc_client *c, long *failed)
     if (c->mode != PC__TXN)
         return PC_ESTATE;
     rc = c->queue_err; /* a write was refused when queued: apply nothing */
+    if (rc)
+        pc__why(c, rc, "a write was refused when it was queued; nothing applied");
     if (!rc)
         rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
     if (!rc && c->npend)
@@ -688,4 +798,31 @@ void pc_discard(pc_client *c)
         return;
     c->mode = PC__IDLE;
     queue_reset(c);
+}
+
+/* ---- the public calls above: a failure is recorded for pc_last_error() ---- */
+
+int pc_store_info_get(pc_client *c, pc_store_info *out)
+{
+    return pc__done(c, "pc_store_info_get", c_store_info_get(c, out));
+}
+
+int pc_batch_begin(pc_client *c)
+{
+    return pc__done(c, "pc_batch_begin", c_batch_begin(c));
+}
+
+int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs)
+{
+    return pc__done(c, "pc_batch_exec", c_batch_exec(c, rcs, nrcs));
+}
+
+int pc_txn_begin(pc_client *c)
+{
+    return pc__done(c, "pc_txn_begin", c_txn_begin(c));
+}
+
+int pc_txn_commit(pc_client *c, long *failed)
+{
+    return pc__done(c, "pc_txn_commit", c_txn_commit(c, failed));
 }

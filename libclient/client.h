@@ -23,13 +23,23 @@
 /* How a response fills the caller's out-parameter. */
 enum pc__shape {
     PC__R_NONE,
-    PC__R_INT, /* int *      from an INT */
-    PC__R_I64, /* int64_t *  from an INT */
-    PC__R_U64, /* uint64_t * from an INT */
-    PC__R_DBL, /* double *   from a DOUBLE */
-    PC__R_VAL, /* pc_val *   the first value, or PC_NONE */
-    PC__R_VALS /* pc_val[max] and size_t *n */
+    PC__R_INT,  /* int *      from an INT */
+    PC__R_I64,  /* int64_t *  from an INT */
+    PC__R_U64,  /* uint64_t * from an INT */
+    PC__R_DBL,  /* double *   from a DOUBLE */
+    PC__R_VAL,  /* pc_val *   the first value, or PC_NONE */
+    PC__R_VALS, /* pc_val[max] and size_t *n */
+    PC__R_ADD   /* uint64_t * from an INT, added (pc_del_keys sums its deletes) */
 };
+
+/* What pc_last_error() tells: the last failure of a call on the client. */
+typedef struct pc__err {
+    int rc;           /* the code the call returned (0: none failed yet) */
+    const char *call; /* its name, "pc_set" */
+    bool has_detail;  /* detail was written by the call now returning */
+    char detail[224]; /* what was wrong, where the library knows it */
+    char text[384];   /* pc_last_error's answer, made when asked */
+} pc__err;
 
 typedef struct pc__pend {
     uint8_t shape;
@@ -105,6 +115,7 @@ struct pc_client {
     size_t *roff;
     size_t rcap;
     struct pc_read rd;
+    pc__err err; /* pc_last_error() */
 };
 
 /* 0, or PC_EINVAL (NULL) / PC_EFORK for a client that must not be used.
@@ -167,14 +178,39 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields,
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
+/* R_TTL's second value: the expiry time (-1: none). */
+PC__HIDDEN int pc__rr_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at);
+/* R_EXPIRED's second value: the live keys. */
+PC__HIDDEN int pc__rr_dbsize(pc_read *r, uint64_t *n);
+PC__HIDDEN int pc__rr_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                           uint64_t maxlen, uint64_t *pos, size_t max, size_t *n);
+PC__HIDDEN int pc__rr_srandmember(pc_read *r, const void *key, size_t klen, int64_t count,
+                                  pc_val *out, size_t max, size_t *n);
+PC__HIDDEN int pc__rr_randomkey(pc_read *r, pc_bytes *key);
 
 /* read.c: make c's reader read c->st (just opened), counting a daemon
  * client's lookups; pcs_reader_fini undoes it. */
 PC__HIDDEN void pc__read_attach(pc_client *c);
 
 /* Pass a write's result through: in a transaction, a refused write makes
- * the commit apply nothing (and return that write's code). */
-PC__HIDDEN int pc__note(pc_client *c, int rc);
+ * the commit apply nothing (and return that write's code); a failure is
+ * recorded for pc_last_error() under the call's name. */
+PC__HIDDEN int pc__note(pc_client *c, const char *call, int rc);
+
+/* Record for pc_last_error() that call failed with rc (nothing for 0 or a
+ * NULL client); returns rc.  The detail pc__why gave during the call, if
+ * any, goes with it. */
+PC__HIDDEN int pc__done(pc_client *c, const char *call, int rc);
+/* The same for a call on a read. */
+static inline int pc__rdone(pc_read *r, const char *call, int rc)
+{
+    return rc && r ? pc__done(r->c, call, rc) : rc;
+}
+/* Say what was wrong, for pc_last_error(); returns rc. */
+PC__HIDDEN int pc__why(pc_client *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Check a key argument: 0, or PC_EKEY with what was wrong (what: "key"). */
+PC__HIDDEN int pc__key(pc_client *c, const char *what, const void *key, size_t klen);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

@@ -134,6 +134,24 @@ PC_EXPORT const char *pc_strerror(int err);
 /** The symbolic name of an error code ("PC_EWRONGTYPE"), or "PC_E?" if unknown. */
 PC_EXPORT const char *pc_err_name(int err);
 
+typedef struct pc_client pc_client;
+
+/**
+ * What the last call on c that failed said, with its context: the call's
+ * name, the code's message, what was wrong where the library knows it, and
+ * the code's name, as in
+ *
+ *     pc_expire: invalid argument: ttl_ms must be 1 to 3162240000000 ms, got 0 (PC_EINVAL)
+ *     pc_incrby: value is not an integer: the key holds a String that is not an integer
+ *         in canonical form (PC_ENOTINT)
+ *
+ * (one line).  Like errno, it is meaningful right after a call on c (or on
+ * a read of c) returned an error, and a call that succeeds leaves it as it
+ * was; "" when no call has failed yet.  The string belongs to c and stays
+ * valid until the next call on c.  NULL gives "".  Same thread rules as c.
+ */
+PC_EXPORT const char *pc_last_error(pc_client *c);
+
 /* ------------------------------------------------------------------------ */
 /* Values                                                                    */
 
@@ -259,7 +277,6 @@ typedef struct pc_cursor {
 /* ------------------------------------------------------------------------ */
 /* Clients                                                                   */
 
-typedef struct pc_client pc_client;
 typedef struct pc_read pc_read;
 
 /** pc_options.flags */
@@ -449,11 +466,38 @@ PC_EXPORT int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out);
  */
 PC_EXPORT int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound);
 
+/**
+ * pc_mget that says what each key holds: types[i] gets keys[i]'s type
+ * (PC_T_NONE when missing or expired) and out[i] its value when it is a
+ * String or Numeric (kind PC_NONE otherwise), so that "missing" and "holds
+ * a collection" can be told apart.  One snapshot for all (daemon ring-only
+ * clients: one look per key).
+ * @param types   may be NULL
+ * @param nfound  may be NULL; receives how many are Strings or Numerics
+ * @return 0, PC_EKEY (a bad key; nothing is filled), PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, pc_type *types,
+                            size_t *nfound);
+
 /** The type of a key: PC_T_NONE when missing or expired. */
 PC_EXPORT int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out);
 
 /** Whether a key exists (1) or not (0). */
 PC_EXPORT int pc_exists(pc_read *r, const void *key, size_t klen, int *out);
+
+/**
+ * How many of keys[0..n) exist (Redis EXISTS: a key named twice counts
+ * twice).  Every key is checked first (PC_EKEY, nothing counted).
+ */
+PC_EXPORT int pc_exists_keys(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count);
+
+/**
+ * Redis TOUCH: record an access to each of keys[0..n) that exists, for the
+ * daemon's LRU and LFU eviction, and count them (*count, as
+ * pc_exists_keys).  Every read of a key records an access as well; this one
+ * reads nothing else.
+ */
+PC_EXPORT int pc_touch(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count);
 
 /**
  * Time to live in milliseconds: *ms_left gets the time left (at least 1), or
@@ -463,6 +507,12 @@ PC_EXPORT int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
 
 /** pc_ttl in whole seconds, rounded up; -1 for no TTL. */
 PC_EXPORT int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left);
+
+/**
+ * When a key expires, in ms since the epoch (Redis PEXPIRETIME): *at_ms gets
+ * the time, or -1 for a key without a TTL.  PC_ENOTFOUND for a missing key.
+ */
+PC_EXPORT int pc_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at_ms);
 
 /**
  * The key's version: a number that changes (grows) every time the key is
@@ -499,6 +549,19 @@ PC_EXPORT int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index,
 PC_EXPORT int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
                         pc_val *out, size_t max, size_t *n);
 
+/**
+ * Redis LPOS: the indices (from the head) of the elements of a List equal
+ * to v (same kind and value), at most max of them into pos[0..*n).
+ * @param rank    1: from the first match on, 2: from the second, ...; -1:
+ *                from the last match backwards (indices come tail first),
+ *                -2 ...; 0 and INT64_MIN are PC_EINVAL
+ * @param maxlen  compare at most this many elements from where the search
+ *                starts (0: all)
+ * A missing key gives *n = 0.  O(N).  PC_EWRONGTYPE for another type.
+ */
+PC_EXPORT int pc_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                      uint64_t maxlen, uint64_t *pos, size_t max, size_t *n);
+
 /** Number of elements of a Queue. */
 PC_EXPORT int pc_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
 
@@ -523,6 +586,14 @@ PC_EXPORT int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes 
 /** Number of fields of a Map. */
 PC_EXPORT int pc_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
 
+/**
+ * Length in bytes of a Map field's value (Redis HSTRLEN).  PC_ENOTFOUND when
+ * the key or the field is missing; PC_EWRONGTYPE when the value is not a
+ * byte string (a number, boolean or null) or the key is not a Map.
+ */
+PC_EXPORT int pc_hstrlen(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                         uint64_t *out);
+
 /** Whether a Map has a field (1) or not (0, also for a missing key). */
 PC_EXPORT int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
                          int *out);
@@ -546,6 +617,24 @@ PC_EXPORT int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_va
 PC_EXPORT int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out,
                        size_t max, size_t *n);
 
+/** Redis SMISMEMBER: out[i] gets 1 when the Set holds members[i], else 0. */
+PC_EXPORT int pc_smismember(pc_read *r, const void *key, size_t klen, const pc_val *members,
+                            size_t n, int *out);
+
+/**
+ * Redis SRANDMEMBER: members chosen at random, in random order, at most max
+ * of them into out[0..*n).  count > 0: that many distinct members (all of
+ * them when the Set has fewer); count < 0: -count members that may repeat;
+ * 0: none.  A missing key gives *n = 0.  Sets of up to 1024 members are
+ * sampled exactly uniformly.  From larger ones a member is picked by a
+ * random walk down the bytes of the members' sorted encodings, O(length of
+ * a member) (close to uniform, exactly so when the members fill their
+ * byte ranges), except that more than 64 distinct members are a uniform
+ * sample of a full pass, O(N).
+ */
+PC_EXPORT int pc_srandmember(pc_read *r, const void *key, size_t klen, int64_t count, pc_val *out,
+                             size_t max, size_t *n);
+
 /**
  * Set algebra over nkeys Sets (missing keys are empty sets), paged like
  * pc_sscan.  Union: members of any; inter: members of all; diff: members of
@@ -566,6 +655,21 @@ PC_EXPORT int pc_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor
  */
 PC_EXPORT int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
                       size_t *n);
+
+/**
+ * Redis DBSIZE: the number of live keys (keys whose TTL ran out but are not
+ * removed yet do not count).  O(shards + such keys).
+ */
+PC_EXPORT int pc_dbsize(pc_read *r, uint64_t *n);
+
+/**
+ * Redis RANDOMKEY: a live key chosen at random, as a view valid until
+ * pc_read_end().  A shard is chosen by its share of the keys; in it a key
+ * exactly uniformly up to 1024 keys, else by a random walk down the keys'
+ * bytes, as pc_srandmember does.  PC_ENOTFOUND when the store holds no live
+ * key.
+ */
+PC_EXPORT int pc_randomkey(pc_read *r, pc_bytes *key);
 
 /* ------------------------------------------------------------------------ */
 /* Writes                                                                    */
@@ -620,6 +724,32 @@ PC_EXPORT int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, si
 PC_EXPORT int pc_del(pc_client *c, const void *key, size_t klen, int *deleted);
 
 /**
+ * Delete keys[0..n) (Redis DEL and UNLINK: a collection goes in O(1), its
+ * members in the background); *deleted (may be NULL) gets how many existed.
+ * Every key is checked before anything is sent (PC_EKEY).  Keys of one
+ * shard go in one transaction (all or none); across shards each shard's
+ * keys go on their own.  In a batch or transaction the keys are queued
+ * (one write each in pc_pending()) and *deleted is filled when it runs.
+ */
+PC_EXPORT int pc_del_keys(pc_client *c, const pc_bytes *keys, size_t n, uint64_t *deleted);
+
+/** pc_rename flags */
+enum {
+    PC_RENAME_NX = 1u << 0 /**< only if newkey does not exist (Redis RENAMENX) */
+};
+
+/**
+ * Redis RENAME / RENAMENX: key's value, type and TTL move to newkey, which
+ * loses what it held; a collection moves in O(1).  Both keys must lie in one
+ * shard (always so with one shard; else give them the same {tag}):
+ * PC_ECROSSSHARD otherwise, and nothing changes.  *renamed (may be NULL)
+ * gets 1, or 0 when PC_RENAME_NX found newkey there (or newkey is key).
+ * @return 0, PC_ENOTFOUND (no key), PC_ECROSSSHARD, PC_EKEY, PC_EINVAL, ...
+ */
+PC_EXPORT int pc_rename(pc_client *c, const void *key, size_t klen, const void *newkey,
+                        size_t nklen, unsigned flags, int *renamed);
+
+/**
  * Give a key a TTL of ttl_ms (1..PC_TTL_MAX_MS).  *set (may be NULL) gets 1,
  * or 0 when the key is missing, in which case nothing is created.
  */
@@ -627,6 +757,13 @@ PC_EXPORT int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_
 
 /** pc_expire in seconds. */
 PC_EXPORT int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set);
+
+/**
+ * Redis PEXPIREAT: the key expires at at_ms (ms since the epoch, 0 to now +
+ * PC_TTL_MAX_MS); a time not after now deletes it at once.  *set (may be
+ * NULL) gets 1, or 0 when the key is missing.
+ */
+PC_EXPORT int pc_expireat(pc_client *c, const void *key, size_t klen, int64_t at_ms, int *set);
 
 /** Remove a key's TTL; *changed (may be NULL) gets 1 if it had one. */
 PC_EXPORT int pc_persist(pc_client *c, const void *key, size_t klen, int *changed);
@@ -637,6 +774,31 @@ PC_EXPORT int pc_persist(pc_client *c, const void *key, size_t klen, int *change
  * the key holds a collection.
  */
 PC_EXPORT int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old);
+
+/**
+ * Redis GETDEL: delete a String or Numeric and return what it held (*old of
+ * kind PC_NONE when the key was missing).  PC_EWRONGTYPE (nothing deleted)
+ * for a collection.
+ */
+PC_EXPORT int pc_getdel(pc_client *c, const void *key, size_t klen, pc_val *old);
+
+/** pc_getex's how */
+enum {
+    PC_GETEX_KEEP = 0,    /**< leave the TTL as it is (ms must be 0) */
+    PC_GETEX_TTL = 1,     /**< a TTL of ms (1..PC_TTL_MAX_MS) */
+    PC_GETEX_AT = 2,      /**< expire at ms since the epoch; a past time deletes */
+    PC_GETEX_PERSIST = 3, /**< remove the TTL (ms must be 0) */
+    PC_GETEX_DEL = 4      /**< delete the key: pc_getdel (ms must be 0) */
+};
+
+/**
+ * Redis GETEX: return a String or Numeric (*out of kind PC_NONE for a
+ * missing key) and change its TTL as how says (PC_GETEX_*).
+ * PC_EWRONGTYPE (nothing changed) for a collection; PC_EINVAL for a bad
+ * how or ms.
+ */
+PC_EXPORT int pc_getex(pc_client *c, const void *key, size_t klen, int how, int64_t ms,
+                       pc_val *out);
 
 /** Append bytes to a String (creating it); *len (may be NULL) gets the new length. */
 PC_EXPORT int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
@@ -651,14 +813,21 @@ PC_EXPORT int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t o
 
 /**
  * Add to an integer Numeric (a missing key counts as 0); *now (may be NULL)
- * gets the result.  PC_EOVERFLOW, PC_ENOTINT (a double Numeric),
- * PC_EWRONGTYPE.
+ * gets the result, and the key becomes (or stays) an integer Numeric; its
+ * TTL stays.  A String that holds an integer in canonical form ("0", or an
+ * optional '-' then digits without a leading 0, within 64 bits, as Redis
+ * reads it) counts as that integer.  PC_EOVERFLOW, PC_ENOTINT (a double
+ * Numeric, or a String that is not such an integer), PC_EWRONGTYPE (a
+ * collection).
  */
 PC_EXPORT int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now);
 
 /**
  * Add to a Numeric as a double (an integer Numeric becomes a double); a
- * result that is not finite is PC_ENAN.
+ * result that is not finite is PC_ENAN.  A String that holds an integer in
+ * canonical form or a decimal number (an optional '-', digits with an
+ * optional '.', an optional exponent; no blanks, '+', hex, inf or nan) counts
+ * as that number; another String is PC_ENOTNUM.
  */
 PC_EXPORT int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now);
 
@@ -690,6 +859,26 @@ PC_EXPORT int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start
 PC_EXPORT int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
                       uint64_t *removed);
 
+/**
+ * Redis LINSERT: insert v before (or after) the first element equal to
+ * pivot (same kind and value), O(N).  *len (may be NULL) gets the new
+ * length, -1 when no element equals pivot, 0 when the key is missing
+ * (nothing is created).
+ */
+PC_EXPORT int pc_linsert(pc_client *c, const void *key, size_t klen, bool before,
+                         const pc_val *pivot, const pc_val *v, int64_t *len);
+
+/**
+ * Redis LMOVE: pop an element from the head (from_left) or tail of List src
+ * and push it at the head (to_left) or tail of List dst (created if
+ * missing; src == dst rotates).  *out (may be NULL) gets the element, kind
+ * PC_NONE when src is missing.  Both keys must lie in one shard
+ * (PC_ECROSSSHARD otherwise, as pc_rename).  PC_EWRONGTYPE when either
+ * holds another type.
+ */
+PC_EXPORT int pc_lmove(pc_client *c, const void *src, size_t slen, const void *dst, size_t dlen,
+                       bool from_left, bool to_left, pc_val *out);
+
 /** Push elements at the back of a Queue. */
 PC_EXPORT int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
                        uint64_t *len);
@@ -714,15 +903,24 @@ PC_EXPORT int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t ma
 PC_EXPORT int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields,
                       const pc_val *vals, size_t n, uint64_t *added);
 
+/**
+ * Redis HSETNX: set a field only if the Map does not have it (creating the
+ * Map); *set (may be NULL) gets 1, or 0 when the field was there.
+ */
+PC_EXPORT int pc_hsetnx(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                        const pc_val *v, int *set);
+
 /** Delete fields; *removed (may be NULL) gets how many existed.  The last removes the key. */
 PC_EXPORT int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
                       uint64_t *removed);
 
-/** Add to an integer field (a missing field counts as 0). */
+/** Add to an integer field (a missing field counts as 0; a String field that
+ *  holds an integer in canonical form counts as it, as for pc_incrby). */
 PC_EXPORT int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
                          int64_t by, int64_t *now);
 
-/** Add to a numeric field as a double. */
+/** Add to a numeric field as a double (a String field that holds a number
+ *  counts as it, as for pc_incrbyfloat). */
 PC_EXPORT int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field,
                               size_t flen, double by, double *now);
 
@@ -733,6 +931,14 @@ PC_EXPORT int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *
 /** Remove members; *removed gets how many were there.  The last removes the key. */
 PC_EXPORT int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
                       uint64_t *removed);
+
+/**
+ * Redis SMOVE: move member from Set src to Set dst (created if missing; src
+ * left empty is removed).  *moved (may be NULL) gets 1, or 0 when src does
+ * not hold it.  Both keys in one shard (PC_ECROSSSHARD otherwise).
+ */
+PC_EXPORT int pc_smove(pc_client *c, const void *src, size_t slen, const void *dst, size_t dlen,
+                       const pc_val *member, int *moved);
 
 /** Remove and return up to max members, chosen at random.  PC_ENOTFOUND when missing. */
 PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,

@@ -62,6 +62,15 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_A_SNAPSHOT] = "snapshot",
     [PCS_OP_A_TEST_ALLOC] = "test-alloc",
     [PCS_OP_FLUSH] = "flush",
+    [PCS_OP_GETEX] = "getex",
+    [PCS_OP_HSETNX] = "hsetnx",
+    [PCS_OP_LINSERT] = "linsert",
+    [PCS_OP_LMOVE] = "lmove",
+    [PCS_OP_SMOVE] = "smove",
+    [PCS_OP_RENAME] = "rename",
+    [PCS_OP_R_LPOS] = "lpos",
+    [PCS_OP_R_SRANDMEMBER] = "srandmember",
+    [PCS_OP_R_RANDOMKEY] = "randomkey",
 };
 
 _Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");

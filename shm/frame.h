@@ -104,7 +104,27 @@ enum pcs_op {
     PCS_OP_A_TEST_ALLOC, /* tests only (PYCACHED_TEST_HOOKS=1): fail the N-th allocation */
     /* A write without a key: argv[0] is the shard.  Empties it (pc_flush). */
     PCS_OP_FLUSH,
+    /* Writes of issue 13 (Redis's names). */
+    PCS_OP_GETEX,   /* key, how (PCS_GETEX_*), ms: the value, then the TTL changed */
+    PCS_OP_HSETNX,  /* key, field, value: 1 set, 0 the field existed */
+    PCS_OP_LINSERT, /* key, before (0/1), pivot, value: the length, -1, 0 */
+    PCS_OP_LMOVE,   /* source, destination, from left (0/1), to left (0/1) */
+    PCS_OP_SMOVE,   /* source, destination, member: 1 moved, 0 not there */
+    PCS_OP_RENAME,  /* key, new key, flags (PC_NX): 1 renamed, 0 not (NX) */
+    /* Reads of ring-only clients, continued. */
+    PCS_OP_R_LPOS,        /* key, value, rank, maxlen, max: positions */
+    PCS_OP_R_SRANDMEMBER, /* key, count, max: members */
+    PCS_OP_R_RANDOMKEY,   /* (empty bytes): a key */
     PCS_OP__COUNT
+};
+
+/* PCS_OP_GETEX's how. */
+enum {
+    PCS_GETEX_KEEP = 0,    /* the TTL stays */
+    PCS_GETEX_TTL = 1,     /* ms: a TTL, 1..PC_TTL_MAX_MS */
+    PCS_GETEX_AT = 2,      /* ms: an expiry time (ms since the epoch); past: delete */
+    PCS_GETEX_PERSIST = 3, /* remove the TTL */
+    PCS_GETEX_DEL = 4      /* delete the key (GETDEL) */
 };
 
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
@@ -112,7 +132,14 @@ enum pcs_op {
 static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
-           op == PCS_OP_A_TEST_ALLOC;
+           op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY);
+}
+
+/* Reads of the store (PCS_OP_R_*): what a peer with the read role may ask. */
+static inline int pcs_op_is_store_read(unsigned op)
+{
+    return (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) ||
+           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -184,8 +184,8 @@ static void test_stats_exact(void **state)
     int set = 0;
     OK(pc_expire(a, K("l0"), hour, &set)); /* 1 expire: l0 gets a TTL */
     assert_int_equal(set, 1);
-    RC(PC_EWRONGTYPE, pc_incrby(a, K("s0"), 1, &now)); /* 1 incrby, an error */
-    OK(pc_batch_begin(a));                             /* 5 set in one batch */
+    RC(PC_ENOTINT, pc_incrby(a, K("s0"), 1, &now)); /* 1 incrby, an error: no number */
+    OK(pc_batch_begin(a));                          /* 5 set in one batch */
     for (int i = 0; i < 5; i++) {
         snprintf(key, sizeof key, "b%d", i);
         set_str(a, key, 0);
@@ -367,7 +367,7 @@ static void test_pcstat_json_agrees(void **state)
     pc_val three[3] = {pc_int(1), pc_str("two"), pc_dbl(3.5)};
     OK(pc_rpush(a, K("list"), three, 3, NULL));
     OK(pc_sadd(a, K("set"), three, 3, NULL));
-    RC(PC_EWRONGTYPE, pc_incrby(a, K("k20"), 1, NULL));
+    RC(PC_ENOTINT, pc_incrby(a, K("k20"), 1, NULL));
     pc_read *r;
     pc_val v;
     OK(pc_read_begin(a, &r));

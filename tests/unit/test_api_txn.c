@@ -86,7 +86,7 @@ static void test_batch(void **state)
     OK(pc_batch_begin(t->c));
     OK(pc_incrby(t->c, K("n"), 2, NULL));
     OK(pc_incrby(t->c, K("s"), 2, NULL));
-    RC(PC_EWRONGTYPE, pc_batch_exec(t->c, NULL, 0));
+    RC(PC_ENOTINT, pc_batch_exec(t->c, NULL, 0));
     GET_IS(t->c, "n", pc_int(10));
 
     /* an empty batch */
@@ -220,7 +220,7 @@ static void test_txn_rollback(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_incrby(t->c, K("s"), 1, NULL));
     OK(pc_set(t->c, K("a"), &one, 0, 0));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, 0);
     MISSING(t->c, "a");
     OK(pc_txn_begin(t->c));
@@ -235,7 +235,7 @@ static void test_txn_rollback(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_set(t->c, K("a"), &s, 0, 0));
     OK(pc_incrby(t->c, K("a"), 1, NULL));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, 1);
     MISSING(t->c, "a");
 
@@ -368,7 +368,7 @@ static void test_txn_expire(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_expire(t->c, K("e"), 100000, &set));
     OK(pc_incrby(t->c, K("s"), 1, NULL));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(pt_ttl(t->c, "e"), -1);
 
     /* applied with the rest */
