@@ -23,12 +23,14 @@
 /* How a response fills the caller's out-parameter. */
 enum pc__shape {
     PC__R_NONE,
-    PC__R_INT, /* int *      from an INT */
-    PC__R_I64, /* int64_t *  from an INT */
-    PC__R_U64, /* uint64_t * from an INT */
-    PC__R_DBL, /* double *   from a DOUBLE */
-    PC__R_VAL, /* pc_val *   the first value, or PC_NONE */
-    PC__R_VALS /* pc_val[max] and size_t *n */
+    PC__R_INT,  /* int *      from an INT */
+    PC__R_I64,  /* int64_t *  from an INT */
+    PC__R_U64,  /* uint64_t * from an INT */
+    PC__R_DBL,  /* double *   from a DOUBLE */
+    PC__R_VAL,  /* pc_val *   the first value, or PC_NONE */
+    PC__R_VALS, /* pc_val[max] and size_t *n */
+    /* issue 16 */
+    PC__R_THROTTLE /* pc_throttle_info *  from five INTs */
 };
 
 typedef struct pc__pend {

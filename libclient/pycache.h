@@ -766,6 +766,60 @@ PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc
 PC_EXPORT int pc_flush(pc_client *c);
 
 /* ------------------------------------------------------------------------ */
+/* Helpers: rate limiting (issue 16)                                         */
+
+/**
+ * What a rate limiter answered, as redis-cell's CL.THROTTLE does (times in
+ * milliseconds, rounded up).
+ */
+typedef struct pc_throttle_info {
+    bool limited;           /**< the request was refused (and nothing counted) */
+    int64_t limit;          /**< GCRA: max_burst + 1; window: the limit */
+    int64_t remaining;      /**< requests of quantity 1 that would pass now */
+    int64_t retry_after_ms; /**< limited: when a retry can pass (-1: never, the
+                                 quantity is over the limit); -1 when allowed */
+    int64_t reset_after_ms; /**< when the limiter is back to its full allowance */
+} pc_throttle_info;
+
+/**
+ * A GCRA rate limiter (the generic cell rate algorithm of redis-cell's
+ * CL.THROTTLE key max_burst count period quantity): count requests per
+ * period_ms on average, with bursts of up to max_burst + 1 at once.  The
+ * request of weight quantity passes or is refused as a whole, in one step
+ * of the key's shard's write transaction: concurrent callers of any
+ * process never pass together where the limit lets one through.  quantity
+ * 0 only looks (nothing is written).
+ *
+ * The key holds the limiter's state, a Numeric (the theoretical arrival
+ * time in ns since the epoch) with a TTL; it goes by itself once the
+ * limiter is back to its full allowance.  Its memory (max_burst, count,
+ * period_ms) is the caller's: call with the same figures for one key.
+ *
+ * @param out  may be NULL
+ * @return 0 (allowed or limited: see out->limited), PC_EINVAL (max_burst <
+ *         0, count < 1, period_ms outside 1..PC_TTL_MAX_MS, quantity < 0, a
+ *         count of more than one per nanosecond, or a burst that does not
+ *         fit a TTL), PC_EWRONGTYPE (the key holds something else than a
+ *         Numeric), PC_ENOTINT (a double Numeric), PC_EOVERFLOW, PC_EKEY,
+ *         PC_EFULL, ...
+ */
+PC_EXPORT int pc_throttle(pc_client *c, const void *key, size_t klen, int64_t max_burst,
+                          int64_t count, int64_t period_ms, int64_t quantity,
+                          pc_throttle_info *out);
+
+/**
+ * A fixed-window rate limiter (the seed's "N calls per TTL"): at most limit
+ * units per window of window_ms, the window starting at the first request
+ * after the previous one ended.  The key holds the count, a Numeric whose
+ * TTL is the end of the window.  Exact across processes, as pc_throttle.
+ * out->limit is limit; retry_after_ms and reset_after_ms are the time left
+ * in the window.  Errors as pc_throttle's (limit < 1, window_ms outside
+ * 1..PC_TTL_MAX_MS, quantity < 0: PC_EINVAL).
+ */
+PC_EXPORT int pc_throttle_window(pc_client *c, const void *key, size_t klen, int64_t limit,
+                                 int64_t window_ms, int64_t quantity, pc_throttle_info *out);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**

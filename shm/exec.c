@@ -656,6 +656,8 @@ static const struct cmd {
     [PCS_OP_REQ_VERSION] = {h_req_version, 2, 2, 0},
     [PCS_OP_PURGE] = {h_purge, 1, 1, F_NOKEY},
     [PCS_OP_FLUSH] = {h_flush, 1, 1, F_NOKEY},
+    /* issue 16 */
+    [PCS_OP_THROTTLE] = {pcs_h_throttle, 6, 6, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

@@ -81,5 +81,7 @@ int pcs_h_hincr(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_sadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_srem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_spop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_helpers.c (issue 16) */
+int pcs_h_throttle(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -62,6 +62,8 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_A_SNAPSHOT] = "snapshot",
     [PCS_OP_A_TEST_ALLOC] = "test-alloc",
     [PCS_OP_FLUSH] = "flush",
+    /* issue 16 */
+    [PCS_OP_THROTTLE] = "throttle",
 };
 
 _Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");

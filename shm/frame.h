@@ -104,8 +104,14 @@ enum pcs_op {
     PCS_OP_A_TEST_ALLOC, /* tests only (PYCACHED_TEST_HOOKS=1): fail the N-th allocation */
     /* A write without a key: argv[0] is the shard.  Empties it (pc_flush). */
     PCS_OP_FLUSH,
+    /* ---- issue 16: the helpers and the probabilistic types ---- */
+    PCS_OP_THROTTLE, /* key, mode (PCS_THROTTLE_*), three numbers, quantity */
+    /* ---- end of issue 16's block ---- */
     PCS_OP__COUNT
 };
+
+/* PCS_OP_THROTTLE's modes. */
+enum { PCS_THROTTLE_GCRA = 0, PCS_THROTTLE_WINDOW = 1 };
 
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
  * clients, admin questions), rather than through the executor. */

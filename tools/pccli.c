@@ -1267,6 +1267,36 @@ static int cmd_sdiff(cli *x, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Issue 16: the rate limiter                                                */
+
+/* throttle KEY MAX_BURST COUNT PERIOD [QUANTITY], as redis-cell's
+ * CL.THROTTLE (PERIOD in seconds): the five numbers, exit 1 when limited. */
+static int cmd_throttle(cli *x, int argc, char **argv)
+{
+    int64_t burst, count, period, qty = 1;
+    int ex;
+    if ((ex = arg_min(x, "MAX_BURST", argv[1], 0, &burst)) ||
+        (ex = arg_min(x, "COUNT", argv[2], 1, &count)) ||
+        (ex = arg_min(x, "PERIOD (seconds)", argv[3], 1, &period)) ||
+        (argc > 4 && (ex = arg_min(x, "QUANTITY", argv[4], 0, &qty))))
+        return ex;
+    if (period > PC_TTL_MAX_MS / 1000)
+        return cli_err(x, "PERIOD is longer than 100 years: '%s'", argv[3]);
+    pc_throttle_info t;
+    int rc = pc_throttle(x->c, KEY(argv[0]), burst, count, period * 1000, qty, &t);
+    if (rc)
+        return cli_fail(x, rc);
+    int64_t f[5] = {t.limited, t.limit, t.remaining, t.retry_after_ms, t.reset_after_ms};
+    if (x->json)
+        printf("[%lld,%lld,%lld,%lld,%lld]\n", (long long)f[0], (long long)f[1], (long long)f[2],
+               (long long)f[3], (long long)f[4]);
+    else
+        for (int i = 0; i < 5; i++)
+            printf("%lld\n", (long long)f[i]);
+    return t.limited ? EX_NO : EX_DONE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The dispatch table (sorted by name) and main                              */
 
 #define SET_ARGS                                                                                  \
@@ -1328,6 +1358,7 @@ static const cmd cmds[] = {
     {"srem", cmd_srem, 2, -1, ARGS_ANY, "KEY MEMBER..."},
     {"strlen", cmd_strlen, 1, 1, ARGS_ANY, "KEY"},
     {"sunion", cmd_sunion, 1, -1, ARGS_ANY, "KEY..."},
+    {"throttle", cmd_throttle, 4, 5, ARGS_ANY, "KEY MAX_BURST COUNT PERIOD [QUANTITY]"},
     {"ttl", cmd_ttl, 1, 1, ARGS_ANY, "KEY"},
     {"type", cmd_type, 1, 1, ARGS_ANY, "KEY"},
 };

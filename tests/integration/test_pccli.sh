@@ -511,5 +511,45 @@ terr "wrong arguments" flushdb 0
 t 0 "" set after 1
 t 0 "1" get after
 
+# ---- issue 16: throttle ---------------------------------------------------------
+# tthrottle STATUS "LIMITED LIMIT REMAINING" ARGS...: the first three of the five
+# numbers are exact; the two times (ms) must be integers.
+tthrottle() {
+    want_rc=$1
+    want3=$2
+    shift 2
+    run throttle "$@"
+    checks=$((checks + 1))
+    set -- $got
+    if [ "$rc" != "$want_rc" ] || [ $# != 5 ] || [ "$1 $2 $3" != "$want3" ] ||
+        ! [ "$4" -eq "$4" ] 2>/dev/null || ! [ "$5" -ge 0 ] 2>/dev/null; then
+        fail "pccli throttle: expected status $want_rc, '$want3 RETRY RESET'" "got status $rc: $got"
+    fi
+}
+t 0 "" set k orig
+t 0 "" set d --double 0.5
+tthrottle 0 "0 3 2" th 2 1 60
+tthrottle 0 "0 3 1" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60
+tthrottle 1 "1 3 0" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60 0
+tthrottle 1 "1 3 0" th 2 1 60 4
+tthrottle 0 "0 10 6" th2 9 10 1 4
+t 0 "numeric" type th
+t_ttl 180 th
+t 1 "" get nothrottle
+run --json throttle thj 0 1 3600
+checks=$((checks + 1))
+case $got in "[0,1,0,-1,"*"]") ;; *) fail "pccli --json throttle" "$got" ;; esac
+terr "COUNT must be at least 1" throttle th 2 0 60
+terr "MAX_BURST must be at least 0" throttle th -1 1 60
+terr "PERIOD (seconds) must be at least 1" throttle th 1 1 0
+terr "QUANTITY must be at least 0" throttle th 1 1 60 -1
+terr "PERIOD is longer than 100 years" throttle th 1 1 99999999999
+terr "wrong arguments" throttle th 1 1
+terr "wrong type (PC_EWRONGTYPE)" throttle k 1 1 60
+terr "(PC_ENOTINT)" throttle d 1 1 60
+t 0 "orig" get k
+
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]
