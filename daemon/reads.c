@@ -317,6 +317,30 @@ static int r_expiry(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv
     return r_page(rc, &cur, page_b, page, n, out, nv);
 }
 
+/* ---- issue 16 ---- */
+
+/* A Flight key: state, token, lease end, owner, then the value if any (as
+ * the executor answers a claim). */
+static int r_flight(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_flight f;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_flight(r, KEY(rq), &f);
+    if (rc)
+        return rc;
+    pcs_out_int(out, f.state);
+    pcs_out_int(out, (int64_t)f.token);
+    pcs_out_int(out, f.lease_until_ms);
+    pcs_out_int(out, f.owner_pid);
+    *nv = 4;
+    if (f.value.kind != PC_NONE) {
+        pcs_out_val(out, &f.value);
+        *nv = 5;
+    }
+    return 0;
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -335,6 +359,8 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_SCAN] = r_scan,
     [PCS_OP_R_EXPIRED] = r_expired,
     [PCS_OP_R_EXPIRY_SCAN] = r_expiry,
+    /* issue 16 */
+    [PCS_OP_R_FLIGHT] = r_flight,
 };
 
 /* Questions for the daemon itself. */
@@ -393,7 +419,8 @@ static bool keyed(unsigned op)
 {
     return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
            op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
-           op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER;
+           op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER ||
+           pcs_op_is_read16(op);
 }
 
 void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)

@@ -433,6 +433,8 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
     }
     if (p->shape == PC__R_THROTTLE)
         return fill_throttle(p->out, r);
+    if (p->shape == PC__R_FLIGHT)
+        return pc__flight_decode(r, p->out);
     if (r->nvals == 0) {
         if (p->shape != PC__R_VAL)
             return PC_EPROTO;

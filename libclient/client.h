@@ -30,7 +30,8 @@ enum pc__shape {
     PC__R_VAL,  /* pc_val *   the first value, or PC_NONE */
     PC__R_VALS, /* pc_val[max] and size_t *n */
     /* issue 16 */
-    PC__R_THROTTLE /* pc_throttle_info *  from five INTs */
+    PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
+    PC__R_FLIGHT    /* pc_flight *  from four INTs and maybe a value */
 };
 
 typedef struct pc__pend {
@@ -169,6 +170,10 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields,
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
+/* Issue 16: a read of op on key with nargs more arguments, its answer kept
+ * until pc_read_end; *resp parsed (its rc still to be looked at). */
+PC__HIDDEN int pc__rr_call(pc_read *r, uint16_t op, const void *key, size_t klen,
+                           const pc_val *args, size_t nargs, pcs_resp *resp);
 
 /* read.c: make c's reader read c->st (just opened), counting a daemon
  * client's lookups; pcs_reader_fini undoes it. */
@@ -177,6 +182,10 @@ PC__HIDDEN void pc__read_attach(pc_client *c);
 /* Pass a write's result through: in a transaction, a refused write makes
  * the commit apply nothing (and return that write's code). */
 PC__HIDDEN int pc__note(pc_client *c, int rc);
+
+/* helpers.c: a Flight answer (state, token, lease end, owner, maybe the
+ * value) into out.  0 or PC_EPROTO. */
+PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

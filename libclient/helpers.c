@@ -1,10 +1,13 @@
 /*
- * helpers.c - the public calls of issue 16: the rate limiter.  Each checks
+ * helpers.c - the public calls of issue 16: the rate limiter and single
+ * flight.  Each checks
  * its arguments (bad input is refused at once, even in a batch), encodes
  * one request frame and names the out-parameter its answer fills, as
  * write.c does for the other types.
  */
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "client.h"
 
@@ -76,4 +79,170 @@ int pc_throttle_window(pc_client *c, const void *key, size_t klen, int64_t limit
                        int64_t quantity, pc_throttle_info *out)
 {
     return pc__note(c, w_throttle_window(c, key, klen, limit, window_ms, quantity, out));
+}
+
+/* ---- single flight ---- */
+
+int pc__flight_decode(const pcs_resp *r, pc_flight *out)
+{
+    const uint8_t *q = r->vals;
+    int64_t f[4];
+    if (r->nvals != 4 && r->nvals != 5)
+        return PC_EPROTO;
+    for (int i = 0; i < 4; i++) {
+        pc_val v;
+        if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        f[i] = v.i;
+    }
+    if (f[0] < PC_FLIGHT_MISS || f[0] > PC_FLIGHT_LEAD)
+        return PC_EPROTO;
+    pc_val v = {.kind = PC_NONE};
+    if (r->nvals == 5 && (pcs_val_decode(&q, r->end, &v) || v.kind == PC_NONE))
+        return PC_EPROTO;
+    out->state = (int)f[0];
+    out->token = (uint64_t)f[1];
+    out->lease_until_ms = f[2];
+    out->owner_pid = f[3];
+    out->value = v;
+    return 0;
+}
+
+static int flight_args(pc_client *c, int64_t lease_ms, int64_t timeout_ms, unsigned flags,
+                       const pc_flight *out)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (lease_ms < 1 || lease_ms > PC_TTL_MAX_MS || timeout_ms < 0 || timeout_ms > PC_TTL_MAX_MS ||
+        (flags & ~(unsigned)PC_FLIGHT_TAKE_STALE) || !out)
+        return PC_EINVAL;
+    return timeout_ms > 0 && c->mode != PC__IDLE ? PC_ESTATE : 0;
+}
+
+/* One claim request; a waiting one carries the waiter's deadline. */
+static int claim_once(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                      int64_t timeout_ms, unsigned flags, pc_flight *out)
+{
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_FC_CLAIM, key, klen, &e, PC__R_FLIGHT, out);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, lease_ms);
+    pcs_enc_int(&e, flags);
+    pcs_enc_int(&e, getpid()); /* the daemon puts its peer's pid here */
+    pcs_enc_int(&e, timeout_ms);
+    if (timeout_ms == 0)
+        return pc__op_end(c, &e, 0);
+    /* As pc_qpop_wait: the daemon parks it, answers PC_ETIMEDOUT at the
+     * deadline and gives nothing after it; we wait a little longer. */
+    uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
+    pcs_enc_int(&e, (int64_t)until);
+    c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
+    rc = pc__op_end(c, &e, 0);
+    c->call_deadline = UINT64_MAX;
+    return rc;
+}
+
+static int w_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                          int64_t timeout_ms, unsigned flags, pc_flight *out)
+{
+    int rc = flight_args(c, lease_ms, timeout_ms, flags, out);
+    if (rc || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (timeout_ms == 0 || c->remote)
+        return claim_once(c, key, klen, lease_ms, timeout_ms, flags, out);
+    /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
+    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
+    unsigned nap_us = 200;
+    for (;;) {
+        rc = claim_once(c, key, klen, lease_ms, 0, flags, out);
+        if (rc != PC_EBUSY)
+            return rc;
+        uint64_t now = pcs_now_ms();
+        if (now >= deadline)
+            return PC_ETIMEDOUT;
+        uint64_t left_us = (deadline - now) * 1000;
+        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
+        nanosleep(&ts, NULL);
+        if (nap_us < 10000)
+            nap_us *= 2;
+    }
+}
+
+static int w_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token,
+                         const pc_val *v, int64_t ttl_ms, int64_t stale_ms)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!v || token == 0 || token > INT64_MAX || ttl_ms < 1 || ttl_ms > PC_TTL_MAX_MS ||
+        stale_ms < 0 || stale_ms > PC_TTL_MAX_MS - ttl_ms)
+        return PC_EINVAL;
+    if ((rc = pcs_val_check(v, c->max_value)))
+        return rc;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_FC_FILL, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_int(&e, (int64_t)token);
+    pcs_enc_val(&e, v);
+    pcs_enc_int(&e, ttl_ms);
+    pcs_enc_int(&e, stale_ms);
+    return pc__op_end(c, &e, 0);
+}
+
+static int w_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (token == 0 || token > INT64_MAX)
+        return PC_EINVAL;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_int(&e, (int64_t)token);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                    int64_t timeout_ms, unsigned flags, pc_flight *out)
+{
+    return pc__note(c, w_flight_claim(c, key, klen, lease_ms, timeout_ms, flags, out));
+}
+
+int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token, const pc_val *v,
+                   int64_t ttl_ms, int64_t stale_ms)
+{
+    return pc__note(c, w_flight_fill(c, key, klen, token, v, ttl_ms, stale_ms));
+}
+
+int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token)
+{
+    return pc__note(c, w_flight_release(c, key, klen, token));
+}
+
+/* ---- reads ---- */
+
+/* An open read of a client made in this process; a ring-only client's
+ * reads travel through the channel. */
+static int read_ok(const pc_read *r)
+{
+    if (!r || !r->active)
+        return PC_EINVAL;
+    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
+}
+
+int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (pc__ring_only(r->c)) {
+        pcs_resp resp;
+        if ((rc = pc__rr_call(r, PCS_OP_R_FLIGHT, key, klen, NULL, 0, &resp)))
+            return rc;
+        return resp.rc ? resp.rc : pc__flight_decode(&resp, out);
+    }
+    return pcs_rd_flight(&r->zc, key, klen, out);
 }

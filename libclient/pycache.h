@@ -145,10 +145,18 @@ typedef enum pc_type {
     PC_T_LIST,
     PC_T_MAP,
     PC_T_SET,
-    PC_T_QUEUE
+    PC_T_QUEUE,
+    /* issue 16 */
+    PC_T_FLIGHT, /**< a function's cached value and the lease of who computes it */
+    PC_T_BITS,   /**< a bit array, stored in chunks */
+    PC_T_BLOOM   /**< a scalable Bloom filter */
 } pc_type;
 
-/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue". */
+/** The number of pc_type values (PC_T_NONE included). */
+#define PC_T__COUNT 10
+
+/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
+ *  "flight", "bits", "bloom". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -820,6 +828,108 @@ PC_EXPORT int pc_throttle_window(pc_client *c, const void *key, size_t klen, int
                                  int64_t window_ms, int64_t quantity, pc_throttle_info *out);
 
 /* ------------------------------------------------------------------------ */
+/* Helpers: function caching with single flight (issue 16)                   */
+
+/*
+ * A Flight key caches what a function returned, for every process of the
+ * host, and makes sure that one caller at a time computes it.  It holds the
+ * value (any element kind: bytes, int, double, bool, nil), fresh for a
+ * while and then stale for a while more, and the lease of whoever computes
+ * it now: a token, an end (ms since the epoch) and the owner's pid.
+ *
+ *   pc_flight_get      zero-copy: the value, fresh or stale, and the lease
+ *   pc_flight_claim    the fresh value, or the lease to compute it; while
+ *                      another holds the lease, wait (the daemon wakes the
+ *                      waiter when the value is filled or the lease freed),
+ *                      or take the stale value when asked
+ *   pc_flight_fill     the owner stores the value with its lease token:
+ *                      that ends the lease and wakes the waiters
+ *   pc_flight_release  the owner gives the lease up without a value
+ *
+ * A lease binds until its end, and only while its owner lives: a claim
+ * after the owner died (its pid is gone, or a zombie) or after the end takes
+ * the lease over, with a new token; a fill or release with the old one is
+ * then refused (PC_ECONFLICT).  In daemon mode the owner is the pid the
+ * daemon sees for the client's connection, and a client's disconnection
+ * makes the daemon try its waiters again at once.
+ */
+
+/** pc_flight.state */
+enum {
+    PC_FLIGHT_MISS = 0,  /**< no value (pc_flight_get) */
+    PC_FLIGHT_FRESH = 1, /**< the value is fresh */
+    PC_FLIGHT_STALE = 2, /**< the value is past its freshness (still within its stale time) */
+    PC_FLIGHT_LEAD = 3   /**< pc_flight_claim: the caller holds the lease: compute, then fill */
+};
+
+/** pc_flight_claim flags */
+enum {
+    /** While another holds the lease, answer PC_FLIGHT_STALE with the stale
+     *  value when there is one, instead of waiting. */
+    PC_FLIGHT_TAKE_STALE = 1u << 0
+};
+
+/** A Flight key as a read or a claim found it. */
+typedef struct pc_flight {
+    int state;              /**< PC_FLIGHT_* */
+    pc_val value;           /**< FRESH, STALE, and LEAD with a stale value; else PC_NONE */
+    uint64_t token;         /**< the lease's token (LEAD: yours); 0: no lease */
+    int64_t lease_until_ms; /**< when the lease ends (ms since the epoch) */
+    int64_t owner_pid;      /**< who holds it */
+} pc_flight;
+
+/**
+ * Zero-copy: what the Flight key holds (value views into the map, valid
+ * until pc_read_end).  out->state is FRESH, STALE, or MISS when it holds
+ * only a lease; the lease fields tell who computes it (a lease whose end
+ * has passed, or whose owner died, binds no more).
+ * @return 0, PC_ENOTFOUND (no such key), PC_EWRONGTYPE, PC_EKEY, PC_EINVAL.
+ */
+PC_EXPORT int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out);
+
+/**
+ * Ask for the key's fresh value, or the right to compute it.
+ *
+ *  - a fresh value: out->state FRESH and the value (in the client's reply
+ *    buffer, as pc_getset's);
+ *  - no lease that binds: the caller takes it for lease_ms
+ *    (1..PC_TTL_MAX_MS): out->state LEAD, out->token, and the stale value
+ *    if there is one; call pc_flight_fill (or pc_flight_release) with the
+ *    token;
+ *  - another holds the lease: with PC_FLIGHT_TAKE_STALE and a stale value,
+ *    STALE and that value; else wait up to timeout_ms (0: do not wait:
+ *    PC_EBUSY) for the value to be filled (FRESH) or the lease to be freed
+ *    (then this caller may take it: LEAD).  PC_ETIMEDOUT when the time ran
+ *    out.  The daemon wakes the waiter; in embedded mode the client polls.
+ *
+ * A waiting claim (timeout_ms > 0) is not allowed in a batch or transaction
+ * (PC_ESTATE).  flags: PC_FLIGHT_TAKE_STALE or 0.
+ * @return 0, PC_EBUSY, PC_ETIMEDOUT, PC_EWRONGTYPE, PC_EINVAL, PC_ESTATE,
+ *         PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                              int64_t timeout_ms, unsigned flags, pc_flight *out);
+
+/**
+ * Store the value computed under the lease token: fresh for ttl_ms
+ * (1..PC_TTL_MAX_MS), then stale for stale_ms more (0..; the sum at most
+ * PC_TTL_MAX_MS), when the key goes.  Ends the lease and wakes the waiters.
+ * @return 0, PC_ECONFLICT (token is not the key's lease, or its end has
+ *         passed: the value is not stored; the key is as it was),
+ *         PC_EWRONGTYPE, PC_EINVAL (a bad value, TTL or
+ *         token 0), PC_ETOOBIG, PC_ENAN, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token,
+                             const pc_val *v, int64_t ttl_ms, int64_t stale_ms);
+
+/**
+ * Give the lease token up without a value (the computation failed): the
+ * next claim takes the lease; a stale value stays until its end.
+ * @return 0, PC_ECONFLICT, PC_EWRONGTYPE, PC_EINVAL (token 0), PC_EKEY, ...
+ */
+PC_EXPORT int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**
@@ -917,7 +1027,7 @@ typedef enum pc_policy {
 /** The name of a policy ("noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"). */
 PC_EXPORT const char *pc_policy_name(pc_policy p);
 
-#define PC_STATS_OPS 64
+#define PC_STATS_OPS 128
 #define PC_STATS_HIST 32
 
 /**
@@ -935,7 +1045,7 @@ typedef struct pc_stats {
                                       missing key is a miss, not an error) */
     uint64_t reads_hit;          /**< key lookups that found the key (all clients) */
     uint64_t reads_miss;         /**< ... that did not */
-    uint64_t keys[7];            /**< keys by pc_type; keys[0] is the total */
+    uint64_t keys[PC_T__COUNT];  /**< keys by pc_type; keys[0] is the total */
     uint64_t keys_ttl;           /**< keys that have a TTL */
     uint64_t expired;            /**< keys removed because their TTL ran out */
     uint64_t evicted;            /**< keys removed to stay under the memory cap */

@@ -29,7 +29,8 @@
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
 
-static const char *const type_names[] = {NULL, "string", "numeric", "list", "map", "set", "queue"};
+static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
+                                         "set", "queue",  "flight",  "bits", "bloom"};
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,7 +139,10 @@ static const char schema[] =
     "CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE keys(key PRIMARY KEY, type TEXT NOT NULL, expire_at INTEGER, value)"
     " WITHOUT ROWID;"
-    "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);";
+    "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);"
+    /* issue 16 */
+    "CREATE TABLE flights(key PRIMARY KEY, fresh_until INTEGER NOT NULL, value,"
+    " kind TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -156,9 +160,46 @@ static const char views[] =
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
+    sqlite3_stmt *ins_flight; /* issue 16 */
     uint64_t keys, members, now;
+    uint64_t flights;
     pcp_result *res;
 } writer;
+
+/* ---- issue 16's types ---- */
+
+/* Is the record one a snapshot leaves out?  A Flight with no value (a lease
+ * alone: nobody holds it after a restart), or whose value is past its
+ * stale end while a lease keeps the key. */
+static bool left_out(const pcs_rec *r, uint64_t now)
+{
+    return r->type == PC_T_FLIGHT && (!r->fresh_until || r->stale_until <= now);
+}
+
+/* What the keys table records as a key's expiry: a Flight's is its value's
+ * stale end (its lease is not kept). */
+static uint64_t kept_expiry(const pcs_rec *r)
+{
+    return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
+}
+
+/* The rows of issue 16's tables for the key. */
+static int put_extra(writer *wr, const MDB_val *key, const pcs_rec *r)
+{
+    if (r->type != PC_T_FLIGHT)
+        return 0;
+    sqlite3_stmt *s = wr->ins_flight;
+    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
+    if (!rc)
+        rc = bind_val(s, 3, 4, &r->val);
+    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_reset(s);
+    wr->flights += !rc;
+    return rc ? sq_err(rc) : 0;
+}
 
 static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
                       const pc_val *v)
@@ -236,15 +277,15 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         pcs_rec r;
         if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
             break;
-        if (pcs_rec_expired(&r, wr->now))
+        if (pcs_rec_expired(&r, wr->now) || left_out(&r, wr->now))
             continue;
         sqlite3_stmt *s = wr->ins_key;
         int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
         if (!sr)
             sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
         if (!sr)
-            sr = r.expire_at ? sqlite3_bind_int64(s, 3, (int64_t)r.expire_at)
-                             : sqlite3_bind_null(s, 3);
+            sr = kept_expiry(&r) ? sqlite3_bind_int64(s, 3, (int64_t)kept_expiry(&r))
+                                 : sqlite3_bind_null(s, 3);
         if (!sr) {
             if (r.type == PC_T_STRING)
                 sr = bind_bytes(s, 4, r.data, r.dlen);
@@ -264,6 +305,8 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         wr->keys++;
         if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
             why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
+        else if ((e = put_extra(wr, &k, &r)))
+            why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
     }
     mdb_cursor_close(mc);
     mdb_cursor_close(kc);
@@ -618,7 +661,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     if ((rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO keys VALUES(?1,?2,?3,?4)", -1,
                                         &wr.ins_key, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
-                                        &wr.ins_mem, NULL)))) {
+                                        &wr.ins_mem, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_flight, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -628,7 +673,8 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         goto fail;
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
-    wr.ins_key = wr.ins_mem = NULL;
+    sqlite3_finalize(wr.ins_flight);
+    wr.ins_key = wr.ins_mem = wr.ins_flight = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -639,6 +685,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
         (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
         (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -680,6 +727,7 @@ fail:
     }
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
+    sqlite3_finalize(wr.ins_flight);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -765,6 +813,13 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         w = "its row counts disagree with its meta table (truncated or edited)";
         goto out;
     }
+    /* Issue 16's tables, in the snapshots that have them. */
+    int64_t nf, flights;
+    if (!meta_int(db, "flight_count", &flights) &&
+        (count_rows(db, "SELECT count(*) FROM flights", &nf) || nf != flights)) {
+        w = "its row counts disagree with its meta table (truncated or edited)";
+        goto out;
+    }
     rc = 0;
 out:
     if (rc)
@@ -815,6 +870,7 @@ static int col_bytes(sqlite3_stmt *s, int col, pcs_buf *arena, size_t *off, size
 typedef struct loader {
     sqlite3 *db;
     sqlite3_stmt *mem;
+    sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -902,9 +958,40 @@ static int load_members(loader *l, const void *key, size_t klen, pc_type type, s
     return rc;
 }
 
+/* Bind key (as a BLOB and as TEXT: either may have been stored) to a
+ * statement's ?1 and ?2, reset first. */
+static int bind_key2(sqlite3_stmt *s, const void *key, size_t klen)
+{
+    sqlite3_reset(s);
+    int rc = sq_err(sqlite3_bind_blob64(s, 1, key, klen, SQLITE_STATIC));
+    return rc ? rc : sq_err(sqlite3_bind_text64(s, 2, key, klen, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+/* Load a key of issue 16's types. */
+static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
+                      uint64_t expire_at)
+{
+    if (type != PC_T_FLIGHT || !l->flight || !expire_at)
+        return PC_ECORRUPT;
+    sqlite3_stmt *s = l->flight;
+    int rc = bind_key2(s, key, klen);
+    if (rc)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+        sqlite3_column_int64(s, 0) <= 0 || !sqlite3_column_text(s, 2))
+        return PC_ECORRUPT;
+    pc_val v;
+    if ((rc = col_val(s, 1, (const char *)sqlite3_column_text(s, 2), &v)))
+        return rc;
+    uint64_t fresh = (uint64_t)sqlite3_column_int64(s, 0);
+    rc = pcs_load_flight(w, key, klen, expire_at, fresh, &v);
+    sqlite3_reset(s);
+    return rc;
+}
+
 static int type_of(const char *name)
 {
-    for (int t = 1; t <= 6; t++)
+    for (int t = 1; t < PC_T__COUNT; t++)
         if (name && !strcmp(name, type_names[t]))
             return t;
     return 0;
@@ -941,7 +1028,11 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
-    if (scalar) {
+    if (type >= PC_T_FLIGHT) {
+        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+            return PC_ECORRUPT;
+        rc = load_extra(l, w, kb, klen, type, expire_at);
+    } else if (scalar) {
         pc_val v;
         int vt = sqlite3_column_type(s, 3);
         if (type == PC_T_STRING)
@@ -1030,6 +1121,13 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         rc = PC_ECORRUPT;
         why(res, "its tables are not a pycache snapshot's: %s", sqlite3_errmsg(l.db));
     }
+    /* Issue 16's tables: absent from older snapshots (which hold no such
+     * key: a key of those types there is corrupt). */
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT fresh_until, value, kind FROM flights"
+                                  " WHERE key=?1 OR key=?2",
+                                  -1, &l.flight, NULL))
+        l.flight = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1049,6 +1147,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     }
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
+    sqlite3_finalize(l.flight);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

@@ -19,13 +19,22 @@
 
 /* Indexes into a shard's counts (the "counts" meta entry, u64 each). */
 enum {
-    PCS_C_TYPE0 = 0, /* + pc_type: keys of each type (index 0 unused) */
+    PCS_C_TYPE0 = 0, /* + pc_type up to PC_T_QUEUE: keys of each type (index 0 unused) */
     PCS_C_TTL = 7,   /* keys with a TTL */
     PCS_C_EXPIRED,   /* keys removed because their TTL ran out */
     PCS_C_EVICTED,   /* keys removed to stay under the memory cap */
     PCS_C_SWEPT,     /* members of dropped collections removed */
-    PCS_COUNTS
+    PCS_C_TYPE7,     /* + (pc_type - PC_T_FLIGHT): keys of issue 16's types */
+    PCS_COUNTS = PCS_C_TYPE7 + PC_T__COUNT - PC_T_FLIGHT
 };
+/* The counts of stores made before issue 16's types (read as zeros there). */
+#define PCS_COUNTS_V1 PCS_C_TYPE7
+
+/* The index of type t's key count. */
+static inline unsigned pcs_c_type(pc_type t)
+{
+    return t <= PC_T_QUEUE ? PCS_C_TYPE0 + (unsigned)t : PCS_C_TYPE7 + (unsigned)(t - PC_T_FLIGHT);
+}
 
 typedef struct pcs_wctx {
     pcs_store *st;
@@ -115,6 +124,17 @@ int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone);
  */
 int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
                     const pc_val *value, const pc_val *items, size_t n);
+
+/*
+ * Issue 16's types, loaded as pcs_load_record loads the others (the same
+ * rules: an empty store, w's shard, bad input refused before anything is
+ * written, PC_EEXIST for a key already there).
+ *
+ * A Flight's value v (any element kind) fresh until fresh_until and kept
+ * stale until expire_at (>= fresh_until; ms since the epoch); no lease.
+ */
+int pcs_load_flight(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at,
+                    uint64_t fresh_until, const pc_val *v);
 
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);

@@ -63,6 +63,9 @@ int pcs_set_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
 /* Checks of those items, before anything is written. */
 int pcs_map_check_items(pcs_wctx *w, const pc_val *items, size_t n);
 
+/* pcs_load_record's checks of the key (exec.c). */
+int pcs_load_key(pcs_wctx *w, const void *key, size_t klen);
+
 /* Handlers. */
 int pcs_h_set(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_getset(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
@@ -83,5 +86,8 @@ int pcs_h_srem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_spop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 /* t_helpers.c (issue 16) */
 int pcs_h_throttle(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_claim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_fill(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_release(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

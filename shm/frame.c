@@ -64,9 +64,13 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_FLUSH] = "flush",
     /* issue 16 */
     [PCS_OP_THROTTLE] = "throttle",
+    [PCS_OP_FC_CLAIM] = "flight-claim",
+    [PCS_OP_FC_FILL] = "flight-fill",
+    [PCS_OP_FC_RELEASE] = "flight-release",
+    [PCS_OP_R_FLIGHT] = "flight-get",
 };
 
-_Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");
+_Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");
 
 const char *pcs_op_name(unsigned op)
 {

@@ -106,6 +106,10 @@ enum pcs_op {
     PCS_OP_FLUSH,
     /* ---- issue 16: the helpers and the probabilistic types ---- */
     PCS_OP_THROTTLE, /* key, mode (PCS_THROTTLE_*), three numbers, quantity */
+    PCS_OP_FC_CLAIM, /* single flight: a value or the lease (may park, as QPOPW) */
+    PCS_OP_FC_FILL,
+    PCS_OP_FC_RELEASE,
+    PCS_OP_R_FLIGHT, /* a ring-only read of a Flight key */
     /* ---- end of issue 16's block ---- */
     PCS_OP__COUNT
 };
@@ -113,12 +117,18 @@ enum pcs_op {
 /* PCS_OP_THROTTLE's modes. */
 enum { PCS_THROTTLE_GCRA = 0, PCS_THROTTLE_WINDOW = 1 };
 
+/* Issue 16's reads of ring-only clients. */
+static inline int pcs_op_is_read16(unsigned op)
+{
+    return op == PCS_OP_R_FLIGHT;
+}
+
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
-           op == PCS_OP_A_TEST_ALLOC;
+           op == PCS_OP_A_TEST_ALLOC || pcs_op_is_read16(op);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -486,6 +486,25 @@ int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes
     return walk_shards(r, cur, max, n, expiry_page, &a);
 }
 
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_FLIGHT, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    out->state = !rec.fresh_until           ? PC_FLIGHT_MISS
+                 : r->now < rec.fresh_until ? PC_FLIGHT_FRESH
+                                            : PC_FLIGHT_STALE;
+    out->value = rec.val;
+    out->token = rec.token;
+    out->lease_until_ms = (int64_t)rec.lease_until;
+    out->owner_pid = rec.owner;
+    return 0;
+}
+
 /* ---- cursors on the wire ---- */
 
 static void cursor_bytes(uint8_t *b, const pc_cursor *cur, size_t *n)

@@ -168,6 +168,12 @@ int pcs_rd_expired(pcs_reader *r, uint64_t *n);
 int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
                        int64_t *when, size_t max, size_t *n);
 
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+/* A Flight key: its value (a view) and state as of the read's moment, and
+ * its lease as stored (pc_flight_get). */
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out);
+
 /* ---- cursors on the wire ---- */
 
 /*

@@ -18,7 +18,7 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
     memset(r, 0, sizeof *r);
     r->type = (pc_type)(b[0] & 0x0f);
     r->flags = b[0] & 0xf0;
-    if (r->type == PC_T_NONE || r->type > PC_T_QUEUE || (r->flags & ~PCS_RF_KNOWN))
+    if (r->type == PC_T_NONE || r->type >= PC_T__COUNT || (r->flags & ~PCS_RF_KNOWN))
         return PC_ECORRUPT;
     r->version = pcs_le64(b + 1);
     b += 9;
@@ -60,7 +60,24 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         if (r->tail < r->head || r->tail - r->head != r->count || r->count == 0)
             return PC_ECORRUPT;
         return 0;
-    default: /* map, set */
+    case PC_T_FLIGHT:
+        if (left < PCS_FLIGHT_FIXED || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->fresh_until = pcs_le64(b);
+        r->stale_until = pcs_le64(b + 8);
+        r->token = pcs_le64(b + 16);
+        r->lease_until = pcs_le64(b + 24);
+        r->owner = (int64_t)pcs_le64(b + 32);
+        r->data = b + PCS_FLIGHT_FIXED;
+        r->dlen = left - PCS_FLIGHT_FIXED;
+        r->val.kind = PC_NONE;
+        if (r->fresh_until == 0) /* no value: then a lease */
+            return r->dlen || r->stale_until || !r->token ? PC_ECORRUPT : 0;
+        if (r->stale_until < r->fresh_until)
+            return PC_ECORRUPT;
+        return pcs_elem_decode(r->data, r->dlen, &r->val);
+    case PC_T_MAP:
+    case PC_T_SET:
         if (left != 16 || (r->flags & PCS_RF_DOUBLE))
             return PC_ECORRUPT;
         r->gen = pcs_le64(b);
@@ -68,6 +85,8 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         if (r->count == 0)
             return PC_ECORRUPT;
         return 0;
+    default:
+        return PC_ECORRUPT;
     }
 }
 
@@ -104,6 +123,14 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le64(b, r->gen);
         pcs_put_le64(b + 8, r->count);
         b += 16;
+        break;
+    case PC_T_FLIGHT:
+        pcs_put_le64(b, r->fresh_until);
+        pcs_put_le64(b + 8, r->stale_until);
+        pcs_put_le64(b + 16, r->token);
+        pcs_put_le64(b + 24, r->lease_until);
+        pcs_put_le64(b + 32, (uint64_t)r->owner);
+        b += PCS_FLIGHT_FIXED;
         break;
     default:
         break;

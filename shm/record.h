@@ -10,6 +10,10 @@
  *              Numeric  8 bytes: int64, or a double when PCS_RF_DOUBLE
  *              List,Queue  u64 gen, u64 count, u64 head, u64 tail (LE)
  *              Map,Set     u64 gen, u64 count (LE)
+ *              Flight   u64 fresh_until, u64 stale_until (ms since the epoch;
+ *                       0, 0: no value), u64 token (0: no lease), u64
+ *                       lease_until (ms), i64 owner (pid), then the value
+ *                       as a tagged element when it has one (LE)
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -50,7 +54,9 @@
 #define PCS_DIGEST_LEN 16
 #define PCS_MKEY_MAX (PCS_GEN_LEN + PCS_SUB_INLINE)
 #define PCS_XKEY_MAX (8 + PC_KEY_MAX)
-#define PCS_REC_HEAD_MAX (1 + 8 + 8 + 32)
+#define PCS_REC_HEAD_MAX (1 + 8 + 8 + 40)
+/* A Flight record's fixed part. */
+#define PCS_FLIGHT_FIXED 40
 /* Lists start here so they can grow both ways. */
 #define PCS_LIST_ORIGIN (UINT64_C(1) << 63)
 
@@ -73,6 +79,11 @@ typedef struct pcs_rec {
     size_t dlen;
     pc_val num;                      /* Numeric */
     uint64_t gen, count, head, tail; /* collections */
+    /* Flight: the value's freshness and hard end, the lease; data/dlen
+     * hold the value's tagged element (val decoded) when fresh_until != 0. */
+    uint64_t fresh_until, stale_until, token, lease_until;
+    int64_t owner;
+    pc_val val;
 } pcs_rec;
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */

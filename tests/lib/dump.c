@@ -115,6 +115,15 @@ static int dump_value(pc_read *r, pt_entry *e)
         e->count = nit;
         break;
     }
+    case PC_T_FLIGHT: { /* the value and its state; not the lease */
+        pc_flight fl;
+        if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {
+            pt_buf_u64(&b, (uint64_t)fl.state);
+            if (fl.value.kind != PC_NONE)
+                pt_buf_val(&b, &fl.value);
+        }
+        break;
+    }
     default:
         rc = PC_ECORRUPT;
     }
