@@ -341,6 +341,46 @@ static int r_flight(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv
     return 0;
 }
 
+static int r_getbit(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t off;
+    int bit = 0;
+    if (rq->argc != 2 || arg_int(rq, 1, &off) || off < 0)
+        return PC_EINVAL;
+    int rc = pcs_rd_getbit(r, KEY(rq), (uint64_t)off, &bit);
+    return r_int(rc, bit, out, nv);
+}
+
+static int r_bitcount(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t a, b, flags;
+    uint64_t n = 0;
+    if (rq->argc != 4 || arg_int(rq, 1, &a) || arg_int(rq, 2, &b) || arg_int(rq, 3, &flags) ||
+        flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitcount(r, KEY(rq), a, b, (unsigned)flags, &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_bitpos(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t bit, a, b, flags, pos = -1;
+    if (rq->argc != 5 || arg_int(rq, 1, &bit) || arg_int(rq, 2, &a) || arg_int(rq, 3, &b) ||
+        arg_int(rq, 4, &flags) || bit < 0 || bit > 1 || flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitpos(r, KEY(rq), (int)bit, a, b, (unsigned)flags, &pos);
+    return r_int(rc, pos, out, nv);
+}
+
+static int r_bitlen(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    uint64_t n = 0;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitlen(r, KEY(rq), &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -361,6 +401,10 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_EXPIRY_SCAN] = r_expiry,
     /* issue 16 */
     [PCS_OP_R_FLIGHT] = r_flight,
+    [PCS_OP_R_GETBIT] = r_getbit,
+    [PCS_OP_R_BITCOUNT] = r_bitcount,
+    [PCS_OP_R_BITPOS] = r_bitpos,
+    [PCS_OP_R_BITLEN] = r_bitlen,
 };
 
 /* Questions for the daemon itself. */

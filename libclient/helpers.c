@@ -246,3 +246,142 @@ int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
     }
     return pcs_rd_flight(&r->zc, key, klen, out);
 }
+
+/* ---- bit arrays ---- */
+
+static int w_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset, int bit, int *old)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (offset >= (UINT64_C(1) << 32) || (bit != 0 && bit != 1))
+        return PC_EINVAL;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
+        return rc;
+    pcs_enc_int(&e, (int64_t)offset);
+    pcs_enc_int(&e, bit);
+    return pc__op_end(c, &e, 0);
+}
+
+static int w_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc_bytes *keys,
+                   size_t n, uint64_t *len)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (op < PC_BITOP_AND || op > PC_BITOP_NOT || n == 0 || !keys || (op == PC_BITOP_NOT && n != 1))
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX - 2)
+        return PC_ETOOBIG;
+    if ((rc = pcs_key_ok(dest, dlen)))
+        return rc;
+    unsigned shard = pcs_shard_of(c->nshards, dest, dlen);
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = pcs_key_ok(keys[i].ptr, keys[i].len)))
+            return rc;
+        if (pcs_shard_of(c->nshards, keys[i].ptr, keys[i].len) != shard)
+            return PC_ECROSSSHARD;
+    }
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
+        return rc;
+    pcs_enc_int(&e, op);
+    for (size_t i = 0; i < n; i++)
+        pcs_enc_bytes(&e, keys[i].ptr, keys[i].len);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset, int bit, int *old)
+{
+    return pc__note(c, w_setbit(c, key, klen, offset, bit, old));
+}
+
+int pc_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc_bytes *keys, size_t n,
+             uint64_t *len)
+{
+    return pc__note(c, w_bitop(c, op, dest, dlen, keys, n, len));
+}
+
+/* A ring-only read answered with one INT. */
+static int ring_int(pc_read *r, uint16_t op, const void *key, size_t klen, const pc_val *args,
+                    size_t nargs, int64_t *out)
+{
+    pcs_resp resp;
+    int rc = pc__rr_call(r, op, key, klen, args, nargs, &resp);
+    if (rc || (rc = resp.rc))
+        return rc;
+    const uint8_t *q = resp.vals;
+    pc_val v;
+    if (resp.nvals != 1 || pcs_val_decode(&q, resp.end, &v) || v.kind != PC_INT)
+        return PC_EPROTO;
+    *out = v.i;
+    return 0;
+}
+
+int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = bit ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    *bit = 0;
+    if (offset >= (UINT64_C(1) << 32))
+        return PC_EINVAL;
+    if (pc__ring_only(r->c)) {
+        int64_t v;
+        pc_val a = pc_int((int64_t)offset);
+        if (!(rc = ring_int(r, PCS_OP_R_GETBIT, key, klen, &a, 1, &v)))
+            *bit = v != 0;
+        return rc;
+    }
+    return pcs_rd_getbit(&r->zc, key, klen, offset, bit);
+}
+
+int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                unsigned flags, uint64_t *count)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = count ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    *count = 0;
+    if (flags & ~(unsigned)PC_BITS_BIT)
+        return PC_EINVAL;
+    if (pc__ring_only(r->c)) {
+        int64_t v;
+        pc_val a[3] = {pc_int(start), pc_int(end), pc_int(flags)};
+        if (!(rc = ring_int(r, PCS_OP_R_BITCOUNT, key, klen, a, 3, &v)))
+            *count = (uint64_t)v;
+        return rc;
+    }
+    return pcs_rd_bitcount(&r->zc, key, klen, start, end, flags, count);
+}
+
+int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+              unsigned flags, int64_t *pos)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = pos ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    *pos = -1;
+    if ((flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END)) || (bit != 0 && bit != 1))
+        return PC_EINVAL;
+    if (pc__ring_only(r->c)) {
+        pc_val a[4] = {pc_int(bit), pc_int(start), pc_int(end), pc_int(flags)};
+        return ring_int(r, PCS_OP_R_BITPOS, key, klen, a, 4, pos);
+    }
+    return pcs_rd_bitpos(&r->zc, key, klen, bit, start, end, flags, pos);
+}
+
+int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = bytes ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (pc__ring_only(r->c)) {
+        int64_t v;
+        if (!(rc = ring_int(r, PCS_OP_R_BITLEN, key, klen, NULL, 0, &v)))
+            *bytes = (uint64_t)v;
+        return rc;
+    }
+    return pcs_rd_bitlen(&r->zc, key, klen, bytes);
+}

@@ -930,6 +930,72 @@ PC_EXPORT int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_
 PC_EXPORT int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token);
 
 /* ------------------------------------------------------------------------ */
+/* Bit arrays (issue 16)                                                     */
+
+/*
+ * A Bits key is a bit array as Redis's SETBIT family sees a string: bit 0
+ * is the highest bit of byte 0, the array is as long as its highest byte
+ * written, and bits never written read 0.  It is stored in chunks of 1 KiB
+ * (an all-zero chunk is not stored), so a bit at offset 2^32 - 1 costs one
+ * chunk, not 512 MiB.  Offsets go up to 2^32 - 1.  Reads are zero-copy.
+ */
+
+/** pc_bitop operations */
+enum { PC_BITOP_AND = 0, PC_BITOP_OR = 1, PC_BITOP_XOR = 2, PC_BITOP_NOT = 3 };
+
+/** pc_bitcount and pc_bitpos flags */
+enum {
+    PC_BITS_BIT = 1u << 0, /**< start and end count bits, not bytes (Redis's BIT) */
+    PC_BITS_END = 1u << 1  /**< pc_bitpos: end was given (see there) */
+};
+
+/**
+ * Set bit offset (0..2^32 - 1) to bit (0 or 1), creating the array (or
+ * making it longer) as needed; *old (may be NULL) gets the bit it held.
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset, int bit,
+                        int *old);
+
+/**
+ * Redis's BITOP: dest becomes the AND, OR or XOR of the n source arrays, or
+ * the NOT of the one (n == 1), as long as the longest source (a missing
+ * key is an empty array, and bits past a source's end are 0); an empty
+ * result deletes dest.  dest may be a source; whatever dest held is
+ * replaced, and its TTL goes.  Every key must lie in dest's shard
+ * (PC_ECROSSSHARD: use a {tag}).  *len (may be NULL) gets the result's
+ * length in bytes.  O(stored chunks) (NOT: O(length)).
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE (a source is not a bit array),
+ *         PC_ECROSSSHARD, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc_bytes *keys,
+                       size_t n, uint64_t *len);
+
+/** Zero-copy: bit offset of an array (0 past its end, and for a missing key). */
+PC_EXPORT int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit);
+
+/**
+ * Zero-copy: the bits set from start to end (inclusive; negative counts from
+ * the end; bytes, or bits with PC_BITS_BIT): Redis's BITCOUNT.  The whole
+ * array: 0, -1.  A missing key counts 0.
+ */
+PC_EXPORT int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                          unsigned flags, uint64_t *count);
+
+/**
+ * Zero-copy: the position of the first bit equal to bit (0 or 1) from start
+ * on (bytes, or bits with PC_BITS_BIT; negative from the end), or -1:
+ * Redis's BITPOS.  With PC_BITS_END the search stops at end; without it, it
+ * runs to the array's end, and looking for a 0 in an array of ones finds
+ * the bit just past it.  A missing key: -1 for a 1, 0 for a 0.
+ */
+PC_EXPORT int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start,
+                        int64_t end, unsigned flags, int64_t *pos);
+
+/** Zero-copy: the array's length in bytes (PC_ENOTFOUND for a missing key). */
+PC_EXPORT int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**

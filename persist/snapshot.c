@@ -142,7 +142,9 @@ static const char schema[] =
     "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);"
     /* issue 16 */
     "CREATE TABLE flights(key PRIMARY KEY, fresh_until INTEGER NOT NULL, value,"
-    " kind TEXT NOT NULL) WITHOUT ROWID;";
+    " kind TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE chunks(key NOT NULL, layer INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+    " bytes BLOB NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -160,9 +162,9 @@ static const char views[] =
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
-    sqlite3_stmt *ins_flight; /* issue 16 */
+    sqlite3_stmt *ins_flight, *ins_chunk; /* issue 16 */
     uint64_t keys, members, now;
-    uint64_t flights;
+    uint64_t flights, chunks;
     pcp_result *res;
 } writer;
 
@@ -183,9 +185,43 @@ static uint64_t kept_expiry(const pcs_rec *r)
     return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
 }
 
-/* The rows of issue 16's tables for the key. */
-static int put_extra(writer *wr, const MDB_val *key, const pcs_rec *r)
+/* The stored chunks of the record under key, in order. */
+static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
 {
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
+    uint64_t n = 0;
+    int rc;
+    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && pcs_be64(k.mv_data) == r->gen;
+         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
+        sqlite3_stmt *s = wr->ins_chunk;
+        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        if (!sr)
+            sr = sqlite3_bind_int64(s, 2, (int64_t)(pos >> 32));
+        if (!sr)
+            sr = sqlite3_bind_int64(s, 3, (int64_t)(pos & UINT32_MAX));
+        if (!sr)
+            sr = sqlite3_bind_blob64(s, 4, d.mv_data, d.mv_size, SQLITE_STATIC);
+        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
+            sr = 0;
+        sqlite3_reset(s);
+        if (sr)
+            return sq_err(sr);
+        wr->chunks++;
+        n++;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return pcs_mdb_err(rc);
+    return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
+}
+
+/* The rows of issue 16's tables for the key. */
+static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    if (r->type == PC_T_BITS)
+        return put_chunks(wr, mc, key, r);
     if (r->type != PC_T_FLIGHT)
         return 0;
     sqlite3_stmt *s = wr->ins_flight;
@@ -291,6 +327,8 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
                 sr = bind_bytes(s, 4, r.data, r.dlen);
             else if (r.type == PC_T_NUMERIC)
                 sr = bind_val(s, 4, 0, &r.num);
+            else if (r.type == PC_T_BITS) /* its length in bytes */
+                sr = sqlite3_bind_int64(s, 4, (int64_t)r.nbytes);
             else
                 sr = sqlite3_bind_null(s, 4);
         }
@@ -305,7 +343,7 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         wr->keys++;
         if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
             why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
-        else if ((e = put_extra(wr, &k, &r)))
+        else if ((e = put_extra(wr, mc, &k, &r)))
             why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
     }
     mdb_cursor_close(mc);
@@ -663,7 +701,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
                                         &wr.ins_mem, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
-                                        &wr.ins_flight, NULL)))) {
+                                        &wr.ins_flight, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO chunks VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_chunk, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -674,7 +714,8 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
     sqlite3_finalize(wr.ins_flight);
-    wr.ins_key = wr.ins_mem = wr.ins_flight = NULL;
+    sqlite3_finalize(wr.ins_chunk);
+    wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -686,6 +727,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
         (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
         (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -728,6 +770,7 @@ fail:
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
     sqlite3_finalize(wr.ins_flight);
+    sqlite3_finalize(wr.ins_chunk);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -814,9 +857,11 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         goto out;
     }
     /* Issue 16's tables, in the snapshots that have them. */
-    int64_t nf, flights;
-    if (!meta_int(db, "flight_count", &flights) &&
-        (count_rows(db, "SELECT count(*) FROM flights", &nf) || nf != flights)) {
+    int64_t nf, flights, nc, chunks;
+    if ((!meta_int(db, "flight_count", &flights) &&
+         (count_rows(db, "SELECT count(*) FROM flights", &nf) || nf != flights)) ||
+        (!meta_int(db, "chunk_count", &chunks) &&
+         (count_rows(db, "SELECT count(*) FROM chunks", &nc) || nc != chunks))) {
         w = "its row counts disagree with its meta table (truncated or edited)";
         goto out;
     }
@@ -871,6 +916,7 @@ typedef struct loader {
     sqlite3 *db;
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
+    sqlite3_stmt *chunk;
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -967,10 +1013,42 @@ static int bind_key2(sqlite3_stmt *s, const void *key, size_t klen)
     return rc ? rc : sq_err(sqlite3_bind_text64(s, 2, key, klen, SQLITE_STATIC, SQLITE_UTF8));
 }
 
-/* Load a key of issue 16's types. */
-static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
-                      uint64_t expire_at)
+/* The chunks of the key into r (pcs_load_chunk). */
+static int load_chunks(loader *l, pcs_wctx *w, const void *key, size_t klen, pcs_rec *r)
 {
+    sqlite3_stmt *s = l->chunk;
+    int rc = s ? bind_key2(s, key, klen) : PC_ECORRUPT, sr;
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t layer = sqlite3_column_int64(s, 0), idx = sqlite3_column_int64(s, 1);
+        if (sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+            sqlite3_column_type(s, 1) != SQLITE_INTEGER ||
+            sqlite3_column_type(s, 2) != SQLITE_BLOB || layer < 0 || layer > UINT32_MAX ||
+            idx < 0 || idx > UINT32_MAX)
+            return PC_ECORRUPT;
+        rc = pcs_load_chunk(w, r, (uint32_t)layer, (uint32_t)idx, sqlite3_column_blob(s, 2),
+                            (size_t)sqlite3_column_bytes(s, 2));
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Load a key of issue 16's types; value: its value column. */
+static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
+                      uint64_t expire_at, sqlite3_stmt *ks)
+{
+    if (type == PC_T_BITS) {
+        pcs_rec r;
+        if (sqlite3_column_type(ks, 3) != SQLITE_INTEGER || sqlite3_column_int64(ks, 3) <= 0)
+            return PC_ECORRUPT;
+        int rc = pcs_load_bits(w, key, klen, expire_at, (uint64_t)sqlite3_column_int64(ks, 3), &r);
+        if (!rc)
+            rc = load_chunks(l, w, key, klen, &r);
+        return rc ? rc : pcs_load_done(w, key, klen, &r);
+    }
+    if (sqlite3_column_type(ks, 3) != SQLITE_NULL)
+        return PC_ECORRUPT;
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1029,9 +1107,7 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
     if (type >= PC_T_FLIGHT) {
-        if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-            return PC_ECORRUPT;
-        rc = load_extra(l, w, kb, klen, type, expire_at);
+        rc = load_extra(l, w, kb, klen, type, expire_at, s);
     } else if (scalar) {
         pc_val v;
         int vt = sqlite3_column_type(s, 3);
@@ -1128,6 +1204,11 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
                                   " WHERE key=?1 OR key=?2",
                                   -1, &l.flight, NULL))
         l.flight = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT layer, chunk, bytes FROM chunks"
+                                  " WHERE key=?1 OR key=?2 ORDER BY layer, chunk",
+                                  -1, &l.chunk, NULL))
+        l.chunk = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1148,6 +1229,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
     sqlite3_finalize(l.flight);
+    sqlite3_finalize(l.chunk);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

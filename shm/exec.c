@@ -207,7 +207,7 @@ int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr,
     }
     w->dc[pcs_c_type(nr->type)]++;
     w->dc[PCS_C_TTL] += nr->expire_at != 0;
-    if (old && pcs_is_coll(old->type) && !(pcs_is_coll(nr->type) && nr->gen == old->gen) &&
+    if (old && pcs_has_members(old->type) && !(pcs_has_members(nr->type) && nr->gen == old->gen) &&
         (rc = sweep_gen(w, old->gen)))
         return rc;
     size_t hlen = pcs_rec_encode_head(head, nr);
@@ -229,7 +229,7 @@ int pcs_w_remove(pcs_wctx *w, const pc_val *key, const pcs_rec *old, bool member
     w->dc[PCS_C_TTL] -= old->expire_at != 0;
     if (!rc)
         rc = xindex(w, key, old->expire_at, 0);
-    if (!rc && pcs_is_coll(old->type) && members_left)
+    if (!rc && pcs_has_members(old->type) && members_left)
         rc = sweep_gen(w, old->gen);
     return rc;
 }
@@ -683,6 +683,8 @@ static const struct cmd {
     [PCS_OP_FC_CLAIM] = {pcs_h_fc_claim, 5, 6, F_GROW},
     [PCS_OP_FC_FILL] = {pcs_h_fc_fill, 5, 5, F_GROW},
     [PCS_OP_FC_RELEASE] = {pcs_h_fc_release, 2, 2, 0},
+    [PCS_OP_SETBIT] = {pcs_h_setbit, 3, 3, F_GROW},
+    [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

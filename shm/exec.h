@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "record.h"
 #include "store.h"
 
 /* Indexes into a shard's counts (the "counts" meta entry, u64 each). */
@@ -135,6 +136,18 @@ int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uin
  */
 int pcs_load_flight(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at,
                     uint64_t fresh_until, const pc_val *v);
+
+/*
+ * A bit array of nbytes (1..2^29) bytes, in three steps: pcs_load_bits
+ * checks the key and starts the record r (nothing written); each stored
+ * chunk goes in with pcs_load_chunk (layer 0, idx below nbytes / PCS_CHUNK
+ * rounded up, 1..PCS_CHUNK bytes of which not all zero, each idx once:
+ * PC_EINVAL otherwise); pcs_load_done writes the record.
+ */
+int pcs_load_bits(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, uint64_t nbytes,
+                  pcs_rec *r);
+int pcs_load_chunk(pcs_wctx *w, pcs_rec *r, uint32_t layer, uint32_t idx, const void *p, size_t n);
+int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
 
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);

@@ -89,5 +89,8 @@ int pcs_h_throttle(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_fc_claim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_fc_fill(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_fc_release(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bits.c (issue 16) */
+int pcs_h_setbit(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bitop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -68,6 +68,12 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_FC_FILL] = "flight-fill",
     [PCS_OP_FC_RELEASE] = "flight-release",
     [PCS_OP_R_FLIGHT] = "flight-get",
+    [PCS_OP_SETBIT] = "setbit",
+    [PCS_OP_BITOP] = "bitop",
+    [PCS_OP_R_GETBIT] = "getbit",
+    [PCS_OP_R_BITCOUNT] = "bitcount",
+    [PCS_OP_R_BITPOS] = "bitpos",
+    [PCS_OP_R_BITLEN] = "bitlen",
 };
 
 _Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");

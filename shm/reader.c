@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "bytes.h"
+#include "prob.h"
 
 /* ---- the reader ---- */
 
@@ -503,6 +504,83 @@ int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out)
     out->lease_until_ms = (int64_t)rec.lease_until;
     out->owner_pid = rec.owner;
     return 0;
+}
+
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit)
+{
+    pcs_view v;
+    pcs_rec rec;
+    *bit = 0;
+    if (off >= PCS_BITS_MAX)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    return pcs_bits_get(&v, &rec, off, bit);
+}
+
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *n = 0;
+    if (flags & ~(unsigned)PC_BITS_BIT)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)))
+        return rc;
+    return pcs_bits_count(cur, &rec, from, to, n);
+}
+
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *pos = -1;
+    if ((flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END)) || (bit != 0 && bit != 1))
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc == PC_ENOTFOUND) {
+        *pos = bit ? -1 : 0;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!(flags & PC_BITS_END))
+        end = -1;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)) ||
+        (rc = pcs_bits_pos(cur, &rec, bit, from, to, pos)))
+        return rc;
+    /* No end given: the array goes on with zeros (Redis). */
+    if (*pos < 0 && !bit && !(flags & PC_BITS_END))
+        *pos = (int64_t)(to + 1);
+    return 0;
+}
+
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (!rc)
+        *bytes = rec.nbytes;
+    return rc;
 }
 
 /* ---- cursors on the wire ---- */

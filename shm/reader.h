@@ -174,6 +174,15 @@ int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes
  * its lease as stored (pc_flight_get). */
 int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out);
 
+/* Bit arrays (pc_getbit, pc_bitcount, pc_bitpos, pc_bitlen: their rules;
+ * flags PC_BITS_*, others PC_EINVAL; bit 0 or 1). */
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit);
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n);
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos);
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes);
+
 /* ---- cursors on the wire ---- */
 
 /*

@@ -76,6 +76,16 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         if (r->stale_until < r->fresh_until)
             return PC_ECORRUPT;
         return pcs_elem_decode(r->data, r->dlen, &r->val);
+    case PC_T_BITS:
+        if (left != 24 || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->gen = pcs_le64(b);
+        r->nbytes = pcs_le64(b + 8);
+        r->count = pcs_le64(b + 16);
+        if (r->nbytes == 0 || r->nbytes > PCS_BITS_MAX / 8 ||
+            r->count > (r->nbytes + PCS_CHUNK - 1) / PCS_CHUNK)
+            return PC_ECORRUPT;
+        return 0;
     case PC_T_MAP:
     case PC_T_SET:
         if (left != 16 || (r->flags & PCS_RF_DOUBLE))
@@ -123,6 +133,12 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le64(b, r->gen);
         pcs_put_le64(b + 8, r->count);
         b += 16;
+        break;
+    case PC_T_BITS:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, r->nbytes);
+        pcs_put_le64(b + 16, r->count);
+        b += 24;
         break;
     case PC_T_FLIGHT:
         pcs_put_le64(b, r->fresh_until);

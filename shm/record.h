@@ -14,6 +14,8 @@
  *                       0, 0: no value), u64 token (0: no lease), u64
  *                       lease_until (ms), i64 owner (pid), then the value
  *                       as a tagged element when it has one (LE)
+ *              Bits     u64 gen, u64 bytes (the array's length: its highest
+ *                       byte + 1), u64 chunks (how many are stored) (LE)
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -21,6 +23,10 @@
  *            List/Queue  subkey = be64 position (head..tail-1), element = tagged
  *            Map         subkey = field; element = tagged value
  *            Set         subkey = encoded member; element = empty
+ *            Bits        subkey = be64 (layer << 32 | chunk), element = the
+ *                        chunk's bytes (PCS_CHUNK of the array from chunk *
+ *                        PCS_CHUNK on, trailing zero bytes cut; an all-zero
+ *                        chunk is not stored); layer 0
  *          A field or encoded member of PCS_SUB_INLINE bytes or more is "long":
  *          its subkey is its first PCS_SUB_PREFIX bytes ‖ XXH3-128 of all of
  *          it (exactly PCS_SUB_INLINE bytes), and the element keeps the full
@@ -84,7 +90,18 @@ typedef struct pcs_rec {
     uint64_t fresh_until, stale_until, token, lease_until;
     int64_t owner;
     pc_val val;
+    uint64_t nbytes; /* Bits: the array's length in bytes (count: chunks stored) */
 } pcs_rec;
+
+/* Bits: bytes per stored chunk; offsets below 2^32 bits (Redis's limit). */
+#define PCS_CHUNK 1024u
+#define PCS_BITS_MAX (UINT64_C(1) << 32)
+
+/* Types whose record owns members under its gen. */
+static inline bool pcs_has_members(pc_type t)
+{
+    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM;
+}
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */
 int pcs_rec_decode(const void *p, size_t n, pcs_rec *r);

@@ -1297,6 +1297,126 @@ static int cmd_throttle(cli *x, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Issue 16: bit arrays                                                      */
+
+/* An OFFSET argument: 0 .. 2^32 - 1. */
+static int arg_offset(cli *x, const char *s, uint64_t *off)
+{
+    int64_t v;
+    int ex = arg_min(x, "OFFSET", s, 0, &v);
+    if (ex)
+        return ex;
+    if (v > (int64_t)UINT32_MAX)
+        return cli_err(x, "OFFSET is past the largest, 4294967295: '%s'", s);
+    *off = (uint64_t)v;
+    return 0;
+}
+
+/* A BIT argument: 0 or 1. */
+static int arg_bit(cli *x, const char *s, int *bit)
+{
+    if (strcmp(s, "0") && strcmp(s, "1"))
+        return cli_err(x, "BIT must be 0 or 1: '%s'", s);
+    *bit = s[0] == '1';
+    return 0;
+}
+
+/* BYTE or BIT (case-insensitive): PC_BITS_BIT or 0. */
+static int arg_unit(cli *x, const char *s, unsigned *flags)
+{
+    if (!strcasecmp(s, "byte"))
+        *flags = 0;
+    else if (!strcasecmp(s, "bit"))
+        *flags = PC_BITS_BIT;
+    else
+        return cli_err(x, "expected BYTE or BIT: '%s'", s);
+    return 0;
+}
+
+static int cmd_setbit(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    uint64_t off = 0;
+    int bit = 0, old = 0, ex;
+    if ((ex = arg_offset(x, argv[1], &off)) || (ex = arg_bit(x, argv[2], &bit)))
+        return ex;
+    int rc = pc_setbit(x->c, KEY(argv[0]), off, bit, &old);
+    return rc ? cli_fail(x, rc) : out_int(x, old);
+}
+
+static int cmd_getbit(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    uint64_t off = 0;
+    int bit = 0, ex;
+    pc_read *r;
+    if ((ex = arg_offset(x, argv[1], &off)) || (ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_getbit(r, KEY(argv[0]), off, &bit);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, bit);
+}
+
+static int cmd_bitcount(cli *x, int argc, char **argv)
+{
+    int64_t start = 0, end = -1;
+    unsigned flags = 0;
+    uint64_t n;
+    int ex;
+    pc_read *r;
+    if (argc == 2)
+        return cli_usage(x);
+    if (argc > 1 &&
+        ((ex = arg_i64(x, "START", argv[1], &start)) || (ex = arg_i64(x, "END", argv[2], &end)) ||
+         (argc > 3 && (ex = arg_unit(x, argv[3], &flags)))))
+        return ex;
+    if ((ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_bitcount(r, KEY(argv[0]), start, end, flags, &n);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)n);
+}
+
+static int cmd_bitpos(cli *x, int argc, char **argv)
+{
+    int64_t start = 0, end = -1, pos;
+    unsigned flags = 0, unit = 0;
+    int bit = 0, ex;
+    pc_read *r;
+    if ((ex = arg_bit(x, argv[1], &bit)) ||
+        (argc > 2 && (ex = arg_i64(x, "START", argv[2], &start))) ||
+        (argc > 3 && (ex = arg_i64(x, "END", argv[3], &end))) ||
+        (argc > 4 && (ex = arg_unit(x, argv[4], &unit))))
+        return ex;
+    flags = unit | (argc > 3 ? PC_BITS_END : 0);
+    if ((ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_bitpos(r, KEY(argv[0]), bit, start, end, flags, &pos);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, pos);
+}
+
+static int cmd_bitop(cli *x, int argc, char **argv)
+{
+    static const char *const ops[] = {"and", "or", "xor", "not"};
+    int op = -1;
+    for (int i = 0; i < 4; i++)
+        if (!strcasecmp(argv[0], ops[i]))
+            op = i;
+    if (op < 0)
+        return cli_err(x, "expected AND, OR, XOR or NOT: '%s'", argv[0]);
+    if (op == PC_BITOP_NOT && argc != 3)
+        return cli_err(x, "NOT takes exactly one source key");
+    pc_bytes *keys = NULL;
+    int ex = arg_bytes(x, argv + 2, argc - 2, 1, &keys);
+    if (ex)
+        return ex;
+    uint64_t len = 0;
+    int rc = pc_bitop(x->c, op, KEY(argv[1]), keys, (size_t)argc - 2, &len);
+    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The dispatch table (sorted by name) and main                              */
 
 #define SET_ARGS                                                                                  \
@@ -1305,6 +1425,9 @@ static int cmd_throttle(cli *x, int argc, char **argv)
 
 static const cmd cmds[] = {
     {"append", cmd_append, 2, 2, ARGS_ANY, "KEY VALUE"},
+    {"bitcount", cmd_bitcount, 1, 4, ARGS_ANY, "KEY [START END [BYTE|BIT]]"},
+    {"bitop", cmd_bitop, 3, -1, ARGS_ANY, "AND|OR|XOR|NOT DESTKEY KEY..."},
+    {"bitpos", cmd_bitpos, 2, 5, ARGS_ANY, "KEY BIT [START [END [BYTE|BIT]]]"},
     {"decr", cmd_decr, 1, 1, ARGS_ANY, "KEY"},
     {"decrby", cmd_decrby, 2, 2, ARGS_ANY, "KEY N"},
     {"del", cmd_del, 1, -1, ARGS_ANY, "KEY..."},
@@ -1313,6 +1436,7 @@ static const cmd cmds[] = {
     {"flushall", cmd_flushall, 0, 0, ARGS_ANY, ""},
     {"flushdb", cmd_flushall, 0, 0, ARGS_ANY, ""},
     {"get", cmd_get, 1, 1, ARGS_ANY, "KEY"},
+    {"getbit", cmd_getbit, 2, 2, ARGS_ANY, "KEY OFFSET"},
     {"getrange", cmd_getrange, 3, 3, ARGS_ANY, "KEY START END"},
     {"getset", cmd_getset, 2, 2, ARGS_ANY, "KEY VALUE"},
     {"hdel", cmd_hdel, 2, -1, ARGS_ANY, "KEY FIELD..."},
@@ -1350,6 +1474,7 @@ static const cmd cmds[] = {
     {"scard", cmd_scard, 1, 1, ARGS_ANY, "KEY"},
     {"sdiff", cmd_sdiff, 1, -1, ARGS_ANY, "KEY..."},
     {"set", cmd_set, 2, -1, ARGS_ANY, SET_ARGS},
+    {"setbit", cmd_setbit, 3, 3, ARGS_ANY, "KEY OFFSET 0|1"},
     {"setrange", cmd_setrange, 3, 3, ARGS_ANY, "KEY OFFSET VALUE"},
     {"sinter", cmd_sinter, 1, -1, ARGS_ANY, "KEY..."},
     {"sismember", cmd_sismember, 2, 2, ARGS_ANY, "KEY MEMBER"},

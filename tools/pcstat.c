@@ -707,6 +707,13 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
         return print_map(r, key);
     case PC_T_SET:
         return print_set(r, key);
+    case PC_T_BITS: { /* the bits set (the whole array may be 512 MiB) */
+        uint64_t n;
+        if ((rc = pc_bitcount(r, KEY(key), 0, -1, 0, &n)))
+            return rc;
+        printf(x->json ? "{\"bits_set\":%" PRIu64 "}" : "%" PRIu64 " bits set", n);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -725,7 +732,7 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
 }
 
 /* The size: bytes of a String, 8 for a Numeric, elements of a collection,
- * 1 for a Flight with a value (0: a lease alone). */
+ * 1 for a Flight with a value (0: a lease alone), bytes of a bit array. */
 static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
 {
     static const len_fn lens[] = {
@@ -736,6 +743,8 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
     }
     if (t == PC_T_STRING)
         return pc_strlen(r, KEY(key), size);
+    if (t == PC_T_BITS)
+        return pc_bitlen(r, KEY(key), size);
     if (t == PC_T_FLIGHT) { /* a value or none */
         pc_flight f;
         int rc = pc_flight_get(r, KEY(key), &f);

@@ -382,6 +382,52 @@ static void test_flight_tokens_daemon(void **state)
     d->passed = true;
 }
 
+/* ---- bit arrays through the daemon ---- */
+
+/* A ring-only client reads what a trusted one reads zero-copy. */
+static void test_bits_ring_only(void **state)
+{
+    pt_daemon *d = *state;
+    pc_client *z = pt_daemon_client(d, 0), *o = pt_daemon_client(d, PC_OPT_RING_ONLY);
+    assert_non_null(z);
+    assert_non_null(o);
+    pt_rng rng = {pt_seed("test_bits_ring_only")};
+    for (int i = 0; i < 2000; i++)
+        OK(pc_setbit(z, K("rb"), pt_below(&rng, 100000), 1, NULL));
+    pc_read *rz, *ro;
+    OK(pc_read_begin(z, &rz));
+    OK(pc_read_begin(o, &ro));
+    uint64_t lz, lo;
+    OK(pc_bitlen(rz, K("rb"), &lz));
+    OK(pc_bitlen(ro, K("rb"), &lo));
+    EQ(lz, lo);
+    RC(PC_ENOTFOUND, pc_bitlen(ro, K("none"), &lo));
+    for (int k = 0; k < 300; k++) {
+        uint64_t off = pt_below(&rng, 110000);
+        int bz, bo;
+        OK(pc_getbit(rz, K("rb"), off, &bz));
+        OK(pc_getbit(ro, K("rb"), off, &bo));
+        EQ(bz, bo);
+        int64_t s = (int64_t)pt_below(&rng, 30000) - 15000, e = (int64_t)pt_below(&rng, 30000);
+        unsigned fl = (unsigned)pt_below(&rng, 4);
+        uint64_t cz, co;
+        OK(pc_bitcount(rz, K("rb"), s, e, fl & PC_BITS_BIT, &cz));
+        OK(pc_bitcount(ro, K("rb"), s, e, fl & PC_BITS_BIT, &co));
+        EQ(cz, co);
+        int64_t pz, po;
+        OK(pc_bitpos(rz, K("rb"), k % 2, s, e, fl, &pz));
+        OK(pc_bitpos(ro, K("rb"), k % 2, s, e, fl, &po));
+        EQ(pz, po);
+    }
+    int64_t p;
+    RC(PC_EINVAL, pc_bitpos(ro, K("rb"), 3, 0, -1, 0, &p));
+    pc_read_end(rz);
+    pc_read_end(ro);
+    pc_close(o);
+    pc_close(z);
+    d->passed = true;
+}
+
 /* ---- snapshots and restore ---- */
 
 /* Issue 16's keys in a store: limiters, Flights with values (fresh, stale,
@@ -412,6 +458,16 @@ static void fill16(pc_client *c)
     OK(pc_flight_claim(c, K("s:lease-over-stale"), 60000, 0, 0, &f));
     EQ(f.state, PC_FLIGHT_LEAD);
     OK(pc_flight_claim(c, K("s:lease-alone"), 60000, 0, 0, &f));
+    /* Bit arrays: dense, sparse (a bit at 2^32 - 1), with a TTL, a bitop's. */
+    for (uint64_t i = 0; i < 20000; i += 3)
+        OK(pc_setbit(c, K("{s}bits"), i, 1, NULL));
+    OK(pc_setbit(c, K("{s}bits"), (UINT64_C(1) << 32) - 1, 1, NULL));
+    OK(pc_setbit(c, K("{s}bits-ttl"), 9, 1, NULL));
+    int set;
+    OK(pc_expire(c, K("{s}bits-ttl"), 3600000, &set));
+    OK(pc_setbit(c, K("{s}zeros"), 50000, 0, NULL));
+    pc_bytes src = pc_b(K("{s}bits-ttl"));
+    OK(pc_bitop(c, PC_BITOP_NOT, K("{s}not"), &src, 1, NULL));
 }
 
 static void test_snapshot16(void **state)
@@ -441,6 +497,13 @@ static void test_snapshot16(void **state)
     EQ(pt_db_int(db, "SELECT value FROM flights WHERE key='s:flight2'", -1), -7);
     EQ(pt_db_int(db, "SELECT count(*) FROM flights WHERE kind='nil' AND value IS NULL", -1), 1);
     EQ(pt_db_int(db, "SELECT value FROM keys WHERE key='s:window'", -1), 4);
+    EQ(pt_db_int(db, "SELECT value FROM keys WHERE key='{s}bits'", -1), 1 << 29);
+    EQ(pt_db_int(db, "SELECT value FROM keys WHERE key='{s}zeros'", -1), 6251);
+    EQ(pt_db_int(db, "SELECT count(*) FROM chunks WHERE key='{s}zeros'", -1), 0);
+    EQ(pt_db_int(db, "SELECT count(*) FROM chunks WHERE key='{s}bits'", -1), 4);
+    EQ(pt_db_int(db, "SELECT max(chunk) FROM chunks WHERE key='{s}bits'", -1), (1 << 19) - 1);
+    EQ(pt_db_int(db, "SELECT value FROM meta WHERE name='chunk_count'", -1),
+       pt_db_int(db, "SELECT count(*) FROM chunks", -2));
     pt_db_close(db);
     pc_close(c);
     pt_daemon_kill9(a);
@@ -465,6 +528,9 @@ static void test_snapshot16(void **state)
     OK(pc_flight_claim(c, K("s:flight1"), 60000, 0, 0, &f));
     EQ(f.state, PC_FLIGHT_FRESH);
     VAL_EQ(f.value, pc_mem("\xff\x00\x80", 3));
+    int old;
+    OK(pc_setbit(c, K("{s}bits"), 3, 0, &old));
+    EQ(old, 1);
     pc_close(c);
     STOP_OK(b);
     pt_dump_free(&before);
@@ -481,6 +547,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flight_stampede, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_flight_owner_killed, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_flight_tokens_daemon, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_bits_ring_only, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot16, pt_ws_setup, pt_ws_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

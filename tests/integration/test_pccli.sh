@@ -551,5 +551,44 @@ terr "wrong type (PC_EWRONGTYPE)" throttle k 1 1 60
 terr "(PC_ENOTINT)" throttle d 1 1 60
 t 0 "orig" get k
 
+# ---- issue 16: bit arrays -------------------------------------------------------
+t 0 "0" setbit bits 7 1
+t 0 "1" setbit bits 7 1
+t 0 "0" setbit bits 100 1
+t 0 "1" getbit bits 7
+t 0 "0" getbit bits 8
+t 0 "0" getbit nobits 8
+t 0 "bits" type bits
+t 0 "2" bitcount bits
+t 0 "1" bitcount bits 0 0
+t 0 "1" bitcount bits 7 7 bit
+t 0 "1" bitcount bits -1 -1 BYTE
+t 0 "0" bitcount nobits
+t 0 "7" bitpos bits 1
+t 0 "0" bitpos bits 0
+t 0 "100" bitpos bits 1 1
+t 0 "-1" bitpos bits 1 2 5
+t 0 "100" bitpos bits 1 8 -1 bit
+t 0 "-1" bitpos nobits 1
+t 0 "13" bitop not {b}n bits
+t 0 "13" bitop NOT {b}n bits
+t 0 "102" bitcount {b}n
+tj 0 "13" bitop or {b}o bits {b}n
+t 0 "104" bitcount {b}o
+terr "BIT must be 0 or 1" setbit bits 1 2
+terr "OFFSET must be at least 0" setbit bits -1 1
+terr "OFFSET is past the largest" setbit bits 4294967296 1
+terr "OFFSET is not an integer" getbit bits x
+terr "expected BYTE or BIT" bitcount bits 0 1 words
+terr "wrong arguments" bitcount bits 0
+terr "expected AND, OR, XOR or NOT" bitop nand d bits
+terr "NOT takes exactly one source key" bitop not d bits bits
+terr "wrong arguments" bitop and d
+terr "wrong type (PC_EWRONGTYPE)" setbit k 1 1
+terr "wrong type (PC_EWRONGTYPE)" bitcount k
+terr "wrong type (PC_EWRONGTYPE)" bitop or dnew bits k
+t 0 "2" bitcount bits
+t 1 "" get dnew
+
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]
