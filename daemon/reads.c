@@ -381,6 +381,50 @@ static int r_bitlen(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv
     return r_int(rc, (int64_t)n, out, nv);
 }
 
+static int r_bf_exists(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    size_t n = rq->argc - 1;
+    if (n == 0)
+        return PC_EINVAL;
+    pc_bytes *items = pcs_calloc(n, sizeof *items);
+    int *has = pcs_calloc(n, sizeof *has);
+    int rc = items && has ? 0 : PC_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (rq->argv[1 + i].kind != PC_BYTES)
+            rc = PC_EINVAL;
+        else
+            items[i] = rq->argv[1 + i].s;
+    }
+    if (!rc)
+        rc = pcs_rd_bf_exists(r, KEY(rq), items, n, has);
+    for (size_t i = 0; i < n && !rc; i++)
+        pcs_out_int(out, has[i]);
+    if (!rc)
+        *nv = (uint32_t)n;
+    pcs_free(items);
+    pcs_free(has);
+    return rc;
+}
+
+static int r_bf_info(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_bf_info bi;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bf_info(r, KEY(rq), &bi);
+    if (rc)
+        return rc;
+    pcs_out_int(out, (int64_t)bi.capacity);
+    pcs_out_int(out, (int64_t)bi.size);
+    pcs_out_int(out, bi.filters);
+    pcs_out_int(out, bi.expansion);
+    pcs_out_int(out, (int64_t)bi.items);
+    pcs_out_double(out, bi.error_rate);
+    pcs_out_int(out, bi.nonscaling);
+    *nv = 7;
+    return 0;
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -405,6 +449,8 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_BITCOUNT] = r_bitcount,
     [PCS_OP_R_BITPOS] = r_bitpos,
     [PCS_OP_R_BITLEN] = r_bitlen,
+    [PCS_OP_R_BF_EXISTS] = r_bf_exists,
+    [PCS_OP_R_BF_INFO] = r_bf_info,
 };
 
 /* Questions for the daemon itself. */

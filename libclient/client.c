@@ -435,6 +435,16 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         return fill_throttle(p->out, r);
     if (p->shape == PC__R_FLIGHT)
         return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_FLAGS) {
+        if (r->nvals != p->max)
+            return PC_EPROTO;
+        for (size_t i = 0; i < p->max; i++) {
+            if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+                return PC_EPROTO;
+            ((int *)p->out)[i] = v.i != 0;
+        }
+        return 0;
+    }
     if (r->nvals == 0) {
         if (p->shape != PC__R_VAL)
             return PC_EPROTO;

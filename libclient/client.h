@@ -31,7 +31,8 @@ enum pc__shape {
     PC__R_VALS, /* pc_val[max] and size_t *n */
     /* issue 16 */
     PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
-    PC__R_FLIGHT    /* pc_flight *  from four INTs and maybe a value */
+    PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
+    PC__R_FLAGS     /* int[max]  from max INTs */
 };
 
 typedef struct pc__pend {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../shm/alloc.h"
 #include "client.h"
 
 /* Begin a write on key: checks, frame, key argument, out-parameter. */
@@ -384,4 +385,140 @@ int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
         return rc;
     }
     return pcs_rd_bitlen(&r->zc, key, klen, bytes);
+}
+
+/* ---- Bloom filters ---- */
+
+static int w_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate,
+                        uint64_t capacity, uint32_t expansion, unsigned flags)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (!(error_rate > 0 && error_rate < 1) || capacity == 0 || capacity > INT64_MAX ||
+        (flags & ~(unsigned)PC_BF_NONSCALING))
+        return PC_EINVAL;
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
+        return rc;
+    pcs_enc_double(&e, error_rate);
+    pcs_enc_int(&e, (int64_t)capacity);
+    pcs_enc_int(&e, expansion ? expansion : 2);
+    pcs_enc_int(&e, flags);
+    return pc__op_end(c, &e, 0);
+}
+
+static int w_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *added)
+{
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (n == 0 || !items)
+        return PC_EINVAL;
+    if (n > PCS_ARGC_MAX - 1)
+        return PC_ETOOBIG;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].len && !items[i].ptr)
+            return PC_EINVAL;
+        if (items[i].len > c->max_value)
+            return PC_ETOOBIG;
+    }
+    pcs_enc e;
+    if ((rc = op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
+        return rc;
+    c->pend[c->npend].max = n;
+    for (size_t i = 0; i < n; i++)
+        pcs_enc_bytes(&e, items[i].ptr, items[i].len);
+    return pc__op_end(c, &e, 0);
+}
+
+int pc_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate, uint64_t capacity,
+                  uint32_t expansion, unsigned flags)
+{
+    return pc__note(c, w_bf_reserve(c, key, klen, error_rate, capacity, expansion, flags));
+}
+
+int pc_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items, size_t n,
+               int *added)
+{
+    return pc__note(c, w_bf_madd(c, key, klen, items, n, added));
+}
+
+int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size_t ilen, int *added)
+{
+    pc_bytes b = {item, ilen};
+    return pc_bf_madd(c, key, klen, &b, 1, added);
+}
+
+int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                  int *exists)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (n == 0 || !items || !exists)
+        return PC_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].len && !items[i].ptr)
+            return PC_EINVAL;
+    if (!pc__ring_only(r->c))
+        return pcs_rd_bf_exists(&r->zc, key, klen, items, n, exists);
+    if (n > PCS_ARGC_MAX - 1)
+        return PC_ETOOBIG;
+    pc_val *a = pcs_calloc(n, sizeof *a);
+    if (!a)
+        return PC_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        a[i] = pc_mem(items[i].ptr, items[i].len);
+    pcs_resp resp;
+    rc = pc__rr_call(r, PCS_OP_R_BF_EXISTS, key, klen, a, n, &resp);
+    pcs_free(a);
+    if (rc || (rc = resp.rc))
+        return rc;
+    if (resp.nvals != n)
+        return PC_EPROTO;
+    const uint8_t *q = resp.vals;
+    for (size_t i = 0; i < n; i++) {
+        pc_val v;
+        if (pcs_val_decode(&q, resp.end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        exists[i] = v.i != 0;
+    }
+    return 0;
+}
+
+int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, size_t ilen,
+                 int *exists)
+{
+    pc_bytes b = {item, ilen};
+    return pc_bf_mexists(r, key, klen, &b, 1, exists);
+}
+
+int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
+{
+    int rc = read_ok(r);
+    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+        return rc;
+    if (!pc__ring_only(r->c))
+        return pcs_rd_bf_info(&r->zc, key, klen, out);
+    pcs_resp resp;
+    if ((rc = pc__rr_call(r, PCS_OP_R_BF_INFO, key, klen, NULL, 0, &resp)) || (rc = resp.rc))
+        return rc;
+    pc_val v[7];
+    const uint8_t *q = resp.vals;
+    if (resp.nvals != 7)
+        return PC_EPROTO;
+    for (int i = 0; i < 7; i++)
+        if (pcs_val_decode(&q, resp.end, &v[i]) || v[i].kind != (i == 5 ? PC_DOUBLE : PC_INT))
+            return PC_EPROTO;
+    memset(out, 0, sizeof *out);
+    out->capacity = (uint64_t)v[0].i;
+    out->size = (uint64_t)v[1].i;
+    out->filters = (uint32_t)v[2].i;
+    out->expansion = (uint32_t)v[3].i;
+    out->items = (uint64_t)v[4].i;
+    out->error_rate = v[5].d;
+    out->nonscaling = v[6].i != 0;
+    return 0;
 }

@@ -996,6 +996,77 @@ PC_EXPORT int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64
 PC_EXPORT int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes);
 
 /* ------------------------------------------------------------------------ */
+/* Bloom filters (issue 16)                                                  */
+
+/*
+ * A Bloom key is a scalable Bloom filter, as the seed's ScalableBloomFilter
+ * and RedisBloom's BF.* commands: it answers "maybe there" or "surely not"
+ * for byte strings, with false positives at no more than its error rate
+ * (and no false negatives).  It is made of layers: the first holds capacity
+ * items at half the error rate; when the last is full, a new one expansion
+ * times larger, at half the rate of the one before, is added; so the rate
+ * of the whole stays below the error rate however much it grows.  A
+ * non-scaling filter refuses items past its capacity (PC_ERANGE).  Bits are
+ * stored in chunks (layers not yet filled cost little); lookups are
+ * zero-copy.  A filter grows to at most 32 layers of at most 2^40 bits.
+ */
+
+/** pc_bf_reserve flags */
+enum { PC_BF_NONSCALING = 1u << 0 };
+
+/** What pc_bf_info_get says of a filter (RedisBloom's BF.INFO). */
+typedef struct pc_bf_info {
+    uint64_t capacity;  /**< items its layers hold together before it grows */
+    uint64_t size;      /**< bytes of bits of its layers (stored: less, while sparse) */
+    uint32_t filters;   /**< layers */
+    uint32_t expansion; /**< growth factor (0 for a non-scaling filter) */
+    uint64_t items;     /**< items added */
+    double error_rate;  /**< as reserved */
+    bool nonscaling;
+} pc_bf_info;
+
+/**
+ * Make an empty filter for capacity items (1..) at error_rate (0 < e < 1),
+ * growing expansion times (1..; 0: 2) per new layer, or not at all with
+ * PC_BF_NONSCALING.
+ * @return 0, PC_EEXIST (the key exists, of any type), PC_EINVAL, PC_ERANGE
+ *         (a first layer of more than 2^40 bits), PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate,
+                            uint64_t capacity, uint32_t expansion, unsigned flags);
+
+/**
+ * Add n items (byte strings, up to the largest value) to the filter, made
+ * with RedisBloom's defaults (error rate 0.01, capacity 100, expansion 2)
+ * when the key is missing.  added[i] (added may be NULL) gets 1 when item i
+ * was added, 0 when the filter (maybe) held it already.  All or nothing:
+ * PC_ERANGE, and nothing added, when the items would not fit (a full
+ * non-scaling filter, or past 32 layers).
+ * @return 0, PC_ERANGE, PC_EWRONGTYPE, PC_EINVAL, PC_ETOOBIG, PC_EKEY, ...
+ */
+PC_EXPORT int pc_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items,
+                         size_t n, int *added);
+
+/** pc_bf_madd of one item. */
+PC_EXPORT int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size_t ilen,
+                        int *added);
+
+/**
+ * Zero-copy: exists[i] gets 1 when the filter may hold items[i], 0 when it
+ * surely does not (a missing key holds nothing).
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items,
+                            size_t n, int *exists);
+
+/** pc_bf_mexists of one item. */
+PC_EXPORT int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, size_t ilen,
+                           int *exists);
+
+/** Zero-copy: the filter's figures.  PC_ENOTFOUND for a missing key. */
+PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**

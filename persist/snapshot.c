@@ -144,7 +144,12 @@ static const char schema[] =
     "CREATE TABLE flights(key PRIMARY KEY, fresh_until INTEGER NOT NULL, value,"
     " kind TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE chunks(key NOT NULL, layer INTEGER NOT NULL, chunk INTEGER NOT NULL,"
-    " bytes BLOB NOT NULL);";
+    " bytes BLOB NOT NULL);"
+    "CREATE TABLE blooms(key PRIMARY KEY, error_rate REAL NOT NULL, capacity INTEGER NOT NULL,"
+    " expansion INTEGER NOT NULL, nonscaling INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE bloom_layers(key NOT NULL, layer INTEGER NOT NULL, capacity INTEGER NOT NULL,"
+    " items INTEGER NOT NULL, bits INTEGER NOT NULL, hashes INTEGER NOT NULL,"
+    " error_rate REAL NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -162,9 +167,9 @@ static const char views[] =
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
-    sqlite3_stmt *ins_flight, *ins_chunk; /* issue 16 */
+    sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
     uint64_t keys, members, now;
-    uint64_t flights, chunks;
+    uint64_t flights, chunks, blooms, layers;
     pcp_result *res;
 } writer;
 
@@ -217,15 +222,60 @@ static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_
     return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
 }
 
+/* Step a statement whose values are bound; 0 or the error. */
+static int step_done(sqlite3_stmt *s, int rc)
+{
+    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_reset(s);
+    return rc ? sq_err(rc) : 0;
+}
+
+/* A Bloom filter's settings and layers (its bits: put_chunks). */
+static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
+{
+    sqlite3_stmt *s = wr->ins_bloom;
+    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 2, r->bf_error);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)r->bf_capacity);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, r->bf_expansion);
+    if (!rc)
+        rc = sqlite3_bind_int(s, 5, (r->bf_flags & PCS_BF_NONSCALING) != 0);
+    if ((rc = step_done(s, rc)))
+        return rc;
+    wr->blooms++;
+    for (unsigned i = 0; i < r->bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(r, i, &l);
+        s = wr->ins_layer;
+        rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        int64_t f[5] = {i, (int64_t)l.capacity, (int64_t)l.items, (int64_t)l.bits, l.hashes};
+        for (int j = 0; j < 5 && !rc; j++)
+            rc = sqlite3_bind_int64(s, 2 + j, f[j]);
+        if (!rc)
+            rc = sqlite3_bind_double(s, 7, l.error);
+        if ((rc = step_done(s, rc)))
+            return rc;
+        wr->layers++;
+    }
+    return 0;
+}
+
 /* The rows of issue 16's tables for the key. */
 static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
 {
+    int rc;
     if (r->type == PC_T_BITS)
         return put_chunks(wr, mc, key, r);
+    if (r->type == PC_T_BLOOM)
+        return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
     if (r->type != PC_T_FLIGHT)
         return 0;
     sqlite3_stmt *s = wr->ins_flight;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
     if (!rc)
         rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
     if (!rc)
@@ -703,7 +753,12 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
                                         &wr.ins_flight, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO chunks VALUES(?1,?2,?3,?4)", -1,
-                                        &wr.ins_chunk, NULL)))) {
+                                        &wr.ins_chunk, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO blooms VALUES(?1,?2,?3,?4,?5)", -1,
+                                        &wr.ins_bloom, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
+                                        &wr.ins_layer, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -715,7 +770,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     sqlite3_finalize(wr.ins_mem);
     sqlite3_finalize(wr.ins_flight);
     sqlite3_finalize(wr.ins_chunk);
-    wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = NULL;
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
+    wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -728,6 +785,8 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
         (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
         (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -771,6 +830,8 @@ fail:
     sqlite3_finalize(wr.ins_mem);
     sqlite3_finalize(wr.ins_flight);
     sqlite3_finalize(wr.ins_chunk);
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -857,11 +918,18 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         goto out;
     }
     /* Issue 16's tables, in the snapshots that have them. */
-    int64_t nf, flights, nc, chunks;
-    if ((!meta_int(db, "flight_count", &flights) &&
-         (count_rows(db, "SELECT count(*) FROM flights", &nf) || nf != flights)) ||
-        (!meta_int(db, "chunk_count", &chunks) &&
-         (count_rows(db, "SELECT count(*) FROM chunks", &nc) || nc != chunks))) {
+    static const char *const extra[][2] = {
+        {"flight_count", "SELECT count(*) FROM flights"},
+        {"chunk_count", "SELECT count(*) FROM chunks"},
+        {"bloom_count", "SELECT count(*) FROM blooms"},
+        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"}};
+    bool differ = false;
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
+        int64_t want, have;
+        differ = !meta_int(db, extra[i][0], &want) &&
+                 (count_rows(db, extra[i][1], &have) || have != want);
+    }
+    if (differ) {
         w = "its row counts disagree with its meta table (truncated or edited)";
         goto out;
     }
@@ -916,7 +984,7 @@ typedef struct loader {
     sqlite3 *db;
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
-    sqlite3_stmt *chunk;
+    sqlite3_stmt *chunk, *bloom, *layer;
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -1034,6 +1102,56 @@ static int load_chunks(loader *l, pcs_wctx *w, const void *key, size_t klen, pcs
     return rc;
 }
 
+/* A Bloom filter: its settings, layers and chunks. */
+static int load_bloom(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->bloom, *ls = l->layer;
+    if (!s || !ls)
+        return PC_ECORRUPT;
+    int rc = bind_key2(s, key, klen);
+    if (rc)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_type(s, 0) != SQLITE_FLOAT ||
+        sqlite3_column_type(s, 1) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, 3) != SQLITE_INTEGER || sqlite3_column_int64(s, 1) <= 0 ||
+        sqlite3_column_int64(s, 2) <= 0 || sqlite3_column_int64(s, 2) > UINT32_MAX ||
+        (sqlite3_column_int64(s, 3) != 0 && sqlite3_column_int64(s, 3) != 1))
+        return PC_ECORRUPT;
+    double error = sqlite3_column_double(s, 0);
+    uint64_t cap = (uint64_t)sqlite3_column_int64(s, 1);
+    uint32_t expansion = (uint32_t)sqlite3_column_int64(s, 2);
+    uint32_t flags = sqlite3_column_int64(s, 3) ? PCS_BF_NONSCALING : 0;
+    sqlite3_reset(s);
+    pcs_bf_layer layers[PCS_BF_MAX_LAYERS];
+    unsigned n = 0;
+    if ((rc = bind_key2(ls, key, klen)))
+        return rc;
+    int sr;
+    while ((sr = sqlite3_step(ls)) == SQLITE_ROW) {
+        for (int c = 0; c < 5; c++)
+            if (sqlite3_column_type(ls, c) != SQLITE_INTEGER || sqlite3_column_int64(ls, c) < 0)
+                return PC_ECORRUPT;
+        if (n == PCS_BF_MAX_LAYERS || sqlite3_column_int64(ls, 0) != n ||
+            sqlite3_column_type(ls, 5) != SQLITE_FLOAT || sqlite3_column_int64(ls, 4) > UINT32_MAX)
+            return PC_ECORRUPT;
+        pcs_bf_layer *y = &layers[n++];
+        y->capacity = (uint64_t)sqlite3_column_int64(ls, 1);
+        y->items = (uint64_t)sqlite3_column_int64(ls, 2);
+        y->bits = (uint64_t)sqlite3_column_int64(ls, 3);
+        y->hashes = (uint32_t)sqlite3_column_int64(ls, 4);
+        y->error = sqlite3_column_double(ls, 5);
+    }
+    sqlite3_reset(ls);
+    if (sr != SQLITE_DONE)
+        return sq_err(sr);
+    pcs_rec r;
+    rc = pcs_load_bloom(w, key, klen, expire_at, error, cap, expansion, flags, layers, n, &r);
+    if (!rc)
+        rc = load_chunks(l, w, key, klen, &r);
+    return rc ? rc : pcs_load_done(w, key, klen, &r);
+}
+
 /* Load a key of issue 16's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
@@ -1049,6 +1167,8 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
     }
     if (sqlite3_column_type(ks, 3) != SQLITE_NULL)
         return PC_ECORRUPT;
+    if (type == PC_T_BLOOM)
+        return load_bloom(l, w, key, klen, expire_at);
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1209,6 +1329,16 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
                                   " WHERE key=?1 OR key=?2 ORDER BY layer, chunk",
                                   -1, &l.chunk, NULL))
         l.chunk = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT error_rate, capacity, expansion, nonscaling FROM blooms"
+                                  " WHERE key=?1 OR key=?2",
+                                  -1, &l.bloom, NULL))
+        l.bloom = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT layer, capacity, items, bits, hashes, error_rate"
+                                  " FROM bloom_layers WHERE key=?1 OR key=?2 ORDER BY layer",
+                                  -1, &l.layer, NULL))
+        l.layer = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1230,6 +1360,8 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_finalize(l.mem);
     sqlite3_finalize(l.flight);
     sqlite3_finalize(l.chunk);
+    sqlite3_finalize(l.bloom);
+    sqlite3_finalize(l.layer);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

@@ -685,6 +685,8 @@ static const struct cmd {
     [PCS_OP_FC_RELEASE] = {pcs_h_fc_release, 2, 2, 0},
     [PCS_OP_SETBIT] = {pcs_h_setbit, 3, 3, F_GROW},
     [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
+    [PCS_OP_BF_RESERVE] = {pcs_h_bf_reserve, 5, 5, F_GROW},
+    [PCS_OP_BF_ADD] = {pcs_h_bf_add, 2, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

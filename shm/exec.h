@@ -149,6 +149,16 @@ int pcs_load_bits(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at,
 int pcs_load_chunk(pcs_wctx *w, pcs_rec *r, uint32_t layer, uint32_t idx, const void *p, size_t n);
 int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
 
+/*
+ * A Bloom filter, the same way: pcs_load_bloom with its settings and its n
+ * (1..PCS_BF_MAX_LAYERS) layers starts r (which points into w's scratch
+ * until pcs_load_done), then each layer's stored chunks (layer < n, idx
+ * within the layer's bits), then pcs_load_done.
+ */
+int pcs_load_bloom(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, double error,
+                   uint64_t capacity, uint32_t expansion, uint32_t flags,
+                   const pcs_bf_layer *layers, unsigned n, pcs_rec *r);
+
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);
 

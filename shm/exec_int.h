@@ -92,5 +92,8 @@ int pcs_h_fc_release(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 /* t_bits.c (issue 16) */
 int pcs_h_setbit(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_bitop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bloom.c (issue 16) */
+int pcs_h_bf_reserve(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bf_add(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -74,6 +74,10 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_R_BITCOUNT] = "bitcount",
     [PCS_OP_R_BITPOS] = "bitpos",
     [PCS_OP_R_BITLEN] = "bitlen",
+    [PCS_OP_BF_RESERVE] = "bf.reserve",
+    [PCS_OP_BF_ADD] = "bf.add",
+    [PCS_OP_R_BF_EXISTS] = "bf.exists",
+    [PCS_OP_R_BF_INFO] = "bf.info",
 };
 
 _Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");

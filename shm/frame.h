@@ -109,13 +109,17 @@ enum pcs_op {
     PCS_OP_FC_CLAIM, /* single flight: a value or the lease (may park, as QPOPW) */
     PCS_OP_FC_FILL,
     PCS_OP_FC_RELEASE,
-    PCS_OP_R_FLIGHT,   /* a ring-only read of a Flight key */
-    PCS_OP_SETBIT,     /* key, offset, bit */
-    PCS_OP_BITOP,      /* destination key, op (PC_BITOP_*), source keys */
-    PCS_OP_R_GETBIT,   /* key, offset */
-    PCS_OP_R_BITCOUNT, /* key, start, end, flags (PC_BITS_*) */
-    PCS_OP_R_BITPOS,   /* key, bit, start, end, flags */
-    PCS_OP_R_BITLEN,   /* key */
+    PCS_OP_R_FLIGHT,    /* a ring-only read of a Flight key */
+    PCS_OP_SETBIT,      /* key, offset, bit */
+    PCS_OP_BITOP,       /* destination key, op (PC_BITOP_*), source keys */
+    PCS_OP_R_GETBIT,    /* key, offset */
+    PCS_OP_R_BITCOUNT,  /* key, start, end, flags (PC_BITS_*) */
+    PCS_OP_R_BITPOS,    /* key, bit, start, end, flags */
+    PCS_OP_R_BITLEN,    /* key */
+    PCS_OP_BF_RESERVE,  /* key, error rate (DOUBLE), capacity, expansion, flags */
+    PCS_OP_BF_ADD,      /* key, items */
+    PCS_OP_R_BF_EXISTS, /* key, items */
+    PCS_OP_R_BF_INFO,   /* key */
     /* ---- end of issue 16's block ---- */
     PCS_OP__COUNT
 };
@@ -126,7 +130,8 @@ enum { PCS_THROTTLE_GCRA = 0, PCS_THROTTLE_WINDOW = 1 };
 /* Issue 16's reads of ring-only clients. */
 static inline int pcs_op_is_read16(unsigned op)
 {
-    return op == PCS_OP_R_FLIGHT || (op >= PCS_OP_R_GETBIT && op <= PCS_OP_R_BITLEN);
+    return op == PCS_OP_R_FLIGHT || (op >= PCS_OP_R_GETBIT && op <= PCS_OP_R_BITLEN) ||
+           op == PCS_OP_R_BF_EXISTS || op == PCS_OP_R_BF_INFO;
 }
 
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only

@@ -4,7 +4,9 @@
  */
 #include "prob.h"
 
+#include <math.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "bytes.h"
 
@@ -195,4 +197,64 @@ bool pcs_bits_range(int64_t start, int64_t end, uint64_t total, bool in_bits, ui
     *from = in_bits ? (uint64_t)start : 8 * (uint64_t)start;
     *to = in_bits ? (uint64_t)end : 8 * (uint64_t)end + 7;
     return true;
+}
+
+/* ---- Bloom filters ---- */
+
+void pcs_bf_hash(const void *item, size_t n, uint64_t h[2])
+{
+    XXH128_hash_t x = XXH3_128bits(item, n);
+    h[0] = x.low64;
+    h[1] = x.high64 | 1; /* odd: the k bits never all coincide */
+}
+
+int pcs_bf_layer_make(uint64_t capacity, double error, pcs_bf_layer *l)
+{
+    if (capacity == 0 || !(error > 0 && error < 1))
+        return PC_EINVAL;
+    double ln2 = 0.6931471805599453;
+    double m = ceil((double)capacity * -log(error) / (ln2 * ln2));
+    double k = ceil(-log2(error));
+    if (!(m < (double)PCS_BF_MAX_BITS) || k > PCS_BF_MAX_HASHES)
+        return PC_ERANGE;
+    l->capacity = capacity;
+    l->items = 0;
+    l->bits = m < 64 ? 64 : (uint64_t)m;
+    l->hashes = k < 1 ? 1 : (uint32_t)k;
+    l->error = error;
+    return 0;
+}
+
+int pcs_bf_layer_has(const pcs_view *v, const pcs_rec *r, unsigned i, const pcs_bf_layer *l,
+                     const uint64_t h[2], bool *has)
+{
+    const uint64_t cbits = 8 * (uint64_t)PCS_CHUNK;
+    *has = false;
+    for (uint32_t j = 0; j < l->hashes; j++) {
+        uint64_t bit = pcs_bf_bit(h, j, l->bits);
+        const uint8_t *p;
+        size_t n;
+        int rc = pcs_chunk_get(v, r->gen, i, (uint32_t)(bit / cbits), &p, &n);
+        if (rc)
+            return rc;
+        uint64_t at = bit % cbits;
+        if (at / 8 >= n || !((p[at / 8] >> (7 - at % 8)) & 1))
+            return 0;
+    }
+    *has = true;
+    return 0;
+}
+
+int pcs_bf_has(const pcs_view *v, const pcs_rec *r, const uint64_t h[2], bool *has)
+{
+    *has = false;
+    /* Newest first: it holds most of the items. */
+    for (unsigned i = r->bf_layers; i-- > 0;) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(r, i, &l);
+        int rc = pcs_bf_layer_has(v, r, i, &l, h, has);
+        if (rc || *has)
+            return rc;
+    }
+    return 0;
 }

@@ -43,4 +43,38 @@ int pcs_bits_pos(MDB_cursor *cur, const pcs_rec *r, int bit, uint64_t from, uint
 bool pcs_bits_range(int64_t start, int64_t end, uint64_t total, bool in_bits, uint64_t *from,
                     uint64_t *to);
 
+/* ---- Bloom filters ----
+ *
+ * An item's two 64-bit hashes (XXH3-128 of its bytes) give its k bits in a
+ * layer of m bits: (h1 + i * h2) mod m, i < k (Kirsch and Mitzenmacher).
+ * A layer for capacity n items at false-positive rate p has m = n * -ln p /
+ * (ln 2)^2 bits and k = ceil(-log2 p) hashes.  A filter's first layer gets
+ * half its error rate and each next one half the one before, so the rate
+ * of the whole stays under the error rate; a full layer (items ==
+ * capacity) makes the filter add a layer expansion times larger.
+ */
+
+/* Defaults of a filter that an add creates (RedisBloom's). */
+#define PCS_BF_DEFAULT_ERROR 0.01
+#define PCS_BF_DEFAULT_CAPACITY 100
+#define PCS_BF_DEFAULT_EXPANSION 2
+
+void pcs_bf_hash(const void *item, size_t n, uint64_t h[2]);
+
+static inline uint64_t pcs_bf_bit(const uint64_t h[2], uint32_t i, uint64_t m)
+{
+    return (h[0] + (uint64_t)i * h[1]) % m;
+}
+
+/* A layer for capacity items at error rate error: its bits and hashes.
+ * PC_ERANGE when it would be larger than PCS_BF_MAX_BITS. */
+int pcs_bf_layer_make(uint64_t capacity, double error, pcs_bf_layer *l);
+
+/* Does any layer of the filter r hold the item hashed to h? */
+int pcs_bf_has(const pcs_view *v, const pcs_rec *r, const uint64_t h[2], bool *has);
+
+/* Does layer i (l) hold it? */
+int pcs_bf_layer_has(const pcs_view *v, const pcs_rec *r, unsigned i, const pcs_bf_layer *l,
+                     const uint64_t h[2], bool *has);
+
 #endif

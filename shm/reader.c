@@ -583,6 +583,51 @@ int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes)
     return rc;
 }
 
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    for (size_t i = 0; i < n; i++)
+        out[i] = 0;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h[2];
+        bool has;
+        if (items[i].len && !items[i].ptr)
+            return PC_EINVAL;
+        pcs_bf_hash(items[i].ptr, items[i].len, h);
+        if ((rc = pcs_bf_has(&v, &rec, h, &has)))
+            return rc;
+        out[i] = has;
+    }
+    return 0;
+}
+
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < rec.bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(&rec, i, &l);
+        out->capacity += l.capacity;
+        out->size += (l.bits + 7) / 8;
+    }
+    out->filters = rec.bf_layers;
+    out->nonscaling = rec.bf_flags & PCS_BF_NONSCALING;
+    out->expansion = out->nonscaling ? 0 : rec.bf_expansion;
+    out->items = rec.count;
+    out->error_rate = rec.bf_error;
+    return 0;
+}
+
 /* ---- cursors on the wire ---- */
 
 static void cursor_bytes(uint8_t *b, const pc_cursor *cur, size_t *n)

@@ -183,6 +183,12 @@ int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t 
                   unsigned flags, int64_t *pos);
 int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes);
 
+/* Bloom filters: out[i] 1 when the filter may hold items[i] (a missing key
+ * holds nothing); its figures (PC_ENOTFOUND when missing). */
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out);
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
+
 /* ---- cursors on the wire ---- */
 
 /*

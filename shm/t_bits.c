@@ -268,22 +268,33 @@ int pcs_load_bits(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at,
 
 int pcs_load_chunk(pcs_wctx *w, pcs_rec *r, uint32_t layer, uint32_t idx, const void *p, size_t n)
 {
-    if (!w || !w->txn || !r || !p || n == 0 || n > PCS_CHUNK || r->type != PC_T_BITS ||
-        layer != 0 || (uint64_t)idx * PCS_CHUNK >= r->nbytes || trimmed(p, n) == 0)
+    if (!w || !w->txn || !r || !p || n == 0 || n > PCS_CHUNK || trimmed(p, n) == 0)
         return PC_EINVAL;
+    if (r->type == PC_T_BLOOM) { /* a chunk of one of its layers' bits */
+        pcs_bf_layer l;
+        if (layer >= r->bf_layers)
+            return PC_EINVAL;
+        pcs_bf_layer_dec(r, layer, &l);
+        if ((uint64_t)idx * PCS_CHUNK + n > (l.bits + 7) / 8)
+            return PC_EINVAL;
+    } else if (r->type != PC_T_BITS || layer != 0 || (uint64_t)idx * PCS_CHUNK >= r->nbytes) {
+        return PC_EINVAL;
+    }
     uint8_t kb[PCS_MKEY_MAX];
     MDB_val k = {pcs_chunk_key(kb, r->gen, layer, idx), kb}, d;
     int rc = mdb_get(w->txn, w->sh->members, &k, &d);
     if (rc != MDB_NOTFOUND)
         return rc ? pcs_w_fail(w, rc) : PC_EINVAL; /* twice */
-    r->count++;
+    r->count += r->type == PC_T_BITS;              /* (a Bloom filter counts items) */
     return pcs_w_put(w, w->sh->members, kb, k.mv_size, p, trimmed(p, n));
 }
 
 int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r)
 {
-    if (!w || !w->txn || !r || r->type != PC_T_BITS || pcs_key_ok(key, klen))
+    if (!w || !w->txn || !r || (r->type != PC_T_BITS && r->type != PC_T_BLOOM) ||
+        pcs_key_ok(key, klen))
         return PC_EINVAL;
     pc_val kv = pc_mem(key, klen);
-    return pcs_w_store(w, &kv, NULL, r, NULL, 0);
+    bool bf = r->type == PC_T_BLOOM; /* its layers: the record's data */
+    return pcs_w_store(w, &kv, NULL, r, bf ? r->data : NULL, bf ? r->dlen : 0);
 }

@@ -1417,6 +1417,145 @@ static int cmd_bitop(cli *x, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Issue 16: Bloom filters                                                   */
+
+/* bf.reserve KEY ERROR_RATE CAPACITY [EXPANSION N] [NONSCALING] */
+static int cmd_bf_reserve(cli *x, int argc, char **argv)
+{
+    double rate;
+    int64_t cap, expansion = 0;
+    unsigned flags = 0;
+    int ex;
+    if ((ex = arg_double(x, "ERROR_RATE", argv[1], &rate)) ||
+        (ex = arg_min(x, "CAPACITY", argv[2], 1, &cap)))
+        return ex;
+    if (!(rate > 0 && rate < 1))
+        return cli_err(x, "ERROR_RATE must be between 0 and 1 (both excluded): '%s'", argv[1]);
+    for (int i = 3; i < argc; i++) {
+        if (!strcasecmp(argv[i], "nonscaling")) {
+            flags |= PC_BF_NONSCALING;
+        } else if (!strcasecmp(argv[i], "expansion") && i + 1 < argc) {
+            if ((ex = arg_min(x, "EXPANSION", argv[++i], 1, &expansion)))
+                return ex;
+            if (expansion > UINT32_MAX)
+                return cli_err(x, "EXPANSION is too large: '%s'", argv[i]);
+        } else {
+            return cli_usage(x);
+        }
+    }
+    int rc = pc_bf_reserve(x->c, KEY(argv[0]), rate, (uint64_t)cap, (uint32_t)expansion, flags);
+    return rc ? cli_fail(x, rc) : out_done(x);
+}
+
+/* bf.madd KEY ITEM...: 1 (added) or 0 (maybe there already) for each. */
+static int bf_add(cli *x, int argc, char **argv, bool one)
+{
+    pc_bytes *items = NULL;
+    int *added = cli_alloc(x, (size_t)argc - 1, sizeof *added);
+    int ex = arg_bytes(x, argv + 1, argc - 1, 1, &items);
+    if (ex)
+        return ex;
+    if (!added)
+        return cli_fail(x, PC_ENOMEM);
+    int rc = pc_bf_madd(x->c, KEY(argv[0]), items, (size_t)argc - 1, added);
+    if (rc)
+        return cli_fail(x, rc);
+    if (one)
+        return out_int(x, added[0]);
+    int st = 0;
+    if (x->json)
+        out_open(&st, '[');
+    for (int i = 0; i < argc - 1; i++) {
+        if (x->json)
+            out_next(&st), printf("%d", added[i]);
+        else
+            printf("%d\n", added[i]);
+    }
+    if (x->json)
+        out_close(&st, '[', ']');
+    return EX_DONE;
+}
+
+static int cmd_bf_add(cli *x, int argc, char **argv)
+{
+    return bf_add(x, argc, argv, true);
+}
+
+static int cmd_bf_madd(cli *x, int argc, char **argv)
+{
+    return bf_add(x, argc, argv, false);
+}
+
+/* bf.mexists KEY ITEM...: 1 (maybe there) or 0 (surely not) for each;
+ * bf.exists KEY ITEM exits 1 for 0. */
+static int bf_exists(cli *x, int argc, char **argv, bool one)
+{
+    pc_bytes *items = NULL;
+    int *has = cli_alloc(x, (size_t)argc - 1, sizeof *has);
+    pc_read *r;
+    int ex = arg_bytes(x, argv + 1, argc - 1, 1, &items);
+    if (ex || (ex = read_begin(x, &r)))
+        return ex;
+    int rc = has ? pc_bf_mexists(r, KEY(argv[0]), items, (size_t)argc - 1, has) : PC_ENOMEM;
+    pc_read_end(r);
+    if (rc)
+        return cli_fail(x, rc);
+    if (one)
+        return out_flag(x, has[0]);
+    int st = 0;
+    if (x->json)
+        out_open(&st, '[');
+    for (int i = 0; i < argc - 1; i++) {
+        if (x->json)
+            out_next(&st), printf("%d", has[i]);
+        else
+            printf("%d\n", has[i]);
+    }
+    if (x->json)
+        out_close(&st, '[', ']');
+    return EX_DONE;
+}
+
+static int cmd_bf_exists(cli *x, int argc, char **argv)
+{
+    return bf_exists(x, argc, argv, true);
+}
+
+static int cmd_bf_mexists(cli *x, int argc, char **argv)
+{
+    return bf_exists(x, argc, argv, false);
+}
+
+/* bf.info KEY: RedisBloom's figures, "name:value" lines (or a JSON object). */
+static int cmd_bf_info(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    pc_read *r;
+    pc_bf_info bi;
+    int ex = read_begin(x, &r);
+    if (ex)
+        return ex;
+    int rc = pc_bf_info_get(r, KEY(argv[0]), &bi);
+    pc_read_end(r);
+    if (rc == PC_ENOTFOUND)
+        return out_missing(x);
+    if (rc)
+        return cli_fail(x, rc);
+    unsigned long long cap = bi.capacity, size = bi.size, items = bi.items;
+    if (x->json)
+        printf("{\"capacity\":%llu,\"size\":%llu,\"filters\":%u,\"items\":%llu,"
+               "\"expansion\":%u,\"error_rate\":%.17g,\"nonscaling\":%s}\n",
+               cap, size, bi.filters, items, bi.expansion, bi.error_rate,
+               bi.nonscaling ? "true" : "false");
+    else
+        printf("capacity:%llu\nsize:%llu\nfilters:%u\nitems:%llu\nexpansion:%u\n"
+               "error_rate:%.17g\nnonscaling:%s\n",
+               cap, size, bi.filters, items, bi.expansion, bi.error_rate,
+               bi.nonscaling ? "yes" : "no");
+    return EX_DONE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The dispatch table (sorted by name) and main                              */
 
 #define SET_ARGS                                                                                  \
@@ -1425,6 +1564,13 @@ static int cmd_bitop(cli *x, int argc, char **argv)
 
 static const cmd cmds[] = {
     {"append", cmd_append, 2, 2, ARGS_ANY, "KEY VALUE"},
+    {"bf.add", cmd_bf_add, 2, 2, ARGS_ANY, "KEY ITEM"},
+    {"bf.exists", cmd_bf_exists, 2, 2, ARGS_ANY, "KEY ITEM"},
+    {"bf.info", cmd_bf_info, 1, 1, ARGS_ANY, "KEY"},
+    {"bf.madd", cmd_bf_madd, 2, -1, ARGS_ANY, "KEY ITEM..."},
+    {"bf.mexists", cmd_bf_mexists, 2, -1, ARGS_ANY, "KEY ITEM..."},
+    {"bf.reserve", cmd_bf_reserve, 3, 6, ARGS_ANY,
+     "KEY ERROR_RATE CAPACITY [EXPANSION N] [NONSCALING]"},
     {"bitcount", cmd_bitcount, 1, 4, ARGS_ANY, "KEY [START END [BYTE|BIT]]"},
     {"bitop", cmd_bitop, 3, -1, ARGS_ANY, "AND|OR|XOR|NOT DESTKEY KEY..."},
     {"bitpos", cmd_bitpos, 2, 5, ARGS_ANY, "KEY BIT [START [END [BYTE|BIT]]]"},

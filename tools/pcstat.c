@@ -714,6 +714,15 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
         printf(x->json ? "{\"bits_set\":%" PRIu64 "}" : "%" PRIu64 " bits set", n);
         return 0;
     }
+    case PC_T_BLOOM: { /* its figures */
+        pc_bf_info bi;
+        if ((rc = pc_bf_info_get(r, KEY(key), &bi)))
+            return rc;
+        printf(x->json ? "{\"capacity\":%" PRIu64 ",\"filters\":%u,\"error_rate\":%g}"
+                       : "capacity %" PRIu64 ", %u layer(s), error rate %g",
+               bi.capacity, bi.filters, bi.error_rate);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -732,7 +741,8 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
 }
 
 /* The size: bytes of a String, 8 for a Numeric, elements of a collection,
- * 1 for a Flight with a value (0: a lease alone), bytes of a bit array. */
+ * 1 for a Flight with a value (0: a lease alone), bytes of a bit array,
+ * items added to a Bloom filter. */
 static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
 {
     static const len_fn lens[] = {
@@ -745,6 +755,12 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
         return pc_strlen(r, KEY(key), size);
     if (t == PC_T_BITS)
         return pc_bitlen(r, KEY(key), size);
+    if (t == PC_T_BLOOM) { /* items added */
+        pc_bf_info bi;
+        int rc = pc_bf_info_get(r, KEY(key), &bi);
+        *size = rc ? 0 : bi.items;
+        return rc;
+    }
     if (t == PC_T_FLIGHT) { /* a value or none */
         pc_flight f;
         int rc = pc_flight_get(r, KEY(key), &f);

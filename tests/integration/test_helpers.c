@@ -428,6 +428,46 @@ static void test_bits_ring_only(void **state)
     d->passed = true;
 }
 
+/* ---- Bloom filters through the daemon ---- */
+
+static void test_bloom_ring_only(void **state)
+{
+    pt_daemon *d = *state;
+    pc_client *z = pt_daemon_client(d, 0), *o = pt_daemon_client(d, PC_OPT_RING_ONLY);
+    assert_non_null(z);
+    assert_non_null(o);
+    OK(pc_bf_reserve(o, K("rbf"), 0.01, 500, 2, 0));
+    char buf[64][16];
+    pc_bytes items[64];
+    int added[64], hz[64], ho[64];
+    for (int round = 0; round < 30; round++) {
+        for (int i = 0; i < 64; i++)
+            items[i] = pc_b(buf[i], (size_t)snprintf(buf[i], sizeof buf[i], "i%d", round * 50 + i));
+        OK(pc_bf_madd(round % 2 ? o : z, K("rbf"), items, 64, added));
+        pc_read *rz, *ro;
+        OK(pc_read_begin(z, &rz));
+        OK(pc_read_begin(o, &ro));
+        OK(pc_bf_mexists(rz, K("rbf"), items, 64, hz));
+        OK(pc_bf_mexists(ro, K("rbf"), items, 64, ho));
+        CHECK(!memcmp(hz, ho, sizeof hz), "the two clients read otherwise");
+        for (int i = 0; i < 64; i++)
+            EQ(hz[i], 1);
+        pc_bf_info iz, io;
+        OK(pc_bf_info_get(rz, K("rbf"), &iz));
+        OK(pc_bf_info_get(ro, K("rbf"), &io));
+        CHECK(iz.capacity == io.capacity && iz.items == io.items && iz.filters == io.filters &&
+                  iz.size == io.size && iz.expansion == io.expansion &&
+                  iz.error_rate == io.error_rate && iz.nonscaling == io.nonscaling,
+              "bf.info differs");
+        RC(PC_ENOTFOUND, pc_bf_info_get(ro, K("none"), &io));
+        pc_read_end(rz);
+        pc_read_end(ro);
+    }
+    pc_close(o);
+    pc_close(z);
+    d->passed = true;
+}
+
 /* ---- snapshots and restore ---- */
 
 /* Issue 16's keys in a store: limiters, Flights with values (fresh, stale,
@@ -468,6 +508,33 @@ static void fill16(pc_client *c)
     OK(pc_setbit(c, K("{s}zeros"), 50000, 0, NULL));
     pc_bytes src = pc_b(K("{s}bits-ttl"));
     OK(pc_bitop(c, PC_BITOP_NOT, K("{s}not"), &src, 1, NULL));
+    /* Bloom filters: grown to several layers, non-scaling, with a TTL. */
+    OK(pc_bf_reserve(c, K("s:bf"), 0.01, 200, 3, 0));
+    OK(pc_bf_reserve(c, K("s:bf-ns"), 0.001, 50, 0, PC_BF_NONSCALING));
+    char item[32];
+    for (int i = 0; i < 1500; i++) {
+        pc_bytes it = pc_b(item, (size_t)snprintf(item, sizeof item, "item%d", i));
+        OK(pc_bf_madd(c, K("s:bf"), &it, 1, NULL));
+        if (i < 40)
+            OK(pc_bf_madd(c, K("s:bf-ns"), &it, 1, NULL));
+    }
+    OK(pc_bf_add(c, K("s:bf-ttl"), "one", 3, NULL));
+    OK(pc_expire(c, K("s:bf-ttl"), 3600000, &set));
+}
+
+/* What the filters answer for items in and out of them. */
+static void bloom_answers(pc_client *c, int *out)
+{
+    pc_read *r;
+    char item[32];
+    OK(pc_read_begin(c, &r));
+    static const char *const keys[] = {"s:bf", "s:bf-ns", "s:bf-ttl"};
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < 3000; i++) {
+            int n = snprintf(item, sizeof item, "item%d", i);
+            OK(pc_bf_exists(r, K(keys[k]), item, (size_t)n, &out[k * 3000 + i]));
+        }
+    pc_read_end(r);
 }
 
 static void test_snapshot16(void **state)
@@ -489,6 +556,8 @@ static void test_snapshot16(void **state)
     pt_dump before;
     OK(pt_dump_store(c, &before));
     EQ(info.keys, before.n);
+    static int answers[9000], answers2[9000];
+    bloom_answers(c, answers);
     sqlite3 *db = pt_db_open(info.path);
     assert_non_null(db);
     EQ(pt_db_int(db, "SELECT count(*) FROM flights", -1), 8);
@@ -504,6 +573,12 @@ static void test_snapshot16(void **state)
     EQ(pt_db_int(db, "SELECT max(chunk) FROM chunks WHERE key='{s}bits'", -1), (1 << 19) - 1);
     EQ(pt_db_int(db, "SELECT value FROM meta WHERE name='chunk_count'", -1),
        pt_db_int(db, "SELECT count(*) FROM chunks", -2));
+    EQ(pt_db_int(db, "SELECT count(*) FROM blooms", -1), 3);
+    EQ(pt_db_int(db, "SELECT nonscaling FROM blooms WHERE key='s:bf-ns'", -1), 1);
+    EQ(pt_db_int(db, "SELECT expansion FROM blooms WHERE key='s:bf'", -1), 3);
+    EQ(pt_db_int(db, "SELECT count(*) FROM bloom_layers WHERE key='s:bf'", -1), 3);
+    EQ(pt_db_int(db, "SELECT sum(items) FROM bloom_layers WHERE key='s:bf-ns'", -1), 40);
+    EQ(pt_db_int(db, "SELECT count(*) FROM chunks WHERE key='s:bf' AND layer=2", -1) > 0, 1);
     pt_db_close(db);
     pc_close(c);
     pt_daemon_kill9(a);
@@ -514,6 +589,16 @@ static void test_snapshot16(void **state)
     pt_dump after;
     OK(pt_dump_store(c, &after));
     DUMPS_EQUAL(&before, &after, 1000);
+    bloom_answers(c, answers2);
+    CHECK(!memcmp(answers, answers2, sizeof answers), "the filters answer otherwise");
+    int bfa;
+    RC(PC_ERANGE, pc_bf_madd(c, K("s:bf-ns"),
+                             (pc_bytes[]){pc_b(K("a")), pc_b(K("b")), pc_b(K("c")), pc_b(K("d")),
+                                          pc_b(K("e")), pc_b(K("f")), pc_b(K("g")), pc_b(K("h")),
+                                          pc_b(K("i")), pc_b(K("j")), pc_b(K("k"))},
+                             11, NULL));
+    OK(pc_bf_add(c, K("s:bf"), "fresh item", 10, &bfa));
+    EQ(bfa, 1);
     /* Restored state works on: the limiter counts on, the stale value is
      * handed to the next caller, who leads (the lease was not kept). */
     pc_throttle_info t;
@@ -548,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flight_owner_killed, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_flight_tokens_daemon, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_bits_ring_only, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_bloom_ring_only, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot16, pt_ws_setup, pt_ws_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

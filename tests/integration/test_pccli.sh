@@ -590,5 +590,37 @@ terr "wrong type (PC_EWRONGTYPE)" bitop or dnew bits k
 t 0 "2" bitcount bits
 t 1 "" get dnew
 
+# ---- issue 16: Bloom filters ----------------------------------------------------
+t 0 "" bf.reserve bf 0.01 100
+tj 0 "true" bf.reserve bf2 0.001 1000 EXPANSION 4
+t 0 "" bf.reserve bf3 0.01 10 nonscaling
+t 0 "1" bf.add bf apple
+t 0 "0" bf.add bf apple
+t 0 "1${nl}1${nl}0" bf.madd bf pear plum apple
+tj 0 "[1,0]" bf.madd bf fig pear
+t 0 "1" bf.exists bf apple
+t 1 "0" bf.exists bf kiwi
+t 1 "0" bf.exists nobf apple
+t 0 "1${nl}0" bf.mexists bf plum kiwi
+tj 0 "[1,0]" bf.mexists bf plum kiwi
+t 0 "bloom" type bf
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:4${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info bf
+tj 0 '{"capacity":10,"size":14,"filters":1,"items":0,"expansion":0,"error_rate":0.01,"nonscaling":true}' bf.info bf3
+t 1 "" bf.info nobf
+t 0 "1" bf.add auto x
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:1${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info auto
+terr "(PC_EEXIST)" bf.reserve bf 0.01 100
+terr "ERROR_RATE must be between 0 and 1" bf.reserve nb 1 100
+terr "ERROR_RATE is not a number" bf.reserve nb x 100
+terr "CAPACITY must be at least 1" bf.reserve nb 0.1 0
+terr "EXPANSION must be at least 1" bf.reserve nb 0.1 10 expansion 0
+terr "wrong arguments" bf.reserve nb 0.1 10 sideways
+terr "wrong arguments" bf.add bf
+terr "(PC_ERANGE)" bf.madd bf3 a b c d e f g h i j k l
+terr "wrong type (PC_EWRONGTYPE)" bf.add k x
+terr "wrong type (PC_EWRONGTYPE)" bf.exists k x
+t 1 "" bf.info nb
+t 0 "capacity:10${nl}size:14${nl}filters:1${nl}items:0${nl}expansion:0${nl}error_rate:0.01${nl}nonscaling:yes" bf.info bf3
+
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -130,6 +130,18 @@ static int dump_value(pc_read *r, pt_entry *e)
         }
         break;
     }
+    case PC_T_BLOOM: { /* its figures (its bits: compare what it answers) */
+        pc_bf_info bi;
+        if (!(rc = pc_bf_info_get(r, e->key, e->klen, &bi))) {
+            uint64_t fig[7] = {bi.capacity, bi.size,       bi.filters, bi.expansion,
+                               bi.items,    bi.nonscaling, 0};
+            memcpy(&fig[6], &bi.error_rate, 8);
+            for (int i = 0; i < 7; i++)
+                pt_buf_u64(&b, fig[i]);
+            e->count = bi.items;
+        }
+        break;
+    }
     case PC_T_FLIGHT: { /* the value and its state; not the lease */
         pc_flight fl;
         if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {
