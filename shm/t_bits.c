@@ -89,11 +89,12 @@ int pcs_h_setbit(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return 0;
 }
 
-/* One source of a bitop: its record (live), and its next stored chunk. */
+/* One source of a bitop: its gen (when live), and its next stored chunk
+ * (small: a request may name a million sources). */
 typedef struct bsrc {
-    pcs_rec r;
-    bool live;
+    uint64_t gen;
     uint64_t next; /* UINT64_MAX: no more */
+    bool live;
 } bsrc;
 
 /* Seek src's next stored chunk at or after idx (fresh each time: writes
@@ -105,13 +106,13 @@ static int src_seek(pcs_wctx *w, MDB_cursor *cur, bsrc *s, uint64_t idx)
     if (!s->live || idx > UINT32_MAX)
         return 0;
     uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k = {pcs_chunk_key(kb, s->r.gen, 0, (uint32_t)idx), kb}, d;
+    MDB_val k = {pcs_chunk_key(kb, s->gen, 0, (uint32_t)idx), kb}, d;
     int rc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
     if (rc == MDB_NOTFOUND)
         return 0;
     if (rc)
         return pcs_w_fail(w, rc);
-    if (k.mv_size == 16 && pcs_be64(k.mv_data) == s->r.gen) {
+    if (k.mv_size == 16 && pcs_be64(k.mv_data) == s->gen) {
         uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
         if (!(pos >> 32))
             s->next = pos;
@@ -128,7 +129,7 @@ static int src_chunk(pcs_wctx *w, const bsrc *s, uint32_t idx, uint8_t *buf)
     const uint8_t *p;
     size_t n;
     pcs_view v = pcs_wview(w);
-    int rc = pcs_chunk_get(&v, s->r.gen, 0, idx, &p, &n);
+    int rc = pcs_chunk_get(&v, s->gen, 0, idx, &p, &n);
     if (!rc && n)
         memcpy(buf, p, n);
     return rc;
@@ -181,11 +182,13 @@ int pcs_h_bitop(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     uint64_t len = 0;
     for (size_t i = 0; i < n; i++) {
         bool stale;
-        int rc = bits_lookup(w, &rq->argv[2 + i], &src[i].r, &src[i].live, &stale);
+        pcs_rec r;
+        int rc = bits_lookup(w, &rq->argv[2 + i], &r, &src[i].live, &stale);
         if (rc)
             return rc;
-        if (src[i].live && src[i].r.nbytes > len)
-            len = src[i].r.nbytes;
+        src[i].gen = r.gen;
+        if (src[i].live && r.nbytes > len)
+            len = r.nbytes;
     }
     pcs_rec old, nr;
     bool live, stale;
