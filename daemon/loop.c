@@ -719,6 +719,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                         wait = left < wait ? left : wait;
                     }
                     c->parked_deadline = now + wait;
+                    c->parked_kicks = 0; /* (a new request: none left from the last) */
                 }
                 if (op == PCS_OP_FC_CLAIM) {
                     c->parked_retry_at = lease_end(d, &it->rq);
