@@ -381,6 +381,114 @@ static int r_expiry(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv
     return r_page(rc, &cur, page_b, page, n, out, nv);
 }
 
+/* ---- issue 16 ---- */
+
+/* A Flight key: state, token, lease end, owner, then the value if any (as
+ * the executor answers a claim). */
+static int r_flight(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_flight f;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_flight(r, KEY(rq), &f);
+    if (rc)
+        return rc;
+    pcs_out_int(out, f.state);
+    pcs_out_int(out, (int64_t)f.token);
+    pcs_out_int(out, f.lease_until_ms);
+    pcs_out_int(out, f.owner_pid);
+    *nv = 4;
+    if (f.value.kind != PC_NONE) {
+        pcs_out_val(out, &f.value);
+        *nv = 5;
+    }
+    return 0;
+}
+
+static int r_getbit(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t off;
+    int bit = 0;
+    if (rq->argc != 2 || arg_int(rq, 1, &off) || off < 0)
+        return PC_EINVAL;
+    int rc = pcs_rd_getbit(r, KEY(rq), (uint64_t)off, &bit);
+    return r_int(rc, bit, out, nv);
+}
+
+static int r_bitcount(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t a, b, flags;
+    uint64_t n = 0;
+    if (rq->argc != 4 || arg_int(rq, 1, &a) || arg_int(rq, 2, &b) || arg_int(rq, 3, &flags) ||
+        flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitcount(r, KEY(rq), a, b, (unsigned)flags, &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_bitpos(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t bit, a, b, flags, pos = -1;
+    if (rq->argc != 5 || arg_int(rq, 1, &bit) || arg_int(rq, 2, &a) || arg_int(rq, 3, &b) ||
+        arg_int(rq, 4, &flags) || bit < 0 || bit > 1 || flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitpos(r, KEY(rq), (int)bit, a, b, (unsigned)flags, &pos);
+    return r_int(rc, pos, out, nv);
+}
+
+static int r_bitlen(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    uint64_t n = 0;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitlen(r, KEY(rq), &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_bf_exists(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    size_t n = rq->argc - 1;
+    if (n == 0)
+        return PC_EINVAL;
+    pc_bytes *items = pcs_calloc(n, sizeof *items);
+    int *has = pcs_calloc(n, sizeof *has);
+    int rc = items && has ? 0 : PC_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (rq->argv[1 + i].kind != PC_BYTES)
+            rc = PC_EINVAL;
+        else
+            items[i] = rq->argv[1 + i].s;
+    }
+    if (!rc)
+        rc = pcs_rd_bf_exists(r, KEY(rq), items, n, has);
+    for (size_t i = 0; i < n && !rc; i++)
+        pcs_out_int(out, has[i]);
+    if (!rc)
+        *nv = (uint32_t)n;
+    pcs_free(items);
+    pcs_free(has);
+    return rc;
+}
+
+static int r_bf_info(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_bf_info bi;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bf_info(r, KEY(rq), &bi);
+    if (rc)
+        return rc;
+    pcs_out_int(out, (int64_t)bi.capacity);
+    pcs_out_int(out, (int64_t)bi.size);
+    pcs_out_int(out, bi.filters);
+    pcs_out_int(out, bi.expansion);
+    pcs_out_int(out, (int64_t)bi.items);
+    pcs_out_double(out, bi.error_rate);
+    pcs_out_int(out, bi.nonscaling);
+    *nv = 7;
+    return 0;
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -402,6 +510,14 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_LPOS] = r_lpos,
     [PCS_OP_R_SRANDMEMBER] = r_srandmember,
     [PCS_OP_R_RANDOMKEY] = r_randomkey,
+    /* issue 16 */
+    [PCS_OP_R_FLIGHT] = r_flight,
+    [PCS_OP_R_GETBIT] = r_getbit,
+    [PCS_OP_R_BITCOUNT] = r_bitcount,
+    [PCS_OP_R_BITPOS] = r_bitpos,
+    [PCS_OP_R_BITLEN] = r_bitlen,
+    [PCS_OP_R_BF_EXISTS] = r_bf_exists,
+    [PCS_OP_R_BF_INFO] = r_bf_info,
 };
 
 /* Questions for the daemon itself. */
@@ -462,7 +578,7 @@ static bool keyed(unsigned op)
     return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
            op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
            op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER ||
-           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER;
+           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op);
 }
 
 void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)

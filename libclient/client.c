@@ -484,6 +484,29 @@ int pc__op_end(pc_client *c, pcs_enc *e, int rc)
     return rc;
 }
 
+/* A rate limiter's answer: five INTs (t_helpers.c). */
+static int fill_throttle(pc_throttle_info *out, const pcs_resp *r)
+{
+    const uint8_t *q = r->vals;
+    int64_t f[5];
+    if (r->nvals != 5)
+        return PC_EPROTO;
+    for (int i = 0; i < 5; i++) {
+        pc_val v;
+        if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        f[i] = v.i;
+    }
+    if (f[0] != 0 && f[0] != 1)
+        return PC_EPROTO;
+    out->limited = f[0] == 1;
+    out->limit = f[1];
+    out->remaining = f[2];
+    out->retry_after_ms = f[3];
+    out->reset_after_ms = f[4];
+    return 0;
+}
+
 /* Fill p's out-parameter from response r. */
 static int fill_out(pc__pend *p, const pcs_resp *r)
 {
@@ -504,6 +527,20 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
                 return PC_EPROTO;
         if (p->n)
             *p->n = i;
+        return 0;
+    }
+    if (p->shape == PC__R_THROTTLE)
+        return fill_throttle(p->out, r);
+    if (p->shape == PC__R_FLIGHT)
+        return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_FLAGS) {
+        if (r->nvals != p->max)
+            return PC_EPROTO;
+        for (size_t i = 0; i < p->max; i++) {
+            if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+                return PC_EPROTO;
+            ((int *)p->out)[i] = v.i != 0;
+        }
         return 0;
     }
     if (r->nvals == 0) {

@@ -29,7 +29,11 @@ enum pc__shape {
     PC__R_DBL,  /* double *   from a DOUBLE */
     PC__R_VAL,  /* pc_val *   the first value, or PC_NONE */
     PC__R_VALS, /* pc_val[max] and size_t *n */
-    PC__R_ADD   /* uint64_t * from an INT, added (pc_del_keys sums its deletes) */
+    PC__R_ADD,  /* uint64_t * from an INT, added (pc_del_keys sums its deletes) */
+    /* issue 16 */
+    PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
+    PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
+    PC__R_FLAGS     /* int[max]  from max INTs */
 };
 
 /* What pc_last_error() tells: the last failure of a call on the client. */
@@ -187,6 +191,10 @@ PC__HIDDEN int pc__rr_lpos(pc_read *r, const void *key, size_t klen, const pc_va
 PC__HIDDEN int pc__rr_srandmember(pc_read *r, const void *key, size_t klen, int64_t count,
                                   pc_val *out, size_t max, size_t *n);
 PC__HIDDEN int pc__rr_randomkey(pc_read *r, pc_bytes *key);
+/* Issue 16: a read of op on key with nargs more arguments, its answer kept
+ * until pc_read_end; *resp parsed (its rc still to be looked at). */
+PC__HIDDEN int pc__rr_call(pc_read *r, uint16_t op, const void *key, size_t klen,
+                           const pc_val *args, size_t nargs, pcs_resp *resp);
 
 /* read.c: make c's reader read c->st (just opened), counting a daemon
  * client's lookups; pcs_reader_fini undoes it. */
@@ -211,6 +219,10 @@ PC__HIDDEN int pc__why(pc_client *c, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Check a key argument: 0, or PC_EKEY with what was wrong (what: "key"). */
 PC__HIDDEN int pc__key(pc_client *c, const char *what, const void *key, size_t klen);
+
+/* helpers.c: a Flight answer (state, token, lease end, owner, maybe the
+ * value) into out.  0 or PC_EPROTO. */
+PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

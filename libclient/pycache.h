@@ -163,10 +163,18 @@ typedef enum pc_type {
     PC_T_LIST,
     PC_T_MAP,
     PC_T_SET,
-    PC_T_QUEUE
+    PC_T_QUEUE,
+    /* issue 16 */
+    PC_T_FLIGHT, /**< a function's cached value and the lease of who computes it */
+    PC_T_BITS,   /**< a bit array, stored in chunks */
+    PC_T_BLOOM   /**< a scalable Bloom filter */
 } pc_type;
 
-/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue". */
+/** The number of pc_type values (PC_T_NONE included). */
+#define PC_T__COUNT 10
+
+/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
+ *  "flight", "bits", "bloom". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -972,6 +980,299 @@ PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc
 PC_EXPORT int pc_flush(pc_client *c);
 
 /* ------------------------------------------------------------------------ */
+/* Helpers: rate limiting (issue 16)                                         */
+
+/**
+ * What a rate limiter answered, as redis-cell's CL.THROTTLE does (times in
+ * milliseconds, rounded up).
+ */
+typedef struct pc_throttle_info {
+    bool limited;           /**< the request was refused (and nothing counted) */
+    int64_t limit;          /**< GCRA: max_burst + 1; window: the limit */
+    int64_t remaining;      /**< requests of quantity 1 that would pass now */
+    int64_t retry_after_ms; /**< limited: when a retry can pass (-1: never, the
+                                 quantity is over the limit); -1 when allowed */
+    int64_t reset_after_ms; /**< when the limiter is back to its full allowance */
+} pc_throttle_info;
+
+/**
+ * A GCRA rate limiter (the generic cell rate algorithm of redis-cell's
+ * CL.THROTTLE key max_burst count period quantity): count requests per
+ * period_ms on average, with bursts of up to max_burst + 1 at once.  The
+ * request of weight quantity passes or is refused as a whole, in one step
+ * of the key's shard's write transaction: concurrent callers of any
+ * process never pass together where the limit lets one through.  quantity
+ * 0 only looks (nothing is written).
+ *
+ * The key holds the limiter's state, a Numeric (the theoretical arrival
+ * time in ns since the epoch) with a TTL; it goes by itself once the
+ * limiter is back to its full allowance.  Its memory (max_burst, count,
+ * period_ms) is the caller's: call with the same figures for one key.
+ *
+ * @param out  may be NULL
+ * @return 0 (allowed or limited: see out->limited), PC_EINVAL (max_burst <
+ *         0, count < 1, period_ms outside 1..PC_TTL_MAX_MS, quantity < 0, a
+ *         count of more than one per nanosecond, or a burst that does not
+ *         fit a TTL), PC_EWRONGTYPE (the key holds something else than a
+ *         Numeric), PC_ENOTINT (a double Numeric), PC_EOVERFLOW, PC_EKEY,
+ *         PC_EFULL, ...
+ */
+PC_EXPORT int pc_throttle(pc_client *c, const void *key, size_t klen, int64_t max_burst,
+                          int64_t count, int64_t period_ms, int64_t quantity,
+                          pc_throttle_info *out);
+
+/**
+ * A fixed-window rate limiter (the seed's "N calls per TTL"): at most limit
+ * units per window of window_ms, the window starting at the first request
+ * after the previous one ended.  The key holds the count, a Numeric whose
+ * TTL is the end of the window.  Exact across processes, as pc_throttle.
+ * out->limit is limit; retry_after_ms and reset_after_ms are the time left
+ * in the window.  Errors as pc_throttle's (limit < 1, window_ms outside
+ * 1..PC_TTL_MAX_MS, quantity < 0: PC_EINVAL).
+ */
+PC_EXPORT int pc_throttle_window(pc_client *c, const void *key, size_t klen, int64_t limit,
+                                 int64_t window_ms, int64_t quantity, pc_throttle_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Helpers: function caching with single flight (issue 16)                   */
+
+/*
+ * A Flight key caches what a function returned, for every process of the
+ * host, and makes sure that one caller at a time computes it.  It holds the
+ * value (any element kind: bytes, int, double, bool, nil), fresh for a
+ * while and then stale for a while more, and the lease of whoever computes
+ * it now: a token, an end (ms since the epoch) and the owner's pid.
+ *
+ *   pc_flight_get      zero-copy: the value, fresh or stale, and the lease
+ *   pc_flight_claim    the fresh value, or the lease to compute it; while
+ *                      another holds the lease, wait (the daemon wakes the
+ *                      waiter when the value is filled or the lease freed),
+ *                      or take the stale value when asked
+ *   pc_flight_fill     the owner stores the value with its lease token:
+ *                      that ends the lease and wakes the waiters
+ *   pc_flight_release  the owner gives the lease up without a value
+ *
+ * A lease binds until its end, and only while its owner lives: a claim
+ * after the owner died (its pid is gone, or a zombie) or after the end takes
+ * the lease over, with a new token; a fill or release with the old one is
+ * then refused (PC_ECONFLICT).  In daemon mode the owner is the pid the
+ * daemon sees for the client's connection, and a client's disconnection
+ * makes the daemon try its waiters again at once.
+ */
+
+/** pc_flight.state */
+enum {
+    PC_FLIGHT_MISS = 0,  /**< no value (pc_flight_get) */
+    PC_FLIGHT_FRESH = 1, /**< the value is fresh */
+    PC_FLIGHT_STALE = 2, /**< the value is past its freshness (still within its stale time) */
+    PC_FLIGHT_LEAD = 3   /**< pc_flight_claim: the caller holds the lease: compute, then fill */
+};
+
+/** pc_flight_claim flags */
+enum {
+    /** While another holds the lease, answer PC_FLIGHT_STALE with the stale
+     *  value when there is one, instead of waiting. */
+    PC_FLIGHT_TAKE_STALE = 1u << 0
+};
+
+/** A Flight key as a read or a claim found it. */
+typedef struct pc_flight {
+    int state;              /**< PC_FLIGHT_* */
+    pc_val value;           /**< FRESH, STALE, and LEAD with a stale value; else PC_NONE */
+    uint64_t token;         /**< the lease's token (LEAD: yours); 0: no lease */
+    int64_t lease_until_ms; /**< when the lease ends (ms since the epoch) */
+    int64_t owner_pid;      /**< who holds it */
+} pc_flight;
+
+/**
+ * Zero-copy: what the Flight key holds (value views into the map, valid
+ * until pc_read_end).  out->state is FRESH, STALE, or MISS when it holds
+ * only a lease; the lease fields tell who computes it (a lease whose end
+ * has passed, or whose owner died, binds no more).
+ * @return 0, PC_ENOTFOUND (no such key), PC_EWRONGTYPE, PC_EKEY, PC_EINVAL.
+ */
+PC_EXPORT int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out);
+
+/**
+ * Ask for the key's fresh value, or the right to compute it.
+ *
+ *  - a fresh value: out->state FRESH and the value (in the client's reply
+ *    buffer, as pc_getset's);
+ *  - no lease that binds: the caller takes it for lease_ms
+ *    (1..PC_TTL_MAX_MS): out->state LEAD, out->token, and the stale value
+ *    if there is one; call pc_flight_fill (or pc_flight_release) with the
+ *    token;
+ *  - another holds the lease: with PC_FLIGHT_TAKE_STALE and a stale value,
+ *    STALE and that value; else wait up to timeout_ms (0: do not wait:
+ *    PC_EBUSY) for the value to be filled (FRESH) or the lease to be freed
+ *    (then this caller may take it: LEAD).  PC_ETIMEDOUT when the time ran
+ *    out.  The daemon wakes the waiter; in embedded mode the client polls.
+ *
+ * A waiting claim (timeout_ms > 0) is not allowed in a batch or transaction
+ * (PC_ESTATE).  flags: PC_FLIGHT_TAKE_STALE or 0.
+ * @return 0, PC_EBUSY, PC_ETIMEDOUT, PC_EWRONGTYPE, PC_EINVAL, PC_ESTATE,
+ *         PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                              int64_t timeout_ms, unsigned flags, pc_flight *out);
+
+/**
+ * Store the value computed under the lease token: fresh for ttl_ms
+ * (1..PC_TTL_MAX_MS), then stale for stale_ms more (0..; the sum at most
+ * PC_TTL_MAX_MS), when the key goes.  Ends the lease and wakes the waiters.
+ * @return 0, PC_ECONFLICT (token is not the key's lease, or its end has
+ *         passed: the value is not stored; the key is as it was),
+ *         PC_EWRONGTYPE, PC_EINVAL (a bad value, TTL or
+ *         token 0), PC_ETOOBIG, PC_ENAN, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token,
+                             const pc_val *v, int64_t ttl_ms, int64_t stale_ms);
+
+/**
+ * Give the lease token up without a value (the computation failed): the
+ * next claim takes the lease; a stale value stays until its end.
+ * @return 0, PC_ECONFLICT, PC_EWRONGTYPE, PC_EINVAL (token 0), PC_EKEY, ...
+ */
+PC_EXPORT int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token);
+
+/* ------------------------------------------------------------------------ */
+/* Bit arrays (issue 16)                                                     */
+
+/*
+ * A Bits key is a bit array as Redis's SETBIT family sees a string: bit 0
+ * is the highest bit of byte 0, the array is as long as its highest byte
+ * written, and bits never written read 0.  It is stored in chunks of 1 KiB
+ * (an all-zero chunk is not stored), so a bit at offset 2^32 - 1 costs one
+ * chunk, not 512 MiB.  Offsets go up to 2^32 - 1.  Reads are zero-copy.
+ */
+
+/** pc_bitop operations */
+enum { PC_BITOP_AND = 0, PC_BITOP_OR = 1, PC_BITOP_XOR = 2, PC_BITOP_NOT = 3 };
+
+/** pc_bitcount and pc_bitpos flags */
+enum {
+    PC_BITS_BIT = 1u << 0, /**< start and end count bits, not bytes (Redis's BIT) */
+    PC_BITS_END = 1u << 1  /**< pc_bitpos: end was given (see there) */
+};
+
+/**
+ * Set bit offset (0..2^32 - 1) to bit (0 or 1), creating the array (or
+ * making it longer) as needed; *old (may be NULL) gets the bit it held.
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset, int bit,
+                        int *old);
+
+/**
+ * Redis's BITOP: dest becomes the AND, OR or XOR of the n source arrays, or
+ * the NOT of the one (n == 1), as long as the longest source (a missing
+ * key is an empty array, and bits past a source's end are 0); an empty
+ * result deletes dest.  dest may be a source; whatever dest held is
+ * replaced, and its TTL goes.  Every key must lie in dest's shard
+ * (PC_ECROSSSHARD: use a {tag}).  *len (may be NULL) gets the result's
+ * length in bytes.  O(stored chunks) (NOT: O(length)).
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE (a source is not a bit array),
+ *         PC_ECROSSSHARD, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc_bytes *keys,
+                       size_t n, uint64_t *len);
+
+/** Zero-copy: bit offset of an array (0 past its end, and for a missing key). */
+PC_EXPORT int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit);
+
+/**
+ * Zero-copy: the bits set from start to end (inclusive; negative counts from
+ * the end; bytes, or bits with PC_BITS_BIT): Redis's BITCOUNT.  The whole
+ * array: 0, -1.  A missing key counts 0.
+ */
+PC_EXPORT int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                          unsigned flags, uint64_t *count);
+
+/**
+ * Zero-copy: the position of the first bit equal to bit (0 or 1) from start
+ * on (bytes, or bits with PC_BITS_BIT; negative from the end), or -1:
+ * Redis's BITPOS.  With PC_BITS_END the search stops at end; without it, it
+ * runs to the array's end, and looking for a 0 in an array of ones finds
+ * the bit just past it.  A missing key: -1 for a 1, 0 for a 0.
+ */
+PC_EXPORT int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start,
+                        int64_t end, unsigned flags, int64_t *pos);
+
+/** Zero-copy: the array's length in bytes (PC_ENOTFOUND for a missing key). */
+PC_EXPORT int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Bloom filters (issue 16)                                                  */
+
+/*
+ * A Bloom key is a scalable Bloom filter, as the seed's ScalableBloomFilter
+ * and RedisBloom's BF.* commands: it answers "maybe there" or "surely not"
+ * for byte strings, with false positives at no more than its error rate
+ * (and no false negatives).  It is made of layers: the first holds capacity
+ * items at half the error rate; when the last is full, a new one expansion
+ * times larger, at half the rate of the one before, is added; so the rate
+ * of the whole stays below the error rate however much it grows.  A
+ * non-scaling filter refuses items past its capacity (PC_ERANGE).  Bits are
+ * stored in chunks (layers not yet filled cost little); lookups are
+ * zero-copy.  A filter grows to at most 32 layers of at most 2^40 bits.
+ */
+
+/** pc_bf_reserve flags */
+enum { PC_BF_NONSCALING = 1u << 0 };
+
+/** What pc_bf_info_get says of a filter (RedisBloom's BF.INFO). */
+typedef struct pc_bf_info {
+    uint64_t capacity;  /**< items its layers hold together before it grows */
+    uint64_t size;      /**< bytes of bits of its layers (stored: less, while sparse) */
+    uint32_t filters;   /**< layers */
+    uint32_t expansion; /**< growth factor (0 for a non-scaling filter) */
+    uint64_t items;     /**< items added */
+    double error_rate;  /**< as reserved */
+    bool nonscaling;
+} pc_bf_info;
+
+/**
+ * Make an empty filter for capacity items (1..) at error_rate (0 < e < 1),
+ * growing expansion times (1..; 0: 2) per new layer, or not at all with
+ * PC_BF_NONSCALING.
+ * @return 0, PC_EEXIST (the key exists, of any type), PC_EINVAL, PC_ERANGE
+ *         (a first layer of more than 2^40 bits), PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate,
+                            uint64_t capacity, uint32_t expansion, unsigned flags);
+
+/**
+ * Add n items (byte strings, up to the largest value) to the filter, made
+ * with RedisBloom's defaults (error rate 0.01, capacity 100, expansion 2)
+ * when the key is missing.  added[i] (added may be NULL) gets 1 when item i
+ * was added, 0 when the filter (maybe) held it already.  All or nothing:
+ * PC_ERANGE, and nothing added, when the items would not fit (a full
+ * non-scaling filter, or past 32 layers).
+ * @return 0, PC_ERANGE, PC_EWRONGTYPE, PC_EINVAL, PC_ETOOBIG, PC_EKEY, ...
+ */
+PC_EXPORT int pc_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items,
+                         size_t n, int *added);
+
+/** pc_bf_madd of one item. */
+PC_EXPORT int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size_t ilen,
+                        int *added);
+
+/**
+ * Zero-copy: exists[i] gets 1 when the filter may hold items[i], 0 when it
+ * surely does not (a missing key holds nothing).
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items,
+                            size_t n, int *exists);
+
+/** pc_bf_mexists of one item. */
+PC_EXPORT int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, size_t ilen,
+                           int *exists);
+
+/** Zero-copy: the filter's figures.  PC_ENOTFOUND for a missing key. */
+PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**
@@ -1069,7 +1370,7 @@ typedef enum pc_policy {
 /** The name of a policy ("noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"). */
 PC_EXPORT const char *pc_policy_name(pc_policy p);
 
-#define PC_STATS_OPS 64
+#define PC_STATS_OPS 128
 #define PC_STATS_HIST 32
 
 /**
@@ -1087,7 +1388,7 @@ typedef struct pc_stats {
                                       missing key is a miss, not an error) */
     uint64_t reads_hit;          /**< key lookups that found the key (all clients) */
     uint64_t reads_miss;         /**< ... that did not */
-    uint64_t keys[7];            /**< keys by pc_type; keys[0] is the total */
+    uint64_t keys[PC_T__COUNT];  /**< keys by pc_type; keys[0] is the total */
     uint64_t keys_ttl;           /**< keys that have a TTL */
     uint64_t expired;            /**< keys removed because their TTL ran out */
     uint64_t evicted;            /**< keys removed to stay under the memory cap */

@@ -430,3 +430,18 @@ int pc__rr_randomkey(pc_read *r, pc_bytes *key)
     *key = v.s;
     return 0;
 }
+
+/* ---- issue 16 ---- */
+
+int pc__rr_call(pc_read *r, uint16_t op, const void *key, size_t klen, const pc_val *args,
+                size_t nargs, pcs_resp *resp)
+{
+    pcs_enc e;
+    int rc = rr_begin(r, op, &e);
+    if (rc)
+        return rc;
+    pcs_enc_bytes(&e, key, klen);
+    for (size_t i = 0; i < nargs; i++)
+        pcs_enc_val(&e, &args[i]);
+    return rr_call(r, &e, resp);
+}

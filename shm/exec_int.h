@@ -65,6 +65,9 @@ int pcs_set_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
 /* Checks of those items, before anything is written. */
 int pcs_map_check_items(pcs_wctx *w, const pc_val *items, size_t n);
 
+/* pcs_load_record's checks of the key (exec.c). */
+int pcs_load_key(pcs_wctx *w, const void *key, size_t klen);
+
 /* Handlers. */
 int pcs_h_set(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_getset(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
@@ -91,5 +94,16 @@ int pcs_h_smove(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 /* For handlers of two keys (lmove, smove): the second key, argv[i], is a
  * valid key of w's shard: 0, PC_EKEY or PC_ECROSSSHARD. */
 int pcs_chk_key2(const pcs_wctx *w, const pcs_req *rq, unsigned i);
+/* t_helpers.c (issue 16) */
+int pcs_h_throttle(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_claim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_fill(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_release(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bits.c (issue 16) */
+int pcs_h_setbit(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bitop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bloom.c (issue 16) */
+int pcs_h_bf_reserve(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bf_add(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -115,6 +115,23 @@ enum pcs_op {
     PCS_OP_R_LPOS,        /* key, value, rank, maxlen, max: positions */
     PCS_OP_R_SRANDMEMBER, /* key, count, max: members */
     PCS_OP_R_RANDOMKEY,   /* (empty bytes): a key */
+    /* ---- issue 16: the helpers and the probabilistic types ---- */
+    PCS_OP_THROTTLE, /* key, mode (PCS_THROTTLE_*), three numbers, quantity */
+    PCS_OP_FC_CLAIM, /* single flight: a value or the lease (may park, as QPOPW) */
+    PCS_OP_FC_FILL,
+    PCS_OP_FC_RELEASE,
+    PCS_OP_R_FLIGHT,    /* a ring-only read of a Flight key */
+    PCS_OP_SETBIT,      /* key, offset, bit */
+    PCS_OP_BITOP,       /* destination key, op (PC_BITOP_*), source keys */
+    PCS_OP_R_GETBIT,    /* key, offset */
+    PCS_OP_R_BITCOUNT,  /* key, start, end, flags (PC_BITS_*) */
+    PCS_OP_R_BITPOS,    /* key, bit, start, end, flags */
+    PCS_OP_R_BITLEN,    /* key */
+    PCS_OP_BF_RESERVE,  /* key, error rate (DOUBLE), capacity, expansion, flags */
+    PCS_OP_BF_ADD,      /* key, items */
+    PCS_OP_R_BF_EXISTS, /* key, items */
+    PCS_OP_R_BF_INFO,   /* key */
+    /* ---- end of issue 16's block ---- */
     PCS_OP__COUNT
 };
 
@@ -127,19 +144,30 @@ enum {
     PCS_GETEX_DEL = 4      /* delete the key (GETDEL) */
 };
 
+/* PCS_OP_THROTTLE's modes. */
+enum { PCS_THROTTLE_GCRA = 0, PCS_THROTTLE_WINDOW = 1 };
+
+/* Issue 16's reads of ring-only clients. */
+static inline int pcs_op_is_read16(unsigned op)
+{
+    return op == PCS_OP_R_FLIGHT || (op >= PCS_OP_R_GETBIT && op <= PCS_OP_R_BITLEN) ||
+           op == PCS_OP_R_BF_EXISTS || op == PCS_OP_R_BF_INFO;
+}
+
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
-           op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY);
+           op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) ||
+           pcs_op_is_read16(op);
 }
 
 /* Reads of the store (PCS_OP_R_*): what a peer with the read role may ask. */
 static inline int pcs_op_is_store_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) ||
-           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY);
+           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) || pcs_op_is_read16(op);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

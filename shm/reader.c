@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "bytes.h"
 #include "exec.h"
+#include "prob.h"
 
 /* ---- the reader ---- */
 
@@ -788,6 +789,147 @@ int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes
     struct scan_arg a = {glob, keys, when};
     *n = 0;
     return walk_shards(r, cur, max, n, expiry_page, &a);
+}
+
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_FLIGHT, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    out->state = !rec.fresh_until           ? PC_FLIGHT_MISS
+                 : r->now < rec.fresh_until ? PC_FLIGHT_FRESH
+                                            : PC_FLIGHT_STALE;
+    out->value = rec.val;
+    out->token = rec.token;
+    out->lease_until_ms = (int64_t)rec.lease_until;
+    out->owner_pid = rec.owner;
+    return 0;
+}
+
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit)
+{
+    pcs_view v;
+    pcs_rec rec;
+    *bit = 0;
+    if (off >= PCS_BITS_MAX)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    return pcs_bits_get(&v, &rec, off, bit);
+}
+
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *n = 0;
+    if (flags & ~(unsigned)PC_BITS_BIT)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)))
+        return rc;
+    return pcs_bits_count(cur, &rec, from, to, n);
+}
+
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *pos = -1;
+    if ((flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END)) || (bit != 0 && bit != 1))
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc == PC_ENOTFOUND) {
+        *pos = bit ? -1 : 0;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!(flags & PC_BITS_END))
+        end = -1;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)) ||
+        (rc = pcs_bits_pos(cur, &rec, bit, from, to, pos)))
+        return rc;
+    /* No end given: the array goes on with zeros (Redis). */
+    if (*pos < 0 && !bit && !(flags & PC_BITS_END))
+        *pos = (int64_t)(to + 1);
+    return 0;
+}
+
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (!rc)
+        *bytes = rec.nbytes;
+    return rc;
+}
+
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    for (size_t i = 0; i < n; i++)
+        out[i] = 0;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h[2];
+        bool has;
+        if (items[i].len && !items[i].ptr)
+            return PC_EINVAL;
+        pcs_bf_hash(items[i].ptr, items[i].len, h);
+        if ((rc = pcs_bf_has(&v, &rec, h, &has)))
+            return rc;
+        out[i] = has;
+    }
+    return 0;
+}
+
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < rec.bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(&rec, i, &l);
+        out->capacity += l.capacity;
+        out->size += (l.bits + 7) / 8;
+    }
+    out->filters = rec.bf_layers;
+    out->nonscaling = rec.bf_flags & PCS_BF_NONSCALING;
+    out->expansion = out->nonscaling ? 0 : rec.bf_expansion;
+    out->items = rec.count;
+    out->error_rate = rec.bf_error;
+    return 0;
 }
 
 /* ---- cursors on the wire ---- */

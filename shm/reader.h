@@ -205,6 +205,27 @@ int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key);
 int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
                        int64_t *when, size_t max, size_t *n);
 
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+/* A Flight key: its value (a view) and state as of the read's moment, and
+ * its lease as stored (pc_flight_get). */
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out);
+
+/* Bit arrays (pc_getbit, pc_bitcount, pc_bitpos, pc_bitlen: their rules;
+ * flags PC_BITS_*, others PC_EINVAL; bit 0 or 1). */
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit);
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n);
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos);
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes);
+
+/* Bloom filters: out[i] 1 when the filter may hold items[i] (a missing key
+ * holds nothing); its figures (PC_ENOTFOUND when missing). */
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out);
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
+
 /* ---- cursors on the wire ---- */
 
 /*

@@ -1727,6 +1727,291 @@ static int cmd_info(cli *x, int argc, char **argv)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The rate limiter (issue 16)                                               */
+
+/* throttle KEY MAX_BURST COUNT PERIOD [QUANTITY], as redis-cell's
+ * CL.THROTTLE (PERIOD in seconds): the five numbers, exit 1 when limited. */
+static int cmd_throttle(cli *x, int argc, char **argv)
+{
+    int64_t burst, count, period, qty = 1;
+    int ex;
+    if ((ex = arg_min(x, "MAX_BURST", 1, 0, &burst)) || (ex = arg_min(x, "COUNT", 2, 1, &count)) ||
+        (ex = arg_min(x, "PERIOD (seconds)", 3, 1, &period)) ||
+        (argc > 4 && (ex = arg_min(x, "QUANTITY", 4, 0, &qty))))
+        return ex;
+    if (period > PC_TTL_MAX_MS / 1000)
+        return cli_err(x, "PERIOD is longer than 100 years: '%s'", argv[3]);
+    pc_throttle_info t;
+    int rc = pc_throttle(x->c, ARG(0), burst, count, period * 1000, qty, &t);
+    if (rc)
+        return cli_fail(x, rc);
+    int64_t f[5] = {t.limited, t.limit, t.remaining, t.retry_after_ms, t.reset_after_ms};
+    if (x->json)
+        printf("[%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "]\n", f[0], f[1], f[2],
+               f[3], f[4]);
+    else
+        for (int i = 0; i < 5; i++)
+            printf("%" PRId64 "\n", f[i]);
+    return t.limited ? EX_NO : EX_DONE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bit arrays (issue 16)                                                     */
+
+/* Argument i as an OFFSET: 0 .. 2^32 - 1. */
+static int arg_offset(cli *x, int i, uint64_t *off)
+{
+    int64_t v;
+    int ex = arg_min(x, "OFFSET", i, 0, &v);
+    if (ex)
+        return ex;
+    if (v > (int64_t)UINT32_MAX)
+        return cli_err(x, "OFFSET is past the largest, 4294967295: '%s'", x->av[i]);
+    *off = (uint64_t)v;
+    return 0;
+}
+
+/* Argument i as a BIT: 0 or 1. */
+static int arg_bit(cli *x, int i, int *bit)
+{
+    if (x->al[i] != 1 || (x->av[i][0] != '0' && x->av[i][0] != '1'))
+        return cli_err(x, "BIT must be 0 or 1: '%s'", x->av[i]);
+    *bit = x->av[i][0] == '1';
+    return 0;
+}
+
+/* Argument i as BYTE or BIT (any case): 0 or PC_BITS_BIT. */
+static int arg_unit(cli *x, int i, unsigned *flags)
+{
+    if (arg_is(x, i, "byte"))
+        *flags = 0;
+    else if (arg_is(x, i, "bit"))
+        *flags = PC_BITS_BIT;
+    else
+        return cli_err(x, "expected BYTE or BIT: '%s'", x->av[i]);
+    return 0;
+}
+
+static int cmd_setbit(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint64_t off = 0;
+    int bit = 0, old = 0, ex;
+    if ((ex = arg_offset(x, 1, &off)) || (ex = arg_bit(x, 2, &bit)))
+        return ex;
+    int rc = pc_setbit(x->c, ARG(0), off, bit, &old);
+    return rc ? cli_fail(x, rc) : out_int(x, old);
+}
+
+static int cmd_getbit(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint64_t off = 0;
+    int bit = 0, ex;
+    pc_read *r;
+    if ((ex = arg_offset(x, 1, &off)) || (ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_getbit(r, ARG(0), off, &bit);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, bit);
+}
+
+static int cmd_bitcount(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    int64_t start = 0, end = -1;
+    unsigned flags = 0;
+    uint64_t n;
+    int ex;
+    pc_read *r;
+    if (argc == 2)
+        return cli_usage(x);
+    if (argc > 1 && ((ex = arg_i64(x, "START", 1, &start)) || (ex = arg_i64(x, "END", 2, &end)) ||
+                     (argc > 3 && (ex = arg_unit(x, 3, &flags)))))
+        return ex;
+    if ((ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_bitcount(r, ARG(0), start, end, flags, &n);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)n);
+}
+
+static int cmd_bitpos(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    int64_t start = 0, end = -1, pos;
+    unsigned flags = 0, unit = 0;
+    int bit = 0, ex;
+    pc_read *r;
+    if ((ex = arg_bit(x, 1, &bit)) || (argc > 2 && (ex = arg_i64(x, "START", 2, &start))) ||
+        (argc > 3 && (ex = arg_i64(x, "END", 3, &end))) ||
+        (argc > 4 && (ex = arg_unit(x, 4, &unit))))
+        return ex;
+    flags = unit | (argc > 3 ? PC_BITS_END : 0);
+    if ((ex = read_begin(x, &r)))
+        return ex;
+    int rc = pc_bitpos(r, ARG(0), bit, start, end, flags, &pos);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, pos);
+}
+
+static int cmd_bitop(cli *x, int argc, char **argv)
+{
+    static const char *const ops[] = {"and", "or", "xor", "not"};
+    int op = -1;
+    for (int i = 0; i < 4; i++)
+        if (arg_is(x, 0, ops[i]))
+            op = i;
+    if (op < 0)
+        return cli_err(x, "expected AND, OR, XOR or NOT: '%s'", argv[0]);
+    if (op == PC_BITOP_NOT && argc != 3)
+        return cli_err(x, "NOT takes exactly one source key");
+    pc_bytes *keys = NULL;
+    int ex = arg_bytes(x, 2, argc - 2, 1, &keys);
+    if (ex)
+        return ex;
+    uint64_t len = 0;
+    int rc = pc_bitop(x->c, op, ARG(1), keys, (size_t)argc - 2, &len);
+    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bloom filters (issue 16)                                                  */
+
+/* bf.reserve KEY ERROR_RATE CAPACITY [EXPANSION N] [NONSCALING] */
+static int cmd_bf_reserve(cli *x, int argc, char **argv)
+{
+    double rate;
+    int64_t cap, expansion = 0;
+    unsigned flags = 0;
+    int ex;
+    if ((ex = arg_double(x, "ERROR_RATE", 1, &rate)) || (ex = arg_min(x, "CAPACITY", 2, 1, &cap)))
+        return ex;
+    if (!(rate > 0 && rate < 1))
+        return cli_err(x, "ERROR_RATE must be between 0 and 1 (both excluded): '%s'", argv[1]);
+    for (int i = 3; i < argc; i++) {
+        if (arg_is(x, i, "nonscaling")) {
+            flags |= PC_BF_NONSCALING;
+        } else if (arg_is(x, i, "expansion") && i + 1 < argc) {
+            if ((ex = arg_min(x, "EXPANSION", ++i, 1, &expansion)))
+                return ex;
+            if (expansion > UINT32_MAX)
+                return cli_err(x, "EXPANSION is too large: '%s'", argv[i]);
+        } else {
+            return cli_usage(x);
+        }
+    }
+    int rc = pc_bf_reserve(x->c, ARG(0), rate, (uint64_t)cap, (uint32_t)expansion, flags);
+    return rc ? cli_fail(x, rc) : out_done(x);
+}
+
+/* One 0/1 per item: lines, or a JSON array with --json. */
+static int out_flags(cli *x, const int *f, int n)
+{
+    int st = 0;
+    if (x->json)
+        out_open(&st, '[');
+    for (int i = 0; i < n; i++) {
+        if (x->json)
+            out_next(&st), printf("%d", f[i] ? 1 : 0);
+        else
+            printf("%d\n", f[i] ? 1 : 0);
+    }
+    if (x->json)
+        out_close(&st, '[', ']');
+    return EX_DONE;
+}
+
+/* bf.add KEY ITEM / bf.madd KEY ITEM...: 1 (added) or 0 (maybe there). */
+static int bf_add(cli *x, int argc, bool one)
+{
+    pc_bytes *items = NULL;
+    int *added = cli_alloc(x, (size_t)argc - 1, sizeof *added);
+    int ex = arg_bytes(x, 1, argc - 1, 1, &items);
+    if (ex)
+        return ex;
+    if (!added)
+        return cli_fail(x, PC_ENOMEM);
+    int rc = pc_bf_madd(x->c, ARG(0), items, (size_t)argc - 1, added);
+    if (rc)
+        return cli_fail(x, rc);
+    return one ? out_int(x, added[0]) : out_flags(x, added, argc - 1);
+}
+
+static int cmd_bf_add(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    return bf_add(x, argc, true);
+}
+
+static int cmd_bf_madd(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    return bf_add(x, argc, false);
+}
+
+/* bf.exists KEY ITEM (exit 1 for 0) / bf.mexists KEY ITEM...: 1 (maybe
+ * there) or 0 (surely not). */
+static int bf_exists(cli *x, int argc, bool one)
+{
+    pc_bytes *items = NULL;
+    int *has = cli_alloc(x, (size_t)argc - 1, sizeof *has);
+    pc_read *r;
+    int ex = arg_bytes(x, 1, argc - 1, 1, &items);
+    if (ex || (ex = read_begin(x, &r)))
+        return ex;
+    int rc = has ? pc_bf_mexists(r, ARG(0), items, (size_t)argc - 1, has) : PC_ENOMEM;
+    pc_read_end(r);
+    if (rc)
+        return cli_fail(x, rc);
+    return one ? out_flag(x, has[0]) : out_flags(x, has, argc - 1);
+}
+
+static int cmd_bf_exists(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    return bf_exists(x, argc, true);
+}
+
+static int cmd_bf_mexists(cli *x, int argc, char **argv)
+{
+    (void)argv;
+    return bf_exists(x, argc, false);
+}
+
+/* bf.info KEY: RedisBloom's figures, "name:value" lines (or a JSON object). */
+static int cmd_bf_info(cli *x, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    pc_read *r;
+    pc_bf_info bi;
+    int ex = read_begin(x, &r);
+    if (ex)
+        return ex;
+    int rc = pc_bf_info_get(r, ARG(0), &bi);
+    pc_read_end(r);
+    if (rc == PC_ENOTFOUND)
+        return out_missing(x);
+    if (rc)
+        return cli_fail(x, rc);
+    unsigned long long cap = bi.capacity, size = bi.size, items = bi.items;
+    if (x->json)
+        printf("{\"capacity\":%llu,\"size\":%llu,\"filters\":%u,\"items\":%llu,"
+               "\"expansion\":%u,\"error_rate\":%.17g,\"nonscaling\":%s}\n",
+               cap, size, bi.filters, items, bi.expansion, bi.error_rate,
+               bi.nonscaling ? "true" : "false");
+    else
+        printf("capacity:%llu\nsize:%llu\nfilters:%u\nitems:%llu\nexpansion:%u\n"
+               "error_rate:%.17g\nnonscaling:%s\n",
+               cap, size, bi.filters, items, bi.expansion, bi.error_rate,
+               bi.nonscaling ? "yes" : "no");
+    return EX_DONE;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The table, sorted by name                                                 */
 
 #define SET_ARGS                                                                                  \
@@ -1736,6 +2021,15 @@ static int cmd_info(cli *x, int argc, char **argv)
 /* clang-format off */
 const cmd pccli_cmds[] = {
     {"append", cmd_append, 2, 2, ARGS_ANY, "string", "KEY VALUE", "append to a String; print its length"},
+    {"bf.add", cmd_bf_add, 2, 2, ARGS_ANY, "bloom", "KEY ITEM", "add an item to a Bloom filter (made with rate 0.01, capacity 100 when missing); print 1 when added, 0 when it may have been there"},
+    {"bf.exists", cmd_bf_exists, 2, 2, ARGS_ANY, "bloom", "KEY ITEM", "print 1 when the filter may hold the item, 0 (exit 1) when it surely does not"},
+    {"bf.info", cmd_bf_info, 1, 1, ARGS_ANY, "bloom", "KEY", "print a Bloom filter's capacity, size, layers, items, expansion and error rate"},
+    {"bf.madd", cmd_bf_madd, 2, -1, ARGS_ANY, "bloom", "KEY ITEM...", "add items to a Bloom filter; print 1 or 0 for each"},
+    {"bf.mexists", cmd_bf_mexists, 2, -1, ARGS_ANY, "bloom", "KEY ITEM...", "print 1 (maybe there) or 0 (surely not) for each item"},
+    {"bf.reserve", cmd_bf_reserve, 3, 6, ARGS_ANY, "bloom", "KEY ERROR_RATE CAPACITY [EXPANSION N] [NONSCALING]", "make an empty scalable Bloom filter"},
+    {"bitcount", cmd_bitcount, 1, 4, ARGS_ANY, "bits", "KEY [START END [BYTE|BIT]]", "print how many bits are set, in all or in a byte or bit range"},
+    {"bitop", cmd_bitop, 3, -1, ARGS_ANY, "bits", "AND|OR|XOR|NOT DESTKEY KEY...", "store the operation of bit arrays in DESTKEY; print its length in bytes"},
+    {"bitpos", cmd_bitpos, 2, 5, ARGS_ANY, "bits", "KEY BIT [START [END [BYTE|BIT]]]", "print the position of the first bit equal to BIT, or -1"},
     {"blpop", cmd_blpop, 2, -1, ARGS_ANY, "list", "KEY... TIMEOUT", "pop from the head of the first non-empty List or Queue, waiting up to TIMEOUT seconds (0: forever)"},
     {"bqpop", cmd_bqpop, 2, 3, ARGS_ANY, "queue", "KEY TIMEOUT [COUNT]", "pop from a Queue, waiting up to TIMEOUT seconds for an element (0: forever)"},
     {"brpop", cmd_blpop, 2, -1, ARGS_ANY, "list", "KEY... TIMEOUT", "pop from the tail of the first non-empty List (or the front of a Queue), waiting up to TIMEOUT seconds"},
@@ -1750,6 +2044,7 @@ const cmd pccli_cmds[] = {
     {"flushall", cmd_flushall, 0, 1, ARGS_ANY, "server", "[SYNC | ASYNC]", "remove every key"},
     {"flushdb", cmd_flushall, 0, 1, ARGS_ANY, "server", "[SYNC | ASYNC]", "remove every key (there is one database)"},
     {"get", cmd_get, 1, 1, ARGS_ANY, "string", "KEY", "print a value (a collection as JSON)"},
+    {"getbit", cmd_getbit, 2, 2, ARGS_ANY, "bits", "KEY OFFSET", "print the bit at OFFSET (0 past the end)"},
     {"getdel", cmd_getdel, 1, 1, ARGS_ANY, "string", "KEY", "print a String or Numeric and delete it"},
     {"getex", cmd_getex, 1, 3, ARGS_ANY, "string", "KEY [EX SECONDS | PX MS | EXAT TIME | PXAT MS-TIME | PERSIST]", "print a String or Numeric and change its TTL"},
     {"getrange", cmd_getrange, 3, 3, ARGS_ANY, "string", "KEY START END", "print bytes START..END of a String"},
@@ -1808,6 +2103,7 @@ const cmd pccli_cmds[] = {
     {"scard", cmd_scard, 1, 1, ARGS_ANY, "set", "KEY", "print the number of members"},
     {"sdiff", cmd_sdiff, 1, -1, ARGS_ANY, "set", "KEY...", "print the members of the first Set in no other"},
     {"set", cmd_set, 2, -1, ARGS_ANY, "string", SET_ARGS, "store a value"},
+    {"setbit", cmd_setbit, 3, 3, ARGS_ANY, "bits", "KEY OFFSET 0|1", "set the bit at OFFSET; print the bit it held"},
     {"setex", cmd_setex, 3, 3, ARGS_ANY, "string", "KEY SECONDS VALUE", "store VALUE with a TTL"},
     {"setnx", cmd_setnx, 2, 2, ARGS_ANY, "string", "KEY VALUE", "store VALUE if the key does not exist; print 1 or 0"},
     {"setrange", cmd_setrange, 3, 3, ARGS_ANY, "string", "KEY OFFSET VALUE", "overwrite from OFFSET; print the length"},
@@ -1821,6 +2117,7 @@ const cmd pccli_cmds[] = {
     {"srem", cmd_srem, 2, -1, ARGS_ANY, "set", "KEY MEMBER...", "remove members; print how many were there"},
     {"strlen", cmd_strlen, 1, 1, ARGS_ANY, "string", "KEY", "print a String's length"},
     {"sunion", cmd_sunion, 1, -1, ARGS_ANY, "set", "KEY...", "print the members of any of the Sets"},
+    {"throttle", cmd_throttle, 4, 5, ARGS_ANY, "limits", "KEY MAX_BURST COUNT PERIOD [QUANTITY]", "a GCRA rate limiter (redis-cell's CL.THROTTLE): print limited, limit, remaining, retry-after and reset-after (ms); exit 1 when limited"},
     {"touch", cmd_touch, 1, -1, ARGS_ANY, "keys", "KEY...", "record an access to the keys; print how many exist"},
     {"ttl", cmd_ttl, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's TTL in seconds"},
     {"type", cmd_type, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's type"},

@@ -107,6 +107,41 @@ int main(int argc, char **argv)
     TRY(PC_EINVAL, pc_linsert(c, "l", 1, true, NULL, &v, NULL));
     TRY(PC_EWRONGTYPE, pc_hsetnx(c, "s", 1, "f", 1, &v, NULL));
     TRY(PC_ESTATE, pc_txn_commit(c, NULL));
+    /* issue 16: the helpers and the new types */
+    pc_throttle_info ti;
+    pc_flight fl;
+    pc_bytes bk[2] = {pc_b("s", 1), pc_b("l", 1)}, bi = pc_b("x", 1);
+    int bits;
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, -1, 10, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, 5, 0, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, 5, 2000001, 1, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle_window(c, "k", 1, 10, 0, 1, &ti));
+    TRY(PC_EWRONGTYPE, pc_throttle(c, "s", 1, 5, 10, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_flight_claim(c, "k", 1, 0, 0, 0, &fl));
+    TRY(PC_EINVAL, pc_flight_claim(c, "k", 1, 1000, 0, 0, NULL));
+    TRY(PC_EWRONGTYPE, pc_flight_claim(c, "l", 1, 1000, 0, 0, &fl));
+    TRY(PC_ECONFLICT, pc_flight_fill(c, "k", 1, 42, &v, 1000, 0));
+    TRY(PC_EINVAL, pc_flight_fill(c, "k", 1, 0, &v, 1000, 0));
+    TRY(PC_ECONFLICT, pc_flight_release(c, "k", 1, 42));
+    TRY(PC_EINVAL, pc_setbit(c, "k", 1, UINT64_C(1) << 32, 1, NULL));
+    TRY(PC_EINVAL, pc_setbit(c, "k", 1, 7, 2, NULL));
+    TRY(PC_EWRONGTYPE, pc_setbit(c, "s", 1, 7, 1, NULL));
+    TRY(PC_EINVAL, pc_bitop(c, 9, "k", 1, bk, 2, NULL));
+    TRY(PC_EINVAL, pc_bitop(c, PC_BITOP_NOT, "k", 1, bk, 2, NULL));
+    TRY(PC_EWRONGTYPE, pc_bitop(c, PC_BITOP_OR, "k", 1, bk, 2, NULL));
+    TRY(PC_EINVAL, pc_bf_reserve(c, "k", 1, 1.5, 100, 0, 0));
+    TRY(PC_EINVAL, pc_bf_reserve(c, "k", 1, 0.01, 0, 0, 0));
+    TRY(PC_ERANGE, pc_bf_reserve(c, "k", 1, 1e-9, UINT64_C(1) << 40, 0, 0));
+    TRY(PC_EEXIST, pc_bf_reserve(c, "s", 1, 0.01, 100, 0, 0));
+    TRY(PC_EWRONGTYPE, pc_bf_add(c, "s", 1, "x", 1, NULL));
+    TRY(PC_EINVAL, pc_bf_madd(c, "k", 1, &bi, 0, NULL));
+    if (pc_read_begin(c, &r) == 0) {
+        TRY(PC_EWRONGTYPE, pc_getbit(r, "s", 1, 0, &bits));
+        TRY(PC_EINVAL, pc_bitpos(r, "k", 1, 2, 0, -1, 0, &i64));
+        TRY(PC_EWRONGTYPE, pc_bf_exists(r, "l", 1, "x", 1, &bits));
+        TRY(PC_EWRONGTYPE, pc_flight_get(r, "n", 1, &fl));
+        pc_read_end(r);
+    }
     pc_batch_begin(c);
     TRY(PC_ESTATE, pc_batch_begin(c));
     TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
@@ -176,7 +211,8 @@ int main(int argc, char **argv)
         if (pc_get(r, "s", 1, &out) || out.kind != PC_BYTES || out.s.len != 5 ||
             memcmp(out.s.ptr, "hello", 5) != 0 || pc_get(r, "n", 1, &out) || out.kind != PC_INT ||
             out.i != 5 || pc_llen(r, "l", 1, &len) || len != 2 ||
-            pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND) {
+            pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND ||
+            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND) {
             fprintf(stderr, "badapi: a refused call changed the store\n");
             bad = 1;
         }

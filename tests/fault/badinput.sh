@@ -229,6 +229,22 @@ case_ pccli "--pipe get s" "$C" -d "$D" --pipe get s
 case_ pccli "-x (no command)" "$C" -d "$D" -x
 case_ pccli "--json get s extra" "$C" -d "$D" --json get s extra
 case_ pccli "-d W/nowhere get s" "$C" -d "$W/nowhere" get s
+# issue 16
+case_ pccli "throttle k 1 0 60" "$C" -d "$D" throttle k 1 0 60
+case_ pccli "throttle s 1 1 60 (a String)" "$C" -d "$D" throttle s 1 1 60
+case_ pccli "setbit k 4294967296 1" "$C" -d "$D" setbit k 4294967296 1
+case_ pccli "setbit k 1 2" "$C" -d "$D" setbit k 1 2
+case_ pccli "setbit s 1 1 (a String)" "$C" -d "$D" setbit s 1 1
+case_ pccli "bitcount k 0" "$C" -d "$D" bitcount k 0
+case_ pccli "bitpos k 2" "$C" -d "$D" bitpos k 2
+case_ pccli "bitop nand k s" "$C" -d "$D" bitop nand k s
+case_ pccli "bitop not k s l" "$C" -d "$D" bitop not k s l
+case_ pccli "bitop or k s (a String)" "$C" -d "$D" bitop or k s
+case_ pccli "bf.reserve k 0 100" "$C" -d "$D" bf.reserve k 0 100
+case_ pccli "bf.reserve k 0.01 -5" "$C" -d "$D" bf.reserve k 0.01 -5
+case_ pccli "bf.reserve s 0.01 100 (exists)" "$C" -d "$D" bf.reserve s 0.01 100
+case_ pccli "bf.add l x (a List)" "$C" -d "$D" bf.add l x
+case_ pccli "bf.exists n x (a Numeric)" "$C" -d "$D" bf.exists n x
 
 S=$B/pcstat
 if [ -x "$S" ]; then

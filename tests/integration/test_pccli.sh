@@ -875,6 +875,116 @@ checks=$((checks + 1))
 [ "$(cat "$tmp/bq")" = work ] && [ "$(cat "$tmp/bqrc")" = 0 ] || fail "bqpop through the daemon" "$(cat "$tmp/bq")"
 stop_pid "$dpid"
 dpid=
+# ---- issue 16: throttle ---------------------------------------------------------
+# tthrottle STATUS "LIMITED LIMIT REMAINING" ARGS...: the first three of the five
+# numbers are exact; the two times (ms) must be integers.
+tthrottle() {
+    want_rc=$1
+    want3=$2
+    shift 2
+    run throttle "$@"
+    checks=$((checks + 1))
+    set -- $got
+    if [ "$rc" != "$want_rc" ] || [ $# != 5 ] || [ "$1 $2 $3" != "$want3" ] ||
+        ! [ "$4" -eq "$4" ] 2>/dev/null || ! [ "$5" -ge 0 ] 2>/dev/null; then
+        fail "pccli throttle: expected status $want_rc, '$want3 RETRY RESET'" "got status $rc: $got"
+    fi
+}
+t 0 "" set k orig
+t 0 "" set d --double 0.5
+tthrottle 0 "0 3 2" th 2 1 60
+tthrottle 0 "0 3 1" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60
+tthrottle 1 "1 3 0" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60 0
+tthrottle 1 "1 3 0" th 2 1 60 4
+tthrottle 0 "0 10 6" th2 9 10 1 4
+t 0 "numeric" type th
+t_ttl 180 th
+t 1 "" get nothrottle
+run --json throttle thj 0 1 3600
+checks=$((checks + 1))
+case $got in "[0,1,0,-1,"*"]") ;; *) fail "pccli --json throttle" "$got" ;; esac
+terr "COUNT must be at least 1" throttle th 2 0 60
+terr "MAX_BURST must be at least 0" throttle th -1 1 60
+terr "PERIOD (seconds) must be at least 1" throttle th 1 1 0
+terr "QUANTITY must be at least 0" throttle th 1 1 60 -1
+terr "PERIOD is longer than 100 years" throttle th 1 1 99999999999
+terr "wrong arguments" throttle th 1 1
+terr "wrong type (PC_EWRONGTYPE)" throttle k 1 1 60
+terr "(PC_ENOTINT)" throttle d 1 1 60
+t 0 "orig" get k
+
+# ---- issue 16: bit arrays -------------------------------------------------------
+t 0 "0" setbit bits 7 1
+t 0 "1" setbit bits 7 1
+t 0 "0" setbit bits 100 1
+t 0 "1" getbit bits 7
+t 0 "0" getbit bits 8
+t 0 "0" getbit nobits 8
+t 0 "bits" type bits
+t 0 "2" bitcount bits
+t 0 "1" bitcount bits 0 0
+t 0 "1" bitcount bits 7 7 bit
+t 0 "1" bitcount bits -1 -1 BYTE
+t 0 "0" bitcount nobits
+t 0 "7" bitpos bits 1
+t 0 "0" bitpos bits 0
+t 0 "100" bitpos bits 1 1
+t 0 "-1" bitpos bits 1 2 5
+t 0 "100" bitpos bits 1 8 -1 bit
+t 0 "-1" bitpos nobits 1
+t 0 "13" bitop not {b}n bits
+t 0 "13" bitop NOT {b}n bits
+t 0 "102" bitcount {b}n
+tj 0 "13" bitop or {b}o bits {b}n
+t 0 "104" bitcount {b}o
+terr "BIT must be 0 or 1" setbit bits 1 2
+terr "OFFSET must be at least 0" setbit bits -1 1
+terr "OFFSET is past the largest" setbit bits 4294967296 1
+terr "OFFSET is not an integer" getbit bits x
+terr "expected BYTE or BIT" bitcount bits 0 1 words
+terr "wrong arguments" bitcount bits 0
+terr "expected AND, OR, XOR or NOT" bitop nand d bits
+terr "NOT takes exactly one source key" bitop not d bits bits
+terr "wrong arguments" bitop and d
+terr "wrong type (PC_EWRONGTYPE)" setbit k 1 1
+terr "wrong type (PC_EWRONGTYPE)" bitcount k
+terr "wrong type (PC_EWRONGTYPE)" bitop or dnew bits k
+t 0 "2" bitcount bits
+t 1 "" get dnew
+
+# ---- issue 16: Bloom filters ----------------------------------------------------
+t 0 "" bf.reserve bf 0.01 100
+tj 0 "true" bf.reserve bf2 0.001 1000 EXPANSION 4
+t 0 "" bf.reserve bf3 0.01 10 nonscaling
+t 0 "1" bf.add bf apple
+t 0 "0" bf.add bf apple
+t 0 "1${nl}1${nl}0" bf.madd bf pear plum apple
+tj 0 "[1,0]" bf.madd bf fig pear
+t 0 "1" bf.exists bf apple
+t 1 "0" bf.exists bf kiwi
+t 1 "0" bf.exists nobf apple
+t 0 "1${nl}0" bf.mexists bf plum kiwi
+tj 0 "[1,0]" bf.mexists bf plum kiwi
+t 0 "bloom" type bf
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:4${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info bf
+tj 0 '{"capacity":10,"size":14,"filters":1,"items":0,"expansion":0,"error_rate":0.01,"nonscaling":true}' bf.info bf3
+t 1 "" bf.info nobf
+t 0 "1" bf.add auto x
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:1${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info auto
+terr "(PC_EEXIST)" bf.reserve bf 0.01 100
+terr "ERROR_RATE must be between 0 and 1" bf.reserve nb 1 100
+terr "ERROR_RATE is not a number" bf.reserve nb x 100
+terr "CAPACITY must be at least 1" bf.reserve nb 0.1 0
+terr "EXPANSION must be at least 1" bf.reserve nb 0.1 10 expansion 0
+terr "wrong arguments" bf.reserve nb 0.1 10 sideways
+terr "wrong arguments" bf.add bf
+terr "(PC_ERANGE)" bf.madd bf3 a b c d e f g h i j k l
+terr "wrong type (PC_EWRONGTYPE)" bf.add k x
+terr "wrong type (PC_EWRONGTYPE)" bf.exists k x
+t 1 "" bf.info nb
+t 0 "capacity:10${nl}size:14${nl}filters:1${nl}items:0${nl}expansion:0${nl}error_rate:0.01${nl}nonscaling:yes" bf.info bf3
 
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -416,9 +416,9 @@ static void test_pcstat_json_agrees(void **state)
     EQ(st.reads_hit, 1);
     EQ(st.reads_miss, 1);
     json_t *keys = field(o, "keys");
-    static const char *const tnames[7] = {"total", "string", "numeric", "list",
-                                          "map",   "set",    "queue"};
-    for (int t = 0; t < 7; t++)
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
+                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    for (int t = 0; t < PC_T__COUNT; t++)
         EQ(num(keys, tnames[t]), st.keys[t]);
     EQ(st.keys[0], 42);
     EQ(num(o, "keys_ttl"), st.keys_ttl);
