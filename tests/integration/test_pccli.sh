@@ -864,13 +864,16 @@ run_info=$("$PCCLI" -d "$D" info 2>&1)
 checks=$((checks + 1))
 case $run_info in *"# Clients${nl}connected_clients:"*"# Memory${nl}used_memory:"*"# Stats${nl}total_commands_processed:"*"db0:keys=3,expires=0"*) ;;
 *) fail "info through the daemon" "$run_info" ;; esac
-# bqpop waits for a push from another client
-("$PCCLI" -d "$D" bqpop jobs 30 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
+# bqpop waits for a push from another client: push once pcstat shows it
+# blocked (or after 60 s; counted in seconds, not tries, which take long on
+# a loaded machine; info's connected_clients is published periodically, so
+# it is no sign that the pop is waiting).
+("$PCCLI" -d "$D" bqpop jobs 120 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
 bq=$!
-i=0
-until "$PCCLI" -d "$D" info clients 2>/dev/null | grep -q 'connected_clients:[2-9]' || [ $i -ge 200 ]; do
+until_s=$((SECONDS + 60))
+until "$PCSTAT" -d "$D" --json clients 2>/dev/null | grep -q '"blocked": *true' ||
+    [ $SECONDS -ge $until_s ]; do
     sleep 0.05
-    i=$((i + 1))
 done
 dr 0 "1" qpush jobs work
 wait $bq
