@@ -78,7 +78,7 @@ int pcd_op_role(unsigned op)
     case PCS_OP_FLUSH:
         return PC_ROLE_ADMIN;
     default:
-        return op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN ? PC_ROLE_READ : PC_ROLE_WRITE;
+        return pcs_op_is_store_read(op) ? PC_ROLE_READ : PC_ROLE_WRITE;
     }
 }
 
@@ -217,10 +217,10 @@ static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off,
     it->len = len;
     it->resp_off = SIZE_MAX;
     c->items++;
-    /* A read is served after the commit, and a QPOPW may park: nothing may
-     * overtake either, so drain c no further. */
+    /* A read is served after the commit, and a QPOPW or a flight claim may
+     * park: nothing may overtake either, so drain c no further. */
     uint16_t op = pcs_le16(buf->data + off + 4);
-    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW)
+    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM)
         c->read_queued = true;
     return it;
 }
@@ -450,22 +450,64 @@ static unsigned drain_client(pcd *d, pcd_client *c)
     return took + reqs;
 }
 
-/* Parked queue pops: answer those whose time is up, retry the others when
- * the last round wrote something (decoded from c->parked, where the request
- * waits). */
+/* Parked queue pops and flight claims: answer those whose time is up,
+ * retry the others when the last round wrote something, and flight claims
+ * also when a client went (it may have held their lease) or when the lease
+ * they wait behind ends (decoded from c->parked, where the request waits). */
 static void parked_pass(pcd *d, uint64_t now)
 {
+    bool kick = d->kick_parked;
+    d->kick_parked = false;
     for (size_t i = 0; i < d->ncl; i++) {
         pcd_client *c = d->cl[i];
         if (c->state != PCD_C_ACTIVE || !c->blocked || c->snap_need)
             continue;
+        uint16_t op = pcs_le16(c->parked.data + 4);
+        bool flight = op == PCS_OP_FC_CLAIM;
+        /* A client went: it may have held the lease this claim waits
+         * behind.  Its process closes its files before it is a zombie, so
+         * the owner may still look alive now: try a few times more over the
+         * next ~300 ms (answer_items). */
+        if (flight && kick)
+            c->parked_kicks = 6;
         if (now >= c->parked_deadline) {
-            answer_error(d, c, PCS_OP_QPOPW, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
+            answer_error(d, c, op, pcs_le64(c->parked.data + 8), PC_ETIMEDOUT);
             c->blocked = false;
-        } else if (d->wrote_last_round && round_room(d, 0)) {
+        } else if ((d->wrote_last_round ||
+                    (flight && (kick || (c->parked_retry_at && now >= c->parked_retry_at)))) &&
+                   round_room(d, 0)) {
             item_add(d, c, &c->parked, 0, c->parked.len)->parked_retry = true;
         }
     }
+}
+
+/* Does an answer rc to the request of op park it?  A queue pop that found
+ * nothing, a flight claim that found the lease taken and may wait.  *wait
+ * and *until (0: none) get its timeout and the waiter's own deadline
+ * (CLOCK_MONOTONIC ms). */
+static bool parks(const pcs_req *rq, int rc, uint64_t *wait, uint64_t *until)
+{
+    unsigned at;
+    if (rq->op == PCS_OP_QPOPW && rc == PC_ENOTFOUND)
+        at = 2;
+    else if (rq->op == PCS_OP_FC_CLAIM && rc == PC_EBUSY && rq->argv[4].i > 0)
+        at = 4; /* (the executor checked the arguments' kinds) */
+    else
+        return false;
+    *wait = (uint64_t)rq->argv[at].i;
+    *until = rq->argc > at + 1 ? (uint64_t)rq->argv[at + 1].i : 0;
+    return true;
+}
+
+/* A parked flight claim: when does the lease it waits behind end?  Then it
+ * is tried again (0: no lease seen; a write or a client's end will do). */
+static uint64_t lease_end(pcd *d, const pcs_req *rq)
+{
+    pc_flight f;
+    pcs_reader_begin(&d->reader, pcs_now_ms());
+    int rc = pcs_rd_flight(&d->reader, rq->argv[0].s.ptr, rq->argv[0].s.len, &f);
+    pcs_reader_end(&d->reader);
+    return rc || !f.token || f.lease_until_ms <= 0 ? 0 : (uint64_t)f.lease_until_ms + 1;
 }
 
 static bool drain_all(pcd *d)
@@ -483,6 +525,16 @@ static bool drain_all(pcd *d)
 
 /* ---- running a round ---- */
 
+/* A flight claim's owner is the peer the daemon sees, whatever pid the
+ * request names: a client cannot hold a lease in another process's name. */
+static void own_claims(pcs_req *rq, int64_t pid)
+{
+    if (rq->op == PCS_OP_FC_CLAIM && rq->argc > 3 && rq->argv[3].kind == PC_INT)
+        rq->argv[3].i = pid;
+    for (uint32_t i = 0; i < rq->nsub; i++)
+        own_claims(&rq->subs[i], pid);
+}
+
 /* Decode every item from the daemon's own copy of it (its views point into
  * that copy, which lives until end_round); a malformed frame closes its
  * client. */
@@ -492,6 +544,8 @@ static void decode_items(pcd *d)
         pcd_item *it = &d->items[i];
         it->decoded = pcs_req_decode(item_msg(it), it->len, &it->rq);
         it->parsed = it->decoded == 0;
+        if (it->parsed)
+            own_claims(&it->rq, it->c->pid);
         if (it->decoded == PC_EPROTO)
             pcd_client_close(d, it->c, "malformed request frame");
         /* The peer's role: a request it does not allow changes nothing. */
@@ -673,20 +727,31 @@ static void answer_items(pcd *d, uint64_t now)
         } else {
             const uint8_t *r = d->wr[it->shard].out.data + it->resp_off;
             rc = (int32_t)pcs_le32(r + PCS_FRAME_HDR);
-            if (op == PCS_OP_QPOPW && rc == PC_ENOTFOUND) {
-                /* Nothing to pop yet: park it until a push or its deadline. */
+            uint64_t wait, until;
+            bool parking = parks(&it->rq, rc, &wait, &until);
+            if (parking) {
+                /* Nothing to pop yet, or the lease is another's: park it
+                 * until a write (or its lease's end) or its deadline. */
                 if (!it->parked_retry) {
                     c->parked.len = 0;
                     pcs_buf_put(&c->parked, hdr, it->len);
                     /* Until the waiter's own deadline when it sent one
                      * (a daemon that was stopped meanwhile waits less). */
-                    uint64_t wait = (uint64_t)it->rq.argv[2].i;
-                    if (it->rq.argc > 3) {
-                        uint64_t mono = pcs_mono_ms(), until = (uint64_t)it->rq.argv[3].i;
+                    if (until) {
+                        uint64_t mono = pcs_mono_ms();
                         uint64_t left = until > mono ? until - mono : 0;
                         wait = left < wait ? left : wait;
                     }
                     c->parked_deadline = now + wait;
+                    c->parked_kicks = 0; /* (a new request: none left from the last) */
+                }
+                if (op == PCS_OP_FC_CLAIM) {
+                    c->parked_retry_at = lease_end(d, &it->rq);
+                    if (c->parked_kicks) { /* 5, 10, 20 ... 160 ms */
+                        uint64_t soon = now + (UINT64_C(160) >> --c->parked_kicks);
+                        if (!c->parked_retry_at || soon < c->parked_retry_at)
+                            c->parked_retry_at = soon;
+                    }
                 }
                 if (!c->parked.err) {
                     c->blocked = true;
@@ -694,10 +759,11 @@ static void answer_items(pcd *d, uint64_t now)
                 }
                 rc = PC_ENOMEM;
             }
-            if (op == PCS_OP_QPOPW)
+            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM;
+            if (parkable)
                 c->blocked = false;
             size_t n = pcs_align8(pcs_frame_len(r));
-            if (rc == PC_ENOMEM && op == PCS_OP_QPOPW) {
+            if (rc == PC_ENOMEM && parking) {
                 answer_error(d, c, op, id, rc);
             } else if (over_caps(d, c, n, NULL) && c->out.len - c->out_pos > HELD_SMALL) {
                 /* A write that ran: its answer cannot be replaced, and this
@@ -996,9 +1062,17 @@ static int sleep_ms(pcd *d, uint64_t now)
     if (d->cfg.sync == PCD_SYNC_BATCH && d->unsynced &&
         d->last_sync + d->cfg.sync_interval_ms < due)
         due = d->last_sync + d->cfg.sync_interval_ms;
-    for (size_t i = 0; i < d->ncl; i++)
-        if (d->cl[i]->state == PCD_C_ACTIVE && d->cl[i]->blocked && d->cl[i]->parked_deadline < due)
-            due = d->cl[i]->parked_deadline;
+    for (size_t i = 0; i < d->ncl; i++) {
+        const pcd_client *c = d->cl[i];
+        if (c->state != PCD_C_ACTIVE || !c->blocked)
+            continue;
+        if (c->parked_deadline < due)
+            due = c->parked_deadline;
+        if (c->parked_retry_at && c->parked_retry_at < due)
+            due = c->parked_retry_at;
+    }
+    if (d->kick_parked)
+        due = now;
     return due <= now ? 0 : (int)(due - now);
 }
 

@@ -210,11 +210,13 @@ typedef struct pcd_client {
     bool blocked;        /* a waiting queue pop is parked */
     pcs_buf parked;      /* its request message */
     uint64_t parked_deadline;
-    uint64_t requests;  /* served so far */
-    uint64_t snap_need; /* waiting for snapshot number snap_need (0: not) */
-    size_t held;        /* bytes of msg (but in a round), out and parked, as in pcd.held */
-    uint64_t msg_since; /* when the first record of the message in msg came (ms) */
-    uint64_t out_moved; /* when its unread answers last moved into its ring (ms) */
+    uint64_t parked_retry_at; /* a parked flight claim: try again then (a lease ends) */
+    unsigned parked_kicks;    /* ... tries left after a client went (see parked_pass) */
+    uint64_t requests;        /* served so far */
+    uint64_t snap_need;       /* waiting for snapshot number snap_need (0: not) */
+    size_t held;              /* bytes of msg (but in a round), out and parked, as in pcd.held */
+    uint64_t msg_since;       /* when the first record of the message in msg came (ms) */
+    uint64_t out_moved;       /* when its unread answers last moved into its ring (ms) */
 } pcd_client;
 
 /* ---- the daemon (loop.c) ---- */
@@ -356,6 +358,8 @@ typedef struct pcd {
     bool stop;
     bool reload;
     bool wrote_last_round; /* parked queue pops deserve another try */
+    bool kick_parked;      /* a client went: parked flight claims deserve another try
+                              (it may have held their lease) */
     bool emptied;          /* a flush succeeded in this pass */
     bool empty_sweep;      /* sweeping what flushes left, between passes */
     uint64_t last_housekeep;

@@ -61,18 +61,31 @@ static int r_get(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return r_val(pcs_rd_get(r, KEY(rq), &v), &v, out, nv);
 }
 
+/* Whether the last type read found its key (reads are served on the loop's
+ * one thread, as the page buffers below assume). */
+static bool type_found;
+
 static int r_type(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     pc_type t;
     int rc = pcs_rd_type(r, KEY(rq), &t);
+    type_found = !rc && t != PC_T_NONE;
     return r_int(rc, rc ? 0 : t, out, nv);
 }
 
+/* The time left (ms, -1: no TTL), then the expiry time (ms since the epoch,
+ * -1: none), from one look at the key. */
 static int r_ttl(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
-    int64_t ms = 0;
-    int rc = pcs_rd_ttl(r, KEY(rq), &ms);
-    return r_int(rc, ms, out, nv);
+    int64_t ms = 0, at = -1;
+    int rc = pcs_rd_expiretime(r, KEY(rq), &at);
+    if (!rc)
+        ms = at < 0 ? -1 : at - (int64_t)r->now;
+    if (!rc && (rc = r_int(rc, ms, out, nv)) == 0) {
+        pcs_out_int(out, at);
+        *nv = 2;
+    }
+    return rc;
 }
 
 static int r_version(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
@@ -289,12 +302,63 @@ static int r_scan(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return r_page(rc, &cur, page_b, NULL, n, out, nv);
 }
 
+/* The keys expired but still stored, then the live keys (DBSIZE). */
 static int r_expired(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     (void)rq;
-    uint64_t n = 0;
+    uint64_t n = 0, live = 0;
     int rc = pcs_rd_expired(r, &n);
-    return r_int(rc, (int64_t)n, out, nv);
+    if (!rc)
+        rc = pcs_rd_dbsize(r, &live);
+    if (!rc && (rc = r_int(rc, (int64_t)n, out, nv)) == 0) {
+        pcs_out_int(out, (int64_t)live);
+        *nv = 2;
+    }
+    return rc;
+}
+
+/* key, value, rank, maxlen, max: at most a page of positions. */
+static int r_lpos(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    static uint64_t pos[PAGE_MAX];
+    int64_t rank, maxlen;
+    size_t max = page_max(rq, 4), n = 0;
+    if (rq->argc != 5 || arg_int(rq, 2, &rank) || arg_int(rq, 3, &maxlen) || maxlen < 0 || !max)
+        return PC_EINVAL;
+    int rc = pcs_rd_lpos(r, KEY(rq), &rq->argv[1], rank, (uint64_t)maxlen, pos, max, &n);
+    for (size_t i = 0; !rc && i < n; i++)
+        pcs_out_int(out, (int64_t)pos[i]);
+    *nv = (uint32_t)n;
+    return rc;
+}
+
+/* key, count, max: at most a page of members (the client asks again for
+ * more repeats; distinct members beyond a page it samples itself). */
+static int r_srandmember(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t count;
+    size_t max = page_max(rq, 2), n = 0;
+    if (rq->argc != 3 || arg_int(rq, 1, &count) || !max)
+        return PC_EINVAL;
+    int rc = pcs_rd_srandmember(r, KEY(rq), count, page, max, &n);
+    if (!rc)
+        n = page_fit(NULL, page, n);
+    for (size_t i = 0; !rc && i < n; i++)
+        pcs_out_val(out, &page[i]);
+    *nv = (uint32_t)n;
+    return rc;
+}
+
+static int r_randomkey(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    (void)rq;
+    pc_bytes k;
+    int rc = pcs_rd_randomkey(r, &k);
+    if (!rc) {
+        pcs_out_bytes(out, k.ptr, k.len);
+        *nv = 1;
+    }
+    return rc;
 }
 
 static int r_expiry(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
@@ -317,6 +381,114 @@ static int r_expiry(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv
     return r_page(rc, &cur, page_b, page, n, out, nv);
 }
 
+/* ---- issue 16 ---- */
+
+/* A Flight key: state, token, lease end, owner, then the value if any (as
+ * the executor answers a claim). */
+static int r_flight(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_flight f;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_flight(r, KEY(rq), &f);
+    if (rc)
+        return rc;
+    pcs_out_int(out, f.state);
+    pcs_out_int(out, (int64_t)f.token);
+    pcs_out_int(out, f.lease_until_ms);
+    pcs_out_int(out, f.owner_pid);
+    *nv = 4;
+    if (f.value.kind != PC_NONE) {
+        pcs_out_val(out, &f.value);
+        *nv = 5;
+    }
+    return 0;
+}
+
+static int r_getbit(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t off;
+    int bit = 0;
+    if (rq->argc != 2 || arg_int(rq, 1, &off) || off < 0)
+        return PC_EINVAL;
+    int rc = pcs_rd_getbit(r, KEY(rq), (uint64_t)off, &bit);
+    return r_int(rc, bit, out, nv);
+}
+
+static int r_bitcount(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t a, b, flags;
+    uint64_t n = 0;
+    if (rq->argc != 4 || arg_int(rq, 1, &a) || arg_int(rq, 2, &b) || arg_int(rq, 3, &flags) ||
+        flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitcount(r, KEY(rq), a, b, (unsigned)flags, &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_bitpos(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t bit, a, b, flags, pos = -1;
+    if (rq->argc != 5 || arg_int(rq, 1, &bit) || arg_int(rq, 2, &a) || arg_int(rq, 3, &b) ||
+        arg_int(rq, 4, &flags) || bit < 0 || bit > 1 || flags < 0 || flags > UINT32_MAX)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitpos(r, KEY(rq), (int)bit, a, b, (unsigned)flags, &pos);
+    return r_int(rc, pos, out, nv);
+}
+
+static int r_bitlen(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    uint64_t n = 0;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bitlen(r, KEY(rq), &n);
+    return r_int(rc, (int64_t)n, out, nv);
+}
+
+static int r_bf_exists(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    size_t n = rq->argc - 1;
+    if (n == 0)
+        return PC_EINVAL;
+    pc_bytes *items = pcs_calloc(n, sizeof *items);
+    int *has = pcs_calloc(n, sizeof *has);
+    int rc = items && has ? 0 : PC_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (rq->argv[1 + i].kind != PC_BYTES)
+            rc = PC_EINVAL;
+        else
+            items[i] = rq->argv[1 + i].s;
+    }
+    if (!rc)
+        rc = pcs_rd_bf_exists(r, KEY(rq), items, n, has);
+    for (size_t i = 0; i < n && !rc; i++)
+        pcs_out_int(out, has[i]);
+    if (!rc)
+        *nv = (uint32_t)n;
+    pcs_free(items);
+    pcs_free(has);
+    return rc;
+}
+
+static int r_bf_info(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_bf_info bi;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_bf_info(r, KEY(rq), &bi);
+    if (rc)
+        return rc;
+    pcs_out_int(out, (int64_t)bi.capacity);
+    pcs_out_int(out, (int64_t)bi.size);
+    pcs_out_int(out, bi.filters);
+    pcs_out_int(out, bi.expansion);
+    pcs_out_int(out, (int64_t)bi.items);
+    pcs_out_double(out, bi.error_rate);
+    pcs_out_int(out, bi.nonscaling);
+    *nv = 7;
+    return 0;
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -335,6 +507,17 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_SCAN] = r_scan,
     [PCS_OP_R_EXPIRED] = r_expired,
     [PCS_OP_R_EXPIRY_SCAN] = r_expiry,
+    [PCS_OP_R_LPOS] = r_lpos,
+    [PCS_OP_R_SRANDMEMBER] = r_srandmember,
+    [PCS_OP_R_RANDOMKEY] = r_randomkey,
+    /* issue 16 */
+    [PCS_OP_R_FLIGHT] = r_flight,
+    [PCS_OP_R_GETBIT] = r_getbit,
+    [PCS_OP_R_BITCOUNT] = r_bitcount,
+    [PCS_OP_R_BITPOS] = r_bitpos,
+    [PCS_OP_R_BITLEN] = r_bitlen,
+    [PCS_OP_R_BF_EXISTS] = r_bf_exists,
+    [PCS_OP_R_BF_INFO] = r_bf_info,
 };
 
 /* Questions for the daemon itself. */
@@ -388,12 +571,14 @@ static int admin(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out, uint32_t
     return 0;
 }
 
-/* Reads that look one key up count as hits or misses. */
+/* Reads that look one key up count as hits or misses (and a hit records an
+ * access, as a trusted client's lookups do: TOUCH is a type lookup). */
 static bool keyed(unsigned op)
 {
     return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
            op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
-           op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER;
+           op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER ||
+           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op);
 }
 
 void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)
@@ -411,8 +596,10 @@ void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)
         pcs_reader_begin(&d->reader, pcs_now_ms());
         rc = reads[rq->op](&d->reader, rq, out, &nv);
         pcs_reader_end(&d->reader);
-        if (keyed(rq->op) && (rc == 0 || rc == PC_ENOTFOUND)) {
-            if (rc == 0) {
+        /* A type read answers 0 for a missing key too. */
+        bool looked = rq->op == PCS_OP_R_TYPE ? !rc : keyed(rq->op) && (!rc || rc == PC_ENOTFOUND);
+        if (looked) {
+            if (rq->op == PCS_OP_R_TYPE ? type_found : rc == 0) {
                 d->hits_gone++;
                 pcd_touch(d, rq->argv[0].s.ptr, rq->argv[0].s.len, pcs_now_ms());
             } else {

@@ -422,6 +422,7 @@ void pcd_client_close(pcd *d, pcd_client *c, const char *why)
     close(c->fd);
     c->fd = -1;
     c->state = PCD_C_DEAD;
+    d->kick_parked = true; /* it may have held a lease others wait for */
 }
 
 /* Free dead clients; their reader slots go with their processes' ends. */

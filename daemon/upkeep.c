@@ -579,8 +579,8 @@ void pcd_stats_publish(pcd *d, uint64_t now)
                 c[i] += sc[i];
     }
     st->keys[0] = 0;
-    for (int t = 1; t <= 6; t++) {
-        st->keys[t] = c[PCS_C_TYPE0 + t];
+    for (int t = 1; t < PC_T__COUNT; t++) {
+        st->keys[t] = c[pcs_c_type((pc_type)t)];
         st->keys[0] += st->keys[t];
     }
     st->keys_ttl = c[PCS_C_TTL];

@@ -9,7 +9,7 @@
 
 /* ---- expired keys (counted and listed by the reads: read.c) ---- */
 
-int pc_purge_expired(pc_client *c, uint64_t *removed)
+static int a_purge_expired(pc_client *c, uint64_t *removed)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -72,10 +72,13 @@ static int ask_daemon(pc_client *c, uint16_t op, const int64_t *arg, pcs_buf *bu
     return rc ? rc : resp->rc;
 }
 
-int pc_set_expire_interval(pc_client *c, uint32_t interval_ms)
+static int a_set_expire_interval(pc_client *c, uint32_t interval_ms)
 {
     if (interval_ms > 3600000)
-        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+        return pc__usable(c)
+                   ? pc__usable(c)
+                   : pc__why(c, PC_EINVAL, "interval_ms must be at most 3600000 (an hour), got %u",
+                             interval_ms);
     pcs_buf b = PCS_BUF_INIT;
     pcs_resp resp;
     int64_t v = interval_ms;
@@ -84,7 +87,7 @@ int pc_set_expire_interval(pc_client *c, uint32_t interval_ms)
     return rc;
 }
 
-int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total)
+static int a_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total)
 {
     if ((max && !out) || !n)
         return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
@@ -128,7 +131,7 @@ int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t 
     return rc;
 }
 
-int pc_stats_get(pc_client *c, pc_stats *out)
+static int a_stats_get(pc_client *c, pc_stats *out)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -154,7 +157,7 @@ int pc_stats_get(pc_client *c, pc_stats *out)
     return PC_EAGAIN;
 }
 
-int pc_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n)
+static int a_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -187,7 +190,7 @@ int pc_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n)
     return PC_EAGAIN;
 }
 
-int pc_snapshot(pc_client *c, pc_snapshot_info *info)
+static int a_snapshot(pc_client *c, pc_snapshot_info *info)
 {
     pcs_buf b = PCS_BUF_INIT;
     pcs_resp resp;
@@ -217,7 +220,7 @@ int pc_snapshot(pc_client *c, pc_snapshot_info *info)
 /* Tests only: make the daemon fail its n-th allocation from now (0: stop).
  * The daemon refuses unless it runs with PYCACHED_TEST_HOOKS=1. */
 PC__HIDDEN int pc__test_fail_alloc(pc_client *c, uint64_t n);
-int pc__test_fail_alloc(pc_client *c, uint64_t n)
+static int a__test_fail_alloc(pc_client *c, uint64_t n)
 {
     pcs_buf b = PCS_BUF_INIT;
     pcs_resp resp;
@@ -225,4 +228,41 @@ int pc__test_fail_alloc(pc_client *c, uint64_t n)
     int rc = ask_daemon(c, PCS_OP_A_TEST_ALLOC, &v, &b, &resp);
     pcs_buf_free(&b);
     return rc;
+}
+
+/* ---- the public calls: a failure is recorded for pc_last_error() ---- */
+
+int pc_purge_expired(pc_client *c, uint64_t *removed)
+{
+    return pc__done(c, "pc_purge_expired", a_purge_expired(c, removed));
+}
+
+int pc_set_expire_interval(pc_client *c, uint32_t interval_ms)
+{
+    return pc__done(c, "pc_set_expire_interval", a_set_expire_interval(c, interval_ms));
+}
+
+int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total)
+{
+    return pc__done(c, "pc_clients", a_clients(c, out, max, n, total));
+}
+
+int pc_stats_get(pc_client *c, pc_stats *out)
+{
+    return pc__done(c, "pc_stats_get", a_stats_get(c, out));
+}
+
+int pc_stats_shards(pc_client *c, pc_shard_stats *out, size_t max, size_t *n)
+{
+    return pc__done(c, "pc_stats_shards", a_stats_shards(c, out, max, n));
+}
+
+int pc_snapshot(pc_client *c, pc_snapshot_info *info)
+{
+    return pc__done(c, "pc_snapshot", a_snapshot(c, info));
+}
+
+int pc__test_fail_alloc(pc_client *c, uint64_t n)
+{
+    return pc__done(c, "pc__test_fail_alloc", a__test_fail_alloc(c, n));
 }

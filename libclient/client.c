@@ -8,6 +8,7 @@
  * daemon uses (pcs_run), one write transaction per shard; the response frames
  * then fill the callers' out-parameters.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +305,7 @@ void pc_close(pc_client *c)
     pcs_free(c);
 }
 
-int pc_store_info_get(pc_client *c, pc_store_info *out)
+static int c_store_info_get(pc_client *c, pc_store_info *out)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -334,27 +335,109 @@ static void queue_reset(pc_client *c)
     c->txn_keyed = false;
 }
 
-/* rc's message in c->errmsg, unless the refusal wrote a detailed one (a
- * cross-shard key, which passes through pc__note more than once when
- * pc_mset queues it). */
-static void set_errmsg(pc_client *c, int rc)
+int pc__note(pc_client *c, const char *call, int rc)
 {
-    if (c->errmsg_set && rc == PC_ECROSSSHARD)
-        return;
-    c->errmsg_set = false;
-    snprintf(c->errmsg, sizeof c->errmsg, "%s", pc_strerror(rc));
+    if (rc < 0 && c && c->mode == PC__TXN && !c->queue_err && c->fork_gen == pcs_fork_gen &&
+        rc != PC_ESTATE) {
+        c->queue_err = rc;
+        /* what refused it, for the commit to tell */
+        if (c->err.has_detail)
+            snprintf(c->queue_why, sizeof c->queue_why, "%s: %.640s", call, c->err.detail);
+        else
+            snprintf(c->queue_why, sizeof c->queue_why, "%s", call);
+    }
+    return pc__done(c, call, rc);
 }
 
-int pc__note(pc_client *c, int rc)
+/* ---- pc_last_error ---- */
+
+int pc__why(pc_client *c, int rc, const char *fmt, ...)
 {
-    if (rc >= 0 || !c || c->fork_gen != pcs_fork_gen)
+    if (!c)
         return rc;
-    set_errmsg(c, rc);
-    if (c->mode == PC__TXN && !c->queue_err && rc != PC_ESTATE) {
-        c->queue_err = rc;
-        memcpy(c->queue_errmsg, c->errmsg, sizeof c->errmsg);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err.detail, sizeof c->err.detail, fmt, ap);
+    va_end(ap);
+    c->err.has_detail = true;
     return rc;
+}
+
+int pc__key(pc_client *c, const char *what, const void *key, size_t klen)
+{
+    if (!pcs_key_ok(key, klen))
+        return 0;
+    if (!key)
+        return pc__why(c, PC_EKEY, "%s is NULL", what);
+    return pc__why(c, PC_EKEY, "%s is %zu bytes", what, klen);
+}
+
+int pc__done(pc_client *c, const char *call, int rc)
+{
+    if (!rc || !c)
+        return rc;
+    c->err.rc = rc;
+    c->err.call = call;
+    if (!c->err.has_detail)
+        c->err.detail[0] = '\0';
+    c->err.has_detail = false;
+    return rc;
+}
+
+/* What a failure means where the call did not say more: the causes a code
+ * has in a call whose arguments were checked (the store said it). */
+static const char *err_context(const char *call, int rc)
+{
+    static const struct {
+        const char *call; /* NULL: any */
+        int rc;
+        const char *why;
+    } t[] = {
+        {"pc_incrby", PC_ENOTINT,
+         "the key holds a double, or a String that is not an integer in canonical form"},
+        {"pc_hincrby", PC_ENOTINT,
+         "the field holds a double, a boolean, null, or a String that is not an integer in "
+         "canonical form"},
+        {"pc_incrbyfloat", PC_ENOTNUM, "the key holds a String that is not a decimal number"},
+        {"pc_hincrbyfloat", PC_ENOTNUM,
+         "the field holds a boolean, null, or a String that is not a decimal number"},
+        {"pc_incrby", PC_EOVERFLOW, "the result would not fit in 64 bits"},
+        {"pc_hincrby", PC_EOVERFLOW, "the result would not fit in 64 bits"},
+        {"pc_rename", PC_ENOTFOUND, "there is no such key to rename"},
+        {"pc_lset", PC_ENOTFOUND, "there is no such key"},
+        {"pc_set", PC_EEXIST, "PC_NX: the key exists"},
+        {"pc_set", PC_ENOTFOUND, "PC_XX: the key does not exist"},
+        {"pc_set_coll", PC_EEXIST, "PC_NX: the key exists"},
+        {"pc_set_coll", PC_ENOTFOUND, "PC_XX: the key does not exist"},
+        {"pc_hstrlen", PC_EWRONGTYPE, "the key is not a Map, or the field is not a string"},
+        {"pc_read_begin", PC_EBUSY, "a read is already open on this client: end it first"},
+        {"pc_batch_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_txn_begin", PC_ESTATE, "already in a batch or a transaction"},
+        {"pc_batch_exec", PC_ESTATE, "no batch was begun (pc_batch_begin)"},
+        {"pc_txn_commit", PC_ESTATE, "no transaction was begun (pc_txn_begin)"},
+        {"pc_qpop_wait", PC_ESTATE, "it cannot wait inside a batch or a transaction"},
+        {"pc_flush", PC_ESTATE, "not in a transaction, which lives in one shard"},
+        {"pc_snapshot", PC_ENOTSUP, "embedded mode, or the daemon has no --snapshot-dir"},
+        {"pc_stats_get", PC_ENOTSUP, "embedded mode: no daemon keeps statistics"},
+        {NULL, PC_ECONNREFUSED, "no daemon serves the store: start pycached, or open it embedded"},
+        {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
+        {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
+        {NULL, PC_EFULL, "the store reached its memory cap and nothing could be evicted"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].rc == rc && (!t[i].call || !strcmp(t[i].call, call)))
+            return t[i].why;
+    return NULL;
+}
+
+const char *pc_last_error(pc_client *c)
+{
+    if (!c || !c->err.rc)
+        return "";
+    const char *why = c->err.detail[0] ? c->err.detail : err_context(c->err.call, c->err.rc);
+    snprintf(c->err.text, sizeof c->err.text, "%s: %s%s%s (%s)", c->err.call,
+             pc_strerror(c->err.rc), why ? ": " : "", why ? why : "", pc_err_name(c->err.rc));
+    return c->err.text;
 }
 
 /* key as 'text' into out (at most 40 bytes of it shown; bytes outside
@@ -393,13 +476,11 @@ int pc__txn_key(pc_client *c, const void *key, size_t klen)
     char a[200], b[200];
     show_key(a, sizeof a, c->txn_key, c->txn_klen);
     show_key(b, sizeof b, key, klen);
-    snprintf(c->errmsg, sizeof c->errmsg,
-             "transaction keys lie in different shards: %s (shard %u of %u) and %s (shard %u); "
-             "a transaction runs in one shard: put the same {tag} in its keys (as in "
-             "'{user42}:name' and '{user42}:mail'), which then hash by the tag alone",
-             a, c->txn_shard, c->nshards, b, s);
-    c->errmsg_set = true;
-    return PC_ECROSSSHARD;
+    return pc__why(c, PC_ECROSSSHARD,
+                   "transaction keys lie in different shards: %s (shard %u of %u) and %s (shard "
+                   "%u); a transaction runs in one shard: put the same {tag} in its keys (as in "
+                   "'{user42}:name' and '{user42}:mail'), which then hash by the tag alone",
+                   a, c->txn_shard, c->nshards, b, s);
 }
 
 int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
@@ -453,6 +534,29 @@ int pc__op_end(pc_client *c, pcs_enc *e, int rc)
     return rc;
 }
 
+/* A rate limiter's answer: five INTs (t_helpers.c). */
+static int fill_throttle(pc_throttle_info *out, const pcs_resp *r)
+{
+    const uint8_t *q = r->vals;
+    int64_t f[5];
+    if (r->nvals != 5)
+        return PC_EPROTO;
+    for (int i = 0; i < 5; i++) {
+        pc_val v;
+        if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        f[i] = v.i;
+    }
+    if (f[0] != 0 && f[0] != 1)
+        return PC_EPROTO;
+    out->limited = f[0] == 1;
+    out->limit = f[1];
+    out->remaining = f[2];
+    out->retry_after_ms = f[3];
+    out->reset_after_ms = f[4];
+    return 0;
+}
+
 /* Fill p's out-parameter from response r. */
 static int fill_out(pc__pend *p, const pcs_resp *r)
 {
@@ -460,6 +564,12 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
     pc_val v;
     if (p->shape == PC__R_NONE || !p->out)
         return 0;
+    if (p->shape == PC__R_ADD) {
+        if (r->nvals < 1 || pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+            return PC_EPROTO;
+        *(uint64_t *)p->out += (uint64_t)v.i;
+        return 0;
+    }
     if (p->shape == PC__R_VALS) {
         size_t i = 0;
         for (; i < r->nvals && i < p->max; i++)
@@ -467,6 +577,20 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
                 return PC_EPROTO;
         if (p->n)
             *p->n = i;
+        return 0;
+    }
+    if (p->shape == PC__R_THROTTLE)
+        return fill_throttle(p->out, r);
+    if (p->shape == PC__R_FLIGHT)
+        return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_FLAGS) {
+        if (r->nvals != p->max)
+            return PC_EPROTO;
+        for (size_t i = 0; i < p->max; i++) {
+            if (pcs_val_decode(&q, r->end, &v) || v.kind != PC_INT)
+                return PC_EPROTO;
+            ((int *)p->out)[i] = v.i != 0;
+        }
         return 0;
     }
     if (r->nvals == 0) {
@@ -631,12 +755,21 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
                 all[i] = rc;
     }
     int first = 0;
+    size_t first_at = 0;
     for (size_t i = 0; i < c->npend; i++) {
         if (rcs && i < nrcs)
             rcs[i] = all[i];
-        if (!first)
+        if (!first && all[i]) {
             first = all[i];
+            first_at = i;
+        }
     }
+    if (c->mode == PC__BATCH && first && !rc)
+        pc__why(c, first, "write %zu of the %zu in the batch (counting from 0) failed", first_at,
+                c->npend);
+    else if (c->mode == PC__TXN && fail_at >= 0)
+        pc__why(c, txn_rc, "write %ld of the transaction (counting from 0) failed; nothing applied",
+                fail_at);
     if (all != stack)
         pcs_free(all);
     if (failed)
@@ -646,7 +779,7 @@ static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed)
 
 /* ---- batches and transactions ---- */
 
-int pc_batch_begin(pc_client *c)
+static int c_batch_begin(pc_client *c)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -659,7 +792,7 @@ int pc_batch_begin(pc_client *c)
     return 0;
 }
 
-int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs)
+static int c_batch_exec(pc_client *c, int *rcs, size_t nrcs)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -677,7 +810,7 @@ size_t pc_pending(const pc_client *c)
     return c && c->mode != PC__IDLE ? c->npend : 0;
 }
 
-int pc_txn_begin(pc_client *c)
+static int c_txn_begin(pc_client *c)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -702,7 +835,7 @@ static int require(pc_client *c, uint16_t op, const void *key, size_t klen, cons
         return rc;
     if (c->mode != PC__TXN)
         return PC_ESTATE;
-    if ((rc = pcs_key_ok(key, klen)) || (rc = pc__txn_key(c, key, klen)))
+    if ((rc = pc__key(c, "key", key, klen)) || (rc = pc__txn_key(c, key, klen)))
         return rc;
     pcs_enc e;
     pc__pend *p;
@@ -716,15 +849,16 @@ static int require(pc_client *c, uint16_t op, const void *key, size_t klen, cons
 
 int pc_txn_require_absent(pc_client *c, const void *key, size_t klen)
 {
-    return pc__note(c, require(c, PCS_OP_REQ_ABSENT, key, klen, NULL));
+    return pc__note(c, "pc_txn_require_absent", require(c, PCS_OP_REQ_ABSENT, key, klen, NULL));
 }
 
 int pc_txn_require_version(pc_client *c, const void *key, size_t klen, uint64_t version)
 {
-    return pc__note(c, require(c, PCS_OP_REQ_VERSION, key, klen, &version));
+    return pc__note(c, "pc_txn_require_version",
+                    require(c, PCS_OP_REQ_VERSION, key, klen, &version));
 }
 
-int pc_txn_commit(pc_client *c, long *failed)
+static int c_txn_commit(pc_client *c, long *failed)
 {
     if (failed)
         *failed = -1;
@@ -734,24 +868,15 @@ int pc_txn_commit(pc_client *c, long *failed)
     if (c->mode != PC__TXN)
         return PC_ESTATE;
     rc = c->queue_err; /* a write was refused when queued: apply nothing */
-    if (rc) {
-        memcpy(c->errmsg, c->queue_errmsg, sizeof c->errmsg);
-        c->errmsg_set = true;
-    }
+    if (rc)
+        pc__why(c, rc, "a write was refused when it was queued; nothing applied: %s", c->queue_why);
     if (!rc)
         rc = pcs_enc_txn_end(&c->req, c->txn_start, (uint32_t)c->npend);
     if (!rc && c->npend)
         rc = run_queue(c, NULL, 0, failed);
     c->mode = PC__IDLE;
     queue_reset(c);
-    if (rc < 0)
-        set_errmsg(c, rc);
     return rc;
-}
-
-const char *pc_last_error(const pc_client *c)
-{
-    return c ? c->errmsg : "";
 }
 
 void pc_discard(pc_client *c)
@@ -760,4 +885,31 @@ void pc_discard(pc_client *c)
         return;
     c->mode = PC__IDLE;
     queue_reset(c);
+}
+
+/* ---- the public calls above: a failure is recorded for pc_last_error() ---- */
+
+int pc_store_info_get(pc_client *c, pc_store_info *out)
+{
+    return pc__done(c, "pc_store_info_get", c_store_info_get(c, out));
+}
+
+int pc_batch_begin(pc_client *c)
+{
+    return pc__done(c, "pc_batch_begin", c_batch_begin(c));
+}
+
+int pc_batch_exec(pc_client *c, int *rcs, size_t nrcs)
+{
+    return pc__done(c, "pc_batch_exec", c_batch_exec(c, rcs, nrcs));
+}
+
+int pc_txn_begin(pc_client *c)
+{
+    return pc__done(c, "pc_txn_begin", c_txn_begin(c));
+}
+
+int pc_txn_commit(pc_client *c, long *failed)
+{
+    return pc__done(c, "pc_txn_commit", c_txn_commit(c, failed));
 }

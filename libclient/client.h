@@ -23,13 +23,31 @@
 /* How a response fills the caller's out-parameter. */
 enum pc__shape {
     PC__R_NONE,
-    PC__R_INT, /* int *      from an INT */
-    PC__R_I64, /* int64_t *  from an INT */
-    PC__R_U64, /* uint64_t * from an INT */
-    PC__R_DBL, /* double *   from a DOUBLE */
-    PC__R_VAL, /* pc_val *   the first value, or PC_NONE */
-    PC__R_VALS /* pc_val[max] and size_t *n */
+    PC__R_INT,  /* int *      from an INT */
+    PC__R_I64,  /* int64_t *  from an INT */
+    PC__R_U64,  /* uint64_t * from an INT */
+    PC__R_DBL,  /* double *   from a DOUBLE */
+    PC__R_VAL,  /* pc_val *   the first value, or PC_NONE */
+    PC__R_VALS, /* pc_val[max] and size_t *n */
+    PC__R_ADD,  /* uint64_t * from an INT, added (pc_del_keys sums its deletes) */
+    /* issue 16 */
+    PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
+    PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
+    PC__R_FLAGS     /* int[max]  from max INTs */
 };
+
+/* pc_last_error()'s detail: room for two keys shown in 40 bytes each
+ * (up to 4 characters a byte) and the words around them. */
+#define PC__ERRMSG 704
+
+/* What pc_last_error() tells: the last failure of a call on the client. */
+typedef struct pc__err {
+    int rc;                      /* the code the call returned (0: none failed yet) */
+    const char *call;            /* its name, "pc_set" */
+    bool has_detail;             /* detail was written by the call now returning */
+    char detail[PC__ERRMSG];     /* what was wrong, where the library knows it */
+    char text[PC__ERRMSG + 192]; /* pc_last_error's answer, made when asked */
+} pc__err;
 
 typedef struct pc__pend {
     uint8_t shape;
@@ -43,9 +61,6 @@ enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 /* pc_qpop_wait(): how long past its timeout the client waits for the
  * daemon's own answer before it gives up on it. */
 #define PC__QPOP_GRACE_MS 5
-/* pc_last_error()'s message: room for two keys shown in 40 bytes each
- * (up to 4 characters a byte) and the words around them. */
-#define PC__ERRMSG 704
 
 /* A channel to the daemon, client side. */
 typedef struct pc__chan {
@@ -101,11 +116,9 @@ struct pc_client {
     unsigned txn_shard;
     size_t txn_klen;
     uint8_t txn_key[PC_KEY_MAX];
-    char errmsg[PC__ERRMSG];       /* pc_last_error(): the last refused write */
-    char queue_errmsg[PC__ERRMSG]; /* what refused queue_err's write */
-    bool errmsg_set;               /* errmsg was just written with details */
-    pcs_buf req;                   /* encoded request frames */
-    pcs_buf resp;                  /* response frames; write results point here */
+    char queue_why[PC__ERRMSG]; /* queue_err's call and what was wrong, for the commit */
+    pcs_buf req;                /* encoded request frames */
+    pcs_buf resp;               /* response frames; write results point here */
     pc__pend *pend;
     size_t npend, pcap;
     size_t txn_start; /* offset of the transaction frame in req */
@@ -115,6 +128,7 @@ struct pc_client {
     size_t *roff;
     size_t rcap;
     struct pc_read rd;
+    pc__err err; /* pc_last_error() */
 };
 
 /* 0, or PC_EINVAL (NULL) / PC_EFORK for a client that must not be used.
@@ -177,14 +191,47 @@ PC__HIDDEN int pc__rr_scan(pc_read *r, uint16_t op, const void *key, size_t klen
                            const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_bytes *fields,
                            pc_val *vals, size_t max, size_t *n);
 PC__HIDDEN void pc__rr_release(pc_read *r);
+/* R_TTL's second value: the expiry time (-1: none). */
+PC__HIDDEN int pc__rr_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at);
+/* R_EXPIRED's second value: the live keys. */
+PC__HIDDEN int pc__rr_dbsize(pc_read *r, uint64_t *n);
+PC__HIDDEN int pc__rr_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                           uint64_t maxlen, uint64_t *pos, size_t max, size_t *n);
+PC__HIDDEN int pc__rr_srandmember(pc_read *r, const void *key, size_t klen, int64_t count,
+                                  pc_val *out, size_t max, size_t *n);
+PC__HIDDEN int pc__rr_randomkey(pc_read *r, pc_bytes *key);
+/* Issue 16: a read of op on key with nargs more arguments, its answer kept
+ * until pc_read_end; *resp parsed (its rc still to be looked at). */
+PC__HIDDEN int pc__rr_call(pc_read *r, uint16_t op, const void *key, size_t klen,
+                           const pc_val *args, size_t nargs, pcs_resp *resp);
 
 /* read.c: make c's reader read c->st (just opened), counting a daemon
  * client's lookups; pcs_reader_fini undoes it. */
 PC__HIDDEN void pc__read_attach(pc_client *c);
 
 /* Pass a write's result through: in a transaction, a refused write makes
- * the commit apply nothing (and return that write's code). */
-PC__HIDDEN int pc__note(pc_client *c, int rc);
+ * the commit apply nothing (and return that write's code); a failure is
+ * recorded for pc_last_error() under the call's name. */
+PC__HIDDEN int pc__note(pc_client *c, const char *call, int rc);
+
+/* Record for pc_last_error() that call failed with rc (nothing for 0 or a
+ * NULL client); returns rc.  The detail pc__why gave during the call, if
+ * any, goes with it. */
+PC__HIDDEN int pc__done(pc_client *c, const char *call, int rc);
+/* The same for a call on a read. */
+static inline int pc__rdone(pc_read *r, const char *call, int rc)
+{
+    return rc && r ? pc__done(r->c, call, rc) : rc;
+}
+/* Say what was wrong, for pc_last_error(); returns rc. */
+PC__HIDDEN int pc__why(pc_client *c, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Check a key argument: 0, or PC_EKEY with what was wrong (what: "key"). */
+PC__HIDDEN int pc__key(pc_client *c, const char *what, const void *key, size_t klen);
+
+/* helpers.c: a Flight answer (state, token, lease end, owner, maybe the
+ * value) into out.  0 or PC_EPROTO. */
+PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
 
 /* In a transaction, refuse (PC_ECROSSSHARD, with a message naming both
  * keys for pc_last_error) a key in another shard than the transaction's

@@ -134,6 +134,24 @@ PC_EXPORT const char *pc_strerror(int err);
 /** The symbolic name of an error code ("PC_EWRONGTYPE"), or "PC_E?" if unknown. */
 PC_EXPORT const char *pc_err_name(int err);
 
+typedef struct pc_client pc_client;
+
+/**
+ * What the last call on c that failed said, with its context: the call's
+ * name, the code's message, what was wrong where the library knows it, and
+ * the code's name, as in
+ *
+ *     pc_expire: invalid argument: ttl_ms must be 1 to 3162240000000 ms, got 0 (PC_EINVAL)
+ *     pc_incrby: value is not an integer: the key holds a String that is not an integer
+ *         in canonical form (PC_ENOTINT)
+ *
+ * (one line).  Like errno, it is meaningful right after a call on c (or on
+ * a read of c) returned an error, and a call that succeeds leaves it as it
+ * was; "" when no call has failed yet.  The string belongs to c and stays
+ * valid until the next call on c.  NULL gives "".  Same thread rules as c.
+ */
+PC_EXPORT const char *pc_last_error(pc_client *c);
+
 /* ------------------------------------------------------------------------ */
 /* Values                                                                    */
 
@@ -145,10 +163,18 @@ typedef enum pc_type {
     PC_T_LIST,
     PC_T_MAP,
     PC_T_SET,
-    PC_T_QUEUE
+    PC_T_QUEUE,
+    /* issue 16 */
+    PC_T_FLIGHT, /**< a function's cached value and the lease of who computes it */
+    PC_T_BITS,   /**< a bit array, stored in chunks */
+    PC_T_BLOOM   /**< a scalable Bloom filter */
 } pc_type;
 
-/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue". */
+/** The number of pc_type values (PC_T_NONE included). */
+#define PC_T__COUNT 10
+
+/** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
+ *  "flight", "bits", "bloom". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -259,7 +285,6 @@ typedef struct pc_cursor {
 /* ------------------------------------------------------------------------ */
 /* Clients                                                                   */
 
-typedef struct pc_client pc_client;
 typedef struct pc_read pc_read;
 
 /** pc_options.flags */
@@ -449,11 +474,38 @@ PC_EXPORT int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out);
  */
 PC_EXPORT int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound);
 
+/**
+ * pc_mget that says what each key holds: types[i] gets keys[i]'s type
+ * (PC_T_NONE when missing or expired) and out[i] its value when it is a
+ * String or Numeric (kind PC_NONE otherwise), so that "missing" and "holds
+ * a collection" can be told apart.  One snapshot for all (daemon ring-only
+ * clients: one look per key).
+ * @param types   may be NULL
+ * @param nfound  may be NULL; receives how many are Strings or Numerics
+ * @return 0, PC_EKEY (a bad key; nothing is filled), PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, pc_type *types,
+                            size_t *nfound);
+
 /** The type of a key: PC_T_NONE when missing or expired. */
 PC_EXPORT int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out);
 
 /** Whether a key exists (1) or not (0). */
 PC_EXPORT int pc_exists(pc_read *r, const void *key, size_t klen, int *out);
+
+/**
+ * How many of keys[0..n) exist (Redis EXISTS: a key named twice counts
+ * twice).  Every key is checked first (PC_EKEY, nothing counted).
+ */
+PC_EXPORT int pc_exists_keys(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count);
+
+/**
+ * Redis TOUCH: record an access to each of keys[0..n) that exists, for the
+ * daemon's LRU and LFU eviction, and count them (*count, as
+ * pc_exists_keys).  Every read of a key records an access as well; this one
+ * reads nothing else.
+ */
+PC_EXPORT int pc_touch(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count);
 
 /**
  * Time to live in milliseconds: *ms_left gets the time left (at least 1), or
@@ -463,6 +515,12 @@ PC_EXPORT int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
 
 /** pc_ttl in whole seconds, rounded up; -1 for no TTL. */
 PC_EXPORT int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left);
+
+/**
+ * When a key expires, in ms since the epoch (Redis PEXPIRETIME): *at_ms gets
+ * the time, or -1 for a key without a TTL.  PC_ENOTFOUND for a missing key.
+ */
+PC_EXPORT int pc_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at_ms);
 
 /**
  * The key's version: a number that changes (grows) every time the key is
@@ -499,6 +557,19 @@ PC_EXPORT int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index,
 PC_EXPORT int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
                         pc_val *out, size_t max, size_t *n);
 
+/**
+ * Redis LPOS: the indices (from the head) of the elements of a List equal
+ * to v (same kind and value), at most max of them into pos[0..*n).
+ * @param rank    1: from the first match on, 2: from the second, ...; -1:
+ *                from the last match backwards (indices come tail first),
+ *                -2 ...; 0 and INT64_MIN are PC_EINVAL
+ * @param maxlen  compare at most this many elements from where the search
+ *                starts (0: all)
+ * A missing key gives *n = 0.  O(N).  PC_EWRONGTYPE for another type.
+ */
+PC_EXPORT int pc_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                      uint64_t maxlen, uint64_t *pos, size_t max, size_t *n);
+
 /** Number of elements of a Queue. */
 PC_EXPORT int pc_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
 
@@ -523,6 +594,14 @@ PC_EXPORT int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes 
 /** Number of fields of a Map. */
 PC_EXPORT int pc_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out);
 
+/**
+ * Length in bytes of a Map field's value (Redis HSTRLEN).  PC_ENOTFOUND when
+ * the key or the field is missing; PC_EWRONGTYPE when the value is not a
+ * byte string (a number, boolean or null) or the key is not a Map.
+ */
+PC_EXPORT int pc_hstrlen(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                         uint64_t *out);
+
 /** Whether a Map has a field (1) or not (0, also for a missing key). */
 PC_EXPORT int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
                          int *out);
@@ -546,6 +625,24 @@ PC_EXPORT int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_va
 PC_EXPORT int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out,
                        size_t max, size_t *n);
 
+/** Redis SMISMEMBER: out[i] gets 1 when the Set holds members[i], else 0. */
+PC_EXPORT int pc_smismember(pc_read *r, const void *key, size_t klen, const pc_val *members,
+                            size_t n, int *out);
+
+/**
+ * Redis SRANDMEMBER: members chosen at random, in random order, at most max
+ * of them into out[0..*n).  count > 0: that many distinct members (all of
+ * them when the Set has fewer); count < 0: -count members that may repeat;
+ * 0: none.  A missing key gives *n = 0.  Sets of up to 1024 members are
+ * sampled exactly uniformly.  From larger ones a member is picked by a
+ * random walk down the bytes of the members' sorted encodings, O(length of
+ * a member) (close to uniform, exactly so when the members fill their
+ * byte ranges), except that more than 64 distinct members are a uniform
+ * sample of a full pass, O(N).
+ */
+PC_EXPORT int pc_srandmember(pc_read *r, const void *key, size_t klen, int64_t count, pc_val *out,
+                             size_t max, size_t *n);
+
 /**
  * Set algebra over nkeys Sets (missing keys are empty sets), paged like
  * pc_sscan.  Union: members of any; inter: members of all; diff: members of
@@ -566,6 +663,21 @@ PC_EXPORT int pc_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor
  */
 PC_EXPORT int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
                       size_t *n);
+
+/**
+ * Redis DBSIZE: the number of live keys (keys whose TTL ran out but are not
+ * removed yet do not count).  O(shards + such keys).
+ */
+PC_EXPORT int pc_dbsize(pc_read *r, uint64_t *n);
+
+/**
+ * Redis RANDOMKEY: a live key chosen at random, as a view valid until
+ * pc_read_end().  A shard is chosen by its share of the keys; in it a key
+ * exactly uniformly up to 1024 keys, else by a random walk down the keys'
+ * bytes, as pc_srandmember does.  PC_ENOTFOUND when the store holds no live
+ * key.
+ */
+PC_EXPORT int pc_randomkey(pc_read *r, pc_bytes *key);
 
 /* ------------------------------------------------------------------------ */
 /* Writes                                                                    */
@@ -620,6 +732,32 @@ PC_EXPORT int pc_mset(pc_client *c, const pc_bytes *keys, const pc_val *vals, si
 PC_EXPORT int pc_del(pc_client *c, const void *key, size_t klen, int *deleted);
 
 /**
+ * Delete keys[0..n) (Redis DEL and UNLINK: a collection goes in O(1), its
+ * members in the background); *deleted (may be NULL) gets how many existed.
+ * Every key is checked before anything is sent (PC_EKEY).  Keys of one
+ * shard go in one transaction (all or none); across shards each shard's
+ * keys go on their own.  In a batch or transaction the keys are queued
+ * (one write each in pc_pending()) and *deleted is filled when it runs.
+ */
+PC_EXPORT int pc_del_keys(pc_client *c, const pc_bytes *keys, size_t n, uint64_t *deleted);
+
+/** pc_rename flags */
+enum {
+    PC_RENAME_NX = 1u << 0 /**< only if newkey does not exist (Redis RENAMENX) */
+};
+
+/**
+ * Redis RENAME / RENAMENX: key's value, type and TTL move to newkey, which
+ * loses what it held; a collection moves in O(1).  Both keys must lie in one
+ * shard (always so with one shard; else give them the same {tag}):
+ * PC_ECROSSSHARD otherwise, and nothing changes.  *renamed (may be NULL)
+ * gets 1, or 0 when PC_RENAME_NX found newkey there (or newkey is key).
+ * @return 0, PC_ENOTFOUND (no key), PC_ECROSSSHARD, PC_EKEY, PC_EINVAL, ...
+ */
+PC_EXPORT int pc_rename(pc_client *c, const void *key, size_t klen, const void *newkey,
+                        size_t nklen, unsigned flags, int *renamed);
+
+/**
  * Give a key a TTL of ttl_ms (1..PC_TTL_MAX_MS).  *set (may be NULL) gets 1,
  * or 0 when the key is missing, in which case nothing is created.
  */
@@ -627,6 +765,13 @@ PC_EXPORT int pc_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_
 
 /** pc_expire in seconds. */
 PC_EXPORT int pc_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_s, int *set);
+
+/**
+ * Redis PEXPIREAT: the key expires at at_ms (ms since the epoch, 0 to now +
+ * PC_TTL_MAX_MS); a time not after now deletes it at once.  *set (may be
+ * NULL) gets 1, or 0 when the key is missing.
+ */
+PC_EXPORT int pc_expireat(pc_client *c, const void *key, size_t klen, int64_t at_ms, int *set);
 
 /** Remove a key's TTL; *changed (may be NULL) gets 1 if it had one. */
 PC_EXPORT int pc_persist(pc_client *c, const void *key, size_t klen, int *changed);
@@ -637,6 +782,31 @@ PC_EXPORT int pc_persist(pc_client *c, const void *key, size_t klen, int *change
  * the key holds a collection.
  */
 PC_EXPORT int pc_getset(pc_client *c, const void *key, size_t klen, const pc_val *v, pc_val *old);
+
+/**
+ * Redis GETDEL: delete a String or Numeric and return what it held (*old of
+ * kind PC_NONE when the key was missing).  PC_EWRONGTYPE (nothing deleted)
+ * for a collection.
+ */
+PC_EXPORT int pc_getdel(pc_client *c, const void *key, size_t klen, pc_val *old);
+
+/** pc_getex's how */
+enum {
+    PC_GETEX_KEEP = 0,    /**< leave the TTL as it is (ms must be 0) */
+    PC_GETEX_TTL = 1,     /**< a TTL of ms (1..PC_TTL_MAX_MS) */
+    PC_GETEX_AT = 2,      /**< expire at ms since the epoch; a past time deletes */
+    PC_GETEX_PERSIST = 3, /**< remove the TTL (ms must be 0) */
+    PC_GETEX_DEL = 4      /**< delete the key: pc_getdel (ms must be 0) */
+};
+
+/**
+ * Redis GETEX: return a String or Numeric (*out of kind PC_NONE for a
+ * missing key) and change its TTL as how says (PC_GETEX_*).
+ * PC_EWRONGTYPE (nothing changed) for a collection; PC_EINVAL for a bad
+ * how or ms.
+ */
+PC_EXPORT int pc_getex(pc_client *c, const void *key, size_t klen, int how, int64_t ms,
+                       pc_val *out);
 
 /** Append bytes to a String (creating it); *len (may be NULL) gets the new length. */
 PC_EXPORT int pc_append(pc_client *c, const void *key, size_t klen, const void *data, size_t dlen,
@@ -651,14 +821,21 @@ PC_EXPORT int pc_setrange(pc_client *c, const void *key, size_t klen, uint64_t o
 
 /**
  * Add to an integer Numeric (a missing key counts as 0); *now (may be NULL)
- * gets the result.  PC_EOVERFLOW, PC_ENOTINT (a double Numeric),
- * PC_EWRONGTYPE.
+ * gets the result, and the key becomes (or stays) an integer Numeric; its
+ * TTL stays.  A String that holds an integer in canonical form ("0", or an
+ * optional '-' then digits without a leading 0, within 64 bits, as Redis
+ * reads it) counts as that integer.  PC_EOVERFLOW, PC_ENOTINT (a double
+ * Numeric, or a String that is not such an integer), PC_EWRONGTYPE (a
+ * collection).
  */
 PC_EXPORT int pc_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now);
 
 /**
  * Add to a Numeric as a double (an integer Numeric becomes a double); a
- * result that is not finite is PC_ENAN.
+ * result that is not finite is PC_ENAN.  A String that holds an integer in
+ * canonical form or a decimal number (an optional '-', digits with an
+ * optional '.', an optional exponent; no blanks, '+', hex, inf or nan) counts
+ * as that number; another String is PC_ENOTNUM.
  */
 PC_EXPORT int pc_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, double *now);
 
@@ -690,6 +867,26 @@ PC_EXPORT int pc_ltrim(pc_client *c, const void *key, size_t klen, int64_t start
 PC_EXPORT int pc_lrem(pc_client *c, const void *key, size_t klen, int64_t count, const pc_val *v,
                       uint64_t *removed);
 
+/**
+ * Redis LINSERT: insert v before (or after) the first element equal to
+ * pivot (same kind and value), O(N).  *len (may be NULL) gets the new
+ * length, -1 when no element equals pivot, 0 when the key is missing
+ * (nothing is created).
+ */
+PC_EXPORT int pc_linsert(pc_client *c, const void *key, size_t klen, bool before,
+                         const pc_val *pivot, const pc_val *v, int64_t *len);
+
+/**
+ * Redis LMOVE: pop an element from the head (from_left) or tail of List src
+ * and push it at the head (to_left) or tail of List dst (created if
+ * missing; src == dst rotates).  *out (may be NULL) gets the element, kind
+ * PC_NONE when src is missing.  Both keys must lie in one shard
+ * (PC_ECROSSSHARD otherwise, as pc_rename).  PC_EWRONGTYPE when either
+ * holds another type.
+ */
+PC_EXPORT int pc_lmove(pc_client *c, const void *src, size_t slen, const void *dst, size_t dlen,
+                       bool from_left, bool to_left, pc_val *out);
+
 /** Push elements at the back of a Queue. */
 PC_EXPORT int pc_qpush(pc_client *c, const void *key, size_t klen, const pc_val *v, size_t n,
                        uint64_t *len);
@@ -714,15 +911,24 @@ PC_EXPORT int pc_qpop_wait(pc_client *c, const void *key, size_t klen, size_t ma
 PC_EXPORT int pc_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fields,
                       const pc_val *vals, size_t n, uint64_t *added);
 
+/**
+ * Redis HSETNX: set a field only if the Map does not have it (creating the
+ * Map); *set (may be NULL) gets 1, or 0 when the field was there.
+ */
+PC_EXPORT int pc_hsetnx(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
+                        const pc_val *v, int *set);
+
 /** Delete fields; *removed (may be NULL) gets how many existed.  The last removes the key. */
 PC_EXPORT int pc_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fields, size_t n,
                       uint64_t *removed);
 
-/** Add to an integer field (a missing field counts as 0). */
+/** Add to an integer field (a missing field counts as 0; a String field that
+ *  holds an integer in canonical form counts as it, as for pc_incrby). */
 PC_EXPORT int pc_hincrby(pc_client *c, const void *key, size_t klen, const void *field, size_t flen,
                          int64_t by, int64_t *now);
 
-/** Add to a numeric field as a double. */
+/** Add to a numeric field as a double (a String field that holds a number
+ *  counts as it, as for pc_incrbyfloat). */
 PC_EXPORT int pc_hincrbyfloat(pc_client *c, const void *key, size_t klen, const void *field,
                               size_t flen, double by, double *now);
 
@@ -733,6 +939,14 @@ PC_EXPORT int pc_sadd(pc_client *c, const void *key, size_t klen, const pc_val *
 /** Remove members; *removed gets how many were there.  The last removes the key. */
 PC_EXPORT int pc_srem(pc_client *c, const void *key, size_t klen, const pc_val *m, size_t n,
                       uint64_t *removed);
+
+/**
+ * Redis SMOVE: move member from Set src to Set dst (created if missing; src
+ * left empty is removed).  *moved (may be NULL) gets 1, or 0 when src does
+ * not hold it.  Both keys in one shard (PC_ECROSSSHARD otherwise).
+ */
+PC_EXPORT int pc_smove(pc_client *c, const void *src, size_t slen, const void *dst, size_t dlen,
+                       const pc_val *member, int *moved);
 
 /** Remove and return up to max members, chosen at random.  PC_ENOTFOUND when missing. */
 PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out,
@@ -766,6 +980,299 @@ PC_EXPORT int pc_spop(pc_client *c, const void *key, size_t klen, size_t max, pc
 PC_EXPORT int pc_flush(pc_client *c);
 
 /* ------------------------------------------------------------------------ */
+/* Helpers: rate limiting (issue 16)                                         */
+
+/**
+ * What a rate limiter answered, as redis-cell's CL.THROTTLE does (times in
+ * milliseconds, rounded up).
+ */
+typedef struct pc_throttle_info {
+    bool limited;           /**< the request was refused (and nothing counted) */
+    int64_t limit;          /**< GCRA: max_burst + 1; window: the limit */
+    int64_t remaining;      /**< requests of quantity 1 that would pass now */
+    int64_t retry_after_ms; /**< limited: when a retry can pass (-1: never, the
+                                 quantity is over the limit); -1 when allowed */
+    int64_t reset_after_ms; /**< when the limiter is back to its full allowance */
+} pc_throttle_info;
+
+/**
+ * A GCRA rate limiter (the generic cell rate algorithm of redis-cell's
+ * CL.THROTTLE key max_burst count period quantity): count requests per
+ * period_ms on average, with bursts of up to max_burst + 1 at once.  The
+ * request of weight quantity passes or is refused as a whole, in one step
+ * of the key's shard's write transaction: concurrent callers of any
+ * process never pass together where the limit lets one through.  quantity
+ * 0 only looks (nothing is written).
+ *
+ * The key holds the limiter's state, a Numeric (the theoretical arrival
+ * time in ns since the epoch) with a TTL; it goes by itself once the
+ * limiter is back to its full allowance.  Its memory (max_burst, count,
+ * period_ms) is the caller's: call with the same figures for one key.
+ *
+ * @param out  may be NULL
+ * @return 0 (allowed or limited: see out->limited), PC_EINVAL (max_burst <
+ *         0, count < 1, period_ms outside 1..PC_TTL_MAX_MS, quantity < 0, a
+ *         count of more than one per nanosecond, or a burst that does not
+ *         fit a TTL), PC_EWRONGTYPE (the key holds something else than a
+ *         Numeric), PC_ENOTINT (a double Numeric), PC_EOVERFLOW, PC_EKEY,
+ *         PC_EFULL, ...
+ */
+PC_EXPORT int pc_throttle(pc_client *c, const void *key, size_t klen, int64_t max_burst,
+                          int64_t count, int64_t period_ms, int64_t quantity,
+                          pc_throttle_info *out);
+
+/**
+ * A fixed-window rate limiter (the seed's "N calls per TTL"): at most limit
+ * units per window of window_ms, the window starting at the first request
+ * after the previous one ended.  The key holds the count, a Numeric whose
+ * TTL is the end of the window.  Exact across processes, as pc_throttle.
+ * out->limit is limit; retry_after_ms and reset_after_ms are the time left
+ * in the window.  Errors as pc_throttle's (limit < 1, window_ms outside
+ * 1..PC_TTL_MAX_MS, quantity < 0: PC_EINVAL).
+ */
+PC_EXPORT int pc_throttle_window(pc_client *c, const void *key, size_t klen, int64_t limit,
+                                 int64_t window_ms, int64_t quantity, pc_throttle_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Helpers: function caching with single flight (issue 16)                   */
+
+/*
+ * A Flight key caches what a function returned, for every process of the
+ * host, and makes sure that one caller at a time computes it.  It holds the
+ * value (any element kind: bytes, int, double, bool, nil), fresh for a
+ * while and then stale for a while more, and the lease of whoever computes
+ * it now: a token, an end (ms since the epoch) and the owner's pid.
+ *
+ *   pc_flight_get      zero-copy: the value, fresh or stale, and the lease
+ *   pc_flight_claim    the fresh value, or the lease to compute it; while
+ *                      another holds the lease, wait (the daemon wakes the
+ *                      waiter when the value is filled or the lease freed),
+ *                      or take the stale value when asked
+ *   pc_flight_fill     the owner stores the value with its lease token:
+ *                      that ends the lease and wakes the waiters
+ *   pc_flight_release  the owner gives the lease up without a value
+ *
+ * A lease binds until its end, and only while its owner lives: a claim
+ * after the owner died (its pid is gone, or a zombie) or after the end takes
+ * the lease over, with a new token; a fill or release with the old one is
+ * then refused (PC_ECONFLICT).  In daemon mode the owner is the pid the
+ * daemon sees for the client's connection, and a client's disconnection
+ * makes the daemon try its waiters again at once.
+ */
+
+/** pc_flight.state */
+enum {
+    PC_FLIGHT_MISS = 0,  /**< no value (pc_flight_get) */
+    PC_FLIGHT_FRESH = 1, /**< the value is fresh */
+    PC_FLIGHT_STALE = 2, /**< the value is past its freshness (still within its stale time) */
+    PC_FLIGHT_LEAD = 3   /**< pc_flight_claim: the caller holds the lease: compute, then fill */
+};
+
+/** pc_flight_claim flags */
+enum {
+    /** While another holds the lease, answer PC_FLIGHT_STALE with the stale
+     *  value when there is one, instead of waiting. */
+    PC_FLIGHT_TAKE_STALE = 1u << 0
+};
+
+/** A Flight key as a read or a claim found it. */
+typedef struct pc_flight {
+    int state;              /**< PC_FLIGHT_* */
+    pc_val value;           /**< FRESH, STALE, and LEAD with a stale value; else PC_NONE */
+    uint64_t token;         /**< the lease's token (LEAD: yours); 0: no lease */
+    int64_t lease_until_ms; /**< when the lease ends (ms since the epoch) */
+    int64_t owner_pid;      /**< who holds it */
+} pc_flight;
+
+/**
+ * Zero-copy: what the Flight key holds (value views into the map, valid
+ * until pc_read_end).  out->state is FRESH, STALE, or MISS when it holds
+ * only a lease; the lease fields tell who computes it (a lease whose end
+ * has passed, or whose owner died, binds no more).
+ * @return 0, PC_ENOTFOUND (no such key), PC_EWRONGTYPE, PC_EKEY, PC_EINVAL.
+ */
+PC_EXPORT int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out);
+
+/**
+ * Ask for the key's fresh value, or the right to compute it.
+ *
+ *  - a fresh value: out->state FRESH and the value (in the client's reply
+ *    buffer, as pc_getset's);
+ *  - no lease that binds: the caller takes it for lease_ms
+ *    (1..PC_TTL_MAX_MS): out->state LEAD, out->token, and the stale value
+ *    if there is one; call pc_flight_fill (or pc_flight_release) with the
+ *    token;
+ *  - another holds the lease: with PC_FLIGHT_TAKE_STALE and a stale value,
+ *    STALE and that value; else wait up to timeout_ms (0: do not wait:
+ *    PC_EBUSY) for the value to be filled (FRESH) or the lease to be freed
+ *    (then this caller may take it: LEAD).  PC_ETIMEDOUT when the time ran
+ *    out.  The daemon wakes the waiter; in embedded mode the client polls.
+ *
+ * A waiting claim (timeout_ms > 0) is not allowed in a batch or transaction
+ * (PC_ESTATE).  flags: PC_FLIGHT_TAKE_STALE or 0.
+ * @return 0, PC_EBUSY, PC_ETIMEDOUT, PC_EWRONGTYPE, PC_EINVAL, PC_ESTATE,
+ *         PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
+                              int64_t timeout_ms, unsigned flags, pc_flight *out);
+
+/**
+ * Store the value computed under the lease token: fresh for ttl_ms
+ * (1..PC_TTL_MAX_MS), then stale for stale_ms more (0..; the sum at most
+ * PC_TTL_MAX_MS), when the key goes.  Ends the lease and wakes the waiters.
+ * @return 0, PC_ECONFLICT (token is not the key's lease, or its end has
+ *         passed: the value is not stored; the key is as it was),
+ *         PC_EWRONGTYPE, PC_EINVAL (a bad value, TTL or
+ *         token 0), PC_ETOOBIG, PC_ENAN, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token,
+                             const pc_val *v, int64_t ttl_ms, int64_t stale_ms);
+
+/**
+ * Give the lease token up without a value (the computation failed): the
+ * next claim takes the lease; a stale value stays until its end.
+ * @return 0, PC_ECONFLICT, PC_EWRONGTYPE, PC_EINVAL (token 0), PC_EKEY, ...
+ */
+PC_EXPORT int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token);
+
+/* ------------------------------------------------------------------------ */
+/* Bit arrays (issue 16)                                                     */
+
+/*
+ * A Bits key is a bit array as Redis's SETBIT family sees a string: bit 0
+ * is the highest bit of byte 0, the array is as long as its highest byte
+ * written, and bits never written read 0.  It is stored in chunks of 1 KiB
+ * (an all-zero chunk is not stored), so a bit at offset 2^32 - 1 costs one
+ * chunk, not 512 MiB.  Offsets go up to 2^32 - 1.  Reads are zero-copy.
+ */
+
+/** pc_bitop operations */
+enum { PC_BITOP_AND = 0, PC_BITOP_OR = 1, PC_BITOP_XOR = 2, PC_BITOP_NOT = 3 };
+
+/** pc_bitcount and pc_bitpos flags */
+enum {
+    PC_BITS_BIT = 1u << 0, /**< start and end count bits, not bytes (Redis's BIT) */
+    PC_BITS_END = 1u << 1  /**< pc_bitpos: end was given (see there) */
+};
+
+/**
+ * Set bit offset (0..2^32 - 1) to bit (0 or 1), creating the array (or
+ * making it longer) as needed; *old (may be NULL) gets the bit it held.
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset, int bit,
+                        int *old);
+
+/**
+ * Redis's BITOP: dest becomes the AND, OR or XOR of the n source arrays, or
+ * the NOT of the one (n == 1), as long as the longest source (a missing
+ * key is an empty array, and bits past a source's end are 0); an empty
+ * result deletes dest.  dest may be a source; whatever dest held is
+ * replaced, and its TTL goes.  Every key must lie in dest's shard
+ * (PC_ECROSSSHARD: use a {tag}).  *len (may be NULL) gets the result's
+ * length in bytes.  O(stored chunks) (NOT: O(length)).
+ * @return 0, PC_EINVAL, PC_EWRONGTYPE (a source is not a bit array),
+ *         PC_ECROSSSHARD, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc_bytes *keys,
+                       size_t n, uint64_t *len);
+
+/** Zero-copy: bit offset of an array (0 past its end, and for a missing key). */
+PC_EXPORT int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit);
+
+/**
+ * Zero-copy: the bits set from start to end (inclusive; negative counts from
+ * the end; bytes, or bits with PC_BITS_BIT): Redis's BITCOUNT.  The whole
+ * array: 0, -1.  A missing key counts 0.
+ */
+PC_EXPORT int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                          unsigned flags, uint64_t *count);
+
+/**
+ * Zero-copy: the position of the first bit equal to bit (0 or 1) from start
+ * on (bytes, or bits with PC_BITS_BIT; negative from the end), or -1:
+ * Redis's BITPOS.  With PC_BITS_END the search stops at end; without it, it
+ * runs to the array's end, and looking for a 0 in an array of ones finds
+ * the bit just past it.  A missing key: -1 for a 1, 0 for a 0.
+ */
+PC_EXPORT int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start,
+                        int64_t end, unsigned flags, int64_t *pos);
+
+/** Zero-copy: the array's length in bytes (PC_ENOTFOUND for a missing key). */
+PC_EXPORT int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes);
+
+/* ------------------------------------------------------------------------ */
+/* Bloom filters (issue 16)                                                  */
+
+/*
+ * A Bloom key is a scalable Bloom filter, as the seed's ScalableBloomFilter
+ * and RedisBloom's BF.* commands: it answers "maybe there" or "surely not"
+ * for byte strings, with false positives at no more than its error rate
+ * (and no false negatives).  It is made of layers: the first holds capacity
+ * items at half the error rate; when the last is full, a new one expansion
+ * times larger, at half the rate of the one before, is added; so the rate
+ * of the whole stays below the error rate however much it grows.  A
+ * non-scaling filter refuses items past its capacity (PC_ERANGE).  Bits are
+ * stored in chunks (layers not yet filled cost little); lookups are
+ * zero-copy.  A filter grows to at most 32 layers of at most 2^40 bits.
+ */
+
+/** pc_bf_reserve flags */
+enum { PC_BF_NONSCALING = 1u << 0 };
+
+/** What pc_bf_info_get says of a filter (RedisBloom's BF.INFO). */
+typedef struct pc_bf_info {
+    uint64_t capacity;  /**< items its layers hold together before it grows */
+    uint64_t size;      /**< bytes of bits of its layers (stored: less, while sparse) */
+    uint32_t filters;   /**< layers */
+    uint32_t expansion; /**< growth factor (0 for a non-scaling filter) */
+    uint64_t items;     /**< items added */
+    double error_rate;  /**< as reserved */
+    bool nonscaling;
+} pc_bf_info;
+
+/**
+ * Make an empty filter for capacity items (1..) at error_rate (0 < e < 1),
+ * growing expansion times (1..; 0: 2) per new layer, or not at all with
+ * PC_BF_NONSCALING.
+ * @return 0, PC_EEXIST (the key exists, of any type), PC_EINVAL, PC_ERANGE
+ *         (a first layer of more than 2^40 bits), PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate,
+                            uint64_t capacity, uint32_t expansion, unsigned flags);
+
+/**
+ * Add n items (byte strings, up to the largest value) to the filter, made
+ * with RedisBloom's defaults (error rate 0.01, capacity 100, expansion 2)
+ * when the key is missing.  added[i] (added may be NULL) gets 1 when item i
+ * was added, 0 when the filter (maybe) held it already.  All or nothing:
+ * PC_ERANGE, and nothing added, when the items would not fit (a full
+ * non-scaling filter, or past 32 layers).
+ * @return 0, PC_ERANGE, PC_EWRONGTYPE, PC_EINVAL, PC_ETOOBIG, PC_EKEY, ...
+ */
+PC_EXPORT int pc_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items,
+                         size_t n, int *added);
+
+/** pc_bf_madd of one item. */
+PC_EXPORT int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size_t ilen,
+                        int *added);
+
+/**
+ * Zero-copy: exists[i] gets 1 when the filter may hold items[i], 0 when it
+ * surely does not (a missing key holds nothing).
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items,
+                            size_t n, int *exists);
+
+/** pc_bf_mexists of one item. */
+PC_EXPORT int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, size_t ilen,
+                           int *exists);
+
+/** Zero-copy: the filter's figures.  PC_ENOTFOUND for a missing key. */
+PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**
@@ -792,8 +1299,9 @@ PC_EXPORT size_t pc_pending(const pc_client *c);
  * together or not at all by pc_txn_commit().  Every key of a transaction must
  * lie in one shard (use a {tag} in the keys): a write or condition whose key
  * lies in another shard than the transaction's first key is refused when
- * queued with PC_ECROSSSHARD (pc_last_error() names both keys), and the
- * commit then applies nothing and returns PC_ECROSSSHARD.  A
+ * queued with PC_ECROSSSHARD (pc_last_error() names both keys, their
+ * shards and the {tag} to use), and the commit then applies nothing and
+ * returns PC_ECROSSSHARD (its pc_last_error() says what refused the write).  A
  * transaction holds at most PC_TXN_MAX (65536) writes and conditions: the
  * next one is refused at once with PC_ETXNSIZE, and the commit then applies
  * nothing and returns PC_ETXNSIZE.  Its encoded writes together must also
@@ -821,16 +1329,6 @@ PC_EXPORT int pc_txn_commit(pc_client *c, long *failed);
 
 /** Drop a queued batch or transaction; nothing of it runs. */
 PC_EXPORT void pc_discard(pc_client *c);
-
-/**
- * What the last write call on c that failed (a write, a condition,
- * pc_mset, pc_txn_commit) said, in words: pc_strerror() of its code, or
- * more where there is more to say: for PC_ECROSSSHARD, the two keys, their
- * shards and how to keep a transaction's keys in one shard with a {tag}.
- * "" before any such failure; never NULL (c NULL: "").  The string lives in
- * c until its next failing write call or pc_close().
- */
-PC_EXPORT const char *pc_last_error(const pc_client *c);
 
 /* ------------------------------------------------------------------------ */
 /* Expiry: the seed library's TTL-worker calls                               */
@@ -877,7 +1375,7 @@ typedef enum pc_policy {
 /** The name of a policy ("noeviction", "volatile-ttl", "allkeys-lru", "allkeys-lfu"). */
 PC_EXPORT const char *pc_policy_name(pc_policy p);
 
-#define PC_STATS_OPS 64
+#define PC_STATS_OPS 128
 #define PC_STATS_HIST 32
 /** The most shards a store has: pc_stats_shards fills at most this many. */
 #define PC_SHARDS_STATS_MAX 64
@@ -897,7 +1395,7 @@ typedef struct pc_stats {
                                       missing key is a miss, not an error) */
     uint64_t reads_hit;          /**< key lookups that found the key (all clients) */
     uint64_t reads_miss;         /**< ... that did not */
-    uint64_t keys[7];            /**< keys by pc_type; keys[0] is the total */
+    uint64_t keys[PC_T__COUNT];  /**< keys by pc_type; keys[0] is the total */
     uint64_t keys_ttl;           /**< keys that have a TTL */
     uint64_t expired;            /**< keys removed because their TTL ran out */
     uint64_t evicted;            /**< keys removed to stay under the memory cap */

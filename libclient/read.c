@@ -5,13 +5,14 @@
  * client's reads go through the channel instead (rread.c).  Each call here
  * checks the arguments the public API defines, then hands over.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "../shm/access.h"
 #include "../shm/alloc.h"
 #include "client.h"
 
-int pc_read_begin(pc_client *c, pc_read **r)
+static int rd_read_begin(pc_client *c, pc_read **r)
 {
     int rc = pc__usable(c);
     if (rc)
@@ -48,7 +49,7 @@ void pc_read_end(pc_read *r)
     r->active = false;
 }
 
-int pc_read_renew(pc_read *r)
+static int rd_read_renew(pc_read *r)
 {
     if (!r || !r->active)
         return PC_EINVAL;
@@ -103,7 +104,7 @@ static inline int zc_ok(const pc_read *r)
     return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
 }
 
-int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out)
+static int rd_get(pc_read *r, const void *key, size_t klen, pc_val *out)
 {
     if (!out)
         return PC_EINVAL;
@@ -115,7 +116,7 @@ int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out)
     return rc ? rc : pcs_rd_get(&r->zc, key, klen, out);
 }
 
-int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound)
+static int rd_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound)
 {
     if (!r || !r->active || (n && (!keys || !out)))
         return PC_EINVAL;
@@ -138,7 +139,7 @@ int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfo
     return 0;
 }
 
-int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
+static int rd_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
 {
     if (!out)
         return PC_EINVAL;
@@ -153,7 +154,7 @@ int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
     return rc ? rc : pcs_rd_type(&r->zc, key, klen, out);
 }
 
-int pc_exists(pc_read *r, const void *key, size_t klen, int *out)
+static int rd_exists(pc_read *r, const void *key, size_t klen, int *out)
 {
     pc_type t;
     if (!out)
@@ -164,7 +165,7 @@ int pc_exists(pc_read *r, const void *key, size_t klen, int *out)
     return rc;
 }
 
-int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
+static int rd_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
 {
     if (!ms_left)
         return PC_EINVAL;
@@ -176,7 +177,7 @@ int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
     return rc ? rc : pcs_rd_ttl(&r->zc, key, klen, ms_left);
 }
 
-int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left)
+static int rd_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left)
 {
     int64_t ms;
     if (!s_left)
@@ -187,7 +188,7 @@ int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left)
     return rc;
 }
 
-int pc_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     if (!out)
         return PC_EINVAL;
@@ -202,7 +203,7 @@ int pc_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
     return rc ? rc : pcs_rd_version(&r->zc, key, klen, out);
 }
 
-int pc_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     if (!out)
         return PC_EINVAL;
@@ -217,7 +218,8 @@ int pc_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
     return rc ? rc : pcs_rd_strlen(&r->zc, key, klen, out);
 }
 
-int pc_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end, pc_val *out)
+static int rd_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                       pc_val *out)
 {
     if (!out)
         return PC_EINVAL;
@@ -247,12 +249,12 @@ static int coll_len(pc_read *r, const void *key, size_t klen, pc_type t, uint64_
     return rc ? rc : pcs_rd_count(&r->zc, key, klen, t, out);
 }
 
-int pc_llen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_llen(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     return coll_len(r, key, klen, PC_T_LIST, out);
 }
 
-int pc_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     return coll_len(r, key, klen, PC_T_QUEUE, out);
 }
@@ -271,12 +273,12 @@ static int seq_index(pc_read *r, const void *key, size_t klen, pc_type t, int64_
     return rc ? rc : pcs_rd_index(&r->zc, key, klen, t, index, out);
 }
 
-int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index, pc_val *out)
+static int rd_lindex(pc_read *r, const void *key, size_t klen, int64_t index, pc_val *out)
 {
     return seq_index(r, key, klen, PC_T_LIST, index, out);
 }
 
-int pc_qpeek(pc_read *r, const void *key, size_t klen, pc_val *out)
+static int rd_qpeek(pc_read *r, const void *key, size_t klen, pc_val *out)
 {
     return seq_index(r, key, klen, PC_T_QUEUE, 0, out);
 }
@@ -299,21 +301,22 @@ static int seq_range(pc_read *r, const void *key, size_t klen, pc_type t, int64_
     return rc ? rc : pcs_rd_range(&r->zc, key, klen, t, start, stop, out, max, n);
 }
 
-int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop, pc_val *out,
-              size_t max, size_t *n)
+static int rd_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
+                     pc_val *out, size_t max, size_t *n)
 {
     return seq_range(r, key, klen, PC_T_LIST, start, stop, out, max, n);
 }
 
-int pc_qrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop, pc_val *out,
-              size_t max, size_t *n)
+static int rd_qrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop,
+                     pc_val *out, size_t max, size_t *n)
 {
     return seq_range(r, key, klen, PC_T_QUEUE, start, stop, out, max, n);
 }
 
 /* ---- maps ---- */
 
-int pc_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen, pc_val *out)
+static int rd_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                   pc_val *out)
 {
     if (!out || (flen && !field))
         return PC_EINVAL;
@@ -325,8 +328,8 @@ int pc_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t 
     return rc ? rc : pcs_rd_hget(&r->zc, key, klen, field, flen, out);
 }
 
-int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, size_t n,
-             pc_val *out)
+static int rd_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+                    pc_val *out)
 {
     if (n && (!fields || !out))
         return PC_EINVAL;
@@ -345,12 +348,13 @@ int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, s
     return rc ? rc : pcs_rd_hmget(&r->zc, key, klen, fields, n, out);
 }
 
-int pc_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     return coll_len(r, key, klen, PC_T_MAP, out);
 }
 
-int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen, int *out)
+static int rd_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                      int *out)
 {
     pc_val v;
     if (!out)
@@ -360,8 +364,8 @@ int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size
     return rc == PC_ENOTFOUND ? 0 : rc;
 }
 
-int pc_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes *fields,
-             pc_val *values, size_t max, size_t *n)
+static int rd_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes *fields,
+                    pc_val *values, size_t max, size_t *n)
 {
     if (!cur || !n)
         return PC_EINVAL;
@@ -378,12 +382,12 @@ int pc_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes 
 
 /* ---- sets ---- */
 
-int pc_scard(pc_read *r, const void *key, size_t klen, uint64_t *out)
+static int rd_scard(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     return coll_len(r, key, klen, PC_T_SET, out);
 }
 
-int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member, int *out)
+static int rd_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member, int *out)
 {
     if (!out || !member)
         return PC_EINVAL;
@@ -400,8 +404,8 @@ int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member,
     return rc ? rc : pcs_rd_sismember(&r->zc, key, klen, member, out);
 }
 
-int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out, size_t max,
-             size_t *n)
+static int rd_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out,
+                    size_t max, size_t *n)
 {
     if ((max && !out) || !cur || !n)
         return PC_EINVAL;
@@ -439,20 +443,20 @@ static int set_algebra(int how, pc_read *r, const pc_bytes *keys, size_t nkeys, 
     return rc ? rc : pcs_rd_salg(&r->zc, how, keys, nkeys, cur, out, max, n);
 }
 
-int pc_sunion(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
-              size_t max, size_t *n)
+static int rd_sunion(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                     size_t max, size_t *n)
 {
     return set_algebra(PCS_SET_UNION, r, keys, nkeys, cur, out, max, n);
 }
 
-int pc_sinter(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
-              size_t max, size_t *n)
+static int rd_sinter(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                     size_t max, size_t *n)
 {
     return set_algebra(PCS_SET_INTER, r, keys, nkeys, cur, out, max, n);
 }
 
-int pc_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
-             size_t max, size_t *n)
+static int rd_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+                    size_t max, size_t *n)
 {
     return set_algebra(PCS_SET_DIFF, r, keys, nkeys, cur, out, max, n);
 }
@@ -468,7 +472,8 @@ static int ring_glob(const char *glob, const char **g, size_t *gl)
     return *gl > 4096 ? PC_EINVAL : 0;
 }
 
-int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max, size_t *n)
+static int rd_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
+                   size_t *n)
 {
     if (!r || !r->active || !cur || !n || (max && !keys))
         return PC_EINVAL;
@@ -486,7 +491,7 @@ int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t
     return pcs_rd_scan(&r->zc, glob, cur, keys, max, n);
 }
 
-int pc_expired_count(pc_read *r, uint64_t *n)
+static int rd_expired_count(pc_read *r, uint64_t *n)
 {
     if (!r || !r->active || !n)
         return PC_EINVAL;
@@ -504,8 +509,8 @@ int pc_expired_count(pc_read *r, uint64_t *n)
     return pcs_rd_expired(&r->zc, n);
 }
 
-int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, int64_t *expire_at,
-                   size_t max, size_t *n)
+static int rd_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
+                          int64_t *expire_at, size_t max, size_t *n)
 {
     if (!r || !r->active || !cur || !n)
         return PC_EINVAL;
@@ -534,4 +539,412 @@ int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
         return rc;
     }
     return pcs_rd_expiry_scan(&r->zc, glob, cur, keys, expire_at, max, n);
+}
+
+/* ---- calls of issue 13 ---- */
+
+/* Every key of keys[0..n) is a key: 0, or PC_EKEY naming the first bad one. */
+static int keys_ok(pc_client *c, const pc_bytes *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pcs_key_ok(keys[i].ptr, keys[i].len)) {
+            char what[48];
+            snprintf(what, sizeof what, "keys[%zu]", i);
+            return pc__key(c, what, keys[i].ptr, keys[i].len);
+        }
+    return 0;
+}
+
+static int rd_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, pc_type *types,
+                         size_t *nfound)
+{
+    if (!r || !r->active || (n && (!keys || !out)))
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc || (rc = keys_ok(r->c, keys, n)))
+        return rc;
+    size_t found = 0;
+    for (size_t i = 0; i < n; i++) {
+        pc_type t = PC_T_NONE;
+        out[i].kind = PC_NONE;
+        if (RING(r)) {
+            rc = pc__rr_get(r, keys[i].ptr, keys[i].len, &out[i]);
+            if (!rc) {
+                t = out[i].kind == PC_BYTES ? PC_T_STRING : PC_T_NUMERIC;
+            } else if (rc == PC_EWRONGTYPE) {
+                int64_t ti;
+                out[i].kind = PC_NONE;
+                rc = pc__rr_int(r, PCS_OP_R_TYPE, keys[i].ptr, keys[i].len, 0, 0, &ti);
+                if (!rc)
+                    t = ti > PC_T_NUMERIC && ti <= PC_T_QUEUE ? (pc_type)ti : PC_T_NONE;
+            }
+        } else {
+            rc = zc_ok(r);
+            if (!rc)
+                rc = pcs_rd_get_typed(&r->zc, keys[i].ptr, keys[i].len, &out[i], &t);
+        }
+        if (rc == PC_ENOTFOUND) {
+            out[i].kind = PC_NONE;
+            t = PC_T_NONE;
+            rc = 0;
+        }
+        if (rc)
+            return rc;
+        if (types)
+            types[i] = t;
+        found += t == PC_T_STRING || t == PC_T_NUMERIC;
+    }
+    if (nfound)
+        *nfound = found;
+    return 0;
+}
+
+static int rd_exists_keys(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count)
+{
+    if (!r || !r->active || !count || (n && !keys))
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc || (rc = keys_ok(r->c, keys, n)))
+        return rc;
+    uint64_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int yes = 0;
+        if ((rc = rd_exists(r, keys[i].ptr, keys[i].len, &yes)))
+            return rc;
+        k += yes != 0;
+    }
+    *count = k;
+    return 0;
+}
+
+/* Every lookup of a key records an access (the reader's note; the daemon
+ * does it for a ring-only client's type reads), so TOUCH is EXISTS. */
+static int rd_touch(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count)
+{
+    return rd_exists_keys(r, keys, n, count);
+}
+
+static int rd_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at_ms)
+{
+    if (!at_ms)
+        return PC_EINVAL;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        return rc ? rc : pc__rr_expiretime(r, key, klen, at_ms);
+    }
+    int rc = zc_ok(r);
+    return rc ? rc : pcs_rd_expiretime(&r->zc, key, klen, at_ms);
+}
+
+static int rd_hstrlen(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+                      uint64_t *out)
+{
+    if (!out || (flen && !field))
+        return PC_EINVAL;
+    if (RING(r)) {
+        pc_val v;
+        int rc = ring_key(r, key, klen);
+        if (rc || (rc = pc__rr_hget(r, key, klen, field, flen, &v)))
+            return rc;
+        if (v.kind != PC_BYTES)
+            return pc__why(r->c, PC_EWRONGTYPE, "the field holds a %s, not a string",
+                           v.kind == PC_INT || v.kind == PC_DOUBLE ? "number"
+                           : v.kind == PC_BOOL                     ? "boolean"
+                                                                   : "null");
+        *out = v.s.len;
+        return 0;
+    }
+    int rc = zc_ok(r);
+    return rc ? rc : pcs_rd_hstrlen(&r->zc, key, klen, field, flen, out);
+}
+
+static int rd_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                   uint64_t maxlen, uint64_t *pos, size_t max, size_t *n)
+{
+    if (!v || !n || (max && !pos) || !r)
+        return PC_EINVAL;
+    *n = 0;
+    if (rank == 0 || rank == INT64_MIN)
+        return pc__why(r->c, PC_EINVAL, "rank must not be 0 (1 is the first match, -1 the last)");
+    int rc = pcs_val_check(v, UINT64_MAX);
+    if (rc)
+        return rc;
+    if (RING(r)) {
+        if ((rc = ring_key(r, key, klen)) || max == 0)
+            return rc;
+        rc = pc__rr_lpos(r, key, klen, v, rank, maxlen, pos, max, n);
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    }
+    rc = zc_ok(r);
+    return rc ? rc : pcs_rd_lpos(&r->zc, key, klen, v, rank, maxlen, pos, max, n);
+}
+
+static int rd_smismember(pc_read *r, const void *key, size_t klen, const pc_val *members, size_t n,
+                         int *out)
+{
+    if (!r || !r->active || (n && (!members || !out)))
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = rd_sismember(r, key, klen, &members[i], &out[i]);
+    return rc;
+}
+
+static int rd_srandmember(pc_read *r, const void *key, size_t klen, int64_t count, pc_val *out,
+                          size_t max, size_t *n)
+{
+    if (!n || (max && !out))
+        return PC_EINVAL;
+    *n = 0;
+    if (RING(r)) {
+        int rc = ring_key(r, key, klen);
+        if (rc || count == 0 || max == 0)
+            return rc;
+        rc = pc__rr_srandmember(r, key, klen, count, out, max, n);
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    }
+    int rc = zc_ok(r);
+    return rc ? rc : pcs_rd_srandmember(&r->zc, key, klen, count, out, max, n);
+}
+
+static int rd_dbsize(pc_read *r, uint64_t *n)
+{
+    if (!r || !r->active || !n)
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc)
+        return rc;
+    *n = 0;
+    return pc__ring_only(r->c) ? pc__rr_dbsize(r, n) : pcs_rd_dbsize(&r->zc, n);
+}
+
+static int rd_randomkey(pc_read *r, pc_bytes *key)
+{
+    if (!r || !r->active || !key)
+        return PC_EINVAL;
+    int rc = pc__usable(r->c);
+    if (rc)
+        return rc;
+    return pc__ring_only(r->c) ? pc__rr_randomkey(r, key) : pcs_rd_randomkey(&r->zc, key);
+}
+
+/* ---- the public calls: a failure is recorded for pc_last_error() ---- */
+
+int pc_read_begin(pc_client *c, pc_read **r)
+{
+    return pc__done(c, "pc_read_begin", rd_read_begin(c, r));
+}
+
+int pc_read_renew(pc_read *r)
+{
+    return pc__rdone(r, "pc_read_renew", rd_read_renew(r));
+}
+
+int pc_get(pc_read *r, const void *key, size_t klen, pc_val *out)
+{
+    return pc__rdone(r, "pc_get", rd_get(r, key, klen, out));
+}
+
+int pc_mget(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, size_t *nfound)
+{
+    return pc__rdone(r, "pc_mget", rd_mget(r, keys, n, out, nfound));
+}
+
+int pc_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
+{
+    return pc__rdone(r, "pc_type_of", rd_type_of(r, key, klen, out));
+}
+
+int pc_exists(pc_read *r, const void *key, size_t klen, int *out)
+{
+    return pc__rdone(r, "pc_exists", rd_exists(r, key, klen, out));
+}
+
+int pc_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
+{
+    return pc__rdone(r, "pc_ttl", rd_ttl(r, key, klen, ms_left));
+}
+
+int pc_ttl_sec(pc_read *r, const void *key, size_t klen, int64_t *s_left)
+{
+    return pc__rdone(r, "pc_ttl_sec", rd_ttl_sec(r, key, klen, s_left));
+}
+
+int pc_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_version", rd_version(r, key, klen, out));
+}
+
+int pc_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_strlen", rd_strlen(r, key, klen, out));
+}
+
+int pc_getrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end, pc_val *out)
+{
+    return pc__rdone(r, "pc_getrange", rd_getrange(r, key, klen, start, end, out));
+}
+
+int pc_llen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_llen", rd_llen(r, key, klen, out));
+}
+
+int pc_qlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_qlen", rd_qlen(r, key, klen, out));
+}
+
+int pc_lindex(pc_read *r, const void *key, size_t klen, int64_t index, pc_val *out)
+{
+    return pc__rdone(r, "pc_lindex", rd_lindex(r, key, klen, index, out));
+}
+
+int pc_qpeek(pc_read *r, const void *key, size_t klen, pc_val *out)
+{
+    return pc__rdone(r, "pc_qpeek", rd_qpeek(r, key, klen, out));
+}
+
+int pc_lrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop, pc_val *out,
+              size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_lrange", rd_lrange(r, key, klen, start, stop, out, max, n));
+}
+
+int pc_qrange(pc_read *r, const void *key, size_t klen, int64_t start, int64_t stop, pc_val *out,
+              size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_qrange", rd_qrange(r, key, klen, start, stop, out, max, n));
+}
+
+int pc_hget(pc_read *r, const void *key, size_t klen, const void *field, size_t flen, pc_val *out)
+{
+    return pc__rdone(r, "pc_hget", rd_hget(r, key, klen, field, flen, out));
+}
+
+int pc_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fields, size_t n,
+             pc_val *out)
+{
+    return pc__rdone(r, "pc_hmget", rd_hmget(r, key, klen, fields, n, out));
+}
+
+int pc_hlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_hlen", rd_hlen(r, key, klen, out));
+}
+
+int pc_hexists(pc_read *r, const void *key, size_t klen, const void *field, size_t flen, int *out)
+{
+    return pc__rdone(r, "pc_hexists", rd_hexists(r, key, klen, field, flen, out));
+}
+
+int pc_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes *fields,
+             pc_val *values, size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_hscan", rd_hscan(r, key, klen, cur, fields, values, max, n));
+}
+
+int pc_scard(pc_read *r, const void *key, size_t klen, uint64_t *out)
+{
+    return pc__rdone(r, "pc_scard", rd_scard(r, key, klen, out));
+}
+
+int pc_sismember(pc_read *r, const void *key, size_t klen, const pc_val *member, int *out)
+{
+    return pc__rdone(r, "pc_sismember", rd_sismember(r, key, klen, member, out));
+}
+
+int pc_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc_val *out, size_t max,
+             size_t *n)
+{
+    return pc__rdone(r, "pc_sscan", rd_sscan(r, key, klen, cur, out, max, n));
+}
+
+int pc_sunion(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+              size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_sunion", rd_sunion(r, keys, nkeys, cur, out, max, n));
+}
+
+int pc_sinter(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+              size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_sinter", rd_sinter(r, keys, nkeys, cur, out, max, n));
+}
+
+int pc_sdiff(pc_read *r, const pc_bytes *keys, size_t nkeys, pc_cursor *cur, pc_val *out,
+             size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_sdiff", rd_sdiff(r, keys, nkeys, cur, out, max, n));
+}
+
+int pc_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_scan", rd_scan(r, glob, cur, keys, max, n));
+}
+
+int pc_expired_count(pc_read *r, uint64_t *n)
+{
+    return pc__rdone(r, "pc_expired_count", rd_expired_count(r, n));
+}
+
+int pc_expiry_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, int64_t *expire_at,
+                   size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_expiry_scan", rd_expiry_scan(r, glob, cur, keys, expire_at, max, n));
+}
+
+int pc_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out, pc_type *types,
+                  size_t *nfound)
+{
+    return pc__rdone(r, "pc_mget_typed", rd_mget_typed(r, keys, n, out, types, nfound));
+}
+
+int pc_exists_keys(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count)
+{
+    return pc__rdone(r, "pc_exists_keys", rd_exists_keys(r, keys, n, count));
+}
+
+int pc_touch(pc_read *r, const pc_bytes *keys, size_t n, uint64_t *count)
+{
+    return pc__rdone(r, "pc_touch", rd_touch(r, keys, n, count));
+}
+
+int pc_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at_ms)
+{
+    return pc__rdone(r, "pc_expiretime", rd_expiretime(r, key, klen, at_ms));
+}
+
+int pc_hstrlen(pc_read *r, const void *key, size_t klen, const void *field, size_t flen,
+               uint64_t *out)
+{
+    return pc__rdone(r, "pc_hstrlen", rd_hstrlen(r, key, klen, field, flen, out));
+}
+
+int pc_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+            uint64_t maxlen, uint64_t *pos, size_t max, size_t *n)
+{
+    return pc__rdone(r, "pc_lpos", rd_lpos(r, key, klen, v, rank, maxlen, pos, max, n));
+}
+
+int pc_smismember(pc_read *r, const void *key, size_t klen, const pc_val *members, size_t n,
+                  int *out)
+{
+    return pc__rdone(r, "pc_smismember", rd_smismember(r, key, klen, members, n, out));
+}
+
+int pc_srandmember(pc_read *r, const void *key, size_t klen, int64_t count, pc_val *out, size_t max,
+                   size_t *n)
+{
+    return pc__rdone(r, "pc_srandmember", rd_srandmember(r, key, klen, count, out, max, n));
+}
+
+int pc_dbsize(pc_read *r, uint64_t *n)
+{
+    return pc__rdone(r, "pc_dbsize", rd_dbsize(r, n));
+}
+
+int pc_randomkey(pc_read *r, pc_bytes *key)
+{
+    return pc__rdone(r, "pc_randomkey", rd_randomkey(r, key));
 }

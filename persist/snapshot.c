@@ -29,7 +29,8 @@
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
 
-static const char *const type_names[] = {NULL, "string", "numeric", "list", "map", "set", "queue"};
+static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
+                                         "set", "queue",  "flight",  "bits", "bloom"};
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -138,7 +139,17 @@ static const char schema[] =
     "CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "CREATE TABLE keys(key PRIMARY KEY, type TEXT NOT NULL, expire_at INTEGER, value)"
     " WITHOUT ROWID;"
-    "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);";
+    "CREATE TABLE members(key NOT NULL, pos INTEGER, field, value, kind TEXT NOT NULL);"
+    /* issue 16 */
+    "CREATE TABLE flights(key PRIMARY KEY, fresh_until INTEGER NOT NULL, value,"
+    " kind TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE chunks(key NOT NULL, layer INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+    " bytes BLOB NOT NULL);"
+    "CREATE TABLE blooms(key PRIMARY KEY, error_rate REAL NOT NULL, capacity INTEGER NOT NULL,"
+    " expansion INTEGER NOT NULL, nonscaling INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE bloom_layers(key NOT NULL, layer INTEGER NOT NULL, capacity INTEGER NOT NULL,"
+    " items INTEGER NOT NULL, bits INTEGER NOT NULL, hashes INTEGER NOT NULL,"
+    " error_rate REAL NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -156,9 +167,125 @@ static const char views[] =
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
+    sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
     uint64_t keys, members, now;
+    uint64_t flights, chunks, blooms, layers;
     pcp_result *res;
 } writer;
+
+/* ---- issue 16's types ---- */
+
+/* Is the record one a snapshot leaves out?  A Flight with no value (a lease
+ * alone: nobody holds it after a restart), or whose value is past its
+ * stale end while a lease keeps the key. */
+static bool left_out(const pcs_rec *r, uint64_t now)
+{
+    return r->type == PC_T_FLIGHT && (!r->fresh_until || r->stale_until <= now);
+}
+
+/* What the keys table records as a key's expiry: a Flight's is its value's
+ * stale end (its lease is not kept). */
+static uint64_t kept_expiry(const pcs_rec *r)
+{
+    return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
+}
+
+/* The stored chunks of the record under key, in order. */
+static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
+    uint64_t n = 0;
+    int rc;
+    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !rc && k.mv_size == 16 && pcs_be64(k.mv_data) == r->gen;
+         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
+        sqlite3_stmt *s = wr->ins_chunk;
+        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        if (!sr)
+            sr = sqlite3_bind_int64(s, 2, (int64_t)(pos >> 32));
+        if (!sr)
+            sr = sqlite3_bind_int64(s, 3, (int64_t)(pos & UINT32_MAX));
+        if (!sr)
+            sr = sqlite3_bind_blob64(s, 4, d.mv_data, d.mv_size, SQLITE_STATIC);
+        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
+            sr = 0;
+        sqlite3_reset(s);
+        if (sr)
+            return sq_err(sr);
+        wr->chunks++;
+        n++;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return pcs_mdb_err(rc);
+    return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
+}
+
+/* Step a statement whose values are bound; 0 or the error. */
+static int step_done(sqlite3_stmt *s, int rc)
+{
+    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_reset(s);
+    return rc ? sq_err(rc) : 0;
+}
+
+/* A Bloom filter's settings and layers (its bits: put_chunks). */
+static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
+{
+    sqlite3_stmt *s = wr->ins_bloom;
+    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 2, r->bf_error);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)r->bf_capacity);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, r->bf_expansion);
+    if (!rc)
+        rc = sqlite3_bind_int(s, 5, (r->bf_flags & PCS_BF_NONSCALING) != 0);
+    if ((rc = step_done(s, rc)))
+        return rc;
+    wr->blooms++;
+    for (unsigned i = 0; i < r->bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(r, i, &l);
+        s = wr->ins_layer;
+        rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        int64_t f[5] = {i, (int64_t)l.capacity, (int64_t)l.items, (int64_t)l.bits, l.hashes};
+        for (int j = 0; j < 5 && !rc; j++)
+            rc = sqlite3_bind_int64(s, 2 + j, f[j]);
+        if (!rc)
+            rc = sqlite3_bind_double(s, 7, l.error);
+        if ((rc = step_done(s, rc)))
+            return rc;
+        wr->layers++;
+    }
+    return 0;
+}
+
+/* The rows of issue 16's tables for the key. */
+static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    int rc;
+    if (r->type == PC_T_BITS)
+        return put_chunks(wr, mc, key, r);
+    if (r->type == PC_T_BLOOM)
+        return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
+    if (r->type != PC_T_FLIGHT)
+        return 0;
+    sqlite3_stmt *s = wr->ins_flight;
+    rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
+    if (!rc)
+        rc = bind_val(s, 3, 4, &r->val);
+    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_reset(s);
+    wr->flights += !rc;
+    return rc ? sq_err(rc) : 0;
+}
 
 static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
                       const pc_val *v)
@@ -236,20 +363,22 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         pcs_rec r;
         if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
             break;
-        if (pcs_rec_expired(&r, wr->now))
+        if (pcs_rec_expired(&r, wr->now) || left_out(&r, wr->now))
             continue;
         sqlite3_stmt *s = wr->ins_key;
         int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
         if (!sr)
             sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
         if (!sr)
-            sr = r.expire_at ? sqlite3_bind_int64(s, 3, (int64_t)r.expire_at)
-                             : sqlite3_bind_null(s, 3);
+            sr = kept_expiry(&r) ? sqlite3_bind_int64(s, 3, (int64_t)kept_expiry(&r))
+                                 : sqlite3_bind_null(s, 3);
         if (!sr) {
             if (r.type == PC_T_STRING)
                 sr = bind_bytes(s, 4, r.data, r.dlen);
             else if (r.type == PC_T_NUMERIC)
                 sr = bind_val(s, 4, 0, &r.num);
+            else if (r.type == PC_T_BITS) /* its length in bytes */
+                sr = sqlite3_bind_int64(s, 4, (int64_t)r.nbytes);
             else
                 sr = sqlite3_bind_null(s, 4);
         }
@@ -264,6 +393,8 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         wr->keys++;
         if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
             why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
+        else if ((e = put_extra(wr, mc, &k, &r)))
+            why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
     }
     mdb_cursor_close(mc);
     mdb_cursor_close(kc);
@@ -618,7 +749,16 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     if ((rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO keys VALUES(?1,?2,?3,?4)", -1,
                                         &wr.ins_key, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
-                                        &wr.ins_mem, NULL)))) {
+                                        &wr.ins_mem, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_flight, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO chunks VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_chunk, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO blooms VALUES(?1,?2,?3,?4,?5)", -1,
+                                        &wr.ins_bloom, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
+                                        &wr.ins_layer, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -628,7 +768,11 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         goto fail;
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
-    wr.ins_key = wr.ins_mem = NULL;
+    sqlite3_finalize(wr.ins_flight);
+    sqlite3_finalize(wr.ins_chunk);
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
+    wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -639,6 +783,10 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
         (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
         (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -680,6 +828,10 @@ fail:
     }
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
+    sqlite3_finalize(wr.ins_flight);
+    sqlite3_finalize(wr.ins_chunk);
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -765,6 +917,22 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         w = "its row counts disagree with its meta table (truncated or edited)";
         goto out;
     }
+    /* Issue 16's tables, in the snapshots that have them. */
+    static const char *const extra[][2] = {
+        {"flight_count", "SELECT count(*) FROM flights"},
+        {"chunk_count", "SELECT count(*) FROM chunks"},
+        {"bloom_count", "SELECT count(*) FROM blooms"},
+        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"}};
+    bool differ = false;
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
+        int64_t want, have;
+        differ = !meta_int(db, extra[i][0], &want) &&
+                 (count_rows(db, extra[i][1], &have) || have != want);
+    }
+    if (differ) {
+        w = "its row counts disagree with its meta table (truncated or edited)";
+        goto out;
+    }
     rc = 0;
 out:
     if (rc)
@@ -815,6 +983,8 @@ static int col_bytes(sqlite3_stmt *s, int col, pcs_buf *arena, size_t *off, size
 typedef struct loader {
     sqlite3 *db;
     sqlite3_stmt *mem;
+    sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
+    sqlite3_stmt *chunk, *bloom, *layer;
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -902,9 +1072,124 @@ static int load_members(loader *l, const void *key, size_t klen, pc_type type, s
     return rc;
 }
 
+/* Bind key (as a BLOB and as TEXT: either may have been stored) to a
+ * statement's ?1 and ?2, reset first. */
+static int bind_key2(sqlite3_stmt *s, const void *key, size_t klen)
+{
+    sqlite3_reset(s);
+    int rc = sq_err(sqlite3_bind_blob64(s, 1, key, klen, SQLITE_STATIC));
+    return rc ? rc : sq_err(sqlite3_bind_text64(s, 2, key, klen, SQLITE_STATIC, SQLITE_UTF8));
+}
+
+/* The chunks of the key into r (pcs_load_chunk). */
+static int load_chunks(loader *l, pcs_wctx *w, const void *key, size_t klen, pcs_rec *r)
+{
+    sqlite3_stmt *s = l->chunk;
+    int rc = s ? bind_key2(s, key, klen) : PC_ECORRUPT, sr;
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t layer = sqlite3_column_int64(s, 0), idx = sqlite3_column_int64(s, 1);
+        if (sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+            sqlite3_column_type(s, 1) != SQLITE_INTEGER ||
+            sqlite3_column_type(s, 2) != SQLITE_BLOB || layer < 0 || layer > UINT32_MAX ||
+            idx < 0 || idx > UINT32_MAX)
+            return PC_ECORRUPT;
+        rc = pcs_load_chunk(w, r, (uint32_t)layer, (uint32_t)idx, sqlite3_column_blob(s, 2),
+                            (size_t)sqlite3_column_bytes(s, 2));
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* A Bloom filter: its settings, layers and chunks. */
+static int load_bloom(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->bloom, *ls = l->layer;
+    if (!s || !ls)
+        return PC_ECORRUPT;
+    int rc = bind_key2(s, key, klen);
+    if (rc)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_type(s, 0) != SQLITE_FLOAT ||
+        sqlite3_column_type(s, 1) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, 3) != SQLITE_INTEGER || sqlite3_column_int64(s, 1) <= 0 ||
+        sqlite3_column_int64(s, 2) <= 0 || sqlite3_column_int64(s, 2) > UINT32_MAX ||
+        (sqlite3_column_int64(s, 3) != 0 && sqlite3_column_int64(s, 3) != 1))
+        return PC_ECORRUPT;
+    double error = sqlite3_column_double(s, 0);
+    uint64_t cap = (uint64_t)sqlite3_column_int64(s, 1);
+    uint32_t expansion = (uint32_t)sqlite3_column_int64(s, 2);
+    uint32_t flags = sqlite3_column_int64(s, 3) ? PCS_BF_NONSCALING : 0;
+    sqlite3_reset(s);
+    pcs_bf_layer layers[PCS_BF_MAX_LAYERS];
+    unsigned n = 0;
+    if ((rc = bind_key2(ls, key, klen)))
+        return rc;
+    int sr;
+    while ((sr = sqlite3_step(ls)) == SQLITE_ROW) {
+        for (int c = 0; c < 5; c++)
+            if (sqlite3_column_type(ls, c) != SQLITE_INTEGER || sqlite3_column_int64(ls, c) < 0)
+                return PC_ECORRUPT;
+        if (n == PCS_BF_MAX_LAYERS || sqlite3_column_int64(ls, 0) != n ||
+            sqlite3_column_type(ls, 5) != SQLITE_FLOAT || sqlite3_column_int64(ls, 4) > UINT32_MAX)
+            return PC_ECORRUPT;
+        pcs_bf_layer *y = &layers[n++];
+        y->capacity = (uint64_t)sqlite3_column_int64(ls, 1);
+        y->items = (uint64_t)sqlite3_column_int64(ls, 2);
+        y->bits = (uint64_t)sqlite3_column_int64(ls, 3);
+        y->hashes = (uint32_t)sqlite3_column_int64(ls, 4);
+        y->error = sqlite3_column_double(ls, 5);
+    }
+    sqlite3_reset(ls);
+    if (sr != SQLITE_DONE)
+        return sq_err(sr);
+    pcs_rec r;
+    rc = pcs_load_bloom(w, key, klen, expire_at, error, cap, expansion, flags, layers, n, &r);
+    if (!rc)
+        rc = load_chunks(l, w, key, klen, &r);
+    return rc ? rc : pcs_load_done(w, key, klen, &r);
+}
+
+/* Load a key of issue 16's types; value: its value column. */
+static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
+                      uint64_t expire_at, sqlite3_stmt *ks)
+{
+    if (type == PC_T_BITS) {
+        pcs_rec r;
+        if (sqlite3_column_type(ks, 3) != SQLITE_INTEGER || sqlite3_column_int64(ks, 3) <= 0)
+            return PC_ECORRUPT;
+        int rc = pcs_load_bits(w, key, klen, expire_at, (uint64_t)sqlite3_column_int64(ks, 3), &r);
+        if (!rc)
+            rc = load_chunks(l, w, key, klen, &r);
+        return rc ? rc : pcs_load_done(w, key, klen, &r);
+    }
+    if (sqlite3_column_type(ks, 3) != SQLITE_NULL)
+        return PC_ECORRUPT;
+    if (type == PC_T_BLOOM)
+        return load_bloom(l, w, key, klen, expire_at);
+    if (type != PC_T_FLIGHT || !l->flight || !expire_at)
+        return PC_ECORRUPT;
+    sqlite3_stmt *s = l->flight;
+    int rc = bind_key2(s, key, klen);
+    if (rc)
+        return rc;
+    if (sqlite3_step(s) != SQLITE_ROW || sqlite3_column_type(s, 0) != SQLITE_INTEGER ||
+        sqlite3_column_int64(s, 0) <= 0 || !sqlite3_column_text(s, 2))
+        return PC_ECORRUPT;
+    pc_val v;
+    if ((rc = col_val(s, 1, (const char *)sqlite3_column_text(s, 2), &v)))
+        return rc;
+    uint64_t fresh = (uint64_t)sqlite3_column_int64(s, 0);
+    rc = pcs_load_flight(w, key, klen, expire_at, fresh, &v);
+    sqlite3_reset(s);
+    return rc;
+}
+
 static int type_of(const char *name)
 {
-    for (int t = 1; t <= 6; t++)
+    for (int t = 1; t < PC_T__COUNT; t++)
         if (name && !strcmp(name, type_names[t]))
             return t;
     return 0;
@@ -941,7 +1226,9 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
-    if (scalar) {
+    if (type >= PC_T_FLIGHT) {
+        rc = load_extra(l, w, kb, klen, type, expire_at, s);
+    } else if (scalar) {
         pc_val v;
         int vt = sqlite3_column_type(s, 3);
         if (type == PC_T_STRING)
@@ -1030,6 +1317,28 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         rc = PC_ECORRUPT;
         why(res, "its tables are not a pycache snapshot's: %s", sqlite3_errmsg(l.db));
     }
+    /* Issue 16's tables: absent from older snapshots (which hold no such
+     * key: a key of those types there is corrupt). */
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT fresh_until, value, kind FROM flights"
+                                  " WHERE key=?1 OR key=?2",
+                                  -1, &l.flight, NULL))
+        l.flight = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT layer, chunk, bytes FROM chunks"
+                                  " WHERE key=?1 OR key=?2 ORDER BY layer, chunk",
+                                  -1, &l.chunk, NULL))
+        l.chunk = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT error_rate, capacity, expansion, nonscaling FROM blooms"
+                                  " WHERE key=?1 OR key=?2",
+                                  -1, &l.bloom, NULL))
+        l.bloom = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT layer, capacity, items, bits, hashes, error_rate"
+                                  " FROM bloom_layers WHERE key=?1 OR key=?2 ORDER BY layer",
+                                  -1, &l.layer, NULL))
+        l.layer = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1049,6 +1358,10 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     }
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
+    sqlite3_finalize(l.flight);
+    sqlite3_finalize(l.chunk);
+    sqlite3_finalize(l.bloom);
+    sqlite3_finalize(l.layer);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

@@ -46,7 +46,7 @@
 #define PCS_REC_MORE 1
 
 #define PCS_CL 64
-#define PCS_OPS_MAX 64 /* PCS_OP__COUNT stays below this (checked in frame.c) */
+#define PCS_OPS_MAX 128 /* PCS_OP__COUNT stays below this (checked in frame.c) */
 
 typedef struct pcs_chan_hdr {
     /* Written by the daemon before the channel is handed over; constant. */

@@ -64,9 +64,10 @@ int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
         return 0;
     if (rc)
         return pcs_mdb_err(rc);
-    if (d.mv_size != 8 * (size_t)PCS_COUNTS)
+    /* A store made before issue 16's types has fewer (the rest are 0). */
+    if (d.mv_size != 8 * (size_t)PCS_COUNTS && d.mv_size != 8 * (size_t)PCS_COUNTS_V1)
         return PC_ECORRUPT;
-    for (size_t i = 0; i < PCS_COUNTS; i++)
+    for (size_t i = 0; i < d.mv_size / 8; i++)
         out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
     return 0;
 }
@@ -201,12 +202,12 @@ int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr,
     if ((rc = xindex(w, key, old ? old->expire_at : 0, nr->expire_at)))
         return rc;
     if (old) {
-        w->dc[PCS_C_TYPE0 + old->type]--;
+        w->dc[pcs_c_type(old->type)]--;
         w->dc[PCS_C_TTL] -= old->expire_at != 0;
     }
-    w->dc[PCS_C_TYPE0 + nr->type]++;
+    w->dc[pcs_c_type(nr->type)]++;
     w->dc[PCS_C_TTL] += nr->expire_at != 0;
-    if (old && pcs_is_coll(old->type) && !(pcs_is_coll(nr->type) && nr->gen == old->gen) &&
+    if (old && pcs_has_members(old->type) && !(pcs_has_members(nr->type) && nr->gen == old->gen) &&
         (rc = sweep_gen(w, old->gen)))
         return rc;
     size_t hlen = pcs_rec_encode_head(head, nr);
@@ -224,11 +225,11 @@ int pcs_w_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr,
 int pcs_w_remove(pcs_wctx *w, const pc_val *key, const pcs_rec *old, bool members_left)
 {
     int rc = pcs_w_del(w, w->sh->keys, key->s.ptr, key->s.len, NULL);
-    w->dc[PCS_C_TYPE0 + old->type]--;
+    w->dc[pcs_c_type(old->type)]--;
     w->dc[PCS_C_TTL] -= old->expire_at != 0;
     if (!rc)
         rc = xindex(w, key, old->expire_at, 0);
-    if (!rc && pcs_is_coll(old->type) && members_left)
+    if (!rc && pcs_has_members(old->type) && members_left)
         rc = sweep_gen(w, old->gen);
     return rc;
 }
@@ -237,9 +238,10 @@ int pcs_w_restamp(pcs_wctx *w, const pc_val *key, const pcs_rec *rec, uint64_t e
 {
     pcs_rec nr = *rec;
     nr.expire_at = expire_at;
-    if (rec->type != PC_T_STRING)
+    if (!rec->data || !rec->dlen) /* nothing past the record's fixed part */
         return pcs_w_store(w, key, rec, &nr, NULL, 0);
-    /* The bytes live in the map and the put below may move them. */
+    /* The bytes (a String's, a Flight's value) live in the map and the put
+     * below may move them. */
     pcs_buf_reset(&w->tmp);
     pcs_buf_put(&w->tmp, rec->data, rec->dlen);
     if (w->tmp.err)
@@ -289,6 +291,14 @@ int pcs_chk_count(const pc_val *v, uint64_t *out)
     return 0;
 }
 
+int pcs_chk_key2(const pcs_wctx *w, const pcs_req *rq, unsigned i)
+{
+    const pc_val *k = &rq->argv[i];
+    if (k->kind != PC_BYTES || pcs_key_ok(k->s.ptr, k->s.len))
+        return PC_EKEY;
+    return pcs_shard_of(w->st->nshards, k->s.ptr, k->s.len) == w->shard ? 0 : PC_ECROSSSHARD;
+}
+
 /* ---- keyspace handlers ---- */
 
 static int h_del(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
@@ -305,11 +315,34 @@ static int h_del(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return 0;
 }
 
+/* The expiry time an absolute time argument asks for: at (ms since the
+ * epoch, 0 or more, at most PC_TTL_MAX_MS from now).  0 or PC_EINVAL. */
+int pcs_chk_at(const pcs_wctx *w, const pc_val *v, uint64_t *at)
+{
+    if (v->kind != PC_INT || v->i < 0 || (uint64_t)v->i > w->now + (uint64_t)PC_TTL_MAX_MS)
+        return PC_EINVAL;
+    *at = (uint64_t)v->i;
+    return 0;
+}
+
+/*
+ * expire: key, ttl in ms (1..PC_TTL_MAX_MS); or, with a third argument 1,
+ * key, an expiry time in ms since the epoch (EXPIREAT): a time not after
+ * now deletes the key, as Redis does.  1, or 0 for a missing key.
+ */
 static int h_expire(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
-    int64_t ttl;
-    if (pcs_chk_ttl(&rq->argv[1], &ttl) || ttl < 1)
-        return PC_EINVAL;
+    bool absolute = rq->argc > 2;
+    uint64_t at;
+    if (absolute) {
+        if (rq->argv[2].kind != PC_INT || rq->argv[2].i != 1 || pcs_chk_at(w, &rq->argv[1], &at))
+            return PC_EINVAL;
+    } else {
+        int64_t ttl;
+        if (pcs_chk_ttl(&rq->argv[1], &ttl) || ttl < 1)
+            return PC_EINVAL;
+        at = w->now + (uint64_t)ttl;
+    }
     pcs_rec r;
     int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
     if (rc == PC_ENOTFOUND) {
@@ -317,7 +350,11 @@ static int h_expire(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         *nv = 1;
         return 0;
     }
-    if (rc || (rc = pcs_w_restamp(w, pcs_key_arg(rq), &r, w->now + (uint64_t)ttl)))
+    if (rc)
+        return rc;
+    rc = at <= w->now ? pcs_w_remove(w, pcs_key_arg(rq), &r, true)
+                      : pcs_w_restamp(w, pcs_key_arg(rq), &r, at);
+    if (rc)
         return rc;
     pcs_out_int(out, 1);
     *nv = 1;
@@ -444,6 +481,56 @@ static int h_setcoll(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return pcs_w_store(w, pcs_key_arg(rq), (live || stale) ? &old : NULL, &nr, NULL, 0);
 }
 
+/*
+ * rename: key, new key (of the same shard), flags (0 or PC_RENAME_NX).  The record
+ * moves whole: a String's bytes are copied, a collection keeps its gen and
+ * so its members (O(1)); the TTL goes with it.  Whatever the new key held
+ * is replaced (its members go to the sweep).  PC_ENOTFOUND when key is
+ * missing; 1 renamed, 0 when PC_RENAME_NX and the new key exists (or is
+ * key).
+ */
+static int h_rename(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *src = pcs_key_arg(rq), *dst = &rq->argv[1];
+    const pc_val *fv = &rq->argv[2];
+    int rc = pcs_chk_key2(w, rq, 1);
+    if (rc)
+        return rc;
+    if (fv->kind != PC_INT || (fv->i != 0 && fv->i != PC_RENAME_NX))
+        return PC_EINVAL;
+    pcs_rec from, to;
+    bool to_stale = false;
+    rc = pcs_w_lookup(w, src, &from, NULL);
+    if (rc)
+        return rc;
+    bool same = src->s.len == dst->s.len && !memcmp(src->s.ptr, dst->s.ptr, src->s.len);
+    rc = same ? 0 : pcs_w_lookup(w, dst, &to, &to_stale);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    bool to_live = !same && rc == 0;
+    *nv = 1;
+    if (same || (to_live && fv->i == PC_RENAME_NX)) {
+        pcs_out_int(out, same && fv->i != PC_RENAME_NX);
+        return 0;
+    }
+    pcs_rec nr = from;
+    const void *data = NULL;
+    if (from.type == PC_T_STRING) { /* the bytes live in the map: the puts move them */
+        pcs_buf_reset(&w->tmp);
+        pcs_buf_put(&w->tmp, from.data, from.dlen);
+        if (w->tmp.err)
+            return PC_ENOMEM;
+        data = w->tmp.data;
+    }
+    if ((rc = pcs_w_store(w, dst, to_live || to_stale ? &to : NULL, &nr, data, from.dlen)))
+        return rc;
+    /* Read the key's record again: the put above may have moved it. */
+    if ((rc = pcs_w_lookup(w, src, &from, NULL)) || (rc = pcs_w_remove(w, src, &from, false)))
+        return rc;
+    pcs_out_int(out, 1);
+    return 0;
+}
+
 static int h_req_absent(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
     (void)out;
@@ -522,8 +609,8 @@ static int h_flush(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     }
     /* The stored counts plus these changes come to zero, whatever this
      * transaction changed before. */
-    for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-        w->dc[PCS_C_TYPE0 + t] = -(int64_t)c[PCS_C_TYPE0 + t];
+    for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+        w->dc[pcs_c_type((pc_type)t)] = -(int64_t)c[pcs_c_type((pc_type)t)];
     w->dc[PCS_C_TTL] = -(int64_t)c[PCS_C_TTL];
     return 0;
 }
@@ -612,6 +699,26 @@ int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uin
     return rc ? rc : pcs_w_store(w, &kv, NULL, &nr, NULL, 0);
 }
 
+/* The checks pcs_load_record and issue 16's loaders share: a write
+ * transaction, a key of w's shard not there yet.  0 or the code. */
+int pcs_load_key(pcs_wctx *w, const void *key, size_t klen)
+{
+    if (!w || !w->txn)
+        return PC_EINVAL;
+    int rc = pcs_key_ok(key, klen);
+    if (rc)
+        return rc;
+    if (pcs_shard_of(w->st->nshards, key, klen) != w->shard)
+        return PC_EINVAL;
+    pc_val kv = pc_mem(key, klen);
+    pcs_rec r;
+    bool stale;
+    rc = pcs_w_lookup(w, &kv, &r, &stale);
+    if (rc == 0 || (rc == PC_ENOTFOUND && stale))
+        return PC_EEXIST;
+    return rc == PC_ENOTFOUND ? 0 : rc;
+}
+
 /* ---- dispatch ---- */
 
 /* Flags of an operation. */
@@ -633,7 +740,7 @@ static const struct cmd {
     [PCS_OP_INCRBY] = {pcs_h_incrby, 2, 2, F_GROW},
     [PCS_OP_INCRBYFLOAT] = {pcs_h_incrbyfloat, 2, 2, F_GROW},
     [PCS_OP_DEL] = {h_del, 1, 1, 0},
-    [PCS_OP_EXPIRE] = {h_expire, 2, 2, F_GROW},
+    [PCS_OP_EXPIRE] = {h_expire, 2, 3, F_GROW},
     [PCS_OP_PERSIST] = {h_persist, 1, 1, 0},
     [PCS_OP_LPUSH] = {pcs_h_push, 2, 0, F_GROW},
     [PCS_OP_RPUSH] = {pcs_h_push, 2, 0, F_GROW},
@@ -656,6 +763,21 @@ static const struct cmd {
     [PCS_OP_REQ_VERSION] = {h_req_version, 2, 2, 0},
     [PCS_OP_PURGE] = {h_purge, 1, 1, F_NOKEY},
     [PCS_OP_FLUSH] = {h_flush, 1, 1, F_NOKEY},
+    [PCS_OP_GETEX] = {pcs_h_getex, 3, 3, F_GROW},
+    [PCS_OP_HSETNX] = {pcs_h_hsetnx, 3, 3, F_GROW},
+    [PCS_OP_LINSERT] = {pcs_h_linsert, 4, 4, F_GROW},
+    [PCS_OP_LMOVE] = {pcs_h_lmove, 4, 4, F_GROW},
+    [PCS_OP_SMOVE] = {pcs_h_smove, 3, 3, F_GROW},
+    [PCS_OP_RENAME] = {h_rename, 3, 3, F_GROW},
+    /* issue 16 */
+    [PCS_OP_THROTTLE] = {pcs_h_throttle, 6, 6, F_GROW},
+    [PCS_OP_FC_CLAIM] = {pcs_h_fc_claim, 5, 6, F_GROW},
+    [PCS_OP_FC_FILL] = {pcs_h_fc_fill, 5, 5, F_GROW},
+    [PCS_OP_FC_RELEASE] = {pcs_h_fc_release, 2, 2, 0},
+    [PCS_OP_SETBIT] = {pcs_h_setbit, 3, 3, F_GROW},
+    [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
+    [PCS_OP_BF_RESERVE] = {pcs_h_bf_reserve, 5, 5, F_GROW},
+    [PCS_OP_BF_ADD] = {pcs_h_bf_add, 2, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */
@@ -764,6 +886,11 @@ bool pcs_op_grows(const pcs_req *rq)
                 return true;
         return false;
     }
+    /* GETEX grows the store only when it gives the key a TTL (an entry in
+     * the expiry index); reading, removing a TTL or deleting never does. */
+    if (rq->op == PCS_OP_GETEX && rq->argc > 1 && rq->argv[1].kind == PC_INT &&
+        rq->argv[1].i != PCS_GETEX_TTL && rq->argv[1].i != PCS_GETEX_AT)
+        return false;
     return rq->op < PCS_OP__COUNT && (cmds[rq->op].flags & F_GROW);
 }
 

@@ -15,17 +15,27 @@
 
 #include "buf.h"
 #include "frame.h"
+#include "record.h"
 #include "store.h"
 
 /* Indexes into a shard's counts (the "counts" meta entry, u64 each). */
 enum {
-    PCS_C_TYPE0 = 0, /* + pc_type: keys of each type (index 0 unused) */
+    PCS_C_TYPE0 = 0, /* + pc_type up to PC_T_QUEUE: keys of each type (index 0 unused) */
     PCS_C_TTL = 7,   /* keys with a TTL */
     PCS_C_EXPIRED,   /* keys removed because their TTL ran out */
     PCS_C_EVICTED,   /* keys removed to stay under the memory cap */
     PCS_C_SWEPT,     /* members of dropped collections removed */
-    PCS_COUNTS
+    PCS_C_TYPE7,     /* + (pc_type - PC_T_FLIGHT): keys of issue 16's types */
+    PCS_COUNTS = PCS_C_TYPE7 + PC_T__COUNT - PC_T_FLIGHT
 };
+/* The counts of stores made before issue 16's types (read as zeros there). */
+#define PCS_COUNTS_V1 PCS_C_TYPE7
+
+/* The index of type t's key count. */
+static inline unsigned pcs_c_type(pc_type t)
+{
+    return t <= PC_T_QUEUE ? PCS_C_TYPE0 + (unsigned)t : PCS_C_TYPE7 + (unsigned)(t - PC_T_FLIGHT);
+}
 
 typedef struct pcs_wctx {
     pcs_store *st;
@@ -115,6 +125,39 @@ int pcs_evict_key(pcs_wctx *w, const void *key, size_t klen, bool *gone);
  */
 int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
                     const pc_val *value, const pc_val *items, size_t n);
+
+/*
+ * Issue 16's types, loaded as pcs_load_record loads the others (the same
+ * rules: an empty store, w's shard, bad input refused before anything is
+ * written, PC_EEXIST for a key already there).
+ *
+ * A Flight's value v (any element kind) fresh until fresh_until and kept
+ * stale until expire_at (>= fresh_until; ms since the epoch); no lease.
+ */
+int pcs_load_flight(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at,
+                    uint64_t fresh_until, const pc_val *v);
+
+/*
+ * A bit array of nbytes (1..2^29) bytes, in three steps: pcs_load_bits
+ * checks the key and starts the record r (nothing written); each stored
+ * chunk goes in with pcs_load_chunk (layer 0, idx below nbytes / PCS_CHUNK
+ * rounded up, 1..PCS_CHUNK bytes of which not all zero, each idx once:
+ * PC_EINVAL otherwise); pcs_load_done writes the record.
+ */
+int pcs_load_bits(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, uint64_t nbytes,
+                  pcs_rec *r);
+int pcs_load_chunk(pcs_wctx *w, pcs_rec *r, uint32_t layer, uint32_t idx, const void *p, size_t n);
+int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
+
+/*
+ * A Bloom filter, the same way: pcs_load_bloom with its settings and its n
+ * (1..PCS_BF_MAX_LAYERS) layers starts r (which points into w's scratch
+ * until pcs_load_done), then each layer's stored chunks (layer < n, idx
+ * within the layer's bits), then pcs_load_done.
+ */
+int pcs_load_bloom(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, double error,
+                   uint64_t capacity, uint32_t expansion, uint32_t flags,
+                   const pcs_bf_layer *layers, unsigned n, pcs_rec *r);
 
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);

@@ -52,6 +52,8 @@ int pcs_chk_scalar(const pcs_wctx *w, const pc_val *v); /* a String or Numeric v
 int pcs_chk_ttl(const pc_val *v, int64_t *ttl);
 int pcs_chk_int(const pc_val *v, int64_t *out);
 int pcs_chk_count(const pc_val *v, uint64_t *out); /* >= 1 */
+/* An expiry time (ms since the epoch): 0 .. now + PC_TTL_MAX_MS. */
+int pcs_chk_at(const pcs_wctx *w, const pc_val *v, uint64_t *at);
 /* Start a new collection record of type t. */
 void pcs_new_coll(pcs_wctx *w, pcs_rec *r, pc_type t);
 
@@ -62,6 +64,9 @@ int pcs_map_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
 int pcs_set_fill(pcs_wctx *w, pcs_rec *r, const pc_val *items, size_t n);
 /* Checks of those items, before anything is written. */
 int pcs_map_check_items(pcs_wctx *w, const pc_val *items, size_t n);
+
+/* pcs_load_record's checks of the key (exec.c). */
+int pcs_load_key(pcs_wctx *w, const void *key, size_t klen);
 
 /* Handlers. */
 int pcs_h_set(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
@@ -81,5 +86,24 @@ int pcs_h_hincr(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_sadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_srem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_spop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_getex(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_hsetnx(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_linsert(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_lmove(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_smove(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* For handlers of two keys (lmove, smove): the second key, argv[i], is a
+ * valid key of w's shard: 0, PC_EKEY or PC_ECROSSSHARD. */
+int pcs_chk_key2(const pcs_wctx *w, const pcs_req *rq, unsigned i);
+/* t_helpers.c (issue 16) */
+int pcs_h_throttle(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_claim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_fill(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_fc_release(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bits.c (issue 16) */
+int pcs_h_setbit(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bitop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_bloom.c (issue 16) */
+int pcs_h_bf_reserve(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bf_add(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

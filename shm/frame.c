@@ -62,9 +62,34 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_A_SNAPSHOT] = "snapshot",
     [PCS_OP_A_TEST_ALLOC] = "test-alloc",
     [PCS_OP_FLUSH] = "flush",
+    [PCS_OP_GETEX] = "getex",
+    [PCS_OP_HSETNX] = "hsetnx",
+    [PCS_OP_LINSERT] = "linsert",
+    [PCS_OP_LMOVE] = "lmove",
+    [PCS_OP_SMOVE] = "smove",
+    [PCS_OP_RENAME] = "rename",
+    [PCS_OP_R_LPOS] = "lpos",
+    [PCS_OP_R_SRANDMEMBER] = "srandmember",
+    [PCS_OP_R_RANDOMKEY] = "randomkey",
+    /* issue 16 */
+    [PCS_OP_THROTTLE] = "throttle",
+    [PCS_OP_FC_CLAIM] = "flight-claim",
+    [PCS_OP_FC_FILL] = "flight-fill",
+    [PCS_OP_FC_RELEASE] = "flight-release",
+    [PCS_OP_R_FLIGHT] = "flight-get",
+    [PCS_OP_SETBIT] = "setbit",
+    [PCS_OP_BITOP] = "bitop",
+    [PCS_OP_R_GETBIT] = "getbit",
+    [PCS_OP_R_BITCOUNT] = "bitcount",
+    [PCS_OP_R_BITPOS] = "bitpos",
+    [PCS_OP_R_BITLEN] = "bitlen",
+    [PCS_OP_BF_RESERVE] = "bf.reserve",
+    [PCS_OP_BF_ADD] = "bf.add",
+    [PCS_OP_R_BF_EXISTS] = "bf.exists",
+    [PCS_OP_R_BF_INFO] = "bf.info",
 };
 
-_Static_assert(PCS_OP__COUNT <= 64, "op numbers fit the stats page's counters");
+_Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");
 
 const char *pcs_op_name(unsigned op)
 {

@@ -104,15 +104,70 @@ enum pcs_op {
     PCS_OP_A_TEST_ALLOC, /* tests only (PYCACHED_TEST_HOOKS=1): fail the N-th allocation */
     /* A write without a key: argv[0] is the shard.  Empties it (pc_flush). */
     PCS_OP_FLUSH,
+    /* Writes of issue 13 (Redis's names). */
+    PCS_OP_GETEX,   /* key, how (PCS_GETEX_*), ms: the value, then the TTL changed */
+    PCS_OP_HSETNX,  /* key, field, value: 1 set, 0 the field existed */
+    PCS_OP_LINSERT, /* key, before (0/1), pivot, value: the length, -1, 0 */
+    PCS_OP_LMOVE,   /* source, destination, from left (0/1), to left (0/1) */
+    PCS_OP_SMOVE,   /* source, destination, member: 1 moved, 0 not there */
+    PCS_OP_RENAME,  /* key, new key, flags (PC_NX): 1 renamed, 0 not (NX) */
+    /* Reads of ring-only clients, continued. */
+    PCS_OP_R_LPOS,        /* key, value, rank, maxlen, max: positions */
+    PCS_OP_R_SRANDMEMBER, /* key, count, max: members */
+    PCS_OP_R_RANDOMKEY,   /* (empty bytes): a key */
+    /* ---- issue 16: the helpers and the probabilistic types ---- */
+    PCS_OP_THROTTLE, /* key, mode (PCS_THROTTLE_*), three numbers, quantity */
+    PCS_OP_FC_CLAIM, /* single flight: a value or the lease (may park, as QPOPW) */
+    PCS_OP_FC_FILL,
+    PCS_OP_FC_RELEASE,
+    PCS_OP_R_FLIGHT,    /* a ring-only read of a Flight key */
+    PCS_OP_SETBIT,      /* key, offset, bit */
+    PCS_OP_BITOP,       /* destination key, op (PC_BITOP_*), source keys */
+    PCS_OP_R_GETBIT,    /* key, offset */
+    PCS_OP_R_BITCOUNT,  /* key, start, end, flags (PC_BITS_*) */
+    PCS_OP_R_BITPOS,    /* key, bit, start, end, flags */
+    PCS_OP_R_BITLEN,    /* key */
+    PCS_OP_BF_RESERVE,  /* key, error rate (DOUBLE), capacity, expansion, flags */
+    PCS_OP_BF_ADD,      /* key, items */
+    PCS_OP_R_BF_EXISTS, /* key, items */
+    PCS_OP_R_BF_INFO,   /* key */
+    /* ---- end of issue 16's block ---- */
     PCS_OP__COUNT
 };
+
+/* PCS_OP_GETEX's how. */
+enum {
+    PCS_GETEX_KEEP = 0,    /* the TTL stays */
+    PCS_GETEX_TTL = 1,     /* ms: a TTL, 1..PC_TTL_MAX_MS */
+    PCS_GETEX_AT = 2,      /* ms: an expiry time (ms since the epoch); past: delete */
+    PCS_GETEX_PERSIST = 3, /* remove the TTL */
+    PCS_GETEX_DEL = 4      /* delete the key (GETDEL) */
+};
+
+/* PCS_OP_THROTTLE's modes. */
+enum { PCS_THROTTLE_GCRA = 0, PCS_THROTTLE_WINDOW = 1 };
+
+/* Issue 16's reads of ring-only clients. */
+static inline int pcs_op_is_read16(unsigned op)
+{
+    return op == PCS_OP_R_FLIGHT || (op >= PCS_OP_R_GETBIT && op <= PCS_OP_R_BITLEN) ||
+           op == PCS_OP_R_BF_EXISTS || op == PCS_OP_R_BF_INFO;
+}
 
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
-           op == PCS_OP_A_TEST_ALLOC;
+           op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) ||
+           pcs_op_is_read16(op);
+}
+
+/* Reads of the store (PCS_OP_R_*): what a peer with the read role may ask. */
+static inline int pcs_op_is_store_read(unsigned op)
+{
+    return (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) ||
+           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) || pcs_op_is_read16(op);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -195,6 +195,134 @@ int pcs_set_has(const pcs_view *v, const pcs_rec *r, const pc_val *m, bool *out,
     return rc;
 }
 
+uint64_t pcs_rng_next(uint64_t *state)
+{
+    /* xorshift64*: good enough to pick members and keys, not for secrets */
+    uint64_t x = *state ? *state : 88172645463325252ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 2685821657736338717ull;
+}
+
+/* Does k start with pfx[0..plen)? */
+static bool has_prefix(const MDB_val *k, const uint8_t *pfx, size_t plen)
+{
+    return k->mv_size >= plen && !memcmp(k->mv_data, pfx, plen);
+}
+
+/* Position cur on the last entry that starts with pfx[0..plen) (plen 0: the
+ * last of all).  0, PC_ENOTFOUND, or an LMDB failure. */
+static int range_last(MDB_cursor *cur, const uint8_t *pfx, size_t plen, MDB_val *k, MDB_val *d)
+{
+    uint8_t up[PCS_PICK_KEY_MAX];
+    int rc;
+    memcpy(up, pfx, plen);
+    size_t i = plen;
+    while (i > 0 && ++up[i - 1] == 0) /* the first prefix after pfx */
+        i--;
+    if (i == 0) {
+        rc = mdb_cursor_get(cur, k, d, MDB_LAST);
+    } else {
+        k->mv_size = i;
+        k->mv_data = up;
+        rc = mdb_cursor_get(cur, k, d, MDB_SET_RANGE);
+        rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, k, d, MDB_LAST)
+             : rc               ? rc
+                                : mdb_cursor_get(cur, k, d, MDB_PREV);
+    }
+    if (rc)
+        return rc == MDB_NOTFOUND ? PC_ENOTFOUND : pcs_mdb_err(rc);
+    return has_prefix(k, pfx, plen) ? 0 : PC_ENOTFOUND;
+}
+
+/* Position cur on the first entry that starts with pfx[0..plen). */
+static int range_first(MDB_cursor *cur, const uint8_t *pfx, size_t plen, MDB_val *k, MDB_val *d)
+{
+    k->mv_size = plen;
+    k->mv_data = (void *)pfx;
+    int rc = plen ? mdb_cursor_get(cur, k, d, MDB_SET_RANGE) : mdb_cursor_get(cur, k, d, MDB_FIRST);
+    if (rc)
+        return rc == MDB_NOTFOUND ? PC_ENOTFOUND : pcs_mdb_err(rc);
+    return has_prefix(k, pfx, plen) ? 0 : PC_ENOTFOUND;
+}
+
+int pcs_range_pick(MDB_cursor *cur, const uint8_t *pfx, size_t plen, uint64_t count, size_t kmax,
+                   uint64_t *rng, MDB_val *k, MDB_val *d)
+{
+    uint8_t lo[PCS_PICK_KEY_MAX], hi[PCS_PICK_KEY_MAX];
+    if (plen > 8 || kmax > PCS_PICK_KEY_MAX || kmax <= plen)
+        return PC_EINVAL;
+    MDB_val fk;
+    int rc = range_first(cur, pfx, plen, &fk, d);
+    if (rc)
+        return rc;
+    if (count <= PCS_PICK_EXACT) { /* small: an exact uniform pick by rank */
+        uint64_t skip = count ? pcs_rng_next(rng) % count : 0;
+        *k = fk;
+        for (uint64_t i = 0; i < skip; i++)
+            if ((rc = mdb_cursor_get(cur, k, d, MDB_NEXT)))
+                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+        return has_prefix(k, pfx, plen) ? 0 : PC_ECORRUPT;
+    }
+    /*
+     * Large: walk down the keys' byte tree.  lo and hi are the first and
+     * the last key of the range, which share their first c bytes; pick a
+     * byte value between theirs at byte c, go to the first key at or above
+     * it, and narrow the range to the keys that share its first c + 1
+     * bytes.  Each step costs two seeks and lengthens the shared part.
+     */
+    if (fk.mv_size > kmax)
+        return PC_ECORRUPT;
+    size_t llen = fk.mv_size, hlen, c = plen;
+    memcpy(lo, fk.mv_data, llen);
+    MDB_val hk;
+    if ((rc = range_last(cur, pfx, plen, &hk, d)))
+        return rc == PC_ENOTFOUND ? PC_ECORRUPT : rc;
+    if ((hlen = hk.mv_size) > kmax)
+        return PC_ECORRUPT;
+    memcpy(hi, hk.mv_data, hlen);
+    for (;;) {
+        while (c < llen && c < hlen && lo[c] == hi[c])
+            c++;
+        if (c >= hlen || (c == llen && c == hlen))
+            break; /* one key left (hi is never shorter than a key below it) */
+        /* lo may end at byte c: it counts as a byte value below hi's */
+        unsigned a = c < llen ? lo[c] : 0, b = hi[c];
+        unsigned pick = a + (unsigned)(pcs_rng_next(rng) % (b - a + 1));
+        if (c == llen && pick == a)
+            break; /* lo itself */
+        uint8_t probe[PCS_PICK_KEY_MAX];
+        memcpy(probe, lo, c);
+        probe[c] = (uint8_t)pick;
+        MDB_val pk;
+        if ((rc = range_first(cur, probe, c + 1, &pk, d)) && rc != PC_ENOTFOUND)
+            return rc;
+        if (rc) { /* no key has that byte there: the first one above it */
+            pk.mv_size = c + 1;
+            pk.mv_data = probe;
+            if ((rc = mdb_cursor_get(cur, &pk, d, MDB_SET_RANGE)))
+                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+        }
+        if (pk.mv_size <= c || pk.mv_size > kmax || memcmp(pk.mv_data, lo, c))
+            return PC_ECORRUPT;
+        llen = pk.mv_size;
+        memcpy(lo, pk.mv_data, llen);
+        if ((rc = range_last(cur, lo, c + 1, &hk, d)))
+            return rc == PC_ENOTFOUND ? PC_ECORRUPT : rc;
+        if ((hlen = hk.mv_size) > kmax)
+            return PC_ECORRUPT;
+        memcpy(hi, hk.mv_data, hlen);
+        c++;
+    }
+    MDB_val rk = {llen, lo};
+    if ((rc = mdb_cursor_get(cur, &rk, d, MDB_SET_KEY)))
+        return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+    *k = rk;
+    return 0;
+}
+
 /*
  * Position cur on the first member of gen strictly after the position kept
  * in pc (or the first member when pc has not started).  Returns 0 with k/d

@@ -74,6 +74,27 @@ int pcs_map_get(const pcs_view *v, const pcs_rec *r, const void *f, size_t flen,
 /* Whether a Set holds m.  *collide as for pcs_map_get. */
 int pcs_set_has(const pcs_view *v, const pcs_rec *r, const pc_val *m, bool *out, bool *collide);
 
+/* The next number of a xorshift64* generator with state *state (any value:
+ * 0 is replaced): for picking members and keys at random, not for secrets. */
+uint64_t pcs_rng_next(uint64_t *state);
+
+/*
+ * Position cur on an entry picked at random among those whose key starts
+ * with pfx[0..plen) (plen 0..8: a collection's gen, or nothing for a whole
+ * database); count is how many there are.  Up to PCS_PICK_EXACT of them
+ * the pick is exactly uniform (a walk by rank).  Above, it walks down the
+ * keys' bytes: at each byte where the keys left differ, a value between the
+ * least and the greatest present, uniformly, then the keys at or just above
+ * it (two seeks a byte; uniform for keys that fill their byte ranges, as
+ * numbered keys do; kmax: the longest key of that database, at most
+ * PCS_PICK_KEY_MAX).  0 with *k, *d the entry; PC_ENOTFOUND when no entry
+ * starts with pfx; PC_ECORRUPT when fewer than count do; an LMDB failure.
+ */
+#define PCS_PICK_EXACT 1024
+#define PCS_PICK_KEY_MAX 512
+int pcs_range_pick(MDB_cursor *cur, const uint8_t *pfx, size_t plen, uint64_t count, size_t kmax,
+                   uint64_t *rng, MDB_val *k, MDB_val *d);
+
 /* Decode one member entry (key and data as a cursor returns them). */
 int pcs_map_entry(const MDB_val *k, const MDB_val *d, pc_bytes *field, pc_val *val);
 int pcs_set_entry(const MDB_val *k, const MDB_val *d, pc_val *member);

@@ -6,9 +6,12 @@
 #include "reader.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "bytes.h"
+#include "exec.h"
+#include "prob.h"
 
 /* ---- the reader ---- */
 
@@ -18,6 +21,7 @@ void pcs_reader_init(pcs_reader *r, pcs_store *st, pcs_read_note note, void *ctx
     r->st = st;
     r->note = note;
     r->note_ctx = ctx;
+    r->rng = pcs_now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)r;
     if (st->mode == PCS_MODE_READER)
         pcs_gate_join(st, &r->gate);
 }
@@ -229,6 +233,36 @@ int pcs_rd_getrange(pcs_reader *r, const void *key, size_t klen, int64_t start, 
     return 0;
 }
 
+int pcs_rd_get_typed(pcs_reader *r, const void *key, size_t klen, pc_val *out, pc_type *type)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    *type = rec.type;
+    if (rec.type == PC_T_STRING) {
+        out->kind = PC_BYTES;
+        out->s.ptr = rec.data;
+        out->s.len = rec.dlen;
+    } else if (rec.type == PC_T_NUMERIC) {
+        *out = rec.num;
+    } else {
+        out->kind = PC_NONE;
+    }
+    return 0;
+}
+
+int pcs_rd_expiretime(pcs_reader *r, const void *key, size_t klen, int64_t *at_ms)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_NONE, &v, &rec, NULL);
+    if (!rc)
+        *at_ms = rec.expire_at ? (int64_t)rec.expire_at : -1;
+    return rc;
+}
+
 /* ---- collections ---- */
 
 int pcs_rd_count(pcs_reader *r, const void *key, size_t klen, pc_type t, uint64_t *out)
@@ -309,6 +343,195 @@ int pcs_rd_hmget(pcs_reader *r, const void *key, size_t klen, const pc_bytes *fi
         else if (rc)
             return rc;
     }
+    return 0;
+}
+
+int pcs_rd_hstrlen(pcs_reader *r, const void *key, size_t klen, const void *field, size_t flen,
+                   uint64_t *out)
+{
+    pc_val v;
+    int rc = pcs_rd_hget(r, key, klen, field, flen, &v);
+    if (rc)
+        return rc;
+    if (v.kind != PC_BYTES)
+        return PC_EWRONGTYPE;
+    *out = v.s.len;
+    return 0;
+}
+
+int pcs_rd_lpos(pcs_reader *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                uint64_t maxlen, uint64_t *pos, size_t max, size_t *n)
+{
+    pcs_view view;
+    pcs_rec rec;
+    unsigned s;
+    *n = 0;
+    if (rank == 0 || rank == INT64_MIN)
+        return PC_EINVAL;
+    int rc = pcs_val_check(v, UINT64_MAX);
+    if (rc)
+        return rc;
+    rc = reader_rec(r, key, klen, PC_T_LIST, &view, &rec, &s);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    MDB_cursor *cur = NULL;
+    if (max == 0 || (rc = reader_cursor(r, s, false, &cur)))
+        return rc;
+    bool back = rank < 0;
+    uint64_t skip = back ? (uint64_t)(-(rank + 1)) : (uint64_t)(rank - 1);
+    uint64_t limit = maxlen && maxlen < rec.count ? maxlen : rec.count;
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k = {pcs_mkey_pos(kb, rec.gen, back ? rec.tail - 1 : rec.head), kb}, d;
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+    for (uint64_t i = 0; i < limit && *n < max; i++) {
+        if (rc)
+            return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+        pc_val e;
+        if ((rc = pcs_elem_decode(d.mv_data, d.mv_size, &e)))
+            return rc;
+        if (pcs_val_equal(&e, v)) {
+            if (skip)
+                skip--;
+            else
+                pos[(*n)++] = back ? rec.count - 1 - i : i;
+        }
+        if (i + 1 < limit)
+            rc = mdb_cursor_get(cur, &k, &d, back ? MDB_PREV : MDB_NEXT);
+    }
+    return 0;
+}
+
+/* Walk every member of a Set (r's members cursor mc): call take for each
+ * with its number i. */
+static int set_walk(MDB_cursor *mc, const pcs_rec *rec,
+                    void (*take)(void *arg, uint64_t i, const pc_val *m), void *arg)
+{
+    uint8_t g[PCS_GEN_LEN];
+    pcs_put_be64(g, rec->gen);
+    MDB_val k = {sizeof g, g}, d;
+    int rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+    for (uint64_t i = 0; i < rec->count; i++) {
+        if (rc || k.mv_size < PCS_GEN_LEN || memcmp(k.mv_data, g, sizeof g))
+            return rc && rc != MDB_NOTFOUND ? pcs_mdb_err(rc) : PC_ECORRUPT;
+        pc_val m;
+        if ((rc = pcs_set_entry(&k, &d, &m)))
+            return rc;
+        take(arg, i, &m);
+        rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT);
+    }
+    return 0;
+}
+
+/* Reservoir sampling of k members (set_walk's take). */
+struct reservoir {
+    pc_val *out;
+    uint64_t k;
+    uint64_t *rng;
+};
+static void reservoir_take(void *arg, uint64_t i, const pc_val *m)
+{
+    struct reservoir *a = arg;
+    if (i < a->k) {
+        a->out[i] = *m;
+    } else {
+        uint64_t j = pcs_rng_next(a->rng) % (i + 1);
+        if (j < a->k)
+            a->out[j] = *m;
+    }
+}
+
+/* Every member of a small Set, into a->out (set_walk's take). */
+static void all_take(void *arg, uint64_t i, const pc_val *m)
+{
+    ((struct reservoir *)arg)->out[i] = *m;
+}
+
+static void shuffle(pc_val *v, size_t n, uint64_t *rng)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(pcs_rng_next(rng) % i);
+        pc_val t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* One member of a Set picked at random (pcs_range_pick). */
+static int set_pick(pcs_reader *r, MDB_cursor *mc, const pcs_rec *rec, pc_val *m)
+{
+    uint8_t g[PCS_GEN_LEN];
+    pcs_put_be64(g, rec->gen);
+    MDB_val k, d;
+    int rc = pcs_range_pick(mc, g, sizeof g, rec->count, PCS_MKEY_MAX, &r->rng, &k, &d);
+    if (rc)
+        return rc == PC_ENOTFOUND ? PC_ECORRUPT : rc;
+    return pcs_set_entry(&k, &d, m);
+}
+
+/* Distinct members of a large Set by picking at random, for few of them:
+ * 0 with *n == k, or fewer when the picks kept meeting the same ones. */
+static int set_pick_distinct(pcs_reader *r, MDB_cursor *mc, const pcs_rec *rec, pc_val *out,
+                             size_t k, size_t *n)
+{
+    *n = 0;
+    for (size_t tries = 0; *n < k && tries < 16 * k; tries++) {
+        pc_val m;
+        int rc = set_pick(r, mc, rec, &m);
+        if (rc)
+            return rc;
+        bool dup = false;
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = pcs_val_equal(&out[j], &m);
+        if (!dup)
+            out[(*n)++] = m;
+    }
+    return 0;
+}
+
+int pcs_rd_srandmember(pcs_reader *r, const void *key, size_t klen, int64_t count, pc_val *out,
+                       size_t max, size_t *n)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *n = 0;
+    int rc = reader_rec(r, key, klen, PC_T_SET, &v, &rec, &s);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    MDB_cursor *mc = NULL;
+    if (count == 0 || max == 0 || (rc = reader_cursor(r, s, false, &mc)))
+        return rc;
+    uint64_t card = rec.count;
+    if (count > 0) {
+        uint64_t k = (uint64_t)count < card ? (uint64_t)count : card;
+        k = k < max ? k : max;
+        if (card > PCS_PICK_EXACT && k <= 64) {
+            if ((rc = set_pick_distinct(r, mc, &rec, out, (size_t)k, n)) || *n == k)
+                return rc;
+        }
+        struct reservoir a = {out, k, &r->rng};
+        if ((rc = set_walk(mc, &rec, reservoir_take, &a)))
+            return rc;
+        shuffle(out, (size_t)k, &r->rng);
+        *n = (size_t)k;
+        return 0;
+    }
+    uint64_t want = (uint64_t)0 - (uint64_t)count;
+    size_t k = want < max ? (size_t)want : max;
+    if (card <= PCS_PICK_EXACT) { /* all of them at hand, then picks */
+        pc_val all[PCS_PICK_EXACT];
+        struct reservoir a = {all, card, &r->rng};
+        if ((rc = set_walk(mc, &rec, all_take, &a)))
+            return rc;
+        for (size_t i = 0; i < k; i++)
+            out[i] = all[pcs_rng_next(&r->rng) % card];
+        *n = k;
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++)
+        if ((rc = set_pick(r, mc, &rec, &out[i])))
+            return rc;
+    *n = k;
     return 0;
 }
 
@@ -468,6 +691,88 @@ int pcs_rd_expired(pcs_reader *r, uint64_t *n)
     return rc;
 }
 
+int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
+{
+    uint64_t keys = 0, expired = 0;
+    *n = 0;
+    for (unsigned s = 0; s < r->st->nshards; s++) {
+        pcs_view v;
+        uint64_t c[PCS_COUNTS];
+        int rc = pcs_reader_view(r, s, &v);
+        if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)) || (rc = pcs_expiry_due(&v, &expired)))
+            return rc;
+        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
+            keys += c[PCS_C_TYPE0 + t];
+    }
+    *n = keys > expired ? keys - expired : 0;
+    return 0;
+}
+
+/* The first live key of shard s at or after the key cur stands on (kc, at
+ * k/d), wrapping to the shard's first key, looking at no more than count + 1
+ * keys.  0 with *key, PC_ENOTFOUND when none is live. */
+static int live_from(pcs_reader *r, MDB_cursor *kc, uint64_t count, MDB_val *k, MDB_val *d,
+                     pc_bytes *key)
+{
+    for (uint64_t i = 0; i <= count; i++) {
+        pcs_rec rec;
+        int rc = pcs_rec_decode(d->mv_data, d->mv_size, &rec);
+        if (rc)
+            return rc;
+        if (!pcs_rec_expired(&rec, r->now)) {
+            key->ptr = k->mv_data;
+            key->len = k->mv_size;
+            return 0;
+        }
+        rc = mdb_cursor_get(kc, k, d, MDB_NEXT);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(kc, k, d, MDB_FIRST);
+        if (rc)
+            return rc == MDB_NOTFOUND ? PC_ENOTFOUND : pcs_mdb_err(rc);
+    }
+    return PC_ENOTFOUND;
+}
+
+int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key)
+{
+    uint64_t cnt[PCS_SHARDS_MAX], total = 0;
+    unsigned ns = r->st->nshards;
+    for (unsigned s = 0; s < ns; s++) {
+        pcs_view v;
+        uint64_t c[PCS_COUNTS];
+        int rc = pcs_reader_view(r, s, &v);
+        if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)))
+            return rc;
+        cnt[s] = 0;
+        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
+            cnt[s] += c[PCS_C_TYPE0 + t];
+        total += cnt[s];
+    }
+    if (total == 0)
+        return PC_ENOTFOUND;
+    uint64_t x = pcs_rng_next(&r->rng) % total;
+    unsigned first = 0;
+    while (x >= cnt[first])
+        x -= cnt[first++];
+    /* That shard first; when all of its keys have expired, the next ones. */
+    for (unsigned i = 0; i < ns; i++) {
+        unsigned s = (first + i) % ns;
+        if (!cnt[s])
+            continue;
+        MDB_cursor *kc = NULL;
+        MDB_val k, d;
+        static const uint8_t none[1] = {0};
+        int rc = reader_cursor(r, s, true, &kc);
+        if (!rc)
+            rc = pcs_range_pick(kc, none, 0, cnt[s], PC_KEY_MAX, &r->rng, &k, &d);
+        if (!rc)
+            rc = live_from(r, kc, cnt[s], &k, &d, key);
+        if (rc != PC_ENOTFOUND)
+            return rc;
+    }
+    return PC_ENOTFOUND;
+}
+
 static int expiry_page(pcs_reader *r, const pcs_view *v, unsigned s, void *arg, pc_cursor *cur,
                        size_t at, size_t max, size_t *got, bool *end)
 {
@@ -484,6 +789,147 @@ int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes
     struct scan_arg a = {glob, keys, when};
     *n = 0;
     return walk_shards(r, cur, max, n, expiry_page, &a);
+}
+
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_FLIGHT, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    out->state = !rec.fresh_until           ? PC_FLIGHT_MISS
+                 : r->now < rec.fresh_until ? PC_FLIGHT_FRESH
+                                            : PC_FLIGHT_STALE;
+    out->value = rec.val;
+    out->token = rec.token;
+    out->lease_until_ms = (int64_t)rec.lease_until;
+    out->owner_pid = rec.owner;
+    return 0;
+}
+
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit)
+{
+    pcs_view v;
+    pcs_rec rec;
+    *bit = 0;
+    if (off >= PCS_BITS_MAX)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    return pcs_bits_get(&v, &rec, off, bit);
+}
+
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *n = 0;
+    if (flags & ~(unsigned)PC_BITS_BIT)
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)))
+        return rc;
+    return pcs_bits_count(cur, &rec, from, to, n);
+}
+
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos)
+{
+    pcs_view v;
+    pcs_rec rec;
+    unsigned s;
+    *pos = -1;
+    if ((flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END)) || (bit != 0 && bit != 1))
+        return PC_EINVAL;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, &s);
+    if (rc == PC_ENOTFOUND) {
+        *pos = bit ? -1 : 0;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    bool bits = flags & PC_BITS_BIT;
+    uint64_t from, to;
+    if (!(flags & PC_BITS_END))
+        end = -1;
+    if (!pcs_bits_range(start, end, bits ? 8 * rec.nbytes : rec.nbytes, bits, &from, &to))
+        return 0;
+    MDB_cursor *cur;
+    if ((rc = reader_cursor(r, s, false, &cur)) ||
+        (rc = pcs_bits_pos(cur, &rec, bit, from, to, pos)))
+        return rc;
+    /* No end given: the array goes on with zeros (Redis). */
+    if (*pos < 0 && !bit && !(flags & PC_BITS_END))
+        *pos = (int64_t)(to + 1);
+    return 0;
+}
+
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BITS, &v, &rec, NULL);
+    if (!rc)
+        *bytes = rec.nbytes;
+    return rc;
+}
+
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    for (size_t i = 0; i < n; i++)
+        out[i] = 0;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc == PC_ENOTFOUND ? 0 : rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h[2];
+        bool has;
+        if (items[i].len && !items[i].ptr)
+            return PC_EINVAL;
+        pcs_bf_hash(items[i].ptr, items[i].len, h);
+        if ((rc = pcs_bf_has(&v, &rec, h, &has)))
+            return rc;
+        out[i] = has;
+    }
+    return 0;
+}
+
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out)
+{
+    pcs_view v;
+    pcs_rec rec;
+    int rc = reader_rec(r, key, klen, PC_T_BLOOM, &v, &rec, NULL);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < rec.bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(&rec, i, &l);
+        out->capacity += l.capacity;
+        out->size += (l.bits + 7) / 8;
+    }
+    out->filters = rec.bf_layers;
+    out->nonscaling = rec.bf_flags & PCS_BF_NONSCALING;
+    out->expansion = out->nonscaling ? 0 : rec.bf_expansion;
+    out->items = rec.count;
+    out->error_rate = rec.bf_error;
+    return 0;
 }
 
 /* ---- cursors on the wire ---- */

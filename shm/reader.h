@@ -62,6 +62,7 @@ typedef struct pcs_reader {
     uint64_t live;     /* shards whose transaction is open in this read */
     uint64_t curlive;  /* shards whose members cursor is renewed */
     uint64_t kcurlive; /* shards whose keys cursor is renewed */
+    uint64_t rng;      /* pcs_rng_next's state: srandmember, randomkey */
     MDB_txn *txn[PCS_SHARDS_MAX];
     MDB_cursor *cur[PCS_SHARDS_MAX];
     MDB_cursor *kcur[PCS_SHARDS_MAX];
@@ -120,6 +121,13 @@ int pcs_rd_strlen(pcs_reader *r, const void *key, size_t klen, uint64_t *out);
 int pcs_rd_getrange(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
                     pc_val *out);
 
+/* The key's value and type: *type the key's type; *out the value of a
+ * String or Numeric, kind PC_NONE for a collection.  PC_ENOTFOUND for a
+ * missing key. */
+int pcs_rd_get_typed(pcs_reader *r, const void *key, size_t klen, pc_val *out, pc_type *type);
+/* When the key expires (ms since the epoch), -1 when it has no TTL. */
+int pcs_rd_expiretime(pcs_reader *r, const void *key, size_t klen, int64_t *at_ms);
+
 /* ---- collections ---- */
 
 /* Elements of a collection of type t (List, Queue, Map or Set; another t:
@@ -140,6 +148,28 @@ int pcs_rd_hget(pcs_reader *r, const void *key, size_t klen, const void *field, 
  * missing). */
 int pcs_rd_hmget(pcs_reader *r, const void *key, size_t klen, const pc_bytes *fields, size_t n,
                  pc_val *out);
+/* The length in bytes of a Map field's value, which must be a byte string
+ * (PC_EWRONGTYPE for a number, boolean or null); PC_ENOTFOUND when the key
+ * or the field is missing. */
+int pcs_rd_hstrlen(pcs_reader *r, const void *key, size_t klen, const void *field, size_t flen,
+                   uint64_t *out);
+/*
+ * Redis LPOS over a List: the indices (from the head) of the elements equal
+ * to v (pcs_val_equal), at most max of them into pos, *n how many.  rank
+ * (not 0 nor INT64_MIN): 1 starts at the first match from the head, 2 the
+ * second...; -1 the first from the tail, and so on (the indices then come
+ * tail first).  maxlen: compare at most that many elements from where the
+ * search starts (0: all).  A missing key gives none.
+ */
+int pcs_rd_lpos(pcs_reader *r, const void *key, size_t klen, const pc_val *v, int64_t rank,
+                uint64_t maxlen, uint64_t *pos, size_t max, size_t *n);
+/*
+ * Redis SRANDMEMBER: count > 0: that many distinct members (all when the
+ * Set has fewer), count < 0: -count members that may repeat; at most max
+ * of them into out, in random order.  A missing key gives none.
+ */
+int pcs_rd_srandmember(pcs_reader *r, const void *key, size_t klen, int64_t count, pc_val *out,
+                       size_t max, size_t *n);
 /* Page through a Map from cur on: at most max fields and values (either
  * array may be NULL).  A missing key ends the cursor. */
 int pcs_rd_hscan(pcs_reader *r, const void *key, size_t klen, pc_cursor *cur, pc_bytes *fields,
@@ -163,10 +193,38 @@ int pcs_rd_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
                 size_t *n);
 /* How many keys have expired but are still stored. */
 int pcs_rd_expired(pcs_reader *r, uint64_t *n);
+/* How many live keys the store holds (the shards' counts less the keys
+ * expired but still stored).  O(shards + expired keys). */
+int pcs_rd_dbsize(pcs_reader *r, uint64_t *n);
+/* A live key picked at random: a shard by its share of the keys, then a key
+ * of it (pcs_range_pick), the next live one when that one has expired.
+ * PC_ENOTFOUND when the store holds no live key. */
+int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key);
 /* Page through the keys with a TTL matching glob, soonest first in each
  * shard, with their expiry times; keys and when may each be NULL. */
 int pcs_rd_expiry_scan(pcs_reader *r, const char *glob, pc_cursor *cur, pc_bytes *keys,
                        int64_t *when, size_t max, size_t *n);
+
+/* ---- issue 16: the helpers and the probabilistic types ---- */
+
+/* A Flight key: its value (a view) and state as of the read's moment, and
+ * its lease as stored (pc_flight_get). */
+int pcs_rd_flight(pcs_reader *r, const void *key, size_t klen, pc_flight *out);
+
+/* Bit arrays (pc_getbit, pc_bitcount, pc_bitpos, pc_bitlen: their rules;
+ * flags PC_BITS_*, others PC_EINVAL; bit 0 or 1). */
+int pcs_rd_getbit(pcs_reader *r, const void *key, size_t klen, uint64_t off, int *bit);
+int pcs_rd_bitcount(pcs_reader *r, const void *key, size_t klen, int64_t start, int64_t end,
+                    unsigned flags, uint64_t *n);
+int pcs_rd_bitpos(pcs_reader *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                  unsigned flags, int64_t *pos);
+int pcs_rd_bitlen(pcs_reader *r, const void *key, size_t klen, uint64_t *bytes);
+
+/* Bloom filters: out[i] 1 when the filter may hold items[i] (a missing key
+ * holds nothing); its figures (PC_ENOTFOUND when missing). */
+int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                     int *out);
+int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
 
 /* ---- cursors on the wire ---- */
 

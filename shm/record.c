@@ -10,6 +10,56 @@
 
 #include "bytes.h"
 
+void pcs_bf_layer_dec(const pcs_rec *r, unsigned i, pcs_bf_layer *l)
+{
+    const uint8_t *p = r->data + (size_t)i * PCS_BF_LAYER;
+    l->capacity = pcs_le64(p);
+    l->items = pcs_le64(p + 8);
+    l->bits = pcs_le64(p + 16);
+    l->hashes = pcs_le32(p + 24);
+    l->error = pcs_u2d(pcs_le64(p + 32));
+}
+
+void pcs_bf_layer_enc(uint8_t *p, const pcs_bf_layer *l)
+{
+    pcs_put_le64(p, l->capacity);
+    pcs_put_le64(p + 8, l->items);
+    pcs_put_le64(p + 16, l->bits);
+    pcs_put_le32(p + 24, l->hashes);
+    pcs_put_le32(p + 28, 0);
+    pcs_put_le64(p + 32, pcs_d2u(l->error));
+}
+
+/* A Bloom record's payload (b[0..left)), every figure checked. */
+static int bloom_decode(const uint8_t *b, size_t left, pcs_rec *r)
+{
+    if (left < PCS_BF_FIXED || (r->flags & PCS_RF_DOUBLE))
+        return PC_ECORRUPT;
+    r->gen = pcs_le64(b);
+    r->bf_error = pcs_u2d(pcs_le64(b + 8));
+    r->bf_capacity = pcs_le64(b + 16);
+    r->bf_expansion = pcs_le32(b + 24);
+    r->bf_flags = pcs_le32(b + 28);
+    r->count = pcs_le64(b + 32);
+    r->bf_layers = pcs_le32(b + 40);
+    r->data = b + PCS_BF_FIXED;
+    r->dlen = left - PCS_BF_FIXED;
+    if (!(r->bf_error > 0 && r->bf_error < 1) || r->bf_capacity == 0 || r->bf_expansion == 0 ||
+        (r->bf_flags & ~PCS_BF_NONSCALING) || pcs_le32(b + 44) || r->bf_layers == 0 ||
+        r->bf_layers > PCS_BF_MAX_LAYERS || r->dlen != (size_t)r->bf_layers * PCS_BF_LAYER)
+        return PC_ECORRUPT;
+    uint64_t items = 0;
+    for (unsigned i = 0; i < r->bf_layers; i++) {
+        pcs_bf_layer l;
+        pcs_bf_layer_dec(r, i, &l);
+        if (l.capacity == 0 || l.items > l.capacity || l.bits == 0 || l.bits > PCS_BF_MAX_BITS ||
+            l.hashes == 0 || l.hashes > PCS_BF_MAX_HASHES || !(l.error > 0 && l.error < 1) ||
+            __builtin_add_overflow(items, l.items, &items))
+            return PC_ECORRUPT;
+    }
+    return items == r->count ? 0 : PC_ECORRUPT;
+}
+
 int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
 {
     const uint8_t *b = p, *end = b + n;
@@ -18,7 +68,7 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
     memset(r, 0, sizeof *r);
     r->type = (pc_type)(b[0] & 0x0f);
     r->flags = b[0] & 0xf0;
-    if (r->type == PC_T_NONE || r->type > PC_T_QUEUE || (r->flags & ~PCS_RF_KNOWN))
+    if (r->type == PC_T_NONE || r->type >= PC_T__COUNT || (r->flags & ~PCS_RF_KNOWN))
         return PC_ECORRUPT;
     r->version = pcs_le64(b + 1);
     b += 9;
@@ -60,7 +110,36 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         if (r->tail < r->head || r->tail - r->head != r->count || r->count == 0)
             return PC_ECORRUPT;
         return 0;
-    default: /* map, set */
+    case PC_T_FLIGHT:
+        if (left < PCS_FLIGHT_FIXED || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->fresh_until = pcs_le64(b);
+        r->stale_until = pcs_le64(b + 8);
+        r->token = pcs_le64(b + 16);
+        r->lease_until = pcs_le64(b + 24);
+        r->owner = (int64_t)pcs_le64(b + 32);
+        r->data = b + PCS_FLIGHT_FIXED;
+        r->dlen = left - PCS_FLIGHT_FIXED;
+        r->val.kind = PC_NONE;
+        if (r->fresh_until == 0) /* no value: then a lease */
+            return r->dlen || r->stale_until || !r->token ? PC_ECORRUPT : 0;
+        if (r->stale_until < r->fresh_until)
+            return PC_ECORRUPT;
+        return pcs_elem_decode(r->data, r->dlen, &r->val);
+    case PC_T_BLOOM:
+        return bloom_decode(b, left, r);
+    case PC_T_BITS:
+        if (left != 24 || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->gen = pcs_le64(b);
+        r->nbytes = pcs_le64(b + 8);
+        r->count = pcs_le64(b + 16);
+        if (r->nbytes == 0 || r->nbytes > PCS_BITS_MAX / 8 ||
+            r->count > (r->nbytes + PCS_CHUNK - 1) / PCS_CHUNK)
+            return PC_ECORRUPT;
+        return 0;
+    case PC_T_MAP:
+    case PC_T_SET:
         if (left != 16 || (r->flags & PCS_RF_DOUBLE))
             return PC_ECORRUPT;
         r->gen = pcs_le64(b);
@@ -68,6 +147,8 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         if (r->count == 0)
             return PC_ECORRUPT;
         return 0;
+    default:
+        return PC_ECORRUPT;
     }
 }
 
@@ -104,6 +185,31 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le64(b, r->gen);
         pcs_put_le64(b + 8, r->count);
         b += 16;
+        break;
+    case PC_T_BLOOM:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, pcs_d2u(r->bf_error));
+        pcs_put_le64(b + 16, r->bf_capacity);
+        pcs_put_le32(b + 24, r->bf_expansion);
+        pcs_put_le32(b + 28, r->bf_flags);
+        pcs_put_le64(b + 32, r->count);
+        pcs_put_le32(b + 40, r->bf_layers);
+        pcs_put_le32(b + 44, 0);
+        b += PCS_BF_FIXED;
+        break;
+    case PC_T_BITS:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, r->nbytes);
+        pcs_put_le64(b + 16, r->count);
+        b += 24;
+        break;
+    case PC_T_FLIGHT:
+        pcs_put_le64(b, r->fresh_until);
+        pcs_put_le64(b + 8, r->stale_until);
+        pcs_put_le64(b + 16, r->token);
+        pcs_put_le64(b + 24, r->lease_until);
+        pcs_put_le64(b + 32, (uint64_t)r->owner);
+        b += PCS_FLIGHT_FIXED;
         break;
     default:
         break;

@@ -10,6 +10,17 @@
  *              Numeric  8 bytes: int64, or a double when PCS_RF_DOUBLE
  *              List,Queue  u64 gen, u64 count, u64 head, u64 tail (LE)
  *              Map,Set     u64 gen, u64 count (LE)
+ *              Flight   u64 fresh_until, u64 stale_until (ms since the epoch;
+ *                       0, 0: no value), u64 token (0: no lease), u64
+ *                       lease_until (ms), i64 owner (pid), then the value
+ *                       as a tagged element when it has one (LE)
+ *              Bits     u64 gen, u64 bytes (the array's length: its highest
+ *                       byte + 1), u64 chunks (how many are stored) (LE)
+ *              Bloom    u64 gen, f64 error rate, u64 capacity, u32
+ *                       expansion, u32 flags (1: non-scaling), u64 items,
+ *                       u32 layers, u32 0, then per layer (PCS_BF_LAYER
+ *                       bytes): u64 capacity, u64 items, u64 bits, u32
+ *                       hashes, u32 0, f64 error rate (LE)
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -17,6 +28,11 @@
  *            List/Queue  subkey = be64 position (head..tail-1), element = tagged
  *            Map         subkey = field; element = tagged value
  *            Set         subkey = encoded member; element = empty
+ *            Bits        subkey = be64 (layer << 32 | chunk), element = the
+ *                        chunk's bytes (PCS_CHUNK of the array from chunk *
+ *                        PCS_CHUNK on, trailing zero bytes cut; an all-zero
+ *                        chunk is not stored); layer 0
+ *            Bloom       the same, layer n holding layer n's bits
  *          A field or encoded member of PCS_SUB_INLINE bytes or more is "long":
  *          its subkey is its first PCS_SUB_PREFIX bytes ‖ XXH3-128 of all of
  *          it (exactly PCS_SUB_INLINE bytes), and the element keeps the full
@@ -50,7 +66,9 @@
 #define PCS_DIGEST_LEN 16
 #define PCS_MKEY_MAX (PCS_GEN_LEN + PCS_SUB_INLINE)
 #define PCS_XKEY_MAX (8 + PC_KEY_MAX)
-#define PCS_REC_HEAD_MAX (1 + 8 + 8 + 32)
+#define PCS_REC_HEAD_MAX (1 + 8 + 8 + 48)
+/* A Flight record's fixed part. */
+#define PCS_FLIGHT_FIXED 40
 /* Lists start here so they can grow both ways. */
 #define PCS_LIST_ORIGIN (UINT64_C(1) << 63)
 
@@ -73,7 +91,47 @@ typedef struct pcs_rec {
     size_t dlen;
     pc_val num;                      /* Numeric */
     uint64_t gen, count, head, tail; /* collections */
+    /* Flight: the value's freshness and hard end, the lease; data/dlen
+     * hold the value's tagged element (val decoded) when fresh_until != 0. */
+    uint64_t fresh_until, stale_until, token, lease_until;
+    int64_t owner;
+    pc_val val;
+    uint64_t nbytes; /* Bits: the array's length in bytes (count: chunks stored) */
+    /* Bloom: its settings, items (in count), and layers (their table in
+     * data/dlen, PCS_BF_LAYER bytes each: pcs_bf_layer_dec). */
+    double bf_error;
+    uint64_t bf_capacity;
+    uint32_t bf_expansion, bf_flags, bf_layers;
 } pcs_rec;
+
+/* Bloom filters. */
+#define PCS_BF_FIXED 48
+#define PCS_BF_LAYER 40
+#define PCS_BF_MAX_LAYERS 32
+#define PCS_BF_MAX_BITS (UINT64_C(1) << 40) /* per layer */
+#define PCS_BF_MAX_HASHES 64
+#define PCS_BF_NONSCALING 1u
+
+typedef struct pcs_bf_layer {
+    uint64_t capacity, items, bits;
+    uint32_t hashes;
+    double error;
+} pcs_bf_layer;
+
+/* Layer i of a decoded Bloom record (i < r->bf_layers). */
+void pcs_bf_layer_dec(const pcs_rec *r, unsigned i, pcs_bf_layer *l);
+/* Encode a layer into p (PCS_BF_LAYER bytes). */
+void pcs_bf_layer_enc(uint8_t *p, const pcs_bf_layer *l);
+
+/* Bits: bytes per stored chunk; offsets below 2^32 bits (Redis's limit). */
+#define PCS_CHUNK 1024u
+#define PCS_BITS_MAX (UINT64_C(1) << 32)
+
+/* Types whose record owns members under its gen. */
+static inline bool pcs_has_members(pc_type t)
+{
+    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM;
+}
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */
 int pcs_rec_decode(const void *p, size_t n, pcs_rec *r);

@@ -1,5 +1,5 @@
 /*
- * t_list.c - List and Queue writes.  Elements sit at biased positions
+ * t_list.c - List and Queue writes (linsert and lmove too).  Elements sit at biased positions
  * head..tail-1 under the collection's generation, so both ends and any index
  * are one B-tree lookup away.
  */
@@ -278,4 +278,185 @@ int pcs_h_lrem(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         nr.count++;
     }
     return pcs_w_store(w, pcs_key_arg(rq), &old, &nr, NULL, 0);
+}
+
+/* The index of the first element equal to v (pcs_val_equal) of r; *found
+ * false when none is. */
+static int seq_find(pcs_wctx *w, const pcs_rec *r, const pc_val *v, uint64_t *index, bool *found)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(w->txn, w->sh->members, &cur);
+    if (rc)
+        return pcs_w_fail(w, rc);
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k = {pcs_mkey_pos(kb, r->gen, r->head), kb}, d;
+    *found = false;
+    rc = mdb_cursor_get(cur, &k, &d, MDB_SET_KEY);
+    for (uint64_t i = 0; i < r->count; i++) {
+        if (rc) {
+            rc = rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
+            break;
+        }
+        pc_val e;
+        if ((rc = pcs_elem_decode(d.mv_data, d.mv_size, &e)))
+            break;
+        if (pcs_val_equal(&e, v)) {
+            *index = i;
+            *found = true;
+            break;
+        }
+        if (i + 1 < r->count)
+            rc = mdb_cursor_get(cur, &k, &d, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+/* Copy the element at index i (0-based) of r to the biased position pos. */
+static int seq_copy(pcs_wctx *w, const pcs_rec *r, uint64_t i, uint64_t pos)
+{
+    pcs_view v = pcs_wview(w);
+    pc_val e;
+    int rc = pcs_seq_get(&v, r, i, &e);
+    return rc ? rc : seq_put(w, r->gen, pos, &e); /* seq_put copies e first */
+}
+
+/*
+ * linsert: key, before (1) or after (0), pivot, value.  Insert value next to
+ * the first element equal to pivot, shifting the shorter side of the List
+ * by one place (O(N)).  The new length; -1 when no element equals pivot; 0
+ * for a missing key (Redis LINSERT).
+ */
+int pcs_h_linsert(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *bv = &rq->argv[1], *pivot = &rq->argv[2], *v = &rq->argv[3];
+    int rc;
+    if (bv->kind != PC_INT || (bv->i != 0 && bv->i != 1))
+        return PC_EINVAL;
+    if ((rc = pcs_chk_elem(w, pivot)) || (rc = pcs_chk_elem(w, v)))
+        return rc;
+    pcs_rec old;
+    rc = seq_lookup(w, rq, PC_T_LIST, &old, NULL);
+    *nv = 1;
+    if (rc == PC_ENOTFOUND) {
+        pcs_out_int(out, 0);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    uint64_t p;
+    bool found;
+    if ((rc = seq_find(w, &old, pivot, &p, &found)))
+        return rc;
+    if (!found) {
+        pcs_out_int(out, -1);
+        return 0;
+    }
+    uint64_t q = bv->i ? p : p + 1; /* the new element's index */
+    bool left = q < old.count - q;  /* fewer elements before it than after */
+    if (left ? old.head == 0 : old.tail == UINT64_MAX)
+        left = !left;
+    if (left ? old.head == 0 : old.tail == UINT64_MAX)
+        return PC_ERANGE;
+    pcs_rec nr = old;
+    if (left) { /* elements 0..q-1 move one place towards the head */
+        for (uint64_t i = 0; i < q; i++)
+            if ((rc = seq_copy(w, &old, i, old.head + i - 1)))
+                return rc;
+        nr.head--;
+    } else { /* elements q.. move one place towards the tail, the last first */
+        for (uint64_t i = old.count; i > q; i--)
+            if ((rc = seq_copy(w, &old, i - 1, old.head + i)))
+                return rc;
+        nr.tail++;
+    }
+    nr.count++;
+    if ((rc = seq_put(w, nr.gen, nr.head + q, v)) ||
+        (rc = pcs_w_store(w, pcs_key_arg(rq), &old, &nr, NULL, 0)))
+        return rc;
+    pcs_out_int(out, (int64_t)nr.count);
+    return 0;
+}
+
+/*
+ * lmove: source, destination (of the same shard), from the left (1) or
+ * right (0) of the source, to the left (1) or right (0) of the destination.
+ * Both are Lists; a missing destination is created, a source left empty is
+ * removed; source and destination may be one key (a rotation).  The element
+ * moved, or nothing for a missing source (Redis LMOVE).
+ */
+int pcs_h_lmove(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *src = pcs_key_arg(rq), *dst = &rq->argv[1];
+    const pc_val *fv = &rq->argv[2], *tv = &rq->argv[3];
+    int rc = pcs_chk_key2(w, rq, 1);
+    if (rc)
+        return rc;
+    if (fv->kind != PC_INT || (fv->i != 0 && fv->i != 1) || tv->kind != PC_INT ||
+        (tv->i != 0 && tv->i != 1))
+        return PC_EINVAL;
+    bool from_left = fv->i, to_left = tv->i;
+    pcs_rec s, d;
+    bool d_live = false, d_stale = false;
+    rc = seq_lookup(w, rq, PC_T_LIST, &s, NULL);
+    if (rc == PC_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    bool same = src->s.len == dst->s.len && !memcmp(src->s.ptr, dst->s.ptr, src->s.len);
+    if (!same) {
+        rc = pcs_w_lookup(w, dst, &d, &d_stale);
+        if (rc && rc != PC_ENOTFOUND)
+            return rc;
+        d_live = rc == 0;
+        if (d_live && d.type != PC_T_LIST)
+            return PC_EWRONGTYPE;
+        if (d_live && (to_left ? d.head == 0 : d.tail == UINT64_MAX))
+            return PC_ERANGE;
+    } else if (to_left ? s.head + from_left == 0 : s.tail - !from_left == UINT64_MAX) {
+        return PC_ERANGE;
+    }
+    /* The element, copied out of the map before anything is written. */
+    pcs_view view = pcs_wview(w);
+    pc_val e;
+    uint64_t pos = from_left ? 0 : s.count - 1;
+    if ((rc = pcs_seq_get(&view, &s, pos, &e)))
+        return rc;
+    pcs_buf_reset(&w->tmp2);
+    if (pcs_buf_reserve(&w->tmp2, pcs_elem_size(&e)))
+        return w->tmp2.err;
+    pcs_elem_encode(w->tmp2.data, &e);
+    w->tmp2.len = pcs_elem_size(&e);
+    if ((rc = pcs_elem_decode(w->tmp2.data, w->tmp2.len, &e)))
+        return rc;
+    pcs_out_val(out, &e);
+    *nv = 1;
+    if (out->err)
+        return out->err;
+    pcs_rec ns = s;
+    if ((rc = seq_del(w, s.gen, s.head + pos)))
+        return rc;
+    if (from_left)
+        ns.head++;
+    else
+        ns.tail--;
+    ns.count--;
+    pcs_rec nd;
+    if (same)
+        nd = ns;
+    else if (d_live)
+        nd = d;
+    else
+        pcs_new_coll(w, &nd, PC_T_LIST);
+    pcs_rec *to = same ? &ns : &nd;
+    uint64_t at = to_left ? --to->head : to->tail++;
+    to->count++;
+    if ((rc = seq_put(w, to->gen, at, &e)))
+        return rc;
+    if (same)
+        return pcs_w_store(w, src, &s, &ns, NULL, 0);
+    rc = ns.count ? pcs_w_store(w, src, &s, &ns, NULL, 0) : pcs_w_remove(w, src, &s, false);
+    if (rc)
+        return rc;
+    return pcs_w_store(w, dst, d_live || d_stale ? &d : NULL, &nd, NULL, 0);
 }

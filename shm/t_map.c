@@ -1,5 +1,5 @@
 /*
- * t_map.c - Map writes: hset, hdel, hincrby, hincrbyfloat, and the fill of
+ * t_map.c - Map writes: hset, hsetnx, hdel, hincrby, hincrbyfloat, and the fill of
  * a whole Map.  A field is any byte string; a long one (PCS_SUB_INLINE bytes
  * or more) sits under a digest with its full bytes in the element.
  */
@@ -8,6 +8,7 @@
 
 #include "bytes.h"
 #include "exec_int.h"
+#include "num.h"
 
 /* Put field = v in the Map of generation gen; *added: the field is new.
  * Returns PC_ECOLLISION, before writing, when a different long field holds
@@ -205,6 +206,16 @@ int pcs_h_hincr(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     } else {
         pcs_new_coll(w, &nr, PC_T_MAP);
     }
+    /* A String field that holds a number counts as that number (num.h);
+     * the result is stored as a number. */
+    if (cur.kind == PC_BYTES) {
+        int64_t i;
+        double d;
+        if (pcs_text_int(cur.s.ptr, cur.s.len, &i))
+            cur = pc_int(i);
+        else if (is_float && pcs_text_double(cur.s.ptr, cur.s.len, &d))
+            cur = pc_dbl(d);
+    }
     if (is_float) {
         if (cur.kind != PC_INT && cur.kind != PC_DOUBLE)
             return PC_ENOTNUM;
@@ -226,5 +237,47 @@ int pcs_h_hincr(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return rc;
     pcs_out_val(out, &now);
     *nv = 1;
+    return 0;
+}
+
+/* hsetnx: key, field, value.  Set the field only when it is not there
+ * (creating the Map); 1 set, 0 it was there (nothing written). */
+int pcs_h_hsetnx(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *items = rq->argv + 1;
+    int rc = pcs_map_check_items(w, items, 2);
+    if (rc)
+        return rc;
+    pcs_rec old, nr;
+    bool stale;
+    rc = map_lookup(w, rq, &old, &stale);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    bool live = rc == 0;
+    *nv = 1;
+    if (live) {
+        pcs_view view = pcs_wview(w);
+        pc_val cur;
+        bool collide;
+        rc = pcs_map_get(&view, &old, items[0].s.ptr, items[0].s.len, &cur, &collide);
+        if (collide)
+            return PC_ECOLLISION;
+        if (rc == 0) {
+            pcs_out_int(out, 0);
+            return 0;
+        }
+        if (rc != PC_ENOTFOUND)
+            return rc;
+        nr = old;
+    } else {
+        pcs_new_coll(w, &nr, PC_T_MAP);
+    }
+    bool added;
+    if ((rc = map_put(w, nr.gen, &items[0].s, &items[1], &added)))
+        return rc;
+    nr.count += added;
+    if ((rc = pcs_w_store(w, pcs_key_arg(rq), (live || stale) ? &old : NULL, &nr, NULL, 0)))
+        return rc;
+    pcs_out_int(out, 1);
     return 0;
 }

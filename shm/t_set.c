@@ -1,5 +1,5 @@
 /*
- * t_set.c - Set writes: sadd, srem, spop, and the fill of a whole Set.  A
+ * t_set.c - Set writes: sadd, srem, spop, smove, and the fill of a whole Set.  A
  * member is any tagged scalar, encoded so that it sorts by value; a long
  * encoding sits under a digest with its full bytes in the element.
  */
@@ -172,76 +172,17 @@ int pcs_h_srem(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return 0;
 }
 
-static uint64_t rng_next(pcs_wctx *w)
-{
-    /* xorshift64*: good enough to pick members, not for secrets */
-    uint64_t x = w->rng;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    w->rng = x;
-    return x * 2685821657736338717ull;
-}
-
-/*
- * Position cur on a member of gen picked at random.  Small sets: an exact
- * uniform pick by rank.  Large ones: a random point between the first and
- * last member keys (close to uniform when members spread evenly).
- */
+/* Position cur on a member of r picked at random (pcs_range_pick). */
 static int spop_pick(pcs_wctx *w, MDB_cursor *cur, const pcs_rec *r, MDB_val *k, MDB_val *d)
 {
-    uint8_t lo[PCS_MKEY_MAX], probe[PCS_MKEY_MAX];
-    pcs_put_be64(lo, r->gen);
-    MDB_val fk = {8, lo};
-    int rc = mdb_cursor_get(cur, &fk, d, MDB_SET_RANGE);
-    if (rc || fk.mv_size < 8 || pcs_be64(fk.mv_data) != r->gen)
-        return rc && rc != MDB_NOTFOUND ? pcs_w_fail(w, rc) : PC_ECORRUPT;
-    if (r->count <= 1024) {
-        uint64_t skip = rng_next(w) % r->count;
-        *k = fk;
-        for (uint64_t i = 0; i < skip; i++)
-            if ((rc = mdb_cursor_get(cur, k, d, MDB_NEXT)))
-                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_w_fail(w, rc);
-        return pcs_be64(k->mv_data) == r->gen ? 0 : PC_ECORRUPT;
-    }
-    size_t flen = fk.mv_size;
-    memcpy(lo, fk.mv_data, flen);
-    /* The last member: just before the next generation. */
-    uint8_t hi[PCS_MKEY_MAX];
-    pcs_put_be64(hi, r->gen + 1);
-    MDB_val hk = {8, hi};
-    rc = mdb_cursor_get(cur, &hk, d, MDB_SET_RANGE);
-    rc = rc == MDB_NOTFOUND ? mdb_cursor_get(cur, &hk, d, MDB_LAST)
-         : rc               ? rc
-                            : mdb_cursor_get(cur, &hk, d, MDB_PREV);
-    if (rc || hk.mv_size < 8 || pcs_be64(hk.mv_data) != r->gen)
-        return rc && rc != MDB_NOTFOUND ? pcs_w_fail(w, rc) : PC_ECORRUPT;
-    size_t hlen = hk.mv_size;
-    memcpy(hi, hk.mv_data, hlen);
-    /* Keep the common prefix, pick the first differing byte between the two
-     * ends, then random bytes. */
-    size_t c = PCS_GEN_LEN;
-    while (c < flen && c < hlen && lo[c] == hi[c])
-        c++;
-    memcpy(probe, lo, c);
-    size_t plen = c + 16 < PCS_MKEY_MAX ? c + 16 : PCS_MKEY_MAX;
-    if (c < plen) {
-        unsigned a = c < flen ? lo[c] : 0, b = c < hlen ? hi[c] : 255;
-        probe[c] = (uint8_t)(a + rng_next(w) % (b - a + 1));
-    }
-    for (size_t i = c + 1; i < plen; i++)
-        probe[i] = (uint8_t)rng_next(w);
-    MDB_val pk = {plen, probe};
-    rc = mdb_cursor_get(cur, &pk, d, MDB_SET_RANGE);
-    if (rc == MDB_NOTFOUND || (!rc && (pk.mv_size < 8 || pcs_be64(pk.mv_data) != r->gen))) {
-        pk.mv_size = flen; /* past the last member: wrap to the first */
-        pk.mv_data = lo;
-        rc = mdb_cursor_get(cur, &pk, d, MDB_SET_KEY);
-    }
-    if (rc)
-        return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_w_fail(w, rc);
-    *k = pk;
-    return 0;
+    uint8_t g[PCS_GEN_LEN];
+    pcs_put_be64(g, r->gen);
+    int rc = pcs_range_pick(cur, g, sizeof g, r->count, PCS_MKEY_MAX, &w->rng, k, d);
+    if (rc == PC_ENOTFOUND)
+        rc = PC_ECORRUPT; /* the record counts members that are not there */
+    if (rc && rc != PC_ECORRUPT && !w->fatal)
+        w->fatal = rc; /* an LMDB failure inside a write transaction */
+    return rc;
 }
 
 int pcs_h_spop(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
@@ -277,4 +218,65 @@ int pcs_h_spop(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return rc;
     *nv = (uint32_t)want;
     return set_shrunk(w, rq, &old, want);
+}
+
+/*
+ * smove: source, destination (of the same shard), member.  Move the member
+ * from one Set to the other (creating the destination, removing a source
+ * left empty); 1 moved, 0 when the source does not hold it (Redis SMOVE).
+ */
+int pcs_h_smove(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *src = pcs_key_arg(rq), *dst = &rq->argv[1], *m = &rq->argv[2];
+    int rc = pcs_chk_key2(w, rq, 1);
+    if (rc || (rc = pcs_chk_elem(w, m)))
+        return rc;
+    pcs_rec s, d;
+    bool d_live = false, d_stale = false, has = false, d_has = false;
+    rc = set_lookup(w, rq, &s, NULL);
+    if (rc && rc != PC_ENOTFOUND)
+        return rc;
+    bool s_live = rc == 0;
+    bool same = src->s.len == dst->s.len && !memcmp(src->s.ptr, dst->s.ptr, src->s.len);
+    pcs_view view = pcs_wview(w);
+    if (!same) {
+        rc = pcs_w_lookup(w, dst, &d, &d_stale);
+        if (rc && rc != PC_ENOTFOUND)
+            return rc;
+        d_live = rc == 0;
+        if (d_live && d.type != PC_T_SET)
+            return PC_EWRONGTYPE;
+    }
+    if (s_live && (rc = pcs_set_has(&view, &s, m, &has, NULL)))
+        return rc;
+    *nv = 1;
+    if (!has || same) {
+        pcs_out_int(out, has);
+        return 0;
+    }
+    if (d_live) {
+        bool collide;
+        if ((rc = pcs_set_has(&view, &d, m, &d_has, &collide)))
+            return rc;
+        if (collide)
+            return PC_ECOLLISION;
+    }
+    bool removed;
+    if ((rc = set_del(w, &s, m, &removed)) || (rc = set_shrunk(w, rq, &s, removed)))
+        return rc;
+    if (!d_has) {
+        pcs_rec nd;
+        bool added;
+        if (d_live)
+            nd = d;
+        else
+            pcs_new_coll(w, &nd, PC_T_SET);
+        if ((rc = set_put(w, nd.gen, m, &added)))
+            return rc;
+        nd.count += added;
+        if ((rc = pcs_w_store(w, dst, d_live || d_stale ? &d : NULL, &nd, NULL, 0)))
+            return rc;
+    }
+    pcs_out_int(out, 1);
+    return 0;
 }

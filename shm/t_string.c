@@ -1,11 +1,12 @@
 /*
- * t_string.c - String and Numeric writes: set, getset, append, setrange,
- * incrby, incrbyfloat.
+ * t_string.c - String and Numeric writes: set, getset, getex (and getdel),
+ * append, setrange, incrby, incrbyfloat.
  */
 #include <math.h>
 #include <string.h>
 
 #include "exec_int.h"
+#include "num.h"
 
 int pcs_h_getset(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 {
@@ -122,16 +123,35 @@ int pcs_h_setrange(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     return rc;
 }
 
-/* The Numeric under the key, or 0 when missing; the TTL is kept. */
-static int numeric_get(pcs_wctx *w, const pcs_req *rq, pcs_rec *old, bool *live, bool *stale)
+/* The Numeric under the key, or 0 when missing; the TTL is kept.  A String
+ * that holds a number (num.h) counts as that number: *cur gets it, as
+ * PC_INT when it is an integer in canonical form, else as PC_DOUBLE when
+ * want_double and it is a decimal number; any other String is
+ * PC_ENOTINT (want_double: PC_ENOTNUM).  The result is stored as a
+ * Numeric, as Redis's counters read a String and keep a number. */
+static int numeric_get(pcs_wctx *w, const pcs_req *rq, bool want_double, pcs_rec *old, bool *live,
+                       bool *stale, pc_val *cur)
 {
     int rc = pcs_w_lookup(w, pcs_key_arg(rq), old, stale);
     if (rc && rc != PC_ENOTFOUND)
         return rc;
     *live = rc == 0;
-    if (*live && old->type != PC_T_NUMERIC)
+    *cur = pc_int(0);
+    if (!*live)
+        return 0;
+    if (old->type == PC_T_NUMERIC) {
+        *cur = old->num;
+        return 0;
+    }
+    if (old->type != PC_T_STRING)
         return PC_EWRONGTYPE;
-    return 0;
+    if (pcs_text_int(old->data, old->dlen, &cur->i))
+        return 0;
+    if (want_double && pcs_text_double(old->data, old->dlen, &cur->d)) {
+        cur->kind = PC_DOUBLE;
+        return 0;
+    }
+    return want_double ? PC_ENOTNUM : PC_ENOTINT;
 }
 
 int pcs_h_incrby(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
@@ -141,16 +161,13 @@ int pcs_h_incrby(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     pcs_rec old, nr;
     bool live, stale;
-    int rc = numeric_get(w, rq, &old, &live, &stale);
+    pc_val cur;
+    int rc = numeric_get(w, rq, false, &old, &live, &stale, &cur);
     if (rc)
         return rc;
-    int64_t cur = 0;
-    if (live) {
-        if (old.num.kind != PC_INT)
-            return PC_ENOTINT;
-        cur = old.num.i;
-    }
-    if (__builtin_add_overflow(cur, by, &now))
+    if (cur.kind != PC_INT)
+        return PC_ENOTINT;
+    if (__builtin_add_overflow(cur.i, by, &now))
         return PC_EOVERFLOW;
     memset(&nr, 0, sizeof nr);
     nr.type = PC_T_NUMERIC;
@@ -173,13 +190,11 @@ int pcs_h_incrbyfloat(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv
         return PC_ENAN;
     pcs_rec old, nr;
     bool live, stale;
-    int rc = numeric_get(w, rq, &old, &live, &stale);
+    pc_val cur;
+    int rc = numeric_get(w, rq, true, &old, &live, &stale, &cur);
     if (rc)
         return rc;
-    double cur = 0;
-    if (live)
-        cur = old.num.kind == PC_INT ? (double)old.num.i : old.num.d;
-    double now = cur + bv->d;
+    double now = (cur.kind == PC_INT ? (double)cur.i : cur.d) + bv->d;
     if (!isfinite(now))
         return PC_ENAN;
     memset(&nr, 0, sizeof nr);
@@ -192,4 +207,67 @@ int pcs_h_incrbyfloat(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv
         *nv = 1;
     }
     return rc;
+}
+
+/*
+ * getex: key, how (PCS_GETEX_*), ms.  The String or Numeric value (nothing
+ * for a missing key), then the key's TTL changes as how says: kept, set to
+ * ms from now, set to the time ms (a time not after now deletes the key),
+ * removed, or the key is deleted (GETDEL).  PC_EWRONGTYPE for a
+ * collection, which stays as it is.
+ */
+int pcs_h_getex(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    const pc_val *hv = &rq->argv[1], *mv = &rq->argv[2];
+    uint64_t at = 0;
+    int64_t ttl;
+    if (hv->kind != PC_INT || mv->kind != PC_INT)
+        return PC_EINVAL;
+    switch (hv->i) {
+    case PCS_GETEX_TTL:
+        if (pcs_chk_ttl(mv, &ttl) || ttl < 1)
+            return PC_EINVAL;
+        at = w->now + (uint64_t)ttl;
+        break;
+    case PCS_GETEX_AT:
+        if (pcs_chk_at(w, mv, &at))
+            return PC_EINVAL;
+        break;
+    case PCS_GETEX_KEEP:
+    case PCS_GETEX_PERSIST:
+    case PCS_GETEX_DEL:
+        if (mv->i != 0)
+            return PC_EINVAL;
+        break;
+    default:
+        return PC_EINVAL;
+    }
+    pcs_rec r;
+    int rc = pcs_w_lookup(w, pcs_key_arg(rq), &r, NULL);
+    if (rc == PC_ENOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    if (r.type != PC_T_STRING && r.type != PC_T_NUMERIC)
+        return PC_EWRONGTYPE;
+    /* copy the value out before a write can move it */
+    if (r.type == PC_T_STRING)
+        pcs_out_bytes(out, r.data, r.dlen);
+    else
+        pcs_out_val(out, &r.num);
+    *nv = 1;
+    if (out->err)
+        return out->err;
+    switch (hv->i) {
+    case PCS_GETEX_TTL:
+    case PCS_GETEX_AT:
+        return at <= w->now ? pcs_w_remove(w, pcs_key_arg(rq), &r, false)
+                            : pcs_w_restamp(w, pcs_key_arg(rq), &r, at);
+    case PCS_GETEX_PERSIST:
+        return r.expire_at ? pcs_w_restamp(w, pcs_key_arg(rq), &r, 0) : 0;
+    case PCS_GETEX_DEL:
+        return pcs_w_remove(w, pcs_key_arg(rq), &r, false);
+    default:
+        return 0;
+    }
 }

@@ -242,6 +242,8 @@ bench memory $ALL -n $N load
 # shellcheck disable=SC2086
 bench suite $ALL -t lmdb:$P $COMMON $SUITE
 bench ring -t pycache-ring:$P $COMMON get hget ycsb-b
+# issue 16: the rate limiter (Redis: GCRA in Lua), bit arrays, Bloom filters
+bench helpers $ALL $COMMON throttle setbit getbit bf.add bf.exists
 
 # ---- the targets -------------------------------------------------------------
 # GET with 2 processes; Redis and memcached at their best: 50 clients

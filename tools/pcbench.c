@@ -51,9 +51,9 @@ const char *pb_value_g;
 /* ------------------------------------------------------------------------ */
 /* Operations and workloads                                                  */
 
-static const char *const op_names[PB_NOPS] = {"get",       "set",  "incr", "lpush",
-                                              "rpop",      "hset", "hget", "sadd",
-                                              "sismember", "mset", "mget", "setnum"};
+static const char *const op_names[PB_NOPS] = {
+    "get",  "set",  "incr",   "lpush",    "rpop",   "hset",      "hget",   "sadd",  "sismember",
+    "mset", "mget", "setnum", "throttle", "bf.add", "bf.exists", "setbit", "getbit"};
 
 const char *pb_op_name(int op)
 {
@@ -62,7 +62,8 @@ const char *pb_op_name(int op)
 
 bool pb_op_reads(int op)
 {
-    return op == PB_GET || op == PB_HGET || op == PB_SISMEMBER || op == PB_MGET;
+    return op == PB_GET || op == PB_HGET || op == PB_SISMEMBER || op == PB_MGET ||
+           op == PB_BFEXISTS || op == PB_GETBIT;
 }
 
 enum { W_SIMPLE, W_YCSB, W_LOAD, W_STORM, W_HITRATIO, W_HITSCAN, W_SNAP, W_SNAPCOLL };
@@ -103,6 +104,13 @@ static const pb_work works[] = {
      "pc_snapshot of --keys strings; write p99 during it"},
     {"snapshot-coll", W_SNAPCOLL, PB_SET, 0, PB_KS_LIST, false,
      "pc_snapshot of --members list, map and set members; write p99 during it"},
+    /* issue 16 */
+    {"throttle", W_SIMPLE, PB_THROTTLE, 0, PB_KS_THR, false,
+     "a GCRA rate limiter request (Redis: the same GCRA as a Lua script, EVALSHA)"},
+    {"bf.add", W_SIMPLE, PB_BFADD, 0, PB_KS_BF, false, "BF.ADD of one item"},
+    {"bf.exists", W_SIMPLE, PB_BFEXISTS, 0, PB_KS_BF, true, "BF.EXISTS of an added item"},
+    {"setbit", W_SIMPLE, PB_SETBIT, 0, PB_KS_BITS, false, "SETBIT of one bit to 1"},
+    {"getbit", W_SIMPLE, PB_GETBIT, 0, PB_KS_BITS, true, "GETBIT of a bit set to 1"},
 };
 #define NWORKS (sizeof works / sizeof works[0])
 
@@ -119,6 +127,8 @@ static uint64_t space_of(int ks)
         return g->coll_keys;
     case PB_KS_MAP:
     case PB_KS_SET:
+    case PB_KS_BF:
+    case PB_KS_BITS:
         return g->members;
     default:
         return g->keys;
@@ -309,8 +319,13 @@ static void make_round(pb_gen *g, size_t n)
             char *key = g->kbuf + (i * PB_MULTI + k) * ks;
             uint64_t m = pick(g, space);
             switch (w->ks) {
+            case PB_KS_BITS:
+                pb_key(key, ks, w->ks, m % pb_cfg_g.coll_keys);
+                q->off = m;
+                break;
             case PB_KS_MAP:
-            case PB_KS_SET: {
+            case PB_KS_SET:
+            case PB_KS_BF: {
                 char *f = g->fbuf + i * ks;
                 pb_key(key, ks, w->ks, m % pb_cfg_g.coll_keys);
                 pb_key(f, ks, w->ks == PB_KS_MAP ? PB_KS_FIELD : PB_KS_MEMB, m);
@@ -629,9 +644,15 @@ int pb_load(const pb_target *t, int ks, uint64_t n, uint64_t expire_at_ms, doubl
                 r->op = PB_LPUSH;
                 pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
                 break;
+            case PB_KS_BITS:
+                r->op = PB_SETBIT;
+                pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
+                r->off = i;
+                break;
+            case PB_KS_BF:
             case PB_KS_MAP:
             case PB_KS_SET:
-                r->op = ks == PB_KS_MAP ? PB_HSET : PB_SADD;
+                r->op = ks == PB_KS_MAP ? PB_HSET : ks == PB_KS_BF ? PB_BFADD : PB_SADD;
                 pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
                 pb_key(fbuf + q * kz, kz, ks == PB_KS_MAP ? PB_KS_FIELD : PB_KS_MEMB, i);
                 r->f = fbuf + q * kz;
@@ -675,6 +696,10 @@ static unsigned ks_bit(int ks)
         return 8;
     case PB_KS_LIST:
         return 16;
+    case PB_KS_BF:
+        return 32;
+    case PB_KS_BITS:
+        return 64;
     default:
         return 0;
     }
@@ -685,8 +710,8 @@ static unsigned ks_bit(int ks)
  * taken as loaded: loading them again would add elements. */
 static bool already_loaded(const pb_target *t, int ks, uint64_t n)
 {
-    if (ks == PB_KS_LIST)
-        return false;
+    if (ks == PB_KS_LIST || ks == PB_KS_BF || ks == PB_KS_BITS)
+        return false; /* (loading them again changes nothing but time) */
     pb_conn *c;
     char err[256];
     if (pb_open(t, &c, err, sizeof err))

@@ -94,7 +94,11 @@ enum {
     PB_KS_MEMB = 'm',  /* set members */
     PB_KS_EXP = 'x',   /* expire-storm */
     PB_KS_HR = 'r',    /* hitratio */
-    PB_KS_SCAN = 'q'   /* hitratio: one-off scan keys */
+    PB_KS_SCAN = 'q',  /* hitratio: one-off scan keys */
+    /* issue 16 */
+    PB_KS_THR = 't', /* rate limiters: throttle */
+    PB_KS_BF = 'b',  /* Bloom filters (member i: item i of filter i % coll_keys) */
+    PB_KS_BITS = 'B' /* bit arrays (member i: bit i of array i % coll_keys) */
 };
 
 /* Write the key (ks, idx) of len bytes (at least 2 + the digits of idx). */
@@ -116,6 +120,12 @@ enum pb_op {
     PB_MSET,
     PB_MGET,
     PB_SETNUM, /* loading counters: set the key to the number 0 */
+    /* issue 16 */
+    PB_THROTTLE, /* a GCRA request (Redis: a Lua script run by EVALSHA) */
+    PB_BFADD,
+    PB_BFEXISTS,
+    PB_SETBIT,
+    PB_GETBIT,
     PB_NOPS
 };
 const char *pb_op_name(int op);
@@ -123,11 +133,19 @@ bool pb_op_reads(int op); /* answered from the store without a write */
 
 #define PB_MULTI 10 /* keys of an mset/mget */
 
+/* The throttle workload's limit: bursts of 1000, a million a second per key
+ * (nearly every request passes: what is measured is the step itself). */
+#define PB_GCRA_BURST 1000
+#define PB_GCRA_COUNT 1000000
+#define PB_GCRA_PERIOD_MS 1000
+
 typedef struct pb_req {
     int op;
     unsigned nk;             /* keys: 1, or PB_MULTI for mset/mget */
     const char *k[PB_MULTI]; /* each cfg.ksize bytes */
-    const char *f;           /* field (hset/hget) or member (sadd/sismember), cfg.ksize bytes */
+    const char *f;           /* field (hset/hget), member (sadd/sismember) or item (bf.add,
+                                bf.exists), cfg.ksize bytes */
+    uint64_t off;            /* setbit/getbit: the bit */
     int64_t ttl_ms;          /* set: 0, or a TTL */
 } pb_req;
 

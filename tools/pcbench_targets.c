@@ -54,6 +54,7 @@ struct pb_conn {
     pcs_bare_rd *lm[PCS_SHARDS_MAX];
     /* redis */
     redisContext *rc;
+    char gcra_sha[48]; /* the GCRA script, loaded (throttle) */
     /* memcached */
     memcached_st *mc;  /* acknowledged requests */
     memcached_st *mcb; /* buffered stores, collected by a multi-get */
@@ -114,8 +115,20 @@ const char *pb_unsupported(const pb_target *t, int op)
         if (op == PB_GET || op == PB_MGET)
             return NULL;
         return "the bare-LMDB floor measures reads of strings only";
+    case PB_T_REDIS:
+        if (op == PB_BFADD || op == PB_BFEXISTS)
+            return "Debian's Redis has no Bloom module (RedisBloom is not packaged)";
+        return NULL;
     case PB_T_MEMCACHED:
         switch (op) {
+        case PB_THROTTLE:
+            return "memcached runs no scripts: no exact rate limiter";
+        case PB_BFADD:
+        case PB_BFEXISTS:
+            return "memcached has no Bloom filters";
+        case PB_SETBIT:
+        case PB_GETBIT:
+            return "memcached has no bit arrays";
         case PB_LPUSH:
         case PB_RPOP:
             return "memcached has no lists";
@@ -332,6 +345,20 @@ static int pyc_read(pb_conn *c, const pb_req *q)
             rc = 1;
         break;
     }
+    case PB_BFEXISTS: {
+        int has = 0;
+        rc = pc_bf_exists(rd, q->k[0], ks, q->f, ks, &has);
+        if (!rc && !has)
+            rc = 1;
+        break;
+    }
+    case PB_GETBIT: {
+        int bit = 0;
+        rc = pc_getbit(rd, q->k[0], ks, q->off, &bit);
+        if (!rc && !bit)
+            rc = 1;
+        break;
+    }
     case PB_MGET: {
         pc_bytes keys[PB_MULTI];
         pc_val out[PB_MULTI];
@@ -387,6 +414,13 @@ static int pyc_write(pb_conn *c, const pb_req *q, size_t i)
         }
         return pc_mset(c->pc, keys, vals, q->nk);
     }
+    case PB_THROTTLE: /* a limit that lets nearly everything through */
+        return pc_throttle(c->pc, q->k[0], ks, PB_GCRA_BURST, PB_GCRA_COUNT, PB_GCRA_PERIOD_MS, 1,
+                           NULL);
+    case PB_BFADD:
+        return pc_bf_add(c->pc, q->k[0], ks, q->f, ks, NULL);
+    case PB_SETBIT:
+        return pc_setbit(c->pc, q->k[0], ks, q->off, 1, NULL);
     default:
         return PC_EINVAL;
     }
@@ -521,6 +555,30 @@ static int parse_port(const char *s)
 /* ------------------------------------------------------------------------ */
 /* Redis                                                                     */
 
+/*
+ * redis-cell's GCRA, as the Lua script a Redis user writes without the
+ * module (answers as CL.THROTTLE, in ms): KEYS[1], ARGV max_burst, count,
+ * period_ms, quantity.  The clock is Redis's TIME, in microseconds.
+ */
+static const char gcra_lua[] =
+    "local burst, count, period, qty = tonumber(ARGV[1]), tonumber(ARGV[2]), "
+    "tonumber(ARGV[3]), tonumber(ARGV[4]) "
+    "local t = redis.call('TIME') "
+    "local now = t[1] * 1000000 + t[2] "
+    "local T = period * 1000 / count "
+    "local tau = T * (burst + 1) "
+    "local tat = tonumber(redis.call('GET', KEYS[1])) or now "
+    "if tat < now then tat = now end "
+    "local new_tat = tat + T * qty "
+    "local diff = now - (new_tat - tau) "
+    "if diff < 0 then "
+    "  return {1, burst + 1, 0, math.ceil(-diff / 1000), math.ceil((tat - now) / 1000)} "
+    "end "
+    "local ttl = new_tat - now "
+    "redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.max(1, "
+    "math.ceil(ttl / 1000))) "
+    "return {0, burst + 1, math.floor((tau - ttl) / T), -1, math.ceil(ttl / 1000)}";
+
 static int rd_open(pb_conn *c, char *err, size_t errlen)
 {
     const char *w = c->t->where;
@@ -541,6 +599,19 @@ static int rd_open(pb_conn *c, char *err, size_t errlen)
         snprintf(err, errlen, "redis %s: %s", w, c->rc ? c->rc->errstr : "cannot connect");
         return -1;
     }
+    /* The GCRA of the throttle workload, as a script (loaded once; cached
+     * by Redis, run by EVALSHA). */
+    redisReply *y = redisCommand(c->rc, "SCRIPT LOAD %s", gcra_lua);
+    if (!y || y->type != REDIS_REPLY_STRING || y->len >= sizeof c->gcra_sha) {
+        snprintf(err, errlen, "redis %s: SCRIPT LOAD: %s", w,
+                 y && y->type == REDIS_REPLY_ERROR ? y->str : c->rc->errstr);
+        if (y)
+            freeReplyObject(y);
+        return -1;
+    }
+    memcpy(c->gcra_sha, y->str, y->len);
+    c->gcra_sha[y->len] = 0;
+    freeReplyObject(y);
     return 0;
 }
 
@@ -618,6 +689,32 @@ static int rd_append(pb_conn *c, const pb_req *q)
         for (unsigned j = 0; j < q->nk; j++)
             ARG(q->k[j], ks);
         break;
+    case PB_THROTTLE: {
+        static char burst[24], count[24], period[24];
+        snprintf(burst, sizeof burst, "%d", PB_GCRA_BURST);
+        snprintf(count, sizeof count, "%d", PB_GCRA_COUNT);
+        snprintf(period, sizeof period, "%d", PB_GCRA_PERIOD_MS);
+        ARG("EVALSHA", 7);
+        ARG(c->gcra_sha, strlen(c->gcra_sha));
+        ARG("1", 1);
+        ARG(q->k[0], ks);
+        ARG(burst, strlen(burst));
+        ARG(count, strlen(count));
+        ARG(period, strlen(period));
+        ARG("1", 1);
+        break;
+    }
+    case PB_SETBIT:
+    case PB_GETBIT:
+        if (q->op == PB_SETBIT)
+            ARG("SETBIT", 6);
+        else
+            ARG("GETBIT", 6);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64, q->off));
+        if (q->op == PB_SETBIT)
+            ARG("1", 1);
+        break;
     default:
         return -1;
     }
@@ -639,7 +736,14 @@ static void rd_count(pb_conn *c, pb_res *res, const pb_req *q, const redisReply 
         res->misses += y->type == REDIS_REPLY_NIL;
         break;
     case PB_SISMEMBER:
+    case PB_GETBIT:
         res->misses += y->type == REDIS_REPLY_INTEGER && y->integer == 0;
+        break;
+    case PB_THROTTLE: /* the five numbers; a limited request counts as a miss */
+        if (y->type != REDIS_REPLY_ARRAY || y->elements != 5)
+            pb_res_error(res, "throttle: not the five numbers of the GCRA script");
+        else
+            res->misses += y->element[0]->type == REDIS_REPLY_INTEGER && y->element[0]->integer;
         break;
     case PB_MGET: {
         bool miss = y->type != REDIS_REPLY_ARRAY || y->elements != q->nk;

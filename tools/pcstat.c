@@ -268,8 +268,9 @@ static int expired_pending(pcstat *x, uint64_t *n)
 /* ------------------------------------------------------------------------ */
 /* The summary                                                               */
 
-static const char *const type_field[7] = {"keys",     "keys_string", "keys_numeric", "keys_list",
-                                          "keys_map", "keys_set",    "keys_queue"};
+static const char *const type_field[PC_T__COUNT] = {
+    "keys",     "keys_string", "keys_numeric", "keys_list", "keys_map",
+    "keys_set", "keys_queue",  "keys_flight",  "keys_bits", "keys_bloom"};
 
 static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shard_stats *sh,
                       size_t nsh, uint64_t pending, uint64_t now)
@@ -315,7 +316,7 @@ static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shar
     printf("oldest_reader_ms:%" PRIu64 "\n", st->oldest_reader_ms);
 
     puts("\n# Keys");
-    for (int t = 0; t < 7; t++)
+    for (int t = 0; t < PC_T__COUNT; t++)
         printf("%s:%" PRIu64 "\n", type_field[t], st->keys[t]);
     printf("keys_with_ttl:%" PRIu64 "\n", st->keys_ttl);
     printf("expired_pending:%" PRIu64 "\n", pending);
@@ -374,8 +375,8 @@ static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shar
 
 static void info_json(const pc_stats *st, const pc_shard_stats *sh, size_t nsh, uint64_t pending)
 {
-    static const char *const tnames[7] = {"total", "string", "numeric", "list",
-                                          "map",   "set",    "queue"};
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
+                                                    "set",   "queue",  "flight",  "bits", "bloom"};
     int s = 0, o = 0, k = 0;
     putchar('{');
     json_u64(&s, "pid", st->pid);
@@ -395,7 +396,7 @@ static void info_json(const pc_stats *st, const pc_shard_stats *sh, size_t nsh, 
     json_u64(&s, "reads_miss", st->reads_miss);
     json_key(&s, "keys");
     putchar('{');
-    for (int t = 0; t < 7; t++)
+    for (int t = 0; t < PC_T__COUNT; t++)
         json_u64(&k, tnames[t], st->keys[t]);
     putchar('}');
     json_u64(&s, "keys_ttl", st->keys_ttl);
@@ -746,12 +747,42 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
         return print_map(r, key);
     case PC_T_SET:
         return print_set(r, key);
+    case PC_T_BITS: { /* the bits set (the whole array may be 512 MiB) */
+        uint64_t n;
+        if ((rc = pc_bitcount(r, KEY(key), 0, -1, 0, &n)))
+            return rc;
+        printf(x->json ? "{\"bits_set\":%" PRIu64 "}" : "%" PRIu64 " bits set", n);
+        return 0;
+    }
+    case PC_T_BLOOM: { /* its figures */
+        pc_bf_info bi;
+        if ((rc = pc_bf_info_get(r, KEY(key), &bi)))
+            return rc;
+        printf(x->json ? "{\"capacity\":%" PRIu64 ",\"filters\":%u,\"error_rate\":%g}"
+                       : "capacity %" PRIu64 ", %u layer(s), error rate %g",
+               bi.capacity, bi.filters, bi.error_rate);
+        return 0;
+    }
+    case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
+        pc_flight f;
+        if ((rc = pc_flight_get(r, KEY(key), &f)))
+            return rc;
+        if (f.value.kind == PC_NONE)
+            fputs("null", stdout);
+        else if (f.value.kind == PC_BYTES && !x->json)
+            fwrite(f.value.s.ptr, 1, f.value.s.len, stdout);
+        else
+            pcjson_write_val(stdout, &f.value);
+        return 0;
+    }
     default:
         return PC_ENOTFOUND;
     }
 }
 
-/* The size: bytes of a String, 8 for a Numeric, elements of a collection. */
+/* The size: bytes of a String, 8 for a Numeric, elements of a collection,
+ * 1 for a Flight with a value (0: a lease alone), bytes of a bit array,
+ * items added to a Bloom filter. */
 static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
 {
     static const len_fn lens[] = {
@@ -762,6 +793,20 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
     }
     if (t == PC_T_STRING)
         return pc_strlen(r, KEY(key), size);
+    if (t == PC_T_BITS)
+        return pc_bitlen(r, KEY(key), size);
+    if (t == PC_T_BLOOM) { /* items added */
+        pc_bf_info bi;
+        int rc = pc_bf_info_get(r, KEY(key), &bi);
+        *size = rc ? 0 : bi.items;
+        return rc;
+    }
+    if (t == PC_T_FLIGHT) { /* a value or none */
+        pc_flight f;
+        int rc = pc_flight_get(r, KEY(key), &f);
+        *size = !rc && f.value.kind != PC_NONE;
+        return rc;
+    }
     if ((unsigned)t < sizeof lens / sizeof lens[0] && lens[t])
         return lens[t](r, KEY(key), size);
     return PC_ENOTFOUND;

@@ -178,6 +178,23 @@ static int w_grow(pyc_handle *h)
     return 0;
 }
 
+/* What pc_last_error() says was wrong with c's last failed call (its words
+ * between "call: message: " and " (PC_NAME)") into buf, or what when it
+ * says nothing more. */
+static const char *last_why(pc_client *c, int rc, const char *what, char *buf, size_t size)
+{
+    const char *e = pc_last_error(c), *m = pc_strerror(rc);
+    const char *p = strstr(e, m), *end = strrchr(e, '(');
+    if (!p || !end)
+        return what;
+    p += strlen(m);
+    if (strncmp(p, ": ", 2) != 0 || end < p + 3)
+        return what;
+    p += 2;
+    snprintf(buf, size, "%.*s", (int)(end - 1 - p), p);
+    return buf;
+}
+
 /* The end of a write that returned rc: its result, or None when queued. */
 static PyObject *w_end(wctx *w, int rc)
 {
@@ -189,7 +206,9 @@ static PyObject *w_end(wctx *w, int rc)
             op_free(w->op);
             /* A key in another shard than the transaction's: the
              * library's words name both keys and the tag to use. */
-            pyc_raise(rc, rc == PC_ECROSSSHARD ? pc_last_error(h->c) : w->what);
+            char why[1024];
+            pyc_raise(rc, rc == PC_ECROSSSHARD ? last_why(h->c, rc, w->what, why, sizeof why)
+                                               : w->what);
         } else if (h->nops == h->capops && w_grow(h) < 0) {
             /* cannot keep its out-parameters: drop the whole batch */
             op_free(w->op);
@@ -986,7 +1005,9 @@ static PyObject *w_commit(pyc_client *self, PyObject *unused)
     h->mode = PYC_IDLE;
     PyObject *res = NULL;
     if (rc) {
-        PyObject *exc = pyc_error(rc, rc == PC_ECROSSSHARD ? pc_last_error(h->c) : "commit");
+        char why[1024];
+        PyObject *exc = pyc_error(
+            rc, rc == PC_ECROSSSHARD ? last_why(h->c, rc, "commit", why, sizeof why) : "commit");
         PyObject *idx = exc ? PyLong_FromLong(failed) : NULL;
         if (idx && PyObject_SetAttrString(exc, "index", idx) == 0)
             PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);

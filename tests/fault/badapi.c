@@ -11,6 +11,7 @@
  * message, or if the keys it touched changed.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,11 @@
 
 static int bad;
 
-static void row(const char *call, int rc, int want)
+/* One row: the message is pc_last_error() of the client the call was on
+ * (cl; NULL for a call without one: the code's message). */
+static void row(pc_client *cl, const char *call, int rc, int want)
 {
-    const char *msg = pc_strerror(rc);
+    const char *msg = cl ? pc_last_error(cl) : pc_strerror(rc);
     printf("| API | `%s` | %s | %s |\n", call, rc ? pc_err_name(rc) : "0 (accepted!)", msg);
     if (rc == 0 || rc != want || !*msg) {
         fprintf(stderr, "badapi: %s returned %s, expected %s\n", call, pc_err_name(rc),
@@ -30,7 +33,8 @@ static void row(const char *call, int rc, int want)
     }
 }
 
-#define TRY(want, call) row(#call, (call), (want))
+#define TRY(want, call) row(c, #call, (call), (want))
+#define TRY_ON(cl, want, call) row((cl), #call, (call), (want))
 
 static char big[251];
 
@@ -61,8 +65,8 @@ int main(int argc, char **argv)
     size_t n;
     pc_val items[3] = {pc_str("f"), pc_int(1), pc_str("g")};
 
-    TRY(PC_EINVAL, pc_connect(dir, &o, NULL));
-    TRY(PC_ECONNREFUSED, pc_connect("/nonexistent/pycache", &o, &c2));
+    TRY_ON(NULL, PC_EINVAL, pc_connect(dir, &o, NULL));
+    TRY_ON(NULL, PC_ECONNREFUSED, pc_connect("/nonexistent/pycache", &o, &c2));
     TRY(PC_EKEY, pc_set(c, NULL, 1, &v, 0, 0));
     TRY(PC_EKEY, pc_set(c, "", 0, &v, 0, 0));
     TRY(PC_EKEY, pc_set(c, big, 251, &v, 0, 0));
@@ -78,7 +82,7 @@ int main(int argc, char **argv)
     TRY(PC_EINVAL, pc_set_coll(c, "k", 1, PC_T_STRING, items, 1, 0, 0));
     TRY(PC_EINVAL, pc_set_coll(c, "k", 1, PC_T_MAP, items, 3, 0, 0));
     TRY(PC_EWRONGTYPE, pc_lpush(c, "s", 1, &v, 1, NULL));
-    TRY(PC_EWRONGTYPE, pc_incrby(c, "s", 1, 1, &i64));
+    TRY(PC_ENOTINT, pc_incrby(c, "s", 1, 1, &i64));
     TRY(PC_EOVERFLOW, pc_incrby(c, "n", 1, INT64_MAX, &i64));
     TRY(PC_ENAN, pc_incrbyfloat(c, "n", 1, INFINITY, &d));
     TRY(PC_EINVAL, pc_expire(c, "s", 1, 0, NULL));
@@ -87,7 +91,57 @@ int main(int argc, char **argv)
     TRY(PC_EINVAL, pc_qpop_wait(c, "q", 1, 1, 0, &out, &n));
     TRY(PC_EINVAL, pc_set_expire_interval(c, 3600001));
     TRY(PC_ENOTSUP, pc_snapshot(c, NULL));
+    /* the calls of issue 13 */
+    pc_bytes two[2] = {{"s", 1}, {"", 0}};
+    uint64_t u;
+    TRY(PC_EKEY, pc_del_keys(c, two, 2, &u));
+    TRY(PC_EINVAL, pc_expireat(c, "s", 1, -1, NULL));
+    TRY(PC_EINVAL, pc_getex(c, "s", 1, 9, 0, &out));
+    TRY(PC_EINVAL, pc_getex(c, "s", 1, PC_GETEX_TTL, 0, &out));
+    TRY(PC_EWRONGTYPE, pc_getdel(c, "l", 1, &out));
+    TRY(PC_ENOTFOUND, pc_rename(c, "missing", 7, "k", 1, 0, NULL));
+    TRY(PC_EINVAL, pc_rename(c, "s", 1, "k", 1, 8, NULL));
+    TRY(PC_EKEY, pc_lmove(c, "l", 1, "", 0, true, true, &out));
+    TRY(PC_EWRONGTYPE, pc_lmove(c, "l", 1, "s", 1, true, true, &out));
+    TRY(PC_EWRONGTYPE, pc_smove(c, "s", 1, "k", 1, &v, NULL));
+    TRY(PC_EINVAL, pc_linsert(c, "l", 1, true, NULL, &v, NULL));
+    TRY(PC_EWRONGTYPE, pc_hsetnx(c, "s", 1, "f", 1, &v, NULL));
     TRY(PC_ESTATE, pc_txn_commit(c, NULL));
+    /* issue 16: the helpers and the new types */
+    pc_throttle_info ti;
+    pc_flight fl;
+    pc_bytes bk[2] = {pc_b("s", 1), pc_b("l", 1)}, bi = pc_b("x", 1);
+    int bits;
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, -1, 10, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, 5, 0, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle(c, "k", 1, 5, 2000001, 1, 1, &ti));
+    TRY(PC_EINVAL, pc_throttle_window(c, "k", 1, 10, 0, 1, &ti));
+    TRY(PC_EWRONGTYPE, pc_throttle(c, "s", 1, 5, 10, 1000, 1, &ti));
+    TRY(PC_EINVAL, pc_flight_claim(c, "k", 1, 0, 0, 0, &fl));
+    TRY(PC_EINVAL, pc_flight_claim(c, "k", 1, 1000, 0, 0, NULL));
+    TRY(PC_EWRONGTYPE, pc_flight_claim(c, "l", 1, 1000, 0, 0, &fl));
+    TRY(PC_ECONFLICT, pc_flight_fill(c, "k", 1, 42, &v, 1000, 0));
+    TRY(PC_EINVAL, pc_flight_fill(c, "k", 1, 0, &v, 1000, 0));
+    TRY(PC_ECONFLICT, pc_flight_release(c, "k", 1, 42));
+    TRY(PC_EINVAL, pc_setbit(c, "k", 1, UINT64_C(1) << 32, 1, NULL));
+    TRY(PC_EINVAL, pc_setbit(c, "k", 1, 7, 2, NULL));
+    TRY(PC_EWRONGTYPE, pc_setbit(c, "s", 1, 7, 1, NULL));
+    TRY(PC_EINVAL, pc_bitop(c, 9, "k", 1, bk, 2, NULL));
+    TRY(PC_EINVAL, pc_bitop(c, PC_BITOP_NOT, "k", 1, bk, 2, NULL));
+    TRY(PC_EWRONGTYPE, pc_bitop(c, PC_BITOP_OR, "k", 1, bk, 2, NULL));
+    TRY(PC_EINVAL, pc_bf_reserve(c, "k", 1, 1.5, 100, 0, 0));
+    TRY(PC_EINVAL, pc_bf_reserve(c, "k", 1, 0.01, 0, 0, 0));
+    TRY(PC_ERANGE, pc_bf_reserve(c, "k", 1, 1e-9, UINT64_C(1) << 40, 0, 0));
+    TRY(PC_EEXIST, pc_bf_reserve(c, "s", 1, 0.01, 100, 0, 0));
+    TRY(PC_EWRONGTYPE, pc_bf_add(c, "s", 1, "x", 1, NULL));
+    TRY(PC_EINVAL, pc_bf_madd(c, "k", 1, &bi, 0, NULL));
+    if (pc_read_begin(c, &r) == 0) {
+        TRY(PC_EWRONGTYPE, pc_getbit(r, "s", 1, 0, &bits));
+        TRY(PC_EINVAL, pc_bitpos(r, "k", 1, 2, 0, -1, 0, &i64));
+        TRY(PC_EWRONGTYPE, pc_bf_exists(r, "l", 1, "x", 1, &bits));
+        TRY(PC_EWRONGTYPE, pc_flight_get(r, "n", 1, &fl));
+        pc_read_end(r);
+    }
     pc_batch_begin(c);
     TRY(PC_ESTATE, pc_batch_begin(c));
     TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
@@ -101,6 +155,10 @@ int main(int argc, char **argv)
         TRY(PC_EWRONGTYPE, pc_lrange(r, "s", 1, 0, -1, &out, 1, &n));
         TRY(PC_EINVAL, pc_scan(r, "*", &cur, NULL, 4, &n));
         TRY(PC_EKEY, pc_get(r, big, 251, &out));
+        uint64_t pos;
+        TRY(PC_EINVAL, pc_lpos(r, "l", 1, &v, 0, 0, &pos, 1, &n));
+        TRY(PC_EKEY, pc_exists_keys(r, two, 2, &u));
+        TRY(PC_EWRONGTYPE, pc_srandmember(r, "s", 1, 1, &out, 1, &n));
         cur.started = 1;
         cur.len = 999;
         TRY(PC_EINVAL, pc_scan(r, "*", &cur, (pc_bytes[1]){{0}}, 1, &n));
@@ -128,8 +186,8 @@ int main(int argc, char **argv)
                 bad = 1;
                 break;
             }
-        TRY(PC_ETXNSIZE, pc_incrby(e, "t", 1, 1, NULL)); /* write PC_TXN_MAX + 1 */
-        TRY(PC_ETXNSIZE, pc_txn_commit(e, NULL));
+        TRY_ON(e, PC_ETXNSIZE, pc_incrby(e, "t", 1, 1, NULL)); /* write PC_TXN_MAX + 1 */
+        TRY_ON(e, PC_ETXNSIZE, pc_txn_commit(e, NULL));
         if (pc_read_begin(e, &r) == 0) {
             if (pc_get(r, "t", 1, &out) != PC_ENOTFOUND) {
                 fprintf(stderr, "badapi: a refused transaction applied\n");
@@ -145,15 +203,16 @@ int main(int argc, char **argv)
     if (system(rm) != 0)
         fprintf(stderr, "badapi: could not remove %s\n", tdir);
     /* A client set to NULL after pc_close (as pycache.h says to). */
-    TRY(PC_EINVAL, pc_set(NULL, "k", 1, &v, 0, 0));
-    TRY(PC_EINVAL, pc_read_begin(NULL, &r2));
+    TRY_ON(NULL, PC_EINVAL, pc_set(NULL, "k", 1, &v, 0, 0));
+    TRY_ON(NULL, PC_EINVAL, pc_read_begin(NULL, &r2));
     /* Nothing changed: the keys are as badinput.sh left them. */
     if (pc_read_begin(c, &r) == 0) {
         uint64_t len = 0;
         if (pc_get(r, "s", 1, &out) || out.kind != PC_BYTES || out.s.len != 5 ||
             memcmp(out.s.ptr, "hello", 5) != 0 || pc_get(r, "n", 1, &out) || out.kind != PC_INT ||
             out.i != 5 || pc_llen(r, "l", 1, &len) || len != 2 ||
-            pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND) {
+            pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND ||
+            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND) {
             fprintf(stderr, "badapi: a refused call changed the store\n");
             bad = 1;
         }

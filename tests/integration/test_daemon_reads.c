@@ -7,7 +7,9 @@
  * pc_lrange/qrange (paged), pc_hget/hmget/hexists, pc_hscan, pc_sscan,
  * pc_sunion/sinter/sdiff (paged), pc_sismember, pc_scan with globs -
  * over every type, missing and expired keys, the wrong type, bad keys and
- * binary data, in a store of three shards.  Some answers are also checked
+ * binary data, in a store of three shards; and the reads Redis users reach
+ * for (pc_mget_typed, pc_exists_keys, pc_touch, pc_expiretime, pc_dbsize,
+ * pc_hstrlen, pc_lpos, pc_smismember, pc_srandmember, pc_randomkey).  Some answers are also checked
  * against what was written, so that both cannot be wrong the same way.
  */
 #include "pctest.h"
@@ -829,6 +831,186 @@ static void test_scan_empty_glob(void **state)
     print_message("%lu questions answered alike\n", compared);
 }
 
+/* ---- the reads of issue 13 ---- */
+
+static void q_redis_keys(pc_read *r, pt_buf *a, const void *arg)
+{
+    (void)arg;
+    size_t n = sizeof all_keys / sizeof all_keys[0];
+    pc_bytes keys[32];
+    pc_val out[32];
+    pc_type types[32];
+    for (size_t i = 0; i < n; i++)
+        keys[i] = pc_b(all_keys[i], strlen(all_keys[i]));
+    keys[n++] = pc_b(nulkey, sizeof nulkey);
+    size_t found = 999;
+    int rc = pc_mget_typed(r, keys, n, out, types, &found);
+    pt_buf_u64(a, (uint64_t)rc);
+    pt_buf_u64(a, found);
+    for (size_t i = 0; !rc && i < n; i++) {
+        pt_buf_u64(a, types[i]);
+        pt_buf_val(a, &out[i]);
+    }
+    uint64_t cnt = 999;
+    pt_buf_u64(a, (uint64_t)pc_exists_keys(r, keys, n, &cnt));
+    pt_buf_u64(a, cnt);
+    pt_buf_u64(a, (uint64_t)pc_touch(r, keys, n, &cnt));
+    pt_buf_u64(a, cnt);
+    for (size_t i = 0; i < n; i++) {
+        int64_t at = 12345;
+        pt_buf_u64(a, (uint64_t)pc_expiretime(r, keys[i].ptr, keys[i].len, &at));
+        pt_buf_u64(a, (uint64_t)at);
+    }
+    pt_buf_u64(a, (uint64_t)pc_dbsize(r, &cnt));
+    pt_buf_u64(a, cnt);
+    keys[2] = pc_b("", 0);
+    pt_buf_u64(a, (uint64_t)pc_mget_typed(r, keys, n, out, types, &found));
+    pt_buf_u64(a, (uint64_t)pc_exists_keys(r, keys, n, &cnt));
+}
+
+static void q_hstrlen(pc_read *r, pt_buf *a, const void *arg)
+{
+    const char *k = arg;
+    for (int i = 0; i < MAP_N + 1; i++) {
+        char f[32];
+        snprintf(f, sizeof f, "field-%03d", i);
+        uint64_t len = 999;
+        pt_buf_u64(a, (uint64_t)pc_hstrlen(r, K(k), K(f), &len));
+        pt_buf_u64(a, len);
+    }
+    uint64_t len = 999;
+    pt_buf_u64(a, (uint64_t)pc_hstrlen(r, K(k), bin, 17, &len));
+    pt_buf_u64(a, len);
+}
+
+struct lpos {
+    const char *key;
+    pc_val v;
+    int64_t rank;
+    uint64_t maxlen;
+    size_t max;
+};
+
+static void q_lpos(pc_read *r, pt_buf *a, const void *arg)
+{
+    const struct lpos *l = arg;
+    uint64_t pos[400];
+    size_t n = 999;
+    int rc = pc_lpos(r, K(l->key), &l->v, l->rank, l->maxlen, pos, l->max, &n);
+    pt_buf_u64(a, (uint64_t)rc);
+    pt_buf_u64(a, n);
+    for (size_t i = 0; !rc && i < n; i++)
+        pt_buf_u64(a, pos[i]);
+}
+
+static void q_smismember(pc_read *r, pt_buf *a, const void *arg)
+{
+    const char *k = arg;
+    char bufs[40][32];
+    pc_val m[40];
+    int out[40];
+    for (int i = 0; i < 40; i++)
+        m[i] = member(i * 9, bufs[i]);
+    int rc = pc_smismember(r, K(k), m, 40, out);
+    pt_buf_u64(a, (uint64_t)rc);
+    for (int i = 0; !rc && i < 40; i++)
+        pt_buf_u64(a, (uint64_t)out[i]);
+}
+
+/* Random answers cannot be compared: each must hold only members, and as
+ * many as asked (distinct ones for a positive count). */
+static void srand_ok(pc_client *c, const char *key, uint64_t card, int64_t count, size_t max)
+{
+    pc_read *r;
+    pc_val *out = calloc(max, sizeof *out);
+    size_t n = 0;
+    OK(pc_read_begin(c, &r));
+    OK(pc_srandmember(r, K(key), count, out, max, &n));
+    uint64_t want =
+        count > 0 ? ((uint64_t)count < card ? (uint64_t)count : card) : (uint64_t)(-count);
+    EQ(n, want < max ? want : max);
+    for (size_t i = 0; i < n; i++) {
+        int yes = 0;
+        OK(pc_sismember(r, K(key), &out[i], &yes));
+        CHECK(yes, "srandmember(%s, %lld): not a member", key, (long long)count);
+        for (size_t j = 0; count > 0 && j < i; j++)
+            CHECK(!pt_val_eq(&out[i], &out[j]), "srandmember(%s, %lld): a member twice", key,
+                  (long long)count);
+    }
+    pc_read_end(r);
+    free(out);
+}
+
+static void test_redis_reads(void **state)
+{
+    (void)state;
+    both("mget_typed, exists_keys, touch, expiretime, dbsize", q_redis_keys, NULL);
+    both("pc_hstrlen(h:user)", q_hstrlen, "h:user");
+    both("pc_hstrlen(missing)", q_hstrlen, "missing");
+    both("pc_hstrlen(st:a)", q_hstrlen, "st:a");
+    char buf[32];
+    const pc_val vals[] = {elem(0, buf), pc_nil(), pc_bool(true), pc_bool(false), pc_int(7)};
+    const int64_t ranks[] = {1, 2, 7, -1, -3, INT64_MAX, 0};
+    const uint64_t maxlens[] = {0, 1, 50, 1000};
+    const size_t maxes[] = {0, 1, 3, 400};
+    for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++)
+        for (size_t k = 0; k < sizeof ranks / sizeof ranks[0]; k++)
+            for (size_t m = 0; m < 4; m++)
+                for (size_t x = 0; x < 4; x++) {
+                    struct lpos l = {"l:mixed", vals[v], ranks[k], maxlens[m], maxes[x]};
+                    char what[96];
+                    snprintf(what, sizeof what, "pc_lpos(l:mixed, #%zu, %lld, %llu, %zu)", v,
+                             (long long)ranks[k], (unsigned long long)maxlens[m], maxes[x]);
+                    both(what, q_lpos, &l);
+                }
+    struct lpos ls[] = {{"missing", pc_nil(), 1, 0, 10}, {"s:plain", pc_nil(), 1, 0, 10}};
+    both("pc_lpos(missing)", q_lpos, &ls[0]);
+    both("pc_lpos(s:plain)", q_lpos, &ls[1]);
+    const char *sets[] = {"st:a", "st:c", "missing", "h:user"};
+    for (size_t i = 0; i < 4; i++)
+        both(sets[i], q_smismember, sets[i]);
+    /* Absolute: every one of the 300-element list's NILs (i % 6 == 4). */
+    pc_read *r;
+    uint64_t pos[64], dbt = 0, dbr = 0;
+    size_t n;
+    pc_val nil = pc_nil();
+    OK(pc_read_begin(rc_, &r));
+    OK(pc_lpos(r, K("l:mixed"), &nil, 1, 0, pos, 64, &n));
+    EQ(n, LIST_N / 6);
+    for (size_t i = 0; i < n; i++)
+        EQ(pos[i], 6 * i + 4);
+    OK(pc_dbsize(r, &dbr));
+    pc_read_end(r);
+    OK(pc_read_begin(tc, &r));
+    OK(pc_dbsize(r, &dbt));
+    pc_read_end(r);
+    EQ(dbr, dbt);
+    EQ(dbt, 48); /* every key written but the expired one */
+
+    pc_client *cs[2] = {tc, rc_};
+    for (int i = 0; i < 2; i++) {
+        srand_ok(cs[i], "st:a", SET_A, 1, 1);
+        srand_ok(cs[i], "st:a", SET_A, 20, 20);
+        srand_ok(cs[i], "st:a", SET_A, 300, 300);
+        srand_ok(cs[i], "st:a", SET_A, -600, 600);
+        srand_ok(cs[i], "st:c", 6, 100, 100);
+        srand_ok(cs[i], "st:c", 6, -2000, 2000);
+        srand_ok(cs[i], "missing", 0, 5, 5);
+        pc_bytes k;
+        OK(pc_read_begin(cs[i], &r));
+        for (int j = 0; j < 50; j++) {
+            OK(pc_randomkey(r, &k));
+            int yes = 0;
+            OK(pc_exists(r, k.ptr, k.len, &yes));
+            CHECK(yes, "randomkey gave a key that does not exist");
+            CHECK(!(k.len == 8 && !memcmp(k.ptr, "ttl:gone", 8)), "randomkey gave ttl:gone");
+        }
+        pc_val out[4];
+        RC(PC_EWRONGTYPE, pc_srandmember(r, K("s:plain"), 1, out, 4, &n));
+        pc_read_end(r);
+    }
+}
+
 int main(void)
 {
     pt_init(170);
@@ -840,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_sets),
         cmocka_unit_test(test_scan),
         cmocka_unit_test(test_scan_empty_glob),
+        cmocka_unit_test(test_redis_reads),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -100,6 +100,10 @@ bench "suite" $SMALL get set incr lpush rpop hset hget sadd sismember mset mget 
 bench "in flight" $SMALL -P 16 set incr lpush rpop hset sadd mset ycsb-a get
 bench "processes" $SMALL -c 2 -T 2 get set ycsb-b:zipf
 bench "ring-only" $SMALL --ring-only get hget sismember mget ycsb-b
+# issue 16's workloads, zero-copy and ring-only, one at a time and in batches
+bench "helpers" $SMALL throttle bf.add bf.exists setbit getbit
+bench "helpers batched" $SMALL -P 16 throttle bf.add setbit
+bench "helpers ring-only" $SMALL --ring-only bf.exists getbit
 bench "requests" -n 2000 --members 2000 --coll-keys 50 -N 500 -w 0 set get
 # The bare-LMDB floor (shm/bare.c) reads what pycache wrote: every get a hit.
 bench "lmdb floor" $SMALL -t "lmdb:$S" get

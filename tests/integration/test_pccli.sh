@@ -8,10 +8,11 @@ set -u
 # pctest.sh: the real pccli (the libtool wrapper costs ~80 ms a run; it is
 # checked below), a clean environment, and counting.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
-built "$PCCLI_WRAPPER"
+built "$PCCLI_WRAPPER" "$PYCACHED"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_pccli.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+dpid=
+trap '[ -z "$dpid" ] || stop_pid "$dpid"; rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 S="$tmp/store"
 JQ=$(command -v jq 2>/dev/null) || JQ=
@@ -116,7 +117,7 @@ checks=$((checks + 1))
 if [ "$rc" != 0 ] || ! grep -q '^pccli (pycache) [0-9]' "$tmp/out"; then
     fail "pccli --version" "status $rc"
 fi
-for args in "" "--bogus get k" "-d"; do
+for args in "--bogus get k" "-d"; do
     # shellcheck disable=SC2086 # split on purpose
     "$PCCLI" $args >"$tmp/out" 2>"$tmp/err"
     rc=$?
@@ -231,7 +232,7 @@ t 0 "4" setrange pad 3 x
 tj 0 '"\u0000\u0000\u0000x"' get pad
 t 0 "hello WORLD" getset str bye
 t 0 "bye" get str
-t 1 "" getset fresh v
+t 0 "" getset fresh v
 t 0 "v" get fresh
 
 # mset / mget
@@ -467,9 +468,9 @@ terr "wrong type (PC_EWRONGTYPE)" lpush k x
 terr "wrong type (PC_EWRONGTYPE)" hget kl f
 terr "wrong type (PC_EWRONGTYPE)" sadd k x
 terr "wrong type (PC_EWRONGTYPE)" sunion k
-terr "wrong type (PC_EWRONGTYPE)" incrbyfloat k 1
+terr "(PC_ENOTNUM)" incrbyfloat k 1
 terr "(PC_ENOTINT)" incr d
-terr "wrong type (PC_EWRONGTYPE)" incr k
+terr "(PC_ENOTINT)" incr k
 terr "(PC_EOVERFLOW)" incrby n -1
 terr "(PC_ERANGE)" lset kl 5 x
 terr "(PC_ENOTFOUND)" lset nosuch 0 x
@@ -510,6 +511,488 @@ terr "wrong arguments" flushall now
 terr "wrong arguments" flushdb 0
 t 0 "" set after 1
 t 0 "1" get after
+
+# ---- numbers in Strings (issue 13): a String that holds a number counts ------
+t 0 "" set cnt 10
+t 0 "10" get cnt
+t 0 "string" type cnt
+t 0 "11" incr cnt
+t 0 "numeric" type cnt
+t 0 "" set cnt2 "-5"
+t 0 "-15" decrby cnt2 10
+t 0 "" set fl 2.5
+t 0 "3.0" incrbyfloat fl 0.5
+t 0 "1" hset user age 27
+t 0 "28" hincrby user age 1
+t 0 "28.5" hincrbyfloat user age 0.5
+t 0 "" set word abc
+terr "value is not an integer" incr word
+terr "(PC_ENOTNUM)" incrbyfloat word 1
+t 0 "abc" get word
+t 0 "" set lead 007
+terr "canonical form" incr lead
+# a value that looks like a number stays a String, unless -T says otherwise
+t 0 "1" sadd nums 1
+t 0 "1" -T sadd nums 1
+t 0 '["1",1]' smembers nums
+t 0 "" set ten 10
+t 0 "string" type ten
+t 0 "" -T set tenT 10
+t 0 "numeric" type tenT
+t 0 "" -T set dbl 2.50
+tj 0 "2.5" get dbl
+terr "neither" -T set bad true
+t 0 "10" -T getset tenT 11.5
+t 0 "11.5" get tenT
+
+# ---- set with Redis's options ------------------------------------------------
+t 0 "" set rk v EX 100
+t_ttl 100 rk
+t 1 "" set rk v3 NX
+t 0 "v" get rk
+t 0 "" set rk v3 XX
+t 1 "" set rk2 v XX
+t 0 "" set rk v4 KEEPTTL
+t 0 "v4" get rk
+t 0 "" set rk v5 PX 90000
+run pttl rk
+checks=$((checks + 1))
+case $rc:$got in 0:8[5-9][0-9][0-9][0-9] | 0:90000) ;; *) fail "set PX: pttl $got" ;; esac
+t 0 "v5" set rk v6 GET
+t 0 "v6" get rk
+t 1 "" set rk7 v GET XX
+t 1 "v6" set rk other NX GET
+t 0 "v6" get rk
+tj 0 "null" set rk8 v GET
+t 0 "v" get rk8
+now=$(date +%s)
+t 0 "" set rat v EXAT $((now + 3600))
+t 0 "$((now + 3600))" expiretime rat
+t 0 "" set rpat v PXAT $(((now + 7200) * 1000))
+t 0 "$(((now + 7200) * 1000))" pexpiretime rpat
+t 0 "" set gone v EXAT $((now - 10))
+t 1 "" get gone
+t 0 "" set col --list '[1,2]' EX 100
+t_ttl 100 col
+t 0 "" set dashv -- --nx
+t 0 "--nx" get dashv
+terr "give one of" set k v EX 5 PX 5
+terr "NX and XX" set k v nx xx
+terr "KEEPTTL and a TTL" set k v KEEPTTL EX 5
+
+# ---- the string commands of issue 13 ------------------------------------------
+t 0 "1" setnx snx a
+t 1 "0" setnx snx b
+t 0 "a" get snx
+t 0 "" setex sx 100 v
+t_ttl 100 sx
+t 0 "" psetex psx 100000 v
+t_ttl 100 psx
+t 0 "v" getdel sx
+t 1 "" get sx
+t 1 "" getdel sx
+tj 1 "null" getdel sx
+t 0 "v" getex psx
+t 0 "v" getex psx EX 500
+t_ttl 500 psx
+t 0 "v" getex psx PERSIST
+t 0 "-1" ttl psx
+t 0 "v" getex psx PX 200000
+t_ttl 200 psx
+t 0 "v" getex psx EXAT $((now + 1000))
+t 0 "$((now + 1000))" expiretime psx
+t 1 "" getex nosuch EX 5
+terr "wrong arguments" getex psx EX
+t 0 "1" rpush gdl x
+terr "(PC_EWRONGTYPE)" getdel gdl
+t 0 '["x"]' get gdl
+
+# ---- keys ------------------------------------------------------------------------
+t 0 "" flushall
+t 0 "0" dbsize
+t 1 "" randomkey
+t 0 "" mset a 1 b 2 c 3
+t 0 "3" dbsize
+run randomkey
+checks=$((checks + 1))
+case $rc:$got in 0:a | 0:b | 0:c) ;; *) fail "randomkey: $rc $got" ;; esac
+t 0 "3" exists a b b
+t 0 "2" touch a c nosuch
+t 1 "0" touch nosuch
+t 0 "2" unlink a b nosuch
+t 0 "1" dbsize
+t 0 "" rename c d
+t 1 "" get c
+t 0 "3" get d
+terr "no such key" rename c e
+t 0 "" -T set e 5
+t 1 "0" renamenx d e
+t 0 "1" renamenx d f
+t 0 "3" get f
+t 0 "" set tk v
+t 0 "1" expireat tk $((now + 100))
+t 0 "$((now + 100))" expiretime tk
+t 0 "1" pexpireat tk $(((now + 200) * 1000))
+t 0 "$(((now + 200) * 1000))" pexpiretime tk
+t 0 "-1" expiretime e
+t 1 "-2" expiretime nosuch
+t 1 "-2" pexpiretime nosuch
+t 1 "0" expireat nosuch $((now + 100))
+t 0 "1" expireat tk $((now - 100))
+t 1 "" get tk
+t 0 "int" object encoding e
+t 0 "" -T set dd 1.5
+t 0 "double" object encoding dd
+t 0 "" set ss x
+t 0 "string" object encoding ss
+t 1 "" object encoding nosuch
+terr "only OBJECT ENCODING" object idletime ss
+# scan: a cursor, then a page; "0" when done; every key once
+t 0 "" flushall
+i=0
+keys=
+while [ $i -lt 25 ]; do keys="$keys sk$i $i"; i=$((i + 1)); done
+# shellcheck disable=SC2086 # split on purpose
+t 0 "" mset $keys
+cursor=0 all=
+n=0
+while :; do
+    run scan "$cursor" COUNT 7
+    n=$((n + 1))
+    cursor=${got%%"$nl"*}
+    case $got in *"$nl"*) all="$all${got#*"$nl"}$nl" ;; esac
+    [ "$rc" = 0 ] && [ "$cursor" != 0 ] && [ $n -lt 20 ] || break
+done
+checks=$((checks + 1))
+[ "$rc" = 0 ] && [ "$(printf '%s' "$all" | sort | uniq | grep -c '^sk')" = 25 ] &&
+    [ "$(printf '%s' "$all" | grep -c '^sk')" = 25 ] || fail "scan: every key once" "$all"
+run scan 0 MATCH 'sk1*' COUNT 100
+checks=$((checks + 1))
+[ "$rc" = 0 ] && [ "$got" = "0${nl}sk1${nl}sk10${nl}sk11${nl}sk12${nl}sk13${nl}sk14${nl}sk15${nl}sk16${nl}sk17${nl}sk18${nl}sk19" ] ||
+    fail "scan MATCH" "$got"
+tj 0 '["0",["sk10","sk11","sk12","sk13","sk14","sk15","sk16","sk17","sk18","sk19"]]' scan 0 MATCH 'sk1?' COUNT 100 TYPE string
+t 0 "1" rpush onelist x
+tj 0 '["0",["onelist"]]' scan 0 COUNT 100 TYPE list
+terr "not a cursor" scan xyz
+
+# ---- lists -----------------------------------------------------------------------
+t 0 "5" rpush pl a b c b d
+t 0 "1" lpos pl b
+t 0 "[1,3]" lpos pl b COUNT 0
+t 0 "3" lpos pl b RANK 2
+t 0 "3" lpos pl b RANK -1
+t 0 "[3,1]" lpos pl b RANK -1 COUNT 2
+t 1 "" lpos pl b MAXLEN 1
+t 1 "" lpos pl zz
+t 0 "[]" lpos pl zz COUNT 0
+t 0 "6" linsert pl BEFORE c X
+t 0 "7" linsert pl after d Y
+t 0 '["a","b","X","c","b","d","Y"]' lrange pl 0 -1
+t 1 "-1" linsert pl BEFORE nosuch Z
+t 1 "0" linsert nosuch BEFORE a Z
+t 0 "a" lmove pl pl2 LEFT RIGHT
+t 0 "Y" lmove pl pl2 RIGHT LEFT
+t 0 '["Y","a"]' lrange pl2 0 -1
+t 0 "a" lmove pl2 pl2 RIGHT LEFT
+t 0 '["a","Y"]' lrange pl2 0 -1
+t 1 "" lmove nosuch pl2 LEFT LEFT
+terr "LEFT or RIGHT" lmove pl pl2 UP DOWN
+t 0 "2" qpush bq 1 2
+t 0 '["1","2"]' qrange bq 0 -1
+t 0 '["2"]' qrange bq -1 -1
+t 0 '["bq","1"]' blpop nosuch bq 1
+t 0 '["pl","b"]' blpop pl 0.1
+t 0 '["pl","d"]' brpop pl 1
+t 1 "" blpop nosuch 0.2
+t 0 "2" bqpop bq 1
+t 1 "" bqpop bq 0.2
+t 0 "2" qpush bq 3 4
+t 0 '["3","4"]' bqpop bq 1 5
+
+# ---- maps and sets ----------------------------------------------------------------
+t 0 "2" hset hm f1 v1 f2 ""
+t 0 '["v1",null,""]' hmget hm f1 nosuch f2
+t 0 '["f1","f2"]' hkeys hm
+t 0 '["v1",""]' hvals hm
+t 0 '[]' hkeys nosuch
+t 0 "1" hsetnx hm f3 v3
+t 1 "0" hsetnx hm f3 other
+t 0 "v3" hget hm f3
+t 0 "2" hstrlen hm f1
+t 0 "0" hstrlen hm nosuch
+t 0 "0" hstrlen nosuch f
+t 0 "3" sadd sm a b c
+t 0 "1" smove sm sm2 a
+t 1 "0" smove sm sm2 a
+t 0 '["a"]' smembers sm2
+t 0 '[1,0,1]' smismember sm b a c
+t 0 '[0]' smismember nosuch a
+run srandmember sm
+checks=$((checks + 1))
+case $rc:$got in 0:b | 0:c) ;; *) fail "srandmember: $rc $got" ;; esac
+tsort 0 '"b","c"' srandmember sm 5
+run srandmember sm -6
+checks=$((checks + 1))
+[ "$rc" = 0 ] && [ "$(printf '%s' "$got" | tr -d '[]' | tr ',' '\n' | grep -c .)" = 6 ] ||
+    fail "srandmember -6: $got"
+t 1 "" srandmember nosuch
+t 0 '[]' srandmember nosuch 3
+
+# ---- ping, info, dbsize --------------------------------------------------------------
+t 0 "PONG" ping
+t 0 "hi there" ping "hi there"
+run info
+checks=$((checks + 1))
+case $rc:$out in 0:"# Server${nl}pycache_version:"*"mode:embedded"*"# Keyspace${nl}db0:keys="*) ;;
+*) fail "info" "$out" ;; esac
+run info keyspace
+checks=$((checks + 1))
+case $rc:$got in 0:"# Keyspace${nl}db0:keys="*) ;; *) fail "info keyspace" "$got" ;; esac
+run --json info server
+checks=$((checks + 1))
+case $rc:$got in 0:'{"server":{"pycache_version":'*'"mode":"embedded"'*'}}') ;; *) fail "--json info server" "$got" ;; esac
+[ -z "$JQ" ] || printf '%s' "$got" | "$JQ" -e .server >/dev/null || fail "--json info: not JSON"
+
+# ---- habits: -x, -r/-i, --pipe, standard input, --json errors, -V, -j -------------------
+printf 'a\000b\377\nc' >"$tmp/bin"
+out=$("$PCCLI" -d "$S" --embedded -x set xbin <"$tmp/bin" 2>"$tmp/err"; echo ".$?")
+rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+check 0 "" "pccli -x set xbin < binary"
+t 0 "6" strlen xbin
+"$PCCLI" -d "$S" --embedded get xbin >"$tmp/got" 2>"$tmp/err"
+printf '\n' >>"$tmp/bin"
+checks=$((checks + 1))
+cmp -s "$tmp/bin" "$tmp/got" || fail "get after -x set: the bytes differ" "$(od -c "$tmp/got" | head -3)"
+out=$(printf 'tail' | "$PCCLI" -d "$S" --embedded -x rpush xl head 2>"$tmp/err"; echo ".$?")
+rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+check 0 "2" "pccli -x rpush xl head < tail"
+t 0 '["head","tail"]' lrange xl 0 -1
+t 0 "$(printf '1\n2\n3')" -r 3 incr rcount
+t 0 "$(printf '3\n3')" -r 2 -i 0.05 get rcount
+out=$(printf 'set p1 v1\nget p1\nincr p2\nbogus x\nset "a b" "c\\x00d"\n' |
+    "$PCCLI" -d "$S" --embedded --pipe 2>"$tmp/err"; echo ".$?")
+rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+checks=$((checks + 1))
+[ "$rc" = 2 ] && [ "$got" = "errors: 1, replies: 5" ] && grep -q "unknown command: bogus" "$tmp/err" ||
+    fail "--pipe" "status $rc, stdout: $got" "stderr: $(cat "$tmp/err")"
+t 0 "v1" get p1
+t 0 "3" strlen "a b"
+out=$(printf 'get p1\n\nrpush "q l" "x y" '"'"'z'"'"'\nlrange "q l" 0 -1\n' |
+    "$PCCLI" -d "$S" --embedded 2>"$tmp/err"; echo ".$?")
+rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+check 0 "v1${nl}2${nl}[\"x y\",\"z\"]" "commands from standard input"
+out=$(printf 'get "unbalanced\n' | "$PCCLI" -d "$S" --embedded 2>"$tmp/err"; echo ".$?")
+rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+check 2 "" "a line with unbalanced quotes"
+run --json lpush p1 x
+checks=$((checks + 1))
+[ "$rc" = 2 ] && [ -z "$out" ] &&
+    [ "$(cat "$tmp/err")" = '{"error":"PC_EWRONGTYPE","command":"lpush","message":"operation against a key holding the wrong type (PC_EWRONGTYPE)"}' ] ||
+    fail "--json error on stderr" "$(cat "$tmp/err")"
+run -j get
+checks=$((checks + 1))
+case $rc:$(cat "$tmp/err") in 2:'{"error":"usage","command":"get","message":'*) ;; *) fail "-j usage error" "$(cat "$tmp/err")" ;; esac
+[ -z "$JQ" ] || "$JQ" -e .error "$tmp/err" >/dev/null || fail "--json error: not JSON"
+"$PCCLI" -V >"$tmp/out" 2>&1
+checks=$((checks + 1))
+grep -q '^pccli (pycache) [0-9]' "$tmp/out" || fail "pccli -V"
+tj 0 '"v1"' get p1
+
+# ---- the interactive mode, through a pseudo-terminal -----------------------------------
+# script(1) needs a pseudo-terminal: a chroot without /dev/pts has none.
+if ! command -v script >/dev/null 2>&1; then
+    echo "test_pccli: no script(1): the interactive mode is not tested"
+elif ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    echo "test_pccli: script(1) cannot open a pseudo-terminal here: the interactive mode is not tested"
+else
+    printf 'set r1 "hello world"\nget r1\nget nosuch\nhelp get\nhelp @queue\nbogus\nset q "x\nRPUSH rl a b\nquit\nget r1\n' >"$tmp/in"
+    PCCLI_HISTFILE="$tmp/hist" timeout 60 script -qec "$PCCLI -d $S --embedded" /dev/null \
+        <"$tmp/in" >"$tmp/tty" 2>&1
+    rc=$?
+    tr -d '\r' <"$tmp/tty" >"$tmp/tty2"
+    checks=$((checks + 1))
+    ok=1
+    for want in "pccli> " "OK" "hello world" "(nil)" "summary: print a value" "bqpop KEY TIMEOUT" \
+        "unknown command: bogus (try help)" "unbalanced quotes" ; do
+        grep -qF -- "$want" "$tmp/tty2" || { ok=0; fail "interactive mode: no '$want'" "$(cat "$tmp/tty2")"; }
+    done
+    [ "$rc" = 0 ] || fail "interactive mode: status $rc"
+    t 0 '["a","b"]' lrange rl 0 -1
+    checks=$((checks + 1))
+    grep -q 'hello' "$tmp/hist" 2>/dev/null || fail "interactive mode: no history written"
+fi
+
+# ---- through a daemon: the new writes and reads go through the channel -----------
+# One shard, as the embedded store above: lmove and smove take keys with no
+# {tag} in common (a store of several shards refuses them, PC_ECROSSSHARD).
+D="$tmp/daemon"
+"$PYCACHED" --foreground -d "$D" --log-file "$D.log" --sync none --max-memory 32M \
+    --max-value 1M --shards 1 </dev/null >/dev/null 2>"$D.err" &
+dpid=$!
+i=0
+until "$PCCLI" -d "$D" ping >/dev/null 2>&1 || [ $i -ge 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+# dr STATUS STDOUT ARGS...: as t, through the daemon.
+dr() {
+    want_rc=$1
+    want_out=$2
+    shift 2
+    out=$("$PCCLI" -d "$D" "$@" 2>"$tmp/err"; echo ".$?")
+    rc=${out##*.}; out=${out%.*}; got=${out%"$nl"}
+    check "$want_rc" "$want_out" "pccli (daemon) $*"
+}
+dr 0 "PONG" ping
+dr 0 "" set cnt 10
+dr 0 "11" incr cnt
+dr 0 "numeric" type cnt
+dr 0 "" set k v EX 100 NX
+dr 0 "v" getex k PERSIST
+dr 0 "-1" ttl k
+dr 0 "" rename k k2
+dr 0 "3" rpush l a b c
+dr 0 "c" lmove l l2 RIGHT LEFT
+dr 0 "3" linsert l AFTER a X
+dr 0 '["a","X","b"]' lrange l 0 -1
+dr 0 "1" lpos l X
+dr 0 "1" hsetnx h f v
+dr 0 "1" sadd s m
+dr 0 "1" smove s s2 m
+dr 0 "v" getdel k2
+dr 0 "5" dbsize
+dr 0 "2" del cnt l
+run_info=$("$PCCLI" -d "$D" info 2>&1)
+checks=$((checks + 1))
+case $run_info in *"# Clients${nl}connected_clients:"*"# Memory${nl}used_memory:"*"# Stats${nl}total_commands_processed:"*"db0:keys=3,expires=0"*) ;;
+*) fail "info through the daemon" "$run_info" ;; esac
+# bqpop waits for a push from another client: push once pcstat shows it
+# blocked (or after 60 s; counted in seconds, not tries, which take long on
+# a loaded machine; info's connected_clients is published periodically, so
+# it is no sign that the pop is waiting).
+("$PCCLI" -d "$D" bqpop jobs 120 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
+bq=$!
+until_s=$((SECONDS + 60))
+until "$PCSTAT" -d "$D" --json clients 2>/dev/null | grep -q '"blocked": *true' ||
+    [ $SECONDS -ge $until_s ]; do
+    sleep 0.05
+done
+dr 0 "1" qpush jobs work
+wait $bq
+checks=$((checks + 1))
+[ "$(cat "$tmp/bq")" = work ] && [ "$(cat "$tmp/bqrc")" = 0 ] || fail "bqpop through the daemon" "$(cat "$tmp/bq")"
+stop_pid "$dpid"
+dpid=
+# ---- issue 16: throttle ---------------------------------------------------------
+# tthrottle STATUS "LIMITED LIMIT REMAINING" ARGS...: the first three of the five
+# numbers are exact; the two times (ms) must be integers.
+tthrottle() {
+    want_rc=$1
+    want3=$2
+    shift 2
+    run throttle "$@"
+    checks=$((checks + 1))
+    set -- $got
+    if [ "$rc" != "$want_rc" ] || [ $# != 5 ] || [ "$1 $2 $3" != "$want3" ] ||
+        ! [ "$4" -eq "$4" ] 2>/dev/null || ! [ "$5" -ge 0 ] 2>/dev/null; then
+        fail "pccli throttle: expected status $want_rc, '$want3 RETRY RESET'" "got status $rc: $got"
+    fi
+}
+t 0 "" set k orig
+t 0 "" set d --double 0.5
+tthrottle 0 "0 3 2" th 2 1 60
+tthrottle 0 "0 3 1" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60
+tthrottle 1 "1 3 0" th 2 1 60
+tthrottle 0 "0 3 0" th 2 1 60 0
+tthrottle 1 "1 3 0" th 2 1 60 4
+tthrottle 0 "0 10 6" th2 9 10 1 4
+t 0 "numeric" type th
+t_ttl 180 th
+t 1 "" get nothrottle
+run --json throttle thj 0 1 3600
+checks=$((checks + 1))
+case $got in "[0,1,0,-1,"*"]") ;; *) fail "pccli --json throttle" "$got" ;; esac
+terr "COUNT must be at least 1" throttle th 2 0 60
+terr "MAX_BURST must be at least 0" throttle th -1 1 60
+terr "PERIOD (seconds) must be at least 1" throttle th 1 1 0
+terr "QUANTITY must be at least 0" throttle th 1 1 60 -1
+terr "PERIOD is longer than 100 years" throttle th 1 1 99999999999
+terr "wrong arguments" throttle th 1 1
+terr "wrong type (PC_EWRONGTYPE)" throttle k 1 1 60
+terr "(PC_ENOTINT)" throttle d 1 1 60
+t 0 "orig" get k
+
+# ---- issue 16: bit arrays -------------------------------------------------------
+t 0 "0" setbit bits 7 1
+t 0 "1" setbit bits 7 1
+t 0 "0" setbit bits 100 1
+t 0 "1" getbit bits 7
+t 0 "0" getbit bits 8
+t 0 "0" getbit nobits 8
+t 0 "bits" type bits
+t 0 "2" bitcount bits
+t 0 "1" bitcount bits 0 0
+t 0 "1" bitcount bits 7 7 bit
+t 0 "1" bitcount bits -1 -1 BYTE
+t 0 "0" bitcount nobits
+t 0 "7" bitpos bits 1
+t 0 "0" bitpos bits 0
+t 0 "100" bitpos bits 1 1
+t 0 "-1" bitpos bits 1 2 5
+t 0 "100" bitpos bits 1 8 -1 bit
+t 0 "-1" bitpos nobits 1
+t 0 "13" bitop not {b}n bits
+t 0 "13" bitop NOT {b}n bits
+t 0 "102" bitcount {b}n
+tj 0 "13" bitop or {b}o bits {b}n
+t 0 "104" bitcount {b}o
+terr "BIT must be 0 or 1" setbit bits 1 2
+terr "OFFSET must be at least 0" setbit bits -1 1
+terr "OFFSET is past the largest" setbit bits 4294967296 1
+terr "OFFSET is not an integer" getbit bits x
+terr "expected BYTE or BIT" bitcount bits 0 1 words
+terr "wrong arguments" bitcount bits 0
+terr "expected AND, OR, XOR or NOT" bitop nand d bits
+terr "NOT takes exactly one source key" bitop not d bits bits
+terr "wrong arguments" bitop and d
+terr "wrong type (PC_EWRONGTYPE)" setbit k 1 1
+terr "wrong type (PC_EWRONGTYPE)" bitcount k
+terr "wrong type (PC_EWRONGTYPE)" bitop or dnew bits k
+t 0 "2" bitcount bits
+t 1 "" get dnew
+
+# ---- issue 16: Bloom filters ----------------------------------------------------
+t 0 "" bf.reserve bf 0.01 100
+tj 0 "true" bf.reserve bf2 0.001 1000 EXPANSION 4
+t 0 "" bf.reserve bf3 0.01 10 nonscaling
+t 0 "1" bf.add bf apple
+t 0 "0" bf.add bf apple
+t 0 "1${nl}1${nl}0" bf.madd bf pear plum apple
+tj 0 "[1,0]" bf.madd bf fig pear
+t 0 "1" bf.exists bf apple
+t 1 "0" bf.exists bf kiwi
+t 1 "0" bf.exists nobf apple
+t 0 "1${nl}0" bf.mexists bf plum kiwi
+tj 0 "[1,0]" bf.mexists bf plum kiwi
+t 0 "bloom" type bf
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:4${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info bf
+tj 0 '{"capacity":10,"size":14,"filters":1,"items":0,"expansion":0,"error_rate":0.01,"nonscaling":true}' bf.info bf3
+t 1 "" bf.info nobf
+t 0 "1" bf.add auto x
+t 0 "capacity:100${nl}size:138${nl}filters:1${nl}items:1${nl}expansion:2${nl}error_rate:0.01${nl}nonscaling:no" bf.info auto
+terr "(PC_EEXIST)" bf.reserve bf 0.01 100
+terr "ERROR_RATE must be between 0 and 1" bf.reserve nb 1 100
+terr "ERROR_RATE is not a number" bf.reserve nb x 100
+terr "CAPACITY must be at least 1" bf.reserve nb 0.1 0
+terr "EXPANSION must be at least 1" bf.reserve nb 0.1 10 expansion 0
+terr "wrong arguments" bf.reserve nb 0.1 10 sideways
+terr "wrong arguments" bf.add bf
+terr "(PC_ERANGE)" bf.madd bf3 a b c d e f g h i j k l
+terr "wrong type (PC_EWRONGTYPE)" bf.add k x
+terr "wrong type (PC_EWRONGTYPE)" bf.exists k x
+t 1 "" bf.info nb
+t 0 "capacity:10${nl}size:14${nl}filters:1${nl}items:0${nl}expansion:0${nl}error_rate:0.01${nl}nonscaling:yes" bf.info bf3
 
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -189,8 +189,8 @@ static void test_stats_exact(void **state)
     int set = 0;
     OK(pc_expire(a, K("l0"), hour, &set)); /* 1 expire: l0 gets a TTL */
     assert_int_equal(set, 1);
-    RC(PC_EWRONGTYPE, pc_incrby(a, K("s0"), 1, &now)); /* 1 incrby, an error */
-    OK(pc_batch_begin(a));                             /* 5 set in one batch */
+    RC(PC_ENOTINT, pc_incrby(a, K("s0"), 1, &now)); /* 1 incrby, an error: no number */
+    OK(pc_batch_begin(a));                          /* 5 set in one batch */
     for (int i = 0; i < 5; i++) {
         snprintf(key, sizeof key, "b%d", i);
         set_str(a, key, 0);
@@ -372,7 +372,7 @@ static void test_pcstat_json_agrees(void **state)
     pc_val three[3] = {pc_int(1), pc_str("two"), pc_dbl(3.5)};
     OK(pc_rpush(a, K("list"), three, 3, NULL));
     OK(pc_sadd(a, K("set"), three, 3, NULL));
-    RC(PC_EWRONGTYPE, pc_incrby(a, K("k20"), 1, NULL));
+    RC(PC_ENOTINT, pc_incrby(a, K("k20"), 1, NULL));
     pc_read *r;
     pc_val v;
     OK(pc_read_begin(a, &r));
@@ -421,9 +421,9 @@ static void test_pcstat_json_agrees(void **state)
     EQ(st.reads_hit, 1);
     EQ(st.reads_miss, 1);
     json_t *keys = field(o, "keys");
-    static const char *const tnames[7] = {"total", "string", "numeric", "list",
-                                          "map",   "set",    "queue"};
-    for (int t = 0; t < 7; t++)
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
+                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    for (int t = 0; t < PC_T__COUNT; t++)
         EQ(num(keys, tnames[t]), st.keys[t]);
     EQ(st.keys[0], 42);
     EQ(num(o, "keys_ttl"), st.keys_ttl);

@@ -115,6 +115,42 @@ static int dump_value(pc_read *r, pt_entry *e)
         e->count = nit;
         break;
     }
+    case PC_T_BITS: { /* the length, then the positions of the set bits */
+        uint64_t len;
+        if ((rc = pc_bitlen(r, e->key, e->klen, &len)))
+            break;
+        pt_buf_u64(&b, len);
+        for (int64_t at = 0; !rc && (uint64_t)at < 8 * len;) {
+            int64_t pos;
+            if ((rc = pc_bitpos(r, e->key, e->klen, 1, at, -1, PC_BITS_BIT, &pos)) || pos < 0)
+                break;
+            pt_buf_u64(&b, (uint64_t)pos);
+            e->count++;
+            at = pos + 1;
+        }
+        break;
+    }
+    case PC_T_BLOOM: { /* its figures (its bits: compare what it answers) */
+        pc_bf_info bi;
+        if (!(rc = pc_bf_info_get(r, e->key, e->klen, &bi))) {
+            uint64_t fig[7] = {bi.capacity, bi.size,       bi.filters, bi.expansion,
+                               bi.items,    bi.nonscaling, 0};
+            memcpy(&fig[6], &bi.error_rate, 8);
+            for (int i = 0; i < 7; i++)
+                pt_buf_u64(&b, fig[i]);
+            e->count = bi.items;
+        }
+        break;
+    }
+    case PC_T_FLIGHT: { /* the value and its state; not the lease */
+        pc_flight fl;
+        if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {
+            pt_buf_u64(&b, (uint64_t)fl.state);
+            if (fl.value.kind != PC_NONE)
+                pt_buf_val(&b, &fl.value);
+        }
+        break;
+    }
     default:
         rc = PC_ECORRUPT;
     }

@@ -242,7 +242,7 @@ static void test_hincrby(void **state)
     /* overflow: refused, unchanged */
     pc_bytes fb[] = {F("big"), F("small"), F("d"), F("s"), F("b"), F("nil")};
     pc_val vb[] = {pc_int(INT64_MAX), pc_int(INT64_MIN), pc_dbl(1.5),
-                   S("12"),           pc_bool(true),     pc_nil()};
+                   S("12x"),          pc_bool(true),     pc_nil()};
     OK(pc_hset(t->c, K("h"), fb, vb, NELEM(fb), NULL));
     RC(PC_EOVERFLOW, pc_hincrby(t->c, K("h"), K("big"), 1, &now));
     RC(PC_EOVERFLOW, pc_hincrby(t->c, K("h"), K("small"), -1, &now));
@@ -258,7 +258,7 @@ static void test_hincrby(void **state)
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("b"), 1, &now));
     RC(PC_ENOTINT, pc_hincrby(t->c, K("h"), K("nil"), 1, &now));
     HGET_IS(t->c, "h", "d", pc_dbl(1.5));
-    HGET_IS(t->c, "h", "s", S("12"));
+    HGET_IS(t->c, "h", "s", S("12x"));
     assert_int_equal(pt_version(t->c, "h"), ver);
 
     /* wrong key type */
@@ -281,7 +281,7 @@ static void test_hincrbyfloat(void **state)
     HGET_IS(t->c, "h", "f", pc_dbl(2.0));
 
     pc_bytes fb[] = {F("i"), F("s"), F("b"), F("nil"), F("max")};
-    pc_val vb[] = {pc_int(10), S("1.5"), pc_bool(false), pc_nil(), pc_dbl(DBL_MAX)};
+    pc_val vb[] = {pc_int(10), S("1.5."), pc_bool(false), pc_nil(), pc_dbl(DBL_MAX)};
     OK(pc_hset(t->c, K("h"), fb, vb, NELEM(fb), NULL));
 
     /* an integer field becomes a double */

@@ -612,13 +612,13 @@ static void test_incrbyfloat(void **state)
 static void test_incr_wrong_type(void **state)
 {
     pt_store *t = *state;
-    pc_val v = S("12");
+    pc_val v = S("12 apples");
     int64_t in;
     double dn;
     OK(pc_set(t->c, K("s"), &v, 0, 0));
-    RC(PC_EWRONGTYPE, pc_incrby(t->c, K("s"), 1, &in));
-    RC(PC_EWRONGTYPE, pc_incrbyfloat(t->c, K("s"), 1.0, &dn));
-    GET_IS(t->c, "s", S("12"));
+    RC(PC_ENOTINT, pc_incrby(t->c, K("s"), 1, &in));
+    RC(PC_ENOTNUM, pc_incrbyfloat(t->c, K("s"), 1.0, &dn));
+    GET_IS(t->c, "s", S("12 apples"));
 
     make_colls(t->c);
     for (size_t i = 0; i < 4; i++) {

@@ -87,7 +87,7 @@ static void test_batch(void **state)
     OK(pc_batch_begin(t->c));
     OK(pc_incrby(t->c, K("n"), 2, NULL));
     OK(pc_incrby(t->c, K("s"), 2, NULL));
-    RC(PC_EWRONGTYPE, pc_batch_exec(t->c, NULL, 0));
+    RC(PC_ENOTINT, pc_batch_exec(t->c, NULL, 0));
     GET_IS(t->c, "n", pc_int(10));
 
     /* an empty batch */
@@ -221,7 +221,7 @@ static void test_txn_rollback(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_incrby(t->c, K("s"), 1, NULL));
     OK(pc_set(t->c, K("a"), &one, 0, 0));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, 0);
     MISSING(t->c, "a");
     OK(pc_txn_begin(t->c));
@@ -236,7 +236,7 @@ static void test_txn_rollback(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_set(t->c, K("a"), &s, 0, 0));
     OK(pc_incrby(t->c, K("a"), 1, NULL));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, 1);
     MISSING(t->c, "a");
 
@@ -369,7 +369,7 @@ static void test_txn_expire(void **state)
     OK(pc_txn_begin(t->c));
     OK(pc_expire(t->c, K("e"), 100000, &set));
     OK(pc_incrby(t->c, K("s"), 1, NULL));
-    RC(PC_EWRONGTYPE, pc_txn_commit(t->c, &failed));
+    RC(PC_ENOTINT, pc_txn_commit(t->c, &failed));
     assert_int_equal(pt_ttl(t->c, "e"), -1);
 
     /* applied with the rest */
@@ -430,18 +430,27 @@ static void test_txn_cross_shard(void **state)
             other = i;
     }
     assert_true(other > 0); /* 8 keys over 4 shards: not all in one */
-    char want[300];
+    char want[400];
     snprintf(want, sizeof want,
-             "transaction keys lie in different shards: 'x:0' (shard %u of 4) and 'x:%d' "
-             "(shard %u); a transaction runs in one shard: put the same {tag} in its keys (as "
-             "in '{user42}:name' and '{user42}:mail'), which then hash by the tag alone",
-             first, N - 1, pcs_shard_of(4, K(keys[N - 1])));
+             "pc_set: %s: transaction keys lie in different shards: 'x:0' (shard %u of 4) and "
+             "'x:%d' (shard %u); a transaction runs in one shard: put the same {tag} in its keys "
+             "(as in '{user42}:name' and '{user42}:mail'), which then hash by the tag alone "
+             "(PC_ECROSSSHARD)",
+             pc_strerror(PC_ECROSSSHARD), first, N - 1, pcs_shard_of(4, K(keys[N - 1])));
     if (pcs_shard_of(4, K(keys[N - 1])) != first)
         assert_string_equal(pc_last_error(t->c), want);
     assert_non_null(strstr(pc_last_error(t->c), "{tag}"));
     RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
     assert_int_equal(failed, -1);
-    assert_non_null(strstr(pc_last_error(t->c), "'x:0' (shard"));
+    /* the commit says the write was refused when queued, and what refused
+     * it: the first cross-shard key's refusal */
+    snprintf(want, sizeof want,
+             "pc_txn_commit: %s: a write was refused when it was queued; nothing applied: "
+             "pc_set: transaction keys lie in different shards: 'x:0' (shard %u of 4) and 'x:%d' "
+             "(shard",
+             pc_strerror(PC_ECROSSSHARD), first, other);
+    assert_non_null(strstr(pc_last_error(t->c), want));
+    assert_non_null(strstr(pc_last_error(t->c), "{tag}"));
     for (int i = 0; i < N; i++)
         MISSING(t->c, keys[i]);
     assert_int_equal(pt_nkeys(t->c, NULL), 0);
@@ -449,13 +458,17 @@ static void test_txn_cross_shard(void **state)
     /* a later failure says its own */
     RC(PC_ESTATE, pc_txn_commit(t->c, NULL));
     RC(PC_EKEY, pc_set(t->c, "", 0, &one, 0, 0));
-    assert_string_equal(pc_last_error(t->c), pc_strerror(PC_EKEY));
+    assert_string_equal(pc_last_error(t->c), "pc_set: key must be 1 to 250 bytes: key is 0 bytes "
+                                             "(PC_EKEY)");
 
     /* a condition on another shard is refused when queued too */
     OK(pc_txn_begin(t->c));
     OK(pc_set(t->c, K("x:0"), &one, 0, 0));
     RC(PC_ECROSSSHARD, pc_txn_require_absent(t->c, K(keys[other])));
+    assert_non_null(strstr(pc_last_error(t->c), "pc_txn_require_absent: "));
+    assert_non_null(strstr(pc_last_error(t->c), "'x:0' (shard"));
     RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
+    assert_non_null(strstr(pc_last_error(t->c), "nothing applied: pc_txn_require_absent: "));
     MISSING(t->c, "x:0");
 
     /* pc_mset of keys in two shards inside a transaction */
@@ -463,6 +476,8 @@ static void test_txn_cross_shard(void **state)
     pc_val mv[2] = {one, one};
     OK(pc_txn_begin(t->c));
     RC(PC_ECROSSSHARD, pc_mset(t->c, mk, mv, 2));
+    assert_non_null(strstr(pc_last_error(t->c), "pc_mset: "));
+    assert_non_null(strstr(pc_last_error(t->c), "'x:0' (shard"));
     assert_non_null(strstr(pc_last_error(t->c), "{tag}"));
     RC(PC_ECROSSSHARD, pc_txn_commit(t->c, &failed));
     MISSING(t->c, "x:0");

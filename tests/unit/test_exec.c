@@ -942,7 +942,7 @@ static void test_txn_all_or_nothing(void **state)
     ENC(&rb, PCS_OP_SET, 50, K("before"), I(1), I(0), I(0));
     size_t s = pcs_enc_txn_begin(&rb, 51);
     ENC(&rb, PCS_OP_SET, 40, K("t1"), I(1), I(0), I(0));
-    ENC(&rb, PCS_OP_INCRBY, 41, K("s"), I(1)); /* a String */
+    ENC(&rb, PCS_OP_INCRBY, 41, K("s"), I(1)); /* a String that holds no integer */
     assert_int_equal(pcs_enc_txn_end(&rb, s, 2), 0);
     ENC(&rb, PCS_OP_SET, 52, K("middle"), I(1), I(0), I(0));
     s = pcs_enc_txn_begin(&rb, 53);
@@ -965,7 +965,7 @@ static void test_txn_all_or_nothing(void **state)
         parse_at(&out, roff[i], roff[i + 1], &r);
         assert_int_equal(r.id, ids[i]);
     }
-    assert_int_equal(txn_resp(&out, roff[1], roff[2], &failed, &subs, &nres), PC_EWRONGTYPE);
+    assert_int_equal(txn_resp(&out, roff[1], roff[2], &failed, &subs, &nres), PC_ENOTINT);
     assert_int_equal(failed, 1);
     assert_int_equal(txn_resp(&out, roff[3], roff[4], &failed, &subs, &nres), 0);
     assert_int_equal(nres, 2);
@@ -990,8 +990,8 @@ static void test_batch_partial_failure(void **state)
 {
     fx *f = *state;
     pcs_buf rb = PCS_BUF_INIT, out = PCS_BUF_INIT;
-    ENC(&rb, PCS_OP_SET, 0, K("a"), K("1"), I(0), I(0));
-    ENC(&rb, PCS_OP_INCRBY, 1, K("a"), I(1)); /* a String: wrong type */
+    ENC(&rb, PCS_OP_SET, 0, K("a"), K("x1"), I(0), I(0));
+    ENC(&rb, PCS_OP_INCRBY, 1, K("a"), I(1)); /* a String that holds no integer */
     ENC(&rb, PCS_OP_RPUSH, 2, K("l"), K("x"), K("y"), K("z"));
     ENC(&rb, PCS_OP_LPOP, 3, K("nope"), I(1)); /* missing */
     ENC(&rb, PCS_OP_SET, 4, K("b"), I(2), I(0), I(0));
@@ -1003,8 +1003,8 @@ static void test_batch_partial_failure(void **state)
     ENC(&rb, PCS_OP_INCRBY, 10, K("n"), I(1)); /* overflow */
     /* PC_NONE decodes (it answers multi-get holes) but is no element */
     ENC(&rb, PCS_OP_RPUSH, 11, K("l2"), K("a"), ((pc_val){.kind = PC_NONE}));
-    static const int want[] = {0,       PC_EWRONGTYPE, 0, PC_ENOTFOUND, 0,        PC_EINVAL, 0,
-                               PC_EKEY, PC_EINVAL,     0, PC_EOVERFLOW, PC_EINVAL};
+    static const int want[] = {0,       PC_ENOTINT, 0, PC_ENOTFOUND, 0,        PC_EINVAL, 0,
+                               PC_EKEY, PC_EINVAL,  0, PC_EOVERFLOW, PC_EINVAL};
     enum { N = sizeof want / sizeof want[0] };
     /* Responses go after what out already holds. */
     pcs_buf_put(&out, "prefix--", 8);
@@ -1767,7 +1767,7 @@ static void test_room_hook(void **state)
 
     /* Other failures are not the hook's business. */
     calls = rc.calls;
-    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_INCRBY, K("big"), I(1)), PC_EWRONGTYPE);
+    assert_int_equal(RUN1(f, &out, NULL, PCS_OP_INCRBY, K("big"), I(1)), PC_ENOTINT);
     assert_int_equal(rc.calls, calls);
 
     /* A hook that cannot make room, the map full again: PC_EFULL, after

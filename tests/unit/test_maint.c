@@ -157,10 +157,11 @@ static void test_names_every_code(void **state)
 static void test_names_tables(void **state)
 {
     (void)state;
-    const char *types[] = {"none", "string", "numeric", "list", "map", "set", "queue"};
-    for (int t = 0; t <= PC_T_QUEUE; t++)
+    const char *types[] = {"none", "string", "numeric", "list", "map",
+                           "set",  "queue",  "flight",  "bits", "bloom"};
+    for (int t = 0; t < PC_T__COUNT; t++)
         assert_string_equal(pc_type_name((pc_type)t), types[t]);
-    assert_string_equal(pc_type_name((pc_type)7), "unknown");
+    assert_string_equal(pc_type_name((pc_type)PC_T__COUNT), "unknown");
     assert_string_equal(pc_type_name((pc_type)-1), "unknown");
     assert_string_equal(pc_policy_name(PC_POLICY_NOEVICTION), "noeviction");
     assert_string_equal(pc_policy_name(PC_POLICY_VOLATILE_TTL), "volatile-ttl");

@@ -210,7 +210,8 @@ static void test_op_roles(void **state)
     (void)state;
     for (unsigned op = PCS_OP_SET; op < PCS_OP__COUNT; op++) {
         int want = PC_ROLE_WRITE;
-        if (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN)
+        if ((op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) || op == PCS_OP_R_LPOS ||
+            op == PCS_OP_R_SRANDMEMBER || op == PCS_OP_R_RANDOMKEY || pcs_op_is_read16(op))
             want = PC_ROLE_READ;
         if (op == PCS_OP_A_EXPIRE_INTERVAL || op == PCS_OP_A_CLIENTS || op == PCS_OP_PURGE ||
             op == PCS_OP_A_SNAPSHOT || op == PCS_OP_A_TEST_ALLOC || op == PCS_OP_FLUSH)
@@ -221,6 +222,8 @@ static void test_op_roles(void **state)
     /* By name, the ones the manual lists. */
     assert_int_equal(pcd_op_role(PCS_OP_R_GET), PC_ROLE_READ);
     assert_int_equal(pcd_op_role(PCS_OP_R_SCAN), PC_ROLE_READ);
+    assert_int_equal(pcd_op_role(PCS_OP_R_RANDOMKEY), PC_ROLE_READ);
+    assert_int_equal(pcd_op_role(PCS_OP_RENAME), PC_ROLE_WRITE);
     assert_int_equal(pcd_op_role(PCS_OP_SET), PC_ROLE_WRITE);
     assert_int_equal(pcd_op_role(PCS_OP_QPOPW), PC_ROLE_WRITE);
     assert_int_equal(pcd_op_role(PCS_OP_TXN), PC_ROLE_WRITE);
