@@ -7,6 +7,14 @@
  * The loop holds commit_mu while it writes; the thread takes it only to open
  * its read transactions, so a snapshot is the store as of one pass, across
  * every shard, and never blocks a writer for longer than that.
+ *
+ * The snapshot's own work (reading the store, SQLite) runs in a second
+ * thread, started for it, at the lowest priority (nice 19 for that thread
+ * alone): on a machine with few cores the writers and the clients go first,
+ * and the snapshot takes what CPU they leave.  The thread that takes
+ * commit_mu keeps the normal priority, so that no writer ever waits for a
+ * lock held by a thread the scheduler keeps waiting (docs/design.md,
+ * "Snapshots").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +24,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -35,6 +45,52 @@ static void log_line(int prio, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     pcd_log(prio, "%s", buf);
+}
+
+/* The snapshot's work thread's priority: the lowest that still gets a
+ * share of a busy CPU (SCHED_IDLE gets five times less, docs/design.md). */
+#define SNAP_NICE 19
+
+/* One snapshot's work, handed to its thread. */
+typedef struct snap_job {
+    pcd *d;
+    const pcs_rtxns *rt;
+    uint64_t gen;
+    pcp_result res;
+    int nice_err; /* errno of setpriority, 0 if lowered */
+} snap_job;
+
+static void *snap_work(void *arg)
+{
+    snap_job *j = arg;
+    pcd *d = j->d;
+    /* On Linux a thread is a task of its own: this lowers this thread only. */
+    j->nice_err = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SNAP_NICE) < 0 ? errno : 0;
+    pcp_snapshot(d->st, j->rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, j->gen, &j->res);
+    return NULL;
+}
+
+/* Write the snapshot from rt in a thread at nice 19; in this one if no
+ * thread can be started. */
+static void snap_run(pcd *d, const pcs_rtxns *rt, uint64_t gen, pcp_result *res)
+{
+    snap_job j = {.d = d, .rt = rt, .gen = gen};
+    pthread_t th;
+    int rc = pthread_create(&th, NULL, snap_work, &j);
+    if (rc) {
+        pcd_log(LOG_WARNING,
+                "cannot start the snapshot's thread (%s): the snapshot runs at the normal "
+                "priority",
+                strerror(rc));
+        pcp_snapshot(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, &j.res);
+    } else {
+        pthread_setname_np(th, "pycached-snap");
+        pthread_join(th, NULL);
+    }
+    if (j.nice_err)
+        pcd_log(LOG_INFO, "cannot lower the snapshot's priority (%s): it ran at the normal one",
+                strerror(j.nice_err));
+    *res = j.res;
 }
 
 static void *snap_thread(void *arg)
@@ -62,7 +118,7 @@ static void *snap_thread(void *arg)
             snprintf(res.why, sizeof res.why, "cannot begin a read transaction: %s",
                      pc_strerror(rc));
         } else {
-            pcp_snapshot(d->st, &rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
+            snap_run(d, &rt, ++sn->gen, &res);
         }
         pcs_rtxns_end(&rt);
 
