@@ -58,7 +58,45 @@ typedef struct snap_job {
     uint64_t gen;
     pcp_result res;
     int nice_err; /* errno of setpriority, 0 if lowered */
+    /* Prefaulting (--snapshot-prefault): each shard's state and horizon. */
+    bool prefault;
+    pcs_prefault pf[PCS_SHARDS_MAX];
+    uint64_t ahead[PCS_SHARDS_MAX];
+    uint64_t prefaulted; /* bytes, all shards */
+    int pf_rc;           /* the first shard that stopped: why */
+    unsigned pf_shard;
 } snap_job;
+
+/*
+ * Between rows of the snapshot (pcp_tick_fn): keep the pages each shard's
+ * writer takes next mapped ahead of it.  While the snapshot's read
+ * transactions are open, every commit takes fresh pages from the end of
+ * the map, and the first store into each is a page fault in the writer;
+ * here, in the snapshot's thread at nice 19, that work is done first
+ * (docs/design.md, "Snapshots").  Never past pcd_fs_ahead: the pages mapped
+ * are ones the space reservation holds already, and beyond LMDB's last page
+ * they count for nothing in the memory the cap measures.
+ */
+static void snap_tick(void *arg)
+{
+    snap_job *j = arg;
+    if (!j->prefault)
+        return;
+    for (unsigned s = 0; s < j->d->st->nshards; s++) {
+        if (j->pf[s].rc)
+            continue; /* stopped for this snapshot */
+        uint64_t did = 0;
+        int rc =
+            pcs_shard_prefault(&j->d->st->shards[s], &j->pf[s], j->ahead[s], j->ahead[s], &did);
+        j->prefaulted += did;
+        if (rc && !j->pf_rc) {
+            j->pf_rc = rc;
+            j->pf_shard = s;
+        }
+        if (rc)
+            j->pf[s].rc = rc;
+    }
+}
 
 static void *snap_work(void *arg)
 {
@@ -66,7 +104,8 @@ static void *snap_work(void *arg)
     pcd *d = j->d;
     /* On Linux a thread is a task of its own: this lowers this thread only. */
     j->nice_err = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SNAP_NICE) < 0 ? errno : 0;
-    pcp_snapshot(d->st, j->rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, j->gen, &j->res);
+    pcp_snapshot(d->st, j->rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, j->gen, snap_tick, j,
+                 &j->res);
     return NULL;
 }
 
@@ -74,7 +113,9 @@ static void *snap_work(void *arg)
  * thread can be started. */
 static void snap_run(pcd *d, const pcs_rtxns *rt, uint64_t gen, pcp_result *res)
 {
-    snap_job j = {.d = d, .rt = rt, .gen = gen};
+    snap_job j = {.d = d, .rt = rt, .gen = gen, .prefault = d->cfg.snapshot_prefault};
+    for (unsigned s = 0; s < d->st->nshards; s++)
+        j.ahead[s] = pcd_fs_ahead(d, s);
     pthread_t th;
     int rc = pthread_create(&th, NULL, snap_work, &j);
     if (rc) {
@@ -82,7 +123,8 @@ static void snap_run(pcd *d, const pcs_rtxns *rt, uint64_t gen, pcp_result *res)
                 "cannot start the snapshot's thread (%s): the snapshot runs at the normal "
                 "priority",
                 strerror(rc));
-        pcp_snapshot(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, &j.res);
+        pcp_snapshot(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, snap_tick, &j,
+                     &j.res);
     } else {
         pthread_setname_np(th, "pycached-snap");
         pthread_join(th, NULL);
@@ -90,6 +132,15 @@ static void snap_run(pcd *d, const pcs_rtxns *rt, uint64_t gen, pcp_result *res)
     if (j.nice_err)
         pcd_log(LOG_INFO, "cannot lower the snapshot's priority (%s): it ran at the normal one",
                 strerror(j.nice_err));
+    if (j.pf_rc == PC_ENOTSUP)
+        pcd_log(LOG_INFO, "this kernel cannot prefault (MADV_POPULATE_WRITE, Linux 5.14): writes "
+                          "during a snapshot take their fresh pages' faults themselves");
+    else if (j.pf_rc)
+        pcd_log(LOG_NOTICE, "prefaulting shard %u stopped for this snapshot: %s", j.pf_shard,
+                pc_strerror(j.pf_rc));
+    if (j.prefault)
+        pcd_log(LOG_INFO, "the snapshot prefaulted %llu KiB ahead of the writers",
+                (unsigned long long)(j.prefaulted >> 10));
     *res = j.res;
 }
 

@@ -171,7 +171,17 @@ typedef struct writer {
     uint64_t keys, members, now;
     uint64_t flights, chunks, blooms, layers;
     pcp_result *res;
+    pcp_tick_fn tick; /* called every PCP_TICK_ROWS rows (NULL: none) */
+    void *tick_arg;
+    uint64_t rows;
 } writer;
+
+/* A row written: now and then, the caller's tick. */
+static void row_done(writer *wr)
+{
+    if (wr->tick && ++wr->rows % PCP_TICK_ROWS == 0)
+        wr->tick(wr->tick_arg);
+}
 
 /* ---- issue 16's types ---- */
 
@@ -216,6 +226,7 @@ static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_
             return sq_err(sr);
         wr->chunks++;
         n++;
+        row_done(wr);
     }
     if (rc && rc != MDB_NOTFOUND)
         return pcs_mdb_err(rc);
@@ -302,6 +313,7 @@ static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_byte
         rc = 0;
     sqlite3_reset(s);
     wr->members += !rc;
+    row_done(wr);
     return rc ? sq_err(rc) : 0;
 }
 
@@ -391,6 +403,7 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
             break;
         }
         wr->keys++;
+        row_done(wr);
         if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
             why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
         else if ((e = put_extra(wr, mc, &k, &r)))
@@ -697,7 +710,7 @@ void pcp_clean_temp(const char *dir)
 }
 
 int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_result *res)
+                 uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
     if (rt->n != st->nshards) {
@@ -728,7 +741,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     }
     res->generation = generation;
     unlink(tmp);
-    writer wr = {.now = t0, .res = res};
+    writer wr = {.now = t0, .res = res, .tick = tick, .tick_arg = tick_arg};
+    if (tick)
+        tick(tick_arg);
     /* By an escaped URI, as it is read back (open_ro), and never through a
      * link. */
     char uri[PCP_URI_MAX];

@@ -60,6 +60,13 @@ typedef struct pcp_result {
 
 typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* What the caller does while a snapshot is written: pcp_snapshot calls it
+ * once before the first row and then every PCP_TICK_ROWS rows (keys,
+ * members, chunks), on its own thread, while rt is held.  The daemon
+ * prefaults there the pages its writers take next (daemon/snap.c). */
+typedef void (*pcp_tick_fn)(void *arg);
+#define PCP_TICK_ROWS 256
+
 /*
  * Write a snapshot of the store as the read transactions rt (one per
  * shard: pcs_rtxns_begin) see it, into dir, as generation (1 or more; give
@@ -69,10 +76,11 @@ typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format
  * ours, links) are counted in res->ignored, the first described in
  * res->ignored_first: it logs nothing itself (it runs on a thread of its
  * own).  PC_EINVAL, and nothing written, when rt does not hold one
- * transaction per shard.
+ * transaction per shard.  tick (NULL: none) is called with tick_arg as
+ * pcp_tick_fn says.
  */
 int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_result *res);
+                 uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only
  * files of a version without generations).  0 or a PC_E* code. */

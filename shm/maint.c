@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "maint.h"
@@ -90,6 +94,143 @@ int pcs_shard_fd(const pcs_shard *sh, int *fd)
 int pcs_shard_sync(const pcs_shard *sh)
 {
     return pcs_mdb_err(mdb_env_sync(sh->env, 1));
+}
+
+/* ---- prefaulting ---- */
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older headers lack the name */
+#endif
+/* Pages are populated this many bytes at a time, and read only once their
+ * step succeeded: a page the filesystem could not back is never touched. */
+#define PREFAULT_STEP (UINT64_C(64) << 10)
+
+/*
+ * Read one byte at p, discarding it.  The shard's writer may be storing
+ * into that page at the same moment (it can overtake the prefault), so the
+ * load is made in assembly: as a C load it would be a data race in C11's
+ * sense (and ThreadSanitizer would say so), while a machine load whose
+ * value nobody uses is harmless.  Where there is no such load here, the
+ * pages are populated but not read: the writer's first store then also
+ * fills whatever page table the machine keeps below the kernel's.
+ */
+static inline void touch_byte(const uint8_t *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    uint8_t v;
+    __asm__ volatile("movb (%1), %0" : "=q"(v) : "r"(p));
+    (void)v;
+#elif defined(__aarch64__)
+    uint32_t v;
+    __asm__ volatile("ldrb %w0, [%1]" : "=r"(v) : "r"(p));
+    (void)v;
+#else
+    (void)p;
+#endif
+}
+
+/*
+ * Where this process maps the file open on fd, writable and shared, from
+ * its start: LMDB does not say (mdb_env_info's me_mapaddr is only set for
+ * MDB_FIXEDMAP), /proc/self/maps does.  0, PC_ENOTSUP (no /proc), or
+ * PC_EINVAL (no such mapping: a read-only one, or none).
+ */
+static int find_map(int fd, uint8_t **map, uint64_t *len)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) < 0)
+        return PC_EIO;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return PC_ENOTSUP;
+    char line[4608];
+    int rc = PC_EINVAL;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi, off, ino;
+        unsigned maj, mnr;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &lo, &hi, perms, &off, &maj, &mnr,
+                   &ino) != 7)
+            continue;
+        if (ino != (unsigned long long)sb.st_ino || maj != major(sb.st_dev) ||
+            mnr != minor(sb.st_dev) || off != 0 || strlen(perms) < 4 || perms[0] != 'r' ||
+            perms[1] != 'w' || perms[3] != 's' || hi <= lo)
+            continue;
+        if (rc == 0 && hi - lo <= *len)
+            continue; /* keep the larger */
+        *map = (uint8_t *)(uintptr_t)lo;
+        *len = hi - lo;
+        rc = 0;
+    }
+    fclose(f);
+    return rc;
+}
+
+int pcs_shard_prefault(const pcs_shard *sh, pcs_prefault *pf, uint64_t ahead, uint64_t budget,
+                       uint64_t *did)
+{
+    if (did)
+        *did = 0;
+    if (!pf)
+        return PC_EINVAL;
+    if (pf->rc)
+        return pf->rc;
+    unsigned flags;
+    MDB_envinfo info;
+    MDB_stat ms;
+    int rc = mdb_env_get_flags(sh->env, &flags);
+    if (!rc)
+        rc = mdb_env_info(sh->env, &info);
+    if (!rc)
+        rc = mdb_env_stat(sh->env, &ms);
+    if (rc)
+        return pcs_mdb_err(rc);
+    /* Only a map this process writes through: a read-only one cannot be
+     * populated for writing (and is no writer's). */
+    if ((flags & MDB_RDONLY) || !(flags & MDB_WRITEMAP))
+        return PC_EINVAL;
+    if (!pf->map) {
+        mdb_filehandle_t fd;
+        if ((rc = mdb_env_get_fd(sh->env, &fd)))
+            return pcs_mdb_err(rc);
+        if ((rc = find_map(fd, &pf->map, &pf->maplen)))
+            return pf->rc = rc;
+    }
+    long os_page = sysconf(_SC_PAGESIZE);
+    uint64_t page = os_page > 0 ? (uint64_t)os_page : 4096;
+    uint64_t hwm = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+    uint64_t end = info.me_mapsize < pf->maplen ? info.me_mapsize : pf->maplen;
+    if (ahead < end - (hwm < end ? hwm : end))
+        end = hwm + ahead;
+    end -= end % page;
+    uint64_t from = pf->upto > hwm ? pf->upto : hwm;
+    /* Round up: the page holding the high-water mark is LMDB's already. */
+    from += (page - from % page) % page;
+    if (from >= end)
+        return 0;
+    if (end - from > budget)
+        end = from + (budget - budget % page);
+    uint8_t *map = pf->map;
+    uint64_t done = 0;
+    while (from < end) {
+        uint64_t n = end - from < PREFAULT_STEP ? end - from : PREFAULT_STEP;
+        if (madvise(map + from, (size_t)n, MADV_POPULATE_WRITE) < 0) {
+            int e = errno;
+            if (e == EINTR || e == EAGAIN)
+                break; /* a signal, or a page busy: the next call goes on */
+            pf->rc = e == EINVAL ? PC_ENOTSUP : e == EFAULT || e == ENOMEM ? PC_ENOSPC : PC_EIO;
+            rc = pf->rc;
+            break;
+        }
+        for (uint64_t o = 0; o < n; o += page)
+            touch_byte(map + from + o);
+        from += n;
+        done += n;
+        pf->upto = from;
+    }
+    if (did)
+        *did = done;
+    return rc;
 }
 
 /* ---- readers ---- */

@@ -6,9 +6,14 @@
  *    a write load that keeps every core busy it still finishes, complete.
  *    No timing is asserted: only that it finishes, within a deadline far
  *    beyond what it needs.
+ *  - Meanwhile it prefaults the pages the writers take next
+ *    (--snapshot-prefault): the same writes during a snapshot leave the
+ *    same store with it and without it, and each snapshot is one moment of
+ *    the writes.
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "pctest.h"
 
@@ -216,6 +221,112 @@ static void test_low_priority_finishes_under_load(void **state)
     w->passed = true;
 }
 
+#define PF_KEYS 20000
+#define PF_WRITES 4000
+
+/* The key of the prefault test's write i: each key once (7919 and PF_KEYS
+ * have no common factor). */
+static uint64_t pf_key(uint64_t i)
+{
+    return i * 7919 % PF_KEYS;
+}
+
+/* The writes of the snapshot in path are a prefix of the sequence: write i
+ * is in it exactly when every write before it is.  Returns how many. */
+static uint64_t check_prefix(const char *path)
+{
+    sqlite3 *db = pt_db_open(path);
+    assert_non_null(db);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM keys WHERE key = ?1", -1, &q, NULL),
+                     SQLITE_OK);
+    uint64_t prefix = UINT64_MAX;
+    for (uint64_t i = 0; i < PF_WRITES; i++) {
+        char k[24], want[32];
+        key_name(k, sizeof k, pf_key(i));
+        snprintf(want, sizeof want, "written %" PRIu64, i);
+        sqlite3_bind_text(q, 1, k, -1, SQLITE_TRANSIENT);
+        CHECK(sqlite3_step(q) == SQLITE_ROW, "%s: no key %s", path, k);
+        const char *got = (const char *)sqlite3_column_text(q, 0);
+        bool written = got && !strcmp(got, want);
+        if (!written)
+            CHECK(got && !strcmp(got, "a value of some forty bytes, all alike.."),
+                  "%s: key %s holds '%s'", path, k, got ? got : "(null)");
+        sqlite3_reset(q);
+        if (prefix == UINT64_MAX && !written)
+            prefix = i;
+        CHECK(!written || prefix == UINT64_MAX,
+              "%s: write %" PRIu64 " is in the snapshot, write %" PRIu64 " is not", path, i,
+              prefix);
+    }
+    sqlite3_finalize(q);
+    pt_db_close(db);
+    return prefix == UINT64_MAX ? PF_WRITES : prefix;
+}
+
+/* Daemon d (started): fill it, then write PF_WRITES keys one acknowledged
+ * write at a time while a snapshot runs; the store's dump into out. */
+static void writes_during_snapshot(pt_daemon *d, pt_dump *out, uint64_t *in_snapshot)
+{
+    pc_client *c = pt_daemon_client(d, 0);
+    assert_non_null(c);
+    fill(c, PF_KEYS);
+    pc_client *c2 = pt_daemon_client(d, 0);
+    assert_non_null(c2);
+    asker as = {.c = c2};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ask, &as), 0);
+    for (uint64_t i = 0; i < PF_WRITES; i++) {
+        char k[24], v[32];
+        key_name(k, sizeof k, pf_key(i));
+        snprintf(v, sizeof v, "written %" PRIu64, i);
+        pc_val val = pc_str(v);
+        OK(pc_set(c, K(k), &val, 0, 0));
+    }
+    pthread_join(th, NULL);
+    OK(as.rc);
+    *in_snapshot = check_prefix(as.info.path);
+    OK(pt_dump_store(c, out));
+    pc_close(c2);
+    pc_close(c);
+}
+
+/*
+ * The same writes during a snapshot, on a daemon that prefaults and on one
+ * that does not (--snapshot-prefault no): the two stores are the same,
+ * key for key and byte for byte, and each snapshot holds a prefix of the
+ * writes.  The first daemon's log says it prefaulted something; the
+ * second's says nothing of it.
+ */
+static void test_prefault_same_contents(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
+    char snaps_b[300];
+    snprintf(snaps_b, sizeof snaps_b, "%s-b", w->snaps);
+    START(a, "--snapshot-dir", w->snaps, "--log-level", "info");
+    START(b, "--snapshot-dir", snaps_b, "--log-level", "info", "--snapshot-prefault", "no");
+    pt_dump da, db;
+    memset(&da, 0, sizeof da);
+    memset(&db, 0, sizeof db);
+    uint64_t na = 0, nb = 0;
+    writes_during_snapshot(a, &da, &na);
+    writes_during_snapshot(b, &db, &nb);
+    printf("    the snapshots hold the first %" PRIu64 " (prefaulting) and %" PRIu64
+           " (not) of %d writes\n",
+           na, nb, PF_WRITES);
+    EQ(da.n, PF_KEYS);
+    DUMPS_EQUAL(&da, &db, 0);
+    pt_dump_free(&da);
+    pt_dump_free(&db);
+    CHECK(pt_daemon_log_has(a, "the snapshot prefaulted", 5000), "a: no prefaulting logged");
+    CHECK(pt_file_count(a->log, "prefaulted 0 KiB") == 0, "a: prefaulted nothing");
+    CHECK(!pt_daemon_log_has(b, "prefault", 0), "b prefaulted with --snapshot-prefault no");
+    STOP_CLEAN(a);
+    STOP_CLEAN(b);
+    w->passed = true;
+}
+
 static int teardown(void **state)
 {
     if (sh)
@@ -233,6 +344,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_low_priority_finishes_under_load, pt_ws_setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_prefault_same_contents, pt_ws_setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -248,6 +248,178 @@ static void test_space(void **state)
     assert_int_equal(i2.map_size, f->st->map_size);
 }
 
+/* ---- prefaulting ---- */
+
+/* The first n bytes of the file at path (asserting it has them). */
+static uint8_t *file_head(const char *path, uint64_t n)
+{
+    uint8_t *b = malloc(n ? n : 1);
+    assert_non_null(b);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    uint64_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, b + got, n - got, (off_t)got);
+        assert_true(r > 0);
+        got += (uint64_t)r;
+    }
+    close(fd);
+    return b;
+}
+
+static const char *ro_path;
+
+/* In a child: a read-only environment on the file is refused. */
+static int prefault_read_only(void *arg)
+{
+    (void)arg;
+    MDB_env *env;
+    CK(mdb_env_create(&env) == 0);
+    mdb_env_set_maxdbs(env, 8);
+    CK(mdb_env_open(env, ro_path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS, 0600) == 0);
+    pcs_shard sh = {.env = env};
+    pcs_prefault pf;
+    memset(&pf, 0, sizeof pf);
+    uint64_t did = 1;
+    CKRC(PC_EINVAL, pcs_shard_prefault(&sh, &pf, 1 << 20, UINT64_MAX, &did));
+    CK(did == 0);
+    mdb_env_close(env);
+    return 0;
+}
+
+/*
+ * pcs_shard_prefault maps pages past the shard's last one and nothing else:
+ * the bytes below the last page are the same after it, LMDB's figures and
+ * the usage the cap measures do not move, it stops at the map's end (the
+ * file does not grow) and within its budget, and writes afterwards land on
+ * the prefaulted pages and read back.
+ */
+static void test_prefault(void **state)
+{
+    fx *f = *state;
+    /* A store of its own with a small map, so that the whole map can be
+     * prefaulted. */
+    char sd[128], path[160];
+    snprintf(sd, sizeof sd, "%s/p", f->dir);
+    snprintf(path, sizeof path, "%s/data-00.mdb", sd);
+    pcs_params p = {.create = true, .nosync = true, .shards = 1, .map_size = 4u << 20};
+    pcs_store *st = NULL;
+    assert_int_equal(pcs_store_open(sd, PCS_MODE_EMBEDDED, &p, &st), 0);
+    const pcs_shard *sh = &st->shards[0];
+    pcs_wctx w;
+    pcs_wctx_init(&w);
+    char k[32], v[64];
+    for (int i = 0; i < 300; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        snprintf(v, sizeof v, "value %d of some length", i);
+        pc_val val = pc_str(v);
+        assert_int_equal(pcs_wbegin(&w, st, 0), 0);
+        assert_int_equal(pcs_load_record(&w, k, strlen(k), PC_T_STRING, 0, &val, NULL, 0), 0);
+        assert_int_equal(pcs_wcommit(&w), 0);
+    }
+    unsigned psize = 0;
+    pcs_shard_info i0, i1;
+    uint64_t u0 = 0, u1 = 0;
+    assert_int_equal(pcs_shard_page_size(sh, &psize), 0);
+    assert_int_equal(pcs_shard_info_get(sh, &i0), 0);
+    assert_int_equal(pcs_shard_usage(sh, &u0), 0);
+    uint64_t hwm = i0.pages * psize, map = i0.map_size;
+    assert_true(hwm + (1u << 20) + (64u << 10) < map);
+    struct stat s0, s1;
+    assert_int_equal(stat(path, &s0), 0);
+    uint8_t *before = file_head(path, hwm);
+
+    uint64_t did = 1;
+    assert_int_equal(pcs_shard_prefault(sh, NULL, 1 << 20, UINT64_MAX, &did), PC_EINVAL);
+    assert_int_equal(did, 0);
+    pcs_prefault pf;
+    memset(&pf, 0, sizeof pf);
+    int rc = pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did);
+    if (rc == PC_ENOTSUP) {
+        print_message("skipped: this kernel cannot prefault (MADV_POPULATE_WRITE)\n");
+        free(before);
+        pcs_wctx_free(&w);
+        pcs_store_release(st);
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    EQ(did, 1u << 20);
+    EQ(pf.upto, hwm + (1u << 20));
+    assert_non_null(pf.map);
+    EQ(pf.maplen, map);
+
+    /* Nothing changed: the bytes below the last page, LMDB's figures, the
+     * usage. */
+    uint8_t *after = file_head(path, hwm);
+    CHECK(memcmp(before, after, hwm) == 0, "prefaulting changed the store's pages");
+    free(after);
+    assert_int_equal(pcs_shard_info_get(sh, &i1), 0);
+    EQ(i1.pages, i0.pages);
+    EQ(i1.last_txnid, i0.last_txnid);
+    assert_int_equal(pcs_shard_usage(sh, &u1), 0);
+    EQ(u1, u0);
+
+    /* Done already: nothing to do. */
+    assert_int_equal(pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did), 0);
+    EQ(did, 0);
+    /* Within the budget. */
+    assert_int_equal(pcs_shard_prefault(sh, &pf, 3u << 20, 64u << 10, &did), 0);
+    EQ(did, 64u << 10);
+    EQ(pf.upto, hwm + (1u << 20) + (64u << 10));
+    /* As far ahead as asked, but never past the map: the file keeps its
+     * size. */
+    assert_int_equal(pcs_shard_prefault(sh, &pf, UINT64_MAX, UINT64_MAX, &did), 0);
+    EQ(pf.upto, map);
+    EQ(did, map - hwm - (1u << 20) - (64u << 10));
+    assert_int_equal(pcs_shard_prefault(sh, &pf, UINT64_MAX, UINT64_MAX, &did), 0);
+    EQ(did, 0);
+    assert_int_equal(stat(path, &s1), 0);
+    EQ(s1.st_size, s0.st_size);
+    assert_true((uint64_t)s1.st_blocks * 512 <= (uint64_t)s1.st_size + 65536);
+    after = file_head(path, hwm);
+    CHECK(memcmp(before, after, hwm) == 0, "prefaulting changed the store's pages");
+    free(after);
+    free(before);
+
+    /* Writes land on the prefaulted pages and read back. */
+    for (int i = 300; i < 600; i++) {
+        snprintf(k, sizeof k, "key%04d", i);
+        snprintf(v, sizeof v, "value %d of some length", i);
+        pc_val val = pc_str(v);
+        assert_int_equal(pcs_wbegin(&w, st, 0), 0);
+        assert_int_equal(pcs_load_record(&w, k, strlen(k), PC_T_STRING, 0, &val, NULL, 0), 0);
+        assert_int_equal(pcs_wcommit(&w), 0);
+    }
+    assert_int_equal(pcs_shard_info_get(sh, &i1), 0);
+    assert_true(i1.pages > i0.pages);
+    pcs_rtxns rt;
+    assert_int_equal(pcs_rtxns_begin(st, &rt), 0);
+    pcs_view view = {rt.txn[0], sh, pcs_now_ms()};
+    for (int i = 0; i < 600; i++) {
+        pcs_rec r;
+        snprintf(k, sizeof k, "key%04d", i);
+        snprintf(v, sizeof v, "value %d of some length", i);
+        assert_int_equal(pcs_lookup(&view, k, strlen(k), &r, NULL), 0);
+        assert_int_equal(r.dlen, strlen(v));
+        assert_memory_equal(r.data, v, r.dlen);
+    }
+    pcs_rtxns_end(&rt);
+
+    /* Once stopped, a shard says why at once. */
+    pf.rc = PC_ENOSPC;
+    assert_int_equal(pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did), PC_ENOSPC);
+    EQ(did, 0);
+
+    /* A read-only environment (a client's) is refused. */
+    ro_path = path;
+    pid_t kid = pt_fork(prefault_read_only, NULL, 30);
+    assert_true(kid > 0);
+    int ws = pt_wait_pid(kid, 30000);
+    EXITED(ws, 0);
+    pcs_wctx_free(&w);
+    pcs_store_release(st);
+}
+
 /* ---- readers and read transactions ---- */
 
 static void test_readers_and_rtxns(void **state)
@@ -656,9 +828,10 @@ static void snapshot_of(fx *f, char *path, size_t len)
     pcs_rtxns rt;
     pcp_result res;
     rt.n = 0;
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), PC_EINVAL); /* no transactions */
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, NULL, NULL, &res),
+                     PC_EINVAL); /* no transactions */
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), 0);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, NULL, NULL, &res), 0);
     pcs_rtxns_end(&rt);
     snprintf(path, len, "%s", res.path);
 }
@@ -742,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_names_every_code),
         cmocka_unit_test(test_names_tables),
         cmocka_unit_test_setup_teardown(test_space, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_prefault, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_readers_and_rtxns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_next_due_counts_meta, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_evict_sample, setup1, teardown),
