@@ -54,7 +54,7 @@ static void log_line(int prio, const char *fmt, ...)
 /* One snapshot's work, handed to its thread. */
 typedef struct snap_job {
     pcd *d;
-    const pcs_rtxns *rt;
+    pcs_rtxns *rt;
     uint64_t gen;
     pcp_result res;
     int nice_err; /* errno of setpriority, 0 if lowered */
@@ -83,8 +83,8 @@ static void snap_tick(void *arg)
     if (!j->prefault)
         return;
     for (unsigned s = 0; s < j->d->st->nshards; s++) {
-        if (j->pf[s].rc)
-            continue; /* stopped for this snapshot */
+        if (j->pf[s].rc || !j->rt->txn[s])
+            continue; /* stopped, or the shard is written and its read ended */
         uint64_t did = 0;
         int rc =
             pcs_shard_prefault(&j->d->st->shards[s], &j->pf[s], j->ahead[s], j->ahead[s], &did);
@@ -111,7 +111,7 @@ static void *snap_work(void *arg)
 
 /* Write the snapshot from rt in a thread at nice 19; in this one if no
  * thread can be started. */
-static void snap_run(pcd *d, const pcs_rtxns *rt, uint64_t gen, pcp_result *res)
+static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
 {
     snap_job j = {.d = d, .rt = rt, .gen = gen, .prefault = d->cfg.snapshot_prefault};
     for (unsigned s = 0; s < d->st->nshards; s++)

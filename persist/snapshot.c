@@ -709,11 +709,14 @@ void pcp_clean_temp(const char *dir)
     closedir(dp);
 }
 
-int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
+int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
                  uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
-    if (rt->n != st->nshards) {
+    bool all = rt->n == st->nshards;
+    for (unsigned s = 0; s < rt->n && all; s++)
+        all = rt->txn[s] != NULL;
+    if (!all) {
         why(res, "no read transaction on each of the store's %u shard(s)", st->nshards);
         return res->rc = PC_EINVAL;
     }
@@ -777,8 +780,13 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
-    for (unsigned s = 0; s < st->nshards && !rc; s++)
+    /* Each shard's read ends once the shard is written: its writer can
+     * reuse freed pages again, while the others still read the same
+     * moment. */
+    for (unsigned s = 0; s < st->nshards && !rc; s++) {
         rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
+        pcs_rtxn_end(rt, s);
+    }
     if (rc)
         goto fail;
     sqlite3_finalize(wr.ins_key);

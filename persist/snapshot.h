@@ -76,10 +76,12 @@ typedef void (*pcp_tick_fn)(void *arg);
  * ours, links) are counted in res->ignored, the first described in
  * res->ignored_first: it logs nothing itself (it runs on a thread of its
  * own).  PC_EINVAL, and nothing written, when rt does not hold one
- * transaction per shard.  tick (NULL: none) is called with tick_arg as
- * pcp_tick_fn says.
+ * transaction per shard.  Each shard's transaction is ended (pcs_rtxn_end)
+ * as soon as that shard is written, so that its writer reuses freed pages
+ * again; the caller still ends rt (pcs_rtxns_end) afterwards.  tick (NULL:
+ * none) is called with tick_arg as pcp_tick_fn says.
  */
-int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsigned keep,
+int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
                  uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only

@@ -339,10 +339,18 @@ int pcs_rtxns_begin(const pcs_store *st, pcs_rtxns *rt)
     return 0;
 }
 
+void pcs_rtxn_end(pcs_rtxns *rt, unsigned s)
+{
+    if (s < rt->n && rt->txn[s]) {
+        mdb_txn_abort(rt->txn[s]);
+        rt->txn[s] = NULL;
+    }
+}
+
 void pcs_rtxns_end(pcs_rtxns *rt)
 {
     for (unsigned s = 0; s < rt->n; s++)
-        mdb_txn_abort(rt->txn[s]);
+        pcs_rtxn_end(rt, s);
     rt->n = 0;
 }
 

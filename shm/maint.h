@@ -146,13 +146,17 @@ int pcs_shard_meta(const pcs_shard *sh, const char *name, uint64_t *v);
  * it may hand it to another) until pcs_rtxns_end.
  */
 typedef struct pcs_rtxns {
-    unsigned n;                   /* transactions open: txn[0..n), one per shard */
-    MDB_txn *txn[PCS_SHARDS_MAX]; /* txn[s] reads shard s */
+    unsigned n;                   /* transactions begun: txn[0..n), one per shard */
+    MDB_txn *txn[PCS_SHARDS_MAX]; /* txn[s] reads shard s; NULL once ended alone */
 } pcs_rtxns;
 
 /* Begin a read transaction on each of st's shards: 0 with every one open,
  * or a PC_E* code with none (those begun are ended). */
 int pcs_rtxns_begin(const pcs_store *st, pcs_rtxns *rt);
+/* End shard s's transaction alone, once it is read (the others still see
+ * the same moment): from then on that shard's writer can reuse the pages
+ * its commits free.  Nothing if s is out of range or already ended. */
+void pcs_rtxn_end(pcs_rtxns *rt, unsigned s);
 /* End them (any number, 0 included); rt is then empty. */
 void pcs_rtxns_end(pcs_rtxns *rt);
 

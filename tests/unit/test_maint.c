@@ -470,6 +470,18 @@ static void test_readers_and_rtxns(void **state)
     assert_int_equal(rs2.min_txnid, rs.min_txnid);
     assert_int_equal(pcs_shard_info_get(sh, &info), 0);
     assert_true(rs2.min_txnid < info.last_txnid);
+    /* Shard 1's read ended alone: the others still read. */
+    pcs_rtxn_end(&rt, 1);
+    assert_null(rt.txn[1]);
+    assert_int_equal(pcs_shard_readers(sh, &rs2), 0);
+    assert_int_equal(rs2.min_txnid, UINT64_MAX);
+    assert_int_equal(pcs_shard_readers(&f->st->shards[0], &rs2), 0);
+    assert_true(rs2.min_txnid != UINT64_MAX);
+    pcs_rtxn_end(&rt, 1);  /* again: nothing */
+    pcs_rtxn_end(&rt, 3);  /* out of range: nothing */
+    pcs_rtxn_end(&rt, 64); /* (PCS_SHARDS_MAX) */
+    assert_non_null(rt.txn[0]);
+    assert_non_null(rt.txn[2]);
     pcs_rtxns_end(&rt);
     assert_int_equal(rt.n, 0);
     pcs_rtxns_end(&rt); /* again: nothing */
@@ -836,6 +848,64 @@ static void snapshot_of(fx *f, char *path, size_t len)
     snprintf(path, len, "%s", res.path);
 }
 
+/* What the tick of test_snapshot_ends_reads saw. */
+typedef struct tick_seen {
+    const pcs_store *st;
+    unsigned ticks;
+    bool first_ended_last_held; /* shard 0 without a reader, shard 2 with one */
+} tick_seen;
+
+static void tick_look(void *arg)
+{
+    tick_seen *t = arg;
+    pcs_readers r0, r2;
+    t->ticks++;
+    if (pcs_shard_readers(&t->st->shards[0], &r0) == 0 &&
+        pcs_shard_readers(&t->st->shards[2], &r2) == 0 && r0.min_txnid == UINT64_MAX &&
+        r2.min_txnid != UINT64_MAX)
+        t->first_ended_last_held = true;
+}
+
+/*
+ * A snapshot ends each shard's read as soon as that shard is written: part
+ * way through, shard 0 has no reader while shard 2 still has one; at the
+ * end no shard has; every key is in the file; the tick ran every
+ * PCP_TICK_ROWS rows.
+ */
+static void test_snapshot_ends_reads(void **state)
+{
+    fx *f = *state;
+    enum { N = 3000 };
+    for (int i = 0; i < N; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%05d", i);
+        put_str(f, k, "v", 0);
+    }
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/snap", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    pcs_rtxns rt;
+    pcp_result res;
+    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
+    tick_seen t = {.st = f->st};
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, tick_look, &t, &res), 0);
+    EQ(res.keys, N);
+    EQ(t.ticks, 1 + N / PCP_TICK_ROWS);
+    CHECK(t.first_ended_last_held, "shard 0's read was still open while shard 2 was written");
+    for (unsigned s = 0; s < 3; s++) {
+        pcs_readers r;
+        assert_null(rt.txn[s]);
+        assert_int_equal(pcs_shard_readers(&f->st->shards[s], &r), 0);
+        EQ(r.min_txnid, UINT64_MAX);
+    }
+    pcs_rtxns_end(&rt);
+    /* A set with one read ended is refused. */
+    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
+    pcs_rtxn_end(&rt, 1);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, NULL, NULL, &res), PC_EINVAL);
+    pcs_rtxns_end(&rt);
+}
+
 /* Open a fresh store of 3 shards in f->dir/r. */
 static pcs_store *fresh_store(fx *f)
 {
@@ -922,6 +992,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_rejects, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_load_each_type, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_bare, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_ends_reads, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_twice_the_same_key, setup3, teardown),
     };
