@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../persist/snapshot.h"
@@ -65,7 +66,33 @@ typedef struct snap_job {
     uint64_t prefaulted; /* bytes, all shards */
     int pf_rc;           /* the first shard that stopped: why */
     unsigned pf_shard;
+    int64_t credit;    /* CPU time (us) the prefault may still take */
+    uint64_t last_cpu; /* the thread's CPU time at the end of the last tick (0: none yet) */
+    uint64_t pf_cpu;   /* CPU time (us) spent prefaulting */
+    bool behind;       /* a writer outran the prefault at some point */
 } snap_job;
+
+/* The prefault's CPU time is at most a quarter of the snapshot's own work's
+ * (what the thread spent between ticks), plus a first allowance to fill
+ * the horizons: so a snapshot takes at most about a quarter longer with it,
+ * however fast the writers take pages.  Where a fresh page is cheap that
+ * covers every page the writers take; where it is not (a hypervisor that
+ * charges each page tens of microseconds), a longer snapshot would hold
+ * its read longer and make the writers take more fresh pages still
+ * (docs/design.md, "Snapshots"). */
+#define PREFAULT_SHARE 4 /* one part of prefaulting per this many of work */
+#define PREFAULT_FIRST_US 50000
+#define PREFAULT_CREDIT_MAX_US 100000
+/* Bytes per call, shard after shard. */
+#define PREFAULT_CHUNK (UINT64_C(256) << 10)
+
+static uint64_t thread_cpu_us(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /*
  * Between rows of the snapshot (pcp_tick_fn): keep the pages each shard's
@@ -82,20 +109,41 @@ static void snap_tick(void *arg)
     snap_job *j = arg;
     if (!j->prefault)
         return;
-    for (unsigned s = 0; s < j->d->st->nshards; s++) {
-        if (j->pf[s].rc || !j->rt->txn[s])
-            continue; /* stopped, or the shard is written and its read ended */
-        uint64_t did = 0;
-        int rc =
-            pcs_shard_prefault(&j->d->st->shards[s], &j->pf[s], j->ahead[s], j->ahead[s], &did);
-        j->prefaulted += did;
-        if (rc && !j->pf_rc) {
-            j->pf_rc = rc;
-            j->pf_shard = s;
+    uint64_t now = thread_cpu_us();
+    if (!j->last_cpu)
+        j->credit = PREFAULT_FIRST_US;
+    else if (now > j->last_cpu)
+        j->credit += (int64_t)(now - j->last_cpu) / PREFAULT_SHARE;
+    if (j->credit > PREFAULT_CREDIT_MAX_US)
+        j->credit = PREFAULT_CREDIT_MAX_US;
+    bool more = true;
+    while (more && j->credit > 0) {
+        more = false;
+        for (unsigned s = 0; s < j->d->st->nshards; s++) {
+            if (j->pf[s].rc || !j->rt->txn[s])
+                continue; /* stopped, or the shard is written and its read ended */
+            pcs_shard_info info;
+            if (!pcs_shard_info_get(&j->d->st->shards[s], &info) && j->pf[s].upto &&
+                info.pages * j->d->fs_psize > j->pf[s].upto)
+                j->behind = true;
+            uint64_t did = 0;
+            int rc = pcs_shard_prefault(&j->d->st->shards[s], &j->pf[s], j->ahead[s],
+                                        PREFAULT_CHUNK, &did);
+            j->prefaulted += did;
+            more |= did > 0;
+            if (rc && !j->pf_rc) {
+                j->pf_rc = rc;
+                j->pf_shard = s;
+            }
+            if (rc)
+                j->pf[s].rc = rc;
         }
-        if (rc)
-            j->pf[s].rc = rc;
+        uint64_t t = thread_cpu_us();
+        j->credit -= (int64_t)(t - now);
+        j->pf_cpu += t - now;
+        now = t;
     }
+    j->last_cpu = now;
 }
 
 static void *snap_work(void *arg)
@@ -139,8 +187,11 @@ static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
         pcd_log(LOG_NOTICE, "prefaulting shard %u stopped for this snapshot: %s", j.pf_shard,
                 pc_strerror(j.pf_rc));
     if (j.prefault)
-        pcd_log(LOG_INFO, "the snapshot prefaulted %llu KiB ahead of the writers",
-                (unsigned long long)(j.prefaulted >> 10));
+        pcd_log(LOG_INFO,
+                "the snapshot prefaulted %llu KiB ahead of the writers in %llu ms of its CPU "
+                "time%s",
+                (unsigned long long)(j.prefaulted >> 10), (unsigned long long)(j.pf_cpu / 1000),
+                j.behind ? "; the writers outran it at times" : "");
     *res = j.res;
 }
 
