@@ -72,15 +72,15 @@ typedef struct snap_job {
     bool behind;       /* a writer outran the prefault at some point */
 } snap_job;
 
-/* The prefault's CPU time is at most a quarter of the snapshot's own work's
- * (what the thread spent between ticks), plus a first allowance to fill
- * the horizons: so a snapshot takes at most about a quarter longer with it,
+/* The prefault's CPU time is at most half the snapshot's own work's (what
+ * the thread spent between ticks), plus a first allowance to fill the
+ * horizons: so a snapshot takes at most about half as long again with it,
  * however fast the writers take pages.  Where a fresh page is cheap that
  * covers every page the writers take; where it is not (a hypervisor that
  * charges each page tens of microseconds), a longer snapshot would hold
  * its read longer and make the writers take more fresh pages still
  * (docs/design.md, "Snapshots"). */
-#define PREFAULT_SHARE 4 /* one part of prefaulting per this many of work */
+#define PREFAULT_SHARE 2 /* one part of prefaulting per this many of work */
 #define PREFAULT_FIRST_US 50000
 #define PREFAULT_CREDIT_MAX_US 100000
 /* Bytes per call, shard after shard. */
