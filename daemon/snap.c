@@ -51,14 +51,25 @@ static void log_line(int prio, const char *fmt, ...)
 /* The snapshot's work thread's priority: the lowest that still gets a
  * share of a busy CPU (SCHED_IDLE gets five times less, docs/design.md). */
 #define SNAP_NICE 19
+/* While its read is open every write takes fresh pages, so the map grows
+ * for as long as the snapshot lasts.  At nice 19 that may be long: once a
+ * shard's map has grown by as much as it held when the snapshot began (at
+ * least GROW_MIN), or by a quarter of the room its map had left, the rest
+ * of the snapshot is written at the normal priority. */
+#define GROW_MIN (UINT64_C(16) << 20)
 
 /* One snapshot's work, handed to its thread. */
 typedef struct snap_job {
     pcd *d;
     pcs_rtxns *rt;
-    uint64_t gen;
-    pcp_result res;
+    pcp_snap *sp;
+    int rows_rc;  /* what pcp_snap_rows said last */
     int nice_err; /* errno of setpriority, 0 if lowered */
+    /* Growth of each shard's map while the snapshot holds its read. */
+    uint64_t hwm0[PCS_SHARDS_MAX], grow_max[PCS_SHARDS_MAX];
+    bool boost; /* asked to go on at the normal priority */
+    unsigned boost_shard;
+    uint64_t boost_grown;
     /* Prefaulting (--snapshot-prefault): each shard's state and horizon. */
     bool prefault;
     pcs_prefault pf[PCS_SHARDS_MAX];
@@ -94,21 +105,31 @@ static uint64_t thread_cpu_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/*
- * Between rows of the snapshot (pcp_tick_fn): keep the pages each shard's
- * writer takes next mapped ahead of it.  While the snapshot's read
- * transactions are open, every commit takes fresh pages from the end of
- * the map, and the first store into each is a page fault in the writer;
- * here, in the snapshot's thread at nice 19, that work is done first
- * (docs/design.md, "Snapshots").  Never past pcd_fs_ahead: the pages mapped
- * are ones the space reservation holds already, and beyond LMDB's last page
- * they count for nothing in the memory the cap measures.
- */
-static void snap_tick(void *arg)
+/* Has a shard whose read is still open grown past its bound?  Then ask,
+ * once, to go on at the normal priority. */
+static bool grown_too_much(snap_job *j)
 {
-    snap_job *j = arg;
-    if (!j->prefault)
-        return;
+    if (j->boost)
+        return false;
+    for (unsigned s = 0; s < j->d->st->nshards; s++) {
+        pcs_shard_info info;
+        if (!j->rt->txn[s] || pcs_shard_info_get(&j->d->st->shards[s], &info))
+            continue;
+        uint64_t hwm = info.pages * j->d->fs_psize;
+        if (hwm > j->hwm0[s] && hwm - j->hwm0[s] > j->grow_max[s]) {
+            j->boost = true;
+            j->boost_shard = s;
+            j->boost_grown = hwm - j->hwm0[s];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Keep the pages each shard's writer takes next mapped ahead of it, within
+ * the CPU credit. */
+static void prefault_step(snap_job *j)
+{
     uint64_t now = thread_cpu_us();
     if (!j->last_cpu)
         j->credit = PREFAULT_FIRST_US;
@@ -146,24 +167,57 @@ static void snap_tick(void *arg)
     j->last_cpu = now;
 }
 
+/*
+ * Between rows of the snapshot (pcp_tick_fn).  While the snapshot's read
+ * transactions are open, every commit takes fresh pages from the end of
+ * the map, and the first store into each is a page fault in the writer;
+ * at nice 19 the snapshot prefaults them first (docs/design.md,
+ * "Snapshots"), never past pcd_fs_ahead: the pages mapped are ones the
+ * space reservation holds already, and beyond LMDB's last page they count
+ * for nothing in the memory the cap measures.  true (once) when the map
+ * grew too much for the snapshot to go on at nice 19; from then on it
+ * prefaults no more, to end the read sooner.
+ */
+static bool snap_tick(void *arg)
+{
+    snap_job *j = arg;
+    if (grown_too_much(j))
+        return true;
+    if (j->prefault && !j->boost)
+        prefault_step(j);
+    return false;
+}
+
 static void *snap_work(void *arg)
 {
     snap_job *j = arg;
-    pcd *d = j->d;
     /* On Linux a thread is a task of its own: this lowers this thread only. */
     j->nice_err = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SNAP_NICE) < 0 ? errno : 0;
-    pcp_snapshot(d->st, j->rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, j->gen, snap_tick, j,
-                 &j->res);
+    j->rows_rc = pcp_snap_rows(j->sp);
     return NULL;
 }
 
-/* Write the snapshot from rt in a thread at nice 19; in this one if no
- * thread can be started. */
+/*
+ * Write the snapshot from rt: its rows in a thread at nice 19, and on at the
+ * normal priority in this thread if the map grew too much meanwhile (or no
+ * thread could be started).
+ */
 static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
 {
-    snap_job j = {.d = d, .rt = rt, .gen = gen, .prefault = d->cfg.snapshot_prefault};
-    for (unsigned s = 0; s < d->st->nshards; s++)
+    snap_job j = {.d = d, .rt = rt, .prefault = d->cfg.snapshot_prefault};
+    for (unsigned s = 0; s < d->st->nshards; s++) {
+        pcs_shard_info info;
         j.ahead[s] = pcd_fs_ahead(d, s);
+        j.hwm0[s] = pcs_shard_info_get(&d->st->shards[s], &info) ? 0 : info.pages * d->fs_psize;
+        uint64_t room = d->fs_limit[s] > j.hwm0[s] ? d->fs_limit[s] - j.hwm0[s] : 0;
+        j.grow_max[s] = j.hwm0[s] > GROW_MIN ? j.hwm0[s] : GROW_MIN;
+        if (j.grow_max[s] > room / 4)
+            j.grow_max[s] = room / 4;
+    }
+    pcp_snap_open(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, snap_tick, &j, res,
+                  &j.sp);
+    if (!j.sp)
+        return; /* res says why */
     pthread_t th;
     int rc = pthread_create(&th, NULL, snap_work, &j);
     if (rc) {
@@ -171,8 +225,7 @@ static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
                 "cannot start the snapshot's thread (%s): the snapshot runs at the normal "
                 "priority",
                 strerror(rc));
-        pcp_snapshot(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, snap_tick, &j,
-                     &j.res);
+        j.rows_rc = PC_EAGAIN;
     } else {
         pthread_setname_np(th, "pycached-snap");
         pthread_join(th, NULL);
@@ -180,6 +233,14 @@ static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
     if (j.nice_err)
         pcd_log(LOG_INFO, "cannot lower the snapshot's priority (%s): it ran at the normal one",
                 strerror(j.nice_err));
+    if (j.boost)
+        pcd_log(LOG_NOTICE,
+                "the snapshot goes on at the normal priority: while its read held shard %u's "
+                "freed pages, the writes grew that shard's map by %llu MiB",
+                j.boost_shard, (unsigned long long)(j.boost_grown >> 20));
+    while (j.rows_rc == PC_EAGAIN)
+        j.rows_rc = pcp_snap_rows(j.sp);
+    pcp_snap_close(j.sp);
     if (j.pf_rc == PC_ENOTSUP)
         pcd_log(LOG_INFO, "this kernel cannot prefault (MADV_POPULATE_WRITE, Linux 5.14): writes "
                           "during a snapshot take their fresh pages' faults themselves");
@@ -192,7 +253,6 @@ static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
                 "time%s",
                 (unsigned long long)(j.prefaulted >> 10), (unsigned long long)(j.pf_cpu / 1000),
                 j.behind ? "; the writers outran it at times" : "");
-    *res = j.res;
 }
 
 static void *snap_thread(void *arg)

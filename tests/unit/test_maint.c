@@ -855,7 +855,7 @@ typedef struct tick_seen {
     bool first_ended_last_held; /* shard 0 without a reader, shard 2 with one */
 } tick_seen;
 
-static void tick_look(void *arg)
+static bool tick_look(void *arg)
 {
     tick_seen *t = arg;
     pcs_readers r0, r2;
@@ -864,6 +864,7 @@ static void tick_look(void *arg)
         pcs_shard_readers(&t->st->shards[2], &r2) == 0 && r0.min_txnid == UINT64_MAX &&
         r2.min_txnid != UINT64_MAX)
         t->first_ended_last_held = true;
+    return false;
 }
 
 /*
@@ -904,6 +905,70 @@ static void test_snapshot_ends_reads(void **state)
     pcs_rtxn_end(&rt, 1);
     assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, NULL, NULL, &res), PC_EINVAL);
     pcs_rtxns_end(&rt);
+}
+
+static unsigned pauses;
+
+/* Ask for a pause at every tick. */
+static bool tick_pause(void *arg)
+{
+    (void)arg;
+    pauses++;
+    return true;
+}
+
+/*
+ * pcp_snap_open/rows/close: rows written in turns, each stopped by the
+ * tick (PC_EAGAIN) and gone on with, make the same snapshot as one call:
+ * every key once (the keys table would refuse a key twice), in a
+ * complete file; closing before the rows are written removes the file.
+ */
+static void test_snapshot_in_turns(void **state)
+{
+    fx *f = *state;
+    enum { N = 2000 };
+    for (int i = 0; i < N; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%05d", i);
+        put_str(f, k, "v", 0);
+    }
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/snap", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    pcs_rtxns rt;
+    pcp_result res;
+    pcp_snap *sp = NULL;
+    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
+    pauses = 0;
+    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 1, tick_pause, NULL, &res, &sp), 0);
+    assert_non_null(sp);
+    unsigned turns = 0;
+    int rc;
+    while ((rc = pcp_snap_rows(sp)) == PC_EAGAIN)
+        turns++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(pcp_snap_rows(sp), 0); /* done: nothing more */
+    assert_int_equal(pcp_snap_close(sp), 0);
+    pcs_rtxns_end(&rt);
+    EQ(res.keys, N);
+    assert_true(turns >= N / PCP_TICK_ROWS);
+    EQ(turns, pauses);
+    char why[128] = "";
+    CHECK(pt_snapshot_complete(res.path, why, sizeof why), "%s: %s", res.path, why);
+    /* Closed half way: no file, temporary or not. */
+    size_t files = pt_count_snapshots(dir);
+    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
+    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 2, tick_pause, NULL, &res, &sp), 0);
+    assert_int_equal(pcp_snap_rows(sp), PC_EAGAIN);
+    assert_int_equal(pcp_snap_close(sp), PC_ESTATE);
+    pcs_rtxns_end(&rt);
+    EQ(pt_count_snapshots(dir), files);
+    EQ(pt_count_temps(dir), 0);
+    /* Refused at once: no transactions. */
+    rt.n = 0;
+    sp = (pcp_snap *)&rt;
+    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 3, NULL, NULL, &res, &sp), PC_EINVAL);
+    assert_null(sp);
 }
 
 /* Open a fresh store of 3 shards in f->dir/r. */
@@ -993,6 +1058,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_each_type, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_bare, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_ends_reads, setup3, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_in_turns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_twice_the_same_key, setup3, teardown),
     };
