@@ -45,7 +45,6 @@ void pcd_config_defaults(pcd_config *cfg)
     cfg->policy = PC_POLICY_NOEVICTION;
     cfg->evict_at_pct = 90;
     cfg->snapshot_keep = 3;
-    cfg->snapshot_prefault = true;
     cfg->max_read_age_s = 300;
     cfg->client_backlog = UINT64_C(16) << 20;
     cfg->request_timeout_s = 30;
@@ -297,21 +296,7 @@ static const char *option_range(const char *name)
         return "1M to 8T (per shard)";
     if (!strcmp(name, "max-value"))
         return "1 to 2147483647 bytes (2G less one byte)";
-    if (!strcmp(name, "snapshot-prefault"))
-        return "yes or no";
     return NULL;
-}
-
-/* yes, true, 1 or no, false, 0.  0 or -1. */
-static int parse_bool(const char *v, bool *out)
-{
-    if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
-        *out = true;
-    else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
-        *out = false;
-    else
-        return -1;
-    return 0;
 }
 
 /* One setter for every setting, by its long-option name.  0 or -1. */
@@ -333,10 +318,15 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
             }
         return -1;
     }
-    if (!strcmp(name, "foreground"))
-        return parse_bool(v, &cfg->foreground);
-    if (!strcmp(name, "snapshot-prefault"))
-        return parse_bool(v, &cfg->snapshot_prefault);
+    if (!strcmp(name, "foreground")) {
+        if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1"))
+            cfg->foreground = true;
+        else if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0"))
+            cfg->foreground = false;
+        else
+            return -1;
+        return 0;
+    }
     if (!strcmp(name, "shards")) {
         if (parse_uint(v, 1, PCS_SHARDS_MAX, &cfg->shards))
             return -1;
@@ -604,7 +594,6 @@ static const struct option longopts[] = {
     {"snapshot-dir", required_argument, NULL, 0},
     {"snapshot-every", required_argument, NULL, 0},
     {"snapshot-keep", required_argument, NULL, 0},
-    {"snapshot-prefault", required_argument, NULL, 0},
     {"restore", required_argument, NULL, 0},
     {"allow-group", required_argument, NULL, 0},
     {"allow-ring-only", required_argument, NULL, 0},
@@ -673,8 +662,6 @@ void pcd_usage(FILE *f)
           "      --snapshot-every S[:N]  snapshot when S seconds passed and N writes\n"
           "                           happened (N defaults to 1); up to 8 rules\n"
           "      --snapshot-keep N    keep the newest N snapshots (3; 0 keeps all)\n"
-          "      --snapshot-prefault yes|no  while a snapshot runs, map the pages the\n"
-          "                           writers take next ahead of them (yes)\n"
           "      --restore FILE       load FILE into the (empty) store at start\n"
           "When the store is created (fixed afterwards):\n"
           "      --max-memory SIZE    each shard's map: the store's limit, 1M..8T (1G)\n"

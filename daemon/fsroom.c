@@ -161,12 +161,6 @@ int pcd_fs_open(pcd *d)
     return 0;
 }
 
-uint64_t pcd_fs_ahead(const pcd *d, unsigned s)
-{
-    uint64_t a = window_of(d->fs_limit[s]) / 2;
-    return a - a % (d->fs_psize ? d->fs_psize : 4096);
-}
-
 uint64_t pcd_fs_room(pcd *d, uint64_t incoming)
 {
     if (d->fs_noreserve)

@@ -65,7 +65,6 @@ typedef struct pcd_config {
     int policy;                  /* pc_policy */
     unsigned evict_at_pct;       /* of --max-memory: eviction (or refusal) starts above */
     char *snapshot_dir;          /* snapshots go here; NULL: none */
-    bool snapshot_prefault;      /* prefault the writers' next pages meanwhile (at start) */
     unsigned snapshot_keep;      /* newest N kept (0: all) */
     unsigned n_rules;            /* --snapshot-every SECONDS[:CHANGES] */
     unsigned rule_seconds[8];
@@ -503,11 +502,6 @@ int pcd_fs_precheck(pcd *d);
 /* Before a pass writing incoming bytes: extend the reservations; returns
  * the growth the filesystem guarantees (UINT64_MAX: up to the cap). */
 uint64_t pcd_fs_room(pcd *d, uint64_t incoming);
-/* How far past shard s's last page the reservation keeps backed before
- * every pass (half its window): how far ahead a snapshot prefaults, so that
- * what it maps is memory the store holds already.  Any thread (it reads
- * only what pcd_fs_open set). */
-uint64_t pcd_fs_ahead(const pcd *d, unsigned s);
 
 /* snap.c */
 int pcd_snap_check(pcd *d);

@@ -7,14 +7,6 @@
  * The loop holds commit_mu while it writes; the thread takes it only to open
  * its read transactions, so a snapshot is the store as of one pass, across
  * every shard, and never blocks a writer for longer than that.
- *
- * The snapshot's own work (reading the store, SQLite) runs in a second
- * thread, started for it, at the lowest priority (nice 19 for that thread
- * alone): on a machine with few cores the writers and the clients go first,
- * and the snapshot takes what CPU they leave.  The thread that takes
- * commit_mu keeps the normal priority, so that no writer ever waits for a
- * lock held by a thread the scheduler keeps waiting (docs/design.md,
- * "Snapshots").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,11 +16,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../persist/snapshot.h"
@@ -46,213 +35,6 @@ static void log_line(int prio, const char *fmt, ...)
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     pcd_log(prio, "%s", buf);
-}
-
-/* The snapshot's work thread's priority: the lowest that still gets a
- * share of a busy CPU (SCHED_IDLE gets five times less, docs/design.md). */
-#define SNAP_NICE 19
-/* While its read is open every write takes fresh pages, so the map grows
- * for as long as the snapshot lasts.  At nice 19 that may be long: once a
- * shard's map has grown by as much as it held when the snapshot began (at
- * least GROW_MIN), or by a quarter of the room its map had left, the rest
- * of the snapshot is written at the normal priority. */
-#define GROW_MIN (UINT64_C(16) << 20)
-
-/* One snapshot's work, handed to its thread. */
-typedef struct snap_job {
-    pcd *d;
-    pcs_rtxns *rt;
-    pcp_snap *sp;
-    int rows_rc;  /* what pcp_snap_rows said last */
-    int nice_err; /* errno of setpriority, 0 if lowered */
-    /* Growth of each shard's map while the snapshot holds its read. */
-    uint64_t hwm0[PCS_SHARDS_MAX], grow_max[PCS_SHARDS_MAX];
-    bool boost; /* asked to go on at the normal priority */
-    unsigned boost_shard;
-    uint64_t boost_grown;
-    /* Prefaulting (--snapshot-prefault): each shard's state and horizon. */
-    bool prefault;
-    pcs_prefault pf[PCS_SHARDS_MAX];
-    uint64_t ahead[PCS_SHARDS_MAX];
-    uint64_t prefaulted; /* bytes, all shards */
-    int pf_rc;           /* the first shard that stopped: why */
-    unsigned pf_shard;
-    int64_t credit;    /* CPU time (us) the prefault may still take */
-    uint64_t last_cpu; /* the thread's CPU time at the end of the last tick (0: none yet) */
-    uint64_t pf_cpu;   /* CPU time (us) spent prefaulting */
-    bool behind;       /* a writer outran the prefault at some point */
-} snap_job;
-
-/* The prefault's CPU time is at most half the snapshot's own work's (what
- * the thread spent between ticks), plus a first allowance to fill the
- * horizons: so a snapshot takes at most about half as long again with it,
- * however fast the writers take pages.  Where a fresh page is cheap that
- * covers every page the writers take; where it is not (a hypervisor that
- * charges each page tens of microseconds), a longer snapshot would hold
- * its read longer and make the writers take more fresh pages still
- * (docs/design.md, "Snapshots"). */
-#define PREFAULT_SHARE 2 /* one part of prefaulting per this many of work */
-#define PREFAULT_FIRST_US 50000
-#define PREFAULT_CREDIT_MAX_US 100000
-/* Bytes per call, shard after shard. */
-#define PREFAULT_CHUNK (UINT64_C(256) << 10)
-
-static uint64_t thread_cpu_us(void)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
-        return 0;
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-/* Has a shard whose read is still open grown past its bound?  Then ask,
- * once, to go on at the normal priority. */
-static bool grown_too_much(snap_job *j)
-{
-    if (j->boost)
-        return false;
-    for (unsigned s = 0; s < j->d->st->nshards; s++) {
-        pcs_shard_info info;
-        if (!j->rt->txn[s] || pcs_shard_info_get(&j->d->st->shards[s], &info))
-            continue;
-        uint64_t hwm = info.pages * j->d->fs_psize;
-        if (hwm > j->hwm0[s] && hwm - j->hwm0[s] > j->grow_max[s]) {
-            j->boost = true;
-            j->boost_shard = s;
-            j->boost_grown = hwm - j->hwm0[s];
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Keep the pages each shard's writer takes next mapped ahead of it, within
- * the CPU credit. */
-static void prefault_step(snap_job *j)
-{
-    uint64_t now = thread_cpu_us();
-    if (!j->last_cpu)
-        j->credit = PREFAULT_FIRST_US;
-    else if (now > j->last_cpu)
-        j->credit += (int64_t)(now - j->last_cpu) / PREFAULT_SHARE;
-    if (j->credit > PREFAULT_CREDIT_MAX_US)
-        j->credit = PREFAULT_CREDIT_MAX_US;
-    bool more = true;
-    while (more && j->credit > 0) {
-        more = false;
-        for (unsigned s = 0; s < j->d->st->nshards; s++) {
-            if (j->pf[s].rc || !j->rt->txn[s])
-                continue; /* stopped, or the shard is written and its read ended */
-            pcs_shard_info info;
-            if (!pcs_shard_info_get(&j->d->st->shards[s], &info) && j->pf[s].upto &&
-                info.pages * j->d->fs_psize > j->pf[s].upto)
-                j->behind = true;
-            uint64_t did = 0;
-            int rc = pcs_shard_prefault(&j->d->st->shards[s], &j->pf[s], j->ahead[s],
-                                        PREFAULT_CHUNK, &did);
-            j->prefaulted += did;
-            more |= did > 0;
-            if (rc && !j->pf_rc) {
-                j->pf_rc = rc;
-                j->pf_shard = s;
-            }
-            if (rc)
-                j->pf[s].rc = rc;
-        }
-        uint64_t t = thread_cpu_us();
-        j->credit -= (int64_t)(t - now);
-        j->pf_cpu += t - now;
-        now = t;
-    }
-    j->last_cpu = now;
-}
-
-/*
- * Between rows of the snapshot (pcp_tick_fn).  While the snapshot's read
- * transactions are open, every commit takes fresh pages from the end of
- * the map, and the first store into each is a page fault in the writer;
- * at nice 19 the snapshot prefaults them first (docs/design.md,
- * "Snapshots"), never past pcd_fs_ahead: the pages mapped are ones the
- * space reservation holds already, and beyond LMDB's last page they count
- * for nothing in the memory the cap measures.  true (once) when the map
- * grew too much for the snapshot to go on at nice 19; from then on it
- * prefaults no more, to end the read sooner.
- */
-static bool snap_tick(void *arg)
-{
-    snap_job *j = arg;
-    if (grown_too_much(j))
-        return true;
-    if (j->prefault && !j->boost)
-        prefault_step(j);
-    return false;
-}
-
-static void *snap_work(void *arg)
-{
-    snap_job *j = arg;
-    /* On Linux a thread is a task of its own: this lowers this thread only. */
-    j->nice_err = setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SNAP_NICE) < 0 ? errno : 0;
-    j->rows_rc = pcp_snap_rows(j->sp);
-    return NULL;
-}
-
-/*
- * Write the snapshot from rt: its rows in a thread at nice 19, and on at the
- * normal priority in this thread if the map grew too much meanwhile (or no
- * thread could be started).
- */
-static void snap_run(pcd *d, pcs_rtxns *rt, uint64_t gen, pcp_result *res)
-{
-    snap_job j = {.d = d, .rt = rt, .prefault = d->cfg.snapshot_prefault};
-    for (unsigned s = 0; s < d->st->nshards; s++) {
-        pcs_shard_info info;
-        j.ahead[s] = pcd_fs_ahead(d, s);
-        j.hwm0[s] = pcs_shard_info_get(&d->st->shards[s], &info) ? 0 : info.pages * d->fs_psize;
-        uint64_t room = d->fs_limit[s] > j.hwm0[s] ? d->fs_limit[s] - j.hwm0[s] : 0;
-        j.grow_max[s] = j.hwm0[s] > GROW_MIN ? j.hwm0[s] : GROW_MIN;
-        if (j.grow_max[s] > room / 4)
-            j.grow_max[s] = room / 4;
-    }
-    pcp_snap_open(d->st, rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, gen, snap_tick, &j, res,
-                  &j.sp);
-    if (!j.sp)
-        return; /* res says why */
-    pthread_t th;
-    int rc = pthread_create(&th, NULL, snap_work, &j);
-    if (rc) {
-        pcd_log(LOG_WARNING,
-                "cannot start the snapshot's thread (%s): the snapshot runs at the normal "
-                "priority",
-                strerror(rc));
-        j.rows_rc = PC_EAGAIN;
-    } else {
-        pthread_setname_np(th, "pycached-snap");
-        pthread_join(th, NULL);
-    }
-    if (j.nice_err)
-        pcd_log(LOG_INFO, "cannot lower the snapshot's priority (%s): it ran at the normal one",
-                strerror(j.nice_err));
-    if (j.boost)
-        pcd_log(LOG_NOTICE,
-                "the snapshot goes on at the normal priority: while its read held shard %u's "
-                "freed pages, the writes grew that shard's map by %llu MiB",
-                j.boost_shard, (unsigned long long)(j.boost_grown >> 20));
-    while (j.rows_rc == PC_EAGAIN)
-        j.rows_rc = pcp_snap_rows(j.sp);
-    pcp_snap_close(j.sp);
-    if (j.pf_rc == PC_ENOTSUP)
-        pcd_log(LOG_INFO, "this kernel cannot prefault (MADV_POPULATE_WRITE, Linux 5.14): writes "
-                          "during a snapshot take their fresh pages' faults themselves");
-    else if (j.pf_rc)
-        pcd_log(LOG_NOTICE, "prefaulting shard %u stopped for this snapshot: %s", j.pf_shard,
-                pc_strerror(j.pf_rc));
-    if (j.prefault)
-        pcd_log(LOG_INFO,
-                "the snapshot prefaulted %llu KiB ahead of the writers in %llu ms of its CPU "
-                "time%s",
-                (unsigned long long)(j.prefaulted >> 10), (unsigned long long)(j.pf_cpu / 1000),
-                j.behind ? "; the writers outran it at times" : "");
 }
 
 static void *snap_thread(void *arg)
@@ -280,7 +62,7 @@ static void *snap_thread(void *arg)
             snprintf(res.why, sizeof res.why, "cannot begin a read transaction: %s",
                      pc_strerror(rc));
         } else {
-            snap_run(d, &rt, ++sn->gen, &res);
+            pcp_snapshot(d->st, &rt, d->cfg.snapshot_dir, d->cfg.snapshot_keep, ++sn->gen, &res);
         }
         pcs_rtxns_end(&rt);
 

@@ -171,22 +171,7 @@ typedef struct writer {
     uint64_t keys, members, now;
     uint64_t flights, chunks, blooms, layers;
     pcp_result *res;
-    pcp_tick_fn tick; /* called every PCP_TICK_ROWS rows (NULL: none) */
-    void *tick_arg;
-    uint64_t rows;
-    bool pause; /* the tick asked to stop at the next key */
-    /* Where pcp_snap_rows goes on from (pcp_snap). */
-    unsigned shard;           /* the shard being written */
-    uint8_t last[PC_KEY_MAX]; /* its last key written... */
-    size_t last_len;          /* ...(0: none yet) */
 } writer;
-
-/* A row written: now and then, the caller's tick. */
-static void row_done(writer *wr)
-{
-    if (wr->tick && ++wr->rows % PCP_TICK_ROWS == 0 && wr->tick(wr->tick_arg))
-        wr->pause = true;
-}
 
 /* ---- issue 16's types ---- */
 
@@ -231,7 +216,6 @@ static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_
             return sq_err(sr);
         wr->chunks++;
         n++;
-        row_done(wr);
     }
     if (rc && rc != MDB_NOTFOUND)
         return pcs_mdb_err(rc);
@@ -318,7 +302,6 @@ static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_byte
         rc = 0;
     sqlite3_reset(s);
     wr->members += !rc;
-    row_done(wr);
     return rc ? sq_err(rc) : 0;
 }
 
@@ -373,28 +356,10 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
         mdb_cursor_close(kc);
         return pcs_mdb_err(rc);
     }
-    MDB_val k = {wr->last_len, wr->last}, d;
+    MDB_val k, d;
     int e = 0;
-    /* From the first key, or on after the last one written. */
-    if (!wr->last_len) {
-        rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST);
-    } else {
-        rc = mdb_cursor_get(kc, &k, &d, MDB_SET_RANGE);
-        if (!rc && k.mv_size == wr->last_len && !memcmp(k.mv_data, wr->last, wr->last_len))
-            rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT);
-    }
-    for (; !rc && !e; rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
-        if (wr->pause) { /* asked between two keys: stop here */
-            wr->pause = false;
-            e = PC_EAGAIN;
-            break;
-        }
-        if (k.mv_size < 1 || k.mv_size > PC_KEY_MAX) {
-            e = PC_ECORRUPT;
-            break;
-        }
-        memcpy(wr->last, k.mv_data, k.mv_size);
-        wr->last_len = k.mv_size;
+    for (rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST); !rc && !e;
+         rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
         pcs_rec r;
         if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
             break;
@@ -426,7 +391,6 @@ static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
             break;
         }
         wr->keys++;
-        row_done(wr);
         if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
             why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
         else if ((e = put_extra(wr, mc, &k, &r)))
@@ -732,57 +696,10 @@ void pcp_clean_temp(const char *dir)
     closedir(dp);
 }
 
-struct pcp_snap {
-    writer wr;
-    const pcs_store *st;
-    pcs_rtxns *rt;
-    char dir[PCP_PATH_MAX];
-    unsigned keep;
-    uint64_t generation, t0;
-    char tmp[4096], final[4096];
-    long usec;
-    int rc;    /* the first error (0: none) */
-    bool rows; /* every row is written */
-};
-
-/* A failure: say why (a full disk as such), remove the temporary file;
- * the result's code. */
-static int snap_failed(pcp_snap *sp, int rc)
-{
-    pcp_result *res = sp->wr.res;
-    writer *wr = &sp->wr;
-    if (rc == PC_ENOSPC) {
-        /* Say it is the disk, whatever SQLite or the call said. */
-        char was[sizeof res->why];
-        snprintf(was, sizeof was, "%s", res->why);
-        why(res, "the filesystem of %s is full (no space left on the disk)%s%s", sp->dir,
-            *was ? ": " : "", was);
-    } else if (!*res->why) {
-        why(res, "%s", pc_strerror(rc));
-    }
-    sqlite3_finalize(wr->ins_key);
-    sqlite3_finalize(wr->ins_mem);
-    sqlite3_finalize(wr->ins_flight);
-    sqlite3_finalize(wr->ins_chunk);
-    sqlite3_finalize(wr->ins_bloom);
-    sqlite3_finalize(wr->ins_layer);
-    wr->ins_key = wr->ins_mem = wr->ins_flight = wr->ins_chunk = wr->ins_bloom = wr->ins_layer =
-        NULL;
-    if (wr->db)
-        sqlite3_close(wr->db);
-    wr->db = NULL;
-    unlink(sp->tmp);
-    res->when_ms = now_ms();
-    res->took_ms = res->when_ms - sp->t0;
-    return res->rc = rc ? rc : PC_EIO;
-}
-
-int pcp_snap_open(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                  uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res,
-                  pcp_snap **out)
+int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
+                 uint64_t generation, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
-    *out = NULL;
     bool all = rt->n == st->nshards;
     for (unsigned s = 0; s < rt->n && all; s++)
         all = rt->txn[s] != NULL;
@@ -790,7 +707,21 @@ int pcp_snap_open(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned 
         why(res, "no read transaction on each of the store's %u shard(s)", st->nshards);
         return res->rc = PC_EINVAL;
     }
-    if (strlen(dir) >= PCP_PATH_MAX) {
+    uint64_t t0 = now_ms();
+    char tmp[4096], final[4096];
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    snprintf(tmp, sizeof tmp, "%s/.pycache-snapshot-%d-%llu.tmp", dir, (int)getpid(),
+             (unsigned long long)t0);
+    /* Microseconds in the name, bumped past any file already there, so two
+     * snapshots never share a name and names still sort by age. */
+    long usec = ts.tv_nsec / 1000L;
+    int n = snprintf(
+        final, sizeof final, "%s/" PCP_PREFIX "%04d%02d%02d-%02d%02d%02d-%06ld" PCP_SUFFIX, dir,
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+    if (n >= (int)sizeof final) {
         why(res, "snapshot directory path too long");
         return res->rc = PC_EINVAL;
     }
@@ -798,189 +729,123 @@ int pcp_snap_open(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned 
         why(res, "bad snapshot generation %llu", (unsigned long long)generation);
         return res->rc = PC_EINVAL;
     }
-    pcp_snap *sp = pcs_calloc(1, sizeof *sp);
-    if (!sp) {
-        why(res, "out of memory");
-        return res->rc = PC_ENOMEM;
-    }
-    sp->st = st;
-    sp->rt = rt;
-    snprintf(sp->dir, sizeof sp->dir, "%s", dir);
-    sp->keep = keep;
-    sp->generation = generation;
-    uint64_t t0 = sp->t0 = now_ms();
-    struct timespec ts;
-    struct tm tm;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(sp->tmp, sizeof sp->tmp, "%s/.pycache-snapshot-%d-%llu.tmp", dir, (int)getpid(),
-             (unsigned long long)t0);
-    /* Microseconds in the name, bumped past any file already there, so two
-     * snapshots never share a name and names still sort by age. */
-    sp->usec = ts.tv_nsec / 1000L;
-    int n = snprintf(sp->final, sizeof sp->final,
-                     "%s/" PCP_PREFIX "%04d%02d%02d-%02d%02d%02d-%06ld" PCP_SUFFIX, dir,
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     sp->usec);
-    if (n >= (int)sizeof sp->final) {
-        pcs_free(sp);
-        why(res, "snapshot directory path too long");
-        return res->rc = PC_EINVAL;
-    }
     res->generation = generation;
-    unlink(sp->tmp);
-    writer *wr = &sp->wr;
-    wr->now = t0;
-    wr->res = res;
-    wr->tick = tick;
-    wr->tick_arg = tick_arg;
-    *out = sp;
-    if (tick && tick(tick_arg))
-        wr->pause = true;
+    unlink(tmp);
+    writer wr = {.now = t0, .res = res};
     /* By an escaped URI, as it is read back (open_ro), and never through a
      * link. */
     char uri[PCP_URI_MAX];
-    if (make_uri(uri, sizeof uri, sp->tmp, NULL)) {
+    if (make_uri(uri, sizeof uri, tmp, NULL)) {
         why(res, "snapshot directory path too long");
-        return sp->rc = snap_failed(sp, PC_EINVAL);
+        return res->rc = PC_EINVAL;
     }
-    int rc = sq_err(sqlite3_open_v2(uri, &wr->db,
+    int rc = sq_err(sqlite3_open_v2(uri, &wr.db,
                                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
                                         SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                                     NULL));
     if (rc) {
-        why(res, "cannot create %s: %s", sp->tmp,
-            wr->db ? sqlite3_errmsg(wr->db) : "out of memory");
-        return sp->rc = snap_failed(sp, rc);
+        why(res, "cannot create %s: %s", tmp, wr.db ? sqlite3_errmsg(wr.db) : "out of memory");
+        goto fail;
     }
-    if ((rc = exec_sql(wr->db, schema, res)) || (rc = exec_sql(wr->db, "BEGIN", res)))
-        return sp->rc = snap_failed(sp, rc);
-    if ((rc = sq_err(sqlite3_prepare_v2(wr->db, "INSERT INTO keys VALUES(?1,?2,?3,?4)", -1,
-                                        &wr->ins_key, NULL))) ||
-        (rc = sq_err(sqlite3_prepare_v2(wr->db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
-                                        &wr->ins_mem, NULL))) ||
-        (rc = sq_err(sqlite3_prepare_v2(wr->db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
-                                        &wr->ins_flight, NULL))) ||
-        (rc = sq_err(sqlite3_prepare_v2(wr->db, "INSERT INTO chunks VALUES(?1,?2,?3,?4)", -1,
-                                        &wr->ins_chunk, NULL))) ||
-        (rc = sq_err(sqlite3_prepare_v2(wr->db, "INSERT INTO blooms VALUES(?1,?2,?3,?4,?5)", -1,
-                                        &wr->ins_bloom, NULL))) ||
-        (rc = sq_err(sqlite3_prepare_v2(wr->db,
+    if ((rc = exec_sql(wr.db, schema, res)) || (rc = exec_sql(wr.db, "BEGIN", res)))
+        goto fail;
+    if ((rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO keys VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_key, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO members VALUES(?1,?2,?3,?4,?5)", -1,
+                                        &wr.ins_mem, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO flights VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_flight, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO chunks VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_chunk, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO blooms VALUES(?1,?2,?3,?4,?5)", -1,
+                                        &wr.ins_bloom, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
                                         "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
-                                        &wr->ins_layer, NULL)))) {
-        why(res, "preparing statements: %s", sqlite3_errmsg(wr->db));
-        return sp->rc = snap_failed(sp, rc);
+                                        &wr.ins_layer, NULL)))) {
+        why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
+        goto fail;
     }
-    return 0;
-}
-
-int pcp_snap_rows(pcp_snap *sp)
-{
-    if (sp->rc)
-        return sp->rc;
-    if (sp->rows)
-        return 0;
-    writer *wr = &sp->wr;
     /* Each shard's read ends once the shard is written: its writer can
      * reuse freed pages again, while the others still read the same
      * moment. */
-    for (; wr->shard < sp->st->nshards; wr->shard++, wr->last_len = 0) {
-        int rc = put_shard(wr, sp->rt->txn[wr->shard], &sp->st->shards[wr->shard]);
-        if (rc == PC_EAGAIN)
-            return PC_EAGAIN; /* paused between two keys: on from there */
-        if (rc)
-            return sp->rc = snap_failed(sp, rc);
-        pcs_rtxn_end(sp->rt, wr->shard);
+    for (unsigned s = 0; s < st->nshards && !rc; s++) {
+        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
+        pcs_rtxn_end(rt, s);
     }
-    sp->rows = true;
-    return 0;
-}
-
-int pcp_snap_close(pcp_snap *sp)
-{
-    if (!sp)
-        return PC_EINVAL;
-    writer *wr = &sp->wr;
-    pcp_result *res = wr->res;
-    int rc = sp->rc;
-    if (!rc && !sp->rows) {
-        why(res, "the snapshot was closed before its rows were written");
-        rc = snap_failed(sp, PC_ESTATE);
-    }
-    if (rc) {
-        pcs_free(sp);
-        return rc;
-    }
-    sqlite3_finalize(wr->ins_key);
-    sqlite3_finalize(wr->ins_mem);
-    sqlite3_finalize(wr->ins_flight);
-    sqlite3_finalize(wr->ins_chunk);
-    sqlite3_finalize(wr->ins_bloom);
-    sqlite3_finalize(wr->ins_layer);
-    wr->ins_key = wr->ins_mem = wr->ins_flight = wr->ins_chunk = wr->ins_bloom = wr->ins_layer =
-        NULL;
-    uint64_t t0 = sp->t0;
-    if ((rc = exec_sql(wr->db, views, res)))
+    if (rc)
+        goto fail;
+    sqlite3_finalize(wr.ins_key);
+    sqlite3_finalize(wr.ins_mem);
+    sqlite3_finalize(wr.ins_flight);
+    sqlite3_finalize(wr.ins_chunk);
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
+    wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
+    if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
-    if ((rc = put_meta(wr->db, "format", PCP_FORMAT, NULL)) ||
-        (rc = put_meta(wr->db, "pycache_version", 0, PACKAGE_VERSION)) ||
-        (rc = put_meta(wr->db, "created_ms", (int64_t)t0, NULL)) ||
-        (rc = put_meta(wr->db, "generation", (int64_t)sp->generation, NULL)) ||
-        (rc = put_meta(wr->db, "took_ms", (int64_t)took, NULL)) ||
-        (rc = put_meta(wr->db, "key_count", (int64_t)wr->keys, NULL)) ||
-        (rc = put_meta(wr->db, "member_count", (int64_t)wr->members, NULL)) ||
-        (rc = put_meta(wr->db, "flight_count", (int64_t)wr->flights, NULL)) ||
-        (rc = put_meta(wr->db, "chunk_count", (int64_t)wr->chunks, NULL)) ||
-        (rc = put_meta(wr->db, "bloom_count", (int64_t)wr->blooms, NULL)) ||
-        (rc = put_meta(wr->db, "bloom_layer_count", (int64_t)wr->layers, NULL)) ||
-        (rc = put_meta(wr->db, "shards", sp->st->nshards, NULL)) ||
-        (rc = exec_sql(wr->db, "COMMIT", res)))
+    if ((rc = put_meta(wr.db, "format", PCP_FORMAT, NULL)) ||
+        (rc = put_meta(wr.db, "pycache_version", 0, PACKAGE_VERSION)) ||
+        (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
+        (rc = put_meta(wr.db, "generation", (int64_t)generation, NULL)) ||
+        (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
+        (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
+        (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
+        (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
+        (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
-    rc = sq_err(sqlite3_close(wr->db));
-    wr->db = NULL;
-    if (rc || (rc = fsync_path(sp->tmp, false))) {
-        why(res, "cannot write %s to disk: %s", sp->tmp, pc_strerror(rc));
+    rc = sq_err(sqlite3_close(wr.db));
+    wr.db = NULL;
+    if (rc || (rc = fsync_path(tmp, false))) {
+        why(res, "cannot write %s to disk: %s", tmp, pc_strerror(rc));
         goto fail;
     }
-    while (renameat2(AT_FDCWD, sp->tmp, AT_FDCWD, sp->final, RENAME_NOREPLACE) < 0) {
-        if (errno != EEXIST || sp->usec >= 999999) {
+    while (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
+        if (errno != EEXIST || usec >= 999999) {
             rc = errno == ENOSPC || errno == EDQUOT ? PC_ENOSPC : PC_EIO;
-            why(res, "cannot rename %s into place: %s", sp->tmp, strerror(errno));
+            why(res, "cannot rename %s into place: %s", tmp, strerror(errno));
             goto fail;
         }
-        sp->usec++;
-        snprintf(sp->final + strlen(sp->final) - strlen(PCP_SUFFIX) - 6, 7 + strlen(PCP_SUFFIX),
-                 "%06d" PCP_SUFFIX, (int)sp->usec);
+        usec++;
+        snprintf(final + strlen(final) - strlen(PCP_SUFFIX) - 6, 7 + strlen(PCP_SUFFIX),
+                 "%06d" PCP_SUFFIX, (int)usec);
     }
-    fsync_path(sp->dir, true);
+    fsync_path(dir, true);
     struct stat sb;
-    res->bytes = stat(sp->final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    res->keys = wr->keys;
-    res->members = wr->members;
+    res->bytes = stat(final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    res->keys = wr.keys;
+    res->members = wr.members;
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
-    snprintf(res->path, sizeof res->path, "%s", sp->final);
-    retain(sp->dir, sp->keep, res);
-    pcs_free(sp);
+    snprintf(res->path, sizeof res->path, "%s", final);
+    retain(dir, keep, res);
     return 0;
 fail:
-    rc = snap_failed(sp, rc);
-    pcs_free(sp);
-    return rc;
-}
-
-int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res)
-{
-    pcp_snap *sp;
-    int rc = pcp_snap_open(st, rt, dir, keep, generation, tick, tick_arg, res, &sp);
-    if (!sp)
-        return rc;
-    while (pcp_snap_rows(sp) == PC_EAGAIN) {
-        /* a pause asked for: this one goes on at once */
+    if (rc == PC_ENOSPC) {
+        /* Say it is the disk, whatever SQLite or the call said. */
+        char was[sizeof res->why];
+        snprintf(was, sizeof was, "%s", res->why);
+        why(res, "the filesystem of %s is full (no space left on the disk)%s%s", dir,
+            *was ? ": " : "", was);
+    } else if (!*res->why) {
+        why(res, "%s", pc_strerror(rc));
     }
-    return pcp_snap_close(sp);
+    sqlite3_finalize(wr.ins_key);
+    sqlite3_finalize(wr.ins_mem);
+    sqlite3_finalize(wr.ins_flight);
+    sqlite3_finalize(wr.ins_chunk);
+    sqlite3_finalize(wr.ins_bloom);
+    sqlite3_finalize(wr.ins_layer);
+    if (wr.db)
+        sqlite3_close(wr.db);
+    unlink(tmp);
+    res->when_ms = now_ms();
+    res->took_ms = res->when_ms - t0;
+    return res->rc = rc ? rc : PC_EIO;
 }
 
 /* ---- checking and loading ---- */

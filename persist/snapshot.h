@@ -60,15 +60,6 @@ typedef struct pcp_result {
 
 typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* What the caller does while a snapshot is written: called once before the
- * first row and then every PCP_TICK_ROWS rows (keys, members, chunks), on
- * the thread writing them, while rt is held.  The daemon prefaults there
- * the pages its writers take next (daemon/snap.c).  true asks
- * pcp_snap_rows to stop at the next key and return PC_EAGAIN (pcp_snapshot
- * goes on at once). */
-typedef bool (*pcp_tick_fn)(void *arg);
-#define PCP_TICK_ROWS 256
-
 /*
  * Write a snapshot of the store as the read transactions rt (one per
  * shard: pcs_rtxns_begin) see it, into dir, as generation (1 or more; give
@@ -80,31 +71,10 @@ typedef bool (*pcp_tick_fn)(void *arg);
  * own).  PC_EINVAL, and nothing written, when rt does not hold one
  * transaction per shard.  Each shard's transaction is ended (pcs_rtxn_end)
  * as soon as that shard is written, so that its writer reuses freed pages
- * again; the caller still ends rt (pcs_rtxns_end) afterwards.  tick (NULL:
- * none) is called with tick_arg as pcp_tick_fn says.
+ * again; the caller still ends rt (pcs_rtxns_end) afterwards.
  */
 int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res);
-
-/*
- * pcp_snapshot in three steps, so that its rows may be written by more than
- * one thread in turn (one at a time; the daemon begins at nice 19 and may
- * go on at the normal priority).  pcp_snap_open checks its arguments and
- * creates the temporary file; *sp is NULL when it failed before anything
- * was made (the code returned, res filled), else pcp_snap_close must be
- * called, whatever it returned; pcp_snap_rows writes rows until all
- * are written (0), the tick asked to stop (PC_EAGAIN: call it again, on any
- * thread, to go on after the last key written), or an error (its code,
- * again at every later call); pcp_snap_close finishes the file (when every
- * row is written and nothing failed) or removes it, frees sp, and returns
- * what pcp_snapshot would.  res must live until pcp_snap_close.
- */
-typedef struct pcp_snap pcp_snap;
-int pcp_snap_open(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                  uint64_t generation, pcp_tick_fn tick, void *tick_arg, pcp_result *res,
-                  pcp_snap **sp);
-int pcp_snap_rows(pcp_snap *sp);
-int pcp_snap_close(pcp_snap *sp);
+                 uint64_t generation, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only
  * files of a version without generations).  0 or a PC_E* code. */

@@ -65,46 +65,6 @@ int pcs_shard_fd(const pcs_shard *sh, int *fd);
  * between commits).  0 or a PC_E* code. */
 int pcs_shard_sync(const pcs_shard *sh);
 
-/*
- * Prefaulting the pages a shard's writer takes next.  While a read
- * transaction stays open (a snapshot's), LMDB cannot give a commit the
- * pages freed after that read began, so every commit takes fresh pages from
- * the end of the map; the first store into such a page is a page fault that
- * allocates and zeroes it (and, under some hypervisors, fills a shadow page
- * table as well), tens of microseconds each.  pcs_shard_prefault does that
- * work ahead of the writer, from another thread: it maps the pages from the
- * shard's last page on, writable (madvise MADV_POPULATE_WRITE, which never
- * changes a byte of a file mapped shared), then reads one byte of each, so
- * that the writer's first store into them costs what any store does.
- *
- * It never goes past the map, and never touches a page below the shard's
- * high-water mark (LMDB's last page): what it prefaults is not counted as
- * used by pcs_shard_usage, which counts pages LMDB has handed out.
- */
-typedef struct pcs_prefault {
-    uint64_t upto; /* bytes of the map prefaulted from the start, as far as it knows */
-    int rc;        /* 0; else why this shard is no longer prefaulted (PC_ENOTSUP: the
-                      kernel cannot, PC_ENOSPC: the filesystem has no room) */
-    uint8_t *map;  /* where this process maps the shard (found on the first call) */
-    uint64_t maplen;
-} pcs_prefault;
-
-/*
- * Prefault shard sh's map from its high-water mark (or from pf->upto, if
- * further) up to ahead bytes past the high-water mark, at most the map's
- * end, and at most budget bytes in this call; *did (may be NULL) gets the
- * bytes done.  Only in a process that maps the shard writable (the daemon,
- * an embedded store); any thread, one at a time per pf.  Zero pf before
- * the first call; the map must stay where it is while pf is used (no
- * pcs_shard_set_mapsize meanwhile).  0 (also when there was nothing to
- * do), PC_EINVAL (a NULL pf; a read-only environment or mapping), or the
- * code it stopped with, also kept in pf->rc so that later calls return it
- * at once: PC_ENOTSUP (a kernel older than 5.14, or no /proc/self/maps to
- * find the map in), PC_ENOSPC (a page could not be backed), PC_EIO.
- */
-int pcs_shard_prefault(const pcs_shard *sh, pcs_prefault *pf, uint64_t ahead, uint64_t budget,
-                       uint64_t *did);
-
 /* ---- readers ---- */
 
 /* Clear the reader slots of processes that are gone; *dead (may be NULL)
@@ -141,9 +101,8 @@ int pcs_shard_meta(const pcs_shard *sh, const char *name, uint64_t *v);
  * One read transaction on every shard of a store, begun one after the
  * other: what persist/ writes a snapshot from.  Begun while no write
  * commits (the caller holds whatever its writer holds across a commit), it
- * is the store as of one moment across shards.  The set is used by one
- * thread at a time (the environments are MDB_NOTLS: the thread that begins
- * it may hand it to another) until pcs_rtxns_end.
+ * is the store as of one moment across shards.  The set belongs to the
+ * thread that began it until pcs_rtxns_end.
  */
 typedef struct pcs_rtxns {
     unsigned n;                   /* transactions begun: txn[0..n), one per shard */

@@ -134,7 +134,6 @@ case_ pycached "--request-timeout soon" "$P" -d "$D" --request-timeout soon
 case_ pycached "--snapshot-every 0:5" "$P" -d "$D" --snapshot-every 0:5
 case_ pycached "--snapshot-every abc" "$P" -d "$D" --snapshot-every abc
 case_ pycached "--snapshot-keep -3" "$P" -d "$D" --snapshot-keep -3
-case_ pycached "--snapshot-prefault maybe" "$P" -d "$D" --snapshot-prefault maybe
 case_ pycached "--snapshot-dir /proc/pycache-snaps" "$P" -d "$W/other" --snapshot-dir /proc/pycache-snaps
 # Snapshot directories others can write (issue 12, finding 9): refused before
 # anything is read from them or written there.

@@ -239,7 +239,6 @@ static void test_defaults(void **state)
     assert_int_equal(c.policy, PC_POLICY_NOEVICTION);
     assert_int_equal(c.evict_at_pct, 90);
     assert_int_equal(c.snapshot_keep, 3);
-    assert_true(c.snapshot_prefault);
     assert_int_equal(c.n_rules, 0);
     assert_int_equal(c.max_read_age_s, 300);
     assert_int_equal(c.n_grant, 0);
@@ -262,9 +261,9 @@ static void test_args_good(void **state)
                       "--ring-size", "256K", "--max-clients", "100", "--spin-us", "0",
                       "--expire-interval", "0", "--eviction", "allkeys-lru", "--evict-at", "75",
                       "--max-read-age", "0", "--snapshot-dir", "snaps", "--snapshot-every", "60",
-                      "--snapshot-every=300:1000", "--snapshot-keep", "0", "--snapshot-prefault",
-                      "no", "--restore", "/tmp/x.db", "--max-clients-per-uid", "7", "--max-buffers",
-                      "1G", "--client-backlog", "64K", "--request-timeout", "0"));
+                      "--snapshot-every=300:1000", "--snapshot-keep", "0", "--restore", "/tmp/x.db",
+                      "--max-clients-per-uid", "7", "--max-buffers", "1G", "--client-backlog",
+                      "64K", "--request-timeout", "0"));
     assert_string_equal(c.dir, "/srv/cache");
     assert_true(c.foreground);
     assert_string_equal(c.log_file, "/var/log/pc.log");
@@ -292,7 +291,6 @@ static void test_args_good(void **state)
     assert_int_equal(c.rule_seconds[1], 300);
     assert_int_equal(c.rule_changes[1], 1000);
     assert_int_equal(c.snapshot_keep, 0);
-    assert_false(c.snapshot_prefault);
     assert_string_equal(c.restore_file, "/tmp/x.db");
     assert_int_equal(c.max_clients_per_uid, 7);
     assert_int_equal(c.max_buffers, UINT64_C(1) << 30);

@@ -248,178 +248,6 @@ static void test_space(void **state)
     assert_int_equal(i2.map_size, f->st->map_size);
 }
 
-/* ---- prefaulting ---- */
-
-/* The first n bytes of the file at path (asserting it has them). */
-static uint8_t *file_head(const char *path, uint64_t n)
-{
-    uint8_t *b = malloc(n ? n : 1);
-    assert_non_null(b);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    assert_true(fd >= 0);
-    uint64_t got = 0;
-    while (got < n) {
-        ssize_t r = pread(fd, b + got, n - got, (off_t)got);
-        assert_true(r > 0);
-        got += (uint64_t)r;
-    }
-    close(fd);
-    return b;
-}
-
-static const char *ro_path;
-
-/* In a child: a read-only environment on the file is refused. */
-static int prefault_read_only(void *arg)
-{
-    (void)arg;
-    MDB_env *env;
-    CK(mdb_env_create(&env) == 0);
-    mdb_env_set_maxdbs(env, 8);
-    CK(mdb_env_open(env, ro_path, MDB_RDONLY | MDB_NOSUBDIR | MDB_NOTLS, 0600) == 0);
-    pcs_shard sh = {.env = env};
-    pcs_prefault pf;
-    memset(&pf, 0, sizeof pf);
-    uint64_t did = 1;
-    CKRC(PC_EINVAL, pcs_shard_prefault(&sh, &pf, 1 << 20, UINT64_MAX, &did));
-    CK(did == 0);
-    mdb_env_close(env);
-    return 0;
-}
-
-/*
- * pcs_shard_prefault maps pages past the shard's last one and nothing else:
- * the bytes below the last page are the same after it, LMDB's figures and
- * the usage the cap measures do not move, it stops at the map's end (the
- * file does not grow) and within its budget, and writes afterwards land on
- * the prefaulted pages and read back.
- */
-static void test_prefault(void **state)
-{
-    fx *f = *state;
-    /* A store of its own with a small map, so that the whole map can be
-     * prefaulted. */
-    char sd[128], path[160];
-    snprintf(sd, sizeof sd, "%s/p", f->dir);
-    snprintf(path, sizeof path, "%s/data-00.mdb", sd);
-    pcs_params p = {.create = true, .nosync = true, .shards = 1, .map_size = 4u << 20};
-    pcs_store *st = NULL;
-    assert_int_equal(pcs_store_open(sd, PCS_MODE_EMBEDDED, &p, &st), 0);
-    const pcs_shard *sh = &st->shards[0];
-    pcs_wctx w;
-    pcs_wctx_init(&w);
-    char k[32], v[64];
-    for (int i = 0; i < 300; i++) {
-        snprintf(k, sizeof k, "key%04d", i);
-        snprintf(v, sizeof v, "value %d of some length", i);
-        pc_val val = pc_str(v);
-        assert_int_equal(pcs_wbegin(&w, st, 0), 0);
-        assert_int_equal(pcs_load_record(&w, k, strlen(k), PC_T_STRING, 0, &val, NULL, 0), 0);
-        assert_int_equal(pcs_wcommit(&w), 0);
-    }
-    unsigned psize = 0;
-    pcs_shard_info i0, i1;
-    uint64_t u0 = 0, u1 = 0;
-    assert_int_equal(pcs_shard_page_size(sh, &psize), 0);
-    assert_int_equal(pcs_shard_info_get(sh, &i0), 0);
-    assert_int_equal(pcs_shard_usage(sh, &u0), 0);
-    uint64_t hwm = i0.pages * psize, map = i0.map_size;
-    assert_true(hwm + (1u << 20) + (64u << 10) < map);
-    struct stat s0, s1;
-    assert_int_equal(stat(path, &s0), 0);
-    uint8_t *before = file_head(path, hwm);
-
-    uint64_t did = 1;
-    assert_int_equal(pcs_shard_prefault(sh, NULL, 1 << 20, UINT64_MAX, &did), PC_EINVAL);
-    assert_int_equal(did, 0);
-    pcs_prefault pf;
-    memset(&pf, 0, sizeof pf);
-    int rc = pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did);
-    if (rc == PC_ENOTSUP) {
-        print_message("skipped: this kernel cannot prefault (MADV_POPULATE_WRITE)\n");
-        free(before);
-        pcs_wctx_free(&w);
-        pcs_store_release(st);
-        skip();
-    }
-    assert_int_equal(rc, 0);
-    EQ(did, 1u << 20);
-    EQ(pf.upto, hwm + (1u << 20));
-    assert_non_null(pf.map);
-    EQ(pf.maplen, map);
-
-    /* Nothing changed: the bytes below the last page, LMDB's figures, the
-     * usage. */
-    uint8_t *after = file_head(path, hwm);
-    CHECK(memcmp(before, after, hwm) == 0, "prefaulting changed the store's pages");
-    free(after);
-    assert_int_equal(pcs_shard_info_get(sh, &i1), 0);
-    EQ(i1.pages, i0.pages);
-    EQ(i1.last_txnid, i0.last_txnid);
-    assert_int_equal(pcs_shard_usage(sh, &u1), 0);
-    EQ(u1, u0);
-
-    /* Done already: nothing to do. */
-    assert_int_equal(pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did), 0);
-    EQ(did, 0);
-    /* Within the budget. */
-    assert_int_equal(pcs_shard_prefault(sh, &pf, 3u << 20, 64u << 10, &did), 0);
-    EQ(did, 64u << 10);
-    EQ(pf.upto, hwm + (1u << 20) + (64u << 10));
-    /* As far ahead as asked, but never past the map: the file keeps its
-     * size. */
-    assert_int_equal(pcs_shard_prefault(sh, &pf, UINT64_MAX, UINT64_MAX, &did), 0);
-    EQ(pf.upto, map);
-    EQ(did, map - hwm - (1u << 20) - (64u << 10));
-    assert_int_equal(pcs_shard_prefault(sh, &pf, UINT64_MAX, UINT64_MAX, &did), 0);
-    EQ(did, 0);
-    assert_int_equal(stat(path, &s1), 0);
-    EQ(s1.st_size, s0.st_size);
-    assert_true((uint64_t)s1.st_blocks * 512 <= (uint64_t)s1.st_size + 65536);
-    after = file_head(path, hwm);
-    CHECK(memcmp(before, after, hwm) == 0, "prefaulting changed the store's pages");
-    free(after);
-    free(before);
-
-    /* Writes land on the prefaulted pages and read back. */
-    for (int i = 300; i < 600; i++) {
-        snprintf(k, sizeof k, "key%04d", i);
-        snprintf(v, sizeof v, "value %d of some length", i);
-        pc_val val = pc_str(v);
-        assert_int_equal(pcs_wbegin(&w, st, 0), 0);
-        assert_int_equal(pcs_load_record(&w, k, strlen(k), PC_T_STRING, 0, &val, NULL, 0), 0);
-        assert_int_equal(pcs_wcommit(&w), 0);
-    }
-    assert_int_equal(pcs_shard_info_get(sh, &i1), 0);
-    assert_true(i1.pages > i0.pages);
-    pcs_rtxns rt;
-    assert_int_equal(pcs_rtxns_begin(st, &rt), 0);
-    pcs_view view = {rt.txn[0], sh, pcs_now_ms()};
-    for (int i = 0; i < 600; i++) {
-        pcs_rec r;
-        snprintf(k, sizeof k, "key%04d", i);
-        snprintf(v, sizeof v, "value %d of some length", i);
-        assert_int_equal(pcs_lookup(&view, k, strlen(k), &r, NULL), 0);
-        assert_int_equal(r.dlen, strlen(v));
-        assert_memory_equal(r.data, v, r.dlen);
-    }
-    pcs_rtxns_end(&rt);
-
-    /* Once stopped, a shard says why at once. */
-    pf.rc = PC_ENOSPC;
-    assert_int_equal(pcs_shard_prefault(sh, &pf, 1 << 20, UINT64_MAX, &did), PC_ENOSPC);
-    EQ(did, 0);
-
-    /* A read-only environment (a client's) is refused. */
-    ro_path = path;
-    pid_t kid = pt_fork(prefault_read_only, NULL, 30);
-    assert_true(kid > 0);
-    int ws = pt_wait_pid(kid, 30000);
-    EXITED(ws, 0);
-    pcs_wctx_free(&w);
-    pcs_store_release(st);
-}
-
 /* ---- readers and read transactions ---- */
 
 static void test_readers_and_rtxns(void **state)
@@ -840,38 +668,17 @@ static void snapshot_of(fx *f, char *path, size_t len)
     pcs_rtxns rt;
     pcp_result res;
     rt.n = 0;
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, NULL, NULL, &res),
-                     PC_EINVAL); /* no transactions */
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), PC_EINVAL); /* no transactions */
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, NULL, NULL, &res), 0);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), 0);
     pcs_rtxns_end(&rt);
     snprintf(path, len, "%s", res.path);
 }
 
-/* What the tick of test_snapshot_ends_reads saw. */
-typedef struct tick_seen {
-    const pcs_store *st;
-    unsigned ticks;
-    bool first_ended_last_held; /* shard 0 without a reader, shard 2 with one */
-} tick_seen;
-
-static bool tick_look(void *arg)
-{
-    tick_seen *t = arg;
-    pcs_readers r0, r2;
-    t->ticks++;
-    if (pcs_shard_readers(&t->st->shards[0], &r0) == 0 &&
-        pcs_shard_readers(&t->st->shards[2], &r2) == 0 && r0.min_txnid == UINT64_MAX &&
-        r2.min_txnid != UINT64_MAX)
-        t->first_ended_last_held = true;
-    return false;
-}
-
 /*
- * A snapshot ends each shard's read as soon as that shard is written: part
- * way through, shard 0 has no reader while shard 2 still has one; at the
- * end no shard has; every key is in the file; the tick ran every
- * PCP_TICK_ROWS rows.
+ * A snapshot ends each shard's read as soon as that shard is written: at
+ * the end no shard has a reader and every read of rt is ended; every key
+ * is in the file.  A set with one read ended already is refused.
  */
 static void test_snapshot_ends_reads(void **state)
 {
@@ -888,87 +695,20 @@ static void test_snapshot_ends_reads(void **state)
     pcs_rtxns rt;
     pcp_result res;
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    tick_seen t = {.st = f->st};
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, tick_look, &t, &res), 0);
-    EQ(res.keys, N);
-    EQ(t.ticks, 1 + N / PCP_TICK_ROWS);
-    CHECK(t.first_ended_last_held, "shard 0's read was still open while shard 2 was written");
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), 0);
+    assert_int_equal(res.keys, N);
     for (unsigned s = 0; s < 3; s++) {
         pcs_readers r;
         assert_null(rt.txn[s]);
         assert_int_equal(pcs_shard_readers(&f->st->shards[s], &r), 0);
-        EQ(r.min_txnid, UINT64_MAX);
+        assert_true(r.min_txnid == UINT64_MAX);
     }
     pcs_rtxns_end(&rt);
     /* A set with one read ended is refused. */
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
     pcs_rtxn_end(&rt, 1);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, NULL, NULL, &res), PC_EINVAL);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, &res), PC_EINVAL);
     pcs_rtxns_end(&rt);
-}
-
-static unsigned pauses;
-
-/* Ask for a pause at every tick. */
-static bool tick_pause(void *arg)
-{
-    (void)arg;
-    pauses++;
-    return true;
-}
-
-/*
- * pcp_snap_open/rows/close: rows written in turns, each stopped by the
- * tick (PC_EAGAIN) and gone on with, make the same snapshot as one call:
- * every key once (the keys table would refuse a key twice), in a
- * complete file; closing before the rows are written removes the file.
- */
-static void test_snapshot_in_turns(void **state)
-{
-    fx *f = *state;
-    enum { N = 2000 };
-    for (int i = 0; i < N; i++) {
-        char k[16];
-        snprintf(k, sizeof k, "k%05d", i);
-        put_str(f, k, "v", 0);
-    }
-    char dir[128];
-    snprintf(dir, sizeof dir, "%s/snap", f->dir);
-    assert_int_equal(mkdir(dir, 0700), 0);
-    pcs_rtxns rt;
-    pcp_result res;
-    pcp_snap *sp = NULL;
-    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    pauses = 0;
-    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 1, tick_pause, NULL, &res, &sp), 0);
-    assert_non_null(sp);
-    unsigned turns = 0;
-    int rc;
-    while ((rc = pcp_snap_rows(sp)) == PC_EAGAIN)
-        turns++;
-    assert_int_equal(rc, 0);
-    assert_int_equal(pcp_snap_rows(sp), 0); /* done: nothing more */
-    assert_int_equal(pcp_snap_close(sp), 0);
-    pcs_rtxns_end(&rt);
-    EQ(res.keys, N);
-    assert_true(turns >= N / PCP_TICK_ROWS);
-    EQ(turns, pauses);
-    char why[128] = "";
-    CHECK(pt_snapshot_complete(res.path, why, sizeof why), "%s: %s", res.path, why);
-    /* Closed half way: no file, temporary or not. */
-    size_t files = pt_count_snapshots(dir);
-    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 2, tick_pause, NULL, &res, &sp), 0);
-    assert_int_equal(pcp_snap_rows(sp), PC_EAGAIN);
-    assert_int_equal(pcp_snap_close(sp), PC_ESTATE);
-    pcs_rtxns_end(&rt);
-    EQ(pt_count_snapshots(dir), files);
-    EQ(pt_count_temps(dir), 0);
-    /* Refused at once: no transactions. */
-    rt.n = 0;
-    sp = (pcp_snap *)&rt;
-    assert_int_equal(pcp_snap_open(f->st, &rt, dir, 0, 3, NULL, NULL, &res, &sp), PC_EINVAL);
-    assert_null(sp);
 }
 
 /* Open a fresh store of 3 shards in f->dir/r. */
@@ -1050,7 +790,6 @@ int main(void)
         cmocka_unit_test(test_names_every_code),
         cmocka_unit_test(test_names_tables),
         cmocka_unit_test_setup_teardown(test_space, setup1, teardown),
-        cmocka_unit_test_setup_teardown(test_prefault, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_readers_and_rtxns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_next_due_counts_meta, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_evict_sample, setup1, teardown),
@@ -1058,7 +797,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_each_type, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_bare, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_ends_reads, setup3, teardown),
-        cmocka_unit_test_setup_teardown(test_snapshot_in_turns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_roundtrip, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_restore_twice_the_same_key, setup3, teardown),
     };
