@@ -147,7 +147,7 @@ static int rd_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
         int64_t t;
         int rc = ring_key(r, key, klen);
         if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_TYPE, key, klen, 0, 0, &t)))
-            *out = t >= PC_T_NONE && t <= PC_T_QUEUE ? (pc_type)t : PC_T_NONE;
+            *out = t >= PC_T_NONE && t < PC_T__COUNT ? (pc_type)t : PC_T_NONE;
         return rc;
     }
     int rc = zc_ok(r);
@@ -576,7 +576,7 @@ static int rd_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out
                 out[i].kind = PC_NONE;
                 rc = pc__rr_int(r, PCS_OP_R_TYPE, keys[i].ptr, keys[i].len, 0, 0, &ti);
                 if (!rc)
-                    t = ti > PC_T_NUMERIC && ti <= PC_T_QUEUE ? (pc_type)ti : PC_T_NONE;
+                    t = ti > PC_T_NUMERIC && ti < PC_T__COUNT ? (pc_type)ti : PC_T_NONE;
             }
         } else {
             rc = zc_ok(r);
