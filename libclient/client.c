@@ -533,6 +533,18 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         return fill_throttle(p->out, r);
     if (p->shape == PC__R_FLIGHT)
         return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_RESP) {
+        *(pcs_resp *)p->out = *r;
+        return 0;
+    }
+    if (p->shape == PC__R_XID) {
+        pc_val a, b;
+        if (r->nvals != 2 || pcs_val_decode(&q, r->end, &a) || pcs_val_decode(&q, r->end, &b) ||
+            a.kind != PC_INT || b.kind != PC_INT)
+            return PC_EPROTO;
+        *(pc_xid *)p->out = pc_xid_make((uint64_t)a.i, (uint64_t)b.i);
+        return 0;
+    }
     if (p->shape == PC__R_FLAGS) {
         if (r->nvals != p->max)
             return PC_EPROTO;
