@@ -1222,3 +1222,118 @@ int pcs_h_xautoclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     *nv = (uint32_t)(2 + 1 + 3 * got + 1 + 2 * ndel);
     return 0;
 }
+
+/* ---- restoring (persist/snapshot.c) ---- */
+
+int pcs_load_stream(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, pc_xid last,
+                    pc_xid maxdel, uint64_t added, pcs_rec *r)
+{
+    int rc = pcs_load_key(w, key, klen);
+    if (rc)
+        return rc;
+    if (pc_xid_cmp(maxdel, last) > 0)
+        return PC_EINVAL;
+    pcs_new_coll(w, r, PC_T_STREAM);
+    r->expire_at = expire_at;
+    r->xs_last = last;
+    r->xs_maxdel = maxdel;
+    r->xs_added = added;
+    return 0;
+}
+
+int pcs_load_xentry(pcs_wctx *w, pcs_rec *r, pc_xid id, const pc_val *fv, size_t npairs)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_STREAM || !fv || npairs == 0 ||
+        npairs > PCS_ARGC_MAX / 2 || is_zero(id) || pc_xid_cmp(id, r->xs_last) > 0 ||
+        r->count >= r->xs_added)
+        return PC_EINVAL;
+    int rc;
+    for (size_t i = 0; i < 2 * npairs; i++)
+        if ((rc = pcs_chk_elem(w, &fv[i])))
+            return rc;
+    size_t esz = pcs_xentry_size(fv, npairs);
+    if (esz > w->st->max_value)
+        return PC_ETOOBIG;
+    /* In ID order: after every entry loaded so far. */
+    if (r->count) {
+        bool found;
+        pc_xid at;
+        if ((rc = first_from(w, r, id, &at, &found)))
+            return rc;
+        if (found)
+            return PC_EINVAL;
+    }
+    pcs_buf_reset(&w->tmp);
+    if (pcs_buf_reserve(&w->tmp, esz))
+        return w->tmp.err;
+    pcs_xentry_encode(w->tmp.data, fv, npairs);
+    uint8_t kb[PCS_MKEY_MAX];
+    if ((rc = pcs_w_put(w, w->sh->members, kb, pcs_xk_entry(kb, r->gen, id), w->tmp.data, esz)))
+        return rc;
+    if (r->count++ == 0)
+        r->xs_first = id;
+    return 0;
+}
+
+int pcs_load_xgroup(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, pc_xid last,
+                    int64_t entries_read)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_STREAM || !pcs_xname_ok(g, glen) ||
+        entries_read < -1)
+        return PC_EINVAL;
+    pcs_view v = pcs_wview(w);
+    pcs_xgroup grp = {.last = last, .entries_read = entries_read};
+    int rc = pcs_x_group(&v, r, g, glen, &grp);
+    if (rc != PC_ENOTFOUND)
+        return rc ? rc : PC_EINVAL; /* twice */
+    grp = (pcs_xgroup){.last = last, .entries_read = entries_read};
+    pc_val gv = pc_mem(g, glen);
+    r->xs_groups++;
+    return put_group(w, r->gen, &gv, &grp);
+}
+
+int pcs_load_xconsumer(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, const void *c,
+                       size_t clen, uint64_t seen, uint64_t active)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_STREAM || !pcs_xname_ok(g, glen) ||
+        !pcs_xname_ok(c, clen))
+        return PC_EINVAL;
+    pcs_view v = pcs_wview(w);
+    pcs_xgroup grp;
+    pcs_xcons cons;
+    int rc = pcs_x_group(&v, r, g, glen, &grp);
+    if (rc)
+        return rc == PC_ENOTFOUND ? PC_EINVAL : rc;
+    if ((rc = pcs_x_cons(&v, r, g, glen, c, clen, &cons)) != PC_ENOTFOUND)
+        return rc ? rc : PC_EINVAL;
+    cons = (pcs_xcons){.seen = seen, .active = active};
+    grp.consumers++;
+    pc_val gv = pc_mem(g, glen);
+    if ((rc = put_cons(w, r->gen, &gv, c, clen, &cons)))
+        return rc;
+    return put_group(w, r->gen, &gv, &grp);
+}
+
+int pcs_load_xpending(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, pc_xid id, const void *c,
+                      size_t clen, uint64_t time, uint64_t count)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_STREAM || !pcs_xname_ok(g, glen) ||
+        !pcs_xname_ok(c, clen) || is_zero(id) || pc_xid_cmp(id, r->xs_last) > 0)
+        return PC_EINVAL;
+    pcs_view v = pcs_wview(w);
+    pcs_xgroup grp;
+    pcs_xcons cons;
+    pcs_xpel e;
+    int rc = pcs_x_group(&v, r, g, glen, &grp);
+    if (rc || (rc = pcs_x_cons(&v, r, g, glen, c, clen, &cons)))
+        return rc == PC_ENOTFOUND ? PC_EINVAL : rc;
+    if ((rc = pcs_x_pel(&v, r, g, glen, id, &e)) != PC_ENOTFOUND)
+        return rc ? rc : PC_EINVAL;
+    grp.pending++;
+    cons.pending++;
+    pc_val gv = pc_mem(g, glen);
+    if ((rc = put_pel(w, r->gen, &gv, id, time, count, c, clen)) ||
+        (rc = put_cons(w, r->gen, &gv, c, clen, &cons)))
+        return rc;
+    return put_group(w, r->gen, &gv, &grp);
+}

@@ -9,9 +9,13 @@
  *    pending under its name; XCLAIM and XAUTOCLAIM hand them to another
  *    consumer, which acknowledges them: nothing is lost, nothing doubled;
  *  - ring-only reads (xrange, xinfo, xpending, xinfo groups and consumers)
- *    answer what zero-copy reads answer.
+ *    answer what zero-copy reads answer;
+ *  - a snapshot carries streams whole (entries of every kind, deleted IDs,
+ *    groups, consumers, pending entries, a TTL, an empty stream with a
+ *    group) and a restored store works on from them.
  */
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 
@@ -322,6 +326,112 @@ static void test_ring_only_agrees(void **state)
     pc_read_end(rr);
 }
 
+/* ---- snapshots ---- */
+
+static void fill(pc_client *c)
+{
+    const pc_val kinds[] = {pc_str("text"), pc_mem("\xff\x00\x80", 3),
+                            pc_int(-7),     pc_dbl(2.5),
+                            pc_bool(false), pc_nil()};
+    for (int i = 0; i < 300; i++) {
+        pc_val fv[4] = {pc_str("n"), pc_int(i), pc_mem("\x01k", 2), kinds[i % 6]};
+        OK(pc_xadd(c, K("x:big"), PC_XADD_EXPLICIT,
+                   pc_xid_make(1000 + (uint64_t)i / 3, (uint64_t)i % 3), fv, 1 + (size_t)(i % 2),
+                   NULL, 0, NULL));
+    }
+    pc_xid del[2] = {pc_xid_make(1000, 0), pc_xid_make(1050, 1)};
+    OK(pc_xdel(c, K("x:big"), del, 2, NULL));
+    OK(pc_xgroup_create(c, K("x:big"), K("g1"), &(pc_xid){0, 0}, -1, 0));
+    OK(pc_xgroup_create(c, K("x:big"), "\x00bin", 4, NULL, 7, 0));
+    pc_bytes key = pc_b("x:big", 5);
+    pc_xentry e[64];
+    size_t n;
+    OK(pc_xreadgroup(c, K("g1"), K("alice"), &key, NULL, 1, 20, 0, 0, e, 64, &n));
+    OK(pc_xreadgroup(c, K("g1"), K("bob"), &key, NULL, 1, 10, 0, 0, e, 64, &n));
+    pc_xid zero = pc_xid_make(0, 0);
+    OK(pc_xreadgroup(c, K("g1"), K("bob"), &key, &zero, 1, 3, 0, 0, e, 64, &n));
+    OK(pc_xgroup_createconsumer(c, K("x:big"), K("g1"), K("idle"), NULL));
+    OK(pc_xack(c, K("x:big"), K("g1"), &e[0].id, 1, NULL));
+    pc_val fv[2] = {pc_str("a"), pc_str("b")};
+    OK(pc_xadd(c, K("x:ttl"), PC_XADD_AUTO, zero, fv, 1, NULL, 0, NULL));
+    int set;
+    OK(pc_expire(c, K("x:ttl"), 3600000, &set));
+    OK(pc_xgroup_create(c, K("x:empty"), K("g"), NULL, -1, PC_XGROUP_MKSTREAM));
+    OK(pc_xadd(c, K("x:trimmed"), PC_XADD_EXPLICIT, pc_xid_make(5, 5), fv, 1, NULL, 0, NULL));
+    pc_xtrim_opts tr = {.by = PC_XTRIM_MAXLEN};
+    OK(pc_xtrim(c, K("x:trimmed"), &tr, NULL));
+}
+
+static void test_snapshot(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
+    START(a, "--snapshot-dir", w->snaps);
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    fill(c);
+    pc_snapshot_info info;
+    OK(pc_snapshot(c, &info));
+    char why[128] = "";
+    CHECK(pt_snapshot_complete(info.path, why, sizeof why), "%s: %s", info.path, why);
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
+    EQ(info.keys, before.n);
+    sqlite3 *db = pt_db_open(info.path);
+    assert_non_null(db);
+    EQ(pt_db_int(db, "SELECT count(*) FROM streams", -1), 4);
+    EQ(pt_db_int(db,
+                 "SELECT count(DISTINCT ms || '-' || seq) FROM stream_entries"
+                 " WHERE key='x:big'",
+                 -1),
+       298);
+    EQ(pt_db_int(db, "SELECT count(*) FROM stream_entries WHERE key='x:big'", -1), 298 + 149);
+    EQ(pt_db_int(db, "SELECT max_deleted_ms FROM streams WHERE key='x:big'", -1), 1050);
+    EQ(pt_db_int(db, "SELECT entries_added FROM streams WHERE key='x:trimmed'", -1), 1);
+    EQ(pt_db_int(db, "SELECT count(*) FROM stream_groups", -1), 3);
+    EQ(pt_db_int(db, "SELECT count(*) FROM stream_consumers WHERE key='x:big'", -1), 3);
+    EQ(pt_db_int(db, "SELECT count(*) FROM stream_pending WHERE consumer='bob'", -1), 9);
+    EQ(pt_db_int(db, "SELECT max(deliveries) FROM stream_pending", -1), 2);
+    EQ(pt_db_int(db, "SELECT count(*) FROM stream_groups WHERE entries_read=7", -1), 1);
+    EQ(pt_db_int(db, "SELECT value FROM meta WHERE name='stream_pending_count'", -1), 29);
+    pt_db_close(db);
+    pc_close(c);
+    pt_daemon_kill9(a);
+
+    START(b, "--snapshot-dir", w->snaps);
+    c = pt_daemon_client(b, 0);
+    assert_non_null(c);
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
+    DUMPS_EQUAL(&before, &after, 1000);
+    /* it works on: IDs go on after the last, delivery goes on from the
+     * group's position, pending entries can be acknowledged */
+    pc_val fv[2] = {pc_str("a"), pc_str("b")};
+    RC(PC_ERANGE,
+       pc_xadd(c, K("x:trimmed"), PC_XADD_EXPLICIT, pc_xid_make(5, 5), fv, 1, NULL, 0, NULL));
+    pc_bytes key = pc_b("x:big", 5);
+    pc_xentry e[8];
+    size_t n;
+    OK(pc_xreadgroup(c, K("g1"), K("carol"), &key, NULL, 1, 1, 0, 0, e, 8, &n));
+    EQ(n, 1);
+    CHECK(e[0].id.ms == 1010 && e[0].id.seq == 1, "%" PRIu64 "-%" PRIu64, e[0].id.ms, e[0].id.seq);
+    pc_read *r = pt_rd(c);
+    pc_xpending_entry pe[32];
+    OK(pc_xpending(r, K("x:big"), K("g1"), pc_xid_make(0, 0), pc_xid_max(), 0, 0, K("bob"), pe, 32,
+                   &n));
+    pc_read_end(r);
+    EQ(n, 9);
+    uint64_t k;
+    OK(pc_xack(c, K("x:big"), K("g1"), &pe[0].id, 1, &k));
+    EQ(k, 1);
+    CHECK(pt_ttl(c, "x:ttl") > 0, "the TTL");
+    pc_close(c);
+    STOP_OK(b);
+    pt_dump_free(&before);
+    pt_dump_free(&after);
+    w->passed = true;
+}
+
 int main(void)
 {
     pt_init(170);
@@ -330,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_block_timeout, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_consumer_killed, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_ring_only_agrees, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot, pt_ws_setup, pt_ws_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
