@@ -932,15 +932,22 @@ int pcs_h_xreadgroup(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
 /* ---- xack ---- */
 
 /* Drop the pending entry id of the group (known to be there, e its
- * entry): its consumer's count and the group's. */
+ * entry): its consumer's count and the group's.  When its consumer is c,
+ * whose record the caller holds in *cons (and writes later), the count
+ * changes there. */
 static int drop_pel(pcs_wctx *w, const pcs_rec *r, const pc_val *g, pcs_xgroup *grp, pc_xid id,
-                    const pcs_xpel *e)
+                    const pcs_xpel *e, const pc_val *c, pcs_xcons *cons)
 {
     uint8_t other[PC_XNAME_MAX], kb[PCS_MKEY_MAX];
     size_t olen = e->consumer.len;
     memcpy(other, e->consumer.ptr, olen);
+    bool mine = c && olen == c->s.len && !memcmp(other, c->s.ptr, olen);
     int rc = pcs_w_del(w, w->sh->members, kb, pcs_xk_pel(kb, r->gen, g->s.ptr, g->s.len, id), NULL);
-    if (rc || (rc = cons_add(w, r, g, other, olen, -1)))
+    if (rc)
+        return rc;
+    if (mine)
+        cons->pending -= cons->pending > 0;
+    else if ((rc = cons_add(w, r, g, other, olen, -1)))
         return rc;
     grp->pending--;
     return 0;
@@ -972,7 +979,7 @@ int pcs_h_xack(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
             rc = pcs_x_pel(&v, &r, g->s.ptr, g->s.len, id, &e);
             if (rc == PC_ENOTFOUND)
                 continue;
-            if (rc || (rc = drop_pel(w, &r, g, &grp, id, &e)))
+            if (rc || (rc = drop_pel(w, &r, g, &grp, id, &e, NULL, NULL)))
                 return rc;
             acked++;
         }
@@ -1076,7 +1083,7 @@ int pcs_h_xclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         if (!had && !(force && exists))
             continue;
         if (!exists) { /* gone from the stream: no longer pending */
-            if ((rc = drop_pel(w, &r, g, &grp, id, &e)))
+            if ((rc = drop_pel(w, &r, g, &grp, id, &e, c, &cons)))
                 return rc;
             continue;
         }
@@ -1181,7 +1188,7 @@ int pcs_h_xautoclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
             pcs_buf_put(&w->tmp2, ib, 16);
             if (w->tmp2.err)
                 return w->tmp2.err;
-            if ((rc = drop_pel(w, &r, g, &grp, id, &e)))
+            if ((rc = drop_pel(w, &r, g, &grp, id, &e, c, &cons)))
                 return rc;
             ndel++;
             left--;

@@ -433,6 +433,37 @@ static void test_groups(void **state)
     pc_read_end(r);
 }
 
+/* A consumer that claims its own pending entry that was deleted from the
+ * stream: the entry leaves the pending list and the consumer's count
+ * (found by pccli's tests: the count was written back as it was). */
+static void test_claim_own_deleted(void **state)
+{
+    pt_store *t = *state;
+    pc_xentry e[MAXE];
+    OK(pc_xgroup_create(t->c, K("s"), K("g"), NULL, -1, PC_XGROUP_MKSTREAM));
+    for (uint64_t i = 1; i <= 3; i++)
+        OK(add(t->c, "s", PC_XADD_EXPLICIT, X(i, 0), (int64_t)i, NULL));
+    CHECK(rg(t->c, "s", "g", "gina", NULL, 0, 0, e) == 3, "read");
+    pc_xid d[2] = {X(1, 0), X(2, 0)};
+    OK(pc_xdel(t->c, K("s"), d, 1, NULL));
+    pc_xid next, dels[4];
+    size_t n, nd;
+    OK(pc_xautoclaim(t->c, K("s"), K("g"), K("gina"), 0, X(0, 0), 10, false, &next, e, MAXE, &n,
+                     dels, 4, &nd));
+    CHECK(n == 2 && nd == 1, "%zu %zu", n, nd);
+    OK(pc_xdel(t->c, K("s"), d + 1, 1, NULL));
+    OK(pc_xclaim(t->c, K("s"), K("g"), K("gina"), 0, d + 1, 1, NULL, e, MAXE, &n));
+    CHECK(n == 0, "%zu", n);
+    pc_read *r = pt_rd(t->c);
+    pc_xconsumer_info ci[2];
+    OK(pc_xinfo_consumers(r, K("s"), K("g"), ci, 2, &n));
+    CHECK(n == 1 && ci[0].pending == 1, "gina has %" PRIu64 " pending, want 1", ci[0].pending);
+    pc_xgroup_info gi[1];
+    OK(pc_xinfo_groups(r, K("s"), gi, 1, &n));
+    CHECK(gi[0].pending == 1, "%" PRIu64, gi[0].pending);
+    pc_read_end(r);
+}
+
 static void test_blocking_embedded(void **state)
 {
     pt_store *t = *state;
@@ -738,13 +769,10 @@ static void test_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        PT_STORE_TEST(test_xadd_ids),
-        PT_STORE_TEST(test_xrange),
-        PT_STORE_TEST(test_xdel_xtrim),
-        PT_STORE_TEST(test_groups),
-        PT_STORE_TEST(test_blocking_embedded),
-        PT_STORE_TEST(test_types_ttl_errors),
-        PT_STORE_TEST(test_model),
+        PT_STORE_TEST(test_xadd_ids),          PT_STORE_TEST(test_xrange),
+        PT_STORE_TEST(test_xdel_xtrim),        PT_STORE_TEST(test_groups),
+        PT_STORE_TEST(test_claim_own_deleted), PT_STORE_TEST(test_blocking_embedded),
+        PT_STORE_TEST(test_types_ttl_errors),  PT_STORE_TEST(test_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
