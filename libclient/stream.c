@@ -26,6 +26,10 @@ int pc_xentry_pairs(const pc_xentry *e, pc_val *fv, size_t max, size_t *n)
         return PC_EINVAL;
     if (e->deleted || !e->raw)
         return 0;
+    if (!max) { /* nothing to write: only check it */
+        size_t np;
+        return pcs_xentry_check(e->raw, e->rawlen, &np);
+    }
     return pcs_xentry_decode(e->raw, e->rawlen, fv, max, n);
 }
 

@@ -324,6 +324,7 @@ static void test_ring_only_agrees(void **state)
     RC(PC_ENOTFOUND, pc_xinfo_stream(rr, K("none"), &xb));
     pc_read_end(zr);
     pc_read_end(rr);
+    pc_close(ro);
 }
 
 /* ---- snapshots ---- */

@@ -116,6 +116,9 @@ static void test_xadd_ids(void **state)
     /* fewer slots: only whole pairs that fit */
     OK(pc_xentry_pairs(&e, got, 3, &n));
     CHECK(n == 1, "%zu", n);
+    OK(pc_xentry_pairs(&e, NULL, 0, &n));
+    CHECK(n == 0, "no slots, %zu written", n);
+    RC(PC_EINVAL, pc_xentry_pairs(NULL, got, 2, &n));
     uint64_t len;
     OK(pc_xlen(r, K("k"), &len));
     CHECK(len == 1, "%" PRIu64, len);
