@@ -1292,6 +1292,11 @@ PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_inf
  * range's start, an index into a range are one B-tree lookup; a range of k
  * entries costs O(log N + k).  Group and consumer names are 1 to
  * PC_XNAME_MAX bytes, any bytes.
+ *
+ * Ownership and threads, as everywhere in this header: views from a read
+ * live until pc_read_end(), copies from a write until the next write call
+ * on the client; nothing is freed by the caller; a client and its read are
+ * for one thread at a time.
  */
 
 /** A stream entry ID: ms-seq (Redis's "1700000000000-0"). */
