@@ -222,7 +222,7 @@ static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off,
     /* A read is served after the commit, and a QPOPW or a flight claim may
      * park: nothing may overtake either, so drain c no further. */
     uint16_t op = pcs_le16(buf->data + off + 4);
-    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM)
+    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || pcs_op_parks17x(op))
         c->read_queued = true;
     return it;
 }
@@ -494,6 +494,10 @@ static bool parks(const pcs_req *rq, int rc, uint64_t *wait, uint64_t *until)
         at = 2;
     else if (rq->op == PCS_OP_FC_CLAIM && rc == PC_EBUSY && rq->argv[4].i > 0)
         at = 4; /* (the executor checked the arguments' kinds) */
+    else if (rq->op == PCS_OP_XREADW && rc == PC_EAGAIN && rq->argv[3].i > 0)
+        at = 3; /* streams: wait, then until */
+    else if (rq->op == PCS_OP_XREADGROUP && rc == PC_EAGAIN && rq->argv[6].i > 0)
+        at = 6;
     else
         return false;
     *wait = (uint64_t)rq->argv[at].i;
@@ -733,7 +737,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                 }
                 rc = PC_ENOMEM;
             }
-            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM;
+            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || pcs_op_parks17x(op);
             if (parkable)
                 c->blocked = false;
             size_t n = pcs_align8(pcs_frame_len(r));

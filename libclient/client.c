@@ -412,6 +412,18 @@ static const char *err_context(const char *call, int rc)
         {"pc_flush", PC_ESTATE, "not in a transaction, which lives in one shard"},
         {"pc_snapshot", PC_ENOTSUP, "embedded mode, or the daemon has no --snapshot-dir"},
         {"pc_stats_get", PC_ENOTSUP, "embedded mode: no daemon keeps statistics"},
+        {"pc_xadd", PC_ERANGE,
+         "the ID must be greater than the stream's last ID (and than 0-0), and one must be left"},
+        {"pc_xgroup_create", PC_EEXIST, "the group exists (Redis's BUSYGROUP)"},
+        {"pc_xgroup_create", PC_ENOTFOUND, "no such key: PC_XGROUP_MKSTREAM creates it"},
+        {"pc_xgroup_setid", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xreadgroup", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xclaim", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xautoclaim", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xreadgroup", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xclaim", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xautoclaim", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xread_wait", PC_ESTATE, "it cannot wait inside a batch or a transaction"},
         {NULL, PC_ECONNREFUSED, "no daemon serves the store: start pycached, or open it embedded"},
         {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
         {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
@@ -568,6 +580,18 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         return fill_throttle(p->out, r);
     if (p->shape == PC__R_FLIGHT)
         return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_RESP) {
+        *(pcs_resp *)p->out = *r;
+        return 0;
+    }
+    if (p->shape == PC__R_XID) {
+        pc_val a, b;
+        if (r->nvals != 2 || pcs_val_decode(&q, r->end, &a) || pcs_val_decode(&q, r->end, &b) ||
+            a.kind != PC_INT || b.kind != PC_INT)
+            return PC_EPROTO;
+        *(pc_xid *)p->out = pc_xid_make((uint64_t)a.i, (uint64_t)b.i);
+        return 0;
+    }
     if (p->shape == PC__R_FLAGS) {
         if (r->nvals != p->max)
             return PC_EPROTO;

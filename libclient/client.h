@@ -33,7 +33,10 @@ enum pc__shape {
     /* issue 16 */
     PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
     PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
-    PC__R_FLAGS     /* int[max]  from max INTs */
+    PC__R_FLAGS,    /* int[max]  from max INTs */
+    /* issue 17 */
+    PC__R_XID, /* pc_xid *  from two INTs */
+    PC__R_RESP /* pcs_resp *  the whole answer (calls that run at once) */
 };
 
 /* What pc_last_error() tells: the last failure of a call on the client. */
@@ -223,6 +226,10 @@ PC__HIDDEN int pc__key(pc_client *c, const char *what, const void *key, size_t k
 /* helpers.c: a Flight answer (state, token, lease end, owner, maybe the
  * value) into out.  0 or PC_EPROTO. */
 PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
+
+/* stream.c (issue 17): answers of ring-only stream reads. */
+PC__HIDDEN int pc__x_entries(const uint8_t **q, const uint8_t *end, size_t n, pc_xentry *out,
+                             size_t max, size_t *got);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

@@ -167,14 +167,16 @@ typedef enum pc_type {
     /* issue 16 */
     PC_T_FLIGHT, /**< a function's cached value and the lease of who computes it */
     PC_T_BITS,   /**< a bit array, stored in chunks */
-    PC_T_BLOOM   /**< a scalable Bloom filter */
+    PC_T_BLOOM,  /**< a scalable Bloom filter */
+    /* issue 17 */
+    PC_T_STREAM /**< a stream: entries by ID, consumer groups */
 } pc_type;
 
 /** The number of pc_type values (PC_T_NONE included). */
-#define PC_T__COUNT 10
+#define PC_T__COUNT 11
 
 /** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
- *  "flight", "bits", "bloom". */
+ *  "flight", "bits", "bloom", "stream". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -1271,6 +1273,350 @@ PC_EXPORT int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void 
 
 /** Zero-copy: the filter's figures.  PC_ENOTFOUND for a missing key. */
 PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out);
+
+/* ------------------------------------------------------------------------ */
+/* Streams (issue 17)                                                        */
+
+/*
+ * A Stream key is Redis's stream: an append-only log of entries, each a
+ * list of field-value pairs (any tagged scalars: bytes, int, double, bool,
+ * nil) under an ID, ms-seq, that only grows; and its consumer groups, each
+ * with its last delivered ID, its pending entries (delivered and not yet
+ * acknowledged: ID -> consumer, delivery time, count) and its consumers.
+ * A stream exists until it is deleted, even with no entries left (XDEL,
+ * XTRIM), as in Redis.  Ranges and XREAD without a group are zero-copy;
+ * what changes a group (XREADGROUP, XCLAIM, XAUTOCLAIM) is a write and
+ * answers copies in the client's reply buffer.
+ *
+ * Entries are kept one per ID (big-endian, so in ID order): an entry, a
+ * range's start, an index into a range are one B-tree lookup; a range of k
+ * entries costs O(log N + k).  Group and consumer names are 1 to
+ * PC_XNAME_MAX bytes, any bytes.
+ *
+ * Ownership and threads, as everywhere in this header: views from a read
+ * live until pc_read_end(), copies from a write until the next write call
+ * on the client; nothing is freed by the caller; a client and its read are
+ * for one thread at a time.
+ */
+
+/** A stream entry ID: ms-seq (Redis's "1700000000000-0"). */
+typedef struct pc_xid {
+    uint64_t ms;
+    uint64_t seq;
+} pc_xid;
+
+static inline pc_xid pc_xid_make(uint64_t ms, uint64_t seq)
+{
+    pc_xid x;
+    x.ms = ms;
+    x.seq = seq;
+    return x;
+}
+/** The largest ID, UINT64_MAX-UINT64_MAX.  As an ID of pc_xread_wait() it
+ *  means Redis's "$" (after the stream's last entry now); of
+ *  pc_xreadgroup() Redis's ">" (entries never delivered to the group); of
+ *  a range's end Redis's "+". */
+static inline pc_xid pc_xid_max(void)
+{
+    return pc_xid_make(UINT64_MAX, UINT64_MAX);
+}
+/** -1, 0 or 1 as a is before, equal to or after b. */
+static inline int pc_xid_cmp(pc_xid a, pc_xid b)
+{
+    if (a.ms != b.ms)
+        return a.ms < b.ms ? -1 : 1;
+    return a.seq < b.seq ? -1 : a.seq > b.seq;
+}
+
+/** The longest group or consumer name. */
+#define PC_XNAME_MAX 200
+
+/**
+ * An entry as a read or a write answered it.  Its pairs are decoded with
+ * pc_xentry_pairs().  From a read (pc_xrange, pc_xread) the pairs are views
+ * into the map, valid until pc_read_end(); from a write (pc_xreadgroup,
+ * pc_xclaim, pc_xautoclaim, pc_xread_wait) into the client's reply buffer,
+ * valid until the next write call on the client.
+ */
+typedef struct pc_xentry {
+    pc_xid id;
+    bool deleted;    /**< a pending entry no longer in the stream (no pairs) */
+    size_t npairs;   /**< field-value pairs */
+    const void *raw; /**< internal: the pairs, encoded */
+    size_t rawlen;   /**< internal */
+} pc_xentry;
+
+/**
+ * The pairs of e: fv[2i] gets field i, fv[2i + 1] its value, for up to
+ * max / 2 pairs; *n (may be NULL) gets how many pairs were written.
+ * @return 0, PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_xentry_pairs(const pc_xentry *e, pc_val *fv, size_t max, size_t *n);
+
+/** How pc_xadd picks the new entry's ID. */
+enum {
+    PC_XADD_AUTO = 0,    /**< "*": the time now in ms, or after the last ID */
+    PC_XADD_AUTOSEQ = 1, /**< "ms-*": id.ms given, the next seq in it */
+    PC_XADD_EXPLICIT = 2 /**< "ms-seq": id as given */
+};
+/** pc_xadd flags */
+enum { PC_XADD_NOMKSTREAM = 1u << 0 /**< a missing key is not created: *out = 0-0, 0 */ };
+
+/** How to trim (pc_xadd, pc_xtrim). */
+enum {
+    PC_XTRIM_NONE = 0,
+    PC_XTRIM_MAXLEN = 1, /**< keep the newest maxlen entries */
+    PC_XTRIM_MINID = 2   /**< remove entries before minid */
+};
+typedef struct pc_xtrim_opts {
+    int by;          /**< PC_XTRIM_* */
+    bool approx;     /**< Redis's "~": remove at most limit entries (may keep more) */
+    uint64_t maxlen; /**< PC_XTRIM_MAXLEN */
+    pc_xid minid;    /**< PC_XTRIM_MINID */
+    uint64_t limit;  /**< approx only: the most entries one call removes; 0: no
+                          limit (Redis's LIMIT 0; Redis's default is 10000) */
+} pc_xtrim_opts;
+
+/**
+ * Redis XADD: add an entry of npairs field-value pairs (fv[2i] the field,
+ * fv[2i + 1] its value; npairs >= 1), creating the stream unless
+ * PC_XADD_NOMKSTREAM, then trim it as trim says (NULL: not at all).  *out
+ * (may be NULL) gets the new ID (0-0 when PC_XADD_NOMKSTREAM found no key).
+ * @return 0, PC_ERANGE (the ID is not greater than the stream's last, is
+ *         0-0, or no ID is left after it), PC_EWRONGTYPE, PC_EINVAL (bad
+ *         mode, pairs or trim: an exact trim with a limit),
+ *         PC_ETOOBIG, PC_ENAN, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_xadd(pc_client *c, const void *key, size_t klen, int idmode, pc_xid id,
+                      const pc_val *fv, size_t npairs, const pc_xtrim_opts *trim, unsigned flags,
+                      pc_xid *out);
+
+/** Redis XTRIM: *removed (may be NULL) gets how many entries went.  A
+ *  missing key removes 0. */
+PC_EXPORT int pc_xtrim(pc_client *c, const void *key, size_t klen, const pc_xtrim_opts *trim,
+                       uint64_t *removed);
+
+/** Redis XDEL: delete the entries ids[0..n); *deleted (may be NULL) gets
+ *  how many existed.  The stream stays, even empty. */
+PC_EXPORT int pc_xdel(pc_client *c, const void *key, size_t klen, const pc_xid *ids, size_t n,
+                      uint64_t *deleted);
+
+/** Zero-copy: the number of entries (0 for a missing key). */
+PC_EXPORT int pc_xlen(pc_read *r, const void *key, size_t klen, uint64_t *n);
+
+/** pc_xrange flags */
+enum {
+    PC_XRANGE_REV = 1u << 0,        /**< newest first (XREVRANGE) */
+    PC_XRANGE_START_EXCL = 1u << 1, /**< "(start": start itself is not included */
+    PC_XRANGE_END_EXCL = 1u << 2    /**< "(end" */
+};
+
+/**
+ * Redis XRANGE / XREVRANGE, zero-copy: the entries with start <= ID <= end
+ * (start 0-0 is "-", pc_xid_max() is "+"), oldest first (newest with
+ * PC_XRANGE_REV), at most max of them into out[0..*n).  To page, call again
+ * with start (end when reversed) the last ID returned and the matching
+ * _EXCL flag.  A missing key or an empty range gives *n = 0.
+ * O(log N + *n).
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_xid end,
+                        unsigned flags, pc_xentry *out, size_t max, size_t *n);
+
+/**
+ * Redis XREAD without BLOCK, zero-copy: for each keys[i], the entries after
+ * ids[i] (pc_xid_max(): none, as "$"), at most count of each (0: no limit),
+ * at most max in all, into out: key 0's first, then key 1's, ...; nper[i]
+ * gets how many are keys[i]'s.  Missing keys give none.
+ */
+PC_EXPORT int pc_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                       size_t count, pc_xentry *out, size_t max, size_t *nper);
+
+/**
+ * Redis XREAD BLOCK: as pc_xread, but when none of the streams has an entry
+ * after its ID, wait up to timeout_ms (1..PC_TTL_MAX_MS) for one to be
+ * added (the daemon wakes the caller; in embedded mode the client polls).
+ * pc_xid_max() as an ID means "$": entries added after the call began.
+ * The entries are copies (the client's reply buffer).  Every key must lie
+ * in one shard (PC_ECROSSSHARD).  Not in a batch or transaction
+ * (PC_ESTATE).  Daemon mode needs a client that may write.
+ * @return 0, PC_ETIMEDOUT (nothing came), PC_EWRONGTYPE, PC_EINVAL, ...
+ */
+PC_EXPORT int pc_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                            size_t count, int64_t timeout_ms, pc_xentry *out, size_t max,
+                            size_t *nper);
+
+/** What pc_xinfo_stream() says (Redis XINFO STREAM). */
+typedef struct pc_xinfo {
+    uint64_t length;        /**< entries */
+    pc_xid last_id;         /**< the last ID ever given (0-0: none) */
+    pc_xid first_id;        /**< the first entry's ID (0-0: empty) */
+    pc_xid max_deleted_id;  /**< the largest ID deleted (0-0: none) */
+    uint64_t entries_added; /**< entries ever added */
+    uint64_t groups;        /**< consumer groups */
+} pc_xinfo;
+
+/** Zero-copy: a stream's figures.  PC_ENOTFOUND for a missing key. */
+PC_EXPORT int pc_xinfo_stream(pc_read *r, const void *key, size_t klen, pc_xinfo *out);
+
+/* ---- consumer groups ---- */
+
+/** pc_xgroup_create flags */
+enum { PC_XGROUP_MKSTREAM = 1u << 0 /**< create an empty stream when the key is missing */ };
+
+/**
+ * Redis XGROUP CREATE: a group whose last delivered ID is *id (NULL: "$",
+ * the stream's last ID).  entries_read: Redis's ENTRIESREAD (-1: not
+ * given).
+ * @return 0, PC_EEXIST (the group exists: BUSYGROUP), PC_ENOTFOUND (no key
+ *         and no PC_XGROUP_MKSTREAM), PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, ...
+ */
+PC_EXPORT int pc_xgroup_create(pc_client *c, const void *key, size_t klen, const void *group,
+                               size_t glen, const pc_xid *id, int64_t entries_read, unsigned flags);
+
+/** Redis XGROUP SETID (id NULL: "$").  PC_ENOTFOUND: no key or no group. */
+PC_EXPORT int pc_xgroup_setid(pc_client *c, const void *key, size_t klen, const void *group,
+                              size_t glen, const pc_xid *id, int64_t entries_read);
+
+/** Redis XGROUP DESTROY: *destroyed (may be NULL) 1, or 0 when no such
+ *  group.  Its pending entries and consumers go with it (O(pending)). */
+PC_EXPORT int pc_xgroup_destroy(pc_client *c, const void *key, size_t klen, const void *group,
+                                size_t glen, int *destroyed);
+
+/** Redis XGROUP CREATECONSUMER: *created 1, or 0 when it existed. */
+PC_EXPORT int pc_xgroup_createconsumer(pc_client *c, const void *key, size_t klen,
+                                       const void *group, size_t glen, const void *consumer,
+                                       size_t clen, int *created);
+
+/** Redis XGROUP DELCONSUMER: *pending gets how many pending entries it had
+ *  (they go: no longer pending for anyone).  O(the group's pending). */
+PC_EXPORT int pc_xgroup_delconsumer(pc_client *c, const void *key, size_t klen, const void *group,
+                                    size_t glen, const void *consumer, size_t clen,
+                                    uint64_t *pending);
+
+/** pc_xreadgroup flags */
+enum { PC_XREAD_NOACK = 1u << 0 /**< delivered entries are not made pending */ };
+
+/**
+ * Redis XREADGROUP GROUP group consumer: for each keys[i], with ids NULL or
+ * ids[i] pc_xid_max() (">"), entries never delivered to the group, which
+ * become pending for consumer (unless PC_XREAD_NOACK) and move the group's
+ * last delivered ID; with another ID, consumer's own pending entries after
+ * it (history; deleted ones come with deleted set), at most count of each
+ * (0: no limit) and max in all, into out as pc_xread's.  The consumer is
+ * created when new.  timeout_ms > 0: when no ">" stream has anything, wait
+ * up to that long (as pc_xread_wait; not in a batch or transaction).
+ * Every key must lie in one shard.
+ * @return 0, PC_ETIMEDOUT, PC_ENOTFOUND (a key or its group is missing:
+ *         NOGROUP), PC_EWRONGTYPE, PC_EINVAL, PC_ECROSSSHARD, PC_ESTATE, ...
+ */
+PC_EXPORT int pc_xreadgroup(pc_client *c, const void *group, size_t glen, const void *consumer,
+                            size_t clen, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                            size_t count, int64_t timeout_ms, unsigned flags, pc_xentry *out,
+                            size_t max, size_t *nper);
+
+/** Redis XACK: *acked (may be NULL) gets how many of ids were pending. */
+PC_EXPORT int pc_xack(pc_client *c, const void *key, size_t klen, const void *group, size_t glen,
+                      const pc_xid *ids, size_t n, uint64_t *acked);
+
+/** The summary form of Redis XPENDING. */
+typedef struct pc_xpending_info {
+    uint64_t count;     /**< pending entries */
+    pc_xid min, max;    /**< the smallest and largest pending ID (0-0: none) */
+    uint64_t consumers; /**< consumers with pending entries */
+} pc_xpending_info;
+
+/**
+ * Zero-copy: Redis XPENDING key group: the summary into *out, and up to max
+ * consumers with pending entries (names: views) with their counts into
+ * names[0..*n) and counts (either may be NULL when max is 0).
+ * @return 0, PC_ENOTFOUND (no key or no group), PC_EWRONGTYPE, ...
+ */
+PC_EXPORT int pc_xpending_summary(pc_read *r, const void *key, size_t klen, const void *group,
+                                  size_t glen, pc_xpending_info *out, pc_bytes *names,
+                                  uint64_t *counts, size_t max, size_t *n);
+
+/** One pending entry (Redis XPENDING's extended form). */
+typedef struct pc_xpending_entry {
+    pc_xid id;
+    pc_bytes consumer;   /**< a view */
+    int64_t idle_ms;     /**< since its last delivery */
+    uint64_t deliveries; /**< times delivered */
+} pc_xpending_entry;
+
+/**
+ * Zero-copy: Redis XPENDING key group [IDLE min_idle_ms] start end count
+ * [consumer]: the pending entries with start <= ID <= end (flags
+ * PC_XRANGE_START_EXCL / _END_EXCL), idle at least min_idle_ms (0: any),
+ * of consumer (NULL: any), at most max of them, by ID.
+ */
+PC_EXPORT int pc_xpending(pc_read *r, const void *key, size_t klen, const void *group, size_t glen,
+                          pc_xid start, pc_xid end, unsigned flags, int64_t min_idle_ms,
+                          const void *consumer, size_t clen, pc_xpending_entry *out, size_t max,
+                          size_t *n);
+
+/** pc_xclaim options (Redis XCLAIM's IDLE, TIME, RETRYCOUNT, FORCE,
+ *  JUSTID, LASTID).  Zero it, or set fields: -1 in idle_ms, time_ms and
+ *  retrycount means "not given". */
+typedef struct pc_xclaim_opts {
+    int64_t idle_ms;      /**< set the idle time to this */
+    int64_t time_ms;      /**< set the delivery time to this (ms since the epoch) */
+    int64_t retrycount;   /**< set the delivery count to this */
+    bool force;           /**< claim IDs not pending (if in the stream) */
+    bool justid;          /**< answer IDs only; the delivery count is not raised */
+    const pc_xid *lastid; /**< raise the group's last delivered ID to this */
+} pc_xclaim_opts;
+
+/**
+ * Redis XCLAIM: give consumer the pending entries among ids[0..n) idle at
+ * least min_idle_ms; answers them (deleted ones are dropped from the
+ * pending list and not answered), at most max, into out[0..*nout) (with
+ * justid: IDs only, npairs 0).  opts may be NULL.
+ */
+PC_EXPORT int pc_xclaim(pc_client *c, const void *key, size_t klen, const void *group, size_t glen,
+                        const void *consumer, size_t clen, int64_t min_idle_ms, const pc_xid *ids,
+                        size_t n, const pc_xclaim_opts *opts, pc_xentry *out, size_t max,
+                        size_t *nout);
+
+/**
+ * Redis XAUTOCLAIM key group consumer min-idle start COUNT count [JUSTID]:
+ * scan the group's pending entries from start, claim for consumer those
+ * idle at least min_idle_ms (at most count, 1..; max bounds it too) into
+ * out[0..*nout); *next gets where the next call starts (0-0: the scan
+ * ended).  Entries no longer in the stream leave the pending list: their
+ * IDs go to deleted[0..*ndel) (up to maxdel; deleted may be NULL).
+ */
+PC_EXPORT int pc_xautoclaim(pc_client *c, const void *key, size_t klen, const void *group,
+                            size_t glen, const void *consumer, size_t clen, int64_t min_idle_ms,
+                            pc_xid start, size_t count, bool justid, pc_xid *next, pc_xentry *out,
+                            size_t max, size_t *nout, pc_xid *deleted, size_t maxdel, size_t *ndel);
+
+/** A group, as Redis XINFO GROUPS says. */
+typedef struct pc_xgroup_info {
+    pc_bytes name; /**< a view */
+    uint64_t consumers;
+    uint64_t pending;
+    pc_xid last_delivered;
+    int64_t entries_read; /**< -1: unknown (Redis's nil) */
+    int64_t lag;          /**< -1: unknown */
+} pc_xgroup_info;
+
+/** Zero-copy: the stream's groups, by name, at most max (PC_ENOTFOUND for a
+ *  missing key). */
+PC_EXPORT int pc_xinfo_groups(pc_read *r, const void *key, size_t klen, pc_xgroup_info *out,
+                              size_t max, size_t *n);
+
+/** A consumer, as Redis XINFO CONSUMERS says. */
+typedef struct pc_xconsumer_info {
+    pc_bytes name; /**< a view */
+    uint64_t pending;
+    int64_t idle_ms;     /**< since it last read or claimed */
+    int64_t inactive_ms; /**< since it last got an entry (-1: never) */
+} pc_xconsumer_info;
+
+/** Zero-copy: a group's consumers, by name, at most max. */
+PC_EXPORT int pc_xinfo_consumers(pc_read *r, const void *key, size_t klen, const void *group,
+                                 size_t glen, pc_xconsumer_info *out, size_t max, size_t *n);
 
 /* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */

@@ -23,14 +23,16 @@
 #include "../shm/exec.h"
 #include "../shm/read.h"
 #include "../shm/record.h"
+#include "../shm/stream.h"
 
 /* Longest path of a file in the snapshot directory, and of its URI (every
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
 
-static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
-                                         "set", "queue",  "flight",  "bits", "bloom"};
+static const char *const type_names[] = {NULL,    "string", "numeric", "list",  "map",   "set",
+                                         "queue", "flight", "bits",    "bloom", "stream"};
+_Static_assert(sizeof type_names / sizeof type_names[0] == PC_T__COUNT, "a name for every type");
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -149,10 +151,27 @@ static const char schema[] =
     " expansion INTEGER NOT NULL, nonscaling INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE bloom_layers(key NOT NULL, layer INTEGER NOT NULL, capacity INTEGER NOT NULL,"
     " items INTEGER NOT NULL, bits INTEGER NOT NULL, hashes INTEGER NOT NULL,"
-    " error_rate REAL NOT NULL);";
+    " error_rate REAL NOT NULL);"
+    /* issue 17: streams (IDs' halves as INTEGER: 2^63 and up read negative) */
+    "CREATE TABLE streams(key PRIMARY KEY, last_ms INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+    " max_deleted_ms INTEGER NOT NULL, max_deleted_seq INTEGER NOT NULL,"
+    " entries_added INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE stream_entries(key NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " field, field_kind TEXT NOT NULL, value, kind TEXT NOT NULL);"
+    "CREATE TABLE stream_groups(key NOT NULL, name NOT NULL, last_ms INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL, entries_read INTEGER);"
+    "CREATE TABLE stream_consumers(key NOT NULL, grp NOT NULL, name NOT NULL,"
+    " seen_ms INTEGER NOT NULL, active_ms INTEGER);"
+    "CREATE TABLE stream_pending(key NOT NULL, grp NOT NULL, ms INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, consumer NOT NULL, delivered_ms INTEGER NOT NULL,"
+    " deliveries INTEGER NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
+    "CREATE INDEX stream_entries_key ON stream_entries(key);"
+    "CREATE INDEX stream_groups_key ON stream_groups(key);"
+    "CREATE INDEX stream_consumers_key ON stream_consumers(key);"
+    "CREATE INDEX stream_pending_key ON stream_pending(key);"
     "CREATE VIEW strings AS SELECT key, value, expire_at FROM keys WHERE type='string';"
     "CREATE VIEW numerics AS SELECT key, value, expire_at FROM keys WHERE type='numeric';"
     "CREATE VIEW lists AS SELECT m.key, m.pos, m.value, m.kind FROM members m"
@@ -168,8 +187,10 @@ typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
+    sqlite3_stmt *ins_xs, *ins_xe, *ins_xg, *ins_xc, *ins_xp;     /* issue 17 */
     uint64_t keys, members, now;
     uint64_t flights, chunks, blooms, layers;
+    uint64_t xstreams, xentries, xgroups, xconsumers, xpending;
     pcp_result *res;
 } writer;
 
@@ -264,6 +285,124 @@ static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
     return 0;
 }
 
+/* ---- streams (issue 17) ---- */
+
+static int bind_i64s(sqlite3_stmt *s, int col, const int64_t *v, int n, int rc)
+{
+    for (int i = 0; i < n && !rc; i++)
+        rc = sqlite3_bind_int64(s, col + i, v[i]);
+    return rc;
+}
+
+/* An entry's pairs, one row each. */
+static int put_xentry(writer *wr, const MDB_val *key, const MDB_val *k, const MDB_val *d)
+{
+    pc_xid id = pcs_xk_id(k->mv_data, k->mv_size);
+    size_t np;
+    int rc = pcs_xentry_check(d->mv_data, d->mv_size, &np);
+    if (rc)
+        return rc;
+    pc_val *fv = pcs_calloc(2 * np, sizeof *fv);
+    if (!fv)
+        return PC_ENOMEM;
+    rc = pcs_xentry_decode(d->mv_data, d->mv_size, fv, 2 * np, &np);
+    for (size_t i = 0; i < np && !rc; i++) {
+        sqlite3_stmt *s = wr->ins_xe;
+        int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq};
+        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        sr = bind_i64s(s, 2, v, 2, sr);
+        if (!sr)
+            sr = bind_val(s, 4, 5, &fv[2 * i]);
+        if (!sr)
+            sr = bind_val(s, 6, 7, &fv[2 * i + 1]);
+        rc = step_done(s, sr);
+    }
+    pcs_free(fv);
+    wr->xentries += !rc;
+    return rc;
+}
+
+/* A stream: its figures, then its members in their order (entries,
+ * groups, pending entries, consumers). */
+static int put_stream(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    sqlite3_stmt *s = wr->ins_xs;
+    int64_t f[5] = {(int64_t)r->xs_last.ms, (int64_t)r->xs_last.seq, (int64_t)r->xs_maxdel.ms,
+                    (int64_t)r->xs_maxdel.seq, (int64_t)r->xs_added};
+    int rc = step_done(s, bind_i64s(s, 2, f, 5, bind_bytes(s, 1, key->mv_data, key->mv_size)));
+    if (rc)
+        return rc;
+    wr->xstreams++;
+    uint8_t kb[PCS_MKEY_MAX];
+    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
+    k.mv_size = 8;
+    uint64_t entries = 0;
+    int mrc;
+    for (mrc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !mrc && !rc && k.mv_size > 8 && pcs_be64(k.mv_data) == r->gen;
+         mrc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        const uint8_t *b = k.mv_data;
+        size_t gl = k.mv_size > 9 ? b[9] : 0;
+        if (b[8] == PCS_XT_ENTRY && k.mv_size == 25) {
+            rc = put_xentry(wr, key, &k, &d);
+            entries++;
+        } else if (b[8] == PCS_XT_GROUP) {
+            pcs_xgroup g;
+            if ((rc = pcs_xgroup_dec(d.mv_data, d.mv_size, &g)))
+                break;
+            s = wr->ins_xg;
+            int64_t v[2] = {(int64_t)g.last.ms, (int64_t)g.last.seq};
+            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+            if (!sr)
+                sr = bind_bytes(s, 2, b + 9, k.mv_size - 9);
+            sr = bind_i64s(s, 3, v, 2, sr);
+            if (!sr)
+                sr = g.entries_read < 0 ? sqlite3_bind_null(s, 5)
+                                        : sqlite3_bind_int64(s, 5, g.entries_read);
+            rc = step_done(s, sr);
+            wr->xgroups += !rc;
+        } else if (b[8] == PCS_XT_PEL && k.mv_size == 10 + gl + 16) {
+            pcs_xpel e;
+            if ((rc = pcs_xpel_dec(d.mv_data, d.mv_size, &e)))
+                break;
+            pc_xid id = pcs_xk_id(b, k.mv_size);
+            s = wr->ins_xp;
+            int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq},
+                    t[2] = {(int64_t)e.time, (int64_t)e.count};
+            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+            if (!sr)
+                sr = bind_bytes(s, 2, b + 10, gl);
+            sr = bind_i64s(s, 3, v, 2, sr);
+            if (!sr)
+                sr = bind_bytes(s, 5, e.consumer.ptr, e.consumer.len);
+            rc = step_done(s, bind_i64s(s, 6, t, 2, sr));
+            wr->xpending += !rc;
+        } else if (b[8] == PCS_XT_CONS && k.mv_size > 10 + gl) {
+            pcs_xcons c;
+            if ((rc = pcs_xcons_dec(d.mv_data, d.mv_size, &c)))
+                break;
+            s = wr->ins_xc;
+            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
+            if (!sr)
+                sr = bind_bytes(s, 2, b + 10, gl);
+            if (!sr)
+                sr = bind_bytes(s, 3, b + 10 + gl, k.mv_size - 10 - gl);
+            if (!sr)
+                sr = sqlite3_bind_int64(s, 4, (int64_t)c.seen);
+            if (!sr)
+                sr = c.active ? sqlite3_bind_int64(s, 5, (int64_t)c.active)
+                              : sqlite3_bind_null(s, 5);
+            rc = step_done(s, sr);
+            wr->xconsumers += !rc;
+        } else {
+            rc = PC_ECORRUPT;
+        }
+    }
+    if (!rc && mrc && mrc != MDB_NOTFOUND)
+        rc = pcs_mdb_err(mrc);
+    return rc || entries == r->count ? rc : PC_ECORRUPT;
+}
+
 /* The rows of issue 16's tables for the key. */
 static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
 {
@@ -272,6 +411,8 @@ static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_r
         return put_chunks(wr, mc, key, r);
     if (r->type == PC_T_BLOOM)
         return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
+    if (r->type == PC_T_STREAM)
+        return put_stream(wr, mc, key, r);
     if (r->type != PC_T_FLIGHT)
         return 0;
     sqlite3_stmt *s = wr->ins_flight;
@@ -758,7 +899,20 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
                                         &wr.ins_bloom, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db,
                                         "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
-                                        &wr.ins_layer, NULL)))) {
+                                        &wr.ins_layer, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO streams VALUES(?1,?2,?3,?4,?5,?6)", -1,
+                                        &wr.ins_xs, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO stream_entries VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                        -1, &wr.ins_xe, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO stream_groups VALUES(?1,?2,?3,?4,?5)",
+                                        -1, &wr.ins_xg, NULL))) ||
+        (rc =
+             sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO stream_consumers VALUES(?1,?2,?3,?4,?5)",
+                                       -1, &wr.ins_xc, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO stream_pending VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                        -1, &wr.ins_xp, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -772,7 +926,13 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_xs);
+    sqlite3_finalize(wr.ins_xe);
+    sqlite3_finalize(wr.ins_xg);
+    sqlite3_finalize(wr.ins_xc);
+    sqlite3_finalize(wr.ins_xp);
     wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
+    wr.ins_xs = wr.ins_xe = wr.ins_xg = wr.ins_xc = wr.ins_xp = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -787,6 +947,11 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
         (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
         (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_count", (int64_t)wr.xstreams, NULL)) ||
+        (rc = put_meta(wr.db, "stream_entry_count", (int64_t)wr.xentries, NULL)) ||
+        (rc = put_meta(wr.db, "stream_group_count", (int64_t)wr.xgroups, NULL)) ||
+        (rc = put_meta(wr.db, "stream_consumer_count", (int64_t)wr.xconsumers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_pending_count", (int64_t)wr.xpending, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -832,6 +997,11 @@ fail:
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_xs);
+    sqlite3_finalize(wr.ins_xe);
+    sqlite3_finalize(wr.ins_xg);
+    sqlite3_finalize(wr.ins_xc);
+    sqlite3_finalize(wr.ins_xp);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -922,7 +1092,12 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         {"flight_count", "SELECT count(*) FROM flights"},
         {"chunk_count", "SELECT count(*) FROM chunks"},
         {"bloom_count", "SELECT count(*) FROM blooms"},
-        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"}};
+        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"},
+        /* issue 17's */
+        {"stream_count", "SELECT count(*) FROM streams"},
+        {"stream_group_count", "SELECT count(*) FROM stream_groups"},
+        {"stream_consumer_count", "SELECT count(*) FROM stream_consumers"},
+        {"stream_pending_count", "SELECT count(*) FROM stream_pending"}};
     bool differ = false;
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
         int64_t want, have;
@@ -985,6 +1160,7 @@ typedef struct loader {
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     sqlite3_stmt *chunk, *bloom, *layer;
+    sqlite3_stmt *xs, *xe, *xg, *xc, *xp; /* NULL: a snapshot made before issue 17 */
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -1152,6 +1328,162 @@ static int load_bloom(loader *l, pcs_wctx *w, const void *key, size_t klen, uint
     return rc ? rc : pcs_load_done(w, key, klen, &r);
 }
 
+/* ---- streams (issue 17) ---- */
+
+static int col_xid(sqlite3_stmt *s, int col, pc_xid *id)
+{
+    if (sqlite3_column_type(s, col) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, col + 1) != SQLITE_INTEGER)
+        return PC_ECORRUPT;
+    *id = pc_xid_make((uint64_t)sqlite3_column_int64(s, col),
+                      (uint64_t)sqlite3_column_int64(s, col + 1));
+    return 0;
+}
+
+/* A name (TEXT or BLOB) of column col, copied into out (PC_XNAME_MAX). */
+static int col_name(sqlite3_stmt *s, int col, uint8_t *out, size_t *n)
+{
+    int t = sqlite3_column_type(s, col);
+    if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+        return PC_ECORRUPT;
+    const void *p =
+        t == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col) : sqlite3_column_blob(s, col);
+    *n = (size_t)sqlite3_column_bytes(s, col);
+    if (!pcs_xname_ok(p, *n))
+        return PC_ECORRUPT;
+    memcpy(out, p, *n);
+    return 0;
+}
+
+/* One value of a pair into the arena: its kind in items[i], bytes at an
+ * offset (pointers are made when the entry is whole: the arena moves). */
+static int pair_val(loader *l, sqlite3_stmt *s, int col, size_t i)
+{
+    const char *kind = (const char *)sqlite3_column_text(s, col + 1);
+    pc_val v;
+    if (!kind || col_val(s, col, kind, &v))
+        return PC_ECORRUPT;
+    if (i >= l->icap) {
+        size_t cap = l->icap ? 2 * l->icap : 64;
+        pc_val *ni = pcs_reallocarray(l->items, cap, sizeof *ni);
+        if (!ni)
+            return PC_ENOMEM;
+        l->items = ni;
+        l->icap = cap;
+    }
+    if (v.kind == PC_BYTES) {
+        size_t off = l->arena.len;
+        pcs_buf_put(&l->arena, v.s.ptr, v.s.len);
+        if (l->arena.err)
+            return PC_ENOMEM;
+        v.s.ptr = (const void *)(uintptr_t)off;
+    }
+    l->items[i] = v;
+    return 0;
+}
+
+/* The pairs gathered (n values) as one entry. */
+static int flush_entry(loader *l, pcs_wctx *w, pcs_rec *r, pc_xid id, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (l->items[i].kind == PC_BYTES)
+            l->items[i].s.ptr = l->arena.data + (uintptr_t)l->items[i].s.ptr;
+    int rc = pcs_load_xentry(w, r, id, l->items, n / 2);
+    pcs_buf_reset(&l->arena);
+    return rc;
+}
+
+static int load_stream(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->xs;
+    if (!s || !l->xe || !l->xg || !l->xc || !l->xp)
+        return PC_ECORRUPT;
+    int rc = bind_key2(s, key, klen), sr;
+    pc_xid last, maxdel, id, cur = {0, 0};
+    if (rc || sqlite3_step(s) != SQLITE_ROW || col_xid(s, 0, &last) || col_xid(s, 2, &maxdel) ||
+        sqlite3_column_type(s, 4) != SQLITE_INTEGER || sqlite3_column_int64(s, 4) < 0)
+        return rc ? rc : PC_ECORRUPT;
+    uint64_t added = (uint64_t)sqlite3_column_int64(s, 4);
+    sqlite3_reset(s);
+    pcs_rec r;
+    if ((rc = pcs_load_stream(w, key, klen, expire_at, last, maxdel, added, &r)))
+        return rc;
+    /* entries: rows of one ID in a row, pair by pair */
+    size_t n = 0;
+    pcs_buf_reset(&l->arena);
+    s = l->xe;
+    if ((rc = bind_key2(s, key, klen)))
+        return rc;
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((rc = col_xid(s, 0, &id)))
+            break;
+        if (n && pc_xid_cmp(id, cur) != 0)
+            rc = flush_entry(l, w, &r, cur, n), n = 0;
+        cur = id;
+        if (!rc && !(rc = pair_val(l, s, 2, n)) && !(rc = pair_val(l, s, 4, n + 1)))
+            n += 2;
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    sqlite3_reset(s);
+    if (!rc && n)
+        rc = flush_entry(l, w, &r, cur, n);
+    uint8_t g[PC_XNAME_MAX], c[PC_XNAME_MAX];
+    size_t gl, cl;
+    /* groups */
+    s = l->xg;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            int et = sqlite3_column_type(s, 3);
+            if (col_name(s, 0, g, &gl) || col_xid(s, 1, &id) ||
+                (et != SQLITE_NULL && (et != SQLITE_INTEGER || sqlite3_column_int64(s, 3) < 0)))
+                rc = PC_ECORRUPT;
+            else
+                rc = pcs_load_xgroup(w, &r, g, gl, id,
+                                     et == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 3));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    /* consumers */
+    s = l->xc;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            int at = sqlite3_column_type(s, 3);
+            if (col_name(s, 0, g, &gl) || col_name(s, 1, c, &cl) ||
+                sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+                (at != SQLITE_NULL && at != SQLITE_INTEGER))
+                rc = PC_ECORRUPT;
+            else
+                rc = pcs_load_xconsumer(w, &r, g, gl, c, cl, (uint64_t)sqlite3_column_int64(s, 2),
+                                        at == SQLITE_NULL ? 0
+                                                          : (uint64_t)sqlite3_column_int64(s, 3));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    /* pending entries */
+    s = l->xp;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            if (col_name(s, 0, g, &gl) || col_xid(s, 1, &id) || col_name(s, 3, c, &cl) ||
+                sqlite3_column_type(s, 4) != SQLITE_INTEGER ||
+                sqlite3_column_type(s, 5) != SQLITE_INTEGER)
+                rc = PC_ECORRUPT;
+            else
+                rc =
+                    pcs_load_xpending(w, &r, g, gl, id, c, cl, (uint64_t)sqlite3_column_int64(s, 4),
+                                      (uint64_t)sqlite3_column_int64(s, 5));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    return rc ? rc : pcs_load_done(w, key, klen, &r);
+}
+
 /* Load a key of issue 16's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
@@ -1169,6 +1501,8 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
         return PC_ECORRUPT;
     if (type == PC_T_BLOOM)
         return load_bloom(l, w, key, klen, expire_at);
+    if (type == PC_T_STREAM)
+        return load_stream(l, w, key, klen, expire_at);
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1339,6 +1673,22 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
                                   " FROM bloom_layers WHERE key=?1 OR key=?2 ORDER BY layer",
                                   -1, &l.layer, NULL))
         l.layer = NULL;
+    /* Issue 17's: absent from older snapshots. */
+    static const char *const xsql[5] = {
+        "SELECT last_ms, last_seq, max_deleted_ms, max_deleted_seq, entries_added FROM streams"
+        " WHERE key=?1 OR key=?2",
+        "SELECT ms, seq, field, field_kind, value, kind FROM stream_entries"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT name, last_ms, last_seq, entries_read FROM stream_groups"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT grp, name, seen_ms, active_ms FROM stream_consumers"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT grp, ms, seq, consumer, delivered_ms, deliveries FROM stream_pending"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid"};
+    sqlite3_stmt **xst[5] = {&l.xs, &l.xe, &l.xg, &l.xc, &l.xp};
+    for (int i = 0; i < 5 && !rc; i++)
+        if (sqlite3_prepare_v2(l.db, xsql[i], -1, xst[i], NULL))
+            *xst[i] = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1362,6 +1712,11 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_finalize(l.chunk);
     sqlite3_finalize(l.bloom);
     sqlite3_finalize(l.layer);
+    sqlite3_finalize(l.xs);
+    sqlite3_finalize(l.xe);
+    sqlite3_finalize(l.xg);
+    sqlite3_finalize(l.xc);
+    sqlite3_finalize(l.xp);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

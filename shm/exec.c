@@ -64,8 +64,10 @@ int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
         return 0;
     if (rc)
         return pcs_mdb_err(rc);
-    /* A store made before issue 16's types has fewer (the rest are 0). */
-    if (d.mv_size != 8 * (size_t)PCS_COUNTS && d.mv_size != 8 * (size_t)PCS_COUNTS_V1)
+    /* A store made before issue 16's or 17's types has fewer (the rest
+     * are 0). */
+    if (d.mv_size % 8 || d.mv_size > 8 * (size_t)PCS_COUNTS ||
+        d.mv_size < 8 * (size_t)PCS_COUNTS_V1)
         return PC_ECORRUPT;
     for (size_t i = 0; i < d.mv_size / 8; i++)
         out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
@@ -768,6 +770,16 @@ static const struct cmd {
     [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
     [PCS_OP_BF_RESERVE] = {pcs_h_bf_reserve, 5, 5, F_GROW},
     [PCS_OP_BF_ADD] = {pcs_h_bf_add, 2, 0, F_GROW},
+    /* issue 17: streams */
+    [PCS_OP_XADD] = {pcs_h_xadd, 13, 0, F_GROW},
+    [PCS_OP_XTRIM] = {pcs_h_xtrim, 7, 7, 0},
+    [PCS_OP_XDEL] = {pcs_h_xdel, 3, 0, 0},
+    [PCS_OP_XGROUP] = {pcs_h_xgroup, 3, 8, F_GROW},
+    [PCS_OP_XREADGROUP] = {pcs_h_xreadgroup, 10, 0, F_GROW},
+    [PCS_OP_XREADW] = {pcs_h_xreadw, 7, 0, 0},
+    [PCS_OP_XACK] = {pcs_h_xack, 4, 0, 0},
+    [PCS_OP_XCLAIM] = {pcs_h_xclaim, 15, 0, F_GROW},
+    [PCS_OP_XAUTOCLAIM] = {pcs_h_xautoclaim, 8, 8, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

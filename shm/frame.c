@@ -87,6 +87,20 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_BF_ADD] = "bf.add",
     [PCS_OP_R_BF_EXISTS] = "bf.exists",
     [PCS_OP_R_BF_INFO] = "bf.info",
+    [PCS_OP_XADD] = "xadd",
+    [PCS_OP_XTRIM] = "xtrim",
+    [PCS_OP_XDEL] = "xdel",
+    [PCS_OP_XGROUP] = "xgroup",
+    [PCS_OP_XREADGROUP] = "xreadgroup",
+    [PCS_OP_XREADW] = "xread",
+    [PCS_OP_XACK] = "xack",
+    [PCS_OP_XCLAIM] = "xclaim",
+    [PCS_OP_XAUTOCLAIM] = "xautoclaim",
+    [PCS_OP_R_XINFO] = "xinfo",
+    [PCS_OP_R_XRANGE] = "xrange",
+    [PCS_OP_R_XPENDING] = "xpending",
+    [PCS_OP_R_XGROUPS] = "xinfo-groups",
+    [PCS_OP_R_XCONSUMERS] = "xinfo-consumers",
 };
 
 _Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");

@@ -137,6 +137,17 @@ static inline int reader_rec(pcs_reader *r, const void *key, size_t klen, pc_typ
     return want == PC_T_NONE || rec->type == want ? 0 : PC_EWRONGTYPE;
 }
 
+int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
+                   pcs_rec *rec, unsigned *shard)
+{
+    return reader_rec(r, key, klen, want, v, rec, shard);
+}
+
+int pcs_reader_cursor(pcs_reader *r, unsigned s, MDB_cursor **out)
+{
+    return reader_cursor(r, s, false, out);
+}
+
 /* ---- keys and strings ---- */
 
 int pcs_rd_get(pcs_reader *r, const void *key, size_t klen, pc_val *out)

@@ -241,6 +241,8 @@ bench suite $ALL -t lmdb:$P $COMMON $SUITE
 bench ring -t pycache-ring:$P $COMMON get hget ycsb-b
 # issue 16: the rate limiter (Redis: GCRA in Lua), bit arrays, Bloom filters
 bench helpers $ALL $COMMON throttle setbit getbit bf.add bf.exists
+# issue 17: streams (XADD, XRANGE of 10, XREADGROUP of one new entry + XACK)
+bench streams $ALL $COMMON xadd xrange xreadgroup
 
 # ---- the targets -------------------------------------------------------------
 # GET with 2 processes; Redis and memcached at their best: 50 clients

@@ -8,6 +8,7 @@
  *   pccli_util.c  messages (plain or JSON), arguments, output, the listings
  *                 every command prints through, redis-cli's line quoting
  *   pccli_cmds.c  one static handler per command, and the sorted table
+ *   pccli_stream.c  the stream commands (issue 17), in the same table
  *
  * Arguments are byte strings: the ones -x reads and the ones a quoted line
  * spells with \x00 may hold NUL bytes, so a handler takes each argument's
@@ -142,6 +143,22 @@ int print_map(pc_read *r, pc_bytes key, int what);
 int print_set(pc_read *r, pc_bytes key);
 /* A collection as compact JSON (get of a List, Queue, Map or Set). */
 int print_coll(pc_read *r, pc_bytes key);
+
+/* ---- pccli_stream.c: the stream commands (issue 17) ---- */
+
+int pccli_xadd(cli *x, int argc, char **argv);
+int pccli_xlen(cli *x, int argc, char **argv);
+int pccli_xrange(cli *x, int argc, char **argv); /* and xrevrange */
+int pccli_xread(cli *x, int argc, char **argv);
+int pccli_xdel(cli *x, int argc, char **argv);
+int pccli_xtrim(cli *x, int argc, char **argv);
+int pccli_xgroup(cli *x, int argc, char **argv);
+int pccli_xreadgroup(cli *x, int argc, char **argv);
+int pccli_xack(cli *x, int argc, char **argv);
+int pccli_xpending(cli *x, int argc, char **argv);
+int pccli_xclaim(cli *x, int argc, char **argv);
+int pccli_xautoclaim(cli *x, int argc, char **argv);
+int pccli_xinfo(cli *x, int argc, char **argv);
 
 /* ---- lines (--pipe, standard input, the interactive mode) ---- */
 

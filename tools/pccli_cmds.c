@@ -2122,6 +2122,21 @@ const cmd pccli_cmds[] = {
     {"ttl", cmd_ttl, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's TTL in seconds"},
     {"type", cmd_type, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's type"},
     {"unlink", cmd_del, 1, -1, ARGS_ANY, "keys", "KEY...", "delete keys (as del); print how many existed"},
+    /* issue 17: streams (pccli_stream.c) */
+    {"xack", pccli_xack, 3, -1, ARGS_ANY, "stream", "KEY GROUP ID...", "acknowledge pending entries; print how many were pending"},
+    {"xadd", pccli_xadd, 4, -1, ARGS_ANY, "stream", "KEY [NOMKSTREAM] [MAXLEN|MINID [=|~] THRESHOLD [LIMIT N]] *|ID FIELD VALUE [FIELD VALUE ...]", "add an entry to a stream; print its ID"},
+    {"xautoclaim", pccli_xautoclaim, 5, 8, ARGS_ANY, "stream", "KEY GROUP CONSUMER MIN-IDLE-TIME START [COUNT N] [JUSTID]", "claim pending entries idle long enough, scanning from START; print the next start, the entries, the IDs deleted"},
+    {"xclaim", pccli_xclaim, 5, -1, ARGS_ANY, "stream", "KEY GROUP CONSUMER MIN-IDLE-TIME ID... [IDLE MS] [TIME MS] [RETRYCOUNT N] [FORCE] [JUSTID] [LASTID ID]", "give pending entries to CONSUMER; print them"},
+    {"xdel", pccli_xdel, 2, -1, ARGS_ANY, "stream", "KEY ID...", "delete entries; print how many existed"},
+    {"xgroup", pccli_xgroup, 3, 7, ARGS_ANY, "stream", "CREATE KEY GROUP ID|$ [MKSTREAM] [ENTRIESREAD N] | SETID KEY GROUP ID|$ [ENTRIESREAD N] | DESTROY KEY GROUP | CREATECONSUMER KEY GROUP CONSUMER | DELCONSUMER KEY GROUP CONSUMER", "manage consumer groups"},
+    {"xinfo", pccli_xinfo, 2, 3, ARGS_ANY, "stream", "STREAM KEY | GROUPS KEY | CONSUMERS KEY GROUP", "print a stream's figures, its groups, or a group's consumers"},
+    {"xlen", pccli_xlen, 1, 1, ARGS_ANY, "stream", "KEY", "print the number of entries of a stream"},
+    {"xpending", pccli_xpending, 2, 8, ARGS_ANY, "stream", "KEY GROUP [[IDLE MS] START END COUNT [CONSUMER]]", "print a group's pending entries: a summary, or the entries"},
+    {"xrange", pccli_xrange, 3, 5, ARGS_ANY, "stream", "KEY START END [COUNT N]", "print the entries from START to END (- and + for the ends, ( for an exclusive bound)"},
+    {"xread", pccli_xread, 3, -1, ARGS_ANY, "stream", "[COUNT N] [BLOCK MS] STREAMS KEY... ID...", "print the entries after each ID ($: the last); BLOCK waits for one"},
+    {"xreadgroup", pccli_xreadgroup, 6, -1, ARGS_ANY, "stream", "GROUP GROUP CONSUMER [COUNT N] [BLOCK MS] [NOACK] STREAMS KEY... ID...", "read as a group's consumer: > for new entries, an ID for its pending ones"},
+    {"xrevrange", pccli_xrange, 3, 5, ARGS_ANY, "stream", "KEY END START [COUNT N]", "print the entries from END down to START"},
+    {"xtrim", pccli_xtrim, 3, 6, ARGS_ANY, "stream", "KEY MAXLEN|MINID [=|~] THRESHOLD [LIMIT N]", "trim a stream; print how many entries went"},
 };
 /* clang-format on */
 const size_t pccli_ncmds = sizeof pccli_cmds / sizeof pccli_cmds[0];

@@ -262,8 +262,8 @@ static int expired_pending(pcstat *x, uint64_t *n)
 /* The summary                                                               */
 
 static const char *const type_field[PC_T__COUNT] = {
-    "keys",     "keys_string", "keys_numeric", "keys_list", "keys_map",
-    "keys_set", "keys_queue",  "keys_flight",  "keys_bits", "keys_bloom"};
+    "keys",       "keys_string", "keys_numeric", "keys_list",  "keys_map",   "keys_set",
+    "keys_queue", "keys_flight", "keys_bits",    "keys_bloom", "keys_stream"};
 
 static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pending, uint64_t now)
 {
@@ -351,8 +351,9 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
 
 static void info_json(const pc_stats *st, uint64_t pending)
 {
-    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
-                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list",
+                                                    "map",   "set",    "queue",   "flight",
+                                                    "bits",  "bloom",  "stream"};
     int s = 0, o = 0, k = 0;
     putchar('{');
     json_u64(&s, "pid", st->pid);
@@ -723,6 +724,17 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
                bi.capacity, bi.filters, bi.error_rate);
         return 0;
     }
+    case PC_T_STREAM: { /* its figures (its entries: pccli xrange) */
+        pc_xinfo xi;
+        if ((rc = pc_xinfo_stream(r, KEY(key), &xi)))
+            return rc;
+        printf(x->json ? "{\"length\":%" PRIu64 ",\"last_id\":\"%" PRIu64 "-%" PRIu64
+                         "\",\"groups\":%" PRIu64 "}"
+                       : "%" PRIu64 " entries, last ID %" PRIu64 "-%" PRIu64 ", %" PRIu64
+                         " group(s)",
+               xi.length, xi.last_id.ms, xi.last_id.seq, xi.groups);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -742,7 +754,7 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
 
 /* The size: bytes of a String, 8 for a Numeric, elements of a collection,
  * 1 for a Flight with a value (0: a lease alone), bytes of a bit array,
- * items added to a Bloom filter. */
+ * items added to a Bloom filter, entries of a stream. */
 static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
 {
     static const len_fn lens[] = {
@@ -755,6 +767,8 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
         return pc_strlen(r, KEY(key), size);
     if (t == PC_T_BITS)
         return pc_bitlen(r, KEY(key), size);
+    if (t == PC_T_STREAM)
+        return pc_xlen(r, KEY(key), size);
     if (t == PC_T_BLOOM) { /* items added */
         pc_bf_info bi;
         int rc = pc_bf_info_get(r, KEY(key), &bi);

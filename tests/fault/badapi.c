@@ -135,16 +135,49 @@ int main(int argc, char **argv)
     TRY(PC_EEXIST, pc_bf_reserve(c, "s", 1, 0.01, 100, 0, 0));
     TRY(PC_EWRONGTYPE, pc_bf_add(c, "s", 1, "x", 1, NULL));
     TRY(PC_EINVAL, pc_bf_madd(c, "k", 1, &bi, 0, NULL));
+    /* issue 17: streams */
+    pc_val xfv[2] = {pc_str("f"), pc_str("v")}, xnan[2] = {pc_str("f"), nan_v};
+    pc_xid xid0 = pc_xid_make(0, 0), xout, xnext;
+    pc_xtrim_opts xlim = {.by = PC_XTRIM_MAXLEN, .limit = 5};
+    pc_bytes xk = pc_b("k", 1);
+    pc_xentry xe[2];
+    size_t xn[2];
+    char gname[PC_XNAME_MAX + 1];
+    memset(gname, 'g', sizeof gname);
+    TRY(PC_ERANGE, pc_xadd(c, "k", 1, PC_XADD_EXPLICIT, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, 9, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xfv, 0, NULL, 0, &xout));
+    TRY(PC_ENAN, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xnan, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xfv, 1, &xlim, 0, &xout));
+    TRY(PC_EWRONGTYPE, pc_xadd(c, "s", 1, PC_XADD_AUTO, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xtrim(c, "k", 1, NULL, &u));
+    TRY(PC_EINVAL, pc_xdel(c, "k", 1, NULL, 1, &u));
+    TRY(PC_ENOTFOUND, pc_xgroup_create(c, "k", 1, "g", 1, NULL, -1, 0));
+    TRY(PC_EINVAL, pc_xgroup_create(c, "k", 1, gname, sizeof gname, NULL, -1, PC_XGROUP_MKSTREAM));
+    TRY(PC_EWRONGTYPE, pc_xgroup_create(c, "l", 1, "g", 1, NULL, -1, PC_XGROUP_MKSTREAM));
+    TRY(PC_ENOTFOUND, pc_xreadgroup(c, "g", 1, "c", 1, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xreadgroup(c, "g", 1, "", 0, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xack(c, "k", 1, "g", 1, &xid0, 0, &u));
+    TRY(PC_ENOTFOUND, pc_xclaim(c, "k", 1, "g", 1, "c", 1, 0, &xid0, 1, NULL, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xautoclaim(c, "k", 1, "g", 1, "c", 1, 0, xid0, 0, false, &xnext, xe, 2, xn,
+                                 NULL, 0, NULL));
+    TRY(PC_EINVAL, pc_xread_wait(c, &xk, &xid0, 1, 1, 0, xe, 2, xn));
     if (pc_read_begin(c, &r) == 0) {
         TRY(PC_EWRONGTYPE, pc_getbit(r, "s", 1, 0, &bits));
         TRY(PC_EINVAL, pc_bitpos(r, "k", 1, 2, 0, -1, 0, &i64));
         TRY(PC_EWRONGTYPE, pc_bf_exists(r, "l", 1, "x", 1, &bits));
         TRY(PC_EWRONGTYPE, pc_flight_get(r, "n", 1, &fl));
+        TRY(PC_EWRONGTYPE, pc_xrange(r, "s", 1, xid0, pc_xid_max(), 0, xe, 2, xn));
+        TRY(PC_EINVAL, pc_xrange(r, "k", 1, xid0, pc_xid_max(), 99, xe, 2, xn));
+        TRY(PC_ENOTFOUND, pc_xinfo_groups(r, "k", 1, NULL, 0, xn));
+        TRY(PC_EINVAL,
+            pc_xpending(r, "k", 1, "", 0, xid0, pc_xid_max(), 0, 0, NULL, 0, NULL, 0, xn));
         pc_read_end(r);
     }
     pc_batch_begin(c);
     TRY(PC_ESTATE, pc_batch_begin(c));
     TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
+    TRY(PC_ESTATE, pc_xreadgroup(c, "g", 1, "c", 1, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
     pc_discard(c);
     pc_txn_begin(c);
     pc_set(c, "k", 1, &v, 0, 0);

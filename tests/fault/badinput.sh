@@ -241,6 +241,19 @@ case_ pccli "bitop nand k s" "$C" -d "$D" bitop nand k s
 case_ pccli "bitop not k s l" "$C" -d "$D" bitop not k s l
 case_ pccli "bitop or k s (a String)" "$C" -d "$D" bitop or k s
 case_ pccli "bf.reserve k 0 100" "$C" -d "$D" bf.reserve k 0 100
+case_ pccli "xadd k 0-0 f v" "$C" -d "$D" xadd k 0-0 f v
+case_ pccli "xadd k 1-x f v" "$C" -d "$D" xadd k 1-x f v
+case_ pccli "xadd k * f (no value)" "$C" -d "$D" xadd k '*' f v g
+case_ pccli "xadd k MAXLEN -1 * f v" "$C" -d "$D" xadd k MAXLEN -1 '*' f v
+case_ pccli "xadd s * f v (a String)" "$C" -d "$D" xadd s '*' f v
+case_ pccli "xtrim k MAXLEN 0 LIMIT 5" "$C" -d "$D" xtrim k MAXLEN 0 LIMIT 5
+case_ pccli "xrange k x +" "$C" -d "$D" xrange k x +
+case_ pccli "xread STREAMS k 0 1" "$C" -d "$D" xread STREAMS k 0 1
+case_ pccli "xgroup create k g \$ (no key)" "$C" -d "$D" xgroup create k g '$'
+case_ pccli "xgroup sideways k g" "$C" -d "$D" xgroup sideways k g
+case_ pccli "xreadgroup GROUP g c STREAMS k >" "$C" -d "$D" xreadgroup GROUP g c STREAMS k '>'
+case_ pccli "xclaim k g c x 1-1" "$C" -d "$D" xclaim k g c x 1-1
+case_ pccli "xinfo bogus k" "$C" -d "$D" xinfo bogus k
 case_ pccli "bf.reserve k 0.01 -5" "$C" -d "$D" bf.reserve k 0.01 -5
 case_ pccli "bf.reserve s 0.01 100 (exists)" "$C" -d "$D" bf.reserve s 0.01 100
 case_ pccli "bf.add l x (a List)" "$C" -d "$D" bf.add l x

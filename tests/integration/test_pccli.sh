@@ -992,5 +992,65 @@ terr "wrong type (PC_EWRONGTYPE)" bf.exists k x
 t 1 "" bf.info nb
 t 0 "capacity:10${nl}size:14${nl}filters:1${nl}items:0${nl}expansion:0${nl}error_rate:0.01${nl}nonscaling:yes" bf.info bf3
 
+# Streams (issue 17): Redis's commands and arguments.
+t 0 "1-1" xadd xs 1-1 f v n 1
+t 0 "1-2" xadd xs '1-*' f w
+t 0 "5-0" xadd xs 5 f x
+terr "equal or smaller than the target stream top item" xadd xs 5-0 f y
+terr "equal or smaller than the target stream top item" xadd xs0 0-0 f y
+terr "invalid stream ID" xadd xs 5-x f y
+terr "FIELD VALUE pairs" xadd xs '*' f v g
+t 1 "" xadd xnone NOMKSTREAM '*' f v
+t 1 "0" exists xnone
+t 0 "stream" type xs
+t 0 "3" xlen xs
+t 0 "0" xlen nostream
+t 0 '[["1-1",["f","v","n","1"]],["1-2",["f","w"]],["5-0",["f","x"]]]' xrange xs - +
+t 0 '[["1-2",["f","w"]]]' xrange xs '(1-1' '(5-0'
+t 0 '[["1-1",["f","v","n","1"]],["1-2",["f","w"]]]' xrange xs 1 1
+t 0 '[["5-0",["f","x"]]]' xrevrange xs + - COUNT 1
+t 0 '[]' xrange xs 6 +
+t 0 '[]' xrange xs - + COUNT 0
+t 0 '[]' xrange nostream - +
+tj 0 '[["5-0",["f","x"]]]' xrange xs 2 +
+terr "invalid stream ID" xrange xs x +
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xread STREAMS xs 1-2
+t 0 '[["xs",[["1-2",["f","w"]]]]]' xread COUNT 1 STREAMS xs nostream 1-1 0
+t 1 "" xread STREAMS xs '$'
+t 1 "" xread BLOCK 50 STREAMS xs '$'
+terr "Unbalanced 'xread' list of streams" xread STREAMS xs a b
+t 0 "" xgroup CREATE xs g 0
+terr "BUSYGROUP" xgroup CREATE xs g 0
+terr "requires the key to exist" xgroup CREATE nostream g '$'
+t 0 "" xgroup CREATE xe g '$' MKSTREAM
+t 0 "0" xlen xe
+t 0 '[["xs",[["1-1",["f","v","n","1"]],["1-2",["f","w"]]]]]' xreadgroup GROUP g alice COUNT 2 STREAMS xs '>'
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xreadgroup GROUP g bob STREAMS xs '>'
+t 1 "" xreadgroup GROUP g bob STREAMS xs '>'
+t 1 "" xreadgroup GROUP g bob BLOCK 50 STREAMS xs '>'
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xreadgroup GROUP g bob STREAMS xs 0
+terr "NOGROUP" xreadgroup GROUP nog bob STREAMS xs '>'
+t 0 '[3,"1-1","5-0",[["alice","2"],["bob","1"]]]' xpending xs g
+t 0 "1" xack xs g 1-1 9-9
+t 0 "0" xack xs g 1-1
+t 0 '[["1-2",["f","w"]]]' xclaim xs g carol 0 1-2
+t 0 '["1-2"]' xclaim xs g dave 0 1-2 JUSTID
+t 0 '["0-0",[["1-2",["f","w"]],["5-0",["f","x"]]],[]]' xautoclaim xs g erin 0 0 COUNT 10
+t 0 "2" xdel xs 1-1 1-2
+t 0 '["0-0",[["5-0",["f","x"]]],["1-2"]]' xautoclaim xs g erin 0 0
+t 0 "length:1${nl}last-generated-id:5-0${nl}max-deleted-entry-id:1-2${nl}entries-added:3${nl}groups:1${nl}first-entry-id:5-0" xinfo STREAM xs
+tj 0 '[{"name":"g","consumers":5,"pending":1,"last-delivered-id":"5-0","entries-read":3,"lag":0}]' xinfo GROUPS xs
+t 0 "1" xgroup CREATECONSUMER xs g zed
+t 0 "0" xgroup CREATECONSUMER xs g zed
+t 0 "1" xgroup DELCONSUMER xs g erin
+t 0 "" xgroup SETID xs g 0
+t 0 "1" xgroup DESTROY xs g
+t 0 "0" xgroup DESTROY xs g
+t 0 "1" xtrim xs MAXLEN 0
+terr "LIMIT cannot be used without the special ~ option" xtrim xs MAXLEN 0 LIMIT 5
+t 0 "0" xtrim xs MINID '~' 9 LIMIT 10
+terr "wrong type (PC_EWRONGTYPE)" xadd k '*' f v
+terr "wrong type (PC_EWRONGTYPE)" xrange k - +
+
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]

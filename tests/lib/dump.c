@@ -142,6 +142,63 @@ static int dump_value(pc_read *r, pt_entry *e)
         }
         break;
     }
+    case PC_T_STREAM: { /* figures, entries, groups, consumers, pending (not times) */
+        pc_xinfo xi;
+        if ((rc = pc_xinfo_stream(r, e->key, e->klen, &xi)))
+            break;
+        uint64_t fig[9] = {
+            xi.length,       xi.last_id.ms,        xi.last_id.seq,        xi.first_id.ms,
+            xi.first_id.seq, xi.max_deleted_id.ms, xi.max_deleted_id.seq, xi.entries_added,
+            xi.groups};
+        for (int i = 0; i < 9; i++)
+            pt_buf_u64(&b, fig[i]);
+        pc_xentry xe[PAGE];
+        pc_xid at = pc_xid_make(0, 0);
+        unsigned fl = 0;
+        do {
+            if ((rc = pc_xrange(r, e->key, e->klen, at, pc_xid_max(), fl, xe, PAGE, &n)))
+                break;
+            for (size_t i = 0; i < n; i++) {
+                pt_buf_u64(&b, xe[i].id.ms);
+                pt_buf_u64(&b, xe[i].id.seq);
+                pt_buf_bytes(&b, xe[i].raw, xe[i].rawlen);
+                at = xe[i].id;
+            }
+            e->count += n;
+            fl = PC_XRANGE_START_EXCL;
+        } while (n == PAGE);
+        pc_xgroup_info gi[16];
+        size_t ng;
+        if (rc || (rc = pc_xinfo_groups(r, e->key, e->klen, gi, 16, &ng)))
+            break;
+        for (size_t g = 0; g < ng && !rc; g++) {
+            pt_buf_bytes(&b, gi[g].name.ptr, gi[g].name.len);
+            uint64_t gf[5] = {gi[g].consumers, gi[g].pending, gi[g].last_delivered.ms,
+                              gi[g].last_delivered.seq, (uint64_t)gi[g].entries_read};
+            for (int i = 0; i < 5; i++)
+                pt_buf_u64(&b, gf[i]);
+            pc_xconsumer_info ci[16];
+            size_t nc;
+            if ((rc = pc_xinfo_consumers(r, e->key, e->klen, gi[g].name.ptr, gi[g].name.len, ci, 16,
+                                         &nc)))
+                break;
+            for (size_t i = 0; i < nc; i++) {
+                pt_buf_bytes(&b, ci[i].name.ptr, ci[i].name.len);
+                pt_buf_u64(&b, ci[i].pending);
+            }
+            pc_xpending_entry pe[PAGE];
+            if ((rc = pc_xpending(r, e->key, e->klen, gi[g].name.ptr, gi[g].name.len,
+                                  pc_xid_make(0, 0), pc_xid_max(), 0, 0, NULL, 0, pe, PAGE, &n)))
+                break;
+            for (size_t i = 0; i < n; i++) {
+                pt_buf_u64(&b, pe[i].id.ms);
+                pt_buf_u64(&b, pe[i].id.seq);
+                pt_buf_bytes(&b, pe[i].consumer.ptr, pe[i].consumer.len);
+                pt_buf_u64(&b, pe[i].deliveries);
+            }
+        }
+        break;
+    }
     case PC_T_FLIGHT: { /* the value and its state; not the lease */
         pc_flight fl;
         if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {
