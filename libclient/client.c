@@ -470,7 +470,7 @@ int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
 
 static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
 
-int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms)
+int pc__op_end_wait_at(pc_client *c, pcs_enc *e, int64_t timeout_ms, size_t until_at)
 {
     /* Rounded up to the next millisecond: the daemon reads its clock in
      * whole milliseconds too, and must never give up before we asked.  It
@@ -478,11 +478,21 @@ int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms)
      * wait a little longer, and not at all longer than that whatever the
      * daemon does. */
     uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
-    pcs_enc_int(e, (int64_t)until);
+    pcs_buf *b = e->b;
+    /* The placeholder is an INT: its kind byte, then 8 bytes. */
+    if (!b->err && until_at + 9 <= b->len)
+        pcs_put_le64(b->data + until_at + 1, until);
     c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
     int rc = pc__op_end(c, e, 0);
     c->call_deadline = UINT64_MAX;
     return rc;
+}
+
+int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms)
+{
+    size_t at = e->b->len;
+    pcs_enc_int(e, 0);
+    return pc__op_end_wait_at(c, e, timeout_ms, at);
 }
 
 int pc__poll(pc_client *c, int64_t timeout_ms, int again, int (*attempt)(pc_client *c, void *arg),

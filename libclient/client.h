@@ -239,6 +239,10 @@ PC__HIDDEN int pc__op_end(pc_client *c, pcs_enc *e, int rc);
  * waiter's deadline, timeout_ms from now, and wait for the answer no longer
  * than that and PC__QPOP_GRACE_MS. */
 PC__HIDDEN int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms);
+/* The same for a request whose deadline is not its last argument: the
+ * caller encoded an INT (0) there, at offset until_at of the request
+ * buffer (its length before), and this sets it. */
+PC__HIDDEN int pc__op_end_wait_at(pc_client *c, pcs_enc *e, int64_t timeout_ms, size_t until_at);
 /* Embedded waits, with no daemon to wake them: call attempt(c, arg) until
  * it returns other than again, pausing 200 us doubling to 10 ms between
  * tries, for at most timeout_ms; then PC_ETIMEDOUT. */

@@ -9,7 +9,6 @@
  * stream, its last ID and a count before its entries.
  */
 #include <string.h>
-#include <time.h>
 
 #include "../shm/alloc.h"
 #include "../shm/bytes.h"
@@ -371,27 +370,14 @@ static int multi_decode(const pcs_resp *r, size_t nkeys, pc_xentry *out, size_t 
     return 0;
 }
 
-static void nap(unsigned *us)
-{
-    struct timespec ts = {0, (long)*us * 1000L};
-    nanosleep(&ts, NULL);
-    if (*us < 10000)
-        *us *= 2;
-}
-
 /* Send a frame that may park; a waiting one carries the waiter's deadline
- * (then the daemon answers PC_ETIMEDOUT by it, we wait a little longer). */
+ * in the INT encoded at until_at (then the daemon answers PC_ETIMEDOUT by
+ * it, we wait a little longer). */
 static int run_parkable(pc_client *c, pcs_enc *e, int64_t wait, size_t until_at)
 {
     if (!wait || !c->remote)
         return pc__op_end(c, e, 0);
-    uint64_t until = (pc__mono_ns() + (uint64_t)wait * 1000000 + 999999) / 1000000;
-    /* The until argument is an INT encoded at until_at: patch it. */
-    pcs_put_le64(c->req.data + until_at + 1, until);
-    c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
-    int rc = pc__op_end(c, e, 0);
-    c->call_deadline = UINT64_MAX;
-    return rc;
+    return pc__op_end_wait_at(c, e, wait, until_at);
 }
 
 static int xreadw_once(pc_client *c, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
@@ -412,6 +398,20 @@ static int xreadw_once(pc_client *c, const pc_bytes *keys, const pc_xid *ids, si
         enc_id(&e, ids[i]);
     }
     return run_parkable(c, &e, wait, until_at);
+}
+
+/* One try of an embedded XREAD BLOCK (pc__poll). */
+struct xread_try {
+    const pc_bytes *keys;
+    const pc_xid *at;
+    size_t nkeys, count, max;
+    pcs_resp *resp;
+};
+
+static int xread_attempt(pc_client *c, void *arg)
+{
+    struct xread_try *a = arg;
+    return xreadw_once(c, a->keys, a->at, a->nkeys, a->count, a->max, 1, a->resp);
 }
 
 static int w_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
@@ -440,18 +440,10 @@ static int w_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, s
         for (size_t i = 0; i < nkeys; i++)
             if (pc_xid_cmp(ids[i], pc_xid_max()) != 0)
                 at[i] = ids[i];
-        uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-        unsigned us = 200;
-        for (;;) {
-            rc = xreadw_once(c, keys, at, nkeys, count, max, c->remote ? timeout_ms : 1, &resp);
-            if (rc != PC_EAGAIN)
-                break;
-            if (pcs_now_ms() >= deadline) {
-                rc = PC_ETIMEDOUT;
-                break;
-            }
-            nap(&us);
-        }
+        /* The daemon parks a remote one; embedded, nobody wakes us. */
+        struct xread_try a = {keys, at, nkeys, count, max, &resp};
+        rc = c->remote ? xreadw_once(c, keys, at, nkeys, count, max, timeout_ms, &resp)
+                       : pc__poll(c, timeout_ms, PC_EAGAIN, xread_attempt, &a);
         if (!rc)
             rc = multi_decode(&resp, nkeys, out, max, nper, NULL, &total);
     }
@@ -490,6 +482,25 @@ static int xreadgroup_once(pc_client *c, const void *g, size_t glen, const void 
     return run_parkable(c, &e, wait, until_at);
 }
 
+/* One try of an embedded XREADGROUP BLOCK (pc__poll). */
+struct xreadgroup_try {
+    const void *g, *cn;
+    size_t glen, clen;
+    const pc_bytes *keys;
+    const pc_xid *ids;
+    size_t nkeys, count, max;
+    int64_t wait;
+    unsigned flags;
+    pcs_resp *resp;
+};
+
+static int xreadgroup_attempt(pc_client *c, void *arg)
+{
+    struct xreadgroup_try *a = arg;
+    return xreadgroup_once(c, a->g, a->glen, a->cn, a->clen, a->keys, a->ids, a->nkeys, a->count,
+                           a->max, a->wait, a->flags, a->resp);
+}
+
 static int w_xreadgroup(pc_client *c, const void *g, size_t glen, const void *cn, size_t clen,
                         const pc_bytes *keys, const pc_xid *ids, size_t nkeys, size_t count,
                         int64_t timeout_ms, unsigned flags, pc_xentry *out, size_t max,
@@ -507,19 +518,11 @@ static int w_xreadgroup(pc_client *c, const void *g, size_t glen, const void *cn
     if (c->mode != PC__IDLE)
         return pc__why(c, PC_ESTATE, "pc_xreadgroup runs at once: not in a batch or transaction");
     pcs_resp resp;
-    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-    unsigned us = 200;
-    for (;;) {
-        rc = xreadgroup_once(c, g, glen, cn, clen, keys, ids, nkeys, count, max, timeout_ms, flags,
-                             &resp);
-        if (rc != PC_EAGAIN || c->remote)
-            break;
-        if (pcs_now_ms() >= deadline) {
-            rc = PC_ETIMEDOUT;
-            break;
-        }
-        nap(&us);
-    }
+    struct xreadgroup_try a = {g,     cn,    glen, clen,       keys,  ids,
+                               nkeys, count, max,  timeout_ms, flags, &resp};
+    /* The daemon parks a remote one; embedded, nobody wakes us. */
+    rc = c->remote ? xreadgroup_attempt(c, &a)
+                   : pc__poll(c, timeout_ms, PC_EAGAIN, xreadgroup_attempt, &a);
     size_t total;
     return rc ? rc : multi_decode(&resp, nkeys, out, max, nper, NULL, &total);
 }
@@ -649,13 +652,6 @@ int pc_xautoclaim(pc_client *c, const void *key, size_t klen, const void *group,
 
 /* ---- reads ---- */
 
-static int read_ok(const pc_read *r)
-{
-    if (!r || !r->active)
-        return PC_EINVAL;
-    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
-}
-
 /* A ring-only read of op on key; its answer parsed into *resp (rc 0). */
 static int rr(pc_read *r, uint16_t op, const void *key, size_t klen, const pc_val *args,
               size_t nargs, pcs_resp *resp)
@@ -677,7 +673,7 @@ static int rr_ints(const uint8_t **q, const uint8_t *end, int64_t *v, size_t n)
 
 static int rd_xinfo(pc_read *r, const void *key, size_t klen, pc_xinfo *out)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
         return rc;
     if (!pc__ring_only(r->c))
@@ -729,7 +725,7 @@ static bool bounds(pc_xid start, pc_xid end, unsigned flags, pc_xid *lo, pc_xid 
 static int rd_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_xid end,
                      unsigned flags, pc_xentry *out, size_t max, size_t *n)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pcs_key_ok(key, klen)))
         return rc;
     if (!n || (max && !out) || max > INT64_MAX ||
@@ -767,7 +763,7 @@ int pc_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_xid end
 static int rd_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t nkeys, size_t count,
                     pc_xentry *out, size_t max, size_t *nper)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc)
         return rc;
     if (!keys || !ids || !nkeys || !nper || (max && !out))
@@ -797,7 +793,7 @@ int pc_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t nkeys, 
 
 static int group_read_ok(pc_read *r, const void *key, size_t klen, const void *g, size_t glen)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pcs_key_ok(key, klen)))
         return rc;
     return pcs_xname_ok(g, glen) ? 0 : PC_EINVAL;
@@ -910,7 +906,7 @@ int pc_xpending(pc_read *r, const void *key, size_t klen, const void *group, siz
 static int rd_xgroups(pc_read *r, const void *key, size_t klen, pc_xgroup_info *out, size_t max,
                       size_t *n)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pcs_key_ok(key, klen)))
         return rc;
     if (!n || (max && !out) || max > INT64_MAX)
