@@ -222,7 +222,7 @@ static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off,
     /* A read is served after the commit, and a QPOPW or a flight claim may
      * park: nothing may overtake either, so drain c no further. */
     uint16_t op = pcs_le16(buf->data + off + 4);
-    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM)
+    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || op == PCS_OP_BZPOP)
         c->read_queued = true;
     return it;
 }
@@ -490,7 +490,7 @@ static void parked_pass(pcd *d, uint64_t now)
 static bool parks(const pcs_req *rq, int rc, uint64_t *wait, uint64_t *until)
 {
     unsigned at;
-    if (rq->op == PCS_OP_QPOPW && rc == PC_ENOTFOUND)
+    if ((rq->op == PCS_OP_QPOPW || rq->op == PCS_OP_BZPOP) && rc == PC_ENOTFOUND)
         at = 2;
     else if (rq->op == PCS_OP_FC_CLAIM && rc == PC_EBUSY && rq->argv[4].i > 0)
         at = 4; /* (the executor checked the arguments' kinds) */
@@ -733,7 +733,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                 }
                 rc = PC_ENOMEM;
             }
-            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM;
+            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || op == PCS_OP_BZPOP;
             if (parkable)
                 c->blocked = false;
             size_t n = pcs_align8(pcs_frame_len(r));

@@ -533,6 +533,8 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         return fill_throttle(p->out, r);
     if (p->shape == PC__R_FLIGHT)
         return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_ZENTRIES || p->shape == PC__R_ZBLOCK)
+        return pc__zfill(p, r);
     if (p->shape == PC__R_FLAGS) {
         if (r->nvals != p->max)
             return PC_EPROTO;

@@ -64,8 +64,9 @@ int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
         return 0;
     if (rc)
         return pcs_mdb_err(rc);
-    /* A store made before issue 16's types has fewer (the rest are 0). */
-    if (d.mv_size != 8 * (size_t)PCS_COUNTS && d.mv_size != 8 * (size_t)PCS_COUNTS_V1)
+    /* A store made before issue 16's or 17's types has fewer (the rest are 0). */
+    if (d.mv_size != 8 * (size_t)PCS_COUNTS && d.mv_size != 8 * (size_t)PCS_COUNTS_V1 &&
+        d.mv_size != 8 * (size_t)PCS_COUNTS_V2)
         return PC_ECORRUPT;
     for (size_t i = 0; i < d.mv_size / 8; i++)
         out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
@@ -778,6 +779,14 @@ static const struct cmd {
     [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
     [PCS_OP_BF_RESERVE] = {pcs_h_bf_reserve, 5, 5, F_GROW},
     [PCS_OP_BF_ADD] = {pcs_h_bf_add, 2, 0, F_GROW},
+    /* issue 17: sorted sets */
+    [PCS_OP_ZADD] = {pcs_h_zadd, 4, 0, F_GROW},
+    [PCS_OP_ZREM] = {pcs_h_zrem, 2, 0, 0},
+    [PCS_OP_ZPOP] = {pcs_h_zpop, 3, 3, 0},
+    [PCS_OP_BZPOP] = {pcs_h_bzpop, 4, 0, 0},
+    [PCS_OP_ZREMRANGE] = {pcs_h_zremrange, 9, 9, 0},
+    [PCS_OP_ZRANGESTORE] = {pcs_h_zrangestore, 10, 10, F_GROW},
+    [PCS_OP_ZSTORE] = {pcs_h_zstore, 5, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

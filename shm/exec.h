@@ -28,8 +28,10 @@ enum {
     PCS_C_TYPE7,     /* + (pc_type - PC_T_FLIGHT): keys of issue 16's types */
     PCS_COUNTS = PCS_C_TYPE7 + PC_T__COUNT - PC_T_FLIGHT
 };
-/* The counts of stores made before issue 16's types (read as zeros there). */
+/* The counts of stores made before issue 16's types (read as zeros there),
+ * and before issue 17's. */
 #define PCS_COUNTS_V1 PCS_C_TYPE7
+#define PCS_COUNTS_V2 (PCS_C_TYPE7 + 3)
 
 /* The index of type t's key count. */
 static inline unsigned pcs_c_type(pc_type t)

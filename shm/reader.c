@@ -701,8 +701,8 @@ int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)) || (rc = pcs_expiry_due(&v, &expired)))
             return rc;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            keys += c[PCS_C_TYPE0 + t];
+        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+            keys += c[pcs_c_type((pc_type)t)];
     }
     *n = keys > expired ? keys - expired : 0;
     return 0;
@@ -744,8 +744,8 @@ int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key)
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)))
             return rc;
         cnt[s] = 0;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            cnt[s] += c[PCS_C_TYPE0 + t];
+        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+            cnt[s] += c[pcs_c_type((pc_type)t)];
         total += cnt[s];
     }
     if (total == 0)
@@ -975,4 +975,17 @@ int pcs_cursor_dec(const pc_val *v, pc_cursor *cur)
     cur->shard = pcs_le32(b + 4);
     memcpy(cur->pos, b + 8, len);
     return 0;
+}
+
+/* ---- issue 17: sorted sets (their reads are in zset.c) ---- */
+
+int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
+                   pcs_rec *rec, unsigned *shard)
+{
+    return reader_rec(r, key, klen, want, v, rec, shard);
+}
+
+int pcs_reader_cursor(pcs_reader *r, unsigned s, bool keys, MDB_cursor **out)
+{
+    return reader_cursor(r, s, keys, out);
 }

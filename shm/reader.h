@@ -226,6 +226,17 @@ int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes
                      int *out);
 int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
 
+/* ---- issue 17: sorted sets (zset.h has their reads) ---- */
+
+/* Look a key of type want (PC_T_NONE: any) up, as every read does: check
+ * the key, find its shard (*shard, may be NULL) and view, tell the note.
+ * 0, PC_ENOTFOUND, PC_EWRONGTYPE, PC_EKEY, or an error. */
+int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
+                   pcs_rec *rec, unsigned *shard);
+/* A cursor on the members (or keys) database of shard s, whose transaction
+ * the read has open (pcs_reader_rec opened it). */
+int pcs_reader_cursor(pcs_reader *r, unsigned s, bool keys, MDB_cursor **out);
+
 /* ---- cursors on the wire ---- */
 
 /*

@@ -21,6 +21,7 @@
  *                       u32 layers, u32 0, then per layer (PCS_BF_LAYER
  *                       bytes): u64 capacity, u64 items, u64 bits, u32
  *                       hashes, u32 0, f64 error rate (LE)
+ *              ZSet     u64 gen, u64 count, u32 height, u32 0 (LE): zset.h
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -33,6 +34,7 @@
  *                        PCS_CHUNK on, trailing zero bytes cut; an all-zero
  *                        chunk is not stored); layer 0
  *            Bloom       the same, layer n holding layer n's bits
+ *            ZSet        members, the score index and its counts: zset.h
  *          A field or encoded member of PCS_SUB_INLINE bytes or more is "long":
  *          its subkey is its first PCS_SUB_PREFIX bytes ‖ XXH3-128 of all of
  *          it (exactly PCS_SUB_INLINE bytes), and the element keeps the full
@@ -102,6 +104,7 @@ typedef struct pcs_rec {
     double bf_error;
     uint64_t bf_capacity;
     uint32_t bf_expansion, bf_flags, bf_layers;
+    uint32_t zheight; /* ZSet: its index's levels (zset.h) */
 } pcs_rec;
 
 /* Bloom filters. */
@@ -130,7 +133,7 @@ void pcs_bf_layer_enc(uint8_t *p, const pcs_bf_layer *l);
 /* Types whose record owns members under its gen. */
 static inline bool pcs_has_members(pc_type t)
 {
-    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM;
+    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM || t == PC_T_ZSET;
 }
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */

@@ -262,8 +262,8 @@ static int expired_pending(pcstat *x, uint64_t *n)
 /* The summary                                                               */
 
 static const char *const type_field[PC_T__COUNT] = {
-    "keys",     "keys_string", "keys_numeric", "keys_list", "keys_map",
-    "keys_set", "keys_queue",  "keys_flight",  "keys_bits", "keys_bloom"};
+    "keys",       "keys_string", "keys_numeric", "keys_list",  "keys_map", "keys_set",
+    "keys_queue", "keys_flight", "keys_bits",    "keys_bloom", "keys_zset"};
 
 static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pending, uint64_t now)
 {
@@ -351,8 +351,9 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
 
 static void info_json(const pc_stats *st, uint64_t pending)
 {
-    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
-                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list",
+                                                    "map",   "set",    "queue",   "flight",
+                                                    "bits",  "bloom",  "zset"};
     int s = 0, o = 0, k = 0;
     putchar('{');
     json_u64(&s, "pid", st->pid);
