@@ -23,14 +23,15 @@
 #include "../shm/exec.h"
 #include "../shm/read.h"
 #include "../shm/record.h"
+#include "../shm/zset.h"
 
 /* Longest path of a file in the snapshot directory, and of its URI (every
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
 
-static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
-                                         "set", "queue",  "flight",  "bits", "bloom"};
+static const char *const type_names[] = {NULL,    "string", "numeric", "list",  "map", "set",
+                                         "queue", "flight", "bits",    "bloom", "zset"};
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -149,7 +150,9 @@ static const char schema[] =
     " expansion INTEGER NOT NULL, nonscaling INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE bloom_layers(key NOT NULL, layer INTEGER NOT NULL, capacity INTEGER NOT NULL,"
     " items INTEGER NOT NULL, bits INTEGER NOT NULL, hashes INTEGER NOT NULL,"
-    " error_rate REAL NOT NULL);";
+    " error_rate REAL NOT NULL);"
+    /* issue 17 */
+    "CREATE TABLE zsets(key NOT NULL, member, kind TEXT NOT NULL, score REAL NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -162,14 +165,16 @@ static const char views[] =
     "CREATE VIEW maps AS SELECT m.key, m.field, m.value, m.kind FROM members m"
     " JOIN keys k ON k.key=m.key WHERE k.type='map' ORDER BY m.key, m.field;"
     "CREATE VIEW sets AS SELECT m.key, m.value AS member, m.kind FROM members m"
-    " JOIN keys k ON k.key=m.key WHERE k.type='set' ORDER BY m.key;";
+    " JOIN keys k ON k.key=m.key WHERE k.type='set' ORDER BY m.key;"
+    "CREATE INDEX zsets_key ON zsets(key);";
 
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
+    sqlite3_stmt *ins_zset;                                       /* issue 17 */
     uint64_t keys, members, now;
-    uint64_t flights, chunks, blooms, layers;
+    uint64_t flights, chunks, blooms, layers, zmembers;
     pcp_result *res;
 } writer;
 
@@ -264,10 +269,45 @@ static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
     return 0;
 }
 
-/* The rows of issue 16's tables for the key. */
+/* A sorted set's members with their scores, in its order (issue 17). */
+static int put_zset(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    uint8_t kb[PCS_GEN_LEN + 1];
+    pcs_put_be64(kb, r->gen);
+    kb[PCS_GEN_LEN] = PCS_Z_ENT;
+    MDB_val k = {sizeof kb, kb}, d;
+    uint64_t n = 0;
+    int rc;
+    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !rc && k.mv_size > sizeof kb && !memcmp(k.mv_data, kb, sizeof kb);
+         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        pc_val m;
+        double score;
+        int e = pcs_z_entry(&k, &d, &m, &score);
+        if (e)
+            return e;
+        sqlite3_stmt *s = wr->ins_zset;
+        e = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        if (!e)
+            e = bind_val(s, 2, 3, &m);
+        if (!e)
+            e = sqlite3_bind_double(s, 4, score);
+        if ((e = step_done(s, e)))
+            return e;
+        wr->zmembers++;
+        n++;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return pcs_mdb_err(rc);
+    return n == r->count ? 0 : PC_ECORRUPT;
+}
+
+/* The rows of issue 16's and 17's tables for the key. */
 static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
 {
     int rc;
+    if (r->type == PC_T_ZSET)
+        return put_zset(wr, mc, key, r);
     if (r->type == PC_T_BITS)
         return put_chunks(wr, mc, key, r);
     if (r->type == PC_T_BLOOM)
@@ -758,7 +798,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
                                         &wr.ins_bloom, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db,
                                         "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
-                                        &wr.ins_layer, NULL)))) {
+                                        &wr.ins_layer, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO zsets VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_zset, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -772,7 +814,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_zset);
     wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
+    wr.ins_zset = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -787,6 +831,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
         (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
         (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
+        (rc = put_meta(wr.db, "zset_member_count", (int64_t)wr.zmembers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -832,6 +877,7 @@ fail:
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_zset);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -922,7 +968,8 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         {"flight_count", "SELECT count(*) FROM flights"},
         {"chunk_count", "SELECT count(*) FROM chunks"},
         {"bloom_count", "SELECT count(*) FROM blooms"},
-        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"}};
+        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"},
+        {"zset_member_count", "SELECT count(*) FROM zsets"}};
     bool differ = false;
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
         int64_t want, have;
@@ -985,6 +1032,7 @@ typedef struct loader {
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     sqlite3_stmt *chunk, *bloom, *layer;
+    sqlite3_stmt *zset; /* NULL: a snapshot made before issue 17's */
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -1152,6 +1200,30 @@ static int load_bloom(loader *l, pcs_wctx *w, const void *key, size_t klen, uint
     return rc ? rc : pcs_load_done(w, key, klen, &r);
 }
 
+/* A sorted set: its members and scores (issue 17). */
+static int load_zset(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->zset;
+    pcs_rec r;
+    int rc = s ? bind_key2(s, key, klen) : PC_ECORRUPT, sr = SQLITE_DONE;
+    if (!rc)
+        rc = pcs_load_zset(w, key, klen, expire_at, &r);
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        pc_val m;
+        const char *kind = (const char *)sqlite3_column_text(s, 1);
+        int st = sqlite3_column_type(s, 2);
+        if (!kind || (st != SQLITE_FLOAT && st != SQLITE_INTEGER) || (rc = col_val(s, 0, kind, &m)))
+            rc = PC_ECORRUPT;
+        else
+            rc = pcs_load_zmember(w, &r, &m, sqlite3_column_double(s, 2));
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    if (s)
+        sqlite3_reset(s);
+    return rc ? rc : pcs_load_zdone(w, key, klen, &r);
+}
+
 /* Load a key of issue 16's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
@@ -1169,6 +1241,8 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
         return PC_ECORRUPT;
     if (type == PC_T_BLOOM)
         return load_bloom(l, w, key, klen, expire_at);
+    if (type == PC_T_ZSET)
+        return load_zset(l, w, key, klen, expire_at);
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1339,6 +1413,11 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
                                   " FROM bloom_layers WHERE key=?1 OR key=?2 ORDER BY layer",
                                   -1, &l.layer, NULL))
         l.layer = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT member, kind, score FROM zsets"
+                                  " WHERE key=?1 OR key=?2 ORDER BY rowid",
+                                  -1, &l.zset, NULL))
+        l.zset = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1362,6 +1441,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_finalize(l.chunk);
     sqlite3_finalize(l.bloom);
     sqlite3_finalize(l.layer);
+    sqlite3_finalize(l.zset);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

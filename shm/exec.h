@@ -161,6 +161,15 @@ int pcs_load_bloom(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at
                    uint64_t capacity, uint32_t expansion, uint32_t flags,
                    const pcs_bf_layer *layers, unsigned n, pcs_rec *r);
 
+/*
+ * A sorted set (issue 17), the same way: pcs_load_zset starts r, then each
+ * member with its score (not NaN; a member twice is PC_EINVAL), then
+ * pcs_load_zdone (PC_EINVAL for none).
+ */
+int pcs_load_zset(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, pcs_rec *r);
+int pcs_load_zmember(pcs_wctx *w, pcs_rec *r, const pc_val *m, double score);
+int pcs_load_zdone(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
+
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);
 

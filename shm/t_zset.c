@@ -861,3 +861,45 @@ int pcs_h_zstore(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
     *nv = 1;
     return 0;
 }
+
+/* ---- restoring ---- */
+
+int pcs_load_zset(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, pcs_rec *r)
+{
+    int rc = pcs_load_key(w, key, klen);
+    if (rc)
+        return rc;
+    pcs_new_coll(w, r, PC_T_ZSET);
+    r->expire_at = expire_at;
+    return 0;
+}
+
+int pcs_load_zmember(pcs_wctx *w, pcs_rec *r, const pc_val *m, double score)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_ZSET || !m || isnan(score))
+        return PC_EINVAL;
+    int rc = pcs_chk_elem(w, m);
+    if (rc)
+        return rc;
+    pcs_zmem z = {.big = PCS_BUF_INIT};
+    pcs_view v = pcs_wview(w);
+    double was;
+    bool collide = false;
+    if (!(rc = pcs_zmem_set(&z, m))) {
+        rc = r->count ? pcs_z_score(&v, r, &z, &was, &collide) : PC_ENOTFOUND;
+        if (rc == 0)
+            rc = PC_EINVAL; /* twice */
+        else if (rc == PC_ENOTFOUND)
+            rc = collide ? PC_ECOLLISION : z_put(w, r, &z, score, false, 0);
+    }
+    pcs_zmem_free(&z);
+    return rc;
+}
+
+int pcs_load_zdone(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r)
+{
+    if (!w || !w->txn || !r || r->type != PC_T_ZSET || r->count == 0 || pcs_key_ok(key, klen))
+        return PC_EINVAL;
+    pc_val kv = pc_mem(key, klen);
+    return pcs_w_store(w, &kv, NULL, r, NULL, 0);
+}

@@ -6,9 +6,13 @@
  *  - BZPOPMIN / BZPOPMAX in one process are answered within moments of a
  *    ZADD from another, from the first key that has members; with nothing
  *    added they time out with PC_ETIMEDOUT and the client works on;
- *    misuse (a batch, a bad timeout, keys of two shards) is refused.
+ *    misuse (a batch, a bad timeout, keys of two shards) is refused;
+ *  - snapshots carry sorted sets (the zsets table: members, kinds and
+ *    scores, -inf and +inf included, long members, a TTL), and a restored
+ *    store ranks, ranges and adds as before.
  */
 #include <math.h>
+#include <sqlite3.h>
 #include <stdatomic.h>
 
 #include "pctest.h"
@@ -294,6 +298,77 @@ static void test_bzpop_timeout(void **state)
     d->passed = true;
 }
 
+/* ---- snapshots ---- */
+
+static void test_zset_snapshot(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
+    START(a, "--snapshot-dir", w->snaps);
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    static char longm[700];
+    memset(longm, 'q', sizeof longm);
+    pc_zentry e[6] = {{pc_str("a"), -INFINITY}, {pc_str("b"), INFINITY}, {pc_int(7), 1.5},
+                      {pc_dbl(2.5), -0.0},      {pc_bool(true), 3},      {pc_mem(longm, 700), 2}};
+    OK(pc_zadd(c, K("z:small"), e, 6, 0, NULL));
+    OK(pc_batch_begin(c));
+    for (int i = 0; i < 5000; i++) {
+        char m[16];
+        pc_zentry x = {pc_mem(m, (size_t)snprintf(m, sizeof m, "m%d", i)), (double)(i % 97)};
+        OK(pc_zadd(c, K("z:big"), &x, 1, 0, NULL));
+    }
+    OK(pc_batch_exec(c, NULL, 0));
+    OK(pc_zadd(c, K("z:ttl"), e, 2, 0, NULL));
+    int set;
+    OK(pc_expire(c, K("z:ttl"), 3600000, &set));
+    pc_snapshot_info info;
+    OK(pc_snapshot(c, &info));
+    uint64_t rank0;
+    pc_val m = pc_str("m96");
+    pc_read *r = pt_rd(c);
+    OK(pc_zrank(r, K("z:big"), &m, false, &rank0, NULL));
+    pc_read_end(r);
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
+    sqlite3 *db = pt_db_open(info.path);
+    assert_non_null(db);
+    EQ(pt_db_int(db, "SELECT count(*) FROM zsets", -1), 5008);
+    EQ(pt_db_int(db, "SELECT value FROM meta WHERE name='zset_member_count'", -1), 5008);
+    EQ(pt_db_int(db, "SELECT count(*) FROM keys WHERE type='zset'", -1), 3);
+    EQ(pt_db_int(db, "SELECT count(*) FROM zsets WHERE key='z:small' AND score > 1e308", -1), 1);
+    EQ(pt_db_int(db, "SELECT count(*) FROM zsets WHERE kind='bool'", -1), 1);
+    pt_db_close(db);
+    pc_close(c);
+    pt_daemon_kill9(a);
+
+    START(b, "--snapshot-dir", w->snaps);
+    c = pt_daemon_client(b, 0);
+    assert_non_null(c);
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
+    DUMPS_EQUAL(&before, &after, 1000);
+    r = pt_rd(c);
+    uint64_t rank;
+    double sc;
+    OK(pc_zrank(r, K("z:big"), &m, false, &rank, &sc));
+    CHECK(sc == 96 && rank == rank0 && rank >= 5000 - 51, "%" PRIu64 " %g", rank, sc);
+    pc_val lm = pc_mem(longm, 700);
+    OK(pc_zscore(r, K("z:small"), &lm, &sc));
+    CHECK(sc == 2, "%g", sc);
+    pc_read_end(r);
+    CHECK(pt_ttl(c, "z:ttl") > 0, "TTL restored");
+    pc_zentry more = {pc_str("zz"), 0.5};
+    uint64_t n;
+    OK(pc_zadd(c, K("z:big"), &more, 1, 0, &n));
+    EQ(n, 1);
+    pc_close(c);
+    STOP_OK(b);
+    pt_dump_free(&before);
+    pt_dump_free(&after);
+    w->passed = true;
+}
+
 int main(void)
 {
     pt_init(300);
@@ -301,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zset_ring_only, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_bzpop_woken, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_bzpop_timeout, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_zset_snapshot, pt_ws_setup, pt_ws_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
