@@ -724,6 +724,29 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
                bi.capacity, bi.filters, bi.error_rate);
         return 0;
     }
+    case PC_T_ZSET: { /* its first members with their scores */
+        pc_zrange_spec all;
+        pc_zrange_spec_init(&all);
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry e[16];
+        size_t n;
+        if ((rc = pc_zrange(r, KEY(key), &all, &cur, e, 16, &n)))
+            return rc;
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            pc_val s = pc_dbl(e[i].score);
+            printf(i ? ",[" : "[");
+            pcjson_write_val(stdout, &e[i].member);
+            putchar(',');
+            if (isinf(e[i].score))
+                printf("\"%sinf\"", e[i].score < 0 ? "-" : "");
+            else
+                pcjson_write_val(stdout, &s);
+            putchar(']');
+        }
+        fputs(cur.done ? "]" : ",\"...\"]", stdout);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -756,6 +779,8 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
         return pc_strlen(r, KEY(key), size);
     if (t == PC_T_BITS)
         return pc_bitlen(r, KEY(key), size);
+    if (t == PC_T_ZSET)
+        return pc_zcard(r, KEY(key), size);
     if (t == PC_T_BLOOM) { /* items added */
         pc_bf_info bi;
         int rc = pc_bf_info_get(r, KEY(key), &bi);
