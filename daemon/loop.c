@@ -219,10 +219,11 @@ static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off,
     it->len = len;
     it->resp_off = SIZE_MAX;
     c->items++;
-    /* A read is served after the commit, and a QPOPW or a flight claim may
-     * park: nothing may overtake either, so drain c no further. */
+    /* A read is served after the commit, and a waiting pop, a flight claim
+     * or a blocking stream read may park: nothing may overtake either, so
+     * drain c no further. */
     uint16_t op = pcs_le16(buf->data + off + 4);
-    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || pcs_op_parks17x(op))
+    if (pcs_op_is_read(op) || pcs_op_parks(op))
         c->read_queued = true;
     return it;
 }
@@ -483,14 +484,15 @@ static void parked_pass(pcd *d, uint64_t now)
     }
 }
 
-/* Does an answer rc to the request of op park it?  A queue pop that found
- * nothing, a flight claim that found the lease taken and may wait.  *wait
+/* Does an answer rc to the request of op park it?  A queue's or sorted
+ * set's pop that found nothing, a flight claim that found the lease taken,
+ * a blocking stream read that found no entry, and may wait.  *wait
  * and *until (0: none) get its timeout and the waiter's own deadline
  * (CLOCK_MONOTONIC ms). */
 static bool parks(const pcs_req *rq, int rc, uint64_t *wait, uint64_t *until)
 {
     unsigned at;
-    if (rq->op == PCS_OP_QPOPW && rc == PC_ENOTFOUND)
+    if ((rq->op == PCS_OP_QPOPW || rq->op == PCS_OP_BZPOP) && rc == PC_ENOTFOUND)
         at = 2;
     else if (rq->op == PCS_OP_FC_CLAIM && rc == PC_EBUSY && rq->argv[4].i > 0)
         at = 4; /* (the executor checked the arguments' kinds) */
@@ -737,7 +739,7 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                 }
                 rc = PC_ENOMEM;
             }
-            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || pcs_op_parks17x(op);
+            bool parkable = pcs_op_parks(op);
             if (parkable)
                 c->blocked = false;
             size_t n = pcs_align8(pcs_frame_len(r));

@@ -364,6 +364,12 @@ void pcd_reload(pcd *d);
 /* loop.c */
 /* The role (pc_role) a request's op needs. */
 int pcd_op_role(unsigned op);
+
+/* zreads.c: the sorted set reads of ring-only clients (reads.c's table). */
+int pcd_r_zscore(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zrank(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zcount(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zrange(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
 int pcd_loop_setup(pcd *d);
 int pcd_run(pcd *d);
 void pcd_client_wake(pcd_client *c);

@@ -709,6 +709,11 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_XPENDING] = r_xpending,
     [PCS_OP_R_XGROUPS] = r_xgroups,
     [PCS_OP_R_XCONSUMERS] = r_xconsumers,
+    /* issue 17: sorted sets (zreads.c) */
+    [PCS_OP_R_ZSCORE] = pcd_r_zscore,
+    [PCS_OP_R_ZRANK] = pcd_r_zrank,
+    [PCS_OP_R_ZCOUNT] = pcd_r_zcount,
+    [PCS_OP_R_ZRANGE] = pcd_r_zrange,
 };
 
 /* Questions for the daemon itself. */
@@ -769,7 +774,8 @@ static bool keyed(unsigned op)
     return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
            op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
            op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER ||
-           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op);
+           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op) ||
+           pcs_op_is_read17z(op);
 }
 
 void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)

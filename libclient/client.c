@@ -602,6 +602,8 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         *(pc_xid *)p->out = pc_xid_make((uint64_t)a.i, (uint64_t)b.i);
         return 0;
     }
+    if (p->shape == PC__R_ZENTRIES || p->shape == PC__R_ZBLOCK)
+        return pc__zfill(p, r);
     if (p->shape == PC__R_FLAGS) {
         if (r->nvals != p->max)
             return PC_EPROTO;

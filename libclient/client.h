@@ -35,9 +35,17 @@ enum pc__shape {
     PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
     PC__R_FLAGS,    /* int[max]  from max INTs */
     /* issue 17 */
-    PC__R_XID, /* pc_xid *  from two INTs */
-    PC__R_RESP /* pcs_resp *  the whole answer (calls that run at once) */
+    PC__R_XID,      /* pc_xid *  from two INTs */
+    PC__R_RESP,     /* pcs_resp *  the whole answer (calls that run at once) */
+    PC__R_ZENTRIES, /* pc_zentry[max] and size_t *n  from member, score pairs (zset.c) */
+    PC__R_ZBLOCK    /* pc__zblock *  from key, member, score (zset.c) */
 };
+
+/* A blocking pop's out-parameters (zset.c). */
+typedef struct pc__zblock {
+    pc_bytes *key;
+    pc_zentry *e;
+} pc__zblock;
 
 /* What pc_last_error() tells: the last failure of a call on the client. */
 typedef struct pc__err {
@@ -230,6 +238,8 @@ PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
 /* stream.c (issue 17): answers of ring-only stream reads. */
 PC__HIDDEN int pc__x_entries(const uint8_t **q, const uint8_t *end, size_t n, pc_xentry *out,
                              size_t max, size_t *got);
+/* zset.c: fill a PC__R_ZENTRIES or PC__R_ZBLOCK out-parameter. */
+PC__HIDDEN int pc__zfill(const pc__pend *p, const pcs_resp *r);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);

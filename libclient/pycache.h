@@ -169,14 +169,15 @@ typedef enum pc_type {
     PC_T_BITS,   /**< a bit array, stored in chunks */
     PC_T_BLOOM,  /**< a scalable Bloom filter */
     /* issue 17 */
-    PC_T_STREAM /**< a stream: entries by ID, consumer groups */
+    PC_T_STREAM, /**< a stream: entries by ID, consumer groups */
+    PC_T_ZSET    /**< a sorted set */
 } pc_type;
 
 /** The number of pc_type values (PC_T_NONE included). */
-#define PC_T__COUNT 11
+#define PC_T__COUNT 12
 
 /** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
- *  "flight", "bits", "bloom", "stream". */
+ *  "flight", "bits", "bloom", "stream", "zset". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -1829,6 +1830,238 @@ typedef struct pc_client_info {
  * *n gets how many were filled and *total how many there are.
  */
 PC_EXPORT int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total);
+
+/* ------------------------------------------------------------------------ */
+/* Sorted sets (issue 17)                                                    */
+
+/*
+ * A sorted set (PC_T_ZSET) holds distinct members, each with a score, in
+ * Redis's order: by score, ties by member.  A member is any tagged scalar
+ * but PC_NONE (as a Set's: 1, 1.0, "1" and true are four members); members
+ * of one kind sort by value (byte strings byte by byte), kinds in the order
+ * NIL, BYTES, INT, DOUBLE, BOOL.  Members whose encoding is 472 bytes or
+ * longer (a byte string of 471 or more) sort among their ties by their
+ * first 447 bytes, then by a digest.  A score is any double but NaN
+ * (PC_ENAN): -inf and +inf too; -0.0 is stored as 0.0 (they compare equal).
+ *
+ * Costs (n members, k returned): an add, a remove, a score change
+ * O(log n); a score O(log n); a rank, and the start of a range by index or
+ * by rank, O(log n) B-tree steps plus at most 65 cursor steps per level of
+ * the set's counted index (about 4 levels at 1,000,000 members); a range
+ * by score or by lex O(log n + k); a count O(log n).
+ *
+ * Reads are zero-copy: the members a read returns are views valid until
+ * pc_read_end() (pycache.h's conventions); members returned by writes (the
+ * pops) point into the client's reply buffer until its next write.  Same
+ * thread rules as every call.
+ */
+
+/** A member and its score. */
+typedef struct pc_zentry {
+    pc_val member;
+    double score;
+} pc_zentry;
+
+/** pc_zadd flags (Redis ZADD's options) */
+enum {
+    PC_ZADD_NX = 1u << 0, /**< only add new members */
+    PC_ZADD_XX = 1u << 1, /**< only update members already there */
+    PC_ZADD_GT = 1u << 2, /**< update only when the new score is greater */
+    PC_ZADD_LT = 1u << 3, /**< update only when the new score is less */
+    PC_ZADD_CH = 1u << 4  /**< count changed members as well as new ones */
+};
+
+/**
+ * Redis ZADD: add n members with their scores, or update the scores of
+ * those there (the last of a member named twice wins).  *count (may be
+ * NULL) gets how many were added (with PC_ZADD_CH: added or changed).
+ * PC_ZADD_NX cannot go with XX, GT or LT, nor GT with LT (PC_EINVAL).
+ * A missing key is created (unless every member is refused by XX); the
+ * key's TTL stays.
+ * @return 0, PC_EWRONGTYPE, PC_ENAN (a NaN score), PC_EINVAL, PC_ETOOBIG,
+ *         PC_ECOLLISION, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_zadd(pc_client *c, const void *key, size_t klen, const pc_zentry *items, size_t n,
+                      unsigned flags, uint64_t *count);
+
+/**
+ * Redis ZADD ... INCR: add incr to member's score (a new member starts at
+ * 0).  *score gets the new score as a PC_DOUBLE, or kind PC_NONE when a
+ * flag stopped it (Redis's nil).  A result that is NaN (inf + -inf) is
+ * PC_ENAN and changes nothing.
+ */
+PC_EXPORT int pc_zadd_incr(pc_client *c, const void *key, size_t klen, const pc_val *member,
+                           double incr, unsigned flags, pc_val *score);
+
+/** Redis ZINCRBY: pc_zadd_incr without flags; *score (may be NULL) the new score. */
+PC_EXPORT int pc_zincrby(pc_client *c, const void *key, size_t klen, const pc_val *member,
+                         double incr, double *score);
+
+/** Redis ZREM: *removed (may be NULL) gets how many were there.  The last removes the key. */
+PC_EXPORT int pc_zrem(pc_client *c, const void *key, size_t klen, const pc_val *members, size_t n,
+                      uint64_t *removed);
+
+/**
+ * Redis ZPOPMIN / ZPOPMAX: remove and return up to max members with the
+ * lowest (highest) scores, in that order, into out[0..*n).  A missing key
+ * gives *n = 0.  max 0 pops nothing.
+ */
+PC_EXPORT int pc_zpopmin(pc_client *c, const void *key, size_t klen, size_t max, pc_zentry *out,
+                         size_t *n);
+PC_EXPORT int pc_zpopmax(pc_client *c, const void *key, size_t klen, size_t max, pc_zentry *out,
+                         size_t *n);
+
+/**
+ * Redis BZPOPMIN / BZPOPMAX: pop one member from the first of keys[0..n)
+ * that is not empty, waiting up to timeout_ms (1..PC_TTL_MAX_MS) for one
+ * to be added when all are empty or missing.  *key gets the key it came
+ * from and *out the member (both may be NULL; views into the reply
+ * buffer).  All the keys must lie in one shard (PC_ECROSSSHARD).  The
+ * daemon answers as soon as a write lands; in embedded mode the client
+ * polls.  PC_ETIMEDOUT when nothing came.  Not allowed in a batch or
+ * transaction (PC_ESTATE).
+ */
+PC_EXPORT int pc_bzpopmin(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout_ms,
+                          pc_bytes *key, pc_zentry *out);
+PC_EXPORT int pc_bzpopmax(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout_ms,
+                          pc_bytes *key, pc_zentry *out);
+
+/** pc_zrange_spec.by */
+enum {
+    PC_ZBY_INDEX = 0, /**< by rank: start and stop */
+    PC_ZBY_SCORE = 1, /**< by score: min and max */
+    PC_ZBY_LEX = 2    /**< by member: min and max (members of one score) */
+};
+
+/** pc_zbound.flags */
+enum {
+    PC_ZB_EXCL = 1u << 0,  /**< exclusive: Redis's "(" */
+    PC_ZB_MINUS = 1u << 1, /**< by lex: "-", below every member */
+    PC_ZB_PLUS = 1u << 2   /**< by lex: "+", above every member */
+};
+
+/** One end of a range by score or by lex. */
+typedef struct pc_zbound {
+    double score;   /**< by score (-INFINITY and INFINITY allowed; not NaN) */
+    pc_val member;  /**< by lex: a member (ignored with PC_ZB_MINUS or PC_ZB_PLUS) */
+    unsigned flags; /**< PC_ZB_* */
+} pc_zbound;
+
+/**
+ * A range of a sorted set, as Redis's ZRANGE sees it.  by PC_ZBY_INDEX:
+ * ranks start..stop inclusive, negative from the end, counted from the
+ * lowest score (from the highest with rev).  PC_ZBY_SCORE and PC_ZBY_LEX:
+ * the members from min to max (min is the lower end whatever rev says;
+ * Redis's ZRANGE ... REV takes them the other way round); rev gives them
+ * highest first.  A range by lex reads the members that share the lowest
+ * score, by member (Redis leaves ranges by lex over several scores
+ * unspecified).  offset and count: Redis's LIMIT (count < 0: all), by
+ * score and by lex only (by index offset must be 0 and count -1).
+ * pc_zrange_spec_init() makes "all, by index".
+ */
+typedef struct pc_zrange_spec {
+    int by;
+    bool rev;
+    int64_t start, stop;
+    pc_zbound min, max;
+    int64_t offset;
+    int64_t count;
+} pc_zrange_spec;
+
+static inline void pc_zrange_spec_init(pc_zrange_spec *s)
+{
+    s->by = PC_ZBY_INDEX;
+    s->rev = false;
+    s->start = 0;
+    s->stop = -1;
+    s->min.score = 0;
+    s->min.member.kind = PC_NONE;
+    s->min.member.i = 0;
+    s->min.flags = 0;
+    s->max = s->min;
+    s->offset = 0;
+    s->count = -1;
+}
+
+/**
+ * Redis ZRANGE: page through the range spec of a sorted set, at most max
+ * entries per call into out[0..*n), in range order (REV: highest first).
+ * Start with a fresh cursor (PC_CURSOR_INIT) and call again with the same
+ * spec and cursor until cur->done: each page resumes strictly after the
+ * last entry returned, O(log n + page) (a LIMIT's offset costs O(log n)).
+ * Keep one read open across pages to page through one snapshot.  A missing
+ * key is empty (done at once).  max 0 only checks the arguments.
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL (a bad spec), PC_ENAN, PC_EKEY, ...
+ */
+PC_EXPORT int pc_zrange(pc_read *r, const void *key, size_t klen, const pc_zrange_spec *spec,
+                        pc_cursor *cur, pc_zentry *out, size_t max, size_t *n);
+
+/** Redis ZCARD: the number of members (0 for a missing key). */
+PC_EXPORT int pc_zcard(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** Redis ZSCORE: a member's score.  PC_ENOTFOUND when the key or the member is missing. */
+PC_EXPORT int pc_zscore(pc_read *r, const void *key, size_t klen, const pc_val *member,
+                        double *score);
+
+/**
+ * Redis ZMSCORE: scores[i] gets members[i]'s score and found[i] 1, or
+ * found[i] 0 (scores[i] 0) when it is not there (every member of a
+ * missing key).
+ */
+PC_EXPORT int pc_zmscore(pc_read *r, const void *key, size_t klen, const pc_val *members, size_t n,
+                         double *scores, int *found);
+
+/**
+ * Redis ZRANK / ZREVRANK (rev): the member's rank from the lowest score
+ * (from the highest), and its score (score may be NULL).  PC_ENOTFOUND
+ * when the key or the member is missing.
+ */
+PC_EXPORT int pc_zrank(pc_read *r, const void *key, size_t klen, const pc_val *member, bool rev,
+                       uint64_t *rank, double *score);
+
+/** Redis ZCOUNT: how many members have scores from min to max.  O(log n). */
+PC_EXPORT int pc_zcount(pc_read *r, const void *key, size_t klen, const pc_zbound *min,
+                        const pc_zbound *max, uint64_t *n);
+
+/** Redis ZLEXCOUNT: how many members lie from min to max by lex.  O(log n). */
+PC_EXPORT int pc_zlexcount(pc_read *r, const void *key, size_t klen, const pc_zbound *min,
+                           const pc_zbound *max, uint64_t *n);
+
+/**
+ * Redis ZREMRANGEBYRANK / BYSCORE / BYLEX: remove the members of the range
+ * spec (rev and a LIMIT allowed too); *removed (may be NULL) gets how many.
+ * O(log n) per member removed.
+ */
+PC_EXPORT int pc_zremrange(pc_client *c, const void *key, size_t klen, const pc_zrange_spec *spec,
+                           uint64_t *removed);
+
+/**
+ * Redis ZRANGESTORE: store the range spec of src into dst, replacing what
+ * dst held (its TTL goes); an empty range deletes dst.  *stored (may be
+ * NULL) gets how many.  Both keys in one shard (PC_ECROSSSHARD).
+ */
+PC_EXPORT int pc_zrangestore(pc_client *c, const void *dst, size_t dlen, const void *src,
+                             size_t slen, const pc_zrange_spec *spec, uint64_t *stored);
+
+/** pc_zunionstore / pc_zinterstore aggregates */
+enum { PC_ZAGG_SUM = 0, PC_ZAGG_MIN = 1, PC_ZAGG_MAX = 2 };
+
+/**
+ * Redis ZUNIONSTORE / ZINTERSTORE: the union (intersection) of keys[0..n)
+ * into dst, each member's score the aggregate (PC_ZAGG_*) of its scores
+ * times the key's weight (weights NULL: all 1).  A Set counts as a sorted
+ * set whose scores are 1; a missing key as an empty one.  dst is replaced
+ * (its TTL goes); an empty result deletes it.  *card (may be NULL) gets
+ * the result's size.  A sum of inf and -inf is 0, as in Redis.  All keys
+ * in one shard.  O(N log N) over the members read.
+ */
+PC_EXPORT int pc_zunionstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                             size_t n, const double *weights, int aggregate, uint64_t *card);
+PC_EXPORT int pc_zinterstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                             size_t n, const double *weights, int aggregate, uint64_t *card);
+/** Redis ZDIFFSTORE: the members of keys[0] in none of the others, with their scores. */
+PC_EXPORT int pc_zdiffstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                            size_t n, uint64_t *card);
 
 #ifdef __cplusplus
 }

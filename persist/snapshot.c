@@ -24,14 +24,15 @@
 #include "../shm/read.h"
 #include "../shm/record.h"
 #include "../shm/stream.h"
+#include "../shm/zset.h"
 
 /* Longest path of a file in the snapshot directory, and of its URI (every
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
 
-static const char *const type_names[] = {NULL,    "string", "numeric", "list",  "map",   "set",
-                                         "queue", "flight", "bits",    "bloom", "stream"};
+static const char *const type_names[] = {NULL,    "string", "numeric", "list",  "map",    "set",
+                                         "queue", "flight", "bits",    "bloom", "stream", "zset"};
 _Static_assert(sizeof type_names / sizeof type_names[0] == PC_T__COUNT, "a name for every type");
 static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
@@ -164,7 +165,8 @@ static const char schema[] =
     " seen_ms INTEGER NOT NULL, active_ms INTEGER);"
     "CREATE TABLE stream_pending(key NOT NULL, grp NOT NULL, ms INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, consumer NOT NULL, delivered_ms INTEGER NOT NULL,"
-    " deliveries INTEGER NOT NULL);";
+    " deliveries INTEGER NOT NULL);"
+    "CREATE TABLE zsets(key NOT NULL, member, kind TEXT NOT NULL, score REAL NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
@@ -172,6 +174,7 @@ static const char views[] =
     "CREATE INDEX stream_groups_key ON stream_groups(key);"
     "CREATE INDEX stream_consumers_key ON stream_consumers(key);"
     "CREATE INDEX stream_pending_key ON stream_pending(key);"
+    "CREATE INDEX zsets_key ON zsets(key);"
     "CREATE VIEW strings AS SELECT key, value, expire_at FROM keys WHERE type='string';"
     "CREATE VIEW numerics AS SELECT key, value, expire_at FROM keys WHERE type='numeric';"
     "CREATE VIEW lists AS SELECT m.key, m.pos, m.value, m.kind FROM members m"
@@ -188,9 +191,10 @@ typedef struct writer {
     sqlite3_stmt *ins_key, *ins_mem;
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
     sqlite3_stmt *ins_xs, *ins_xe, *ins_xg, *ins_xc, *ins_xp;     /* issue 17 */
+    sqlite3_stmt *ins_zset;                                       /* issue 17 */
     uint64_t keys, members, now;
     uint64_t flights, chunks, blooms, layers;
-    uint64_t xstreams, xentries, xgroups, xconsumers, xpending;
+    uint64_t xstreams, xentries, xgroups, xconsumers, xpending, zmembers;
     pcp_result *res;
 } writer;
 
@@ -403,10 +407,45 @@ static int put_stream(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_
     return rc || entries == r->count ? rc : PC_ECORRUPT;
 }
 
-/* The rows of issue 16's tables for the key. */
+/* A sorted set's members with their scores, in its order (issue 17). */
+static int put_zset(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+{
+    uint8_t kb[PCS_GEN_LEN + 1];
+    pcs_put_be64(kb, r->gen);
+    kb[PCS_GEN_LEN] = PCS_Z_ENT;
+    MDB_val k = {sizeof kb, kb}, d;
+    uint64_t n = 0;
+    int rc;
+    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
+         !rc && k.mv_size > sizeof kb && !memcmp(k.mv_data, kb, sizeof kb);
+         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
+        pc_val m;
+        double score;
+        int e = pcs_z_entry(&k, &d, &m, &score);
+        if (e)
+            return e;
+        sqlite3_stmt *s = wr->ins_zset;
+        e = bind_bytes(s, 1, key->mv_data, key->mv_size);
+        if (!e)
+            e = bind_val(s, 2, 3, &m);
+        if (!e)
+            e = sqlite3_bind_double(s, 4, score);
+        if ((e = step_done(s, e)))
+            return e;
+        wr->zmembers++;
+        n++;
+    }
+    if (rc && rc != MDB_NOTFOUND)
+        return pcs_mdb_err(rc);
+    return n == r->count ? 0 : PC_ECORRUPT;
+}
+
+/* The rows of issue 16's and 17's tables for the key. */
 static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
 {
     int rc;
+    if (r->type == PC_T_ZSET)
+        return put_zset(wr, mc, key, r);
     if (r->type == PC_T_BITS)
         return put_chunks(wr, mc, key, r);
     if (r->type == PC_T_BLOOM)
@@ -912,7 +951,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
                                        -1, &wr.ins_xc, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db,
                                         "INSERT INTO stream_pending VALUES(?1,?2,?3,?4,?5,?6,?7)",
-                                        -1, &wr.ins_xp, NULL)))) {
+                                        -1, &wr.ins_xp, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO zsets VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_zset, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
@@ -931,8 +972,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     sqlite3_finalize(wr.ins_xg);
     sqlite3_finalize(wr.ins_xc);
     sqlite3_finalize(wr.ins_xp);
+    sqlite3_finalize(wr.ins_zset);
     wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
-    wr.ins_xs = wr.ins_xe = wr.ins_xg = wr.ins_xc = wr.ins_xp = NULL;
+    wr.ins_xs = wr.ins_xe = wr.ins_xg = wr.ins_xc = wr.ins_xp = wr.ins_zset = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -952,6 +994,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "stream_group_count", (int64_t)wr.xgroups, NULL)) ||
         (rc = put_meta(wr.db, "stream_consumer_count", (int64_t)wr.xconsumers, NULL)) ||
         (rc = put_meta(wr.db, "stream_pending_count", (int64_t)wr.xpending, NULL)) ||
+        (rc = put_meta(wr.db, "zset_member_count", (int64_t)wr.zmembers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -1002,6 +1045,7 @@ fail:
     sqlite3_finalize(wr.ins_xg);
     sqlite3_finalize(wr.ins_xc);
     sqlite3_finalize(wr.ins_xp);
+    sqlite3_finalize(wr.ins_zset);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -1097,7 +1141,8 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         {"stream_count", "SELECT count(*) FROM streams"},
         {"stream_group_count", "SELECT count(*) FROM stream_groups"},
         {"stream_consumer_count", "SELECT count(*) FROM stream_consumers"},
-        {"stream_pending_count", "SELECT count(*) FROM stream_pending"}};
+        {"stream_pending_count", "SELECT count(*) FROM stream_pending"},
+        {"zset_member_count", "SELECT count(*) FROM zsets"}};
     bool differ = false;
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
         int64_t want, have;
@@ -1161,6 +1206,7 @@ typedef struct loader {
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     sqlite3_stmt *chunk, *bloom, *layer;
     sqlite3_stmt *xs, *xe, *xg, *xc, *xp; /* NULL: a snapshot made before issue 17 */
+    sqlite3_stmt *zset;                   /* likewise */
     pcs_store *st;
     pcs_wctx *w; /* one per shard, each in a write transaction */
     pcs_buf arena;
@@ -1484,6 +1530,30 @@ static int load_stream(loader *l, pcs_wctx *w, const void *key, size_t klen, uin
     return rc ? rc : pcs_load_done(w, key, klen, &r);
 }
 
+/* A sorted set: its members and scores (issue 17). */
+static int load_zset(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->zset;
+    pcs_rec r;
+    int rc = s ? bind_key2(s, key, klen) : PC_ECORRUPT, sr = SQLITE_DONE;
+    if (!rc)
+        rc = pcs_load_zset(w, key, klen, expire_at, &r);
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        pc_val m;
+        const char *kind = (const char *)sqlite3_column_text(s, 1);
+        int st = sqlite3_column_type(s, 2);
+        if (!kind || (st != SQLITE_FLOAT && st != SQLITE_INTEGER) || (rc = col_val(s, 0, kind, &m)))
+            rc = PC_ECORRUPT;
+        else
+            rc = pcs_load_zmember(w, &r, &m, sqlite3_column_double(s, 2));
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    if (s)
+        sqlite3_reset(s);
+    return rc ? rc : pcs_load_zdone(w, key, klen, &r);
+}
+
 /* Load a key of issue 16's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
@@ -1503,6 +1573,8 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
         return load_bloom(l, w, key, klen, expire_at);
     if (type == PC_T_STREAM)
         return load_stream(l, w, key, klen, expire_at);
+    if (type == PC_T_ZSET)
+        return load_zset(l, w, key, klen, expire_at);
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1689,6 +1761,11 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     for (int i = 0; i < 5 && !rc; i++)
         if (sqlite3_prepare_v2(l.db, xsql[i], -1, xst[i], NULL))
             *xst[i] = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT member, kind, score FROM zsets"
+                                  " WHERE key=?1 OR key=?2 ORDER BY rowid",
+                                  -1, &l.zset, NULL))
+        l.zset = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1717,6 +1794,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     sqlite3_finalize(l.xg);
     sqlite3_finalize(l.xc);
     sqlite3_finalize(l.xp);
+    sqlite3_finalize(l.zset);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);

@@ -780,6 +780,14 @@ static const struct cmd {
     [PCS_OP_XACK] = {pcs_h_xack, 4, 0, 0},
     [PCS_OP_XCLAIM] = {pcs_h_xclaim, 15, 0, F_GROW},
     [PCS_OP_XAUTOCLAIM] = {pcs_h_xautoclaim, 8, 8, F_GROW},
+    /* issue 17: sorted sets */
+    [PCS_OP_ZADD] = {pcs_h_zadd, 4, 0, F_GROW},
+    [PCS_OP_ZREM] = {pcs_h_zrem, 2, 0, 0},
+    [PCS_OP_ZPOP] = {pcs_h_zpop, 3, 3, 0},
+    [PCS_OP_BZPOP] = {pcs_h_bzpop, 4, 0, 0},
+    [PCS_OP_ZREMRANGE] = {pcs_h_zremrange, 9, 9, 0},
+    [PCS_OP_ZRANGESTORE] = {pcs_h_zrangestore, 10, 10, F_GROW},
+    [PCS_OP_ZSTORE] = {pcs_h_zstore, 5, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

@@ -115,5 +115,13 @@ int pcs_h_xreadw(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_xack(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_xclaim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_xautoclaim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_zset.c (issue 17) */
+int pcs_h_zadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zrem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zpop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bzpop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zremrange(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zrangestore(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zstore(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -101,6 +101,17 @@ static const char *const op_names[PCS_OP__COUNT] = {
     [PCS_OP_R_XPENDING] = "xpending",
     [PCS_OP_R_XGROUPS] = "xinfo-groups",
     [PCS_OP_R_XCONSUMERS] = "xinfo-consumers",
+    [PCS_OP_ZADD] = "zadd",
+    [PCS_OP_ZREM] = "zrem",
+    [PCS_OP_ZPOP] = "zpop",
+    [PCS_OP_BZPOP] = "bzpop",
+    [PCS_OP_ZREMRANGE] = "zremrange",
+    [PCS_OP_ZRANGESTORE] = "zrangestore",
+    [PCS_OP_ZSTORE] = "zstore",
+    [PCS_OP_R_ZSCORE] = "zscore",
+    [PCS_OP_R_ZRANK] = "zrank",
+    [PCS_OP_R_ZCOUNT] = "zcount",
+    [PCS_OP_R_ZRANGE] = "zrange",
 };
 
 _Static_assert(PCS_OP__COUNT <= 128, "op numbers fit the stats page's counters");

@@ -151,6 +151,19 @@ enum pcs_op {
     PCS_OP_R_XGROUPS,    /* key, max */
     PCS_OP_R_XCONSUMERS, /* key, group, max */
     /* ---- end of issue 17's streams block ---- */
+    /* ---- issue 17: sorted sets ---- */
+    PCS_OP_ZADD,        /* key, flags (PCS_ZADD_*), then score (DOUBLE), member pairs */
+    PCS_OP_ZREM,        /* key, members */
+    PCS_OP_ZPOP,        /* key, max (0 lowest first, 1 highest), count */
+    PCS_OP_BZPOP,       /* key, max, ms, deadline (as QPOPW's; 0: none), more keys (parks) */
+    PCS_OP_ZREMRANGE,   /* key, range (PCS_ZSPEC_ARGS values, zset.h) */
+    PCS_OP_ZRANGESTORE, /* destination, source, range */
+    PCS_OP_ZSTORE,      /* destination, how (PCS_ZSTORE_*), aggregate, then key, weight pairs */
+    PCS_OP_R_ZSCORE,    /* key, members: a DOUBLE, or NONE, each */
+    PCS_OP_R_ZRANK,     /* key, member, rev: rank, score */
+    PCS_OP_R_ZCOUNT,    /* key, range: how many */
+    PCS_OP_R_ZRANGE,    /* key, range, cursor, max: cursor, then member, score pairs */
+    /* ---- end of issue 17's sorted sets ---- */
     PCS_OP__COUNT
 };
 
@@ -179,11 +192,19 @@ static inline int pcs_op_is_read17x(unsigned op)
     return op >= PCS_OP_R_XINFO && op <= PCS_OP_R_XCONSUMERS;
 }
 
-/* Writes the daemon parks while they answer PC_EAGAIN (streams) and ask to
- * wait. */
-static inline int pcs_op_parks17x(unsigned op)
+/* Writes the daemon may park until a write or their deadline: a queue's
+ * or a sorted set's waiting pop, a flight claim behind a lease, a stream
+ * read with BLOCK (daemon/loop.c's parks() says when). */
+static inline int pcs_op_parks(unsigned op)
 {
-    return op == PCS_OP_XREADGROUP || op == PCS_OP_XREADW;
+    return op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || op == PCS_OP_BZPOP ||
+           op == PCS_OP_XREADGROUP || op == PCS_OP_XREADW;
+}
+
+/* Issue 17's reads of ring-only clients (sorted sets). */
+static inline int pcs_op_is_read17z(unsigned op)
+{
+    return op >= PCS_OP_R_ZSCORE && op <= PCS_OP_R_ZRANGE;
 }
 
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
@@ -192,7 +213,7 @@ static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
            op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) ||
-           pcs_op_is_read16(op) || pcs_op_is_read17x(op);
+           pcs_op_is_read16(op) || pcs_op_is_read17x(op) || pcs_op_is_read17z(op);
 }
 
 /* Reads of the store (PCS_OP_R_*): what a peer with the read role may ask. */
@@ -200,7 +221,7 @@ static inline int pcs_op_is_store_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) ||
            (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) || pcs_op_is_read16(op) ||
-           pcs_op_is_read17x(op);
+           pcs_op_is_read17x(op) || pcs_op_is_read17z(op);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -137,6 +137,8 @@ static inline int reader_rec(pcs_reader *r, const void *key, size_t klen, pc_typ
     return want == PC_T_NONE || rec->type == want ? 0 : PC_EWRONGTYPE;
 }
 
+/* ---- for reads in other files (reader_stream.c, zset.c) ---- */
+
 int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
                    pcs_rec *rec, unsigned *shard)
 {

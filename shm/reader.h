@@ -226,9 +226,10 @@ int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes
                      int *out);
 int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
 
-/* For readers of other files (reader_stream.c): a key's record, as every
- * read here looks it up (type want, PC_T_NONE: any), and the members
- * cursor of shard s (whose transaction the lookup opened). */
+/* For readers of other files (reader_stream.c, zset.c): a key's record, as
+ * every read here looks it up (type want, PC_T_NONE: any; 0, PC_ENOTFOUND,
+ * PC_EWRONGTYPE, PC_EKEY, or an error), and the members cursor of shard s
+ * (whose transaction the lookup opened).  Sorted sets' reads are in zset.h. */
 int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
                    pcs_rec *rec, unsigned *shard);
 int pcs_reader_cursor(pcs_reader *r, unsigned s, MDB_cursor **out);

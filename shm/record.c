@@ -163,6 +163,15 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
             r->count > (r->nbytes + PCS_CHUNK - 1) / PCS_CHUNK)
             return PC_ECORRUPT;
         return 0;
+    case PC_T_ZSET:
+        if (left != 24 || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->gen = pcs_le64(b);
+        r->count = pcs_le64(b + 8);
+        r->zheight = pcs_le32(b + 16);
+        if (r->count == 0 || r->zheight == 0 || r->zheight > 16 || pcs_le32(b + 20))
+            return PC_ECORRUPT;
+        return 0;
     case PC_T_MAP:
     case PC_T_SET:
         if (left != 16 || (r->flags & PCS_RF_DOUBLE))
@@ -210,6 +219,13 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le64(b, r->gen);
         pcs_put_le64(b + 8, r->count);
         b += 16;
+        break;
+    case PC_T_ZSET:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, r->count);
+        pcs_put_le32(b + 16, r->zheight);
+        pcs_put_le32(b + 20, 0);
+        b += 24;
         break;
     case PC_T_BLOOM:
         pcs_put_le64(b, r->gen);

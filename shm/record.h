@@ -24,6 +24,7 @@
  *              Stream   u64 gen, u64 length, last ID (u64 ms, u64 seq),
  *                       first ID, largest deleted ID, u64 entries added,
  *                       u64 consumer groups (LE); see stream.h
+ *              ZSet     u64 gen, u64 count, u32 height, u32 0 (LE): zset.h
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -38,6 +39,7 @@
  *            Bloom       the same, layer n holding layer n's bits
  *            Stream      entries, groups, pending entries and consumers,
  *                        each under its own tag byte (stream.h)
+ *            ZSet        members, the score index and its counts: zset.h
  *          A field or encoded member of PCS_SUB_INLINE bytes or more is "long":
  *          its subkey is its first PCS_SUB_PREFIX bytes ‖ XXH3-128 of all of
  *          it (exactly PCS_SUB_INLINE bytes), and the element keeps the full
@@ -113,6 +115,7 @@ typedef struct pcs_rec {
      * entries ever added, consumer groups (stream.h). */
     pc_xid xs_last, xs_first, xs_maxdel;
     uint64_t xs_added, xs_groups;
+    uint32_t zheight; /* ZSet: its index's levels (zset.h) */
 } pcs_rec;
 
 /* Bloom filters. */
@@ -141,7 +144,8 @@ void pcs_bf_layer_enc(uint8_t *p, const pcs_bf_layer *l);
 /* Types whose record owns members under its gen. */
 static inline bool pcs_has_members(pc_type t)
 {
-    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM || t == PC_T_STREAM;
+    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM || t == PC_T_STREAM ||
+           t == PC_T_ZSET;
 }
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */

@@ -143,6 +143,11 @@ const char *pb_unsupported(const pb_target *t, int op)
         case PB_SADD:
         case PB_SISMEMBER:
             return "memcached has no sets";
+        case PB_ZADD:
+        case PB_ZSCORE:
+        case PB_ZRANK:
+        case PB_ZRANGE:
+            return "memcached has no sorted sets";
         default:
             return NULL;
         }
@@ -356,6 +361,42 @@ static int pyc_read(pb_conn *c, const pb_req *q)
             rc = 1;
         break;
     }
+    case PB_ZSCORE: { /* zero-copy: one lookup of the key, one of the member */
+        pc_val m = pc_mem(q->f, ks);
+        double sc;
+        rc = pc_zscore(rd, q->k[0], ks, &m, &sc);
+        if (rc == PC_ENOTFOUND)
+            rc = 1;
+        else if (!rc)
+            c->sink += (unsigned)sc;
+        break;
+    }
+    case PB_ZRANK: {
+        pc_val m = pc_mem(q->f, ks);
+        uint64_t rank;
+        rc = pc_zrank(rd, q->k[0], ks, &m, false, &rank, NULL);
+        if (rc == PC_ENOTFOUND)
+            rc = 1;
+        else if (!rc)
+            c->sink += (unsigned)rank;
+        break;
+    }
+    case PB_ZRANGE: { /* 10 members by rank, views into the map */
+        pc_zrange_spec sp;
+        pc_zrange_spec_init(&sp);
+        sp.start = (int64_t)q->off;
+        sp.stop = (int64_t)q->off + 9;
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry e[10];
+        size_t n = 0;
+        rc = pc_zrange(rd, q->k[0], ks, &sp, &cur, e, 10, &n);
+        if (!rc && n == 0)
+            rc = 1;
+        for (size_t i = 0; !rc && i < n; i++)
+            if (e[i].member.kind == PC_BYTES && e[i].member.s.len)
+                c->sink += ((const unsigned char *)e[i].member.s.ptr)[0];
+        break;
+    }
     case PB_MGET: {
         pc_bytes keys[PB_MULTI];
         pc_val out[PB_MULTI];
@@ -435,6 +476,10 @@ static int pyc_write(pb_conn *c, const pb_req *q, size_t i)
         if (rc || !n)
             return rc ? rc : PC_ENOTFOUND;
         return pc_xack(c->pc, q->k[0], ks, "pb", 2, &e.id, 1, NULL);
+    }
+    case PB_ZADD: {
+        pc_zentry e = {pc_mem(q->f, ks), (double)q->off};
+        return pc_zadd(c->pc, q->k[0], ks, &e, 1, 0, NULL);
     }
     default:
         return PC_EINVAL;
@@ -741,6 +786,26 @@ static int rd_append(pb_conn *c, const pb_req *q)
         ARG("pb", 2);
         ARG("$", 1);
         break;
+    case PB_ZADD:
+        ARG("ZADD", 4);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64, q->off));
+        ARG(q->f, ks);
+        break;
+    case PB_ZSCORE:
+    case PB_ZRANK:
+        ARG(q->op == PB_ZSCORE ? "ZSCORE" : "ZRANK", q->op == PB_ZSCORE ? 6 : 5);
+        ARG(q->k[0], ks);
+        ARG(q->f, ks);
+        break;
+    case PB_ZRANGE: {
+        static char stop[24];
+        ARG("ZRANGE", 6);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64, q->off));
+        ARG(stop, (size_t)snprintf(stop, sizeof stop, "%" PRIu64, q->off + 9));
+        break;
+    }
     case PB_SETBIT:
     case PB_GETBIT:
         if (q->op == PB_SETBIT)
@@ -780,6 +845,13 @@ static void rd_count(pb_conn *c, pb_res *res, const pb_req *q, const redisReply 
         break;
     case PB_XRANGE:
         res->misses += y->type != REDIS_REPLY_ARRAY || y->elements == 0;
+        break;
+    case PB_ZSCORE:
+    case PB_ZRANK:
+        res->misses += y->type == REDIS_REPLY_NIL;
+        break;
+    case PB_ZRANGE:
+        res->misses += y->type == REDIS_REPLY_ARRAY && y->elements == 0;
         break;
     case PB_THROTTLE: /* the five numbers; a limited request counts as a miss */
         if (y->type != REDIS_REPLY_ARRAY || y->elements != 5)

@@ -9,6 +9,7 @@
  *                 every command prints through, redis-cli's line quoting
  *   pccli_cmds.c  one static handler per command, and the sorted table
  *   pccli_stream.c  the stream commands (issue 17), in the same table
+ *   pccli_zset.c  the sorted set commands (issue 17)
  *
  * Arguments are byte strings: the ones -x reads and the ones a quoted line
  * spells with \x00 may hold NUL bytes, so a handler takes each argument's
@@ -159,6 +160,22 @@ int pccli_xpending(cli *x, int argc, char **argv);
 int pccli_xclaim(cli *x, int argc, char **argv);
 int pccli_xautoclaim(cli *x, int argc, char **argv);
 int pccli_xinfo(cli *x, int argc, char **argv);
+/* ---- pccli_zset.c: the sorted set commands (issue 17) ---- */
+
+int pccli_zadd(cli *x, int argc, char **argv);
+int pccli_zincrby(cli *x, int argc, char **argv);
+int pccli_zrem(cli *x, int argc, char **argv);
+int pccli_zpop(cli *x, int argc, char **argv);   /* zpopmin, zpopmax */
+int pccli_bzpop(cli *x, int argc, char **argv);  /* bzpopmin, bzpopmax */
+int pccli_zrange(cli *x, int argc, char **argv); /* zrange and its older forms */
+int pccli_zrangestore(cli *x, int argc, char **argv);
+int pccli_zremrange(cli *x, int argc, char **argv); /* zremrangebyrank/score/lex */
+int pccli_zcount(cli *x, int argc, char **argv);    /* zcount, zlexcount */
+int pccli_zcard(cli *x, int argc, char **argv);
+int pccli_zscore(cli *x, int argc, char **argv);
+int pccli_zmscore(cli *x, int argc, char **argv);
+int pccli_zrank(cli *x, int argc, char **argv);  /* zrank, zrevrank */
+int pccli_zstore(cli *x, int argc, char **argv); /* zunionstore, zinterstore, zdiffstore */
 
 /* ---- lines (--pipe, standard input, the interactive mode) ---- */
 

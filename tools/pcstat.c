@@ -262,8 +262,8 @@ static int expired_pending(pcstat *x, uint64_t *n)
 /* The summary                                                               */
 
 static const char *const type_field[PC_T__COUNT] = {
-    "keys",       "keys_string", "keys_numeric", "keys_list",  "keys_map",   "keys_set",
-    "keys_queue", "keys_flight", "keys_bits",    "keys_bloom", "keys_stream"};
+    "keys",       "keys_string", "keys_numeric", "keys_list",  "keys_map",    "keys_set",
+    "keys_queue", "keys_flight", "keys_bits",    "keys_bloom", "keys_stream", "keys_zset"};
 
 static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pending, uint64_t now)
 {
@@ -353,7 +353,7 @@ static void info_json(const pc_stats *st, uint64_t pending)
 {
     static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list",
                                                     "map",   "set",    "queue",   "flight",
-                                                    "bits",  "bloom",  "stream"};
+                                                    "bits",  "bloom",  "stream",  "zset"};
     int s = 0, o = 0, k = 0;
     putchar('{');
     json_u64(&s, "pid", st->pid);
@@ -735,6 +735,29 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
                xi.length, xi.last_id.ms, xi.last_id.seq, xi.groups);
         return 0;
     }
+    case PC_T_ZSET: { /* its first members with their scores */
+        pc_zrange_spec all;
+        pc_zrange_spec_init(&all);
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry e[16];
+        size_t n;
+        if ((rc = pc_zrange(r, KEY(key), &all, &cur, e, 16, &n)))
+            return rc;
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            pc_val s = pc_dbl(e[i].score);
+            printf(i ? ",[" : "[");
+            pcjson_write_val(stdout, &e[i].member);
+            putchar(',');
+            if (isinf(e[i].score))
+                printf("\"%sinf\"", e[i].score < 0 ? "-" : "");
+            else
+                pcjson_write_val(stdout, &s);
+            putchar(']');
+        }
+        fputs(cur.done ? "]" : ",\"...\"]", stdout);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -769,6 +792,8 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
         return pc_bitlen(r, KEY(key), size);
     if (t == PC_T_STREAM)
         return pc_xlen(r, KEY(key), size);
+    if (t == PC_T_ZSET)
+        return pc_zcard(r, KEY(key), size);
     if (t == PC_T_BLOOM) { /* items added */
         pc_bf_info bi;
         int rc = pc_bf_info_get(r, KEY(key), &bi);

@@ -174,10 +174,57 @@ int main(int argc, char **argv)
             pc_xpending(r, "k", 1, "", 0, xid0, pc_xid_max(), 0, 0, NULL, 0, NULL, 0, xn));
         pc_read_end(r);
     }
+    /* issue 17: sorted sets */
+    pc_zentry ze = {pc_str("m"), NAN}, zo[2];
+    pc_zrange_spec zs;
+    pc_zrange_spec_init(&zs);
+    double zsc;
+    TRY(PC_ENAN, pc_zadd(c, "k", 1, &ze, 1, 0, &u));
+    ze.score = 1;
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 1, PC_ZADD_NX | PC_ZADD_GT, &u));
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 0, 0, &u));
+    ze.member.kind = PC_NONE;
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 1, 0, &u));
+    ze.member = pc_str("m");
+    TRY(PC_EWRONGTYPE, pc_zadd(c, "s", 1, &ze, 1, 0, &u));
+    TRY(PC_ENAN, pc_zincrby(c, "k", 1, &ze.member, NAN, &zsc));
+    TRY(PC_EINVAL, pc_zrem(c, "k", 1, &ze.member, 0, &u));
+    TRY(PC_EWRONGTYPE, pc_zpopmin(c, "l", 1, 2, zo, &n));
+    zs.count = 5; /* LIMIT by index */
+    TRY(PC_EINVAL, pc_zremrange(c, "k", 1, &zs, &u));
+    zs.count = -1;
+    zs.by = PC_ZBY_SCORE;
+    zs.min.score = NAN;
+    TRY(PC_ENAN, pc_zremrange(c, "k", 1, &zs, &u));
+    zs.min.score = 0;
+    zs.by = 5;
+    TRY(PC_EINVAL, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    zs.by = PC_ZBY_LEX;
+    zs.min.flags = PC_ZB_MINUS | PC_ZB_EXCL;
+    TRY(PC_EINVAL, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    pc_zrange_spec_init(&zs);
+    TRY(PC_EWRONGTYPE, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    TRY(PC_EWRONGTYPE, pc_zunionstore(c, "k", 1, bk, 2, NULL, PC_ZAGG_SUM, &u));
+    TRY(PC_EINVAL, pc_zunionstore(c, "k", 1, bk, 2, NULL, 3, &u));
+    TRY(PC_EINVAL, pc_zinterstore(c, "k", 1, bk, 0, NULL, PC_ZAGG_SUM, &u));
+    TRY(PC_EINVAL, pc_bzpopmin(c, bk, 2, 0, NULL, zo));
+    if (pc_read_begin(c, &r) == 0) {
+        pc_cursor zc = PC_CURSOR_INIT;
+        pc_zbound lo = {NAN, {.kind = PC_NONE}, 0}, hi = {1, {.kind = PC_NONE}, 0};
+        TRY(PC_EWRONGTYPE, pc_zscore(r, "s", 1, &ze.member, &zsc));
+        TRY(PC_EWRONGTYPE, pc_zrank(r, "l", 1, &ze.member, false, &u, NULL));
+        TRY(PC_ENAN, pc_zcount(r, "k", 1, &lo, &hi, &u));
+        zs.rev = true;
+        zs.offset = 3;
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, &zs, &zc, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, NULL, &zc, zo, 2, &n));
+        pc_read_end(r);
+    }
     pc_batch_begin(c);
     TRY(PC_ESTATE, pc_batch_begin(c));
     TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
     TRY(PC_ESTATE, pc_xreadgroup(c, "g", 1, "c", 1, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_ESTATE, pc_bzpopmax(c, bk, 1, 100, NULL, zo));
     pc_discard(c);
     pc_txn_begin(c);
     pc_set(c, "k", 1, &v, 0, 0);
@@ -245,7 +292,7 @@ int main(int argc, char **argv)
             memcmp(out.s.ptr, "hello", 5) != 0 || pc_get(r, "n", 1, &out) || out.kind != PC_INT ||
             out.i != 5 || pc_llen(r, "l", 1, &len) || len != 2 ||
             pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND ||
-            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND) {
+            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND || pc_zcard(r, "k", 1, &len) || len != 0) {
             fprintf(stderr, "badapi: a refused call changed the store\n");
             bad = 1;
         }

@@ -258,6 +258,22 @@ case_ pccli "bf.reserve k 0.01 -5" "$C" -d "$D" bf.reserve k 0.01 -5
 case_ pccli "bf.reserve s 0.01 100 (exists)" "$C" -d "$D" bf.reserve s 0.01 100
 case_ pccli "bf.add l x (a List)" "$C" -d "$D" bf.add l x
 case_ pccli "bf.exists n x (a Numeric)" "$C" -d "$D" bf.exists n x
+# issue 17
+case_ pccli "zadd k nan m" "$C" -d "$D" zadd k nan m
+case_ pccli "zadd k 1" "$C" -d "$D" zadd k 1
+case_ pccli "zadd k nx gt 1 m" "$C" -d "$D" zadd k nx gt 1 m
+case_ pccli "zadd k incr 1 a 2 b" "$C" -d "$D" zadd k incr 1 a 2 b
+case_ pccli "zadd s 1 m (a String)" "$C" -d "$D" zadd s 1 m
+case_ pccli "zincrby k 0x10 m" "$C" -d "$D" zincrby k 0x10 m
+case_ pccli "zrange k 0 -1 limit 0 1" "$C" -d "$D" zrange k 0 -1 limit 0 1
+case_ pccli "zrange k a b byscore" "$C" -d "$D" zrange k a b byscore
+case_ pccli "zrangebylex k a b" "$C" -d "$D" zrangebylex k a b
+case_ pccli "zrangebylex k - + withscores" "$C" -d "$D" zrangebylex k - + withscores
+case_ pccli "zrank l m (a List)" "$C" -d "$D" zrank l m
+case_ pccli "zunionstore k 3 s l" "$C" -d "$D" zunionstore k 3 s l
+case_ pccli "zunionstore k 1 l aggregate avg" "$C" -d "$D" zunionstore k 1 l aggregate avg
+case_ pccli "zinterstore k 2 s l (not sorted sets)" "$C" -d "$D" zinterstore k 2 s l
+case_ pccli "bzpopmin k -1" "$C" -d "$D" bzpopmin k -1
 
 S=$B/pcstat
 if [ -x "$S" ]; then

@@ -108,6 +108,10 @@ bench "helpers ring-only" $SMALL --ring-only bf.exists getbit
 bench "streams" $SMALL xadd xrange xreadgroup
 bench "streams batched" $SMALL -P 16 xadd xreadgroup
 bench "streams ring-only" $SMALL --ring-only xrange
+# issue 17's sorted sets, the same ways
+bench "zsets" $SMALL zadd zscore zrank zrange
+bench "zsets batched" $SMALL -P 16 zadd
+bench "zsets ring-only" $SMALL --ring-only zscore zrank zrange
 bench "requests" -n 2000 --members 2000 --coll-keys 50 -N 500 -w 0 set get
 # The bare-LMDB floor (shm/bare.c) reads what pycache wrote: every get a hit.
 bench "lmdb floor" $SMALL -t "lmdb:$S" get

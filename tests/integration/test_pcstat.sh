@@ -288,7 +288,7 @@ case $got in
 '{"pid":'*'}') pass ;;
 *) fail "pcstat --json is not one object" "$got" ;;
 esac
-has '"keys":{"total":9,"string":3,"numeric":2,"list":1,"map":1,"set":1,"queue":1,"flight":0,"bits":0,"bloom":0,"stream":0}' "--json keys"
+has '"keys":{"total":9,"string":3,"numeric":2,"list":1,"map":1,"set":1,"queue":1,"flight":0,"bits":0,"bloom":0,"stream":0,"zset":0}' "--json keys"
 has '"policy":"noeviction"' "--json policy"
 has '"expired_pending":0' "--json expired_pending"
 jreq=$(printf '%s' "$out" | sed -n 's/.*"requests":\([0-9]*\),.*/\1/p')

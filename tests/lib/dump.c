@@ -199,6 +199,21 @@ static int dump_value(pc_read *r, pt_entry *e)
         }
         break;
     }
+    case PC_T_ZSET: { /* members and scores, in order */
+        pc_zrange_spec all;
+        pc_zrange_spec_init(&all);
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry ze[64];
+        size_t got;
+        while (!rc && !cur.done && !(rc = pc_zrange(r, e->key, e->klen, &all, &cur, ze, 64, &got)))
+            for (size_t i = 0; i < got; i++) {
+                pt_buf_val(&b, &ze[i].member);
+                pc_val sv = pc_dbl(ze[i].score);
+                pt_buf_val(&b, &sv);
+                e->count++;
+            }
+        break;
+    }
     case PC_T_FLIGHT: { /* the value and its state; not the lease */
         pc_flight fl;
         if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {

@@ -157,8 +157,8 @@ static void test_names_every_code(void **state)
 static void test_names_tables(void **state)
 {
     (void)state;
-    const char *types[] = {"none",  "string", "numeric", "list",  "map",   "set",
-                           "queue", "flight", "bits",    "bloom", "stream"};
+    const char *types[] = {"none",  "string", "numeric", "list",  "map",    "set",
+                           "queue", "flight", "bits",    "bloom", "stream", "zset"};
     for (int t = 0; t < PC_T__COUNT; t++)
         assert_string_equal(pc_type_name((pc_type)t), types[t]);
     assert_string_equal(pc_type_name((pc_type)PC_T__COUNT), "unknown");
