@@ -425,7 +425,7 @@ static int w_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, s
     if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS)
         return pc__why(c, PC_EINVAL, "timeout_ms must be 1 to %lld", (long long)PC_TTL_MAX_MS);
     if (c->mode != PC__IDLE)
-        return PC_ESTATE;
+        return pc__why(c, PC_ESTATE, "it cannot wait inside a batch or a transaction");
     pc_xid *at = pcs_calloc(nkeys, sizeof *at);
     if (!at)
         return PC_ENOMEM;

@@ -6,7 +6,6 @@
  */
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "../shm/alloc.h"
 #include "../shm/zset.h"
@@ -189,6 +188,33 @@ int pc__zfill(const pc__pend *p, const pcs_resp *r)
     return 0;
 }
 
+/* One BZPOP request: a remote one carries the waiter's deadline (the
+ * daemon parks it, as a queue's wait); an embedded one is tried again
+ * (pc__poll) while it finds nothing. */
+struct bzpop_try {
+    const pc_bytes *keys;
+    size_t n;
+    int64_t timeout_ms;
+    bool max;
+    pc__zblock *blk;
+};
+
+static int bzpop_attempt(pc_client *c, void *arg)
+{
+    struct bzpop_try *a = arg;
+    pcs_enc e;
+    int rc = op_key(c, PCS_OP_BZPOP, a->keys[0].ptr, a->keys[0].len, &e, PC__R_ZBLOCK, a->blk);
+    if (rc)
+        return rc;
+    pcs_enc_int(&e, a->max);
+    pcs_enc_int(&e, a->timeout_ms);
+    size_t until_at = e.b->len;
+    pcs_enc_int(&e, 0);
+    for (size_t i = 1; i < a->n; i++)
+        pcs_enc_bytes(&e, a->keys[i].ptr, a->keys[i].len);
+    return c->remote ? pc__op_end_wait_at(c, &e, a->timeout_ms, until_at) : pc__op_end(c, &e, 0);
+}
+
 static int w_bzpop(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout_ms, bool max,
                    pc_bytes *key, pc_zentry *out)
 {
@@ -196,7 +222,7 @@ static int w_bzpop(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout
     if (rc)
         return rc;
     if (c->mode != PC__IDLE)
-        return PC_ESTATE;
+        return pc__why(c, PC_ESTATE, "it cannot wait inside a batch or a transaction");
     if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS)
         return pc__why(c, PC_EINVAL, "timeout_ms must be 1 to %lld, got %lld",
                        (long long)PC_TTL_MAX_MS, (long long)timeout_ms);
@@ -208,39 +234,9 @@ static int w_bzpop(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout
         if ((rc = pc__key(c, "a key", keys[i].ptr, keys[i].len)))
             return rc;
     pc__zblock blk = {key, out};
-    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-    unsigned nap_us = 200;
-    for (;;) {
-        pcs_enc e;
-        if ((rc = op_key(c, PCS_OP_BZPOP, keys[0].ptr, keys[0].len, &e, PC__R_ZBLOCK, &blk)))
-            return rc;
-        pcs_enc_int(&e, max);
-        pcs_enc_int(&e, timeout_ms);
-        if (c->remote) { /* the daemon parks it, as a queue's wait */
-            uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
-            pcs_enc_int(&e, (int64_t)until);
-            for (size_t i = 1; i < n; i++)
-                pcs_enc_bytes(&e, keys[i].ptr, keys[i].len);
-            c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
-            rc = pc__op_end(c, &e, 0);
-            c->call_deadline = UINT64_MAX;
-            return rc;
-        }
-        pcs_enc_int(&e, 0);
-        for (size_t i = 1; i < n; i++)
-            pcs_enc_bytes(&e, keys[i].ptr, keys[i].len);
-        /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
-        if ((rc = pc__op_end(c, &e, 0)) != PC_ENOTFOUND)
-            return rc;
-        uint64_t now = pcs_now_ms();
-        if (now >= deadline)
-            return PC_ETIMEDOUT;
-        uint64_t left_us = (deadline - now) * 1000;
-        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
-        nanosleep(&ts, NULL);
-        if (nap_us < 10000)
-            nap_us *= 2;
-    }
+    struct bzpop_try a = {keys, n, timeout_ms, max, &blk};
+    return c->remote ? bzpop_attempt(c, &a)
+                     : pc__poll(c, timeout_ms, PC_ENOTFOUND, bzpop_attempt, &a);
 }
 
 static int w_zremrange(pc_client *c, const void *key, size_t klen, const pc_zrange_spec *spec,
@@ -383,13 +379,6 @@ int pc_zdiffstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *ke
 
 /* ---- reads ---- */
 
-static int read_ok(const pc_read *r)
-{
-    if (!r || !r->active)
-        return PC_EINVAL;
-    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
-}
-
 /* A ring-only read whose answer is one INT. */
 static int ring_int(pc_read *r, uint16_t op, const void *key, size_t klen, const pc_val *args,
                     size_t nargs, int64_t *out)
@@ -448,7 +437,7 @@ static int zcount_spec(pc_read *r, const void *key, size_t klen, const pc_zrange
 
 static int rd_zcard(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
         return rc;
     *out = 0;
@@ -462,7 +451,7 @@ static int rd_zcard(pc_read *r, const void *key, size_t klen, uint64_t *out)
 static int rd_zmscore(pc_read *r, const void *key, size_t klen, const pc_val *members, size_t n,
                       double *scores, int *found)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pcs_key_ok(key, klen)))
         return rc;
     if (n == 0 || !members || !scores || !found)
@@ -506,7 +495,7 @@ static int rd_zscore(pc_read *r, const void *key, size_t klen, const pc_val *mem
 static int rd_zrank(pc_read *r, const void *key, size_t klen, const pc_val *member, bool rev,
                     uint64_t *rank, double *score)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     double s;
     if (rc || (rc = rank && member ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)) ||
         (rc = pcs_val_check(member, UINT64_MAX)))
@@ -534,7 +523,7 @@ static int rd_zrank(pc_read *r, const void *key, size_t klen, const pc_val *memb
 static int rd_zcount(pc_read *r, const void *key, size_t klen, int by, const pc_zbound *min,
                      const pc_zbound *max, uint64_t *n)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = n && min && max ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
         return rc;
     *n = 0;
@@ -551,7 +540,7 @@ static int rd_zcount(pc_read *r, const void *key, size_t klen, int by, const pc_
 static int rd_zrange(pc_read *r, const void *key, size_t klen, const pc_zrange_spec *spec,
                      pc_cursor *cur, pc_zentry *out, size_t max, size_t *n)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = cur && n && (out || !max) ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)) ||
         (rc = pcs_zspec_check(spec, UINT64_MAX)))
         return rc;
