@@ -28,6 +28,7 @@
 #include "../../persist/snapshot.h"
 #include "../../shm/access.h"
 #include "../../shm/bare.h"
+#include "../../shm/bytes.h"
 #include "../../shm/exec.h"
 #include "../../shm/frame.h"
 #include "../../shm/maint.h"
@@ -352,6 +353,49 @@ static void test_next_due_counts_meta(void **state)
     assert_int_equal(pcs_wbegin(&f->w, f->st, 0), 0);
     assert_int_equal(pcs_evict_soonest(&f->w, victim, &vlen), PC_ENOTFOUND);
     pcs_wabort(&f->w);
+}
+
+/* A shard's "counts" entry of nbytes bytes: count i is i + 1. */
+static void put_counts(const pcs_shard *sh, size_t nbytes)
+{
+    uint8_t b[8 * (PCS_COUNTS + 1) + 4] = {0};
+    for (size_t i = 0; i < nbytes / 8; i++)
+        pcs_put_le64(b + 8 * i, i + 1);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(sh->env, NULL, 0, &txn), 0);
+    MDB_val k = {6, (void *)"counts"}, d = {nbytes, b};
+    assert_int_equal(mdb_put(txn, sh->meta, &k, &d, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* Stores made before issue 16's types (PCS_COUNTS_V1 counts) and before
+ * issue 17's (three more) still open: their counts read, the new types' as
+ * 0.  A longer entry, a shorter one or a torn one is corrupt. */
+static void test_counts_of_older_stores(void **state)
+{
+    fx *f = *state;
+    const pcs_shard *sh = &f->st->shards[0];
+    const size_t ok[] = {PCS_COUNTS_V1, PCS_COUNTS_V1 + 3, PCS_COUNTS - 1, PCS_COUNTS};
+    uint64_t c[PCS_COUNTS];
+    for (size_t t = 0; t < sizeof ok / sizeof ok[0]; t++) {
+        put_counts(sh, 8 * ok[t]);
+        assert_int_equal(pcs_shard_counts(sh, c), 0);
+        for (size_t i = 0; i < PCS_COUNTS; i++)
+            assert_int_equal(c[i], i < ok[t] ? i + 1 : 0);
+    }
+    const size_t bad[] = {8 * (PCS_COUNTS_V1 - 1), 8 * (PCS_COUNTS + 1), 8 * PCS_COUNTS_V1 + 4};
+    for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+        put_counts(sh, bad[t]);
+        assert_int_equal(pcs_shard_counts(sh, c), PC_ECORRUPT);
+    }
+    /* A write to an issue 16 store writes every count, the old ones kept. */
+    put_counts(sh, 8 * (PCS_COUNTS_V1 + 3));
+    put_str(f, "k", "v", 0);
+    assert_int_equal(pcs_shard_counts(sh, c), 0);
+    assert_int_equal(c[PCS_C_TYPE0 + PC_T_STRING], PC_T_STRING + 2);
+    assert_int_equal(c[pcs_c_type(PC_T_BLOOM)], pcs_c_type(PC_T_BLOOM) + 1);
+    assert_int_equal(c[pcs_c_type(PC_T_STREAM)], 0);
+    assert_int_equal(c[pcs_c_type(PC_T_ZSET)], 0);
 }
 
 /* ---- eviction sampling ---- */
@@ -744,6 +788,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_space, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_readers_and_rtxns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_next_due_counts_meta, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_counts_of_older_stores, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_evict_sample, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_load_rejects, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_load_each_type, setup1, teardown),
