@@ -468,6 +468,21 @@ int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
     return 0;
 }
 
+int pc__op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e, uint8_t shape,
+               void *out)
+{
+    int rc = pc__usable(c);
+    if (rc || (rc = pc__key(c, "key", key, klen)))
+        return rc;
+    pc__pend *p;
+    if ((rc = pc__op_begin(c, op, e, &p)))
+        return rc;
+    p->shape = shape;
+    p->out = out;
+    pcs_enc_bytes(e, key, klen);
+    return 0;
+}
+
 static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
 
 int pc__op_end_wait_at(pc_client *c, pcs_enc *e, int64_t timeout_ms, size_t until_at)

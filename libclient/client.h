@@ -243,6 +243,11 @@ PC__HIDDEN int pc__zfill(const pc__pend *p, const pcs_resp *r);
 
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);
+/* Begin a write on key: the client usable, the key valid (pc_last_error
+ * says why not), the frame, the key as its first argument, the answer's
+ * shape and out-parameter (NULL: the answer is not wanted). */
+PC__HIDDEN int pc__op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
+                          uint8_t shape, void *out);
 /* Finish it.  Idle: run it now and return its result; queued: 0. */
 PC__HIDDEN int pc__op_end(pc_client *c, pcs_enc *e, int rc);
 /* Finish a request the daemon parks (a waiting pop or claim): add the

@@ -11,22 +11,6 @@
 #include "../shm/alloc.h"
 #include "client.h"
 
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = shape;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
-
 /* ---- rate limiting ---- */
 
 static int throttle(pc_client *c, const void *key, size_t klen, int64_t mode, int64_t a, int64_t b,
@@ -36,7 +20,7 @@ static int throttle(pc_client *c, const void *key, size_t klen, int64_t mode, in
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_THROTTLE, key, klen, &e, PC__R_THROTTLE, out)))
+    if ((rc = pc__op_key(c, PCS_OP_THROTTLE, key, klen, &e, PC__R_THROTTLE, out)))
         return rc;
     pcs_enc_int(&e, mode);
     pcs_enc_int(&e, a);
@@ -157,7 +141,7 @@ static int claim_once(pc_client *c, const void *key, size_t klen, int64_t lease_
                       int64_t timeout_ms, unsigned flags, pc_flight *out)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_FC_CLAIM, key, klen, &e, PC__R_FLIGHT, out);
+    int rc = pc__op_key(c, PCS_OP_FC_CLAIM, key, klen, &e, PC__R_FLIGHT, out);
     if (rc)
         return rc;
     pcs_enc_int(&e, lease_ms);
@@ -215,7 +199,7 @@ static int w_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t to
     if ((rc = pcs_val_check(v, c->max_value)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_FC_FILL, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_FC_FILL, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, (int64_t)token);
     pcs_enc_val(&e, v);
@@ -233,7 +217,7 @@ static int w_flight_release(pc_client *c, const void *key, size_t klen, uint64_t
         return pc__why(c, PC_EINVAL, "token must be one pc_flight_claim gave, got %llu",
                        (unsigned long long)token);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, (int64_t)token);
     return pc__op_end(c, &e, 0);
@@ -293,7 +277,7 @@ static int w_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset,
     if (bit != 0 && bit != 1)
         return pc__why(c, PC_EINVAL, "bit must be 0 or 1, got %d", bit);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
+    if ((rc = pc__op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
         return rc;
     pcs_enc_int(&e, (int64_t)offset);
     pcs_enc_int(&e, bit);
@@ -325,7 +309,7 @@ static int w_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc
                            "keys[%zu] is in another shard than dest; give them one {tag}", i);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_int(&e, op);
     for (size_t i = 0; i < n; i++)
@@ -451,7 +435,7 @@ static int w_bf_reserve(pc_client *c, const void *key, size_t klen, double error
     if (flags & ~(unsigned)PC_BF_NONSCALING)
         return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_double(&e, error_rate);
     pcs_enc_int(&e, (int64_t)capacity);
@@ -479,7 +463,7 @@ static int w_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes 
                            items[i].len, (unsigned long long)c->max_value);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
+    if ((rc = pc__op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
         return rc;
     c->pend[c->npend].max = n;
     for (size_t i = 0; i < n; i++)

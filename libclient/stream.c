@@ -72,22 +72,6 @@ static int ids_ok(const pc_xid *ids, size_t n)
     return ids && n >= 1 && n <= (PCS_ARGC_MAX - 16) / 2 ? 0 : PC_EINVAL;
 }
 
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = shape;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
-
 static void enc_id(pcs_enc *e, pc_xid id)
 {
     pcs_enc_int(e, (int64_t)id.ms);
@@ -147,7 +131,7 @@ static int w_xadd(pc_client *c, const void *key, size_t klen, int idmode, pc_xid
     if (pcs_xentry_size(fv, npairs) > c->max_value)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XADD, key, klen, &e, out ? PC__R_XID : PC__R_NONE, out)))
+    if ((rc = pc__op_key(c, PCS_OP_XADD, key, klen, &e, out ? PC__R_XID : PC__R_NONE, out)))
         return rc;
     pcs_enc_int(&e, idmode);
     enc_id(&e, id);
@@ -175,7 +159,8 @@ static int w_xtrim(pc_client *c, const void *key, size_t klen, const pc_xtrim_op
     if ((rc = trim_ok(c, trim)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XTRIM, key, klen, &e, removed ? PC__R_U64 : PC__R_NONE, removed)))
+    if ((rc =
+             pc__op_key(c, PCS_OP_XTRIM, key, klen, &e, removed ? PC__R_U64 : PC__R_NONE, removed)))
         return rc;
     enc_trim(&e, trim);
     return pc__op_end(c, &e, 0);
@@ -194,7 +179,7 @@ static int w_xdel(pc_client *c, const void *key, size_t klen, const pc_xid *ids,
     if (rc || (rc = ids_ok(ids, n)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XDEL, key, klen, &e, deleted ? PC__R_U64 : PC__R_NONE, deleted)))
+    if ((rc = pc__op_key(c, PCS_OP_XDEL, key, klen, &e, deleted ? PC__R_U64 : PC__R_NONE, deleted)))
         return rc;
     for (size_t i = 0; i < n; i++)
         enc_id(&e, ids[i]);
@@ -217,7 +202,7 @@ static int xgroup_begin(pc_client *c, const void *key, size_t klen, int sub, con
     int rc = pc__usable(c);
     if (rc || (rc = name_ok(c, "group", g, glen)))
         return rc;
-    if ((rc = op_key(c, PCS_OP_XGROUP, key, klen, e, shape, out)))
+    if ((rc = pc__op_key(c, PCS_OP_XGROUP, key, klen, e, shape, out)))
         return rc;
     pcs_enc_int(e, sub);
     pcs_enc_bytes(e, g, glen);
@@ -311,7 +296,7 @@ static int w_xack(pc_client *c, const void *key, size_t klen, const void *g, siz
     if (rc || (rc = name_ok(c, "group", g, glen)) || (rc = ids_ok(ids, n)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XACK, key, klen, &e, acked ? PC__R_U64 : PC__R_NONE, acked)))
+    if ((rc = pc__op_key(c, PCS_OP_XACK, key, klen, &e, acked ? PC__R_U64 : PC__R_NONE, acked)))
         return rc;
     pcs_enc_bytes(&e, g, glen);
     for (size_t i = 0; i < n; i++)
@@ -384,7 +369,7 @@ static int xreadw_once(pc_client *c, const pc_bytes *keys, const pc_xid *ids, si
                        size_t count, size_t max, int64_t wait, pcs_resp *resp)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_XREADW, keys[0].ptr, keys[0].len, &e, PC__R_RESP, resp);
+    int rc = pc__op_key(c, PCS_OP_XREADW, keys[0].ptr, keys[0].len, &e, PC__R_RESP, resp);
     if (rc)
         return rc;
     pcs_enc_int(&e, (int64_t)count);
@@ -463,7 +448,7 @@ static int xreadgroup_once(pc_client *c, const void *g, size_t glen, const void 
                            size_t max, int64_t wait, unsigned flags, pcs_resp *resp)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_XREADGROUP, keys[0].ptr, keys[0].len, &e, PC__R_RESP, resp);
+    int rc = pc__op_key(c, PCS_OP_XREADGROUP, keys[0].ptr, keys[0].len, &e, PC__R_RESP, resp);
     if (rc)
         return rc;
     pcs_enc_bytes(&e, g, glen);
@@ -558,7 +543,7 @@ static int w_xclaim(pc_client *c, const void *key, size_t klen, const void *g, s
         return pc__why(c, PC_ESTATE, "pc_xclaim runs at once: not in a batch or transaction");
     pcs_resp resp;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XCLAIM, key, klen, &e, PC__R_RESP, &resp)))
+    if ((rc = pc__op_key(c, PCS_OP_XCLAIM, key, klen, &e, PC__R_RESP, &resp)))
         return rc;
     pcs_enc_bytes(&e, g, glen);
     pcs_enc_bytes(&e, cn, clen);
@@ -606,7 +591,7 @@ static int w_xautoclaim(pc_client *c, const void *key, size_t klen, const void *
         return pc__why(c, PC_ESTATE, "pc_xautoclaim runs at once: not in a batch or transaction");
     pcs_resp resp;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_XAUTOCLAIM, key, klen, &e, PC__R_RESP, &resp)))
+    if ((rc = pc__op_key(c, PCS_OP_XAUTOCLAIM, key, klen, &e, PC__R_RESP, &resp)))
         return rc;
     pcs_enc_bytes(&e, g, glen);
     pcs_enc_bytes(&e, cn, clen);

@@ -8,27 +8,11 @@
 
 #include "client.h"
 
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = shape;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
-
 /* The same for an answer of up to max values. */
 static int op_key_vals(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
                        pc_val *out, size_t max, size_t *n)
 {
-    int rc = op_key(c, op, key, klen, e, PC__R_VALS, out);
+    int rc = pc__op_key(c, op, key, klen, e, PC__R_VALS, out);
     if (!rc) {
         c->pend[c->npend].max = max;
         c->pend[c->npend].n = n;
@@ -119,7 +103,7 @@ static int w_set(pc_client *c, const void *key, size_t klen, const pc_val *v, in
         (rc = chk_set_args(c, ttl_ms, flags)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SET, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_SET, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_val(&e, v);
     pcs_enc_int(&e, ttl_ms);
@@ -163,7 +147,7 @@ static int w_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, 
         return rc;
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETCOLL, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_SETCOLL, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, type);
     pcs_enc_int(&e, ttl_ms);
@@ -215,7 +199,7 @@ static int w_getset(pc_client *c, const void *key, size_t klen, const pc_val *v,
     if ((rc = pc__key(c, "key", key, klen)) || (rc = chk_scalar(c, v, mv)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
+    if ((rc = pc__op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
         return rc;
     pcs_enc_val(&e, v);
     return pc__op_end(c, &e, 0);
@@ -233,7 +217,7 @@ static int w_append(pc_client *c, const void *key, size_t klen, const void *data
     if (dlen > mv)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_APPEND, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_APPEND, key, klen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_bytes(&e, data, dlen);
     return pc__op_end(c, &e, 0);
@@ -251,7 +235,7 @@ static int w_setrange(pc_client *c, const void *key, size_t klen, uint64_t offse
     if (offset > mv || dlen > mv - offset)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETRANGE, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_SETRANGE, key, klen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_int(&e, (int64_t)offset);
     pcs_enc_bytes(&e, data, dlen);
@@ -261,7 +245,7 @@ static int w_setrange(pc_client *c, const void *key, size_t klen, uint64_t offse
 static int w_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
+    int rc = pc__op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
     if (rc)
         return rc;
     pcs_enc_int(&e, by);
@@ -275,7 +259,7 @@ static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, 
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
+    if ((rc = pc__op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
         return rc;
     pcs_enc_double(&e, by);
     return pc__op_end(c, &e, 0);
@@ -286,7 +270,7 @@ static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, 
 static int w_del(pc_client *c, const void *key, size_t klen, int *deleted)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
+    int rc = pc__op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
     return rc ? rc : pc__op_end(c, &e, 0);
 }
 
@@ -297,7 +281,7 @@ static int w_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, 
                              : pc__why(c, PC_EINVAL, "ttl_ms must be 1 to %lld ms, got %lld",
                                        (long long)PC_TTL_MAX_MS, (long long)ttl_ms);
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set);
+    int rc = pc__op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set);
     if (rc)
         return rc;
     pcs_enc_int(&e, ttl_ms);
@@ -318,7 +302,7 @@ static int w_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_
 static int w_persist(pc_client *c, const void *key, size_t klen, int *changed)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
+    int rc = pc__op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
     return rc ? rc : pc__op_end(c, &e, 0);
 }
 
@@ -335,7 +319,7 @@ static int push(pc_client *c, uint16_t op, const void *key, size_t klen, const p
     if (n > PCS_ARGC_MAX - 1)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, PC__R_U64, len)))
         return rc;
     enc_vals(&e, v, n);
     return pc__op_end(c, &e, 0);
@@ -439,7 +423,7 @@ static int w_lset(pc_client *c, const void *key, size_t klen, int64_t index, con
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LSET, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_LSET, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, index);
     pcs_enc_val(&e, v);
@@ -449,7 +433,7 @@ static int w_lset(pc_client *c, const void *key, size_t klen, int64_t index, con
 static int w_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
+    int rc = pc__op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
     if (rc)
         return rc;
     pcs_enc_int(&e, start);
@@ -464,7 +448,7 @@ static int w_lrem(pc_client *c, const void *key, size_t klen, int64_t count, con
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LREM, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_LREM, key, klen, &e, PC__R_U64, removed)))
         return rc;
     pcs_enc_int(&e, count);
     pcs_enc_val(&e, v);
@@ -500,7 +484,7 @@ static int w_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fi
     if (rc || (rc = chk_elems(c, vals, n)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HSET, key, klen, &e, PC__R_U64, added)))
+    if ((rc = pc__op_key(c, PCS_OP_HSET, key, klen, &e, PC__R_U64, added)))
         return rc;
     for (size_t i = 0; i < n; i++) {
         pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
@@ -516,7 +500,7 @@ static int w_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fi
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HDEL, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_HDEL, key, klen, &e, PC__R_U64, removed)))
         return rc;
     for (size_t i = 0; i < n; i++)
         pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
@@ -531,7 +515,7 @@ static int hincr(pc_client *c, uint16_t op, const void *key, size_t klen, const 
     if (rc || (rc = pcs_val_check(by, 0)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, shape, now)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, shape, now)))
         return rc;
     pcs_enc_bytes(&e, field, flen);
     pcs_enc_val(&e, by);
@@ -565,7 +549,7 @@ static int members(pc_client *c, uint16_t op, const void *key, size_t klen, cons
     if (n > PCS_ARGC_MAX - 1)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, count)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, PC__R_U64, count)))
         return rc;
     enc_vals(&e, m, n);
     return pc__op_end(c, &e, 0);
@@ -625,7 +609,7 @@ static int w_getex(pc_client *c, const void *key, size_t klen, int how, int64_t 
         return pc__why(c, PC_EINVAL, "unknown how %d", how);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_GETEX, key, klen, &e, PC__R_VAL, out)))
+    if ((rc = pc__op_key(c, PCS_OP_GETEX, key, klen, &e, PC__R_VAL, out)))
         return rc;
     pcs_enc_int(&e, how);
     pcs_enc_int(&e, ms);
@@ -645,7 +629,7 @@ static int w_expireat(pc_client *c, const void *key, size_t klen, int64_t at_ms,
     if (at_ms < 0)
         return pc__why(c, PC_EINVAL, "at_ms must be 0 or more, got %lld", (long long)at_ms);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set)))
+    if ((rc = pc__op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set)))
         return rc;
     pcs_enc_int(&e, at_ms);
     pcs_enc_int(&e, 1); /* at_ms is a time, not a TTL */
@@ -660,7 +644,7 @@ static int w_hsetnx(pc_client *c, const void *key, size_t klen, const void *fiel
     if (rc || (rc = v ? chk_elems(c, v, 1) : PC_EINVAL))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HSETNX, key, klen, &e, PC__R_INT, set)))
+    if ((rc = pc__op_key(c, PCS_OP_HSETNX, key, klen, &e, PC__R_INT, set)))
         return rc;
     pcs_enc_bytes(&e, field, flen);
     pcs_enc_val(&e, v);
@@ -676,7 +660,7 @@ static int w_linsert(pc_client *c, const void *key, size_t klen, bool before, co
     if (rc || (rc = chk_elems(c, v, 1)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LINSERT, key, klen, &e, PC__R_I64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_LINSERT, key, klen, &e, PC__R_I64, len)))
         return rc;
     pcs_enc_int(&e, before ? 1 : 0);
     pcs_enc_val(&e, pivot);
@@ -691,7 +675,7 @@ static int w_lmove(pc_client *c, const void *src, size_t slen, const void *dst, 
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LMOVE, src, slen, &e, PC__R_VAL, out)))
+    if ((rc = pc__op_key(c, PCS_OP_LMOVE, src, slen, &e, PC__R_VAL, out)))
         return rc;
     pcs_enc_bytes(&e, dst, dlen);
     pcs_enc_int(&e, from_left ? 1 : 0);
@@ -706,7 +690,7 @@ static int w_smove(pc_client *c, const void *src, size_t slen, const void *dst, 
     if (rc || (rc = member ? chk_elems(c, member, 1) : PC_EINVAL))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SMOVE, src, slen, &e, PC__R_INT, moved)))
+    if ((rc = pc__op_key(c, PCS_OP_SMOVE, src, slen, &e, PC__R_INT, moved)))
         return rc;
     pcs_enc_bytes(&e, dst, dlen);
     pcs_enc_val(&e, member);
@@ -722,7 +706,7 @@ static int w_rename(pc_client *c, const void *key, size_t klen, const void *newk
     if (flags & ~(unsigned)PC_RENAME_NX)
         return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_RENAME, key, klen, &e, PC__R_INT, renamed)))
+    if ((rc = pc__op_key(c, PCS_OP_RENAME, key, klen, &e, PC__R_INT, renamed)))
         return rc;
     pcs_enc_bytes(&e, newkey, nklen);
     pcs_enc_int(&e, flags);
@@ -734,8 +718,8 @@ static int del_queue(pc_client *c, const pc_bytes *keys, size_t n, uint64_t *del
 {
     for (size_t i = 0; i < n; i++) {
         pcs_enc e;
-        int rc = op_key(c, PCS_OP_DEL, keys[i].ptr, keys[i].len, &e,
-                        deleted ? PC__R_ADD : PC__R_NONE, deleted);
+        int rc = pc__op_key(c, PCS_OP_DEL, keys[i].ptr, keys[i].len, &e,
+                            deleted ? PC__R_ADD : PC__R_NONE, deleted);
         if (rc || (rc = pc__op_end(c, &e, 0)))
             return rc;
     }

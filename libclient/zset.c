@@ -11,22 +11,6 @@
 #include "../shm/zset.h"
 #include "client.h"
 
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = out ? shape : PC__R_NONE;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
-
 /* A member: 0 or the code, with what was wrong. */
 static int chk_member(pc_client *c, const pc_val *m, const char *what)
 {
@@ -86,7 +70,7 @@ static int w_zadd(pc_client *c, const void *key, size_t klen, const pc_zentry *i
             return rc;
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZADD, key, klen, &e, PC__R_U64, count)))
+    if ((rc = pc__op_key(c, PCS_OP_ZADD, key, klen, &e, PC__R_U64, count)))
         return rc;
     pcs_enc_int(&e, flags);
     for (size_t i = 0; i < n; i++) {
@@ -105,7 +89,7 @@ static int w_zincr(pc_client *c, const void *key, size_t klen, const pc_val *mem
     if (isnan(incr))
         return pc__why(c, PC_ENAN, "incr is NaN");
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZADD, key, klen, &e, shape, out)))
+    if ((rc = pc__op_key(c, PCS_OP_ZADD, key, klen, &e, shape, out)))
         return rc;
     pcs_enc_int(&e, flags | PCS_ZADD_INCR);
     pcs_enc_double(&e, incr);
@@ -127,7 +111,7 @@ static int w_zrem(pc_client *c, const void *key, size_t klen, const pc_val *m, s
         if ((rc = chk_member(c, &m[i], "a member")))
             return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZREM, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_ZREM, key, klen, &e, PC__R_U64, removed)))
         return rc;
     for (size_t i = 0; i < n; i++)
         pcs_enc_val(&e, &m[i]);
@@ -145,7 +129,7 @@ static int w_zpop(pc_client *c, const void *key, size_t klen, bool max, size_t n
     if (got)
         *got = 0;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZPOP, key, klen, &e, PC__R_ZENTRIES, out ? out : (void *)got)))
+    if ((rc = pc__op_key(c, PCS_OP_ZPOP, key, klen, &e, PC__R_ZENTRIES, out ? out : (void *)got)))
         return rc;
     c->pend[c->npend].max = n;
     c->pend[c->npend].n = got;
@@ -203,7 +187,7 @@ static int bzpop_attempt(pc_client *c, void *arg)
 {
     struct bzpop_try *a = arg;
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_BZPOP, a->keys[0].ptr, a->keys[0].len, &e, PC__R_ZBLOCK, a->blk);
+    int rc = pc__op_key(c, PCS_OP_BZPOP, a->keys[0].ptr, a->keys[0].len, &e, PC__R_ZBLOCK, a->blk);
     if (rc)
         return rc;
     pcs_enc_int(&e, a->max);
@@ -246,7 +230,7 @@ static int w_zremrange(pc_client *c, const void *key, size_t klen, const pc_zran
     if (rc || (rc = chk_spec(c, spec)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZREMRANGE, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_ZREMRANGE, key, klen, &e, PC__R_U64, removed)))
         return rc;
     pcs_zspec_enc(&e, spec);
     return pc__op_end(c, &e, 0);
@@ -259,7 +243,7 @@ static int w_zrangestore(pc_client *c, const void *dst, size_t dlen, const void 
     if (rc || (rc = pc__key(c, "src", src, slen)) || (rc = chk_spec(c, spec)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZRANGESTORE, dst, dlen, &e, PC__R_U64, stored)))
+    if ((rc = pc__op_key(c, PCS_OP_ZRANGESTORE, dst, dlen, &e, PC__R_U64, stored)))
         return rc;
     pcs_enc_bytes(&e, src, slen);
     pcs_zspec_enc(&e, spec);
@@ -286,7 +270,7 @@ static int w_zstore(pc_client *c, int how, const void *dst, size_t dlen, const p
             return pc__why(c, PC_ENAN, "weights[%zu] is NaN", i);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_ZSTORE, dst, dlen, &e, PC__R_U64, card)))
+    if ((rc = pc__op_key(c, PCS_OP_ZSTORE, dst, dlen, &e, PC__R_U64, card)))
         return rc;
     pcs_enc_int(&e, how);
     pcs_enc_int(&e, aggregate);

@@ -27,6 +27,18 @@ static int x_lookup(pcs_wctx *w, const pc_val *key, pcs_rec *r, bool *live, bool
     return *live && r->type != PC_T_STREAM ? PC_EWRONGTYPE : 0;
 }
 
+/* The live stream under the key and its group g: 0, PC_ENOTFOUND (no
+ * stream, or no such group: Redis's NOGROUP), PC_EWRONGTYPE, or an error. */
+static int x_group_of(pcs_wctx *w, const pc_val *key, pcs_rec *r, const pc_val *g, pcs_xgroup *grp)
+{
+    bool live;
+    int rc = x_lookup(w, key, r, &live, NULL);
+    if (rc || !live)
+        return rc ? rc : PC_ENOTFOUND;
+    pcs_view v = pcs_wview(w);
+    return pcs_x_group(&v, r, g->s.ptr, g->s.len, grp);
+}
+
 static int x_store(pcs_wctx *w, const pc_val *key, const pcs_rec *old, pcs_rec *nr)
 {
     return pcs_w_store(w, key, old, nr, NULL, 0);
@@ -482,17 +494,12 @@ static int xg_consumer(pcs_wctx *w, const pcs_req *rq, bool create, pcs_buf *out
         return PC_EINVAL;
     const pc_val *g = &rq->argv[2], *c = &rq->argv[3];
     pcs_rec old;
-    bool live;
-    int rc = x_lookup(w, pcs_key_arg(rq), &old, &live, NULL);
-    if (rc)
-        return rc;
-    if (!live)
-        return PC_ENOTFOUND;
-    pcs_view v = pcs_wview(w);
     pcs_xgroup grp;
     pcs_xcons cons;
-    if ((rc = pcs_x_group(&v, &old, g->s.ptr, g->s.len, &grp)))
+    int rc = x_group_of(w, pcs_key_arg(rq), &old, g, &grp);
+    if (rc)
         return rc;
+    pcs_view v = pcs_wview(w);
     rc = pcs_x_cons(&v, &old, g->s.ptr, g->s.len, c->s.ptr, c->s.len, &cons);
     if (rc && rc != PC_ENOTFOUND)
         return rc;
@@ -795,15 +802,9 @@ int pcs_h_xreadgroup(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         const pc_val *key;
         pc_xid id, from;
         pcs_rec r;
-        bool live;
         pcs_xgroup grp;
         stream_arg(rq, XRG_AT, i, &key, &id);
-        if ((rc = x_lookup(w, key, &r, &live, NULL)))
-            return rc;
-        if (!live)
-            return PC_ENOTFOUND;
-        pcs_view v = pcs_wview(w);
-        if ((rc = pcs_x_group(&v, &r, g->s.ptr, g->s.len, &grp)))
+        if ((rc = x_group_of(w, key, &r, g, &grp)))
             return rc;
         if (pc_xid_cmp(id, pc_xid_max()) != 0) {
             history = true;
@@ -1045,17 +1046,10 @@ int pcs_h_xclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     const pc_val *g = &rq->argv[1], *c = &rq->argv[2];
     pcs_rec r;
-    bool live;
-    int rc = x_lookup(w, pcs_key_arg(rq), &r, &live, NULL);
-    if (rc)
-        return rc;
-    if (!live)
-        return PC_ENOTFOUND;
     pcs_xgroup grp;
     pcs_xcons cons;
-    pcs_view v = pcs_wview(w);
-    if ((rc = pcs_x_group(&v, &r, g->s.ptr, g->s.len, &grp)) ||
-        (rc = touch_cons(w, &r, g, &grp, c, &cons)))
+    int rc = x_group_of(w, pcs_key_arg(rq), &r, g, &grp);
+    if (rc || (rc = touch_cons(w, &r, g, &grp, c, &cons)))
         return rc;
     if (haslast && pc_xid_cmp(lastid, grp.last) > 0)
         grp.last = lastid;
@@ -1070,7 +1064,7 @@ int pcs_h_xclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         arg_id(rq, i, &id);
         pcs_xpel e;
         pc_xentry ent;
-        v = pcs_wview(w);
+        pcs_view v = pcs_wview(w);
         rc = pcs_x_pel(&v, &r, g->s.ptr, g->s.len, id, &e);
         if (rc && rc != PC_ENOTFOUND)
             return rc;
@@ -1128,17 +1122,10 @@ int pcs_h_xautoclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         return PC_EINVAL;
     const pc_val *g = &rq->argv[1], *c = &rq->argv[2];
     pcs_rec r;
-    bool live;
-    int rc = x_lookup(w, pcs_key_arg(rq), &r, &live, NULL);
-    if (rc)
-        return rc;
-    if (!live)
-        return PC_ENOTFOUND;
     pcs_xgroup grp;
     pcs_xcons cons;
-    pcs_view v = pcs_wview(w);
-    if ((rc = pcs_x_group(&v, &r, g->s.ptr, g->s.len, &grp)) ||
-        (rc = touch_cons(w, &r, g, &grp, c, &cons)))
+    int rc = x_group_of(w, pcs_key_arg(rq), &r, g, &grp);
+    if (rc || (rc = touch_cons(w, &r, g, &grp, c, &cons)))
         return rc;
     /* The IDs dropped are answered after the claimed entries: keep them. */
     pcs_buf_reset(&w->tmp2);
@@ -1179,7 +1166,7 @@ int pcs_h_xautoclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         attempts--;
         more = pcs_xid_next(id, &from);
         pc_xentry ent;
-        v = pcs_wview(w);
+        pcs_view v = pcs_wview(w);
         rc = pcs_x_entry(&v, &r, id, &ent);
         if (rc == PC_ENOTFOUND) {
             uint8_t ib[16];

@@ -137,6 +137,9 @@ typedef int (*range_fn)(pc_read *, const void *, size_t, int64_t, int64_t, pc_va
                         size_t *);
 /* The length of a List, Queue, Map or Set; a missing key counts 0. */
 int get_len(pc_read *r, len_fn lenf, pc_bytes key, uint64_t *len);
+/* Print the count lenf gives for the key ARG(0) (0 for a missing key):
+ * strlen, llen, hlen, scard, xlen, zcard. */
+int do_count(cli *x, len_fn lenf);
 /* Elements start..stop (Redis indices) of a List or Queue, a JSON array. */
 int print_seq(pc_read *r, pc_bytes key, len_fn lenf, range_fn rangef, int64_t start, int64_t stop);
 /* A Map: what = 0 an object, 1 its fields, 2 its values (arrays). */

@@ -823,19 +823,6 @@ static int cmd_setrange(cli *x, int argc, char **argv)
     return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
 }
 
-/* A count: strlen, llen, qlen, hlen, scard (0 for a missing key). */
-static int do_count(cli *x, len_fn lenf)
-{
-    pc_read *r;
-    uint64_t len;
-    int ex = read_begin(x, &r);
-    if (ex)
-        return ex;
-    int rc = get_len(r, lenf, B(0), &len);
-    pc_read_end(r);
-    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
-}
-
 static int cmd_strlen(cli *x, int argc, char **argv)
 {
     (void)argc;

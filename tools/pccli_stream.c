@@ -215,14 +215,7 @@ int pccli_xlen(cli *x, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    pc_read *r;
-    uint64_t n;
-    int ex = read_begin(x, &r);
-    if (ex)
-        return ex;
-    int rc = pc_xlen(r, ARG(0), &n);
-    pc_read_end(r);
-    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)n);
+    return do_count(x, pc_xlen);
 }
 
 /* xrange KEY START END [COUNT N] / xrevrange KEY END START [COUNT N] */

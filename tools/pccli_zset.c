@@ -425,14 +425,7 @@ int pccli_zcard(cli *x, int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    pc_read *r;
-    uint64_t n;
-    int ex = read_begin(x, &r);
-    if (ex)
-        return ex;
-    int rc = pc_zcard(r, ARG(0), &n);
-    pc_read_end(r);
-    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)n);
+    return do_count(x, pc_zcard);
 }
 
 /* ZSCORE KEY MEMBER: the score, or nothing (exit 1). */

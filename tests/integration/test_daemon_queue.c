@@ -67,26 +67,6 @@ static int waiter(void *arg)
     return 0;
 }
 
-/* Wait until the waiter is (about to be) parked.  There is no way to see
- * the park itself through the API but pc_clients' blocked flag. */
-static void wait_parked(pc_client *c, struct qshared *sh, pid_t pid)
-{
-    uint64_t until = pt_now_ms() + 5000;
-    while (!atomic_load(&sh->waiting) && pt_now_ms() < until)
-        pt_sleep_us(200);
-    for (;;) {
-        pc_client_info ci[16];
-        size_t n, total;
-        OK(pc_clients(c, ci, 16, &n, &total));
-        for (size_t i = 0; i < n; i++)
-            if (ci[i].pid == pid && ci[i].blocked)
-                return;
-        if (pt_now_ms() >= until)
-            fail_msg("the waiter never showed as blocked in pc_clients");
-        pt_sleep_us(500);
-    }
-}
-
 static void test_push_wakes_waiter(void **state)
 {
     pt_daemon *d = *state;
@@ -98,7 +78,7 @@ static void test_push_wakes_waiter(void **state)
         assert_non_null(sh);
         struct waiter_arg a = {d->dir, "q:wake", 10000, sh, round % 2 == 1};
         pid_t pid = pt_fork(waiter, &a, 30);
-        wait_parked(c, sh, pid);
+        WAIT_BLOCKED(c, pid, &sh->waiting);
         pt_sleep_ms(round % 4 * 5); /* sometimes right away, sometimes a while after */
         pc_val v = pc_int(1000 + round);
         uint64_t len;
@@ -149,9 +129,9 @@ static void test_order_and_two_waiters(void **state)
     struct waiter_arg a1 = {d->dir, "q:two", 10000, &sh[0], false};
     struct waiter_arg a2 = {d->dir, "q:two", 10000, &sh[1], true};
     pid_t p1 = pt_fork(waiter, &a1, 30);
-    wait_parked(c, &sh[0], p1);
+    WAIT_BLOCKED(c, p1, &sh[0].waiting);
     pid_t p2 = pt_fork(waiter, &a2, 30);
-    wait_parked(c, &sh[1], p2);
+    WAIT_BLOCKED(c, p2, &sh[1].waiting);
     /* One element: exactly one waiter gets it. */
     pc_val v = pc_int(1);
     OK(pc_qpush(c, K("q:two"), &v, 1, NULL));
@@ -238,7 +218,7 @@ static void test_others_served(void **state)
     struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:idle", 6000, sh, false};
     pid_t pid = pt_fork(waiter, &a, 30);
-    wait_parked(c, sh, pid);
+    WAIT_BLOCKED(c, pid, &sh->waiting);
     uint64_t t0 = pt_now_ms();
     for (int i = 0; i < 500; i++)
         OK(pc_incrby(c, K("busy"), 1, NULL));
@@ -263,7 +243,7 @@ static void test_killed_waiter(void **state)
     struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:orphan", 20000, sh, false};
     pid_t pid = pt_fork(waiter, &a, 30);
-    wait_parked(c, sh, pid);
+    WAIT_BLOCKED(c, pid, &sh->waiting);
     kill(pid, SIGKILL);
     assert_true(pt_wait_pid(pid, 5000) >= 0);
     /* Once the daemon has seen it go... */

@@ -74,24 +74,6 @@ static int waiter(void *arg)
     return 0;
 }
 
-static void wait_parked(pc_client *c, struct xshared *sh, pid_t pid)
-{
-    uint64_t until = pt_now_ms() + 10000;
-    while (!atomic_load(&sh->ready) && pt_now_ms() < until)
-        pt_sleep_us(200);
-    for (;;) {
-        pc_client_info ci[16];
-        size_t n, total;
-        OK(pc_clients(c, ci, 16, &n, &total));
-        for (size_t i = 0; i < n; i++)
-            if (ci[i].pid == pid && ci[i].blocked)
-                return;
-        if (pt_now_ms() >= until)
-            fail_msg("the waiter never showed as blocked in pc_clients");
-        pt_sleep_us(500);
-    }
-}
-
 static void test_block_woken(void **state)
 {
     pt_daemon *d = *state;
@@ -108,7 +90,7 @@ static void test_block_woken(void **state)
         if (round >= 2) /* the group has seen everything so far */
             OK(pc_xgroup_setid(c, K("ev"), K("g"), NULL, -1));
         pid_t pid = pt_fork(waiter, &a, 40);
-        wait_parked(c, sh, pid);
+        WAIT_BLOCKED(c, pid, &sh->ready);
         /* a write elsewhere wakes it to look, not to answer */
         pc_val x = pc_int(1);
         OK(pc_set(c, K("unrelated"), &x, 0, 0));
@@ -396,15 +378,8 @@ static void test_snapshot(void **state)
     EQ(pt_db_int(db, "SELECT count(*) FROM stream_groups WHERE entries_read=7", -1), 1);
     EQ(pt_db_int(db, "SELECT value FROM meta WHERE name='stream_pending_count'", -1), 29);
     pt_db_close(db);
-    pc_close(c);
-    pt_daemon_kill9(a);
-
-    START(b, "--snapshot-dir", w->snaps);
-    c = pt_daemon_client(b, 0);
-    assert_non_null(c);
     pt_dump after;
-    OK(pt_dump_store(c, &after));
-    DUMPS_EQUAL(&before, &after, 1000);
+    c = pt_restore_in(w, a, b, c, &before, &after);
     /* it works on: IDs go on after the last, delivery goes on from the
      * group's position, pending entries can be acknowledged */
     pc_val fv[2] = {pc_str("a"), pc_str("b")};
@@ -426,11 +401,7 @@ static void test_snapshot(void **state)
     OK(pc_xack(c, K("x:big"), K("g1"), &pe[0].id, 1, &k));
     EQ(k, 1);
     CHECK(pt_ttl(c, "x:ttl") > 0, "the TTL");
-    pc_close(c);
-    STOP_OK(b);
-    pt_dump_free(&before);
-    pt_dump_free(&after);
-    w->passed = true;
+    pt_restore_done(w, b, c, &before, &after);
 }
 
 int main(void)

@@ -202,25 +202,6 @@ static int zwaiter(void *arg)
     return 0;
 }
 
-/* Wait until the waiter shows as blocked in pc_clients. */
-static void wait_blocked(pc_client *c, struct zshared *sh, pid_t pid)
-{
-    uint64_t until = pt_now_ms() + 20000;
-    while (!atomic_load(&sh->waiting) && pt_now_ms() < until)
-        pt_sleep_us(200);
-    for (;;) {
-        pc_client_info ci[16];
-        size_t n, total;
-        OK(pc_clients(c, ci, 16, &n, &total));
-        for (size_t i = 0; i < n; i++)
-            if (ci[i].pid == pid && ci[i].blocked)
-                return;
-        if (pt_now_ms() >= until)
-            fail_msg("the waiter never showed as blocked in pc_clients");
-        pt_sleep_us(500);
-    }
-}
-
 static void test_bzpop_woken(void **state)
 {
     pt_daemon *d = *state;
@@ -231,7 +212,7 @@ static void test_bzpop_woken(void **state)
         assert_non_null(sh);
         struct zwaiter a = {d->dir, round % 2 == 1, round >= 2, 30000, sh};
         pid_t pid = pt_fork(zwaiter, &a, 60);
-        wait_blocked(c, sh, pid);
+        WAIT_BLOCKED(c, pid, &sh->waiting);
         /* Members come to the second key: the waiter takes the lowest
          * (highest) of them. */
         pc_zentry e[3] = {{pc_str("b"), 2}, {pc_str("a"), 1}, {pc_str("c"), 3}};
@@ -339,15 +320,8 @@ static void test_zset_snapshot(void **state)
     EQ(pt_db_int(db, "SELECT count(*) FROM zsets WHERE key='z:small' AND score > 1e308", -1), 1);
     EQ(pt_db_int(db, "SELECT count(*) FROM zsets WHERE kind='bool'", -1), 1);
     pt_db_close(db);
-    pc_close(c);
-    pt_daemon_kill9(a);
-
-    START(b, "--snapshot-dir", w->snaps);
-    c = pt_daemon_client(b, 0);
-    assert_non_null(c);
     pt_dump after;
-    OK(pt_dump_store(c, &after));
-    DUMPS_EQUAL(&before, &after, 1000);
+    c = pt_restore_in(w, a, b, c, &before, &after);
     r = pt_rd(c);
     uint64_t rank;
     double sc;
@@ -362,11 +336,7 @@ static void test_zset_snapshot(void **state)
     uint64_t n;
     OK(pc_zadd(c, K("z:big"), &more, 1, 0, &n));
     EQ(n, 1);
-    pc_close(c);
-    STOP_OK(b);
-    pt_dump_free(&before);
-    pt_dump_free(&after);
-    w->passed = true;
+    pt_restore_done(w, b, c, &before, &after);
 }
 
 int main(void)

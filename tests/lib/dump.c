@@ -368,3 +368,25 @@ const pt_entry *pt_dump_find(const pt_dump *d, const void *key, size_t klen)
     probe.klen = klen;
     return bsearch(&probe, d->e, d->n, sizeof *d->e, cmp_entry);
 }
+
+pc_client *pt_restore_in(pt_ws *w, pt_daemon *a, pt_daemon *b, pc_client *c, const pt_dump *before,
+                         pt_dump *after)
+{
+    pc_close(c);
+    pt_daemon_kill9(a);
+    START(b, "--snapshot-dir", w->snaps);
+    c = pt_daemon_client(b, 0);
+    assert_non_null(c);
+    OK(pt_dump_store(c, after));
+    DUMPS_EQUAL(before, after, 1000);
+    return c;
+}
+
+void pt_restore_done(pt_ws *w, pt_daemon *b, pc_client *c, pt_dump *before, pt_dump *after)
+{
+    pc_close(c);
+    STOP_OK(b);
+    pt_dump_free(before);
+    pt_dump_free(after);
+    w->passed = true;
+}

@@ -435,6 +435,16 @@ int pt_connect(const char *dir, unsigned flags, pc_client **c);
 int pt_probe(const char *dir);
 /* A client of the daemon's store, or NULL (with a message). */
 pc_client *pt_daemon_client(const pt_daemon *d, unsigned flags);
+/* Wait, up to timeout_ms, until the client of process pid shows as blocked
+ * in the daemon (pc_clients, asked through c): a waiting pop, claim or
+ * stream read parked there.  First, when flag is not NULL, until the waiter
+ * sets *flag (it is about to make its waiting call).  true once blocked;
+ * false at the deadline or when pc_clients fails. */
+bool pt_wait_blocked(pc_client *c, pid_t pid, _Atomic int *flag, int timeout_ms);
+/* Assert it, with 30 s to wait. */
+#define WAIT_BLOCKED(c, pid, flag)                    \
+    CHECK(pt_wait_blocked((c), (pid), (flag), 30000), \
+          "the waiter (pid %d) never showed as blocked in pc_clients", (int)(pid))
 
 /* A test's workspace: a temporary directory with daemons named in it. */
 typedef struct pt_ws {
@@ -629,6 +639,14 @@ const pt_entry *pt_dump_find(const pt_dump *d, const void *key, size_t klen);
 /* Assert two dumps agree. */
 #define DUMPS_EQUAL(want, got, tol) \
     CHECK(pt_dump_compare((want), (got), (tol)) == 0, "the restored store differs (see above)")
+
+/* The second half of a round trip through a snapshot in w->snaps: close c
+ * (a client of a), kill a, start b on w->snaps, dump its store into *after
+ * and assert it agrees with *before.  Returns a client of b. */
+pc_client *pt_restore_in(pt_ws *w, pt_daemon *a, pt_daemon *b, pc_client *c, const pt_dump *before,
+                         pt_dump *after);
+/* Its end: close c, stop b (exit 0), free both dumps, mark w passed. */
+void pt_restore_done(pt_ws *w, pt_daemon *b, pc_client *c, pt_dump *before, pt_dump *after);
 
 /* ======================================================================== */
 /* snapfile.c                                                               */
