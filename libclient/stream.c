@@ -58,6 +58,16 @@ int pc__x_entries(const uint8_t **q, const uint8_t *end, size_t n, pc_xentry *ou
     return 0;
 }
 
+/* A count (a non-negative INT) at *q, as answers give before their items. */
+static int dec_count(const uint8_t **q, const uint8_t *end, int64_t *n)
+{
+    pc_val v;
+    if (pcs_val_decode(q, end, &v) || v.kind != PC_INT || v.i < 0)
+        return PC_EPROTO;
+    *n = v.i;
+    return 0;
+}
+
 /* ---- argument checks ---- */
 
 static int name_ok(pc_client *c, const char *what, const void *p, size_t n)
@@ -561,10 +571,10 @@ static int w_xclaim(pc_client *c, const void *key, size_t klen, const void *g, s
     if ((rc = pc__op_end(c, &e, 0)))
         return rc;
     const uint8_t *q = resp.vals;
-    pc_val cnt;
-    if (pcs_val_decode(&q, resp.end, &cnt) || cnt.kind != PC_INT || cnt.i < 0)
+    int64_t cnt;
+    if (dec_count(&q, resp.end, &cnt))
         return PC_EPROTO;
-    return pc__x_entries(&q, resp.end, (size_t)cnt.i, out, max, nout);
+    return pc__x_entries(&q, resp.end, (size_t)cnt, out, max, nout);
 }
 
 int pc_xclaim(pc_client *c, const void *key, size_t klen, const void *group, size_t glen,
@@ -733,10 +743,10 @@ static int rd_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_
     if ((rc = rr(r, PCS_OP_R_XRANGE, key, klen, a, 6, &resp)))
         return rc;
     const uint8_t *q = resp.vals;
-    pc_val cnt;
-    if (pcs_val_decode(&q, resp.end, &cnt) || cnt.kind != PC_INT || cnt.i < 0)
+    int64_t cnt;
+    if (dec_count(&q, resp.end, &cnt))
         return PC_EPROTO;
-    return pc__x_entries(&q, resp.end, (size_t)cnt.i, out, max, n);
+    return pc__x_entries(&q, resp.end, (size_t)cnt, out, max, n);
 }
 
 int pc_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_xid end, unsigned flags,
@@ -859,10 +869,10 @@ static int rd_xpending(pc_read *r, const void *key, size_t klen, const void *g, 
     if ((rc = rr(r, PCS_OP_R_XPENDING, key, klen, a, 9, &resp)))
         return rc;
     const uint8_t *q = resp.vals;
-    pc_val cnt;
-    if (pcs_val_decode(&q, resp.end, &cnt) || cnt.kind != PC_INT || cnt.i < 0)
+    int64_t cnt;
+    if (dec_count(&q, resp.end, &cnt))
         return PC_EPROTO;
-    for (int64_t i = 0; i < cnt.i; i++) {
+    for (int64_t i = 0; i < cnt; i++) {
         int64_t f[4];
         pc_val nm;
         if (rr_ints(&q, resp.end, f, 2) || pcs_val_decode(&q, resp.end, &nm) ||
@@ -903,11 +913,11 @@ static int rd_xgroups(pc_read *r, const void *key, size_t klen, pc_xgroup_info *
     if ((rc = rr(r, PCS_OP_R_XGROUPS, key, klen, a, 1, &resp)))
         return rc;
     const uint8_t *q = resp.vals;
-    pc_val cnt;
+    int64_t cnt;
     *n = 0;
-    if (pcs_val_decode(&q, resp.end, &cnt) || cnt.kind != PC_INT || cnt.i < 0)
+    if (dec_count(&q, resp.end, &cnt))
         return PC_EPROTO;
-    for (int64_t i = 0; i < cnt.i; i++) {
+    for (int64_t i = 0; i < cnt; i++) {
         pc_val nm;
         int64_t f[6];
         if (pcs_val_decode(&q, resp.end, &nm) || nm.kind != PC_BYTES || rr_ints(&q, resp.end, f, 6))
@@ -946,11 +956,11 @@ static int rd_xconsumers(pc_read *r, const void *key, size_t klen, const void *g
     if ((rc = rr(r, PCS_OP_R_XCONSUMERS, key, klen, a, 2, &resp)))
         return rc;
     const uint8_t *q = resp.vals;
-    pc_val cnt;
+    int64_t cnt;
     *n = 0;
-    if (pcs_val_decode(&q, resp.end, &cnt) || cnt.kind != PC_INT || cnt.i < 0)
+    if (dec_count(&q, resp.end, &cnt))
         return PC_EPROTO;
-    for (int64_t i = 0; i < cnt.i; i++) {
+    for (int64_t i = 0; i < cnt; i++) {
         pc_val nm;
         int64_t f[3];
         if (pcs_val_decode(&q, resp.end, &nm) || nm.kind != PC_BYTES || rr_ints(&q, resp.end, f, 3))
