@@ -4,6 +4,7 @@
  * sentence saying what went wrong.
  */
 #include "snapshot.h"
+#include "target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,10 +29,6 @@
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
-
-static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
-                                         "set", "queue",  "flight",  "bits", "bloom"};
-static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void why(pcp_result *res, const char *fmt, ...)
@@ -117,8 +114,7 @@ static int bind_val(sqlite3_stmt *st, int col, int kcol, const pc_val *v)
         break;
     }
     if (!rc && kcol)
-        rc = sqlite3_bind_text(st, kcol, kind_names[v->kind > PC_BOOL ? PC_NIL : v->kind], -1,
-                               SQLITE_STATIC);
+        rc = sqlite3_bind_text(st, kcol, pcp_kind_name(v->kind), -1, SQLITE_STATIC);
     return rc;
 }
 
@@ -168,61 +164,10 @@ typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
-    uint64_t keys, members, now;
-    uint64_t flights, chunks, blooms, layers;
-    pcp_result *res;
 } writer;
 
-/* ---- issue 16's types ---- */
-
-/* Is the record one a snapshot leaves out?  A Flight with no value (a lease
- * alone: nobody holds it after a restart), or whose value is past its
- * stale end while a lease keeps the key. */
-static bool left_out(const pcs_rec *r, uint64_t now)
-{
-    return r->type == PC_T_FLIGHT && (!r->fresh_until || r->stale_until <= now);
-}
-
-/* What the keys table records as a key's expiry: a Flight's is its value's
- * stale end (its lease is not kept). */
-static uint64_t kept_expiry(const pcs_rec *r)
-{
-    return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
-}
-
-/* The stored chunks of the record under key, in order. */
-static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
-{
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
-    uint64_t n = 0;
-    int rc;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
-        sqlite3_stmt *s = wr->ins_chunk;
-        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 2, (int64_t)(pos >> 32));
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 3, (int64_t)(pos & UINT32_MAX));
-        if (!sr)
-            sr = sqlite3_bind_blob64(s, 4, d.mv_data, d.mv_size, SQLITE_STATIC);
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr)
-            return sq_err(sr);
-        wr->chunks++;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
-}
-
-/* Step a statement whose values are bound; 0 or the error. */
+/* Step a statement whose values are bound (rc: the binding's result); 0 or
+ * the error. */
 static int step_done(sqlite3_stmt *s, int rc)
 {
     if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
@@ -231,176 +176,101 @@ static int step_done(sqlite3_stmt *s, int rc)
     return rc ? sq_err(rc) : 0;
 }
 
-/* A Bloom filter's settings and layers (its bits: put_chunks). */
-static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
+/* ---- the rows, as pcp_walk hands them over (target.h) ---- */
+
+static int sq_key(void *ctx, const pc_bytes *key, pc_type type, uint64_t expire_at,
+                  const pc_val *value)
 {
-    sqlite3_stmt *s = wr->ins_bloom;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_key;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
-        rc = sqlite3_bind_double(s, 2, r->bf_error);
+        rc = sqlite3_bind_text(s, 2, pcp_type_name(type), -1, SQLITE_STATIC);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 3, (int64_t)r->bf_capacity);
+        rc = expire_at ? sqlite3_bind_int64(s, 3, (int64_t)expire_at) : sqlite3_bind_null(s, 3);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 4, r->bf_expansion);
-    if (!rc)
-        rc = sqlite3_bind_int(s, 5, (r->bf_flags & PCS_BF_NONSCALING) != 0);
-    if ((rc = step_done(s, rc)))
-        return rc;
-    wr->blooms++;
-    for (unsigned i = 0; i < r->bf_layers; i++) {
-        pcs_bf_layer l;
-        pcs_bf_layer_dec(r, i, &l);
-        s = wr->ins_layer;
-        rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        int64_t f[5] = {i, (int64_t)l.capacity, (int64_t)l.items, (int64_t)l.bits, l.hashes};
-        for (int j = 0; j < 5 && !rc; j++)
-            rc = sqlite3_bind_int64(s, 2 + j, f[j]);
-        if (!rc)
-            rc = sqlite3_bind_double(s, 7, l.error);
-        if ((rc = step_done(s, rc)))
-            return rc;
-        wr->layers++;
-    }
-    return 0;
+        rc = !value                    ? sqlite3_bind_null(s, 4)
+             : value->kind == PC_BYTES ? bind_bytes(s, 4, value->s.ptr, value->s.len)
+                                       : bind_val(s, 4, 0, value);
+    return step_done(s, rc);
 }
 
-/* The rows of issue 16's tables for the key. */
-static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_member(void *ctx, const pc_bytes *key, int64_t pos, const pc_bytes *field,
+                     const pc_val *v)
 {
-    int rc;
-    if (r->type == PC_T_BITS)
-        return put_chunks(wr, mc, key, r);
-    if (r->type == PC_T_BLOOM)
-        return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
-    if (r->type != PC_T_FLIGHT)
-        return 0;
-    sqlite3_stmt *s = wr->ins_flight;
-    rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-    if (!rc)
-        rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
-    if (!rc)
-        rc = bind_val(s, 3, 4, &r->val);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->flights += !rc;
-    return rc ? sq_err(rc) : 0;
-}
-
-static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
-                      const pc_val *v)
-{
+    writer *wr = ctx;
     sqlite3_stmt *s = wr->ins_mem;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
         rc = pos >= 0 ? sqlite3_bind_int64(s, 2, pos) : sqlite3_bind_null(s, 2);
     if (!rc)
         rc = field ? bind_bytes(s, 3, field->ptr, field->len) : sqlite3_bind_null(s, 3);
     if (!rc)
         rc = bind_val(s, 4, 5, v);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->members += !rc;
-    return rc ? sq_err(rc) : 0;
+    return step_done(s, rc);
 }
 
-/* The members of collection r under key, in the collection's order. */
-static int put_members(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_flight(void *ctx, const pc_bytes *key, uint64_t fresh_until, const pc_val *v)
 {
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k, d;
-    int rc;
-    if (pcs_is_seq(r->type)) {
-        k.mv_size = pcs_mkey_pos(kb, r->gen, r->head);
-        k.mv_data = kb;
-        rc = mdb_cursor_get(mc, &k, &d, MDB_SET_KEY);
-        for (uint64_t i = 0; i < r->count; i++) {
-            pc_val v;
-            if (rc)
-                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
-            if (k.mv_size != 16 || pcs_be64(k.mv_data) != r->gen ||
-                (rc = pcs_elem_decode(d.mv_data, d.mv_size, &v)) ||
-                (rc = put_member(wr, key, (int64_t)i, NULL, &v)))
-                return rc ? rc : PC_ECORRUPT;
-            rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT);
-        }
-        return 0;
-    }
-    pcs_put_be64(kb, r->gen);
-    k.mv_size = PCS_GEN_LEN;
-    k.mv_data = kb;
-    uint64_t n = 0;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size >= PCS_GEN_LEN && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        pc_val v;
-        pc_bytes f;
-        int e = r->type == PC_T_MAP ? pcs_map_entry(&k, &d, &f, &v) : pcs_set_entry(&k, &d, &v);
-        if (e || (e = put_member(wr, key, -1, r->type == PC_T_MAP ? &f : NULL, &v)))
-            return e;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return n == r->count ? 0 : PC_ECORRUPT;
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_flight;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)fresh_until);
+    if (!rc)
+        rc = bind_val(s, 3, 4, v);
+    return step_done(s, rc);
 }
 
-static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
+static int sq_chunk(void *ctx, const pc_bytes *key, uint32_t layer, uint32_t idx, const void *p,
+                    size_t n)
 {
-    MDB_cursor *kc, *mc;
-    int rc = mdb_cursor_open(txn, sh->keys, &kc);
-    if (rc)
-        return pcs_mdb_err(rc);
-    if ((rc = mdb_cursor_open(txn, sh->members, &mc))) {
-        mdb_cursor_close(kc);
-        return pcs_mdb_err(rc);
-    }
-    MDB_val k, d;
-    int e = 0;
-    for (rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST); !rc && !e;
-         rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
-        pcs_rec r;
-        if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
-            break;
-        if (pcs_rec_expired(&r, wr->now) || left_out(&r, wr->now))
-            continue;
-        sqlite3_stmt *s = wr->ins_key;
-        int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
-        if (!sr)
-            sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
-        if (!sr)
-            sr = kept_expiry(&r) ? sqlite3_bind_int64(s, 3, (int64_t)kept_expiry(&r))
-                                 : sqlite3_bind_null(s, 3);
-        if (!sr) {
-            if (r.type == PC_T_STRING)
-                sr = bind_bytes(s, 4, r.data, r.dlen);
-            else if (r.type == PC_T_NUMERIC)
-                sr = bind_val(s, 4, 0, &r.num);
-            else if (r.type == PC_T_BITS) /* its length in bytes */
-                sr = sqlite3_bind_int64(s, 4, (int64_t)r.nbytes);
-            else
-                sr = sqlite3_bind_null(s, 4);
-        }
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr) {
-            e = sq_err(sr);
-            why(wr->res, "writing a key: %s", sqlite3_errmsg(wr->db));
-            break;
-        }
-        wr->keys++;
-        if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
-            why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
-        else if ((e = put_extra(wr, mc, &k, &r)))
-            why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
-    }
-    mdb_cursor_close(mc);
-    mdb_cursor_close(kc);
-    if (!e && rc && rc != MDB_NOTFOUND)
-        e = pcs_mdb_err(rc);
-    return e;
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_chunk;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, layer);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, idx);
+    if (!rc)
+        rc = sqlite3_bind_blob64(s, 4, p, n, SQLITE_STATIC);
+    return step_done(s, rc);
+}
+
+static int sq_bloom(void *ctx, const pc_bytes *key, double error, uint64_t capacity,
+                    uint32_t expansion, bool nonscaling)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_bloom;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 2, error);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)capacity);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, expansion);
+    if (!rc)
+        rc = sqlite3_bind_int(s, 5, nonscaling);
+    return step_done(s, rc);
+}
+
+static int sq_layer(void *ctx, const pc_bytes *key, unsigned i, const pcs_bf_layer *l)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_layer;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    int64_t f[5] = {i, (int64_t)l->capacity, (int64_t)l->items, (int64_t)l->bits, l->hashes};
+    for (int j = 0; j < 5 && !rc; j++)
+        rc = sqlite3_bind_int64(s, 2 + j, f[j]);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 7, l->error);
+    return step_done(s, rc);
+}
+
+static const char *sq_errmsg(void *ctx)
+{
+    writer *wr = ctx;
+    return sqlite3_errcode(wr->db) ? sqlite3_errmsg(wr->db) : NULL;
 }
 
 static int exec_sql(sqlite3 *db, const char *sql, pcp_result *res)
@@ -728,7 +598,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     }
     res->generation = generation;
     unlink(tmp);
-    writer wr = {.now = t0, .res = res};
+    writer wr = {0};
     /* By an escaped URI, as it is read back (open_ro), and never through a
      * link. */
     char uri[PCP_URI_MAX];
@@ -762,9 +632,9 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
-    for (unsigned s = 0; s < st->nshards && !rc; s++)
-        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
-    if (rc)
+    pcp_sink sink = {&wr, sq_key, sq_member, sq_flight, sq_chunk, sq_bloom, sq_layer, sq_errmsg};
+    pcp_counts cnt;
+    if ((rc = pcp_walk(st, rt, t0, &sink, &cnt, res->why, sizeof res->why)))
         goto fail;
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
@@ -781,12 +651,12 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
         (rc = put_meta(wr.db, "generation", (int64_t)generation, NULL)) ||
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
-        (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
-        (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
-        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
-        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
+        (rc = put_meta(wr.db, "key_count", (int64_t)cnt.keys, NULL)) ||
+        (rc = put_meta(wr.db, "member_count", (int64_t)cnt.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)cnt.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)cnt.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)cnt.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)cnt.layers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -809,8 +679,8 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     fsync_path(dir, true);
     struct stat sb;
     res->bytes = stat(final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    res->keys = wr.keys;
-    res->members = wr.members;
+    res->keys = cnt.keys;
+    res->members = cnt.members;
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
     snprintf(res->path, sizeof res->path, "%s", final);
@@ -985,8 +855,7 @@ typedef struct loader {
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     sqlite3_stmt *chunk, *bloom, *layer;
-    pcs_store *st;
-    pcs_wctx *w; /* one per shard, each in a write transaction */
+    pcp_loadset ls; /* one write transaction per shard */
     pcs_buf arena;
     pc_val *items;
     size_t icap;
@@ -1187,14 +1056,6 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
     return rc;
 }
 
-static int type_of(const char *name)
-{
-    for (int t = 1; t < PC_T__COUNT; t++)
-        if (name && !strcmp(name, type_names[t]))
-            return t;
-    return 0;
-}
-
 /* Load one row of the keys table. */
 static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
 {
@@ -1204,7 +1065,8 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     const void *key =
         kt == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, 0) : sqlite3_column_blob(s, 0);
     size_t klen = (size_t)sqlite3_column_bytes(s, 0);
-    int type = type_of((const char *)sqlite3_column_text(s, 1));
+    const char *tn = (const char *)sqlite3_column_text(s, 1);
+    int type = tn ? pcp_type_of(tn, (size_t)sqlite3_column_bytes(s, 1)) : 0;
     if (!type || pcs_key_ok(key, klen))
         return PC_ECORRUPT;
     uint64_t expire_at = 0;
@@ -1223,7 +1085,7 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     /* Copy the key: member queries reuse SQLite's buffers. */
     uint8_t kb[PC_KEY_MAX];
     memcpy(kb, key, klen);
-    pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
+    pcs_wctx *w = pcp_load_shard(&l->ls, kb, klen);
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
     if (type >= PC_T_FLIGHT) {
@@ -1250,31 +1112,9 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     }
     /* A row pcs_load_record refuses is a corrupt snapshot; a String or
      * Numeric too large for this store says so. */
-    if (rc == PC_EINVAL || rc == PC_EKEY || rc == PC_ENAN || rc == PC_EEXIST ||
-        (rc == PC_ETOOBIG && !scalar))
-        return PC_ECORRUPT;
-    if (!rc)
-        l->res->keys++;
-    return rc;
-}
-
-/* Is the store empty (no keys in any shard)? */
-static int store_empty(pcs_store *st, bool *empty)
-{
-    *empty = true;
-    for (unsigned s = 0; s < st->nshards; s++) {
-        MDB_txn *txn;
-        MDB_stat ms;
-        int rc = mdb_txn_begin(st->shards[s].env, NULL, MDB_RDONLY, &txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        rc = mdb_stat(txn, st->shards[s].keys, &ms);
-        mdb_txn_abort(txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        if (ms.ms_entries)
-            *empty = false;
-    }
+    if ((rc = pcp_load_err(rc, scalar)))
+        return rc;
+    l->res->keys++;
     return 0;
 }
 
@@ -1283,25 +1123,12 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     memset(res, 0, sizeof *res);
     snprintf(res->path, sizeof res->path, "%s", path);
     uint64_t t0 = now_ms();
-    bool empty;
-    int rc = store_empty(st, &empty);
-    if (!rc && !empty) {
-        why(res, "the store is not empty; restore only into an empty store");
-        return res->rc = PC_EEXIST;
-    }
-    if (rc || (rc = pcp_check(path, res->why, sizeof res->why)))
-        return res->rc = rc;
-    loader l = {.st = st, .res = res};
-    l.w = pcs_calloc(st->nshards, sizeof *l.w);
-    if (!l.w)
-        return res->rc = PC_ENOMEM;
-    unsigned begun = 0;
-    for (; begun < st->nshards && !rc; begun++) {
-        pcs_wctx_init(&l.w[begun]);
-        rc = pcs_wbegin(&l.w[begun], st, begun);
-    }
+    loader l = {.res = res};
+    int rc = pcp_load_open(&l.ls, st, res->why, sizeof res->why);
     if (rc)
-        begun--;
+        return res->rc = rc;
+    if ((rc = pcp_check(path, res->why, sizeof res->why)))
+        return res->rc = pcp_load_close(&l.ls, rc);
     sqlite3_stmt *keys = NULL;
     if (!rc && (rc = open_ro(path, &l.db)))
         why(res, "SQLite cannot open it");
@@ -1348,14 +1175,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         rc = sq_err(sr);
         why(res, "reading it: %s", sqlite3_errmsg(l.db));
     }
-    /* All shards or none. */
-    for (unsigned s = 0; s < begun; s++) {
-        if (!rc)
-            rc = pcs_wcommit(&l.w[s]);
-        else
-            pcs_wabort(&l.w[s]);
-        pcs_wctx_free(&l.w[s]);
-    }
+    rc = pcp_load_close(&l.ls, rc); /* all shards or none */
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
     sqlite3_finalize(l.flight);
@@ -1366,7 +1186,6 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);
     pcs_free(l.items);
-    pcs_free(l.w);
     if (rc) {
         res->keys = 0;
         if (!*res->why)
