@@ -24,6 +24,7 @@
  *   snapfile.c snapshot directories and files (the SQLite C API and the
  *              sqlite3 tool)
  *   raw.c      a raw client that does the handshake (shm/hello.h) by hand
+ *   mariadb.c  a MariaDB server of a test's own, and its client
  *
  * Every wait has a deadline.  Nothing here is part of the product.
  */
@@ -677,6 +678,37 @@ int pt_sqlite3(const char *file, const char *sql, char *out, size_t outn);
               "sqlite3 %s \"%s\"\n    printed  [%s]\n    expected [%s]", pt_base(file), (sql), \
               cli_out_, (want));                                                               \
     } while (0)
+
+/* ======================================================================== */
+/* mariadb.c                                                                */
+/* ======================================================================== */
+
+/* A MariaDB server of the test's own, on a Unix socket, networking off. */
+typedef struct pt_mariadb {
+    char dir[128]; /* its temporary directory (data/, sock, err.log) */
+    char sock[160];
+    char server[200]; /* mariadbd */
+    char client[200]; /* mariadb */
+    char url[300];    /* mysql://pc@localhost/pcsnap?socket=SOCK */
+    char pwfile[200]; /* pc's password, mode 0600 */
+    pid_t pid;        /* 0: not running */
+    char why[600];    /* why it could not be started */
+} pt_mariadb;
+/* Make a data directory (mariadb-install-db), start mariadbd on it, and
+ * create the database pcsnap and its user pc.  0, or -1 with why (the test
+ * should skip: exit 77). */
+int pt_mariadb_start(pt_mariadb *m);
+/* Start mariadbd again on the same data.  0 or -1. */
+int pt_mariadb_run(pt_mariadb *m);
+/* Stop it with sig (SIGTERM: a clean shutdown; SIGKILL) and reap it. */
+void pt_mariadb_stop(pt_mariadb *m, int sig);
+/* Stop it and remove its directory. */
+void pt_mariadb_end(pt_mariadb *m);
+/* The mariadb client, as root, in pcsnap: --batch --skip-column-names -e
+ * SQL; its output (or its error) into out.  Wait status, or -1. */
+int pt_mariadb_sql(pt_mariadb *m, const char *sql, char *out, size_t n);
+/* The first column of the first row of sql as an integer; fallback if none. */
+int64_t pt_mariadb_int(pt_mariadb *m, const char *sql, int64_t fallback);
 
 /* ======================================================================== */
 /* raw.c                                                                    */
