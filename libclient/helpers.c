@@ -17,7 +17,7 @@ static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_e
                   uint8_t shape, void *out)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(c, "key", key, klen)))
         return rc;
     pc__pend *p;
     if ((rc = pc__op_begin(c, op, e, &p)))
@@ -51,22 +51,43 @@ static int w_throttle(pc_client *c, const void *key, size_t klen, int64_t max_bu
                       int64_t period_ms, int64_t quantity, pc_throttle_info *out)
 {
     int64_t t, limit, tau;
-    if (max_burst < 0 || count < 1 || period_ms < 1 || period_ms > PC_TTL_MAX_MS || quantity < 0)
-        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (max_burst < 0)
+        return pc__why(c, PC_EINVAL, "max_burst must be 0 or more, got %lld", (long long)max_burst);
+    if (count < 1)
+        return pc__why(c, PC_EINVAL, "count must be 1 or more, got %lld", (long long)count);
+    if (period_ms < 1 || period_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "period_ms must be 1 to %lld, got %lld",
+                       (long long)PC_TTL_MAX_MS, (long long)period_ms);
+    if (quantity < 0)
+        return pc__why(c, PC_EINVAL, "quantity must be 0 or more, got %lld", (long long)quantity);
     /* The executor checks these again; refused here, nothing is queued. */
     t = period_ms * 1000000 / count;
-    if (t < 1 || __builtin_add_overflow(max_burst, 1, &limit) ||
-        __builtin_mul_overflow(t, limit, &tau) || tau > PC_TTL_MAX_MS * 1000000 ||
-        __builtin_mul_overflow(t, quantity, &tau))
-        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    if (t < 1)
+        return pc__why(c, PC_EINVAL, "count per period_ms is more than one request per nanosecond");
+    if (__builtin_add_overflow(max_burst, 1, &limit) || __builtin_mul_overflow(t, limit, &tau) ||
+        tau > PC_TTL_MAX_MS * 1000000 || __builtin_mul_overflow(t, quantity, &tau))
+        return pc__why(
+            c, PC_EINVAL,
+            "the burst or the quantity times period_ms / count is longer than 100 years");
     return throttle(c, key, klen, PCS_THROTTLE_GCRA, max_burst, count, period_ms, quantity, out);
 }
 
 static int w_throttle_window(pc_client *c, const void *key, size_t klen, int64_t limit,
                              int64_t window_ms, int64_t quantity, pc_throttle_info *out)
 {
-    if (limit < 1 || window_ms < 1 || window_ms > PC_TTL_MAX_MS || quantity < 0)
-        return pc__usable(c) ? pc__usable(c) : PC_EINVAL;
+    int rc = pc__usable(c);
+    if (rc)
+        return rc;
+    if (limit < 1)
+        return pc__why(c, PC_EINVAL, "limit must be 1 or more, got %lld", (long long)limit);
+    if (window_ms < 1 || window_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "window_ms must be 1 to %lld, got %lld",
+                       (long long)PC_TTL_MAX_MS, (long long)window_ms);
+    if (quantity < 0)
+        return pc__why(c, PC_EINVAL, "quantity must be 0 or more, got %lld", (long long)quantity);
     return throttle(c, key, klen, PCS_THROTTLE_WINDOW, limit, window_ms, 0, quantity, out);
 }
 
@@ -117,10 +138,19 @@ static int flight_args(pc_client *c, int64_t lease_ms, int64_t timeout_ms, unsig
     int rc = pc__usable(c);
     if (rc)
         return rc;
-    if (lease_ms < 1 || lease_ms > PC_TTL_MAX_MS || timeout_ms < 0 || timeout_ms > PC_TTL_MAX_MS ||
-        (flags & ~(unsigned)PC_FLIGHT_TAKE_STALE) || !out)
-        return PC_EINVAL;
-    return timeout_ms > 0 && c->mode != PC__IDLE ? PC_ESTATE : 0;
+    if (lease_ms < 1 || lease_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "lease_ms must be 1 to %lld, got %lld",
+                       (long long)PC_TTL_MAX_MS, (long long)lease_ms);
+    if (timeout_ms < 0 || timeout_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "timeout_ms must be 0 to %lld, got %lld",
+                       (long long)PC_TTL_MAX_MS, (long long)timeout_ms);
+    if (flags & ~(unsigned)PC_FLIGHT_TAKE_STALE)
+        return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
+    if (!out)
+        return pc__why(c, PC_EINVAL, "out is NULL");
+    if (timeout_ms > 0 && c->mode != PC__IDLE)
+        return pc__why(c, PC_ESTATE, "it cannot wait inside a batch or a transaction");
+    return 0;
 }
 
 /* One claim request; a waiting one carries the waiter's deadline. */
@@ -151,7 +181,7 @@ static int w_flight_claim(pc_client *c, const void *key, size_t klen, int64_t le
                           int64_t timeout_ms, unsigned flags, pc_flight *out)
 {
     int rc = flight_args(c, lease_ms, timeout_ms, flags, out);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(c, "key", key, klen)))
         return rc;
     if (timeout_ms == 0 || c->remote)
         return claim_once(c, key, klen, lease_ms, timeout_ms, flags, out);
@@ -179,9 +209,17 @@ static int w_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t to
     int rc = pc__usable(c);
     if (rc)
         return rc;
-    if (!v || token == 0 || token > INT64_MAX || ttl_ms < 1 || ttl_ms > PC_TTL_MAX_MS ||
-        stale_ms < 0 || stale_ms > PC_TTL_MAX_MS - ttl_ms)
-        return PC_EINVAL;
+    if (!v)
+        return pc__why(c, PC_EINVAL, "v is NULL");
+    if (token == 0 || token > INT64_MAX)
+        return pc__why(c, PC_EINVAL, "token must be one pc_flight_claim gave, got %llu",
+                       (unsigned long long)token);
+    if (ttl_ms < 1 || ttl_ms > PC_TTL_MAX_MS)
+        return pc__why(c, PC_EINVAL, "ttl_ms must be 1 to %lld, got %lld", (long long)PC_TTL_MAX_MS,
+                       (long long)ttl_ms);
+    if (stale_ms < 0 || stale_ms > PC_TTL_MAX_MS - ttl_ms)
+        return pc__why(c, PC_EINVAL, "stale_ms must be 0 to %lld (with ttl_ms), got %lld",
+                       (long long)(PC_TTL_MAX_MS - ttl_ms), (long long)stale_ms);
     if ((rc = pcs_val_check(v, c->max_value)))
         return rc;
     pcs_enc e;
@@ -200,7 +238,8 @@ static int w_flight_release(pc_client *c, const void *key, size_t klen, uint64_t
     if (rc)
         return rc;
     if (token == 0 || token > INT64_MAX)
-        return PC_EINVAL;
+        return pc__why(c, PC_EINVAL, "token must be one pc_flight_claim gave, got %llu",
+                       (unsigned long long)token);
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
@@ -218,12 +257,18 @@ int pc_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms
 int pc_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token, const pc_val *v,
                    int64_t ttl_ms, int64_t stale_ms)
 {
-    return pc__note(c, "pc_flight_fill", w_flight_fill(c, key, klen, token, v, ttl_ms, stale_ms));
+    int rc = w_flight_fill(c, key, klen, token, v, ttl_ms, stale_ms);
+    if (rc == PC_ECONFLICT)
+        pc__why(c, rc, "token %llu is not the key's current lease", (unsigned long long)token);
+    return pc__note(c, "pc_flight_fill", rc);
 }
 
 int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token)
 {
-    return pc__note(c, "pc_flight_release", w_flight_release(c, key, klen, token));
+    int rc = w_flight_release(c, key, klen, token);
+    if (rc == PC_ECONFLICT)
+        pc__why(c, rc, "token %llu is not the key's current lease", (unsigned long long)token);
+    return pc__note(c, "pc_flight_release", rc);
 }
 
 /* ---- reads ---- */
@@ -237,10 +282,11 @@ static int read_ok(const pc_read *r)
     return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
 }
 
-int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
+static int rd_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
 {
     int rc = read_ok(r);
-    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (pc__ring_only(r->c)) {
         pcs_resp resp;
@@ -258,8 +304,11 @@ static int w_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset,
     int rc = pc__usable(c);
     if (rc)
         return rc;
-    if (offset >= (UINT64_C(1) << 32) || (bit != 0 && bit != 1))
-        return PC_EINVAL;
+    if (offset >= (UINT64_C(1) << 32))
+        return pc__why(c, PC_EINVAL, "offset must be 0 to 4294967295, got %llu",
+                       (unsigned long long)offset);
+    if (bit != 0 && bit != 1)
+        return pc__why(c, PC_EINVAL, "bit must be 0 or 1, got %d", bit);
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
         return rc;
@@ -274,18 +323,23 @@ static int w_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc
     int rc = pc__usable(c);
     if (rc)
         return rc;
-    if (op < PC_BITOP_AND || op > PC_BITOP_NOT || n == 0 || !keys || (op == PC_BITOP_NOT && n != 1))
-        return PC_EINVAL;
+    if (op < PC_BITOP_AND || op > PC_BITOP_NOT)
+        return pc__why(c, PC_EINVAL, "unknown op %d (PC_BITOP_AND, _OR, _XOR or _NOT)", op);
+    if (n == 0 || !keys)
+        return pc__why(c, PC_EINVAL, "no source keys");
+    if (op == PC_BITOP_NOT && n != 1)
+        return pc__why(c, PC_EINVAL, "PC_BITOP_NOT takes one source key, got %zu", n);
     if (n > PCS_ARGC_MAX - 2)
         return PC_ETOOBIG;
-    if ((rc = pcs_key_ok(dest, dlen)))
+    if ((rc = pc__key(c, "dest", dest, dlen)))
         return rc;
     unsigned shard = pcs_shard_of(c->nshards, dest, dlen);
     for (size_t i = 0; i < n; i++) {
-        if ((rc = pcs_key_ok(keys[i].ptr, keys[i].len)))
+        if ((rc = pc__key(c, "keys[]", keys[i].ptr, keys[i].len)))
             return rc;
         if (pcs_shard_of(c->nshards, keys[i].ptr, keys[i].len) != shard)
-            return PC_ECROSSSHARD;
+            return pc__why(c, PC_ECROSSSHARD,
+                           "keys[%zu] is in another shard than dest; give them one {tag}", i);
     }
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
@@ -323,14 +377,16 @@ static int ring_int(pc_read *r, uint16_t op, const void *key, size_t klen, const
     return 0;
 }
 
-int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit)
+static int rd_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit)
 {
     int rc = read_ok(r);
-    if (rc || (rc = bit ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = bit ? 0 : pc__why(r->c, PC_EINVAL, "bit is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     *bit = 0;
     if (offset >= (UINT64_C(1) << 32))
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "offset must be 0 to 4294967295, got %llu",
+                       (unsigned long long)offset);
     if (pc__ring_only(r->c)) {
         int64_t v;
         pc_val a = pc_int((int64_t)offset);
@@ -341,15 +397,16 @@ int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bi
     return pcs_rd_getbit(&r->zc, key, klen, offset, bit);
 }
 
-int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
-                unsigned flags, uint64_t *count)
+static int rd_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                       unsigned flags, uint64_t *count)
 {
     int rc = read_ok(r);
-    if (rc || (rc = count ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = count ? 0 : pc__why(r->c, PC_EINVAL, "count is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     *count = 0;
     if (flags & ~(unsigned)PC_BITS_BIT)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "unknown flags 0x%x", flags);
     if (pc__ring_only(r->c)) {
         int64_t v;
         pc_val a[3] = {pc_int(start), pc_int(end), pc_int(flags)};
@@ -360,15 +417,18 @@ int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t
     return pcs_rd_bitcount(&r->zc, key, klen, start, end, flags, count);
 }
 
-int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
-              unsigned flags, int64_t *pos)
+static int rd_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+                     unsigned flags, int64_t *pos)
 {
     int rc = read_ok(r);
-    if (rc || (rc = pos ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pos ? 0 : pc__why(r->c, PC_EINVAL, "pos is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     *pos = -1;
-    if ((flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END)) || (bit != 0 && bit != 1))
-        return PC_EINVAL;
+    if (flags & ~(unsigned)(PC_BITS_BIT | PC_BITS_END))
+        return pc__why(r->c, PC_EINVAL, "unknown flags 0x%x", flags);
+    if (bit != 0 && bit != 1)
+        return pc__why(r->c, PC_EINVAL, "bit must be 0 or 1, got %d", bit);
     if (pc__ring_only(r->c)) {
         pc_val a[4] = {pc_int(bit), pc_int(start), pc_int(end), pc_int(flags)};
         return ring_int(r, PCS_OP_R_BITPOS, key, klen, a, 4, pos);
@@ -376,10 +436,11 @@ int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, 
     return pcs_rd_bitpos(&r->zc, key, klen, bit, start, end, flags, pos);
 }
 
-int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
+static int rd_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
 {
     int rc = read_ok(r);
-    if (rc || (rc = bytes ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = bytes ? 0 : pc__why(r->c, PC_EINVAL, "bytes is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (pc__ring_only(r->c)) {
         int64_t v;
@@ -398,9 +459,14 @@ static int w_bf_reserve(pc_client *c, const void *key, size_t klen, double error
     int rc = pc__usable(c);
     if (rc)
         return rc;
-    if (!(error_rate > 0 && error_rate < 1) || capacity == 0 || capacity > INT64_MAX ||
-        (flags & ~(unsigned)PC_BF_NONSCALING))
-        return PC_EINVAL;
+    if (!(error_rate > 0 && error_rate < 1))
+        return pc__why(c, PC_EINVAL, "error_rate must be between 0 and 1 (both excluded), got %g",
+                       error_rate);
+    if (capacity == 0 || capacity > INT64_MAX)
+        return pc__why(c, PC_EINVAL, "capacity must be 1 to %lld, got %llu", (long long)INT64_MAX,
+                       (unsigned long long)capacity);
+    if (flags & ~(unsigned)PC_BF_NONSCALING)
+        return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
@@ -418,14 +484,16 @@ static int w_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes 
     if (rc)
         return rc;
     if (n == 0 || !items)
-        return PC_EINVAL;
+        return pc__why(c, PC_EINVAL, "no items");
     if (n > PCS_ARGC_MAX - 1)
-        return PC_ETOOBIG;
+        return pc__why(c, PC_ETOOBIG, "%zu items; at most %d in one call", n, PCS_ARGC_MAX - 1);
     for (size_t i = 0; i < n; i++) {
         if (items[i].len && !items[i].ptr)
-            return PC_EINVAL;
+            return pc__why(c, PC_EINVAL, "items[%zu] is NULL", i);
         if (items[i].len > c->max_value)
-            return PC_ETOOBIG;
+            return pc__why(c, PC_ETOOBIG,
+                           "items[%zu] is %zu bytes; the store's largest value is %llu", i,
+                           items[i].len, (unsigned long long)c->max_value);
     }
     pcs_enc e;
     if ((rc = op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
@@ -439,33 +507,41 @@ static int w_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes 
 int pc_bf_reserve(pc_client *c, const void *key, size_t klen, double error_rate, uint64_t capacity,
                   uint32_t expansion, unsigned flags)
 {
-    return pc__note(c, "pc_bf_reserve",
-                    w_bf_reserve(c, key, klen, error_rate, capacity, expansion, flags));
+    int rc = w_bf_reserve(c, key, klen, error_rate, capacity, expansion, flags);
+    if (rc == PC_ERANGE)
+        pc__why(c, rc, "a filter for that capacity and error rate would be too large");
+    return pc__note(c, "pc_bf_reserve", rc);
 }
 
 int pc_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes *items, size_t n,
                int *added)
 {
-    return pc__note(c, "pc_bf_madd", w_bf_madd(c, key, klen, items, n, added));
+    int rc = w_bf_madd(c, key, klen, items, n, added);
+    if (rc == PC_ERANGE)
+        pc__why(c, rc, "the filter is full and may not grow (NONSCALING, or its last layer)");
+    return pc__note(c, "pc_bf_madd", rc);
 }
 
 int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size_t ilen, int *added)
 {
     pc_bytes b = {item, ilen};
-    return pc_bf_madd(c, key, klen, &b, 1, added);
+    int rc = w_bf_madd(c, key, klen, &b, 1, added);
+    if (rc == PC_ERANGE)
+        pc__why(c, rc, "the filter is full and may not grow (NONSCALING, or its last layer)");
+    return pc__note(c, "pc_bf_add", rc);
 }
 
-int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
-                  int *exists)
+static int rd_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                         int *exists)
 {
     int rc = read_ok(r);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (n == 0 || !items || !exists)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, !exists ? "exists is NULL" : "no items");
     for (size_t i = 0; i < n; i++)
         if (items[i].len && !items[i].ptr)
-            return PC_EINVAL;
+            return pc__why(r->c, PC_EINVAL, "items[%zu] is NULL", i);
     if (!pc__ring_only(r->c))
         return pcs_rd_bf_exists(&r->zc, key, klen, items, n, exists);
     if (n > PCS_ARGC_MAX - 1)
@@ -496,13 +572,14 @@ int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, siz
                  int *exists)
 {
     pc_bytes b = {item, ilen};
-    return pc_bf_mexists(r, key, klen, &b, 1, exists);
+    return pc__rdone(r, "pc_bf_exists", rd_bf_mexists(r, key, klen, &b, 1, exists));
 }
 
-int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
+static int rd_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
 {
     int rc = read_ok(r);
-    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (!pc__ring_only(r->c))
         return pcs_rd_bf_info(&r->zc, key, klen, out);
@@ -525,4 +602,44 @@ int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
     out->error_rate = v[5].d;
     out->nonscaling = v[6].i != 0;
     return 0;
+}
+
+/* ---- the public reads: what failed goes to pc_last_error ---- */
+
+int pc_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
+{
+    return pc__rdone(r, "pc_flight_get", rd_flight_get(r, key, klen, out));
+}
+
+int pc_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit)
+{
+    return pc__rdone(r, "pc_getbit", rd_getbit(r, key, klen, offset, bit));
+}
+
+int pc_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
+                unsigned flags, uint64_t *count)
+{
+    return pc__rdone(r, "pc_bitcount", rd_bitcount(r, key, klen, start, end, flags, count));
+}
+
+int pc_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
+              unsigned flags, int64_t *pos)
+{
+    return pc__rdone(r, "pc_bitpos", rd_bitpos(r, key, klen, bit, start, end, flags, pos));
+}
+
+int pc_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
+{
+    return pc__rdone(r, "pc_bitlen", rd_bitlen(r, key, klen, bytes));
+}
+
+int pc_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
+                  int *exists)
+{
+    return pc__rdone(r, "pc_bf_mexists", rd_bf_mexists(r, key, klen, items, n, exists));
+}
+
+int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
+{
+    return pc__rdone(r, "pc_bf_info_get", rd_bf_info_get(r, key, klen, out));
 }

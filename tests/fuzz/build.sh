@@ -36,12 +36,10 @@ SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 PKG_CFLAGS=$(pkg-config --cflags lmdb libxxhash sqlite3 jansson)
 PKG_LIBS=$(pkg-config --libs lmdb libxxhash sqlite3 jansson)
 CFLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -include $top_builddir/config.h -I$top_srcdir/libclient $PKG_CFLAGS $SAN"
-SRCS="shm/alloc.c shm/buf.c shm/frame.c shm/record.c shm/store.c shm/read.c shm/reader.c shm/exec.c shm/names.c shm/num.c
-      shm/t_string.c shm/t_list.c shm/t_map.c shm/t_set.c shm/channel.c
-      shm/t_helpers.c shm/t_bits.c shm/t_bloom.c shm/prob.c
-      libclient/client.c libclient/read.c libclient/write.c
-      libclient/remote.c libclient/rread.c libclient/admin.c libclient/helpers.c
-      persist/target.c persist/snapshot.c tools/pcjson.c"
+# Every file of shm/ and libclient/ (a new type's handlers join by
+# themselves), the snapshotter with the walk it shares with the other
+# targets (persist/target.c), and the JSON helpers.
+SRCS="$(cd "$top_srcdir" && echo shm/*.c libclient/*.c) persist/target.c persist/snapshot.c tools/pcjson.c"
 
 lib="$OUT/obj/libpcfuzz.a"
 newest_h=$(ls -t "$top_srcdir"/shm/*.h "$top_srcdir"/libclient/*.h "$top_srcdir"/persist/*.h \
