@@ -813,7 +813,8 @@ out:
     if (rc == PC_ENOSPC) {
         char was[sizeof res->why];
         snprintf(was, sizeof was, "%s", res->why);
-        whyf(res->why, sizeof res->why, "the server's disk is full: %s", was);
+        whyf(res->why, sizeof res->why,
+             "no room on the database server (its disk or its table space is full): %s", was);
     }
     /* A failed snapshot's tables go now when the server still answers (the
      * next snapshot drops them otherwise); the live ones were not touched. */

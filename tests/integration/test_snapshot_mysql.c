@@ -12,6 +12,10 @@
  *              middle of a snapshot: a clear error in the log and in the
  *              statistics, the previous snapshot whole, the daemon serving,
  *              a retry after a back-off that succeeds once the server is back
+ *   full       the server's table space full in the middle of a snapshot
+ *              ("The table ... is full"): PC_ENOSPC in the log and in pcstat,
+ *              the previous snapshot whole, the daemon serving, a retry that
+ *              succeeds once there is room
  *   refused    a half-written and a foreign schema are refused at start; a
  *              password in the URL; a password file others can read
  *
@@ -37,10 +41,30 @@ static pt_mariadb M;
               "mariadb -e \"%s\"\n    printed  [%s]\n    expected [%s]", (sql), sql_out_, (want)); \
     } while (0)
 
+/* The server as most tests want it: on its Unix socket alone, with its
+ * defaults (a test that changed them may have failed before changing them
+ * back). */
+static int server_as_usual(void)
+{
+    bool usual = M.pid > 0 && M.port == 0 && !M.extra[0];
+    if (usual)
+        return 0;
+    pt_mariadb_stop(&M, SIGTERM);
+    M.port = 0;
+    memset(M.extra, 0, sizeof M.extra);
+    if (pt_mariadb_run(&M)) {
+        fprintf(stderr, "mariadbd does not start again: %s\n", M.why);
+        return -1;
+    }
+    return 0;
+}
+
 /* Each test begins with an empty database (the grants stay). */
 static int setup(void **state)
 {
     char out[256];
+    if (server_as_usual())
+        return -1;
     if (!pt_exited(pt_mariadb_sql(&M, "DROP DATABASE IF EXISTS pcsnap; CREATE DATABASE pcsnap", out,
                                   sizeof out),
                    0)) {
@@ -448,6 +472,91 @@ static void test_faults(void **state)
     w->passed = true;
 }
 
+/* ---- the server's disk full ---- */
+
+/* n keys PREFIX%06d of vlen bytes each. */
+static void put_big(pc_client *c, const char *prefix, int n, size_t vlen)
+{
+    static char kb[500][24], vb[4096];
+    memset(vb, 'v', sizeof vb);
+    pc_bytes ks[500];
+    pc_val vs[500];
+    for (int i = 0; i < n; i += 500) {
+        int m = n - i < 500 ? n - i : 500;
+        for (int j = 0; j < m; j++) {
+            ks[j] = pc_b(kb[j], (size_t)snprintf(kb[j], sizeof kb[j], "%s%06d", prefix, i + j));
+            vs[j] = pc_mem(vb, vlen);
+        }
+        OK(pc_mset(c, ks, vs, (size_t)m));
+    }
+}
+
+static void test_full(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a");
+    /* InnoDB's tables in its system table space, which may grow from
+     * 12 MiB to 24 MiB and no further: to a snapshot, a full disk. */
+    pt_mariadb_stop(&M, SIGTERM);
+    M.extra[0] = "--innodb-file-per-table=0";
+    M.extra[1] = "--innodb-data-file-path=ibdata1:12M:autoextend:max:24M";
+    CHECK(pt_mariadb_run(&M) == 0, "mariadbd with a capped table space: %s", M.why);
+    START(a, TARGET);
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    put_many(c, "k", 0, 5000);
+    pc_snapshot_info info;
+    OK(pc_snapshot(c, &info));
+    SQL_IS("SELECT count(*) FROM pycache_keys", "5000\n");
+
+    /* 40000 keys of 400 bytes: 16 MB of rows, more than there is room for. */
+    put_big(c, "big", 40000, 400);
+    uint64_t t0 = (uint64_t)pt_wall_ms();
+    RC(PC_ENOSPC, pc_snapshot(c, &info));
+    pc_stats st = db_result_after(c, t0 - 1, 5000);
+    EQ(st.db_snapshot_rc, PC_ENOSPC);
+    CHECK(st.db_snapshot_retry_ms > t0, "a retry is planned");
+    CHECK(pt_daemon_log_has(a,
+                            "is full (MariaDB error 1114) (PC_ENOSPC); the previous snapshot "
+                            "there stays; trying again in",
+                            5000),
+          "the log says the table is full");
+    CHECK(pt_daemon_log_has(a, "no room on the database server", 1000), "the log says where");
+    pt_output r = {0};
+    char pcstat[300], *argv[] = {pcstat, "-d", a->dir, NULL};
+    pt_prog(pcstat, sizeof pcstat, "pcstat");
+    OK(pt_run(argv, 30000, &r));
+    CHECK(strstr(r.out, "db_snapshot_result:PC_ENOSPC"), "pcstat shows the result:\n%s", r.out);
+    pt_output_free(&r);
+    /* The previous snapshot is whole (the retries fail as this one did). */
+    SQL_IS("SELECT count(*) FROM pycache_keys", "5000\n");
+    SQL_IS("SELECT value FROM pycache_meta WHERE name='key_count'", "5000\n");
+    /* The daemon serves on. */
+    pc_val v = pc_str("still here");
+    OK(pc_set(c, K("after"), &v, 0, 0));
+    GET_IS(c, "after", v);
+
+    /* Room again (the big keys deleted): a retry succeeds by itself. */
+    static char kb[40000][24];
+    static pc_bytes ks[40000];
+    for (int i = 0; i < 40000; i++)
+        ks[i] = pc_b(kb[i], (size_t)snprintf(kb[i], sizeof kb[i], "big%06d", i));
+    uint64_t deleted;
+    for (int i = 0; i < 40000; i += 1000)
+        OK(pc_del_keys(c, ks + i, 1000, &deleted));
+    uint64_t t1 = pt_now_ms();
+    do
+        st = db_result_after(c, st.db_snapshot_ms, 60000);
+    while (st.db_snapshot_rc && pt_now_ms() < t1 + 90000);
+    EQ(st.db_snapshot_rc, 0);
+    EQ(st.db_snapshot_retry_ms, 0);
+    SQL_IS("SELECT count(*) FROM pycache_keys", "5001\n");
+    SQL_IS("SELECT value FROM pycache_strings WHERE cache_key='after'", "still here\n");
+    pc_close(c);
+    STOP_OK(a);
+    w->passed = true;
+}
+
 /* ---- refusals ---- */
 
 static void test_refused(void **state)
@@ -518,6 +627,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_writers, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_faults, setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_full, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, pt_ws_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
