@@ -832,21 +832,16 @@ static int db_target(const pcd_config *cfg, const char *url, pcp_db *db)
     if (!db)
         db = &tmp;
     if (pcp_db_parse(url, db, why, sizeof why)) {
-        /* Never repeat a password the URL holds: USER:*** instead. */
-        const char *p = strstr(url, "://"), *at = p ? strchr(p + 3, '@') : NULL;
+        /* Never repeat a password the URL holds: USER:***@HOST.  It ends
+         * at the last '@' (a password may hold '@' and '/'; hiding too
+         * much in a URL that is refused anyway does no harm). */
+        const char *p = strstr(url, "://"), *at = p ? strrchr(p + 3, '@') : NULL;
         const char *colon = at ? memchr(p + 3, ':', (size_t)(at - p - 3)) : NULL;
         if (colon)
             fprintf(stderr, "pycached: %s %.*s:***%s: %s\n", what, (int)(colon - url), url, at,
                     why);
         else
             fprintf(stderr, "pycached: %s %s: %s\n", what, url, why);
-        return -1;
-    }
-    if (!pcp_db_available()) {
-        fprintf(stderr,
-                "pycached: %s %s: this pycached was built without the MariaDB/MySQL target "
-                "(configure found no libmariadb: install libmariadb-dev and build again)\n",
-                what, url);
         return -1;
     }
     const char *files[4] = {cfg->snapshot_password_file, cfg->snapshot_tls_ca,
@@ -860,6 +855,32 @@ static int db_target(const pcd_config *cfg, const char *url, pcp_db *db)
     if (cfg->snapshot_password_file &&
         pcp_db_check_password_file(cfg->snapshot_password_file, why, sizeof why)) {
         fprintf(stderr, "pycached: snapshot-password-file: %s\n", why);
+        return -1;
+    }
+    /* The TLS files are read at each connection: one that cannot be read
+     * now stops the start rather than every snapshot. */
+    const char *tls_names[3] = {"snapshot-tls-ca", "snapshot-tls-cert", "snapshot-tls-key"};
+    for (int i = 1; i < 4; i++) {
+        struct stat sb;
+        if (!files[i])
+            continue;
+        if (stat(files[i], &sb) < 0 || access(files[i], R_OK) < 0) {
+            fprintf(stderr, "pycached: %s %s: cannot read it: %s\n", tls_names[i - 1], files[i],
+                    strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "pycached: %s %s: not a regular file\n", tls_names[i - 1], files[i]);
+            return -1;
+        }
+    }
+    /* Last: the settings' own faults read the same in a build without
+     * the target. */
+    if (!pcp_db_available()) {
+        fprintf(stderr,
+                "pycached: %s %s: this pycached was built without the MariaDB/MySQL target "
+                "(configure found no libmariadb: install libmariadb-dev and build again)\n",
+                what, url);
         return -1;
     }
     db->tls = cfg->snapshot_tls || cfg->snapshot_tls_ca || cfg->snapshot_tls_cert ||
