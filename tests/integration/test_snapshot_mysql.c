@@ -16,6 +16,12 @@
  *              ("The table ... is full"): PC_ENOSPC in the log and in pcstat,
  *              the previous snapshot whole, the daemon serving, a retry that
  *              succeeds once there is room
+ *   tls        over TCP on 127.0.0.1 (the server bound there alone) to an
+ *              account that requires TLS, with certificates made now by
+ *              openssl: verified against its CA, or TLS unverified, it
+ *              works; with a client certificate where the account wants
+ *              one; without TLS, verified against another CA or a
+ *              certificate for another name, it is refused
  *   refused    a half-written and a foreign schema are refused at start; a
  *              password in the URL; a password file others can read
  *
@@ -562,6 +568,162 @@ static void test_full(void **state)
     w->passed = true;
 }
 
+/* ---- TLS ---- */
+
+/* Run openssl with args in dir; false after saying why. */
+static bool openssl(const char *dir, const char *args)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cd '%s' && openssl %s 2>&1", dir, args);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    pt_output r = {0};
+    bool ok = !pt_run(argv, 60000, &r) && pt_exited(r.status, 0);
+    if (!ok)
+        fprintf(stderr, "openssl %s\n    failed: %s\n", args, r.out ? r.out : "did not run");
+    pt_output_free(&r);
+    return ok;
+}
+
+static void test_tls(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a");
+    /* A CA, a certificate for 127.0.0.1 that it signed, one it signed for
+     * another name, and another CA. */
+    char d[300];
+    snprintf(d, sizeof d, "%s/tls", w->dir);
+    CHECK(mkdir(d, 0700) == 0, "mkdir %s", d);
+    char san[400];
+    snprintf(san, sizeof san, "%s/san.cnf", d);
+    OK(pt_write_text(san, "subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
+    snprintf(san, sizeof san, "%s/named.cnf", d);
+    OK(pt_write_text(san, "subjectAltName=DNS:elsewhere.example\n"));
+#define EC "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+    static const char *const make[] = {
+        "req -x509 " EC " -keyout ca.key -out ca.pem -days 2 -subj /CN=pycache-test-ca",
+        "req " EC " -keyout server.key -out server.csr -subj /CN=127.0.0.1",
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem"
+        " -days 2 -extfile san.cnf",
+        "req " EC " -keyout named.key -out named.csr -subj /CN=elsewhere",
+        "x509 -req -in named.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out named.pem"
+        " -days 2 -extfile named.cnf",
+        "req -x509 " EC " -keyout other.key -out other.pem -days 2 -subj /CN=another-ca",
+        "req " EC " -keyout client.key -out client.csr -subj /CN=pycache-client",
+        "x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem"
+        " -days 2"};
+#undef EC
+    for (size_t i = 0; i < PT_LEN(make); i++)
+        CHECK(openssl(d, make[i]),
+              "openssl makes the certificates (the Debian package openssl; scripts/setup.sh "
+              "installs it)");
+    static char ca[400], cert[400], key[400], other[400];
+    snprintf(ca, sizeof ca, "%s/ca.pem", d);
+    snprintf(other, sizeof other, "%s/other.pem", d);
+    snprintf(cert, sizeof cert, "--ssl-cert=%s/server.pem", d);
+    snprintf(key, sizeof key, "--ssl-key=%s/server.key", d);
+    static char sslca[420];
+    snprintf(sslca, sizeof sslca, "--ssl-ca=%s", ca);
+
+    /* The server on 127.0.0.1 alone, with TLS; an account there that
+     * requires it. */
+    pt_mariadb_stop(&M, SIGTERM);
+    M.extra[0] = sslca;
+    M.extra[1] = cert;
+    M.extra[2] = key;
+    int up = -1;
+    for (int tries = 0; tries < 5 && up; tries++) {
+        M.port = pt_mariadb_free_port(); /* it may be taken meanwhile: again */
+        up = M.port > 0 ? pt_mariadb_run(&M) : -1;
+    }
+    CHECK(up == 0, "mariadbd on 127.0.0.1 with TLS: %s", M.why);
+    SQL_IS("CREATE USER pc@'127.0.0.1' IDENTIFIED BY 'pc-s3cret' REQUIRE SSL;"
+           " GRANT ALL ON pcsnap.* TO pc@'127.0.0.1'; SELECT @@bind_address, @@have_ssl",
+           "127.0.0.1\tYES\n");
+    char url[200], port[16];
+    snprintf(url, sizeof url, "mysql://pc@127.0.0.1:%d/pcsnap", M.port);
+    snprintf(port, sizeof port, "%d", M.port);
+
+    /* Verified against its CA: it works, over TLS. */
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls", "verify",
+          "--snapshot-tls-ca", ca);
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    put_many(c, "t", 0, 1000);
+    pc_snapshot_info info;
+    OK(pc_snapshot(c, &info));
+    CHECK(!strcmp(info.path, url), "answered with %s", info.path);
+    SQL_IS("SELECT count(*) FROM pycache_keys", "1000\n");
+    SQL_IS("SELECT variable_value > 0 FROM information_schema.global_status"
+           " WHERE variable_name = 'Ssl_accepts'",
+           "1\n");
+    pc_close(c);
+    STOP_OK(a);
+    /* TLS required, the certificate not checked: it works too. */
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls",
+          "required");
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    OK(pc_snapshot(c, &info));
+    pc_close(c);
+    STOP_OK(a);
+    /* An account that wants a client certificate: refused without one,
+     * served with the one the CA signed. */
+    char ccert[400], ckey[400];
+    snprintf(ccert, sizeof ccert, "%s/client.pem", d);
+    snprintf(ckey, sizeof ckey, "%s/client.key", d);
+    SQL_IS("ALTER USER pc@'127.0.0.1' REQUIRE X509; SELECT 1", "1\n");
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls", "verify",
+          "--snapshot-tls-ca", ca);
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    RC(PC_EACCES, pc_snapshot(c, &info));
+    CHECK(pt_daemon_log_has(a, "Access denied", 5000), "the log says the server refused");
+    pc_close(c);
+    EXITED(pt_daemon_stop(a), 3);
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls", "verify",
+          "--snapshot-tls-ca", ca, "--snapshot-tls-cert", ccert, "--snapshot-tls-key", ckey);
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    OK(pc_snapshot(c, &info));
+    pc_close(c);
+    STOP_OK(a);
+    SQL_IS("ALTER USER pc@'127.0.0.1' REQUIRE SSL; SELECT 1", "1\n");
+
+    /* Without TLS the account refuses; verified against another CA the
+     * client refuses the server.  The snapshot there stays. */
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile);
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    RC(PC_EACCES, pc_snapshot(c, &info));
+    CHECK(pt_daemon_log_has(a, "Access denied", 5000), "the log says the server refused");
+    pc_close(c);
+    EXITED(pt_daemon_stop(a), 3);
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls", "verify",
+          "--snapshot-tls-ca", other);
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    RC(PC_EACCES, pc_snapshot(c, &info));
+    CHECK(pt_daemon_log_has(a, "(MariaDB error 2026)", 5000), "the log says TLS failed");
+    pc_close(c);
+    EXITED(pt_daemon_stop(a), 3);
+    /* Verified, a certificate of the right CA for another name: refused. */
+    pt_mariadb_stop(&M, SIGTERM);
+    snprintf(cert, sizeof cert, "--ssl-cert=%s/named.pem", d);
+    snprintf(key, sizeof key, "--ssl-key=%s/named.key", d);
+    CHECK(pt_mariadb_run(&M) == 0, "mariadbd with another certificate: %s", M.why);
+    START(a, "--snapshot-to", url, "--snapshot-password-file", M.pwfile, "--snapshot-tls", "verify",
+          "--snapshot-tls-ca", ca);
+    c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    RC(PC_EACCES, pc_snapshot(c, &info));
+    CHECK(pt_daemon_log_has(a, "(MariaDB error 2026)", 5000), "the log says TLS failed");
+    pc_close(c);
+    EXITED(pt_daemon_stop(a), 3);
+    SQL_IS("SELECT count(*) FROM pycache_keys", "1000\n");
+    SQL_IS("DROP USER pc@'127.0.0.1'; SELECT 1", "1\n");
+    w->passed = true;
+}
+
 /* ---- refusals ---- */
 
 static void test_refused(void **state)
@@ -633,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writers, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_faults, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_full, setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_tls, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, pt_ws_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
