@@ -458,6 +458,41 @@ int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
 
 static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
 
+int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms)
+{
+    /* Rounded up to the next millisecond: the daemon reads its clock in
+     * whole milliseconds too, and must never give up before we asked.  It
+     * answers PC_ETIMEDOUT at the deadline and gives nothing after it; we
+     * wait a little longer, and not at all longer than that whatever the
+     * daemon does. */
+    uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
+    pcs_enc_int(e, (int64_t)until);
+    c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
+    int rc = pc__op_end(c, e, 0);
+    c->call_deadline = UINT64_MAX;
+    return rc;
+}
+
+int pc__poll(pc_client *c, int64_t timeout_ms, int again, int (*attempt)(pc_client *c, void *arg),
+             void *arg)
+{
+    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
+    unsigned nap_us = 200;
+    for (;;) {
+        int rc = attempt(c, arg);
+        if (rc != again)
+            return rc;
+        uint64_t now = pcs_now_ms();
+        if (now >= deadline)
+            return PC_ETIMEDOUT;
+        uint64_t left_us = (deadline - now) * 1000;
+        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
+        nanosleep(&ts, NULL);
+        if (nap_us < 10000)
+            nap_us *= 2;
+    }
+}
+
 int pc__op_end(pc_client *c, pcs_enc *e, int rc)
 {
     /* A transaction's size is known now, not at the commit: refuse the

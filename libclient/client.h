@@ -228,5 +228,23 @@ PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);
 /* Finish it.  Idle: run it now and return its result; queued: 0. */
 PC__HIDDEN int pc__op_end(pc_client *c, pcs_enc *e, int rc);
+/* Finish a request the daemon parks (a waiting pop or claim): add the
+ * waiter's deadline, timeout_ms from now, and wait for the answer no longer
+ * than that and PC__QPOP_GRACE_MS. */
+PC__HIDDEN int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms);
+/* Embedded waits, with no daemon to wake them: call attempt(c, arg) until
+ * it returns other than again, pausing 200 us doubling to 10 ms between
+ * tries, for at most timeout_ms; then PC_ETIMEDOUT. */
+PC__HIDDEN int pc__poll(pc_client *c, int64_t timeout_ms, int again,
+                        int (*attempt)(pc_client *c, void *arg), void *arg);
+
+/* Checks a read call makes before it reads: an open read of a client made
+ * in this process. */
+static inline int pc__read_ok(const pc_read *r)
+{
+    if (!r || !r->active)
+        return PC_EINVAL;
+    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
+}
 
 #endif

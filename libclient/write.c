@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
 
@@ -388,6 +387,20 @@ static int w_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val
     return pop(c, PCS_OP_QPOP, key, klen, max, out, n);
 }
 
+/* One pop of an embedded pc_qpop_wait (pc__poll). */
+struct qpop_try {
+    const void *key;
+    size_t klen, max;
+    pc_val *out;
+    size_t *n;
+};
+
+static int qpop_attempt(pc_client *c, void *arg)
+{
+    struct qpop_try *a = arg;
+    return pc_qpop(c, a->key, a->klen, a->max, a->out, a->n);
+}
+
 static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
                        pc_val *out, size_t *n)
 {
@@ -407,36 +420,12 @@ static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, i
         pcs_enc e;
         if ((rc = op_key_vals(c, PCS_OP_QPOPW, key, klen, &e, out, max, n)))
             return rc;
-        /* The daemon answers PC_ETIMEDOUT at the deadline and pops nothing
-         * after it; we wait a little longer, and not at all longer than
-         * that whatever the daemon does. */
-        /* Rounded up to the next millisecond: the daemon reads its clock in
-         * whole milliseconds too, and must never give up before we asked. */
-        uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
         pcs_enc_int(&e, (int64_t)max);
         pcs_enc_int(&e, timeout_ms);
-        pcs_enc_int(&e, (int64_t)until);
-        c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
-        rc = pc__op_end(c, &e, 0);
-        c->call_deadline = UINT64_MAX;
-        return rc;
+        return pc__op_end_wait(c, &e, timeout_ms);
     }
-    /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
-    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-    unsigned nap_us = 200;
-    for (;;) {
-        rc = pc_qpop(c, key, klen, max, out, n);
-        if (rc != PC_ENOTFOUND)
-            return rc;
-        uint64_t now = pcs_now_ms();
-        if (now >= deadline)
-            return PC_ETIMEDOUT;
-        uint64_t left_us = (deadline - now) * 1000;
-        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
-        nanosleep(&ts, NULL);
-        if (nap_us < 10000)
-            nap_us *= 2;
-    }
+    struct qpop_try a = {key, klen, max, out, n};
+    return pc__poll(c, timeout_ms, PC_ENOTFOUND, qpop_attempt, &a);
 }
 
 static int w_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)

@@ -13,7 +13,7 @@ jobs=$(nproc)
 step() { printf '\n==== %s\n' "$*"; }
 
 step "make check (normal build)"
-make -C "$top/build" -j"$jobs" check
+make -C "$top/build" -j"$jobs" check VERBOSE=yes
 
 step "make check-python (the Python package: pytest, real pycacheds)"
 make -C "$top/build" -s check-python
@@ -21,13 +21,13 @@ make -C "$top/build" -s check-python
 step "make check (ASan + UBSan build)"
 mkdir -p "$top/build-asan"
 (cd "$top/build-asan" && { [ -f Makefile ] || ../configure -q --enable-asan; } && make -j"$jobs" -s &&
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check)
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 make -j"$jobs" check VERBOSE=yes)
 
 step "make check (TSan build: the daemon, the library and every test under ThreadSanitizer)"
 # tests/tsan.supp: LMDB's reader table is invisible to TSan (see the file).
 mkdir -p "$top/build-tsan"
 (cd "$top/build-tsan" && { [ -f Makefile ] || ../configure -q --enable-tsan; } && make -j"$jobs" -s &&
-  TSAN_OPTIONS="halt_on_error=1 suppressions=$top/tests/tsan.supp" make -j"$jobs" check)
+  TSAN_OPTIONS="halt_on_error=1 suppressions=$top/tests/tsan.supp" make -j"$jobs" check VERBOSE=yes)
 
 step "install, then build a program with pkg-config and pip install ./python against the installed copy"
 "$top/scripts/install-check.sh" "$top/build"

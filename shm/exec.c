@@ -662,23 +662,13 @@ static int load_check(pcs_wctx *w, pc_type type, const pc_val *value, const pc_v
 int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
                     const pc_val *value, const pc_val *items, size_t n)
 {
-    if (!w || !w->txn)
-        return PC_EINVAL;
-    int rc = pcs_key_ok(key, klen);
-    if (rc)
-        return rc;
-    if (pcs_shard_of(w->st->nshards, key, klen) != w->shard)
-        return PC_EINVAL;
-    if ((rc = load_check(w, type, value, items, n)))
+    /* A key there already is refused: its expiry entry, members and
+     * counts would stay behind. */
+    int rc = pcs_load_key(w, key, klen);
+    if (rc || (rc = load_check(w, type, value, items, n)))
         return rc;
     pc_val kv = pc_mem(key, klen);
     pcs_rec nr;
-    bool stale;
-    rc = pcs_w_lookup(w, &kv, &nr, &stale);
-    if (rc == 0 || (rc == PC_ENOTFOUND && stale))
-        return PC_EEXIST; /* its expiry entry, members and counts would stay behind */
-    if (rc != PC_ENOTFOUND)
-        return rc;
     if (!pcs_is_coll(type)) {
         memset(&nr, 0, sizeof nr);
         nr.type = type;

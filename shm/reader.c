@@ -701,8 +701,8 @@ int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)) || (rc = pcs_expiry_due(&v, &expired)))
             return rc;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            keys += c[PCS_C_TYPE0 + t];
+        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+            keys += c[pcs_c_type((pc_type)t)];
     }
     *n = keys > expired ? keys - expired : 0;
     return 0;
@@ -744,8 +744,8 @@ int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key)
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)))
             return rc;
         cnt[s] = 0;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            cnt[s] += c[PCS_C_TYPE0 + t];
+        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+            cnt[s] += c[pcs_c_type((pc_type)t)];
         total += cnt[s];
     }
     if (total == 0)

@@ -283,7 +283,7 @@ static int cmd_scan(cli *x, int argc, char **argv)
         } else if (arg_is(x, i, "count")) {
             ex = arg_min(x, "COUNT", i + 1, 1, &count);
         } else if (arg_is(x, i, "type")) {
-            for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
+            for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
                 if (arg_is(x, i + 1, pc_type_name((pc_type)t)))
                     want = (pc_type)t;
             if (want == PC_T_NONE)

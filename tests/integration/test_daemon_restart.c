@@ -453,7 +453,9 @@ static void test_qpop_wait_deadline(void **state)
     uint64_t t0 = pt_now_ms();
     RC(PC_ETIMEDOUT, pc_qpop_wait(c, K("q"), 1, 300, out, &n));
     uint64_t took = pt_now_ms() - t0;
-    assert_true(took >= 295 && took < 2000);
+    /* (the upper bound only catches a wait that never ends: TSan on a
+     * loaded machine has answered 2 s late) */
+    assert_true(took >= 295 && took < 15000);
     /* A stopped daemon: the same deadline, to within a few milliseconds
      * (the bound here is loose for loaded test machines; the grace the
      * client adds is PC__QPOP_GRACE_MS, 5 ms). */

@@ -799,7 +799,12 @@ grep -q '^pccli (pycache) [0-9]' "$tmp/out" || fail "pccli -V"
 tj 0 '"v1"' get p1
 
 # ---- the interactive mode, through a pseudo-terminal -----------------------------------
-if command -v script >/dev/null 2>&1; then
+# script(1) needs a pseudo-terminal: a chroot without /dev/pts has none.
+if ! command -v script >/dev/null 2>&1; then
+    echo "test_pccli: no script(1): the interactive mode is not tested"
+elif ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    echo "test_pccli: script(1) cannot open a pseudo-terminal here: the interactive mode is not tested"
+else
     printf 'set r1 "hello world"\nget r1\nget nosuch\nhelp get\nhelp @queue\nbogus\nset q "x\nRPUSH rl a b\nquit\nget r1\n' >"$tmp/in"
     PCCLI_HISTFILE="$tmp/hist" timeout 60 script -qec "$PCCLI -d $S --embedded" /dev/null \
         <"$tmp/in" >"$tmp/tty" 2>&1
@@ -815,8 +820,6 @@ if command -v script >/dev/null 2>&1; then
     t 0 '["a","b"]' lrange rl 0 -1
     checks=$((checks + 1))
     grep -q 'hello' "$tmp/hist" 2>/dev/null || fail "interactive mode: no history written"
-else
-    echo "test_pccli: no script(1): the interactive mode is not tested"
 fi
 
 # ---- through a daemon: the new writes and reads go through the channel -----------
@@ -861,13 +864,16 @@ run_info=$("$PCCLI" -d "$D" info 2>&1)
 checks=$((checks + 1))
 case $run_info in *"# Clients${nl}connected_clients:"*"# Memory${nl}used_memory:"*"# Stats${nl}total_commands_processed:"*"db0:keys=3,expires=0"*) ;;
 *) fail "info through the daemon" "$run_info" ;; esac
-# bqpop waits for a push from another client
-("$PCCLI" -d "$D" bqpop jobs 30 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
+# bqpop waits for a push from another client: push once pcstat shows it
+# blocked (or after 60 s; counted in seconds, not tries, which take long on
+# a loaded machine; info's connected_clients is published periodically, so
+# it is no sign that the pop is waiting).
+("$PCCLI" -d "$D" bqpop jobs 120 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
 bq=$!
-i=0
-until "$PCCLI" -d "$D" info clients 2>/dev/null | grep -q 'connected_clients:[2-9]' || [ $i -ge 200 ]; do
+until_s=$((SECONDS + 60))
+until "$PCSTAT" -d "$D" --json clients 2>/dev/null | grep -q '"blocked": *true' ||
+    [ $SECONDS -ge $until_s ]; do
     sleep 0.05
-    i=$((i + 1))
 done
 dr 0 "1" qpush jobs work
 wait $bq

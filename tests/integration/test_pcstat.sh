@@ -512,9 +512,12 @@ wait_pid "$mpid" 10
 ok "$([ "$wrc" = 0 ] && echo 0 || echo 1)" "pcstat -i 0.1 -n 12: status $wrc"
 
 # A daemon that goes away: -i notices and exits 2; then no daemon.
-"$PCSTAT" -d "$S" -i 0.2 >/dev/null 2>"$tmp/gone.err" &
+"$PCSTAT" -d "$S" -i 0.2 >"$tmp/gone.out" 2>"$tmp/gone.err" &
 gpid=$!
-sleep 0.3
+# Stop the daemon once pcstat has printed a sample (it is connected then):
+# a fixed sleep was too short under TSan on a loaded machine.
+until_s=$((SECONDS + 30))
+until [ -s "$tmp/gone.out" ] || [ $SECONDS -ge $until_s ]; do sleep 0.05; done
 stop_daemon "$D1"
 wait_pid "$gpid" 10
 ok "$([ "$wrc" = 2 ] && grep -q "is it still running" "$tmp/gone.err" && echo 0 || echo 1)" \

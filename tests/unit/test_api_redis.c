@@ -472,6 +472,23 @@ static void test_randomkey_dbsize(void **state)
     randomkey_dbsize(*state);
 }
 
+/* Every type is a key to dbsize and randomkey: issue 16's too. */
+static void test_dbsize_all_types(void **state)
+{
+    pt_store *t = *state;
+    OK(pc_setbit(t->c, K("bits"), 9, 1, NULL));
+    OK(pc_bf_add(t->c, K("bloom"), "x", 1, NULL));
+    pc_read *r = pt_rd(t->c);
+    uint64_t n = 0;
+    OK(pc_dbsize(r, &n));
+    EQ(n, 2);
+    pc_bytes k;
+    OK(pc_randomkey(r, &k));
+    CHECK((k.len == 4 && !memcmp(k.ptr, "bits", 4)) || (k.len == 5 && !memcmp(k.ptr, "bloom", 5)),
+          "randomkey gave '%.*s'", (int)k.len, (const char *)k.ptr);
+    pc_read_end(r);
+}
+
 /* Many keys, so that the pick goes by random points, on four shards. */
 static void test_randomkey_many(void **state)
 {
@@ -981,6 +998,7 @@ int main(void)
         PT_STORE_TEST(test_smismember),
         PT_STORE_TEST(test_srandmember),
         PT_STORE_TEST(test_randomkey_dbsize),
+        PT_STORE_TEST(test_dbsize_all_types),
         PT_STORE_TEST_SHARDS4(test_randomkey_many),
         PT_STORE_TEST(test_del_exists_keys),
         PT_STORE_TEST_SHARDS4(test_del_keys_shards),
