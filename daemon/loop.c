@@ -716,7 +716,11 @@ static void answer_items(pcd *d, int round_rc, uint64_t now)
                         uint64_t left = until > mono ? until - mono : 0;
                         wait = left < wait ? left : wait;
                     }
-                    c->parked_deadline = now + wait;
+                    /* From the clock now, not from the pass's start (the
+                     * round ran since), and a millisecond over: both
+                     * clocks are read in whole milliseconds, and a wait
+                     * must never end before the waiter's deadline. */
+                    c->parked_deadline = pcs_now_ms() + wait + 1;
                     c->parked_kicks = 0; /* (a new request: none left from the last) */
                 }
                 if (op == PCS_OP_FC_CLAIM) {
