@@ -897,7 +897,7 @@ static void after_flush(pcd *d, uint64_t now)
     d->empty_sweep = true;
     pcd_measure(d, now);
     if (d->snap.thread)
-        pcd_snap_request(d, "after a flush");
+        pcd_snap_request(d, "after a flush", PCD_T_ALL);
 }
 
 /* One pass: drain, run, answer.  True when it did anything. */

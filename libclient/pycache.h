@@ -1766,7 +1766,14 @@ typedef struct pc_stats {
     uint64_t buffered;      /**< bytes the daemon holds for clients: requests being
                                  received, answers not yet read (--max-buffers) */
     uint64_t buffered_peak; /**< the most it held since it started */
-    uint64_t reserved[5];
+    /* The MariaDB/MySQL snapshot target (--snapshot-to); snapshot_* above
+     * are the SQLite files' (--snapshot-dir). */
+    uint32_t db_snapshot_state; /**< 0 none configured, 1 idle, 2 running */
+    int32_t db_snapshot_rc;     /**< its last result: 0 or a PC_E* code */
+    uint64_t db_snapshot_ms;    /**< when its last snapshot ended (0: never) */
+    uint64_t db_snapshot_took_ms;
+    uint64_t db_snapshot_keys;
+    uint64_t db_snapshot_retry_ms; /**< after a failure: when it is tried again (0: not) */
 } pc_stats;
 
 /**

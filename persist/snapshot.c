@@ -4,6 +4,7 @@
  * sentence saying what went wrong.
  */
 #include "snapshot.h"
+#include "target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -24,17 +25,11 @@
 #include "../shm/read.h"
 #include "../shm/record.h"
 #include "../shm/stream.h"
-#include "../shm/zset.h"
 
 /* Longest path of a file in the snapshot directory, and of its URI (every
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
-
-static const char *const type_names[] = {NULL,    "string", "numeric", "list",  "map",    "set",
-                                         "queue", "flight", "bits",    "bloom", "stream", "zset"};
-_Static_assert(sizeof type_names / sizeof type_names[0] == PC_T__COUNT, "a name for every type");
-static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void why(pcp_result *res, const char *fmt, ...)
@@ -120,8 +115,7 @@ static int bind_val(sqlite3_stmt *st, int col, int kcol, const pc_val *v)
         break;
     }
     if (!rc && kcol)
-        rc = sqlite3_bind_text(st, kcol, kind_names[v->kind > PC_BOOL ? PC_NIL : v->kind], -1,
-                               SQLITE_STATIC);
+        rc = sqlite3_bind_text(st, kcol, pcp_kind_name(v->kind), -1, SQLITE_STATIC);
     return rc;
 }
 
@@ -192,62 +186,10 @@ typedef struct writer {
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
     sqlite3_stmt *ins_xs, *ins_xe, *ins_xg, *ins_xc, *ins_xp;     /* issue 17 */
     sqlite3_stmt *ins_zset;                                       /* issue 17 */
-    uint64_t keys, members, now;
-    uint64_t flights, chunks, blooms, layers;
-    uint64_t xstreams, xentries, xgroups, xconsumers, xpending, zmembers;
-    pcp_result *res;
 } writer;
 
-/* ---- issue 16's types ---- */
-
-/* Is the record one a snapshot leaves out?  A Flight with no value (a lease
- * alone: nobody holds it after a restart), or whose value is past its
- * stale end while a lease keeps the key. */
-static bool left_out(const pcs_rec *r, uint64_t now)
-{
-    return r->type == PC_T_FLIGHT && (!r->fresh_until || r->stale_until <= now);
-}
-
-/* What the keys table records as a key's expiry: a Flight's is its value's
- * stale end (its lease is not kept). */
-static uint64_t kept_expiry(const pcs_rec *r)
-{
-    return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
-}
-
-/* The stored chunks of the record under key, in order. */
-static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
-{
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
-    uint64_t n = 0;
-    int rc;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
-        sqlite3_stmt *s = wr->ins_chunk;
-        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 2, (int64_t)(pos >> 32));
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 3, (int64_t)(pos & UINT32_MAX));
-        if (!sr)
-            sr = sqlite3_bind_blob64(s, 4, d.mv_data, d.mv_size, SQLITE_STATIC);
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr)
-            return sq_err(sr);
-        wr->chunks++;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
-}
-
-/* Step a statement whose values are bound; 0 or the error. */
+/* Step a statement whose values are bound (rc: the binding's result); 0 or
+ * the error. */
 static int step_done(sqlite3_stmt *s, int rc)
 {
     if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
@@ -256,40 +198,98 @@ static int step_done(sqlite3_stmt *s, int rc)
     return rc ? sq_err(rc) : 0;
 }
 
-/* A Bloom filter's settings and layers (its bits: put_chunks). */
-static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
+/* ---- the rows, as pcp_walk hands them over (target.h) ---- */
+
+static int sq_key(void *ctx, const pc_bytes *key, pc_type type, uint64_t expire_at,
+                  const pc_val *value)
 {
-    sqlite3_stmt *s = wr->ins_bloom;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_key;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
-        rc = sqlite3_bind_double(s, 2, r->bf_error);
+        rc = sqlite3_bind_text(s, 2, pcp_type_name(type), -1, SQLITE_STATIC);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 3, (int64_t)r->bf_capacity);
+        rc = expire_at ? sqlite3_bind_int64(s, 3, (int64_t)expire_at) : sqlite3_bind_null(s, 3);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 4, r->bf_expansion);
-    if (!rc)
-        rc = sqlite3_bind_int(s, 5, (r->bf_flags & PCS_BF_NONSCALING) != 0);
-    if ((rc = step_done(s, rc)))
-        return rc;
-    wr->blooms++;
-    for (unsigned i = 0; i < r->bf_layers; i++) {
-        pcs_bf_layer l;
-        pcs_bf_layer_dec(r, i, &l);
-        s = wr->ins_layer;
-        rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        int64_t f[5] = {i, (int64_t)l.capacity, (int64_t)l.items, (int64_t)l.bits, l.hashes};
-        for (int j = 0; j < 5 && !rc; j++)
-            rc = sqlite3_bind_int64(s, 2 + j, f[j]);
-        if (!rc)
-            rc = sqlite3_bind_double(s, 7, l.error);
-        if ((rc = step_done(s, rc)))
-            return rc;
-        wr->layers++;
-    }
-    return 0;
+        rc = !value                    ? sqlite3_bind_null(s, 4)
+             : value->kind == PC_BYTES ? bind_bytes(s, 4, value->s.ptr, value->s.len)
+                                       : bind_val(s, 4, 0, value);
+    return step_done(s, rc);
 }
 
-/* ---- streams (issue 17) ---- */
+static int sq_member(void *ctx, const pc_bytes *key, int64_t pos, const pc_bytes *field,
+                     const pc_val *v)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_mem;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = pos >= 0 ? sqlite3_bind_int64(s, 2, pos) : sqlite3_bind_null(s, 2);
+    if (!rc)
+        rc = field ? bind_bytes(s, 3, field->ptr, field->len) : sqlite3_bind_null(s, 3);
+    if (!rc)
+        rc = bind_val(s, 4, 5, v);
+    return step_done(s, rc);
+}
+
+static int sq_flight(void *ctx, const pc_bytes *key, uint64_t fresh_until, const pc_val *v)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_flight;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)fresh_until);
+    if (!rc)
+        rc = bind_val(s, 3, 4, v);
+    return step_done(s, rc);
+}
+
+static int sq_chunk(void *ctx, const pc_bytes *key, uint32_t layer, uint32_t idx, const void *p,
+                    size_t n)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_chunk;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, layer);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, idx);
+    if (!rc)
+        rc = sqlite3_bind_blob64(s, 4, p, n, SQLITE_STATIC);
+    return step_done(s, rc);
+}
+
+static int sq_bloom(void *ctx, const pc_bytes *key, double error, uint64_t capacity,
+                    uint32_t expansion, bool nonscaling)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_bloom;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 2, error);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)capacity);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, expansion);
+    if (!rc)
+        rc = sqlite3_bind_int(s, 5, nonscaling);
+    return step_done(s, rc);
+}
+
+static int sq_layer(void *ctx, const pc_bytes *key, unsigned i, const pcs_bf_layer *l)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_layer;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    int64_t f[5] = {i, (int64_t)l->capacity, (int64_t)l->items, (int64_t)l->bits, l->hashes};
+    for (int j = 0; j < 5 && !rc; j++)
+        rc = sqlite3_bind_int64(s, 2 + j, f[j]);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 7, l->error);
+    return step_done(s, rc);
+}
+
+/* ---- streams and sorted sets (issue 17) ---- */
 
 static int bind_i64s(sqlite3_stmt *s, int col, const int64_t *v, int n, int rc)
 {
@@ -298,289 +298,97 @@ static int bind_i64s(sqlite3_stmt *s, int col, const int64_t *v, int n, int rc)
     return rc;
 }
 
-/* An entry's pairs, one row each. */
-static int put_xentry(writer *wr, const MDB_val *key, const MDB_val *k, const MDB_val *d)
+static int sq_zmember(void *ctx, const pc_bytes *key, const pc_val *m, double score)
 {
-    pc_xid id = pcs_xk_id(k->mv_data, k->mv_size);
-    size_t np;
-    int rc = pcs_xentry_check(d->mv_data, d->mv_size, &np);
-    if (rc)
-        return rc;
-    pc_val *fv = pcs_calloc(2 * np, sizeof *fv);
-    if (!fv)
-        return PC_ENOMEM;
-    rc = pcs_xentry_decode(d->mv_data, d->mv_size, fv, 2 * np, &np);
-    for (size_t i = 0; i < np && !rc; i++) {
-        sqlite3_stmt *s = wr->ins_xe;
-        int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq};
-        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        sr = bind_i64s(s, 2, v, 2, sr);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_zset;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_val(s, 2, 3, m);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 4, score);
+    return step_done(s, rc);
+}
+
+static int sq_stream(void *ctx, const pc_bytes *key, pc_xid last, pc_xid maxdel, uint64_t added)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xs;
+    int64_t f[5] = {(int64_t)last.ms, (int64_t)last.seq, (int64_t)maxdel.ms, (int64_t)maxdel.seq,
+                    (int64_t)added};
+    return step_done(s, bind_i64s(s, 2, f, 5, bind_bytes(s, 1, key->ptr, key->len)));
+}
+
+/* An entry: one row per field/value pair. */
+static int sq_xentry(void *ctx, const pc_bytes *key, pc_xid id, const pc_val *fv, size_t npairs)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xe;
+    int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq};
+    int rc = 0;
+    for (size_t i = 0; i < npairs && !rc; i++) {
+        int sr = bind_i64s(s, 2, v, 2, bind_bytes(s, 1, key->ptr, key->len));
         if (!sr)
             sr = bind_val(s, 4, 5, &fv[2 * i]);
         if (!sr)
             sr = bind_val(s, 6, 7, &fv[2 * i + 1]);
         rc = step_done(s, sr);
     }
-    pcs_free(fv);
-    wr->xentries += !rc;
     return rc;
 }
 
-/* A stream: its figures, then its members in their order (entries,
- * groups, pending entries, consumers). */
-static int put_stream(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_xgroup(void *ctx, const pc_bytes *key, const pc_bytes *group, pc_xid last,
+                     int64_t entries_read)
 {
-    sqlite3_stmt *s = wr->ins_xs;
-    int64_t f[5] = {(int64_t)r->xs_last.ms, (int64_t)r->xs_last.seq, (int64_t)r->xs_maxdel.ms,
-                    (int64_t)r->xs_maxdel.seq, (int64_t)r->xs_added};
-    int rc = step_done(s, bind_i64s(s, 2, f, 5, bind_bytes(s, 1, key->mv_data, key->mv_size)));
-    if (rc)
-        return rc;
-    wr->xstreams++;
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
-    k.mv_size = 8;
-    uint64_t entries = 0;
-    int mrc;
-    for (mrc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !mrc && !rc && k.mv_size > 8 && pcs_be64(k.mv_data) == r->gen;
-         mrc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        const uint8_t *b = k.mv_data;
-        size_t gl = k.mv_size > 9 ? b[9] : 0;
-        if (b[8] == PCS_XT_ENTRY && k.mv_size == 25) {
-            rc = put_xentry(wr, key, &k, &d);
-            entries++;
-        } else if (b[8] == PCS_XT_GROUP) {
-            pcs_xgroup g;
-            if ((rc = pcs_xgroup_dec(d.mv_data, d.mv_size, &g)))
-                break;
-            s = wr->ins_xg;
-            int64_t v[2] = {(int64_t)g.last.ms, (int64_t)g.last.seq};
-            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-            if (!sr)
-                sr = bind_bytes(s, 2, b + 9, k.mv_size - 9);
-            sr = bind_i64s(s, 3, v, 2, sr);
-            if (!sr)
-                sr = g.entries_read < 0 ? sqlite3_bind_null(s, 5)
-                                        : sqlite3_bind_int64(s, 5, g.entries_read);
-            rc = step_done(s, sr);
-            wr->xgroups += !rc;
-        } else if (b[8] == PCS_XT_PEL && k.mv_size == 10 + gl + 16) {
-            pcs_xpel e;
-            if ((rc = pcs_xpel_dec(d.mv_data, d.mv_size, &e)))
-                break;
-            pc_xid id = pcs_xk_id(b, k.mv_size);
-            s = wr->ins_xp;
-            int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq},
-                    t[2] = {(int64_t)e.time, (int64_t)e.count};
-            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-            if (!sr)
-                sr = bind_bytes(s, 2, b + 10, gl);
-            sr = bind_i64s(s, 3, v, 2, sr);
-            if (!sr)
-                sr = bind_bytes(s, 5, e.consumer.ptr, e.consumer.len);
-            rc = step_done(s, bind_i64s(s, 6, t, 2, sr));
-            wr->xpending += !rc;
-        } else if (b[8] == PCS_XT_CONS && k.mv_size > 10 + gl) {
-            pcs_xcons c;
-            if ((rc = pcs_xcons_dec(d.mv_data, d.mv_size, &c)))
-                break;
-            s = wr->ins_xc;
-            int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-            if (!sr)
-                sr = bind_bytes(s, 2, b + 10, gl);
-            if (!sr)
-                sr = bind_bytes(s, 3, b + 10 + gl, k.mv_size - 10 - gl);
-            if (!sr)
-                sr = sqlite3_bind_int64(s, 4, (int64_t)c.seen);
-            if (!sr)
-                sr = c.active ? sqlite3_bind_int64(s, 5, (int64_t)c.active)
-                              : sqlite3_bind_null(s, 5);
-            rc = step_done(s, sr);
-            wr->xconsumers += !rc;
-        } else {
-            rc = PC_ECORRUPT;
-        }
-    }
-    if (!rc && mrc && mrc != MDB_NOTFOUND)
-        rc = pcs_mdb_err(mrc);
-    return rc || entries == r->count ? rc : PC_ECORRUPT;
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xg;
+    int64_t v[2] = {(int64_t)last.ms, (int64_t)last.seq};
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_bytes(s, 2, group->ptr, group->len);
+    rc = bind_i64s(s, 3, v, 2, rc);
+    if (!rc)
+        rc = entries_read < 0 ? sqlite3_bind_null(s, 5) : sqlite3_bind_int64(s, 5, entries_read);
+    return step_done(s, rc);
 }
 
-/* A sorted set's members with their scores, in its order (issue 17). */
-static int put_zset(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_xpending(void *ctx, const pc_bytes *key, const pc_bytes *group, pc_xid id,
+                       const pc_bytes *consumer, uint64_t delivered_ms, uint64_t deliveries)
 {
-    uint8_t kb[PCS_GEN_LEN + 1];
-    pcs_put_be64(kb, r->gen);
-    kb[PCS_GEN_LEN] = PCS_Z_ENT;
-    MDB_val k = {sizeof kb, kb}, d;
-    uint64_t n = 0;
-    int rc;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size > sizeof kb && !memcmp(k.mv_data, kb, sizeof kb);
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        pc_val m;
-        double score;
-        int e = pcs_z_entry(&k, &d, &m, &score);
-        if (e)
-            return e;
-        sqlite3_stmt *s = wr->ins_zset;
-        e = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        if (!e)
-            e = bind_val(s, 2, 3, &m);
-        if (!e)
-            e = sqlite3_bind_double(s, 4, score);
-        if ((e = step_done(s, e)))
-            return e;
-        wr->zmembers++;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return n == r->count ? 0 : PC_ECORRUPT;
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xp;
+    int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq},
+            t[2] = {(int64_t)delivered_ms, (int64_t)deliveries};
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_bytes(s, 2, group->ptr, group->len);
+    rc = bind_i64s(s, 3, v, 2, rc);
+    if (!rc)
+        rc = bind_bytes(s, 5, consumer->ptr, consumer->len);
+    return step_done(s, bind_i64s(s, 6, t, 2, rc));
 }
 
-/* The rows of issue 16's and 17's tables for the key. */
-static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_xconsumer(void *ctx, const pc_bytes *key, const pc_bytes *group,
+                        const pc_bytes *consumer, uint64_t seen_ms, uint64_t active_ms)
 {
-    int rc;
-    if (r->type == PC_T_ZSET)
-        return put_zset(wr, mc, key, r);
-    if (r->type == PC_T_BITS)
-        return put_chunks(wr, mc, key, r);
-    if (r->type == PC_T_BLOOM)
-        return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
-    if (r->type == PC_T_STREAM)
-        return put_stream(wr, mc, key, r);
-    if (r->type != PC_T_FLIGHT)
-        return 0;
-    sqlite3_stmt *s = wr->ins_flight;
-    rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xc;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
+        rc = bind_bytes(s, 2, group->ptr, group->len);
     if (!rc)
-        rc = bind_val(s, 3, 4, &r->val);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->flights += !rc;
-    return rc ? sq_err(rc) : 0;
+        rc = bind_bytes(s, 3, consumer->ptr, consumer->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, (int64_t)seen_ms);
+    if (!rc)
+        rc = active_ms ? sqlite3_bind_int64(s, 5, (int64_t)active_ms) : sqlite3_bind_null(s, 5);
+    return step_done(s, rc);
 }
 
-static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
-                      const pc_val *v)
+static const char *sq_errmsg(void *ctx)
 {
-    sqlite3_stmt *s = wr->ins_mem;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-    if (!rc)
-        rc = pos >= 0 ? sqlite3_bind_int64(s, 2, pos) : sqlite3_bind_null(s, 2);
-    if (!rc)
-        rc = field ? bind_bytes(s, 3, field->ptr, field->len) : sqlite3_bind_null(s, 3);
-    if (!rc)
-        rc = bind_val(s, 4, 5, v);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->members += !rc;
-    return rc ? sq_err(rc) : 0;
-}
-
-/* The members of collection r under key, in the collection's order. */
-static int put_members(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
-{
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k, d;
-    int rc;
-    if (pcs_is_seq(r->type)) {
-        k.mv_size = pcs_mkey_pos(kb, r->gen, r->head);
-        k.mv_data = kb;
-        rc = mdb_cursor_get(mc, &k, &d, MDB_SET_KEY);
-        for (uint64_t i = 0; i < r->count; i++) {
-            pc_val v;
-            if (rc)
-                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
-            if (k.mv_size != 16 || pcs_be64(k.mv_data) != r->gen ||
-                (rc = pcs_elem_decode(d.mv_data, d.mv_size, &v)) ||
-                (rc = put_member(wr, key, (int64_t)i, NULL, &v)))
-                return rc ? rc : PC_ECORRUPT;
-            rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT);
-        }
-        return 0;
-    }
-    pcs_put_be64(kb, r->gen);
-    k.mv_size = PCS_GEN_LEN;
-    k.mv_data = kb;
-    uint64_t n = 0;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size >= PCS_GEN_LEN && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        pc_val v;
-        pc_bytes f;
-        int e = r->type == PC_T_MAP ? pcs_map_entry(&k, &d, &f, &v) : pcs_set_entry(&k, &d, &v);
-        if (e || (e = put_member(wr, key, -1, r->type == PC_T_MAP ? &f : NULL, &v)))
-            return e;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return n == r->count ? 0 : PC_ECORRUPT;
-}
-
-static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
-{
-    MDB_cursor *kc, *mc;
-    int rc = mdb_cursor_open(txn, sh->keys, &kc);
-    if (rc)
-        return pcs_mdb_err(rc);
-    if ((rc = mdb_cursor_open(txn, sh->members, &mc))) {
-        mdb_cursor_close(kc);
-        return pcs_mdb_err(rc);
-    }
-    MDB_val k, d;
-    int e = 0;
-    for (rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST); !rc && !e;
-         rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
-        pcs_rec r;
-        if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
-            break;
-        if (pcs_rec_expired(&r, wr->now) || left_out(&r, wr->now))
-            continue;
-        sqlite3_stmt *s = wr->ins_key;
-        int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
-        if (!sr)
-            sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
-        if (!sr)
-            sr = kept_expiry(&r) ? sqlite3_bind_int64(s, 3, (int64_t)kept_expiry(&r))
-                                 : sqlite3_bind_null(s, 3);
-        if (!sr) {
-            if (r.type == PC_T_STRING)
-                sr = bind_bytes(s, 4, r.data, r.dlen);
-            else if (r.type == PC_T_NUMERIC)
-                sr = bind_val(s, 4, 0, &r.num);
-            else if (r.type == PC_T_BITS) /* its length in bytes */
-                sr = sqlite3_bind_int64(s, 4, (int64_t)r.nbytes);
-            else
-                sr = sqlite3_bind_null(s, 4);
-        }
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr) {
-            e = sq_err(sr);
-            why(wr->res, "writing a key: %s", sqlite3_errmsg(wr->db));
-            break;
-        }
-        wr->keys++;
-        if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
-            why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
-        else if ((e = put_extra(wr, mc, &k, &r)))
-            why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
-    }
-    mdb_cursor_close(mc);
-    mdb_cursor_close(kc);
-    if (!e && rc && rc != MDB_NOTFOUND)
-        e = pcs_mdb_err(rc);
-    return e;
+    writer *wr = ctx;
+    return sqlite3_errcode(wr->db) ? sqlite3_errmsg(wr->db) : NULL;
 }
 
 static int exec_sql(sqlite3 *db, const char *sql, pcp_result *res)
@@ -908,7 +716,7 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     }
     res->generation = generation;
     unlink(tmp);
-    writer wr = {.now = t0, .res = res};
+    writer wr = {0};
     /* By an escaped URI, as it is read back (open_ro), and never through a
      * link. */
     char uri[PCP_URI_MAX];
@@ -957,9 +765,22 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
-    for (unsigned s = 0; s < st->nshards && !rc; s++)
-        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
-    if (rc)
+    pcp_sink sink = {.ctx = &wr,
+                     .key = sq_key,
+                     .member = sq_member,
+                     .flight = sq_flight,
+                     .chunk = sq_chunk,
+                     .bloom = sq_bloom,
+                     .layer = sq_layer,
+                     .zmember = sq_zmember,
+                     .stream = sq_stream,
+                     .xentry = sq_xentry,
+                     .xgroup = sq_xgroup,
+                     .xpending = sq_xpending,
+                     .xconsumer = sq_xconsumer,
+                     .errmsg = sq_errmsg};
+    pcp_counts cnt;
+    if ((rc = pcp_walk(st, rt, t0, &sink, &cnt, res->why, sizeof res->why)))
         goto fail;
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
@@ -983,18 +804,18 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
         (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
         (rc = put_meta(wr.db, "generation", (int64_t)generation, NULL)) ||
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
-        (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
-        (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
-        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
-        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
-        (rc = put_meta(wr.db, "stream_count", (int64_t)wr.xstreams, NULL)) ||
-        (rc = put_meta(wr.db, "stream_entry_count", (int64_t)wr.xentries, NULL)) ||
-        (rc = put_meta(wr.db, "stream_group_count", (int64_t)wr.xgroups, NULL)) ||
-        (rc = put_meta(wr.db, "stream_consumer_count", (int64_t)wr.xconsumers, NULL)) ||
-        (rc = put_meta(wr.db, "stream_pending_count", (int64_t)wr.xpending, NULL)) ||
-        (rc = put_meta(wr.db, "zset_member_count", (int64_t)wr.zmembers, NULL)) ||
+        (rc = put_meta(wr.db, "key_count", (int64_t)cnt.keys, NULL)) ||
+        (rc = put_meta(wr.db, "member_count", (int64_t)cnt.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)cnt.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)cnt.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)cnt.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)cnt.layers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_count", (int64_t)cnt.streams, NULL)) ||
+        (rc = put_meta(wr.db, "stream_entry_count", (int64_t)cnt.xentries, NULL)) ||
+        (rc = put_meta(wr.db, "stream_group_count", (int64_t)cnt.xgroups, NULL)) ||
+        (rc = put_meta(wr.db, "stream_consumer_count", (int64_t)cnt.xconsumers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_pending_count", (int64_t)cnt.xpending, NULL)) ||
+        (rc = put_meta(wr.db, "zset_member_count", (int64_t)cnt.zmembers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -1017,8 +838,8 @@ int pcp_snapshot(const pcs_store *st, const pcs_rtxns *rt, const char *dir, unsi
     fsync_path(dir, true);
     struct stat sb;
     res->bytes = stat(final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    res->keys = wr.keys;
-    res->members = wr.members;
+    res->keys = cnt.keys;
+    res->members = cnt.members;
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
     snprintf(res->path, sizeof res->path, "%s", final);
@@ -1139,6 +960,8 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"},
         /* issue 17's */
         {"stream_count", "SELECT count(*) FROM streams"},
+        {"stream_entry_count", "SELECT count(*) FROM (SELECT DISTINCT key, ms, seq FROM"
+                               " stream_entries)"},
         {"stream_group_count", "SELECT count(*) FROM stream_groups"},
         {"stream_consumer_count", "SELECT count(*) FROM stream_consumers"},
         {"stream_pending_count", "SELECT count(*) FROM stream_pending"},
@@ -1151,6 +974,23 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
     }
     if (differ) {
         w = "its row counts disagree with its meta table (truncated or edited)";
+        goto out;
+    }
+    /* Issue 17's tables: all of them or, in a snapshot made before them,
+     * none (and then no stream or sorted set among its keys). */
+    int64_t x17;
+    if (count_rows(db,
+                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
+                   " ('streams','stream_entries','stream_groups','stream_consumers',"
+                   "'stream_pending','zsets')",
+                   &x17) ||
+        (x17 != 0 && x17 != 6)) {
+        w = "it has some of the stream and sorted-set tables but not all (edited)";
+        goto out;
+    }
+    int64_t want17;
+    if (x17 == 6 && meta_int(db, "zset_member_count", &want17)) {
+        w = "its meta table has no counts for its stream and sorted-set tables (edited)";
         goto out;
     }
     rc = 0;
@@ -1207,8 +1047,7 @@ typedef struct loader {
     sqlite3_stmt *chunk, *bloom, *layer;
     sqlite3_stmt *xs, *xe, *xg, *xc, *xp; /* NULL: a snapshot made before issue 17 */
     sqlite3_stmt *zset;                   /* likewise */
-    pcs_store *st;
-    pcs_wctx *w; /* one per shard, each in a write transaction */
+    pcp_loadset ls;                       /* one write transaction per shard */
     pcs_buf arena;
     pc_val *items;
     size_t icap;
@@ -1554,7 +1393,7 @@ static int load_zset(loader *l, pcs_wctx *w, const void *key, size_t klen, uint6
     return rc ? rc : pcs_load_zdone(w, key, klen, &r);
 }
 
-/* Load a key of issue 16's types; value: its value column. */
+/* Load a key of issue 16's and 17's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
 {
@@ -1593,14 +1432,6 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
     return rc;
 }
 
-static int type_of(const char *name)
-{
-    for (int t = 1; t < PC_T__COUNT; t++)
-        if (name && !strcmp(name, type_names[t]))
-            return t;
-    return 0;
-}
-
 /* Load one row of the keys table. */
 static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
 {
@@ -1610,7 +1441,8 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     const void *key =
         kt == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, 0) : sqlite3_column_blob(s, 0);
     size_t klen = (size_t)sqlite3_column_bytes(s, 0);
-    int type = type_of((const char *)sqlite3_column_text(s, 1));
+    const char *tn = (const char *)sqlite3_column_text(s, 1);
+    int type = tn ? pcp_type_of(tn, (size_t)sqlite3_column_bytes(s, 1)) : 0;
     if (!type || pcs_key_ok(key, klen))
         return PC_ECORRUPT;
     uint64_t expire_at = 0;
@@ -1629,7 +1461,7 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     /* Copy the key: member queries reuse SQLite's buffers. */
     uint8_t kb[PC_KEY_MAX];
     memcpy(kb, key, klen);
-    pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
+    pcs_wctx *w = pcp_load_shard(&l->ls, kb, klen);
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
     if (type >= PC_T_FLIGHT) {
@@ -1656,31 +1488,9 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     }
     /* A row pcs_load_record refuses is a corrupt snapshot; a String or
      * Numeric too large for this store says so. */
-    if (rc == PC_EINVAL || rc == PC_EKEY || rc == PC_ENAN || rc == PC_EEXIST ||
-        (rc == PC_ETOOBIG && !scalar))
-        return PC_ECORRUPT;
-    if (!rc)
-        l->res->keys++;
-    return rc;
-}
-
-/* Is the store empty (no keys in any shard)? */
-static int store_empty(pcs_store *st, bool *empty)
-{
-    *empty = true;
-    for (unsigned s = 0; s < st->nshards; s++) {
-        MDB_txn *txn;
-        MDB_stat ms;
-        int rc = mdb_txn_begin(st->shards[s].env, NULL, MDB_RDONLY, &txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        rc = mdb_stat(txn, st->shards[s].keys, &ms);
-        mdb_txn_abort(txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        if (ms.ms_entries)
-            *empty = false;
-    }
+    if ((rc = pcp_load_err(rc, scalar)))
+        return rc;
+    l->res->keys++;
     return 0;
 }
 
@@ -1689,25 +1499,12 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     memset(res, 0, sizeof *res);
     snprintf(res->path, sizeof res->path, "%s", path);
     uint64_t t0 = now_ms();
-    bool empty;
-    int rc = store_empty(st, &empty);
-    if (!rc && !empty) {
-        why(res, "the store is not empty; restore only into an empty store");
-        return res->rc = PC_EEXIST;
-    }
-    if (rc || (rc = pcp_check(path, res->why, sizeof res->why)))
-        return res->rc = rc;
-    loader l = {.st = st, .res = res};
-    l.w = pcs_calloc(st->nshards, sizeof *l.w);
-    if (!l.w)
-        return res->rc = PC_ENOMEM;
-    unsigned begun = 0;
-    for (; begun < st->nshards && !rc; begun++) {
-        pcs_wctx_init(&l.w[begun]);
-        rc = pcs_wbegin(&l.w[begun], st, begun);
-    }
+    loader l = {.res = res};
+    int rc = pcp_load_open(&l.ls, st, res->why, sizeof res->why);
     if (rc)
-        begun--;
+        return res->rc = rc;
+    if ((rc = pcp_check(path, res->why, sizeof res->why)))
+        return res->rc = pcp_load_close(&l.ls, rc);
     sqlite3_stmt *keys = NULL;
     if (!rc && (rc = open_ro(path, &l.db)))
         why(res, "SQLite cannot open it");
@@ -1775,14 +1572,7 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         rc = sq_err(sr);
         why(res, "reading it: %s", sqlite3_errmsg(l.db));
     }
-    /* All shards or none. */
-    for (unsigned s = 0; s < begun; s++) {
-        if (!rc)
-            rc = pcs_wcommit(&l.w[s]);
-        else
-            pcs_wabort(&l.w[s]);
-        pcs_wctx_free(&l.w[s]);
-    }
+    rc = pcp_load_close(&l.ls, rc); /* all shards or none */
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
     sqlite3_finalize(l.flight);
@@ -1799,7 +1589,6 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);
     pcs_free(l.items);
-    pcs_free(l.w);
     if (rc) {
         res->keys = 0;
         if (!*res->why)

@@ -141,6 +141,15 @@ static const char *fmt_dur(uint64_t ms, char *buf, size_t n)
     return buf;
 }
 
+/* Seconds since when_ms (ms since the epoch; 0 if it is ahead). */
+static uint64_t age_s(uint64_t when_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return now > when_ms ? (now - when_ms) / 1000 : 0;
+}
+
 static const char *snapshot_state_name(uint32_t s)
 {
     return s == 0 ? "none" : s == 1 ? "idle" : s == 2 ? "running" : "unknown";
@@ -347,6 +356,22 @@ static void info_text(const pc_stats *st, const pc_store_info *si, uint64_t pend
     printf("snapshot_keys:%" PRIu64 "\n", st->snapshot_keys);
     printf("snapshot_bytes:%" PRIu64 "\n", st->snapshot_bytes);
     printf("snapshot_result:%s\n", pc_err_name(st->snapshot_rc));
+    if (st->snapshot_ms)
+        printf("snapshot_age_s:%" PRIu64 "\n", age_s(st->snapshot_ms));
+    /* The MariaDB/MySQL target (--snapshot-to). */
+    printf("db_snapshot_state:%s\n", snapshot_state_name(st->db_snapshot_state));
+    if (st->db_snapshot_state) {
+        printf("db_snapshot_last:%s\n",
+               st->db_snapshot_ms ? fmt_iso((int64_t)st->db_snapshot_ms, b, sizeof b) : "never");
+        if (st->db_snapshot_ms)
+            printf("db_snapshot_age_s:%" PRIu64 "\n", age_s(st->db_snapshot_ms));
+        printf("db_snapshot_took_ms:%" PRIu64 "\n", st->db_snapshot_took_ms);
+        printf("db_snapshot_keys:%" PRIu64 "\n", st->db_snapshot_keys);
+        printf("db_snapshot_result:%s\n", pc_err_name(st->db_snapshot_rc));
+        if (st->db_snapshot_retry_ms)
+            printf("db_snapshot_retry:%s\n",
+                   fmt_iso((int64_t)st->db_snapshot_retry_ms, b, sizeof b));
+    }
 }
 
 static void info_json(const pc_stats *st, uint64_t pending)
@@ -405,6 +430,13 @@ static void info_json(const pc_stats *st, uint64_t pending)
     json_u64(&s, "snapshot_took_ms", st->snapshot_took_ms);
     json_u64(&s, "snapshot_keys", st->snapshot_keys);
     json_u64(&s, "snapshot_bytes", st->snapshot_bytes);
+    json_text(&s, "db_snapshot_state", snapshot_state_name(st->db_snapshot_state));
+    json_i64(&s, "db_snapshot_rc", st->db_snapshot_rc);
+    json_text(&s, "db_snapshot_result", pc_err_name(st->db_snapshot_rc));
+    json_u64(&s, "db_snapshot_ms", st->db_snapshot_ms);
+    json_u64(&s, "db_snapshot_took_ms", st->db_snapshot_took_ms);
+    json_u64(&s, "db_snapshot_keys", st->db_snapshot_keys);
+    json_u64(&s, "db_snapshot_retry_ms", st->db_snapshot_retry_ms);
     json_u64(&s, "expired_pending", pending);
     json_text(&s, "version", PACKAGE_VERSION);
     puts("}");

@@ -212,7 +212,6 @@ static void test_timeout(void **state)
     d->passed = true;
 }
 
-/* One client parked does not slow the others down. */
 /* A heavy write: a batch of big SADDs, drained into one pass. */
 #define HEAVY_MEMBERS 60000
 struct heavy_arg {
@@ -276,6 +275,7 @@ static void test_timeout_after_long_pass(void **state)
     d->passed = true;
 }
 
+/* One client parked does not slow the others down. */
 static void test_others_served(void **state)
 {
     pt_daemon *d = *state;
