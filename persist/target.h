@@ -53,8 +53,8 @@ typedef struct pcp_sink {
     int (*bloom)(void *ctx, const pc_bytes *key, double error, uint64_t capacity,
                  uint32_t expansion, bool nonscaling);
     int (*layer)(void *ctx, const pc_bytes *key, unsigned i, const pcs_bf_layer *l);
-    /* issue 17: a sorted set's member and its score, in the set's stored
-     * order (by member). */
+    /* issue 17: a sorted set's member and its score, in the set's order
+     * (by score, ties by member). */
     int (*zmember)(void *ctx, const pc_bytes *key, const pc_val *member, double score);
     /* A Stream's figures (last ID, largest deleted ID, entries ever
      * added), then its entries in ID order (npairs field/value pairs in
