@@ -268,8 +268,10 @@ PC__HIDDEN int pc__poll(pc_client *c, int64_t timeout_ms, int again,
  * in this process. */
 static inline int pc__read_ok(const pc_read *r)
 {
-    if (!r || !r->active)
+    if (!r)
         return PC_EINVAL;
+    if (!r->active)
+        return pc__why(r->c, PC_EINVAL, "the read has ended (pc_read_end) or was never begun");
     return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
 }
 

@@ -466,17 +466,21 @@ static int ring_glob(const char *glob, const char **g, size_t *gl)
 static int rd_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
                    size_t *n)
 {
-    if (!r || !r->active || !cur || !n || (max && !keys))
-        return PC_EINVAL;
-    if (r->c->fork_gen != pcs_fork_gen)
-        return PC_EFORK;
+    int rc = pc__read_ok(r);
+    if (rc)
+        return rc;
+    if (!cur || !n || (max && !keys))
+        return pc__why(r->c, PC_EINVAL, "cur and n must be given, and keys with max %zu", max);
+    if (cur->started && cur->len > PC_CURSOR_POS_MAX)
+        return pc__why(r->c, PC_EINVAL, "a bad cursor (%zu bytes of position; at most %d)",
+                       (size_t)cur->len, PC_CURSOR_POS_MAX);
     *n = 0;
     if (RING(r)) {
         const char *g;
         size_t gl;
         if (cur->done)
             return 0;
-        int rc = ring_glob(glob, &g, &gl);
+        rc = ring_glob(glob, &g, &gl);
         return rc ? rc : pc__rr_scan(r, PCS_OP_R_SCAN, g, gl, 0, NULL, 0, cur, keys, NULL, max, n);
     }
     return pcs_rd_scan(&r->zc, glob, cur, keys, max, n);

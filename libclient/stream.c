@@ -77,9 +77,15 @@ static int name_ok(pc_client *c, const char *what, const void *p, size_t n)
     return pc__why(c, PC_EINVAL, "%s must be 1 to %d bytes, got %zu", what, PC_XNAME_MAX, n);
 }
 
-static int ids_ok(const pc_xid *ids, size_t n)
+/* The IDs of xdel, xack, xclaim: 0, or PC_EINVAL with what was wrong. */
+static int ids_ok(pc_client *c, const pc_xid *ids, size_t n)
 {
-    return ids && n >= 1 && n <= (PCS_ARGC_MAX - 16) / 2 ? 0 : PC_EINVAL;
+    if (!ids || n == 0)
+        return pc__why(c, PC_EINVAL, "ids must hold at least one ID (n = %zu%s)", n,
+                       ids ? "" : ", ids NULL");
+    if (n > (PCS_ARGC_MAX - 16) / 2)
+        return pc__why(c, PC_EINVAL, "%zu IDs; at most %d in one call", n, (PCS_ARGC_MAX - 16) / 2);
+    return 0;
 }
 
 static void enc_id(pcs_enc *e, pc_xid id)
@@ -129,7 +135,8 @@ static int w_xadd(pc_client *c, const void *key, size_t klen, int idmode, pc_xid
     if (!fv || npairs == 0)
         return pc__why(c, PC_EINVAL, "an entry needs at least one field and value");
     if (npairs > (PCS_ARGC_MAX - 16) / 2)
-        return PC_ETOOBIG;
+        return pc__why(c, PC_ETOOBIG, "%zu pairs; at most %d in one entry", npairs,
+                       (PCS_ARGC_MAX - 16) / 2);
     if (idmode == PC_XADD_EXPLICIT && id.ms == 0 && id.seq == 0)
         return pc__why(c, PC_ERANGE, "the ID must be greater than 0-0");
     if ((rc = trim_ok(c, trim)))
@@ -139,7 +146,8 @@ static int w_xadd(pc_client *c, const void *key, size_t klen, int idmode, pc_xid
             return pc__why(c, rc, "%s %zu is not a valid element", i % 2 ? "value" : "field",
                            i / 2);
     if (pcs_xentry_size(fv, npairs) > c->max_value)
-        return PC_ETOOBIG;
+        return pc__why(c, PC_ETOOBIG, "the entry is %zu bytes; the store's largest value is %llu",
+                       (size_t)pcs_xentry_size(fv, npairs), (unsigned long long)c->max_value);
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_XADD, key, klen, &e, out ? PC__R_XID : PC__R_NONE, out)))
         return rc;
@@ -186,7 +194,7 @@ static int w_xdel(pc_client *c, const void *key, size_t klen, const pc_xid *ids,
                   uint64_t *deleted)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = ids_ok(ids, n)))
+    if (rc || (rc = ids_ok(c, ids, n)))
         return rc;
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_XDEL, key, klen, &e, deleted ? PC__R_U64 : PC__R_NONE, deleted)))
@@ -303,7 +311,7 @@ static int w_xack(pc_client *c, const void *key, size_t klen, const void *g, siz
                   const pc_xid *ids, size_t n, uint64_t *acked)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = name_ok(c, "group", g, glen)) || (rc = ids_ok(ids, n)))
+    if (rc || (rc = name_ok(c, "group", g, glen)) || (rc = ids_ok(c, ids, n)))
         return rc;
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_XACK, key, klen, &e, acked ? PC__R_U64 : PC__R_NONE, acked)))
@@ -328,7 +336,8 @@ static int keys_ok(pc_client *c, const pc_bytes *keys, size_t nkeys, size_t *npe
     if (!keys || nkeys == 0 || !nper)
         return pc__why(c, PC_EINVAL, "keys and nper must be given, with nkeys >= 1");
     if (nkeys > (PCS_ARGC_MAX - 16) / 3)
-        return PC_ETOOBIG;
+        return pc__why(c, PC_ETOOBIG, "%zu keys; at most %d in one call", nkeys,
+                       (PCS_ARGC_MAX - 16) / 3);
     for (size_t i = 0; i < nkeys; i++) {
         int rc = pc__key(c, "key", keys[i].ptr, keys[i].len);
         if (rc)
@@ -415,8 +424,11 @@ static int w_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, s
     int rc = pc__usable(c);
     if (rc || (rc = keys_ok(c, keys, nkeys, nper)))
         return rc;
-    if (!ids || (max && !out) || count > INT64_MAX || max > INT64_MAX)
-        return PC_EINVAL;
+    if (!ids)
+        return pc__why(c, PC_EINVAL, "ids is NULL: give one ID per key");
+    if ((max && !out) || count > INT64_MAX || max > INT64_MAX)
+        return pc__why(c, PC_EINVAL, "out is NULL with max %zu, or count or max above INT64_MAX",
+                       max);
     if (timeout_ms < 1 || timeout_ms > PC_TTL_MAX_MS)
         return pc__why(c, PC_EINVAL, "timeout_ms must be 1 to %lld", (long long)PC_TTL_MAX_MS);
     if (c->mode != PC__IDLE)
@@ -505,9 +517,11 @@ static int w_xreadgroup(pc_client *c, const void *g, size_t glen, const void *cn
     if (rc || (rc = name_ok(c, "group", g, glen)) || (rc = name_ok(c, "consumer", cn, clen)) ||
         (rc = keys_ok(c, keys, nkeys, nper)))
         return rc;
-    if ((max && !out) || count > INT64_MAX || max > INT64_MAX ||
-        (flags & ~(unsigned)PC_XREAD_NOACK))
-        return PC_EINVAL;
+    if (flags & ~(unsigned)PC_XREAD_NOACK)
+        return pc__why(c, PC_EINVAL, "unknown flags 0x%x (only PC_XREAD_NOACK)", flags);
+    if ((max && !out) || count > INT64_MAX || max > INT64_MAX)
+        return pc__why(c, PC_EINVAL, "out is NULL with max %zu, or count or max above INT64_MAX",
+                       max);
     if (timeout_ms < 0 || timeout_ms > PC_TTL_MAX_MS)
         return pc__why(c, PC_EINVAL, "timeout_ms must be 0 to %lld", (long long)PC_TTL_MAX_MS);
     if (c->mode != PC__IDLE)
@@ -539,14 +553,17 @@ static int w_xclaim(pc_client *c, const void *key, size_t klen, const void *g, s
 {
     int rc = pc__usable(c);
     if (rc || (rc = name_ok(c, "group", g, glen)) || (rc = name_ok(c, "consumer", cn, clen)) ||
-        (rc = ids_ok(ids, n)))
+        (rc = ids_ok(c, ids, n)))
         return rc;
     pc_xclaim_opts none = {.idle_ms = -1, .time_ms = -1, .retrycount = -1};
     if (!o)
         o = &none;
-    if (min_idle < 0 || o->idle_ms < -1 || o->time_ms < -1 || o->retrycount < -1 || (max && !out) ||
-        max > INT64_MAX || !nout)
-        return PC_EINVAL;
+    if (min_idle < 0)
+        return pc__why(c, PC_EINVAL, "min_idle must be 0 or more, got %lld", (long long)min_idle);
+    if (o->idle_ms < -1 || o->time_ms < -1 || o->retrycount < -1)
+        return pc__why(c, PC_EINVAL, "idle_ms, time_ms and retrycount are -1 (none) or 0 and up");
+    if ((max && !out) || max > INT64_MAX || !nout)
+        return pc__why(c, PC_EINVAL, "nout is NULL, or out is NULL with max %zu", max);
     if (o->idle_ms >= 0 && o->time_ms >= 0)
         return pc__why(c, PC_EINVAL, "give idle_ms or time_ms, not both");
     if (c->mode != PC__IDLE)
@@ -669,7 +686,8 @@ static int rr_ints(const uint8_t **q, const uint8_t *end, int64_t *v, size_t n)
 static int rd_xinfo(pc_read *r, const void *key, size_t klen, pc_xinfo *out)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (!pc__ring_only(r->c))
         return pcs_rd_xinfo(&r->zc, key, klen, out);
@@ -721,11 +739,13 @@ static int rd_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_
                      unsigned flags, pc_xentry *out, size_t max, size_t *n)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
-    if (!n || (max && !out) || max > INT64_MAX ||
-        (flags & ~(unsigned)(PC_XRANGE_REV | PC_XRANGE_START_EXCL | PC_XRANGE_END_EXCL)))
-        return PC_EINVAL;
+    if (flags & ~(unsigned)(PC_XRANGE_REV | PC_XRANGE_START_EXCL | PC_XRANGE_END_EXCL))
+        return pc__why(r->c, PC_EINVAL,
+                       "unknown flags 0x%x (PC_XRANGE_REV, _START_EXCL, _END_EXCL)", flags);
+    if (!n || (max && !out) || max > INT64_MAX)
+        return pc__why(r->c, PC_EINVAL, "n is NULL, or out is NULL with max %zu", max);
     *n = 0;
     pc_xid lo, hi;
     if (!bounds(start, end, flags, &lo, &hi) || max == 0)
@@ -762,7 +782,9 @@ static int rd_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t 
     if (rc)
         return rc;
     if (!keys || !ids || !nkeys || !nper || (max && !out))
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL,
+                       "keys, ids and nper must be given with nkeys >= 1, and out with max %zu",
+                       max);
     for (size_t i = 0; i < nkeys; i++)
         if ((rc = pc__key(r->c, "key", keys[i].ptr, keys[i].len)))
             return rc;
@@ -789,9 +811,12 @@ int pc_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t nkeys, 
 static int group_read_ok(pc_read *r, const void *key, size_t klen, const void *g, size_t glen)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
-    return pcs_xname_ok(g, glen) ? 0 : PC_EINVAL;
+    return pcs_xname_ok(g, glen)
+               ? 0
+               : pc__why(r->c, PC_EINVAL, "group must be 1 to %d bytes, got %s%zu", PC_XNAME_MAX,
+                         g ? "" : "NULL, ", glen);
 }
 
 static int rd_xpending_summary(pc_read *r, const void *key, size_t klen, const void *g, size_t glen,
@@ -802,7 +827,8 @@ static int rd_xpending_summary(pc_read *r, const void *key, size_t klen, const v
     if (rc)
         return rc;
     if (!out || !n || (max && !names && !counts) || max > INT64_MAX)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "out and n must be given, and names or counts with max %zu",
+                       max);
     if (!pc__ring_only(r->c))
         return pcs_rd_xpending_summary(&r->zc, key, klen, g, glen, out, names, counts, max, n);
     pc_val a[3] = {pc_mem(g, glen), pc_int(1), pc_int((int64_t)max)};
@@ -849,9 +875,17 @@ static int rd_xpending(pc_read *r, const void *key, size_t klen, const void *g, 
     int rc = group_read_ok(r, key, klen, g, glen);
     if (rc)
         return rc;
-    if (!n || (max && !out) || max > INT64_MAX || min_idle < 0 || (cn && !pcs_xname_ok(cn, clen)) ||
-        (flags & ~(unsigned)(PC_XRANGE_START_EXCL | PC_XRANGE_END_EXCL)))
-        return PC_EINVAL;
+    if (flags & ~(unsigned)(PC_XRANGE_START_EXCL | PC_XRANGE_END_EXCL))
+        return pc__why(r->c, PC_EINVAL, "unknown flags 0x%x (PC_XRANGE_START_EXCL, _END_EXCL)",
+                       flags);
+    if (min_idle < 0)
+        return pc__why(r->c, PC_EINVAL, "min_idle must be 0 or more, got %lld",
+                       (long long)min_idle);
+    if (cn && !pcs_xname_ok(cn, clen))
+        return pc__why(r->c, PC_EINVAL, "consumer must be 1 to %d bytes (or NULL: any), got %zu",
+                       PC_XNAME_MAX, clen);
+    if (!n || (max && !out) || max > INT64_MAX)
+        return pc__why(r->c, PC_EINVAL, "n is NULL, or out is NULL with max %zu", max);
     *n = 0;
     pc_xid lo, hi;
     bool some = bounds(start, end, flags, &lo, &hi);
@@ -902,10 +936,10 @@ static int rd_xgroups(pc_read *r, const void *key, size_t klen, pc_xgroup_info *
                       size_t *n)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (!n || (max && !out) || max > INT64_MAX)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "n is NULL, or out is NULL with max %zu", max);
     if (!pc__ring_only(r->c))
         return pcs_rd_xgroups(&r->zc, key, klen, out, max, n);
     pc_val a[1] = {pc_int((int64_t)max)};
@@ -948,7 +982,7 @@ static int rd_xconsumers(pc_read *r, const void *key, size_t klen, const void *g
     if (rc)
         return rc;
     if (!n || (max && !out) || max > INT64_MAX)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "n is NULL, or out is NULL with max %zu", max);
     if (!pc__ring_only(r->c))
         return pcs_rd_xconsumers(&r->zc, key, klen, g, glen, out, max, n);
     pc_val a[2] = {pc_mem(g, glen), pc_int((int64_t)max)};

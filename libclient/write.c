@@ -42,6 +42,8 @@ static int chk_scalar(pc_client *c, const pc_val *v, uint64_t mv)
     if (rc == PC_ETOOBIG)
         return pc__why(c, rc, "v is %zu bytes; the store's largest value is %llu", v->s.len,
                        (unsigned long long)mv);
+    if (rc == PC_ENAN)
+        return pc__why(c, rc, "v is a double that is NaN or infinite: a value must be finite");
     return rc;
 }
 
@@ -257,7 +259,7 @@ static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, 
     pc_val v = pc_dbl(by);
     int rc = pcs_val_check(&v, 0);
     if (rc)
-        return rc;
+        return pc__why(c, rc, "by must be a finite number");
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
         return rc;

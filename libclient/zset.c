@@ -11,12 +11,12 @@
 #include "../shm/zset.h"
 #include "client.h"
 
-/* A member: 0 or the code, with what was wrong. */
-static int chk_member(pc_client *c, const pc_val *m, const char *what)
+/* A member (of at most maxv bytes): 0 or the code, with what was wrong. */
+static int chk_member_max(pc_client *c, const pc_val *m, const char *what, uint64_t maxv)
 {
     if (!m)
         return pc__why(c, PC_EINVAL, "%s is NULL", what);
-    int rc = pcs_val_check(m, c->max_value);
+    int rc = pcs_val_check(m, maxv);
     if (rc == PC_EINVAL)
         return pc__why(c, rc, "%s: a member is any kind but PC_NONE, got %d", what, (int)m->kind);
     if (rc == PC_ETOOBIG)
@@ -25,6 +25,17 @@ static int chk_member(pc_client *c, const pc_val *m, const char *what)
     if (rc == PC_ENAN)
         return pc__why(c, rc, "%s: a double member must be finite", what);
     return rc;
+}
+
+static int chk_member(pc_client *c, const pc_val *m, const char *what)
+{
+    return chk_member_max(c, m, what, c->max_value);
+}
+
+/* Too many arguments for one request. */
+static int too_many(pc_client *c, size_t n, const char *what, size_t most)
+{
+    return pc__why(c, PC_ETOOBIG, "%zu %s; at most %zu in one call", n, what, most);
 }
 
 static int chk_flags(pc_client *c, unsigned flags)
@@ -38,9 +49,11 @@ static int chk_flags(pc_client *c, unsigned flags)
     return 0;
 }
 
-static int chk_spec(pc_client *c, const pc_zrange_spec *s)
+static int chk_spec(pc_client *c, const pc_zrange_spec *s, uint64_t maxv)
 {
-    int rc = pcs_zspec_check(s, c->max_value);
+    if (!s)
+        return pc__why(c, PC_EINVAL, "the range spec is NULL");
+    int rc = pcs_zspec_check(s, maxv);
     if (rc == PC_ENAN)
         return pc__why(c, rc, "a range's score bound is NaN");
     if (rc == PC_EINVAL)
@@ -62,7 +75,7 @@ static int w_zadd(pc_client *c, const void *key, size_t klen, const pc_zentry *i
     if (n == 0 || !items)
         return pc__why(c, PC_EINVAL, "n must be at least 1 and items not NULL");
     if (n > (PCS_ARGC_MAX - 2) / 2)
-        return PC_ETOOBIG;
+        return too_many(c, n, "members", (PCS_ARGC_MAX - 2) / 2);
     for (size_t i = 0; i < n; i++) {
         if (isnan(items[i].score))
             return pc__why(c, PC_ENAN, "items[%zu].score is NaN", i);
@@ -106,7 +119,7 @@ static int w_zrem(pc_client *c, const void *key, size_t klen, const pc_val *m, s
     if (n == 0 || !m)
         return pc__why(c, PC_EINVAL, "n must be at least 1 and members not NULL");
     if (n > PCS_ARGC_MAX - 1)
-        return PC_ETOOBIG;
+        return too_many(c, n, "members", PCS_ARGC_MAX - 1);
     for (size_t i = 0; i < n; i++)
         if ((rc = chk_member(c, &m[i], "a member")))
             return rc;
@@ -213,7 +226,7 @@ static int w_bzpop(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout
     if (n == 0 || !keys)
         return pc__why(c, PC_EINVAL, "n must be at least 1 and keys not NULL");
     if (n > PCS_ARGC_MAX - 4)
-        return PC_ETOOBIG;
+        return too_many(c, n, "keys", PCS_ARGC_MAX - 4);
     for (size_t i = 0; i < n; i++)
         if ((rc = pc__key(c, "a key", keys[i].ptr, keys[i].len)))
             return rc;
@@ -227,7 +240,7 @@ static int w_zremrange(pc_client *c, const void *key, size_t klen, const pc_zran
                        uint64_t *removed)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = chk_spec(c, spec)))
+    if (rc || (rc = chk_spec(c, spec, c->max_value)))
         return rc;
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_ZREMRANGE, key, klen, &e, PC__R_U64, removed)))
@@ -240,7 +253,7 @@ static int w_zrangestore(pc_client *c, const void *dst, size_t dlen, const void 
                          const pc_zrange_spec *spec, uint64_t *stored)
 {
     int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "src", src, slen)) || (rc = chk_spec(c, spec)))
+    if (rc || (rc = pc__key(c, "src", src, slen)) || (rc = chk_spec(c, spec, c->max_value)))
         return rc;
     pcs_enc e;
     if ((rc = pc__op_key(c, PCS_OP_ZRANGESTORE, dst, dlen, &e, PC__R_U64, stored)))
@@ -259,7 +272,7 @@ static int w_zstore(pc_client *c, int how, const void *dst, size_t dlen, const p
     if (n == 0 || !keys)
         return pc__why(c, PC_EINVAL, "n must be at least 1 and keys not NULL");
     if (n > (PCS_ARGC_MAX - 3) / 2)
-        return PC_ETOOBIG;
+        return too_many(c, n, "keys", (PCS_ARGC_MAX - 3) / 2);
     if (aggregate < PC_ZAGG_SUM || aggregate > PC_ZAGG_MAX)
         return pc__why(c, PC_EINVAL, "aggregate must be PC_ZAGG_SUM, _MIN or _MAX, got %d",
                        aggregate);
@@ -422,7 +435,8 @@ static int zcount_spec(pc_read *r, const void *key, size_t klen, const pc_zrange
 static int rd_zcard(pc_read *r, const void *key, size_t klen, uint64_t *out)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = out ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     *out = 0;
     if (!pc__ring_only(r->c))
@@ -436,17 +450,17 @@ static int rd_zmscore(pc_read *r, const void *key, size_t klen, const pc_val *me
                       double *scores, int *found)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = pcs_key_ok(key, klen)))
+    if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (n == 0 || !members || !scores || !found)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "n must be at least 1 and members, scores, found not NULL");
     for (size_t i = 0; i < n; i++)
-        if ((rc = pcs_val_check(&members[i], UINT64_MAX)))
+        if ((rc = chk_member_max(r->c, &members[i], "a member", UINT64_MAX)))
             return rc;
     if (!pc__ring_only(r->c))
         return pcs_rd_zscore(&r->zc, key, klen, members, n, scores, found);
     if (n > PCS_ARGC_MAX - 1)
-        return PC_ETOOBIG;
+        return too_many(r->c, n, "members", PCS_ARGC_MAX - 1);
     pcs_resp resp;
     if ((rc = pc__rr_call(r, PCS_OP_R_ZSCORE, key, klen, members, n, &resp)) || (rc = resp.rc))
         return rc;
@@ -467,8 +481,8 @@ static int rd_zscore(pc_read *r, const void *key, size_t klen, const pc_val *mem
 {
     int found = 0;
     double s = 0;
-    if (!score)
-        return PC_EINVAL;
+    if (!r || !score)
+        return r ? pc__why(r->c, PC_EINVAL, "score is NULL") : PC_EINVAL;
     int rc = rd_zmscore(r, key, klen, member, 1, &s, &found);
     if (rc)
         return rc;
@@ -481,8 +495,9 @@ static int rd_zrank(pc_read *r, const void *key, size_t klen, const pc_val *memb
 {
     int rc = pc__read_ok(r);
     double s;
-    if (rc || (rc = rank && member ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)) ||
-        (rc = pcs_val_check(member, UINT64_MAX)))
+    if (rc || (rc = rank ? 0 : pc__why(r->c, PC_EINVAL, "rank is NULL")) ||
+        (rc = pc__key(r->c, "key", key, klen)) ||
+        (rc = chk_member_max(r->c, member, "member", UINT64_MAX)))
         return rc;
     if (!pc__ring_only(r->c)) {
         rc = pcs_rd_zrank(&r->zc, key, klen, member, rev, rank, &s);
@@ -508,7 +523,9 @@ static int rd_zcount(pc_read *r, const void *key, size_t klen, int by, const pc_
                      const pc_zbound *max, uint64_t *n)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = n && min && max ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)))
+    if (rc ||
+        (rc = n && min && max ? 0 : pc__why(r->c, PC_EINVAL, "n, min and max must be given")) ||
+        (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     *n = 0;
     pc_zrange_spec s;
@@ -516,7 +533,7 @@ static int rd_zcount(pc_read *r, const void *key, size_t klen, int by, const pc_
     s.by = by;
     s.min = *min;
     s.max = *max;
-    if ((rc = pcs_zspec_check(&s, UINT64_MAX)))
+    if ((rc = chk_spec(r->c, &s, UINT64_MAX)))
         return rc;
     return zcount_spec(r, key, klen, &s, n);
 }
@@ -525,8 +542,12 @@ static int rd_zrange(pc_read *r, const void *key, size_t klen, const pc_zrange_s
                      pc_cursor *cur, pc_zentry *out, size_t max, size_t *n)
 {
     int rc = pc__read_ok(r);
-    if (rc || (rc = cur && n && (out || !max) ? 0 : PC_EINVAL) || (rc = pcs_key_ok(key, klen)) ||
-        (rc = pcs_zspec_check(spec, UINT64_MAX)))
+    if (rc ||
+        (rc = cur && n && (out || !max)
+                  ? 0
+                  : pc__why(r->c, PC_EINVAL, "cur and n must be given, and out with max %zu",
+                            max)) ||
+        (rc = pc__key(r->c, "key", key, klen)) || (rc = chk_spec(r->c, spec, UINT64_MAX)))
         return rc;
     *n = 0;
     pc_val a[PCS_ZSPEC_ARGS + 2];
@@ -540,7 +561,8 @@ static int rd_zrange(pc_read *r, const void *key, size_t klen, const pc_zrange_s
         return 0;
     uint8_t cb[8 + PC_CURSOR_POS_MAX];
     if (cur->len > PC_CURSOR_POS_MAX)
-        return PC_EINVAL;
+        return pc__why(r->c, PC_EINVAL, "a bad cursor (%zu bytes of position; at most %d)",
+                       (size_t)cur->len, PC_CURSOR_POS_MAX);
     a[PCS_ZSPEC_ARGS] = cursor_val(cur, cb);
     a[PCS_ZSPEC_ARGS + 1] = pc_int(max > INT64_MAX ? INT64_MAX : (int64_t)max);
     pcs_resp resp;

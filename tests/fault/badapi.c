@@ -26,6 +26,16 @@ static void row(pc_client *cl, const char *call, int rc, int want)
 {
     const char *msg = cl ? pc_last_error(cl) : pc_strerror(rc);
     printf("| API | `%s` | %s | %s |\n", call, rc ? pc_err_name(rc) : "0 (accepted!)", msg);
+    /* An argument refused must say which and why, not only the code's words
+     * ("pc_x: invalid argument (PC_EINVAL)"). */
+    char bare[160];
+    const char *paren = strchr(call, '(');
+    snprintf(bare, sizeof bare, "%.*s: %s (%s)", paren ? (int)(paren - call) : 0, call,
+             pc_strerror(rc), pc_err_name(rc));
+    if (cl && (rc == PC_EINVAL || rc == PC_ENAN) && !strcmp(msg, bare)) {
+        fprintf(stderr, "badapi: %s gave no detail: '%s'\n", call, msg);
+        bad = 1;
+    }
     if (rc == 0 || rc != want || !*msg) {
         fprintf(stderr, "badapi: %s returned %s, expected %s\n", call, pc_err_name(rc),
                 pc_err_name(want));
@@ -152,6 +162,7 @@ int main(int argc, char **argv)
     TRY(PC_EWRONGTYPE, pc_xadd(c, "s", 1, PC_XADD_AUTO, xid0, xfv, 1, NULL, 0, &xout));
     TRY(PC_EINVAL, pc_xtrim(c, "k", 1, NULL, &u));
     TRY(PC_EINVAL, pc_xdel(c, "k", 1, NULL, 1, &u));
+    TRY(PC_EINVAL, pc_xdel(c, "k", 1, &xid0, 0, &u));
     TRY(PC_ENOTFOUND, pc_xgroup_create(c, "k", 1, "g", 1, NULL, -1, 0));
     TRY(PC_EINVAL, pc_xgroup_create(c, "k", 1, gname, sizeof gname, NULL, -1, PC_XGROUP_MKSTREAM));
     TRY(PC_EWRONGTYPE, pc_xgroup_create(c, "l", 1, "g", 1, NULL, -1, PC_XGROUP_MKSTREAM));
@@ -172,6 +183,10 @@ int main(int argc, char **argv)
         TRY(PC_ENOTFOUND, pc_xinfo_groups(r, "k", 1, NULL, 0, xn));
         TRY(PC_EINVAL,
             pc_xpending(r, "k", 1, "", 0, xid0, pc_xid_max(), 0, 0, NULL, 0, NULL, 0, xn));
+        TRY(PC_EINVAL,
+            pc_xpending(r, "k", 1, "g", 1, xid0, pc_xid_max(), 8, 0, NULL, 0, NULL, 0, xn));
+        TRY(PC_EINVAL, pc_xrange(r, "k", 1, xid0, pc_xid_max(), 0, NULL, 2, xn));
+        TRY(PC_EINVAL, pc_xinfo_consumers(r, "k", 1, "g", 1, NULL, 0, NULL));
         pc_read_end(r);
     }
     /* issue 17: sorted sets */
@@ -218,6 +233,11 @@ int main(int argc, char **argv)
         zs.offset = 3;
         TRY(PC_EINVAL, pc_zrange(r, "k", 1, &zs, &zc, zo, 2, &n));
         TRY(PC_EINVAL, pc_zrange(r, "k", 1, NULL, &zc, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, &zs, NULL, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zcount(r, "k", 1, &hi, NULL, &u));
+        TRY(PC_EINVAL, pc_zcard(r, "k", 1, NULL));
+        TRY(PC_EINVAL, pc_zmscore(r, "k", 1, &ze.member, 0, &zsc, NULL));
+        TRY(PC_EINVAL, pc_zrank(r, "k", 1, &ze.member, false, NULL, NULL));
         pc_read_end(r);
     }
     pc_batch_begin(c);
