@@ -65,9 +65,11 @@ typedef struct pc__pend {
 
 enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 
-/* pc_qpop_wait(): how long past its timeout the client waits for the
- * daemon's own answer before it gives up on it. */
-#define PC__QPOP_GRACE_MS 5
+/* pc_qpop_wait() and the other parked waits: how long past its timeout
+ * the client waits for the daemon's own answer before it gives up on it
+ * (and on the channel: the next call connects afresh).  Long enough for a
+ * loaded daemon's late pass, short against a hung one. */
+#define PC__QPOP_GRACE_MS 100
 
 /* A channel to the daemon, client side. */
 typedef struct pc__chan {

@@ -377,7 +377,7 @@ PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out
  * that is alive but hung (SIGSTOP, a debugger) or a full ring that never
  * drains.  The call may or may not have been done; the client stays usable
  * and connects afresh on its next call.  pc_qpop_wait() keeps its own
- * timeout, to within a few milliseconds, whatever the daemon does.
+ * timeout, to within 100 ms, whatever the daemon does.
  * pc_snapshot() waits for the snapshot for PC_SNAPSHOT_WAIT_MS or the
  * client's timeout, whichever is longer.
  */
