@@ -704,6 +704,15 @@ int pcs_rd_expired(pcs_reader *r, uint64_t *n)
     return rc;
 }
 
+/* The keys a shard's counts hold, of every type. */
+static uint64_t keys_counted(const uint64_t *c)
+{
+    uint64_t keys = 0;
+    for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+        keys += c[pcs_c_type((pc_type)t)];
+    return keys;
+}
+
 int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
 {
     uint64_t keys = 0, expired = 0;
@@ -714,8 +723,7 @@ int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)) || (rc = pcs_expiry_due(&v, &expired)))
             return rc;
-        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
-            keys += c[pcs_c_type((pc_type)t)];
+        keys += keys_counted(c);
     }
     *n = keys > expired ? keys - expired : 0;
     return 0;
@@ -756,9 +764,7 @@ int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)))
             return rc;
-        cnt[s] = 0;
-        for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
-            cnt[s] += c[pcs_c_type((pc_type)t)];
+        cnt[s] = keys_counted(c);
         total += cnt[s];
     }
     if (total == 0)
