@@ -57,6 +57,13 @@ void pcd_config_free(pcd_config *cfg)
     pcs_free(cfg->log_file);
     pcs_free(cfg->snapshot_dir);
     pcs_free(cfg->restore_file);
+    pcs_free(cfg->snapshot_to);
+    pcs_free(cfg->snapshot_password_file);
+    pcs_free(cfg->snapshot_tls_ca);
+    pcs_free(cfg->snapshot_tls_cert);
+    pcs_free(cfg->snapshot_tls_key);
+    cfg->snapshot_to = cfg->snapshot_password_file = NULL;
+    cfg->snapshot_tls_ca = cfg->snapshot_tls_cert = cfg->snapshot_tls_key = NULL;
     pcs_free(cfg->cwd);
     cfg->dir = cfg->config_file = cfg->log_file = NULL;
     cfg->snapshot_dir = cfg->restore_file = cfg->cwd = NULL;
@@ -412,6 +419,25 @@ static int set_option(pcd_config *cfg, const char *name, const char *v)
         return *v ? set_str(&cfg->restore_file, v) : -1;
     if (!strcmp(name, "snapshot-keep"))
         return parse_uint(v, 0, 100000, &cfg->snapshot_keep);
+    if (!strcmp(name, "snapshot-to"))
+        return *v ? set_str(&cfg->snapshot_to, v) : -1;
+    if (!strcmp(name, "snapshot-password-file"))
+        return *v ? set_str(&cfg->snapshot_password_file, v) : -1;
+    if (!strcmp(name, "snapshot-tls-ca"))
+        return *v ? set_str(&cfg->snapshot_tls_ca, v) : -1;
+    if (!strcmp(name, "snapshot-tls-cert"))
+        return *v ? set_str(&cfg->snapshot_tls_cert, v) : -1;
+    if (!strcmp(name, "snapshot-tls-key"))
+        return *v ? set_str(&cfg->snapshot_tls_key, v) : -1;
+    if (!strcmp(name, "snapshot-tls")) {
+        static const char *const modes[] = {"off", "required", "verify"};
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(v, modes[i])) {
+                cfg->snapshot_tls = i;
+                return 0;
+            }
+        return -1;
+    }
     if (!strcmp(name, "snapshot-every")) {
         /* SECONDS[:CHANGES], as Redis's save rule; up to eight of them. */
         char buf[64];
@@ -595,6 +621,12 @@ static const struct option longopts[] = {
     {"snapshot-every", required_argument, NULL, 0},
     {"snapshot-keep", required_argument, NULL, 0},
     {"restore", required_argument, NULL, 0},
+    {"snapshot-to", required_argument, NULL, 0},
+    {"snapshot-password-file", required_argument, NULL, 0},
+    {"snapshot-tls", required_argument, NULL, 0},
+    {"snapshot-tls-ca", required_argument, NULL, 0},
+    {"snapshot-tls-cert", required_argument, NULL, 0},
+    {"snapshot-tls-key", required_argument, NULL, 0},
     {"allow-group", required_argument, NULL, 0},
     {"allow-ring-only", required_argument, NULL, 0},
     {"allow-read", required_argument, NULL, 0},
@@ -663,6 +695,13 @@ void pcd_usage(FILE *f)
           "                           happened (N defaults to 1); up to 8 rules\n"
           "      --snapshot-keep N    keep the newest N snapshots (3; 0 keeps all)\n"
           "      --restore FILE       load FILE into the (empty) store at start\n"
+          "      --snapshot-to mysql://USER@HOST[:PORT]/DB[?socket=PATH]\n"
+          "                           also write snapshots into a MariaDB or MySQL\n"
+          "                           database; restore from it at start when there\n"
+          "                           is no --snapshot-dir (--restore URL: from it)\n"
+          "      --snapshot-password-file FILE  its password (mode 0600), never in the URL\n"
+          "      --snapshot-tls MODE  off, required or verify (the server's certificate)\n"
+          "      --snapshot-tls-ca FILE, --snapshot-tls-cert FILE, --snapshot-tls-key FILE\n"
           "When the store is created (fixed afterwards):\n"
           "      --max-memory SIZE    each shard's map: the store's limit, 1M..8T (1G)\n"
           "      --shards N           LMDB environments, 1..64 (the online cores,\n"
@@ -796,8 +835,105 @@ int pcd_config_paths(pcd_config *cfg, const char *cwd)
         return -1;
     if (absolute(&cfg->dir, cwd) || absolute(&cfg->config_file, cwd) ||
         absolute(&cfg->log_file, cwd) || absolute(&cfg->snapshot_dir, cwd) ||
-        absolute(&cfg->restore_file, cwd)) {
+        (!pcp_db_is_url(cfg->restore_file) && absolute(&cfg->restore_file, cwd)) ||
+        absolute(&cfg->snapshot_password_file, cwd) || absolute(&cfg->snapshot_tls_ca, cwd) ||
+        absolute(&cfg->snapshot_tls_cert, cwd) || absolute(&cfg->snapshot_tls_key, cwd)) {
         fprintf(stderr, "pycached: out of memory\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* The target of a mysql:// URL (url; NULL: --snapshot-to) with the
+ * password file and TLS settings, into db (NULL: only checked).  0, or -1
+ * after saying why on stderr. */
+static int db_target(const pcd_config *cfg, const char *url, pcp_db *db)
+{
+    pcp_db tmp;
+    char why[512];
+    const char *what = url == cfg->snapshot_to ? "--snapshot-to" : "--restore";
+    if (!url) {
+        fprintf(stderr, "pycached: no database to snapshot to\n");
+        return -1;
+    }
+    if (!db)
+        db = &tmp;
+    if (pcp_db_parse(url, db, why, sizeof why)) {
+        /* Never repeat a password the URL holds: USER:***@HOST.  It ends
+         * at the last '@' (a password may hold '@' and '/'; hiding too
+         * much in a URL that is refused anyway does no harm). */
+        const char *p = strstr(url, "://"), *at = p ? strrchr(p + 3, '@') : NULL;
+        const char *colon = at ? memchr(p + 3, ':', (size_t)(at - p - 3)) : NULL;
+        if (colon)
+            fprintf(stderr, "pycached: %s %.*s:***%s: %s\n", what, (int)(colon - url), url, at,
+                    why);
+        else
+            fprintf(stderr, "pycached: %s %s: %s\n", what, url, why);
+        return -1;
+    }
+    const char *files[4] = {cfg->snapshot_password_file, cfg->snapshot_tls_ca,
+                            cfg->snapshot_tls_cert, cfg->snapshot_tls_key};
+    char *slots[4] = {db->password_file, db->tls_ca, db->tls_cert, db->tls_key};
+    for (int i = 0; i < 4; i++)
+        if (files[i] && snprintf(slots[i], PCP_DB_PATH_MAX, "%s", files[i]) >= PCP_DB_PATH_MAX) {
+            fprintf(stderr, "pycached: the path %s is too long\n", files[i]);
+            return -1;
+        }
+    if (cfg->snapshot_password_file &&
+        pcp_db_check_password_file(cfg->snapshot_password_file, why, sizeof why)) {
+        fprintf(stderr, "pycached: snapshot-password-file: %s\n", why);
+        return -1;
+    }
+    /* The TLS files are read at each connection: one that cannot be read
+     * now stops the start rather than every snapshot. */
+    const char *tls_names[3] = {"snapshot-tls-ca", "snapshot-tls-cert", "snapshot-tls-key"};
+    for (int i = 1; i < 4; i++) {
+        struct stat sb;
+        if (!files[i])
+            continue;
+        if (stat(files[i], &sb) < 0 || access(files[i], R_OK) < 0) {
+            fprintf(stderr, "pycached: %s %s: cannot read it: %s\n", tls_names[i - 1], files[i],
+                    strerror(errno));
+            return -1;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "pycached: %s %s: not a regular file\n", tls_names[i - 1], files[i]);
+            return -1;
+        }
+    }
+    /* Last: the settings' own faults read the same in a build without
+     * the target. */
+    if (!pcp_db_available()) {
+        fprintf(stderr,
+                "pycached: %s %s: this pycached was built without the MariaDB/MySQL target "
+                "(configure found no libmariadb: install libmariadb-dev and build again)\n",
+                what, url);
+        return -1;
+    }
+    db->tls = cfg->snapshot_tls || cfg->snapshot_tls_ca || cfg->snapshot_tls_cert ||
+              cfg->snapshot_tls_key;
+    db->tls_verify = cfg->snapshot_tls == 2;
+    return 0;
+}
+
+int pcd_config_db(const pcd_config *cfg, const char *url, pcp_db *db)
+{
+    return db_target(cfg, url, db);
+}
+
+/* The settings of the MariaDB/MySQL target fit together. */
+static int check_db(const pcd_config *cfg)
+{
+    bool restore_db = pcp_db_is_url(cfg->restore_file);
+    if (cfg->snapshot_to && db_target(cfg, cfg->snapshot_to, NULL))
+        return -1;
+    if (restore_db && db_target(cfg, cfg->restore_file, NULL))
+        return -1;
+    if (!cfg->snapshot_to && !restore_db &&
+        (cfg->snapshot_password_file || cfg->snapshot_tls || cfg->snapshot_tls_ca ||
+         cfg->snapshot_tls_cert || cfg->snapshot_tls_key)) {
+        fprintf(stderr, "pycached: the snapshot-password-file and snapshot-tls settings go "
+                        "with --snapshot-to (or --restore mysql://...)\n");
         return -1;
     }
     return 0;
@@ -815,10 +951,12 @@ int pcd_config_paths(pcd_config *cfg, const char *cwd)
 int pcd_config_check(pcd_config *cfg)
 {
     char a[32], b[32], c[32], e[32];
-    if (cfg->n_rules && !cfg->snapshot_dir) {
-        fprintf(stderr, "pycached: --snapshot-every needs --snapshot-dir\n");
+    if (cfg->n_rules && !cfg->snapshot_dir && !cfg->snapshot_to) {
+        fprintf(stderr, "pycached: --snapshot-every needs --snapshot-dir or --snapshot-to\n");
         return -1;
     }
+    if (check_db(cfg))
+        return -1;
     if (cfg->max_memory > PCD_MAP_TOTAL_MAX / cfg->shards) {
         fprintf(stderr,
                 "pycached: --shards %u with --max-memory %s maps %s: all shards together must "

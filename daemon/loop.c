@@ -217,10 +217,11 @@ static pcd_item *item_add(pcd *d, pcd_client *c, const pcs_buf *buf, size_t off,
     it->len = len;
     it->resp_off = SIZE_MAX;
     c->items++;
-    /* A read is served after the commit, and a QPOPW or a flight claim may
-     * park: nothing may overtake either, so drain c no further. */
+    /* A read is served after the commit, and a waiting pop, a flight claim
+     * or a blocking stream read may park: nothing may overtake either, so
+     * drain c no further. */
     uint16_t op = pcs_le16(buf->data + off + 4);
-    if (pcs_op_is_read(op) || op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM)
+    if (pcs_op_is_read(op) || pcs_op_parks(op))
         c->read_queued = true;
     return it;
 }
@@ -481,17 +482,22 @@ static void parked_pass(pcd *d, uint64_t now)
     }
 }
 
-/* Does an answer rc to the request of op park it?  A queue pop that found
- * nothing, a flight claim that found the lease taken and may wait.  *wait
+/* Does an answer rc to the request of op park it?  A queue's or sorted
+ * set's pop that found nothing, a flight claim that found the lease taken,
+ * a blocking stream read that found no entry, and may wait.  *wait
  * and *until (0: none) get its timeout and the waiter's own deadline
  * (CLOCK_MONOTONIC ms). */
 static bool parks(const pcs_req *rq, int rc, uint64_t *wait, uint64_t *until)
 {
     unsigned at;
-    if (rq->op == PCS_OP_QPOPW && rc == PC_ENOTFOUND)
+    if ((rq->op == PCS_OP_QPOPW || rq->op == PCS_OP_BZPOP) && rc == PC_ENOTFOUND)
         at = 2;
     else if (rq->op == PCS_OP_FC_CLAIM && rc == PC_EBUSY && rq->argv[4].i > 0)
         at = 4; /* (the executor checked the arguments' kinds) */
+    else if (rq->op == PCS_OP_XREADW && rc == PC_EAGAIN && rq->argv[3].i > 0)
+        at = 3; /* streams: wait, then until */
+    else if (rq->op == PCS_OP_XREADGROUP && rc == PC_EAGAIN && rq->argv[6].i > 0)
+        at = 6;
     else
         return false;
     *wait = (uint64_t)rq->argv[at].i;
@@ -742,7 +748,11 @@ static void answer_items(pcd *d, uint64_t now)
                         uint64_t left = until > mono ? until - mono : 0;
                         wait = left < wait ? left : wait;
                     }
-                    c->parked_deadline = now + wait;
+                    /* From the clock now, not from the pass's start (the
+                     * round ran since), and a millisecond over: both
+                     * clocks are read in whole milliseconds, and a wait
+                     * must never end before the waiter's deadline. */
+                    c->parked_deadline = pcs_now_ms() + wait + 1;
                     c->parked_kicks = 0; /* (a new request: none left from the last) */
                 }
                 if (op == PCS_OP_FC_CLAIM) {
@@ -759,7 +769,7 @@ static void answer_items(pcd *d, uint64_t now)
                 }
                 rc = PC_ENOMEM;
             }
-            bool parkable = op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM;
+            bool parkable = pcs_op_parks(op);
             if (parkable)
                 c->blocked = false;
             size_t n = pcs_align8(pcs_frame_len(r));
@@ -915,7 +925,7 @@ static void after_flush(pcd *d, uint64_t now)
     d->empty_sweep = true;
     pcd_measure(d, now);
     if (d->snap.thread)
-        pcd_snap_request(d, "after a flush");
+        pcd_snap_request(d, "after a flush", PCD_T_ALL);
 }
 
 /* One pass: drain, run, answer.  True when it did anything. */

@@ -361,6 +361,8 @@ int main(int argc, char **argv)
     }
     write_pid(&d);
     pthread_mutex_init(&d.commit_mu, NULL);
+    if (d.cfg.snapshot_to || pcp_db_is_url(d.cfg.restore_file))
+        pcp_db_library_init(); /* before the snapshot thread */
     if (pcd_fs_precheck(&d) || open_store(&d) || pcd_snap_check(&d) || pcd_snap_restore(&d) ||
         make_dpage(&d) || make_access(&d) || pcd_listen(&d) || pcd_loop_setup(&d) ||
         pcd_snap_start(&d)) {
@@ -402,6 +404,8 @@ int main(int argc, char **argv)
     pcd_log(LOG_NOTICE, "stopped after %llu rounds, %llu requests", (unsigned long long)d.rounds,
             (unsigned long long)d.requests);
     shutdown_all(&d);
+    if (d.cfg.snapshot_to || pcp_db_is_url(d.cfg.restore_file))
+        pcp_db_library_end();
     pcd_config_free(&d.cfg);
     /* 3: stopped, but the final snapshot failed (pycached(8), EXIT STATUS). */
     return rc ? 1 : snap_rc ? 3 : 0;

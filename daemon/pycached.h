@@ -16,6 +16,7 @@
 #include "../shm/frame.h"
 #include "../shm/maint.h"
 #include "../shm/reader.h"
+#include "../persist/mysql.h"
 #include "../persist/snapshot.h"
 #include "../shm/store.h"
 #include "pycache.h"
@@ -69,7 +70,13 @@ typedef struct pcd_config {
     unsigned n_rules;            /* --snapshot-every SECONDS[:CHANGES] */
     unsigned rule_seconds[8];
     uint64_t rule_changes[8];
-    char *restore_file;      /* --restore FILE */
+    char *restore_file; /* --restore FILE, or a mysql:// URL */
+    /* The MariaDB/MySQL target (persist/mysql.h): --snapshot-to URL, the
+     * password's file, TLS (any TLS file implies it required). */
+    char *snapshot_to;
+    char *snapshot_password_file;
+    char *snapshot_tls_ca, *snapshot_tls_cert, *snapshot_tls_key;
+    int snapshot_tls;        /* 0 off (unless a TLS file is given), 1 required, 2 verify */
     unsigned max_read_age_s; /* a read open this long gets its process disconnected */
     gid_t allow_gid[PCD_MAX_ACL];
     unsigned n_allow_gid;
@@ -106,6 +113,10 @@ int pcd_config_reload(pcd_config *n, const pcd_config *cur);
  * directory, remembered in cfg->cwd); before daemonizing, which moves to
  * "/".  0 or -1 after a message. */
 int pcd_config_paths(pcd_config *cfg, const char *cwd);
+/* The MariaDB/MySQL target of url (--snapshot-to's or --restore's) with
+ * the password file and TLS settings into db.  0 or -1 after a message on
+ * stderr. */
+int pcd_config_db(const pcd_config *cfg, const char *url, pcp_db *db);
 /* The shape settings' bounds (see pycached(8)): --max-memory is per shard. */
 #define PCD_MEMORY_MIN (UINT64_C(1) << 20)
 #define PCD_MEMORY_MAX (UINT64_C(8) << 40)     /* ext4 takes files just under 16T */
@@ -233,16 +244,30 @@ typedef struct pcd_item {
     bool parked_retry;
 } pcd_item;
 
+/* The snapshot targets: SQLite files (--snapshot-dir), a MariaDB or MySQL
+ * database (--snapshot-to).  A request names them by bit. */
+enum { PCD_T_FILES, PCD_T_DB, PCD_T__N };
+#define PCD_T_ALL ((1u << PCD_T__N) - 1)
+
 typedef struct pcd_snap {
     pthread_t th;
     bool thread;        /* the thread runs */
+    unsigned targets;   /* the configured ones (bits of PCD_T_*) */
+    pcp_db db;          /* --snapshot-to's, with its password file and TLS */
     pthread_mutex_t mu; /* guards what follows */
     pthread_cond_t cv;
     uint64_t requested, started, done; /* snapshot sequence numbers */
+    unsigned want;                     /* targets of the snapshot requested */
+    unsigned doing;                    /* the targets of the one running */
     bool running, stop;
-    uint64_t gen; /* the generation of the last snapshot begun (the thread's) */
-    struct pcp_result last;
-    int efd; /* the thread wakes the loop through it */
+    uint64_t gen;                     /* the generation of the last snapshot begun (the thread's) */
+    struct pcp_result last[PCD_T__N]; /* each target's last result */
+    unsigned last_mask;               /* the targets the last snapshot wrote */
+    int efd;                          /* the thread wakes the loop through it */
+    /* The loop's: a failed target is tried again after a back-off. */
+    uint64_t seen_ms[PCD_T__N]; /* when_ms of the result last reported */
+    uint64_t retry_at[PCD_T__N];
+    unsigned backoff_s[PCD_T__N];
 } pcd_snap;
 
 typedef struct pcd_shard_state {
@@ -449,6 +474,12 @@ void pcd_reload(pcd *d);
 /* loop.c */
 /* The role (pc_role) a request's op needs. */
 int pcd_op_role(unsigned op);
+
+/* zreads.c: the sorted set reads of ring-only clients (reads.c's table). */
+int pcd_r_zscore(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zrank(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zcount(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
+int pcd_r_zrange(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv);
 int pcd_loop_setup(pcd *d);
 int pcd_run(pcd *d);
 void pcd_client_wake(pcd_client *c);
@@ -506,7 +537,7 @@ uint64_t pcd_fs_room(pcd *d, uint64_t incoming);
 /* snap.c */
 int pcd_snap_check(pcd *d);
 int pcd_snap_start(pcd *d);
-uint64_t pcd_snap_request(pcd *d, const char *why);
+uint64_t pcd_snap_request(pcd *d, const char *why, unsigned targets);
 void pcd_snap_rules(pcd *d, uint64_t now);
 void pcd_snap_finished(pcd *d);
 int pcd_snap_ask(pcd *d, pcd_client *c, const void *msg, size_t len);

@@ -489,6 +489,191 @@ static int r_bf_info(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *n
     return 0;
 }
 
+/* ---- streams (issue 17) ---- */
+
+static void out_xid(pcs_buf *out, pc_xid id)
+{
+    pcs_out_int(out, (int64_t)id.ms);
+    pcs_out_int(out, (int64_t)id.seq);
+}
+
+static int arg_xid(const pcs_req *rq, unsigned i, pc_xid *id)
+{
+    int64_t a, b;
+    if (arg_int(rq, i, &a) || arg_int(rq, i + 1, &b))
+        return PC_EINVAL;
+    *id = pc_xid_make((uint64_t)a, (uint64_t)b);
+    return 0;
+}
+
+/* A count of items wanted: 0..PAGE_MAX (the client pages on). */
+static int arg_max(const pcs_req *rq, unsigned i, size_t *max)
+{
+    int64_t m;
+    if (arg_int(rq, i, &m) || m < 0)
+        return PC_EINVAL;
+    *max = m > PAGE_MAX ? PAGE_MAX : (size_t)m;
+    return 0;
+}
+
+static int arg_xname(const pcs_req *rq, unsigned i)
+{
+    const pc_val *v = &rq->argv[i];
+    return i < rq->argc && v->kind == PC_BYTES && v->s.len >= 1 && v->s.len <= PC_XNAME_MAX
+               ? 0
+               : PC_EINVAL;
+}
+
+static int r_xinfo(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_xinfo xi;
+    if (rq->argc != 1)
+        return PC_EINVAL;
+    int rc = pcs_rd_xinfo(r, KEY(rq), &xi);
+    if (rc)
+        return rc;
+    pcs_out_int(out, (int64_t)xi.length);
+    out_xid(out, xi.last_id);
+    out_xid(out, xi.first_id);
+    out_xid(out, xi.max_deleted_id);
+    pcs_out_int(out, (int64_t)xi.entries_added);
+    pcs_out_int(out, (int64_t)xi.groups);
+    *nv = 9;
+    return 0;
+}
+
+static int r_xrange(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    pc_xid lo, hi;
+    int64_t rev;
+    size_t max, n;
+    if (rq->argc != 7 || arg_xid(rq, 1, &lo) || arg_xid(rq, 3, &hi) || arg_int(rq, 5, &rev) ||
+        (rev != 0 && rev != 1) || arg_max(rq, 6, &max))
+        return PC_EINVAL;
+    pc_xentry *e = pcs_calloc(max ? max : 1, sizeof *e);
+    if (!e)
+        return PC_ENOMEM;
+    int rc = pcs_rd_xrange(r, KEY(rq), lo, hi, rev, e, max, &n);
+    if (!rc) {
+        pcs_out_int(out, (int64_t)n);
+        for (size_t i = 0; i < n; i++) {
+            out_xid(out, e[i].id);
+            pcs_out_bytes(out, e[i].raw, e[i].rawlen);
+        }
+        *nv = (uint32_t)(1 + 3 * n);
+    }
+    pcs_free(e);
+    return rc;
+}
+
+static int r_xpending(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    int64_t summary;
+    size_t max, n;
+    const pc_val *g = &rq->argv[1];
+    if (rq->argc < 3 || arg_xname(rq, 1) || arg_int(rq, 2, &summary) || (summary & ~1))
+        return PC_EINVAL;
+    if (summary) {
+        pc_xpending_info pi;
+        if (rq->argc != 4 || arg_max(rq, 3, &max))
+            return PC_EINVAL;
+        pc_bytes *names = pcs_calloc(max ? max : 1, sizeof *names);
+        uint64_t *counts = pcs_calloc(max ? max : 1, sizeof *counts);
+        int rc = names && counts ? 0 : PC_ENOMEM;
+        if (!rc)
+            rc = pcs_rd_xpending_summary(r, KEY(rq), g->s.ptr, g->s.len, &pi, names, counts, max,
+                                         &n);
+        if (!rc) {
+            pcs_out_int(out, (int64_t)pi.count);
+            out_xid(out, pi.min);
+            out_xid(out, pi.max);
+            pcs_out_int(out, (int64_t)pi.consumers);
+            pcs_out_int(out, (int64_t)n);
+            for (size_t i = 0; i < n; i++) {
+                pcs_out_bytes(out, names[i].ptr, names[i].len);
+                pcs_out_int(out, (int64_t)counts[i]);
+            }
+            *nv = (uint32_t)(7 + 2 * n);
+        }
+        pcs_free(names);
+        pcs_free(counts);
+        return rc;
+    }
+    pc_xid lo, hi;
+    int64_t idle;
+    /* group, 0, lo ms, lo seq, hi ms, hi seq, min idle, consumer (NIL: any), max */
+    if (rq->argc != 10 || arg_xid(rq, 3, &lo) || arg_xid(rq, 5, &hi) || arg_int(rq, 7, &idle) ||
+        idle < 0 || (rq->argv[8].kind != PC_NIL && arg_xname(rq, 8)) || arg_max(rq, 9, &max))
+        return PC_EINVAL;
+    const pc_val *cn = rq->argv[8].kind == PC_NIL ? NULL : &rq->argv[8];
+    pc_xpending_entry *pe = pcs_calloc(max ? max : 1, sizeof *pe);
+    if (!pe)
+        return PC_ENOMEM;
+    int rc = pcs_rd_xpending(r, KEY(rq), g->s.ptr, g->s.len, lo, hi, idle, cn ? cn->s.ptr : NULL,
+                             cn ? cn->s.len : 0, pe, max, &n);
+    if (!rc) {
+        pcs_out_int(out, (int64_t)n);
+        for (size_t i = 0; i < n; i++) {
+            out_xid(out, pe[i].id);
+            pcs_out_bytes(out, pe[i].consumer.ptr, pe[i].consumer.len);
+            pcs_out_int(out, pe[i].idle_ms);
+            pcs_out_int(out, (int64_t)pe[i].deliveries);
+        }
+        *nv = (uint32_t)(1 + 5 * n);
+    }
+    pcs_free(pe);
+    return rc;
+}
+
+static int r_xgroups(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    size_t max, n;
+    if (rq->argc != 2 || arg_max(rq, 1, &max))
+        return PC_EINVAL;
+    pc_xgroup_info *gi = pcs_calloc(max ? max : 1, sizeof *gi);
+    if (!gi)
+        return PC_ENOMEM;
+    int rc = pcs_rd_xgroups(r, KEY(rq), gi, max, &n);
+    if (!rc) {
+        pcs_out_int(out, (int64_t)n);
+        for (size_t i = 0; i < n; i++) {
+            pcs_out_bytes(out, gi[i].name.ptr, gi[i].name.len);
+            pcs_out_int(out, (int64_t)gi[i].consumers);
+            pcs_out_int(out, (int64_t)gi[i].pending);
+            out_xid(out, gi[i].last_delivered);
+            pcs_out_int(out, gi[i].entries_read);
+            pcs_out_int(out, gi[i].lag);
+        }
+        *nv = (uint32_t)(1 + 7 * n);
+    }
+    pcs_free(gi);
+    return rc;
+}
+
+static int r_xconsumers(pcs_reader *r, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
+{
+    size_t max, n;
+    const pc_val *g = &rq->argv[1];
+    if (rq->argc != 3 || arg_xname(rq, 1) || arg_max(rq, 2, &max))
+        return PC_EINVAL;
+    pc_xconsumer_info *ci = pcs_calloc(max ? max : 1, sizeof *ci);
+    if (!ci)
+        return PC_ENOMEM;
+    int rc = pcs_rd_xconsumers(r, KEY(rq), g->s.ptr, g->s.len, ci, max, &n);
+    if (!rc) {
+        pcs_out_int(out, (int64_t)n);
+        for (size_t i = 0; i < n; i++) {
+            pcs_out_bytes(out, ci[i].name.ptr, ci[i].name.len);
+            pcs_out_int(out, (int64_t)ci[i].pending);
+            pcs_out_int(out, ci[i].idle_ms);
+            pcs_out_int(out, ci[i].inactive_ms);
+        }
+        *nv = (uint32_t)(1 + 4 * n);
+    }
+    pcs_free(ci);
+    return rc;
+}
+
 static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_GET] = r_get,
     [PCS_OP_R_TYPE] = r_type,
@@ -518,6 +703,17 @@ static const read_fn reads[PCS_OP__COUNT] = {
     [PCS_OP_R_BITLEN] = r_bitlen,
     [PCS_OP_R_BF_EXISTS] = r_bf_exists,
     [PCS_OP_R_BF_INFO] = r_bf_info,
+    /* issue 17: streams */
+    [PCS_OP_R_XINFO] = r_xinfo,
+    [PCS_OP_R_XRANGE] = r_xrange,
+    [PCS_OP_R_XPENDING] = r_xpending,
+    [PCS_OP_R_XGROUPS] = r_xgroups,
+    [PCS_OP_R_XCONSUMERS] = r_xconsumers,
+    /* issue 17: sorted sets (zreads.c) */
+    [PCS_OP_R_ZSCORE] = pcd_r_zscore,
+    [PCS_OP_R_ZRANK] = pcd_r_zrank,
+    [PCS_OP_R_ZCOUNT] = pcd_r_zcount,
+    [PCS_OP_R_ZRANGE] = pcd_r_zrange,
 };
 
 /* Questions for the daemon itself. */
@@ -578,7 +774,8 @@ static bool keyed(unsigned op)
     return op == PCS_OP_R_GET || op == PCS_OP_R_TTL || op == PCS_OP_R_VERSION ||
            op == PCS_OP_R_STRLEN || op == PCS_OP_R_GETRANGE || op == PCS_OP_R_COUNT ||
            op == PCS_OP_R_SEQGET || op == PCS_OP_R_HGET || op == PCS_OP_R_SISMEMBER ||
-           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op);
+           op == PCS_OP_R_LPOS || op == PCS_OP_R_SRANDMEMBER || pcs_op_is_read16(op) ||
+           pcs_op_is_read17z(op);
 }
 
 void pcd_serve_read(pcd *d, uint32_t uid, const pcs_req *rq, pcs_buf *out)

@@ -419,6 +419,18 @@ static const char *err_context(const char *call, int rc)
         {"pc_flush", PC_ESTATE, "not in a transaction, which lives in one shard"},
         {"pc_snapshot", PC_ENOTSUP, "embedded mode, or the daemon has no --snapshot-dir"},
         {"pc_stats_get", PC_ENOTSUP, "embedded mode: no daemon keeps statistics"},
+        {"pc_xadd", PC_ERANGE,
+         "the ID must be greater than the stream's last ID (and than 0-0), and one must be left"},
+        {"pc_xgroup_create", PC_EEXIST, "the group exists (Redis's BUSYGROUP)"},
+        {"pc_xgroup_create", PC_ENOTFOUND, "no such key: PC_XGROUP_MKSTREAM creates it"},
+        {"pc_xgroup_setid", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xreadgroup", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xclaim", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xautoclaim", PC_ENOTFOUND, "no such key or consumer group (Redis's NOGROUP)"},
+        {"pc_xreadgroup", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xclaim", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xautoclaim", PC_ESTATE, "it runs at once: not in a batch or transaction"},
+        {"pc_xread_wait", PC_ESTATE, "it cannot wait inside a batch or a transaction"},
         {NULL, PC_ECONNREFUSED, "no daemon serves the store: start pycached, or open it embedded"},
         {NULL, PC_EACCES, "this peer's role does not allow it; see pycached(8), ROLES"},
         {NULL, PC_ECROSSSHARD, "the keys lie in different shards; give them the same {tag}"},
@@ -483,6 +495,24 @@ int pc__txn_key(pc_client *c, const void *key, size_t klen)
                    a, c->txn_shard, c->nshards, b, s);
 }
 
+int pc__same_shard(pc_client *c, const char *n0, const void *k0, size_t l0, const char *n1,
+                   const void *k1, size_t l1)
+{
+    if (c->nshards <= 1)
+        return 0;
+    unsigned s0 = pcs_shard_of(c->nshards, k0, l0), s1 = pcs_shard_of(c->nshards, k1, l1);
+    if (s0 == s1)
+        return 0;
+    char a[200], b[200];
+    show_key(a, sizeof a, k0, l0);
+    show_key(b, sizeof b, k1, l1);
+    return pc__why(c, PC_ECROSSSHARD,
+                   "%s %s (shard %u) and %s %s (shard %u) lie in different shards of the %u; give "
+                   "them the same {tag}, as in '{user42}:a' and '{user42}:b' (a key with a {tag} "
+                   "hashes by the tag alone)",
+                   n0, a, s0, n1, b, s1, c->nshards);
+}
+
 int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
 {
     int rc = pc__usable(c);
@@ -506,7 +536,67 @@ int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p)
     return 0;
 }
 
+int pc__op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e, uint8_t shape,
+               void *out)
+{
+    int rc = pc__usable(c);
+    if (rc || (rc = pc__key(c, "key", key, klen)) || (rc = pc__txn_key(c, key, klen)))
+        return rc;
+    pc__pend *p;
+    if ((rc = pc__op_begin(c, op, e, &p)))
+        return rc;
+    p->shape = shape;
+    p->out = out;
+    pcs_enc_bytes(e, key, klen);
+    return 0;
+}
+
 static int run_queue(pc_client *c, int *rcs, size_t nrcs, long *failed);
+
+int pc__op_end_wait_at(pc_client *c, pcs_enc *e, int64_t timeout_ms, size_t until_at)
+{
+    /* Rounded up to the next millisecond: the daemon reads its clock in
+     * whole milliseconds too, and must never give up before we asked.  It
+     * answers PC_ETIMEDOUT at the deadline and gives nothing after it; we
+     * wait a little longer, and not at all longer than that whatever the
+     * daemon does. */
+    uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
+    pcs_buf *b = e->b;
+    /* The placeholder is an INT: its kind byte, then 8 bytes. */
+    if (!b->err && until_at + 9 <= b->len)
+        pcs_put_le64(b->data + until_at + 1, until);
+    c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
+    int rc = pc__op_end(c, e, 0);
+    c->call_deadline = UINT64_MAX;
+    return rc;
+}
+
+int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms)
+{
+    size_t at = e->b->len;
+    pcs_enc_int(e, 0);
+    return pc__op_end_wait_at(c, e, timeout_ms, at);
+}
+
+int pc__poll(pc_client *c, int64_t timeout_ms, int again, int (*attempt)(pc_client *c, void *arg),
+             void *arg)
+{
+    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
+    unsigned nap_us = 200;
+    for (;;) {
+        int rc = attempt(c, arg);
+        if (rc != again)
+            return rc;
+        uint64_t now = pcs_now_ms();
+        if (now >= deadline)
+            return PC_ETIMEDOUT;
+        uint64_t left_us = (deadline - now) * 1000;
+        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
+        nanosleep(&ts, NULL);
+        if (nap_us < 10000)
+            nap_us *= 2;
+    }
+}
 
 int pc__op_end(pc_client *c, pcs_enc *e, int rc)
 {
@@ -583,6 +673,20 @@ static int fill_out(pc__pend *p, const pcs_resp *r)
         return fill_throttle(p->out, r);
     if (p->shape == PC__R_FLIGHT)
         return pc__flight_decode(r, p->out);
+    if (p->shape == PC__R_RESP) {
+        *(pcs_resp *)p->out = *r;
+        return 0;
+    }
+    if (p->shape == PC__R_XID) {
+        pc_val a, b;
+        if (r->nvals != 2 || pcs_val_decode(&q, r->end, &a) || pcs_val_decode(&q, r->end, &b) ||
+            a.kind != PC_INT || b.kind != PC_INT)
+            return PC_EPROTO;
+        *(pc_xid *)p->out = pc_xid_make((uint64_t)a.i, (uint64_t)b.i);
+        return 0;
+    }
+    if (p->shape == PC__R_ZENTRIES || p->shape == PC__R_ZBLOCK)
+        return pc__zfill(p, r);
     if (p->shape == PC__R_FLAGS) {
         if (r->nvals != p->max)
             return PC_EPROTO;

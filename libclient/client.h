@@ -33,12 +33,23 @@ enum pc__shape {
     /* issue 16 */
     PC__R_THROTTLE, /* pc_throttle_info *  from five INTs */
     PC__R_FLIGHT,   /* pc_flight *  from four INTs and maybe a value */
-    PC__R_FLAGS     /* int[max]  from max INTs */
+    PC__R_FLAGS,    /* int[max]  from max INTs */
+    /* issue 17 */
+    PC__R_XID,      /* pc_xid *  from two INTs */
+    PC__R_RESP,     /* pcs_resp *  the whole answer (calls that run at once) */
+    PC__R_ZENTRIES, /* pc_zentry[max] and size_t *n  from member, score pairs (zset.c) */
+    PC__R_ZBLOCK    /* pc__zblock *  from key, member, score (zset.c) */
 };
 
 /* pc_last_error()'s detail: room for two keys shown in 40 bytes each
  * (up to 4 characters a byte) and the words around them. */
 #define PC__ERRMSG 704
+
+/* A blocking pop's out-parameters (zset.c). */
+typedef struct pc__zblock {
+    pc_bytes *key;
+    pc_zentry *e;
+} pc__zblock;
 
 /* What pc_last_error() tells: the last failure of a call on the client. */
 typedef struct pc__err {
@@ -58,9 +69,11 @@ typedef struct pc__pend {
 
 enum pc__mode { PC__IDLE, PC__BATCH, PC__TXN };
 
-/* pc_qpop_wait(): how long past its timeout the client waits for the
- * daemon's own answer before it gives up on it. */
-#define PC__QPOP_GRACE_MS 5
+/* pc_qpop_wait() and the other parked waits: how long past its timeout
+ * the client waits for the daemon's own answer before it gives up on it
+ * (and on the channel: the next call connects afresh).  Long enough for a
+ * loaded daemon's late pass, short against a hung one. */
+#define PC__QPOP_GRACE_MS 100
 
 /* A channel to the daemon, client side. */
 typedef struct pc__chan {
@@ -238,9 +251,51 @@ PC__HIDDEN int pc__flight_decode(const pcs_resp *r, pc_flight *out);
  * first key; else 0. */
 PC__HIDDEN int pc__txn_key(pc_client *c, const void *key, size_t klen);
 
+/* stream.c (issue 17): answers of ring-only stream reads. */
+PC__HIDDEN int pc__x_entries(const uint8_t **q, const uint8_t *end, size_t n, pc_xentry *out,
+                             size_t max, size_t *got);
+/* zset.c: fill a PC__R_ZENTRIES or PC__R_ZBLOCK out-parameter. */
+PC__HIDDEN int pc__zfill(const pc__pend *p, const pcs_resp *r);
+
+/* Keys k0 (named n0, as "src") and k1 (n1) of one shard: 0, or
+ * PC_ECROSSSHARD with a message naming both keys, their shards and the
+ * {tag} way.  Multi-key calls check every key against the first when they
+ * are queued. */
+PC__HIDDEN int pc__same_shard(pc_client *c, const char *n0, const void *k0, size_t l0,
+                              const char *n1, const void *k1, size_t l1);
+
 /* Begin encoding a write: a frame in c->req and its pending out-parameter. */
 PC__HIDDEN int pc__op_begin(pc_client *c, uint16_t op, pcs_enc *e, pc__pend **p);
+/* Begin a write on key: the client usable, the key valid (pc_last_error
+ * says why not), the frame, the key as its first argument, the answer's
+ * shape and out-parameter (NULL: the answer is not wanted). */
+PC__HIDDEN int pc__op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
+                          uint8_t shape, void *out);
 /* Finish it.  Idle: run it now and return its result; queued: 0. */
 PC__HIDDEN int pc__op_end(pc_client *c, pcs_enc *e, int rc);
+/* Finish a request the daemon parks (a waiting pop or claim): add the
+ * waiter's deadline, timeout_ms from now, and wait for the answer no longer
+ * than that and PC__QPOP_GRACE_MS. */
+PC__HIDDEN int pc__op_end_wait(pc_client *c, pcs_enc *e, int64_t timeout_ms);
+/* The same for a request whose deadline is not its last argument: the
+ * caller encoded an INT (0) there, at offset until_at of the request
+ * buffer (its length before), and this sets it. */
+PC__HIDDEN int pc__op_end_wait_at(pc_client *c, pcs_enc *e, int64_t timeout_ms, size_t until_at);
+/* Embedded waits, with no daemon to wake them: call attempt(c, arg) until
+ * it returns other than again, pausing 200 us doubling to 10 ms between
+ * tries, for at most timeout_ms; then PC_ETIMEDOUT. */
+PC__HIDDEN int pc__poll(pc_client *c, int64_t timeout_ms, int again,
+                        int (*attempt)(pc_client *c, void *arg), void *arg);
+
+/* Checks a read call makes before it reads: an open read of a client made
+ * in this process. */
+static inline int pc__read_ok(const pc_read *r)
+{
+    if (!r)
+        return PC_EINVAL;
+    if (!r->active)
+        return pc__why(r->c, PC_EINVAL, "the read has ended (pc_read_end) or was never begun");
+    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
+}
 
 #endif

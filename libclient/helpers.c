@@ -6,27 +6,10 @@
  * write.c does for the other types.
  */
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../shm/alloc.h"
 #include "client.h"
-
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)) || (rc = pc__txn_key(c, key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = shape;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
 
 /* ---- rate limiting ---- */
 
@@ -37,7 +20,7 @@ static int throttle(pc_client *c, const void *key, size_t klen, int64_t mode, in
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_THROTTLE, key, klen, &e, PC__R_THROTTLE, out)))
+    if ((rc = pc__op_key(c, PCS_OP_THROTTLE, key, klen, &e, PC__R_THROTTLE, out)))
         return rc;
     pcs_enc_int(&e, mode);
     pcs_enc_int(&e, a);
@@ -158,23 +141,30 @@ static int claim_once(pc_client *c, const void *key, size_t klen, int64_t lease_
                       int64_t timeout_ms, unsigned flags, pc_flight *out)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_FC_CLAIM, key, klen, &e, PC__R_FLIGHT, out);
+    int rc = pc__op_key(c, PCS_OP_FC_CLAIM, key, klen, &e, PC__R_FLIGHT, out);
     if (rc)
         return rc;
     pcs_enc_int(&e, lease_ms);
     pcs_enc_int(&e, flags);
     pcs_enc_int(&e, getpid()); /* the daemon puts its peer's pid here */
     pcs_enc_int(&e, timeout_ms);
-    if (timeout_ms == 0)
-        return pc__op_end(c, &e, 0);
-    /* As pc_qpop_wait: the daemon parks it, answers PC_ETIMEDOUT at the
-     * deadline and gives nothing after it; we wait a little longer. */
-    uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
-    pcs_enc_int(&e, (int64_t)until);
-    c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
-    rc = pc__op_end(c, &e, 0);
-    c->call_deadline = UINT64_MAX;
-    return rc;
+    /* As pc_qpop_wait: the daemon parks a waiting one. */
+    return timeout_ms == 0 ? pc__op_end(c, &e, 0) : pc__op_end_wait(c, &e, timeout_ms);
+}
+
+/* One claim of an embedded waiting pc_flight_claim (pc__poll). */
+struct claim_try {
+    const void *key;
+    size_t klen;
+    int64_t lease_ms;
+    unsigned flags;
+    pc_flight *out;
+};
+
+static int claim_attempt(pc_client *c, void *arg)
+{
+    struct claim_try *a = arg;
+    return claim_once(c, a->key, a->klen, a->lease_ms, 0, a->flags, a->out);
 }
 
 static int w_flight_claim(pc_client *c, const void *key, size_t klen, int64_t lease_ms,
@@ -185,22 +175,8 @@ static int w_flight_claim(pc_client *c, const void *key, size_t klen, int64_t le
         return rc;
     if (timeout_ms == 0 || c->remote)
         return claim_once(c, key, klen, lease_ms, timeout_ms, flags, out);
-    /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
-    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-    unsigned nap_us = 200;
-    for (;;) {
-        rc = claim_once(c, key, klen, lease_ms, 0, flags, out);
-        if (rc != PC_EBUSY)
-            return rc;
-        uint64_t now = pcs_now_ms();
-        if (now >= deadline)
-            return PC_ETIMEDOUT;
-        uint64_t left_us = (deadline - now) * 1000;
-        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
-        nanosleep(&ts, NULL);
-        if (nap_us < 10000)
-            nap_us *= 2;
-    }
+    struct claim_try a = {key, klen, lease_ms, flags, out};
+    return pc__poll(c, timeout_ms, PC_EBUSY, claim_attempt, &a);
 }
 
 static int w_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t token,
@@ -223,7 +199,7 @@ static int w_flight_fill(pc_client *c, const void *key, size_t klen, uint64_t to
     if ((rc = pcs_val_check(v, c->max_value)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_FC_FILL, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_FC_FILL, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, (int64_t)token);
     pcs_enc_val(&e, v);
@@ -241,7 +217,7 @@ static int w_flight_release(pc_client *c, const void *key, size_t klen, uint64_t
         return pc__why(c, PC_EINVAL, "token must be one pc_flight_claim gave, got %llu",
                        (unsigned long long)token);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_FC_RELEASE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, (int64_t)token);
     return pc__op_end(c, &e, 0);
@@ -273,18 +249,9 @@ int pc_flight_release(pc_client *c, const void *key, size_t klen, uint64_t token
 
 /* ---- reads ---- */
 
-/* An open read of a client made in this process; a ring-only client's
- * reads travel through the channel. */
-static int read_ok(const pc_read *r)
-{
-    if (!r || !r->active)
-        return PC_EINVAL;
-    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
-}
-
 static int rd_flight_get(pc_read *r, const void *key, size_t klen, pc_flight *out)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;
@@ -310,7 +277,7 @@ static int w_setbit(pc_client *c, const void *key, size_t klen, uint64_t offset,
     if (bit != 0 && bit != 1)
         return pc__why(c, PC_EINVAL, "bit must be 0 or 1, got %d", bit);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
+    if ((rc = pc__op_key(c, PCS_OP_SETBIT, key, klen, &e, PC__R_INT, old)))
         return rc;
     pcs_enc_int(&e, (int64_t)offset);
     pcs_enc_int(&e, bit);
@@ -333,16 +300,12 @@ static int w_bitop(pc_client *c, int op, const void *dest, size_t dlen, const pc
         return PC_ETOOBIG;
     if ((rc = pc__key(c, "dest", dest, dlen)))
         return rc;
-    unsigned shard = pcs_shard_of(c->nshards, dest, dlen);
-    for (size_t i = 0; i < n; i++) {
-        if ((rc = pc__key(c, "keys[]", keys[i].ptr, keys[i].len)))
+    for (size_t i = 0; i < n; i++)
+        if ((rc = pc__key(c, "keys[]", keys[i].ptr, keys[i].len)) ||
+            (rc = pc__same_shard(c, "dest", dest, dlen, "a source key", keys[i].ptr, keys[i].len)))
             return rc;
-        if (pcs_shard_of(c->nshards, keys[i].ptr, keys[i].len) != shard)
-            return pc__why(c, PC_ECROSSSHARD,
-                           "keys[%zu] is in another shard than dest; give them one {tag}", i);
-    }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_BITOP, dest, dlen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_int(&e, op);
     for (size_t i = 0; i < n; i++)
@@ -379,7 +342,7 @@ static int ring_int(pc_read *r, uint16_t op, const void *key, size_t klen, const
 
 static int rd_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, int *bit)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = bit ? 0 : pc__why(r->c, PC_EINVAL, "bit is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;
@@ -400,7 +363,7 @@ static int rd_getbit(pc_read *r, const void *key, size_t klen, uint64_t offset, 
 static int rd_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, int64_t end,
                        unsigned flags, uint64_t *count)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = count ? 0 : pc__why(r->c, PC_EINVAL, "count is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;
@@ -420,7 +383,7 @@ static int rd_bitcount(pc_read *r, const void *key, size_t klen, int64_t start, 
 static int rd_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t start, int64_t end,
                      unsigned flags, int64_t *pos)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pos ? 0 : pc__why(r->c, PC_EINVAL, "pos is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;
@@ -438,7 +401,7 @@ static int rd_bitpos(pc_read *r, const void *key, size_t klen, int bit, int64_t 
 
 static int rd_bitlen(pc_read *r, const void *key, size_t klen, uint64_t *bytes)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = bytes ? 0 : pc__why(r->c, PC_EINVAL, "bytes is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;
@@ -468,7 +431,7 @@ static int w_bf_reserve(pc_client *c, const void *key, size_t klen, double error
     if (flags & ~(unsigned)PC_BF_NONSCALING)
         return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_BF_RESERVE, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_double(&e, error_rate);
     pcs_enc_int(&e, (int64_t)capacity);
@@ -496,7 +459,7 @@ static int w_bf_madd(pc_client *c, const void *key, size_t klen, const pc_bytes 
                            items[i].len, (unsigned long long)c->max_value);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
+    if ((rc = pc__op_key(c, PCS_OP_BF_ADD, key, klen, &e, added ? PC__R_FLAGS : PC__R_NONE, added)))
         return rc;
     c->pend[c->npend].max = n;
     for (size_t i = 0; i < n; i++)
@@ -534,7 +497,7 @@ int pc_bf_add(pc_client *c, const void *key, size_t klen, const void *item, size
 static int rd_bf_mexists(pc_read *r, const void *key, size_t klen, const pc_bytes *items, size_t n,
                          int *exists)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = pc__key(r->c, "key", key, klen)))
         return rc;
     if (n == 0 || !items || !exists)
@@ -577,7 +540,7 @@ int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void *item, siz
 
 static int rd_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out)
 {
-    int rc = read_ok(r);
+    int rc = pc__read_ok(r);
     if (rc || (rc = out ? 0 : pc__why(r->c, PC_EINVAL, "out is NULL")) ||
         (rc = pc__key(r->c, "key", key, klen)))
         return rc;

@@ -167,14 +167,17 @@ typedef enum pc_type {
     /* issue 16 */
     PC_T_FLIGHT, /**< a function's cached value and the lease of who computes it */
     PC_T_BITS,   /**< a bit array, stored in chunks */
-    PC_T_BLOOM   /**< a scalable Bloom filter */
+    PC_T_BLOOM,  /**< a scalable Bloom filter */
+    /* issue 17 */
+    PC_T_STREAM, /**< a stream: entries by ID, consumer groups */
+    PC_T_ZSET    /**< a sorted set */
 } pc_type;
 
 /** The number of pc_type values (PC_T_NONE included). */
-#define PC_T__COUNT 10
+#define PC_T__COUNT 12
 
 /** The name of a type: "none", "string", "numeric", "list", "map", "set", "queue",
- *  "flight", "bits", "bloom". */
+ *  "flight", "bits", "bloom", "stream", "zset". */
 PC_EXPORT const char *pc_type_name(pc_type t);
 
 /** What a pc_val holds. */
@@ -374,7 +377,7 @@ PC_EXPORT int pc_connect(const char *dir, const pc_options *opt, pc_client **out
  * that is alive but hung (SIGSTOP, a debugger) or a full ring that never
  * drains.  The call may or may not have been done; the client stays usable
  * and connects afresh on its next call.  pc_qpop_wait() keeps its own
- * timeout, to within a few milliseconds, whatever the daemon does.
+ * timeout, to within 100 ms, whatever the daemon does.
  * pc_snapshot() waits for the snapshot for PC_SNAPSHOT_WAIT_MS or the
  * client's timeout, whichever is longer.
  */
@@ -1273,6 +1276,350 @@ PC_EXPORT int pc_bf_exists(pc_read *r, const void *key, size_t klen, const void 
 PC_EXPORT int pc_bf_info_get(pc_read *r, const void *key, size_t klen, pc_bf_info *out);
 
 /* ------------------------------------------------------------------------ */
+/* Streams (issue 17)                                                        */
+
+/*
+ * A Stream key is Redis's stream: an append-only log of entries, each a
+ * list of field-value pairs (any tagged scalars: bytes, int, double, bool,
+ * nil) under an ID, ms-seq, that only grows; and its consumer groups, each
+ * with its last delivered ID, its pending entries (delivered and not yet
+ * acknowledged: ID -> consumer, delivery time, count) and its consumers.
+ * A stream exists until it is deleted, even with no entries left (XDEL,
+ * XTRIM), as in Redis.  Ranges and XREAD without a group are zero-copy;
+ * what changes a group (XREADGROUP, XCLAIM, XAUTOCLAIM) is a write and
+ * answers copies in the client's reply buffer.
+ *
+ * Entries are kept one per ID (big-endian, so in ID order): an entry, a
+ * range's start, an index into a range are one B-tree lookup; a range of k
+ * entries costs O(log N + k).  Group and consumer names are 1 to
+ * PC_XNAME_MAX bytes, any bytes.
+ *
+ * Ownership and threads, as everywhere in this header: views from a read
+ * live until pc_read_end(), copies from a write until the next write call
+ * on the client; nothing is freed by the caller; a client and its read are
+ * for one thread at a time.
+ */
+
+/** A stream entry ID: ms-seq (Redis's "1700000000000-0"). */
+typedef struct pc_xid {
+    uint64_t ms;
+    uint64_t seq;
+} pc_xid;
+
+static inline pc_xid pc_xid_make(uint64_t ms, uint64_t seq)
+{
+    pc_xid x;
+    x.ms = ms;
+    x.seq = seq;
+    return x;
+}
+/** The largest ID, UINT64_MAX-UINT64_MAX.  As an ID of pc_xread_wait() it
+ *  means Redis's "$" (after the stream's last entry now); of
+ *  pc_xreadgroup() Redis's ">" (entries never delivered to the group); of
+ *  a range's end Redis's "+". */
+static inline pc_xid pc_xid_max(void)
+{
+    return pc_xid_make(UINT64_MAX, UINT64_MAX);
+}
+/** -1, 0 or 1 as a is before, equal to or after b. */
+static inline int pc_xid_cmp(pc_xid a, pc_xid b)
+{
+    if (a.ms != b.ms)
+        return a.ms < b.ms ? -1 : 1;
+    return a.seq < b.seq ? -1 : a.seq > b.seq;
+}
+
+/** The longest group or consumer name. */
+#define PC_XNAME_MAX 200
+
+/**
+ * An entry as a read or a write answered it.  Its pairs are decoded with
+ * pc_xentry_pairs().  From a read (pc_xrange, pc_xread) the pairs are views
+ * into the map, valid until pc_read_end(); from a write (pc_xreadgroup,
+ * pc_xclaim, pc_xautoclaim, pc_xread_wait) into the client's reply buffer,
+ * valid until the next write call on the client.
+ */
+typedef struct pc_xentry {
+    pc_xid id;
+    bool deleted;    /**< a pending entry no longer in the stream (no pairs) */
+    size_t npairs;   /**< field-value pairs */
+    const void *raw; /**< internal: the pairs, encoded */
+    size_t rawlen;   /**< internal */
+} pc_xentry;
+
+/**
+ * The pairs of e: fv[2i] gets field i, fv[2i + 1] its value, for up to
+ * max / 2 pairs; *n (may be NULL) gets how many pairs were written.
+ * @return 0, PC_EINVAL, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_xentry_pairs(const pc_xentry *e, pc_val *fv, size_t max, size_t *n);
+
+/** How pc_xadd picks the new entry's ID. */
+enum {
+    PC_XADD_AUTO = 0,    /**< "*": the time now in ms, or after the last ID */
+    PC_XADD_AUTOSEQ = 1, /**< "ms-*": id.ms given, the next seq in it */
+    PC_XADD_EXPLICIT = 2 /**< "ms-seq": id as given */
+};
+/** pc_xadd flags */
+enum { PC_XADD_NOMKSTREAM = 1u << 0 /**< a missing key is not created: *out = 0-0, 0 */ };
+
+/** How to trim (pc_xadd, pc_xtrim). */
+enum {
+    PC_XTRIM_NONE = 0,
+    PC_XTRIM_MAXLEN = 1, /**< keep the newest maxlen entries */
+    PC_XTRIM_MINID = 2   /**< remove entries before minid */
+};
+typedef struct pc_xtrim_opts {
+    int by;          /**< PC_XTRIM_* */
+    bool approx;     /**< Redis's "~": remove at most limit entries (may keep more) */
+    uint64_t maxlen; /**< PC_XTRIM_MAXLEN */
+    pc_xid minid;    /**< PC_XTRIM_MINID */
+    uint64_t limit;  /**< approx only: the most entries one call removes; 0: no
+                          limit (Redis's LIMIT 0; Redis's default is 10000) */
+} pc_xtrim_opts;
+
+/**
+ * Redis XADD: add an entry of npairs field-value pairs (fv[2i] the field,
+ * fv[2i + 1] its value; npairs >= 1), creating the stream unless
+ * PC_XADD_NOMKSTREAM, then trim it as trim says (NULL: not at all).  *out
+ * (may be NULL) gets the new ID (0-0 when PC_XADD_NOMKSTREAM found no key).
+ * @return 0, PC_ERANGE (the ID is not greater than the stream's last, is
+ *         0-0, or no ID is left after it), PC_EWRONGTYPE, PC_EINVAL (bad
+ *         mode, pairs or trim: an exact trim with a limit),
+ *         PC_ETOOBIG, PC_ENAN, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_xadd(pc_client *c, const void *key, size_t klen, int idmode, pc_xid id,
+                      const pc_val *fv, size_t npairs, const pc_xtrim_opts *trim, unsigned flags,
+                      pc_xid *out);
+
+/** Redis XTRIM: *removed (may be NULL) gets how many entries went.  A
+ *  missing key removes 0. */
+PC_EXPORT int pc_xtrim(pc_client *c, const void *key, size_t klen, const pc_xtrim_opts *trim,
+                       uint64_t *removed);
+
+/** Redis XDEL: delete the entries ids[0..n); *deleted (may be NULL) gets
+ *  how many existed.  The stream stays, even empty. */
+PC_EXPORT int pc_xdel(pc_client *c, const void *key, size_t klen, const pc_xid *ids, size_t n,
+                      uint64_t *deleted);
+
+/** Zero-copy: the number of entries (0 for a missing key). */
+PC_EXPORT int pc_xlen(pc_read *r, const void *key, size_t klen, uint64_t *n);
+
+/** pc_xrange flags */
+enum {
+    PC_XRANGE_REV = 1u << 0,        /**< newest first (XREVRANGE) */
+    PC_XRANGE_START_EXCL = 1u << 1, /**< "(start": start itself is not included */
+    PC_XRANGE_END_EXCL = 1u << 2    /**< "(end" */
+};
+
+/**
+ * Redis XRANGE / XREVRANGE, zero-copy: the entries with start <= ID <= end
+ * (start 0-0 is "-", pc_xid_max() is "+"), oldest first (newest with
+ * PC_XRANGE_REV), at most max of them into out[0..*n).  To page, call again
+ * with start (end when reversed) the last ID returned and the matching
+ * _EXCL flag.  A missing key or an empty range gives *n = 0.
+ * O(log N + *n).
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, PC_ECORRUPT.
+ */
+PC_EXPORT int pc_xrange(pc_read *r, const void *key, size_t klen, pc_xid start, pc_xid end,
+                        unsigned flags, pc_xentry *out, size_t max, size_t *n);
+
+/**
+ * Redis XREAD without BLOCK, zero-copy: for each keys[i], the entries after
+ * ids[i] (pc_xid_max(): none, as "$"), at most count of each (0: no limit),
+ * at most max in all, into out: key 0's first, then key 1's, ...; nper[i]
+ * gets how many are keys[i]'s.  Missing keys give none.
+ */
+PC_EXPORT int pc_xread(pc_read *r, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                       size_t count, pc_xentry *out, size_t max, size_t *nper);
+
+/**
+ * Redis XREAD BLOCK: as pc_xread, but when none of the streams has an entry
+ * after its ID, wait up to timeout_ms (1..PC_TTL_MAX_MS) for one to be
+ * added (the daemon wakes the caller; in embedded mode the client polls).
+ * pc_xid_max() as an ID means "$": entries added after the call began.
+ * The entries are copies (the client's reply buffer).  Every key must lie
+ * in one shard (PC_ECROSSSHARD).  Not in a batch or transaction
+ * (PC_ESTATE).  Daemon mode needs a client that may write.
+ * @return 0, PC_ETIMEDOUT (nothing came), PC_EWRONGTYPE, PC_EINVAL, ...
+ */
+PC_EXPORT int pc_xread_wait(pc_client *c, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                            size_t count, int64_t timeout_ms, pc_xentry *out, size_t max,
+                            size_t *nper);
+
+/** What pc_xinfo_stream() says (Redis XINFO STREAM). */
+typedef struct pc_xinfo {
+    uint64_t length;        /**< entries */
+    pc_xid last_id;         /**< the last ID ever given (0-0: none) */
+    pc_xid first_id;        /**< the first entry's ID (0-0: empty) */
+    pc_xid max_deleted_id;  /**< the largest ID deleted (0-0: none) */
+    uint64_t entries_added; /**< entries ever added */
+    uint64_t groups;        /**< consumer groups */
+} pc_xinfo;
+
+/** Zero-copy: a stream's figures.  PC_ENOTFOUND for a missing key. */
+PC_EXPORT int pc_xinfo_stream(pc_read *r, const void *key, size_t klen, pc_xinfo *out);
+
+/* ---- consumer groups ---- */
+
+/** pc_xgroup_create flags */
+enum { PC_XGROUP_MKSTREAM = 1u << 0 /**< create an empty stream when the key is missing */ };
+
+/**
+ * Redis XGROUP CREATE: a group whose last delivered ID is *id (NULL: "$",
+ * the stream's last ID).  entries_read: Redis's ENTRIESREAD (-1: not
+ * given).
+ * @return 0, PC_EEXIST (the group exists: BUSYGROUP), PC_ENOTFOUND (no key
+ *         and no PC_XGROUP_MKSTREAM), PC_EWRONGTYPE, PC_EINVAL, PC_EKEY, ...
+ */
+PC_EXPORT int pc_xgroup_create(pc_client *c, const void *key, size_t klen, const void *group,
+                               size_t glen, const pc_xid *id, int64_t entries_read, unsigned flags);
+
+/** Redis XGROUP SETID (id NULL: "$").  PC_ENOTFOUND: no key or no group. */
+PC_EXPORT int pc_xgroup_setid(pc_client *c, const void *key, size_t klen, const void *group,
+                              size_t glen, const pc_xid *id, int64_t entries_read);
+
+/** Redis XGROUP DESTROY: *destroyed (may be NULL) 1, or 0 when no such
+ *  group.  Its pending entries and consumers go with it (O(pending)). */
+PC_EXPORT int pc_xgroup_destroy(pc_client *c, const void *key, size_t klen, const void *group,
+                                size_t glen, int *destroyed);
+
+/** Redis XGROUP CREATECONSUMER: *created 1, or 0 when it existed. */
+PC_EXPORT int pc_xgroup_createconsumer(pc_client *c, const void *key, size_t klen,
+                                       const void *group, size_t glen, const void *consumer,
+                                       size_t clen, int *created);
+
+/** Redis XGROUP DELCONSUMER: *pending gets how many pending entries it had
+ *  (they go: no longer pending for anyone).  O(the group's pending). */
+PC_EXPORT int pc_xgroup_delconsumer(pc_client *c, const void *key, size_t klen, const void *group,
+                                    size_t glen, const void *consumer, size_t clen,
+                                    uint64_t *pending);
+
+/** pc_xreadgroup flags */
+enum { PC_XREAD_NOACK = 1u << 0 /**< delivered entries are not made pending */ };
+
+/**
+ * Redis XREADGROUP GROUP group consumer: for each keys[i], with ids NULL or
+ * ids[i] pc_xid_max() (">"), entries never delivered to the group, which
+ * become pending for consumer (unless PC_XREAD_NOACK) and move the group's
+ * last delivered ID; with another ID, consumer's own pending entries after
+ * it (history; deleted ones come with deleted set), at most count of each
+ * (0: no limit) and max in all, into out as pc_xread's.  The consumer is
+ * created when new.  timeout_ms > 0: when no ">" stream has anything, wait
+ * up to that long (as pc_xread_wait; not in a batch or transaction).
+ * Every key must lie in one shard.
+ * @return 0, PC_ETIMEDOUT, PC_ENOTFOUND (a key or its group is missing:
+ *         NOGROUP), PC_EWRONGTYPE, PC_EINVAL, PC_ECROSSSHARD, PC_ESTATE, ...
+ */
+PC_EXPORT int pc_xreadgroup(pc_client *c, const void *group, size_t glen, const void *consumer,
+                            size_t clen, const pc_bytes *keys, const pc_xid *ids, size_t nkeys,
+                            size_t count, int64_t timeout_ms, unsigned flags, pc_xentry *out,
+                            size_t max, size_t *nper);
+
+/** Redis XACK: *acked (may be NULL) gets how many of ids were pending. */
+PC_EXPORT int pc_xack(pc_client *c, const void *key, size_t klen, const void *group, size_t glen,
+                      const pc_xid *ids, size_t n, uint64_t *acked);
+
+/** The summary form of Redis XPENDING. */
+typedef struct pc_xpending_info {
+    uint64_t count;     /**< pending entries */
+    pc_xid min, max;    /**< the smallest and largest pending ID (0-0: none) */
+    uint64_t consumers; /**< consumers with pending entries */
+} pc_xpending_info;
+
+/**
+ * Zero-copy: Redis XPENDING key group: the summary into *out, and up to max
+ * consumers with pending entries (names: views) with their counts into
+ * names[0..*n) and counts (either may be NULL when max is 0).
+ * @return 0, PC_ENOTFOUND (no key or no group), PC_EWRONGTYPE, ...
+ */
+PC_EXPORT int pc_xpending_summary(pc_read *r, const void *key, size_t klen, const void *group,
+                                  size_t glen, pc_xpending_info *out, pc_bytes *names,
+                                  uint64_t *counts, size_t max, size_t *n);
+
+/** One pending entry (Redis XPENDING's extended form). */
+typedef struct pc_xpending_entry {
+    pc_xid id;
+    pc_bytes consumer;   /**< a view */
+    int64_t idle_ms;     /**< since its last delivery */
+    uint64_t deliveries; /**< times delivered */
+} pc_xpending_entry;
+
+/**
+ * Zero-copy: Redis XPENDING key group [IDLE min_idle_ms] start end count
+ * [consumer]: the pending entries with start <= ID <= end (flags
+ * PC_XRANGE_START_EXCL / _END_EXCL), idle at least min_idle_ms (0: any),
+ * of consumer (NULL: any), at most max of them, by ID.
+ */
+PC_EXPORT int pc_xpending(pc_read *r, const void *key, size_t klen, const void *group, size_t glen,
+                          pc_xid start, pc_xid end, unsigned flags, int64_t min_idle_ms,
+                          const void *consumer, size_t clen, pc_xpending_entry *out, size_t max,
+                          size_t *n);
+
+/** pc_xclaim options (Redis XCLAIM's IDLE, TIME, RETRYCOUNT, FORCE,
+ *  JUSTID, LASTID).  Zero it, or set fields: -1 in idle_ms, time_ms and
+ *  retrycount means "not given". */
+typedef struct pc_xclaim_opts {
+    int64_t idle_ms;      /**< set the idle time to this */
+    int64_t time_ms;      /**< set the delivery time to this (ms since the epoch) */
+    int64_t retrycount;   /**< set the delivery count to this */
+    bool force;           /**< claim IDs not pending (if in the stream) */
+    bool justid;          /**< answer IDs only; the delivery count is not raised */
+    const pc_xid *lastid; /**< raise the group's last delivered ID to this */
+} pc_xclaim_opts;
+
+/**
+ * Redis XCLAIM: give consumer the pending entries among ids[0..n) idle at
+ * least min_idle_ms; answers them (deleted ones are dropped from the
+ * pending list and not answered), at most max, into out[0..*nout) (with
+ * justid: IDs only, npairs 0).  opts may be NULL.
+ */
+PC_EXPORT int pc_xclaim(pc_client *c, const void *key, size_t klen, const void *group, size_t glen,
+                        const void *consumer, size_t clen, int64_t min_idle_ms, const pc_xid *ids,
+                        size_t n, const pc_xclaim_opts *opts, pc_xentry *out, size_t max,
+                        size_t *nout);
+
+/**
+ * Redis XAUTOCLAIM key group consumer min-idle start COUNT count [JUSTID]:
+ * scan the group's pending entries from start, claim for consumer those
+ * idle at least min_idle_ms (at most count, 1..; max bounds it too) into
+ * out[0..*nout); *next gets where the next call starts (0-0: the scan
+ * ended).  Entries no longer in the stream leave the pending list: their
+ * IDs go to deleted[0..*ndel) (up to maxdel; deleted may be NULL).
+ */
+PC_EXPORT int pc_xautoclaim(pc_client *c, const void *key, size_t klen, const void *group,
+                            size_t glen, const void *consumer, size_t clen, int64_t min_idle_ms,
+                            pc_xid start, size_t count, bool justid, pc_xid *next, pc_xentry *out,
+                            size_t max, size_t *nout, pc_xid *deleted, size_t maxdel, size_t *ndel);
+
+/** A group, as Redis XINFO GROUPS says. */
+typedef struct pc_xgroup_info {
+    pc_bytes name; /**< a view */
+    uint64_t consumers;
+    uint64_t pending;
+    pc_xid last_delivered;
+    int64_t entries_read; /**< -1: unknown (Redis's nil) */
+    int64_t lag;          /**< -1: unknown */
+} pc_xgroup_info;
+
+/** Zero-copy: the stream's groups, by name, at most max (PC_ENOTFOUND for a
+ *  missing key). */
+PC_EXPORT int pc_xinfo_groups(pc_read *r, const void *key, size_t klen, pc_xgroup_info *out,
+                              size_t max, size_t *n);
+
+/** A consumer, as Redis XINFO CONSUMERS says. */
+typedef struct pc_xconsumer_info {
+    pc_bytes name; /**< a view */
+    uint64_t pending;
+    int64_t idle_ms;     /**< since it last read or claimed */
+    int64_t inactive_ms; /**< since it last got an entry (-1: never) */
+} pc_xconsumer_info;
+
+/** Zero-copy: a group's consumers, by name, at most max. */
+PC_EXPORT int pc_xinfo_consumers(pc_read *r, const void *key, size_t klen, const void *group,
+                                 size_t glen, pc_xconsumer_info *out, size_t max, size_t *n);
+
+/* ------------------------------------------------------------------------ */
 /* Batches and transactions                                                  */
 
 /**
@@ -1426,7 +1773,14 @@ typedef struct pc_stats {
     uint64_t buffered;      /**< bytes the daemon holds for clients: requests being
                                  received, answers not yet read (--max-buffers) */
     uint64_t buffered_peak; /**< the most it held since it started */
-    uint64_t reserved[5];
+    /* The MariaDB/MySQL snapshot target (--snapshot-to); snapshot_* above
+     * are the SQLite files' (--snapshot-dir). */
+    uint32_t db_snapshot_state; /**< 0 none configured, 1 idle, 2 running */
+    int32_t db_snapshot_rc;     /**< its last result: 0 or a PC_E* code */
+    uint64_t db_snapshot_ms;    /**< when its last snapshot ended (0: never) */
+    uint64_t db_snapshot_took_ms;
+    uint64_t db_snapshot_keys;
+    uint64_t db_snapshot_retry_ms; /**< after a failure: when it is tried again (0: not) */
 } pc_stats;
 
 /**
@@ -1516,6 +1870,238 @@ typedef struct pc_client_info {
  * *n gets how many were filled and *total how many there are.
  */
 PC_EXPORT int pc_clients(pc_client *c, pc_client_info *out, size_t max, size_t *n, size_t *total);
+
+/* ------------------------------------------------------------------------ */
+/* Sorted sets (issue 17)                                                    */
+
+/*
+ * A sorted set (PC_T_ZSET) holds distinct members, each with a score, in
+ * Redis's order: by score, ties by member.  A member is any tagged scalar
+ * but PC_NONE (as a Set's: 1, 1.0, "1" and true are four members); members
+ * of one kind sort by value (byte strings byte by byte), kinds in the order
+ * NIL, BYTES, INT, DOUBLE, BOOL.  Members whose encoding is 472 bytes or
+ * longer (a byte string of 471 or more) sort among their ties by their
+ * first 447 bytes, then by a digest.  A score is any double but NaN
+ * (PC_ENAN): -inf and +inf too; -0.0 is stored as 0.0 (they compare equal).
+ *
+ * Costs (n members, k returned): an add, a remove, a score change
+ * O(log n); a score O(log n); a rank, and the start of a range by index or
+ * by rank, O(log n) B-tree steps plus at most 65 cursor steps per level of
+ * the set's counted index (about 4 levels at 1,000,000 members); a range
+ * by score or by lex O(log n + k); a count O(log n).
+ *
+ * Reads are zero-copy: the members a read returns are views valid until
+ * pc_read_end() (pycache.h's conventions); members returned by writes (the
+ * pops) point into the client's reply buffer until its next write.  Same
+ * thread rules as every call.
+ */
+
+/** A member and its score. */
+typedef struct pc_zentry {
+    pc_val member;
+    double score;
+} pc_zentry;
+
+/** pc_zadd flags (Redis ZADD's options) */
+enum {
+    PC_ZADD_NX = 1u << 0, /**< only add new members */
+    PC_ZADD_XX = 1u << 1, /**< only update members already there */
+    PC_ZADD_GT = 1u << 2, /**< update only when the new score is greater */
+    PC_ZADD_LT = 1u << 3, /**< update only when the new score is less */
+    PC_ZADD_CH = 1u << 4  /**< count changed members as well as new ones */
+};
+
+/**
+ * Redis ZADD: add n members with their scores, or update the scores of
+ * those there (the last of a member named twice wins).  *count (may be
+ * NULL) gets how many were added (with PC_ZADD_CH: added or changed).
+ * PC_ZADD_NX cannot go with XX, GT or LT, nor GT with LT (PC_EINVAL).
+ * A missing key is created (unless every member is refused by XX); the
+ * key's TTL stays.
+ * @return 0, PC_EWRONGTYPE, PC_ENAN (a NaN score), PC_EINVAL, PC_ETOOBIG,
+ *         PC_ECOLLISION, PC_EKEY, PC_EFULL, ...
+ */
+PC_EXPORT int pc_zadd(pc_client *c, const void *key, size_t klen, const pc_zentry *items, size_t n,
+                      unsigned flags, uint64_t *count);
+
+/**
+ * Redis ZADD ... INCR: add incr to member's score (a new member starts at
+ * 0).  *score gets the new score as a PC_DOUBLE, or kind PC_NONE when a
+ * flag stopped it (Redis's nil).  A result that is NaN (inf + -inf) is
+ * PC_ENAN and changes nothing.
+ */
+PC_EXPORT int pc_zadd_incr(pc_client *c, const void *key, size_t klen, const pc_val *member,
+                           double incr, unsigned flags, pc_val *score);
+
+/** Redis ZINCRBY: pc_zadd_incr without flags; *score (may be NULL) the new score. */
+PC_EXPORT int pc_zincrby(pc_client *c, const void *key, size_t klen, const pc_val *member,
+                         double incr, double *score);
+
+/** Redis ZREM: *removed (may be NULL) gets how many were there.  The last removes the key. */
+PC_EXPORT int pc_zrem(pc_client *c, const void *key, size_t klen, const pc_val *members, size_t n,
+                      uint64_t *removed);
+
+/**
+ * Redis ZPOPMIN / ZPOPMAX: remove and return up to max members with the
+ * lowest (highest) scores, in that order, into out[0..*n).  A missing key
+ * gives *n = 0.  max 0 pops nothing.
+ */
+PC_EXPORT int pc_zpopmin(pc_client *c, const void *key, size_t klen, size_t max, pc_zentry *out,
+                         size_t *n);
+PC_EXPORT int pc_zpopmax(pc_client *c, const void *key, size_t klen, size_t max, pc_zentry *out,
+                         size_t *n);
+
+/**
+ * Redis BZPOPMIN / BZPOPMAX: pop one member from the first of keys[0..n)
+ * that is not empty, waiting up to timeout_ms (1..PC_TTL_MAX_MS) for one
+ * to be added when all are empty or missing.  *key gets the key it came
+ * from and *out the member (both may be NULL; views into the reply
+ * buffer).  All the keys must lie in one shard (PC_ECROSSSHARD).  The
+ * daemon answers as soon as a write lands; in embedded mode the client
+ * polls.  PC_ETIMEDOUT when nothing came.  Not allowed in a batch or
+ * transaction (PC_ESTATE).
+ */
+PC_EXPORT int pc_bzpopmin(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout_ms,
+                          pc_bytes *key, pc_zentry *out);
+PC_EXPORT int pc_bzpopmax(pc_client *c, const pc_bytes *keys, size_t n, int64_t timeout_ms,
+                          pc_bytes *key, pc_zentry *out);
+
+/** pc_zrange_spec.by */
+enum {
+    PC_ZBY_INDEX = 0, /**< by rank: start and stop */
+    PC_ZBY_SCORE = 1, /**< by score: min and max */
+    PC_ZBY_LEX = 2    /**< by member: min and max (members of one score) */
+};
+
+/** pc_zbound.flags */
+enum {
+    PC_ZB_EXCL = 1u << 0,  /**< exclusive: Redis's "(" */
+    PC_ZB_MINUS = 1u << 1, /**< by lex: "-", below every member */
+    PC_ZB_PLUS = 1u << 2   /**< by lex: "+", above every member */
+};
+
+/** One end of a range by score or by lex. */
+typedef struct pc_zbound {
+    double score;   /**< by score (-INFINITY and INFINITY allowed; not NaN) */
+    pc_val member;  /**< by lex: a member (ignored with PC_ZB_MINUS or PC_ZB_PLUS) */
+    unsigned flags; /**< PC_ZB_* */
+} pc_zbound;
+
+/**
+ * A range of a sorted set, as Redis's ZRANGE sees it.  by PC_ZBY_INDEX:
+ * ranks start..stop inclusive, negative from the end, counted from the
+ * lowest score (from the highest with rev).  PC_ZBY_SCORE and PC_ZBY_LEX:
+ * the members from min to max (min is the lower end whatever rev says;
+ * Redis's ZRANGE ... REV takes them the other way round); rev gives them
+ * highest first.  A range by lex reads the members that share the lowest
+ * score, by member (Redis leaves ranges by lex over several scores
+ * unspecified).  offset and count: Redis's LIMIT (count < 0: all), by
+ * score and by lex only (by index offset must be 0 and count -1).
+ * pc_zrange_spec_init() makes "all, by index".
+ */
+typedef struct pc_zrange_spec {
+    int by;
+    bool rev;
+    int64_t start, stop;
+    pc_zbound min, max;
+    int64_t offset;
+    int64_t count;
+} pc_zrange_spec;
+
+static inline void pc_zrange_spec_init(pc_zrange_spec *s)
+{
+    s->by = PC_ZBY_INDEX;
+    s->rev = false;
+    s->start = 0;
+    s->stop = -1;
+    s->min.score = 0;
+    s->min.member.kind = PC_NONE;
+    s->min.member.i = 0;
+    s->min.flags = 0;
+    s->max = s->min;
+    s->offset = 0;
+    s->count = -1;
+}
+
+/**
+ * Redis ZRANGE: page through the range spec of a sorted set, at most max
+ * entries per call into out[0..*n), in range order (REV: highest first).
+ * Start with a fresh cursor (PC_CURSOR_INIT) and call again with the same
+ * spec and cursor until cur->done: each page resumes strictly after the
+ * last entry returned, O(log n + page) (a LIMIT's offset costs O(log n)).
+ * Keep one read open across pages to page through one snapshot.  A missing
+ * key is empty (done at once).  max 0 only checks the arguments.
+ * @return 0, PC_EWRONGTYPE, PC_EINVAL (a bad spec), PC_ENAN, PC_EKEY, ...
+ */
+PC_EXPORT int pc_zrange(pc_read *r, const void *key, size_t klen, const pc_zrange_spec *spec,
+                        pc_cursor *cur, pc_zentry *out, size_t max, size_t *n);
+
+/** Redis ZCARD: the number of members (0 for a missing key). */
+PC_EXPORT int pc_zcard(pc_read *r, const void *key, size_t klen, uint64_t *out);
+
+/** Redis ZSCORE: a member's score.  PC_ENOTFOUND when the key or the member is missing. */
+PC_EXPORT int pc_zscore(pc_read *r, const void *key, size_t klen, const pc_val *member,
+                        double *score);
+
+/**
+ * Redis ZMSCORE: scores[i] gets members[i]'s score and found[i] 1, or
+ * found[i] 0 (scores[i] 0) when it is not there (every member of a
+ * missing key).
+ */
+PC_EXPORT int pc_zmscore(pc_read *r, const void *key, size_t klen, const pc_val *members, size_t n,
+                         double *scores, int *found);
+
+/**
+ * Redis ZRANK / ZREVRANK (rev): the member's rank from the lowest score
+ * (from the highest), and its score (score may be NULL).  PC_ENOTFOUND
+ * when the key or the member is missing.
+ */
+PC_EXPORT int pc_zrank(pc_read *r, const void *key, size_t klen, const pc_val *member, bool rev,
+                       uint64_t *rank, double *score);
+
+/** Redis ZCOUNT: how many members have scores from min to max.  O(log n). */
+PC_EXPORT int pc_zcount(pc_read *r, const void *key, size_t klen, const pc_zbound *min,
+                        const pc_zbound *max, uint64_t *n);
+
+/** Redis ZLEXCOUNT: how many members lie from min to max by lex.  O(log n). */
+PC_EXPORT int pc_zlexcount(pc_read *r, const void *key, size_t klen, const pc_zbound *min,
+                           const pc_zbound *max, uint64_t *n);
+
+/**
+ * Redis ZREMRANGEBYRANK / BYSCORE / BYLEX: remove the members of the range
+ * spec (rev and a LIMIT allowed too); *removed (may be NULL) gets how many.
+ * O(log n) per member removed.
+ */
+PC_EXPORT int pc_zremrange(pc_client *c, const void *key, size_t klen, const pc_zrange_spec *spec,
+                           uint64_t *removed);
+
+/**
+ * Redis ZRANGESTORE: store the range spec of src into dst, replacing what
+ * dst held (its TTL goes); an empty range deletes dst.  *stored (may be
+ * NULL) gets how many.  Both keys in one shard (PC_ECROSSSHARD).
+ */
+PC_EXPORT int pc_zrangestore(pc_client *c, const void *dst, size_t dlen, const void *src,
+                             size_t slen, const pc_zrange_spec *spec, uint64_t *stored);
+
+/** pc_zunionstore / pc_zinterstore aggregates */
+enum { PC_ZAGG_SUM = 0, PC_ZAGG_MIN = 1, PC_ZAGG_MAX = 2 };
+
+/**
+ * Redis ZUNIONSTORE / ZINTERSTORE: the union (intersection) of keys[0..n)
+ * into dst, each member's score the aggregate (PC_ZAGG_*) of its scores
+ * times the key's weight (weights NULL: all 1).  A Set counts as a sorted
+ * set whose scores are 1; a missing key as an empty one.  dst is replaced
+ * (its TTL goes); an empty result deletes it.  *card (may be NULL) gets
+ * the result's size.  A sum of inf and -inf is 0, as in Redis.  All keys
+ * in one shard.  O(N log N) over the members read.
+ */
+PC_EXPORT int pc_zunionstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                             size_t n, const double *weights, int aggregate, uint64_t *card);
+PC_EXPORT int pc_zinterstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                             size_t n, const double *weights, int aggregate, uint64_t *card);
+/** Redis ZDIFFSTORE: the members of keys[0] in none of the others, with their scores. */
+PC_EXPORT int pc_zdiffstore(pc_client *c, const void *dst, size_t dlen, const pc_bytes *keys,
+                            size_t n, uint64_t *card);
 
 #ifdef __cplusplus
 }

@@ -95,15 +95,6 @@ static int ring_key(pc_read *r, const void *key, size_t klen)
     return rc ? rc : pcs_key_ok(key, klen);
 }
 
-/* Checks a zero-copy read makes before it reads: an open read of a client
- * made in this process. */
-static inline int zc_ok(const pc_read *r)
-{
-    if (!r || !r->active)
-        return PC_EINVAL;
-    return r->c->fork_gen != pcs_fork_gen ? PC_EFORK : 0;
-}
-
 static int rd_get(pc_read *r, const void *key, size_t klen, pc_val *out)
 {
     if (!out)
@@ -112,7 +103,7 @@ static int rd_get(pc_read *r, const void *key, size_t klen, pc_val *out)
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_get(r, key, klen, out);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_get(&r->zc, key, klen, out);
 }
 
@@ -147,10 +138,10 @@ static int rd_type_of(pc_read *r, const void *key, size_t klen, pc_type *out)
         int64_t t;
         int rc = ring_key(r, key, klen);
         if (!rc && !(rc = pc__rr_int(r, PCS_OP_R_TYPE, key, klen, 0, 0, &t)))
-            *out = t >= PC_T_NONE && t <= PC_T_QUEUE ? (pc_type)t : PC_T_NONE;
+            *out = t >= PC_T_NONE && t < PC_T__COUNT ? (pc_type)t : PC_T_NONE;
         return rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_type(&r->zc, key, klen, out);
 }
 
@@ -173,7 +164,7 @@ static int rd_ttl(pc_read *r, const void *key, size_t klen, int64_t *ms_left)
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_int(r, PCS_OP_R_TTL, key, klen, 0, 0, ms_left);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_ttl(&r->zc, key, klen, ms_left);
 }
 
@@ -199,7 +190,7 @@ static int rd_version(pc_read *r, const void *key, size_t klen, uint64_t *out)
             *out = (uint64_t)ver;
         return rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_version(&r->zc, key, klen, out);
 }
 
@@ -214,7 +205,7 @@ static int rd_strlen(pc_read *r, const void *key, size_t klen, uint64_t *out)
             *out = (uint64_t)n;
         return rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_strlen(&r->zc, key, klen, out);
 }
 
@@ -227,7 +218,7 @@ static int rd_getrange(pc_read *r, const void *key, size_t klen, int64_t start, 
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_getrange(r, key, klen, start, end, out);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_getrange(&r->zc, key, klen, start, end, out);
 }
 
@@ -245,7 +236,7 @@ static int coll_len(pc_read *r, const void *key, size_t klen, pc_type t, uint64_
             *out = (uint64_t)n;
         return rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_count(&r->zc, key, klen, t, out);
 }
 
@@ -269,7 +260,7 @@ static int seq_index(pc_read *r, const void *key, size_t klen, pc_type t, int64_
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_seqget(r, key, klen, t, index, out);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_index(&r->zc, key, klen, t, index, out);
 }
 
@@ -297,7 +288,7 @@ static int seq_range(pc_read *r, const void *key, size_t klen, pc_type t, int64_
         rc = pc__rr_seqrange(r, key, klen, t, start, stop, out, max, n);
         return rc == PC_ENOTFOUND ? 0 : rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_range(&r->zc, key, klen, t, start, stop, out, max, n);
 }
 
@@ -324,7 +315,7 @@ static int rd_hget(pc_read *r, const void *key, size_t klen, const void *field, 
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_hget(r, key, klen, field, flen, out);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_hget(&r->zc, key, klen, field, flen, out);
 }
 
@@ -344,7 +335,7 @@ static int rd_hmget(pc_read *r, const void *key, size_t klen, const pc_bytes *fi
         }
         return rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_hmget(&r->zc, key, klen, fields, n, out);
 }
 
@@ -376,7 +367,7 @@ static int rd_hscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc
             return rc;
         return pc__rr_scan(r, PCS_OP_R_HSCAN, key, klen, 0, NULL, 0, cur, fields, values, max, n);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_hscan(&r->zc, key, klen, cur, fields, values, max, n);
 }
 
@@ -400,7 +391,7 @@ static int rd_sismember(pc_read *r, const void *key, size_t klen, const pc_val *
         rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_sismember(r, key, klen, member, out);
     }
-    rc = zc_ok(r);
+    rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_sismember(&r->zc, key, klen, member, out);
 }
 
@@ -416,7 +407,7 @@ static int rd_sscan(pc_read *r, const void *key, size_t klen, pc_cursor *cur, pc
             return rc;
         return pc__rr_scan(r, PCS_OP_R_SSCAN, key, klen, 0, NULL, 0, cur, NULL, out, max, n);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_sscan(&r->zc, key, klen, cur, out, max, n);
 }
 
@@ -439,7 +430,7 @@ static int set_algebra(int how, pc_read *r, const pc_bytes *keys, size_t nkeys, 
         return pc__rr_scan(r, PCS_OP_R_SALG, keys[0].ptr, keys[0].len, how, keys, nkeys, cur, NULL,
                            out, max, n);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_salg(&r->zc, how, keys, nkeys, cur, out, max, n);
 }
 
@@ -475,17 +466,21 @@ static int ring_glob(const char *glob, const char **g, size_t *gl)
 static int rd_scan(pc_read *r, const char *glob, pc_cursor *cur, pc_bytes *keys, size_t max,
                    size_t *n)
 {
-    if (!r || !r->active || !cur || !n || (max && !keys))
-        return PC_EINVAL;
-    if (r->c->fork_gen != pcs_fork_gen)
-        return PC_EFORK;
+    int rc = pc__read_ok(r);
+    if (rc)
+        return rc;
+    if (!cur || !n || (max && !keys))
+        return pc__why(r->c, PC_EINVAL, "cur and n must be given, and keys with max %zu", max);
+    if (cur->started && cur->len > PC_CURSOR_POS_MAX)
+        return pc__why(r->c, PC_EINVAL, "a bad cursor (%zu bytes of position; at most %d)",
+                       (size_t)cur->len, PC_CURSOR_POS_MAX);
     *n = 0;
     if (RING(r)) {
         const char *g;
         size_t gl;
         if (cur->done)
             return 0;
-        int rc = ring_glob(glob, &g, &gl);
+        rc = ring_glob(glob, &g, &gl);
         return rc ? rc : pc__rr_scan(r, PCS_OP_R_SCAN, g, gl, 0, NULL, 0, cur, keys, NULL, max, n);
     }
     return pcs_rd_scan(&r->zc, glob, cur, keys, max, n);
@@ -576,10 +571,10 @@ static int rd_mget_typed(pc_read *r, const pc_bytes *keys, size_t n, pc_val *out
                 out[i].kind = PC_NONE;
                 rc = pc__rr_int(r, PCS_OP_R_TYPE, keys[i].ptr, keys[i].len, 0, 0, &ti);
                 if (!rc)
-                    t = ti > PC_T_NUMERIC && ti <= PC_T_QUEUE ? (pc_type)ti : PC_T_NONE;
+                    t = ti > PC_T_NUMERIC && ti < PC_T__COUNT ? (pc_type)ti : PC_T_NONE;
             }
         } else {
-            rc = zc_ok(r);
+            rc = pc__read_ok(r);
             if (!rc)
                 rc = pcs_rd_get_typed(&r->zc, keys[i].ptr, keys[i].len, &out[i], &t);
         }
@@ -632,7 +627,7 @@ static int rd_expiretime(pc_read *r, const void *key, size_t klen, int64_t *at_m
         int rc = ring_key(r, key, klen);
         return rc ? rc : pc__rr_expiretime(r, key, klen, at_ms);
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_expiretime(&r->zc, key, klen, at_ms);
 }
 
@@ -654,7 +649,7 @@ static int rd_hstrlen(pc_read *r, const void *key, size_t klen, const void *fiel
         *out = v.s.len;
         return 0;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_hstrlen(&r->zc, key, klen, field, flen, out);
 }
 
@@ -675,7 +670,7 @@ static int rd_lpos(pc_read *r, const void *key, size_t klen, const pc_val *v, in
         rc = pc__rr_lpos(r, key, klen, v, rank, maxlen, pos, max, n);
         return rc == PC_ENOTFOUND ? 0 : rc;
     }
-    rc = zc_ok(r);
+    rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_lpos(&r->zc, key, klen, v, rank, maxlen, pos, max, n);
 }
 
@@ -703,7 +698,7 @@ static int rd_srandmember(pc_read *r, const void *key, size_t klen, int64_t coun
         rc = pc__rr_srandmember(r, key, klen, count, out, max, n);
         return rc == PC_ENOTFOUND ? 0 : rc;
     }
-    int rc = zc_ok(r);
+    int rc = pc__read_ok(r);
     return rc ? rc : pcs_rd_srandmember(&r->zc, key, klen, count, out, max, n);
 }
 

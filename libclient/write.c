@@ -5,31 +5,14 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "client.h"
-
-/* Begin a write on key: checks, frame, key argument, out-parameter. */
-static int op_key(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
-                  uint8_t shape, void *out)
-{
-    int rc = pc__usable(c);
-    if (rc || (rc = pc__key(c, "key", key, klen)) || (rc = pc__txn_key(c, key, klen)))
-        return rc;
-    pc__pend *p;
-    if ((rc = pc__op_begin(c, op, e, &p)))
-        return rc;
-    p->shape = shape;
-    p->out = out;
-    pcs_enc_bytes(e, key, klen);
-    return 0;
-}
 
 /* The same for an answer of up to max values. */
 static int op_key_vals(pc_client *c, uint16_t op, const void *key, size_t klen, pcs_enc *e,
                        pc_val *out, size_t max, size_t *n)
 {
-    int rc = op_key(c, op, key, klen, e, PC__R_VALS, out);
+    int rc = pc__op_key(c, op, key, klen, e, PC__R_VALS, out);
     if (!rc) {
         c->pend[c->npend].max = max;
         c->pend[c->npend].n = n;
@@ -59,6 +42,8 @@ static int chk_scalar(pc_client *c, const pc_val *v, uint64_t mv)
     if (rc == PC_ETOOBIG)
         return pc__why(c, rc, "v is %zu bytes; the store's largest value is %llu", v->s.len,
                        (unsigned long long)mv);
+    if (rc == PC_ENAN)
+        return pc__why(c, rc, "v is a double that is NaN or infinite: a value must be finite");
     return rc;
 }
 
@@ -120,7 +105,7 @@ static int w_set(pc_client *c, const void *key, size_t klen, const pc_val *v, in
         (rc = chk_set_args(c, ttl_ms, flags)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SET, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_SET, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_val(&e, v);
     pcs_enc_int(&e, ttl_ms);
@@ -164,7 +149,7 @@ static int w_set_coll(pc_client *c, const void *key, size_t klen, pc_type type, 
         return rc;
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETCOLL, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_SETCOLL, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, type);
     pcs_enc_int(&e, ttl_ms);
@@ -216,7 +201,7 @@ static int w_getset(pc_client *c, const void *key, size_t klen, const pc_val *v,
     if ((rc = pc__key(c, "key", key, klen)) || (rc = chk_scalar(c, v, mv)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
+    if ((rc = pc__op_key(c, PCS_OP_GETSET, key, klen, &e, PC__R_VAL, old)))
         return rc;
     pcs_enc_val(&e, v);
     return pc__op_end(c, &e, 0);
@@ -234,7 +219,7 @@ static int w_append(pc_client *c, const void *key, size_t klen, const void *data
     if (dlen > mv)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_APPEND, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_APPEND, key, klen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_bytes(&e, data, dlen);
     return pc__op_end(c, &e, 0);
@@ -252,7 +237,7 @@ static int w_setrange(pc_client *c, const void *key, size_t klen, uint64_t offse
     if (offset > mv || dlen > mv - offset)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SETRANGE, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_SETRANGE, key, klen, &e, PC__R_U64, len)))
         return rc;
     pcs_enc_int(&e, (int64_t)offset);
     pcs_enc_bytes(&e, data, dlen);
@@ -262,7 +247,7 @@ static int w_setrange(pc_client *c, const void *key, size_t klen, uint64_t offse
 static int w_incrby(pc_client *c, const void *key, size_t klen, int64_t by, int64_t *now)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
+    int rc = pc__op_key(c, PCS_OP_INCRBY, key, klen, &e, PC__R_I64, now);
     if (rc)
         return rc;
     pcs_enc_int(&e, by);
@@ -274,9 +259,9 @@ static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, 
     pc_val v = pc_dbl(by);
     int rc = pcs_val_check(&v, 0);
     if (rc)
-        return rc;
+        return pc__why(c, rc, "by must be a finite number");
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
+    if ((rc = pc__op_key(c, PCS_OP_INCRBYFLOAT, key, klen, &e, PC__R_DBL, now)))
         return rc;
     pcs_enc_double(&e, by);
     return pc__op_end(c, &e, 0);
@@ -287,7 +272,7 @@ static int w_incrbyfloat(pc_client *c, const void *key, size_t klen, double by, 
 static int w_del(pc_client *c, const void *key, size_t klen, int *deleted)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
+    int rc = pc__op_key(c, PCS_OP_DEL, key, klen, &e, PC__R_INT, deleted);
     return rc ? rc : pc__op_end(c, &e, 0);
 }
 
@@ -298,7 +283,7 @@ static int w_expire(pc_client *c, const void *key, size_t klen, int64_t ttl_ms, 
                              : pc__why(c, PC_EINVAL, "ttl_ms must be 1 to %lld ms, got %lld",
                                        (long long)PC_TTL_MAX_MS, (long long)ttl_ms);
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set);
+    int rc = pc__op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set);
     if (rc)
         return rc;
     pcs_enc_int(&e, ttl_ms);
@@ -319,7 +304,7 @@ static int w_expire_sec(pc_client *c, const void *key, size_t klen, int64_t ttl_
 static int w_persist(pc_client *c, const void *key, size_t klen, int *changed)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
+    int rc = pc__op_key(c, PCS_OP_PERSIST, key, klen, &e, PC__R_INT, changed);
     return rc ? rc : pc__op_end(c, &e, 0);
 }
 
@@ -336,7 +321,7 @@ static int push(pc_client *c, uint16_t op, const void *key, size_t klen, const p
     if (n > PCS_ARGC_MAX - 1)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, len)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, PC__R_U64, len)))
         return rc;
     enc_vals(&e, v, n);
     return pc__op_end(c, &e, 0);
@@ -388,6 +373,20 @@ static int w_qpop(pc_client *c, const void *key, size_t klen, size_t max, pc_val
     return pop(c, PCS_OP_QPOP, key, klen, max, out, n);
 }
 
+/* One pop of an embedded pc_qpop_wait (pc__poll). */
+struct qpop_try {
+    const void *key;
+    size_t klen, max;
+    pc_val *out;
+    size_t *n;
+};
+
+static int qpop_attempt(pc_client *c, void *arg)
+{
+    struct qpop_try *a = arg;
+    return pc_qpop(c, a->key, a->klen, a->max, a->out, a->n);
+}
+
 static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, int64_t timeout_ms,
                        pc_val *out, size_t *n)
 {
@@ -407,36 +406,12 @@ static int w_qpop_wait(pc_client *c, const void *key, size_t klen, size_t max, i
         pcs_enc e;
         if ((rc = op_key_vals(c, PCS_OP_QPOPW, key, klen, &e, out, max, n)))
             return rc;
-        /* The daemon answers PC_ETIMEDOUT at the deadline and pops nothing
-         * after it; we wait a little longer, and not at all longer than
-         * that whatever the daemon does. */
-        /* Rounded up to the next millisecond: the daemon reads its clock in
-         * whole milliseconds too, and must never give up before we asked. */
-        uint64_t until = (pc__mono_ns() + (uint64_t)timeout_ms * 1000000 + 999999) / 1000000;
         pcs_enc_int(&e, (int64_t)max);
         pcs_enc_int(&e, timeout_ms);
-        pcs_enc_int(&e, (int64_t)until);
-        c->call_deadline = (until + PC__QPOP_GRACE_MS) * 1000000;
-        rc = pc__op_end(c, &e, 0);
-        c->call_deadline = UINT64_MAX;
-        return rc;
+        return pc__op_end_wait(c, &e, timeout_ms);
     }
-    /* Embedded: nobody to wake us, so poll, backing off to 10 ms. */
-    uint64_t deadline = pcs_now_ms() + (uint64_t)timeout_ms;
-    unsigned nap_us = 200;
-    for (;;) {
-        rc = pc_qpop(c, key, klen, max, out, n);
-        if (rc != PC_ENOTFOUND)
-            return rc;
-        uint64_t now = pcs_now_ms();
-        if (now >= deadline)
-            return PC_ETIMEDOUT;
-        uint64_t left_us = (deadline - now) * 1000;
-        struct timespec ts = {0, (long)(left_us < nap_us ? left_us : nap_us) * 1000L};
-        nanosleep(&ts, NULL);
-        if (nap_us < 10000)
-            nap_us *= 2;
-    }
+    struct qpop_try a = {key, klen, max, out, n};
+    return pc__poll(c, timeout_ms, PC_ENOTFOUND, qpop_attempt, &a);
 }
 
 static int w_spop(pc_client *c, const void *key, size_t klen, size_t max, pc_val *out, size_t *n)
@@ -450,7 +425,7 @@ static int w_lset(pc_client *c, const void *key, size_t klen, int64_t index, con
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LSET, key, klen, &e, PC__R_NONE, NULL)))
+    if ((rc = pc__op_key(c, PCS_OP_LSET, key, klen, &e, PC__R_NONE, NULL)))
         return rc;
     pcs_enc_int(&e, index);
     pcs_enc_val(&e, v);
@@ -460,7 +435,7 @@ static int w_lset(pc_client *c, const void *key, size_t klen, int64_t index, con
 static int w_ltrim(pc_client *c, const void *key, size_t klen, int64_t start, int64_t stop)
 {
     pcs_enc e;
-    int rc = op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
+    int rc = pc__op_key(c, PCS_OP_LTRIM, key, klen, &e, PC__R_NONE, NULL);
     if (rc)
         return rc;
     pcs_enc_int(&e, start);
@@ -475,7 +450,7 @@ static int w_lrem(pc_client *c, const void *key, size_t klen, int64_t count, con
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LREM, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_LREM, key, klen, &e, PC__R_U64, removed)))
         return rc;
     pcs_enc_int(&e, count);
     pcs_enc_val(&e, v);
@@ -511,7 +486,7 @@ static int w_hset(pc_client *c, const void *key, size_t klen, const pc_bytes *fi
     if (rc || (rc = chk_elems(c, vals, n)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HSET, key, klen, &e, PC__R_U64, added)))
+    if ((rc = pc__op_key(c, PCS_OP_HSET, key, klen, &e, PC__R_U64, added)))
         return rc;
     for (size_t i = 0; i < n; i++) {
         pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
@@ -527,7 +502,7 @@ static int w_hdel(pc_client *c, const void *key, size_t klen, const pc_bytes *fi
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HDEL, key, klen, &e, PC__R_U64, removed)))
+    if ((rc = pc__op_key(c, PCS_OP_HDEL, key, klen, &e, PC__R_U64, removed)))
         return rc;
     for (size_t i = 0; i < n; i++)
         pcs_enc_bytes(&e, fields[i].ptr, fields[i].len);
@@ -542,7 +517,7 @@ static int hincr(pc_client *c, uint16_t op, const void *key, size_t klen, const 
     if (rc || (rc = pcs_val_check(by, 0)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, shape, now)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, shape, now)))
         return rc;
     pcs_enc_bytes(&e, field, flen);
     pcs_enc_val(&e, by);
@@ -576,7 +551,7 @@ static int members(pc_client *c, uint16_t op, const void *key, size_t klen, cons
     if (n > PCS_ARGC_MAX - 1)
         return PC_ETOOBIG;
     pcs_enc e;
-    if ((rc = op_key(c, op, key, klen, &e, PC__R_U64, count)))
+    if ((rc = pc__op_key(c, op, key, klen, &e, PC__R_U64, count)))
         return rc;
     enc_vals(&e, m, n);
     return pc__op_end(c, &e, 0);
@@ -603,11 +578,7 @@ static int two_keys(pc_client *c, const void *k1, size_t l1, const void *k2, siz
     int rc = pc__usable(c);
     if (rc || (rc = pc__key(c, n1, k1, l1)) || (rc = pc__key(c, n2, k2, l2)))
         return rc;
-    if (pcs_shard_of(c->nshards, k1, l1) != pcs_shard_of(c->nshards, k2, l2))
-        return pc__why(c, PC_ECROSSSHARD,
-                       "%s and %s lie in different shards of the %u; give them the same {tag}", n1,
-                       n2, c->nshards);
-    return 0;
+    return pc__same_shard(c, n1, k1, l1, n2, k2, l2);
 }
 
 static int w_getex(pc_client *c, const void *key, size_t klen, int how, int64_t ms, pc_val *out)
@@ -636,7 +607,7 @@ static int w_getex(pc_client *c, const void *key, size_t klen, int how, int64_t 
         return pc__why(c, PC_EINVAL, "unknown how %d", how);
     }
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_GETEX, key, klen, &e, PC__R_VAL, out)))
+    if ((rc = pc__op_key(c, PCS_OP_GETEX, key, klen, &e, PC__R_VAL, out)))
         return rc;
     pcs_enc_int(&e, how);
     pcs_enc_int(&e, ms);
@@ -656,7 +627,7 @@ static int w_expireat(pc_client *c, const void *key, size_t klen, int64_t at_ms,
     if (at_ms < 0)
         return pc__why(c, PC_EINVAL, "at_ms must be 0 or more, got %lld", (long long)at_ms);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set)))
+    if ((rc = pc__op_key(c, PCS_OP_EXPIRE, key, klen, &e, PC__R_INT, set)))
         return rc;
     pcs_enc_int(&e, at_ms);
     pcs_enc_int(&e, 1); /* at_ms is a time, not a TTL */
@@ -671,7 +642,7 @@ static int w_hsetnx(pc_client *c, const void *key, size_t klen, const void *fiel
     if (rc || (rc = v ? chk_elems(c, v, 1) : PC_EINVAL))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_HSETNX, key, klen, &e, PC__R_INT, set)))
+    if ((rc = pc__op_key(c, PCS_OP_HSETNX, key, klen, &e, PC__R_INT, set)))
         return rc;
     pcs_enc_bytes(&e, field, flen);
     pcs_enc_val(&e, v);
@@ -687,7 +658,7 @@ static int w_linsert(pc_client *c, const void *key, size_t klen, bool before, co
     if (rc || (rc = chk_elems(c, v, 1)))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LINSERT, key, klen, &e, PC__R_I64, len)))
+    if ((rc = pc__op_key(c, PCS_OP_LINSERT, key, klen, &e, PC__R_I64, len)))
         return rc;
     pcs_enc_int(&e, before ? 1 : 0);
     pcs_enc_val(&e, pivot);
@@ -702,7 +673,7 @@ static int w_lmove(pc_client *c, const void *src, size_t slen, const void *dst, 
     if (rc)
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_LMOVE, src, slen, &e, PC__R_VAL, out)))
+    if ((rc = pc__op_key(c, PCS_OP_LMOVE, src, slen, &e, PC__R_VAL, out)))
         return rc;
     pcs_enc_bytes(&e, dst, dlen);
     pcs_enc_int(&e, from_left ? 1 : 0);
@@ -717,7 +688,7 @@ static int w_smove(pc_client *c, const void *src, size_t slen, const void *dst, 
     if (rc || (rc = member ? chk_elems(c, member, 1) : PC_EINVAL))
         return rc;
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_SMOVE, src, slen, &e, PC__R_INT, moved)))
+    if ((rc = pc__op_key(c, PCS_OP_SMOVE, src, slen, &e, PC__R_INT, moved)))
         return rc;
     pcs_enc_bytes(&e, dst, dlen);
     pcs_enc_val(&e, member);
@@ -733,7 +704,7 @@ static int w_rename(pc_client *c, const void *key, size_t klen, const void *newk
     if (flags & ~(unsigned)PC_RENAME_NX)
         return pc__why(c, PC_EINVAL, "unknown flags 0x%x", flags);
     pcs_enc e;
-    if ((rc = op_key(c, PCS_OP_RENAME, key, klen, &e, PC__R_INT, renamed)))
+    if ((rc = pc__op_key(c, PCS_OP_RENAME, key, klen, &e, PC__R_INT, renamed)))
         return rc;
     pcs_enc_bytes(&e, newkey, nklen);
     pcs_enc_int(&e, flags);
@@ -745,8 +716,8 @@ static int del_queue(pc_client *c, const pc_bytes *keys, size_t n, uint64_t *del
 {
     for (size_t i = 0; i < n; i++) {
         pcs_enc e;
-        int rc = op_key(c, PCS_OP_DEL, keys[i].ptr, keys[i].len, &e,
-                        deleted ? PC__R_ADD : PC__R_NONE, deleted);
+        int rc = pc__op_key(c, PCS_OP_DEL, keys[i].ptr, keys[i].len, &e,
+                            deleted ? PC__R_ADD : PC__R_NONE, deleted);
         if (rc || (rc = pc__op_end(c, &e, 0)))
             return rc;
     }

@@ -4,6 +4,7 @@
  * sentence saying what went wrong.
  */
 #include "snapshot.h"
+#include "target.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,15 +24,12 @@
 #include "../shm/exec.h"
 #include "../shm/read.h"
 #include "../shm/record.h"
+#include "../shm/stream.h"
 
 /* Longest path of a file in the snapshot directory, and of its URI (every
  * byte may take three). */
 #define PCP_PATH_MAX 4400
 #define PCP_URI_MAX (3 * PCP_PATH_MAX + 64)
-
-static const char *const type_names[] = {NULL,  "string", "numeric", "list", "map",
-                                         "set", "queue",  "flight",  "bits", "bloom"};
-static const char *const kind_names[] = {NULL, "nil", "bytes", "int", "double", "bool"};
 
 static void why(pcp_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void why(pcp_result *res, const char *fmt, ...)
@@ -117,8 +115,7 @@ static int bind_val(sqlite3_stmt *st, int col, int kcol, const pc_val *v)
         break;
     }
     if (!rc && kcol)
-        rc = sqlite3_bind_text(st, kcol, kind_names[v->kind > PC_BOOL ? PC_NIL : v->kind], -1,
-                               SQLITE_STATIC);
+        rc = sqlite3_bind_text(st, kcol, pcp_kind_name(v->kind), -1, SQLITE_STATIC);
     return rc;
 }
 
@@ -149,10 +146,29 @@ static const char schema[] =
     " expansion INTEGER NOT NULL, nonscaling INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE bloom_layers(key NOT NULL, layer INTEGER NOT NULL, capacity INTEGER NOT NULL,"
     " items INTEGER NOT NULL, bits INTEGER NOT NULL, hashes INTEGER NOT NULL,"
-    " error_rate REAL NOT NULL);";
+    " error_rate REAL NOT NULL);"
+    /* issue 17: streams (IDs' halves as INTEGER: 2^63 and up read negative) */
+    "CREATE TABLE streams(key PRIMARY KEY, last_ms INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+    " max_deleted_ms INTEGER NOT NULL, max_deleted_seq INTEGER NOT NULL,"
+    " entries_added INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE stream_entries(key NOT NULL, ms INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    " field, field_kind TEXT NOT NULL, value, kind TEXT NOT NULL);"
+    "CREATE TABLE stream_groups(key NOT NULL, name NOT NULL, last_ms INTEGER NOT NULL,"
+    " last_seq INTEGER NOT NULL, entries_read INTEGER);"
+    "CREATE TABLE stream_consumers(key NOT NULL, grp NOT NULL, name NOT NULL,"
+    " seen_ms INTEGER NOT NULL, active_ms INTEGER);"
+    "CREATE TABLE stream_pending(key NOT NULL, grp NOT NULL, ms INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, consumer NOT NULL, delivered_ms INTEGER NOT NULL,"
+    " deliveries INTEGER NOT NULL);"
+    "CREATE TABLE zsets(key NOT NULL, member, kind TEXT NOT NULL, score REAL NOT NULL);";
 
 static const char views[] =
     "CREATE INDEX members_key ON members(key);"
+    "CREATE INDEX stream_entries_key ON stream_entries(key);"
+    "CREATE INDEX stream_groups_key ON stream_groups(key);"
+    "CREATE INDEX stream_consumers_key ON stream_consumers(key);"
+    "CREATE INDEX stream_pending_key ON stream_pending(key);"
+    "CREATE INDEX zsets_key ON zsets(key);"
     "CREATE VIEW strings AS SELECT key, value, expire_at FROM keys WHERE type='string';"
     "CREATE VIEW numerics AS SELECT key, value, expire_at FROM keys WHERE type='numeric';"
     "CREATE VIEW lists AS SELECT m.key, m.pos, m.value, m.kind FROM members m"
@@ -168,61 +184,12 @@ typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *ins_key, *ins_mem;
     sqlite3_stmt *ins_flight, *ins_chunk, *ins_bloom, *ins_layer; /* issue 16 */
-    uint64_t keys, members, now;
-    uint64_t flights, chunks, blooms, layers;
-    pcp_result *res;
+    sqlite3_stmt *ins_xs, *ins_xe, *ins_xg, *ins_xc, *ins_xp;     /* issue 17 */
+    sqlite3_stmt *ins_zset;                                       /* issue 17 */
 } writer;
 
-/* ---- issue 16's types ---- */
-
-/* Is the record one a snapshot leaves out?  A Flight with no value (a lease
- * alone: nobody holds it after a restart), or whose value is past its
- * stale end while a lease keeps the key. */
-static bool left_out(const pcs_rec *r, uint64_t now)
-{
-    return r->type == PC_T_FLIGHT && (!r->fresh_until || r->stale_until <= now);
-}
-
-/* What the keys table records as a key's expiry: a Flight's is its value's
- * stale end (its lease is not kept). */
-static uint64_t kept_expiry(const pcs_rec *r)
-{
-    return r->type == PC_T_FLIGHT ? r->stale_until : r->expire_at;
-}
-
-/* The stored chunks of the record under key, in order. */
-static int put_chunks(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
-{
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k = {pcs_mkey_pos(kb, r->gen, 0), kb}, d;
-    uint64_t n = 0;
-    int rc;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size == 16 && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        uint64_t pos = pcs_be64((const uint8_t *)k.mv_data + 8);
-        sqlite3_stmt *s = wr->ins_chunk;
-        int sr = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 2, (int64_t)(pos >> 32));
-        if (!sr)
-            sr = sqlite3_bind_int64(s, 3, (int64_t)(pos & UINT32_MAX));
-        if (!sr)
-            sr = sqlite3_bind_blob64(s, 4, d.mv_data, d.mv_size, SQLITE_STATIC);
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr)
-            return sq_err(sr);
-        wr->chunks++;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return r->type != PC_T_BITS || n == r->count ? 0 : PC_ECORRUPT;
-}
-
-/* Step a statement whose values are bound; 0 or the error. */
+/* Step a statement whose values are bound (rc: the binding's result); 0 or
+ * the error. */
 static int step_done(sqlite3_stmt *s, int rc)
 {
     if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
@@ -231,176 +198,197 @@ static int step_done(sqlite3_stmt *s, int rc)
     return rc ? sq_err(rc) : 0;
 }
 
-/* A Bloom filter's settings and layers (its bits: put_chunks). */
-static int put_bloom(writer *wr, const MDB_val *key, const pcs_rec *r)
+/* ---- the rows, as pcp_walk hands them over (target.h) ---- */
+
+static int sq_key(void *ctx, const pc_bytes *key, pc_type type, uint64_t expire_at,
+                  const pc_val *value)
 {
-    sqlite3_stmt *s = wr->ins_bloom;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_key;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
-        rc = sqlite3_bind_double(s, 2, r->bf_error);
+        rc = sqlite3_bind_text(s, 2, pcp_type_name(type), -1, SQLITE_STATIC);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 3, (int64_t)r->bf_capacity);
+        rc = expire_at ? sqlite3_bind_int64(s, 3, (int64_t)expire_at) : sqlite3_bind_null(s, 3);
     if (!rc)
-        rc = sqlite3_bind_int64(s, 4, r->bf_expansion);
-    if (!rc)
-        rc = sqlite3_bind_int(s, 5, (r->bf_flags & PCS_BF_NONSCALING) != 0);
-    if ((rc = step_done(s, rc)))
-        return rc;
-    wr->blooms++;
-    for (unsigned i = 0; i < r->bf_layers; i++) {
-        pcs_bf_layer l;
-        pcs_bf_layer_dec(r, i, &l);
-        s = wr->ins_layer;
-        rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-        int64_t f[5] = {i, (int64_t)l.capacity, (int64_t)l.items, (int64_t)l.bits, l.hashes};
-        for (int j = 0; j < 5 && !rc; j++)
-            rc = sqlite3_bind_int64(s, 2 + j, f[j]);
-        if (!rc)
-            rc = sqlite3_bind_double(s, 7, l.error);
-        if ((rc = step_done(s, rc)))
-            return rc;
-        wr->layers++;
-    }
-    return 0;
+        rc = !value                    ? sqlite3_bind_null(s, 4)
+             : value->kind == PC_BYTES ? bind_bytes(s, 4, value->s.ptr, value->s.len)
+                                       : bind_val(s, 4, 0, value);
+    return step_done(s, rc);
 }
 
-/* The rows of issue 16's tables for the key. */
-static int put_extra(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_member(void *ctx, const pc_bytes *key, int64_t pos, const pc_bytes *field,
+                     const pc_val *v)
 {
-    int rc;
-    if (r->type == PC_T_BITS)
-        return put_chunks(wr, mc, key, r);
-    if (r->type == PC_T_BLOOM)
-        return (rc = put_bloom(wr, key, r)) ? rc : put_chunks(wr, mc, key, r);
-    if (r->type != PC_T_FLIGHT)
-        return 0;
-    sqlite3_stmt *s = wr->ins_flight;
-    rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
-    if (!rc)
-        rc = sqlite3_bind_int64(s, 2, (int64_t)r->fresh_until);
-    if (!rc)
-        rc = bind_val(s, 3, 4, &r->val);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->flights += !rc;
-    return rc ? sq_err(rc) : 0;
-}
-
-static int put_member(writer *wr, const MDB_val *key, int64_t pos, const pc_bytes *field,
-                      const pc_val *v)
-{
+    writer *wr = ctx;
     sqlite3_stmt *s = wr->ins_mem;
-    int rc = bind_bytes(s, 1, key->mv_data, key->mv_size);
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
     if (!rc)
         rc = pos >= 0 ? sqlite3_bind_int64(s, 2, pos) : sqlite3_bind_null(s, 2);
     if (!rc)
         rc = field ? bind_bytes(s, 3, field->ptr, field->len) : sqlite3_bind_null(s, 3);
     if (!rc)
         rc = bind_val(s, 4, 5, v);
-    if (!rc && (rc = sqlite3_step(s)) == SQLITE_DONE)
-        rc = 0;
-    sqlite3_reset(s);
-    wr->members += !rc;
-    return rc ? sq_err(rc) : 0;
+    return step_done(s, rc);
 }
 
-/* The members of collection r under key, in the collection's order. */
-static int put_members(writer *wr, MDB_cursor *mc, const MDB_val *key, const pcs_rec *r)
+static int sq_flight(void *ctx, const pc_bytes *key, uint64_t fresh_until, const pc_val *v)
 {
-    uint8_t kb[PCS_MKEY_MAX];
-    MDB_val k, d;
-    int rc;
-    if (pcs_is_seq(r->type)) {
-        k.mv_size = pcs_mkey_pos(kb, r->gen, r->head);
-        k.mv_data = kb;
-        rc = mdb_cursor_get(mc, &k, &d, MDB_SET_KEY);
-        for (uint64_t i = 0; i < r->count; i++) {
-            pc_val v;
-            if (rc)
-                return rc == MDB_NOTFOUND ? PC_ECORRUPT : pcs_mdb_err(rc);
-            if (k.mv_size != 16 || pcs_be64(k.mv_data) != r->gen ||
-                (rc = pcs_elem_decode(d.mv_data, d.mv_size, &v)) ||
-                (rc = put_member(wr, key, (int64_t)i, NULL, &v)))
-                return rc ? rc : PC_ECORRUPT;
-            rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT);
-        }
-        return 0;
-    }
-    pcs_put_be64(kb, r->gen);
-    k.mv_size = PCS_GEN_LEN;
-    k.mv_data = kb;
-    uint64_t n = 0;
-    for (rc = mdb_cursor_get(mc, &k, &d, MDB_SET_RANGE);
-         !rc && k.mv_size >= PCS_GEN_LEN && pcs_be64(k.mv_data) == r->gen;
-         rc = mdb_cursor_get(mc, &k, &d, MDB_NEXT)) {
-        pc_val v;
-        pc_bytes f;
-        int e = r->type == PC_T_MAP ? pcs_map_entry(&k, &d, &f, &v) : pcs_set_entry(&k, &d, &v);
-        if (e || (e = put_member(wr, key, -1, r->type == PC_T_MAP ? &f : NULL, &v)))
-            return e;
-        n++;
-    }
-    if (rc && rc != MDB_NOTFOUND)
-        return pcs_mdb_err(rc);
-    return n == r->count ? 0 : PC_ECORRUPT;
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_flight;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, (int64_t)fresh_until);
+    if (!rc)
+        rc = bind_val(s, 3, 4, v);
+    return step_done(s, rc);
 }
 
-static int put_shard(writer *wr, MDB_txn *txn, const pcs_shard *sh)
+static int sq_chunk(void *ctx, const pc_bytes *key, uint32_t layer, uint32_t idx, const void *p,
+                    size_t n)
 {
-    MDB_cursor *kc, *mc;
-    int rc = mdb_cursor_open(txn, sh->keys, &kc);
-    if (rc)
-        return pcs_mdb_err(rc);
-    if ((rc = mdb_cursor_open(txn, sh->members, &mc))) {
-        mdb_cursor_close(kc);
-        return pcs_mdb_err(rc);
-    }
-    MDB_val k, d;
-    int e = 0;
-    for (rc = mdb_cursor_get(kc, &k, &d, MDB_FIRST); !rc && !e;
-         rc = mdb_cursor_get(kc, &k, &d, MDB_NEXT)) {
-        pcs_rec r;
-        if ((e = pcs_rec_decode(d.mv_data, d.mv_size, &r)))
-            break;
-        if (pcs_rec_expired(&r, wr->now) || left_out(&r, wr->now))
-            continue;
-        sqlite3_stmt *s = wr->ins_key;
-        int sr = bind_bytes(s, 1, k.mv_data, k.mv_size);
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_chunk;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 2, layer);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, idx);
+    if (!rc)
+        rc = sqlite3_bind_blob64(s, 4, p, n, SQLITE_STATIC);
+    return step_done(s, rc);
+}
+
+static int sq_bloom(void *ctx, const pc_bytes *key, double error, uint64_t capacity,
+                    uint32_t expansion, bool nonscaling)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_bloom;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 2, error);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 3, (int64_t)capacity);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, expansion);
+    if (!rc)
+        rc = sqlite3_bind_int(s, 5, nonscaling);
+    return step_done(s, rc);
+}
+
+static int sq_layer(void *ctx, const pc_bytes *key, unsigned i, const pcs_bf_layer *l)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_layer;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    int64_t f[5] = {i, (int64_t)l->capacity, (int64_t)l->items, (int64_t)l->bits, l->hashes};
+    for (int j = 0; j < 5 && !rc; j++)
+        rc = sqlite3_bind_int64(s, 2 + j, f[j]);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 7, l->error);
+    return step_done(s, rc);
+}
+
+/* ---- streams and sorted sets (issue 17) ---- */
+
+static int bind_i64s(sqlite3_stmt *s, int col, const int64_t *v, int n, int rc)
+{
+    for (int i = 0; i < n && !rc; i++)
+        rc = sqlite3_bind_int64(s, col + i, v[i]);
+    return rc;
+}
+
+static int sq_zmember(void *ctx, const pc_bytes *key, const pc_val *m, double score)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_zset;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_val(s, 2, 3, m);
+    if (!rc)
+        rc = sqlite3_bind_double(s, 4, score);
+    return step_done(s, rc);
+}
+
+static int sq_stream(void *ctx, const pc_bytes *key, pc_xid last, pc_xid maxdel, uint64_t added)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xs;
+    int64_t f[5] = {(int64_t)last.ms, (int64_t)last.seq, (int64_t)maxdel.ms, (int64_t)maxdel.seq,
+                    (int64_t)added};
+    return step_done(s, bind_i64s(s, 2, f, 5, bind_bytes(s, 1, key->ptr, key->len)));
+}
+
+/* An entry: one row per field/value pair. */
+static int sq_xentry(void *ctx, const pc_bytes *key, pc_xid id, const pc_val *fv, size_t npairs)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xe;
+    int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq};
+    int rc = 0;
+    for (size_t i = 0; i < npairs && !rc; i++) {
+        int sr = bind_i64s(s, 2, v, 2, bind_bytes(s, 1, key->ptr, key->len));
         if (!sr)
-            sr = sqlite3_bind_text(s, 2, type_names[r.type], -1, SQLITE_STATIC);
+            sr = bind_val(s, 4, 5, &fv[2 * i]);
         if (!sr)
-            sr = kept_expiry(&r) ? sqlite3_bind_int64(s, 3, (int64_t)kept_expiry(&r))
-                                 : sqlite3_bind_null(s, 3);
-        if (!sr) {
-            if (r.type == PC_T_STRING)
-                sr = bind_bytes(s, 4, r.data, r.dlen);
-            else if (r.type == PC_T_NUMERIC)
-                sr = bind_val(s, 4, 0, &r.num);
-            else if (r.type == PC_T_BITS) /* its length in bytes */
-                sr = sqlite3_bind_int64(s, 4, (int64_t)r.nbytes);
-            else
-                sr = sqlite3_bind_null(s, 4);
-        }
-        if (!sr && (sr = sqlite3_step(s)) == SQLITE_DONE)
-            sr = 0;
-        sqlite3_reset(s);
-        if (sr) {
-            e = sq_err(sr);
-            why(wr->res, "writing a key: %s", sqlite3_errmsg(wr->db));
-            break;
-        }
-        wr->keys++;
-        if (pcs_is_coll(r.type) && (e = put_members(wr, mc, &k, &r)))
-            why(wr->res, "writing the members of a collection: %s", pc_strerror(e));
-        else if ((e = put_extra(wr, mc, &k, &r)))
-            why(wr->res, "writing a %s: %s", type_names[r.type], pc_strerror(e));
+            sr = bind_val(s, 6, 7, &fv[2 * i + 1]);
+        rc = step_done(s, sr);
     }
-    mdb_cursor_close(mc);
-    mdb_cursor_close(kc);
-    if (!e && rc && rc != MDB_NOTFOUND)
-        e = pcs_mdb_err(rc);
-    return e;
+    return rc;
+}
+
+static int sq_xgroup(void *ctx, const pc_bytes *key, const pc_bytes *group, pc_xid last,
+                     int64_t entries_read)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xg;
+    int64_t v[2] = {(int64_t)last.ms, (int64_t)last.seq};
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_bytes(s, 2, group->ptr, group->len);
+    rc = bind_i64s(s, 3, v, 2, rc);
+    if (!rc)
+        rc = entries_read < 0 ? sqlite3_bind_null(s, 5) : sqlite3_bind_int64(s, 5, entries_read);
+    return step_done(s, rc);
+}
+
+static int sq_xpending(void *ctx, const pc_bytes *key, const pc_bytes *group, pc_xid id,
+                       const pc_bytes *consumer, uint64_t delivered_ms, uint64_t deliveries)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xp;
+    int64_t v[2] = {(int64_t)id.ms, (int64_t)id.seq},
+            t[2] = {(int64_t)delivered_ms, (int64_t)deliveries};
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_bytes(s, 2, group->ptr, group->len);
+    rc = bind_i64s(s, 3, v, 2, rc);
+    if (!rc)
+        rc = bind_bytes(s, 5, consumer->ptr, consumer->len);
+    return step_done(s, bind_i64s(s, 6, t, 2, rc));
+}
+
+static int sq_xconsumer(void *ctx, const pc_bytes *key, const pc_bytes *group,
+                        const pc_bytes *consumer, uint64_t seen_ms, uint64_t active_ms)
+{
+    writer *wr = ctx;
+    sqlite3_stmt *s = wr->ins_xc;
+    int rc = bind_bytes(s, 1, key->ptr, key->len);
+    if (!rc)
+        rc = bind_bytes(s, 2, group->ptr, group->len);
+    if (!rc)
+        rc = bind_bytes(s, 3, consumer->ptr, consumer->len);
+    if (!rc)
+        rc = sqlite3_bind_int64(s, 4, (int64_t)seen_ms);
+    if (!rc)
+        rc = active_ms ? sqlite3_bind_int64(s, 5, (int64_t)active_ms) : sqlite3_bind_null(s, 5);
+    return step_done(s, rc);
+}
+
+static const char *sq_errmsg(void *ctx)
+{
+    writer *wr = ctx;
+    return sqlite3_errcode(wr->db) ? sqlite3_errmsg(wr->db) : NULL;
 }
 
 static int exec_sql(sqlite3 *db, const char *sql, pcp_result *res)
@@ -697,7 +685,7 @@ void pcp_clean_temp(const char *dir)
 }
 
 int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_result *res)
+                 uint64_t generation, bool end_reads, pcp_result *res)
 {
     memset(res, 0, sizeof *res);
     bool all = rt->n == st->nshards;
@@ -731,7 +719,7 @@ int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned k
     }
     res->generation = generation;
     unlink(tmp);
-    writer wr = {.now = t0, .res = res};
+    writer wr = {0};
     /* By an escaped URI, as it is read back (open_ro), and never through a
      * link. */
     char uri[PCP_URI_MAX];
@@ -761,18 +749,41 @@ int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned k
                                         &wr.ins_bloom, NULL))) ||
         (rc = sq_err(sqlite3_prepare_v2(wr.db,
                                         "INSERT INTO bloom_layers VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
-                                        &wr.ins_layer, NULL)))) {
+                                        &wr.ins_layer, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO streams VALUES(?1,?2,?3,?4,?5,?6)", -1,
+                                        &wr.ins_xs, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO stream_entries VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                        -1, &wr.ins_xe, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO stream_groups VALUES(?1,?2,?3,?4,?5)",
+                                        -1, &wr.ins_xg, NULL))) ||
+        (rc =
+             sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO stream_consumers VALUES(?1,?2,?3,?4,?5)",
+                                       -1, &wr.ins_xc, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db,
+                                        "INSERT INTO stream_pending VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                                        -1, &wr.ins_xp, NULL))) ||
+        (rc = sq_err(sqlite3_prepare_v2(wr.db, "INSERT INTO zsets VALUES(?1,?2,?3,?4)", -1,
+                                        &wr.ins_zset, NULL)))) {
         why(res, "preparing statements: %s", sqlite3_errmsg(wr.db));
         goto fail;
     }
-    /* Each shard's read ends once the shard is written: its writer can
-     * reuse freed pages again, while the others still read the same
-     * moment. */
-    for (unsigned s = 0; s < st->nshards && !rc; s++) {
-        rc = put_shard(&wr, rt->txn[s], &st->shards[s]);
-        pcs_rtxn_end(rt, s);
-    }
-    if (rc)
+    pcp_sink sink = {.ctx = &wr,
+                     .key = sq_key,
+                     .member = sq_member,
+                     .flight = sq_flight,
+                     .chunk = sq_chunk,
+                     .bloom = sq_bloom,
+                     .layer = sq_layer,
+                     .zmember = sq_zmember,
+                     .stream = sq_stream,
+                     .xentry = sq_xentry,
+                     .xgroup = sq_xgroup,
+                     .xpending = sq_xpending,
+                     .xconsumer = sq_xconsumer,
+                     .errmsg = sq_errmsg};
+    pcp_counts cnt;
+    if ((rc = pcp_walk(st, rt, end_reads, t0, &sink, &cnt, res->why, sizeof res->why)))
         goto fail;
     sqlite3_finalize(wr.ins_key);
     sqlite3_finalize(wr.ins_mem);
@@ -780,7 +791,14 @@ int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned k
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_xs);
+    sqlite3_finalize(wr.ins_xe);
+    sqlite3_finalize(wr.ins_xg);
+    sqlite3_finalize(wr.ins_xc);
+    sqlite3_finalize(wr.ins_xp);
+    sqlite3_finalize(wr.ins_zset);
     wr.ins_key = wr.ins_mem = wr.ins_flight = wr.ins_chunk = wr.ins_bloom = wr.ins_layer = NULL;
+    wr.ins_xs = wr.ins_xe = wr.ins_xg = wr.ins_xc = wr.ins_xp = wr.ins_zset = NULL;
     if ((rc = exec_sql(wr.db, views, res)))
         goto fail;
     uint64_t took = now_ms() - t0;
@@ -789,12 +807,18 @@ int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned k
         (rc = put_meta(wr.db, "created_ms", (int64_t)t0, NULL)) ||
         (rc = put_meta(wr.db, "generation", (int64_t)generation, NULL)) ||
         (rc = put_meta(wr.db, "took_ms", (int64_t)took, NULL)) ||
-        (rc = put_meta(wr.db, "key_count", (int64_t)wr.keys, NULL)) ||
-        (rc = put_meta(wr.db, "member_count", (int64_t)wr.members, NULL)) ||
-        (rc = put_meta(wr.db, "flight_count", (int64_t)wr.flights, NULL)) ||
-        (rc = put_meta(wr.db, "chunk_count", (int64_t)wr.chunks, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_count", (int64_t)wr.blooms, NULL)) ||
-        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)wr.layers, NULL)) ||
+        (rc = put_meta(wr.db, "key_count", (int64_t)cnt.keys, NULL)) ||
+        (rc = put_meta(wr.db, "member_count", (int64_t)cnt.members, NULL)) ||
+        (rc = put_meta(wr.db, "flight_count", (int64_t)cnt.flights, NULL)) ||
+        (rc = put_meta(wr.db, "chunk_count", (int64_t)cnt.chunks, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_count", (int64_t)cnt.blooms, NULL)) ||
+        (rc = put_meta(wr.db, "bloom_layer_count", (int64_t)cnt.layers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_count", (int64_t)cnt.streams, NULL)) ||
+        (rc = put_meta(wr.db, "stream_entry_count", (int64_t)cnt.xentries, NULL)) ||
+        (rc = put_meta(wr.db, "stream_group_count", (int64_t)cnt.xgroups, NULL)) ||
+        (rc = put_meta(wr.db, "stream_consumer_count", (int64_t)cnt.xconsumers, NULL)) ||
+        (rc = put_meta(wr.db, "stream_pending_count", (int64_t)cnt.xpending, NULL)) ||
+        (rc = put_meta(wr.db, "zset_member_count", (int64_t)cnt.zmembers, NULL)) ||
         (rc = put_meta(wr.db, "shards", st->nshards, NULL)) ||
         (rc = exec_sql(wr.db, "COMMIT", res)))
         goto fail;
@@ -817,8 +841,8 @@ int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned k
     fsync_path(dir, true);
     struct stat sb;
     res->bytes = stat(final, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    res->keys = wr.keys;
-    res->members = wr.members;
+    res->keys = cnt.keys;
+    res->members = cnt.members;
     res->when_ms = now_ms();
     res->took_ms = res->when_ms - t0;
     snprintf(res->path, sizeof res->path, "%s", final);
@@ -840,6 +864,12 @@ fail:
     sqlite3_finalize(wr.ins_chunk);
     sqlite3_finalize(wr.ins_bloom);
     sqlite3_finalize(wr.ins_layer);
+    sqlite3_finalize(wr.ins_xs);
+    sqlite3_finalize(wr.ins_xe);
+    sqlite3_finalize(wr.ins_xg);
+    sqlite3_finalize(wr.ins_xc);
+    sqlite3_finalize(wr.ins_xp);
+    sqlite3_finalize(wr.ins_zset);
     if (wr.db)
         sqlite3_close(wr.db);
     unlink(tmp);
@@ -930,7 +960,15 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
         {"flight_count", "SELECT count(*) FROM flights"},
         {"chunk_count", "SELECT count(*) FROM chunks"},
         {"bloom_count", "SELECT count(*) FROM blooms"},
-        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"}};
+        {"bloom_layer_count", "SELECT count(*) FROM bloom_layers"},
+        /* issue 17's */
+        {"stream_count", "SELECT count(*) FROM streams"},
+        {"stream_entry_count", "SELECT count(*) FROM (SELECT DISTINCT key, ms, seq FROM"
+                               " stream_entries)"},
+        {"stream_group_count", "SELECT count(*) FROM stream_groups"},
+        {"stream_consumer_count", "SELECT count(*) FROM stream_consumers"},
+        {"stream_pending_count", "SELECT count(*) FROM stream_pending"},
+        {"zset_member_count", "SELECT count(*) FROM zsets"}};
     bool differ = false;
     for (size_t i = 0; i < sizeof extra / sizeof extra[0] && !differ; i++) {
         int64_t want, have;
@@ -939,6 +977,23 @@ int pcp_check(const char *path, char *whybuf, size_t whylen)
     }
     if (differ) {
         w = "its row counts disagree with its meta table (truncated or edited)";
+        goto out;
+    }
+    /* Issue 17's tables: all of them or, in a snapshot made before them,
+     * none (and then no stream or sorted set among its keys). */
+    int64_t x17;
+    if (count_rows(db,
+                   "SELECT count(*) FROM sqlite_master WHERE type='table' AND name IN"
+                   " ('streams','stream_entries','stream_groups','stream_consumers',"
+                   "'stream_pending','zsets')",
+                   &x17) ||
+        (x17 != 0 && x17 != 6)) {
+        w = "it has some of the stream and sorted-set tables but not all (edited)";
+        goto out;
+    }
+    int64_t want17;
+    if (x17 == 6 && meta_int(db, "zset_member_count", &want17)) {
+        w = "its meta table has no counts for its stream and sorted-set tables (edited)";
         goto out;
     }
     rc = 0;
@@ -993,8 +1048,9 @@ typedef struct loader {
     sqlite3_stmt *mem;
     sqlite3_stmt *flight; /* NULL: a snapshot made before issue 16's types */
     sqlite3_stmt *chunk, *bloom, *layer;
-    pcs_store *st;
-    pcs_wctx *w; /* one per shard, each in a write transaction */
+    sqlite3_stmt *xs, *xe, *xg, *xc, *xp; /* NULL: a snapshot made before issue 17 */
+    sqlite3_stmt *zset;                   /* likewise */
+    pcp_loadset ls;                       /* one write transaction per shard */
     pcs_buf arena;
     pc_val *items;
     size_t icap;
@@ -1160,7 +1216,187 @@ static int load_bloom(loader *l, pcs_wctx *w, const void *key, size_t klen, uint
     return rc ? rc : pcs_load_done(w, key, klen, &r);
 }
 
-/* Load a key of issue 16's types; value: its value column. */
+/* ---- streams (issue 17) ---- */
+
+static int col_xid(sqlite3_stmt *s, int col, pc_xid *id)
+{
+    if (sqlite3_column_type(s, col) != SQLITE_INTEGER ||
+        sqlite3_column_type(s, col + 1) != SQLITE_INTEGER)
+        return PC_ECORRUPT;
+    *id = pc_xid_make((uint64_t)sqlite3_column_int64(s, col),
+                      (uint64_t)sqlite3_column_int64(s, col + 1));
+    return 0;
+}
+
+/* A name (TEXT or BLOB) of column col, copied into out (PC_XNAME_MAX). */
+static int col_name(sqlite3_stmt *s, int col, uint8_t *out, size_t *n)
+{
+    int t = sqlite3_column_type(s, col);
+    if (t != SQLITE_TEXT && t != SQLITE_BLOB)
+        return PC_ECORRUPT;
+    const void *p =
+        t == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, col) : sqlite3_column_blob(s, col);
+    *n = (size_t)sqlite3_column_bytes(s, col);
+    if (!pcs_xname_ok(p, *n))
+        return PC_ECORRUPT;
+    memcpy(out, p, *n);
+    return 0;
+}
+
+/* One value of a pair into the arena: its kind in items[i], bytes at an
+ * offset (pointers are made when the entry is whole: the arena moves). */
+static int pair_val(loader *l, sqlite3_stmt *s, int col, size_t i)
+{
+    const char *kind = (const char *)sqlite3_column_text(s, col + 1);
+    pc_val v;
+    if (!kind || col_val(s, col, kind, &v))
+        return PC_ECORRUPT;
+    if (i >= l->icap) {
+        size_t cap = l->icap ? 2 * l->icap : 64;
+        pc_val *ni = pcs_reallocarray(l->items, cap, sizeof *ni);
+        if (!ni)
+            return PC_ENOMEM;
+        l->items = ni;
+        l->icap = cap;
+    }
+    if (v.kind == PC_BYTES) {
+        size_t off = l->arena.len;
+        pcs_buf_put(&l->arena, v.s.ptr, v.s.len);
+        if (l->arena.err)
+            return PC_ENOMEM;
+        v.s.ptr = (const void *)(uintptr_t)off;
+    }
+    l->items[i] = v;
+    return 0;
+}
+
+/* The pairs gathered (n values) as one entry. */
+static int flush_entry(loader *l, pcs_wctx *w, pcs_rec *r, pc_xid id, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (l->items[i].kind == PC_BYTES)
+            l->items[i].s.ptr = l->arena.data + (uintptr_t)l->items[i].s.ptr;
+    int rc = pcs_load_xentry(w, r, id, l->items, n / 2);
+    pcs_buf_reset(&l->arena);
+    return rc;
+}
+
+static int load_stream(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->xs;
+    if (!s || !l->xe || !l->xg || !l->xc || !l->xp)
+        return PC_ECORRUPT;
+    int rc = bind_key2(s, key, klen), sr;
+    pc_xid last, maxdel, id, cur = {0, 0};
+    if (rc || sqlite3_step(s) != SQLITE_ROW || col_xid(s, 0, &last) || col_xid(s, 2, &maxdel) ||
+        sqlite3_column_type(s, 4) != SQLITE_INTEGER || sqlite3_column_int64(s, 4) < 0)
+        return rc ? rc : PC_ECORRUPT;
+    uint64_t added = (uint64_t)sqlite3_column_int64(s, 4);
+    sqlite3_reset(s);
+    pcs_rec r;
+    if ((rc = pcs_load_stream(w, key, klen, expire_at, last, maxdel, added, &r)))
+        return rc;
+    /* entries: rows of one ID in a row, pair by pair */
+    size_t n = 0;
+    pcs_buf_reset(&l->arena);
+    s = l->xe;
+    if ((rc = bind_key2(s, key, klen)))
+        return rc;
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        if ((rc = col_xid(s, 0, &id)))
+            break;
+        if (n && pc_xid_cmp(id, cur) != 0)
+            rc = flush_entry(l, w, &r, cur, n), n = 0;
+        cur = id;
+        if (!rc && !(rc = pair_val(l, s, 2, n)) && !(rc = pair_val(l, s, 4, n + 1)))
+            n += 2;
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    sqlite3_reset(s);
+    if (!rc && n)
+        rc = flush_entry(l, w, &r, cur, n);
+    uint8_t g[PC_XNAME_MAX], c[PC_XNAME_MAX];
+    size_t gl, cl;
+    /* groups */
+    s = l->xg;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            int et = sqlite3_column_type(s, 3);
+            if (col_name(s, 0, g, &gl) || col_xid(s, 1, &id) ||
+                (et != SQLITE_NULL && (et != SQLITE_INTEGER || sqlite3_column_int64(s, 3) < 0)))
+                rc = PC_ECORRUPT;
+            else
+                rc = pcs_load_xgroup(w, &r, g, gl, id,
+                                     et == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 3));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    /* consumers */
+    s = l->xc;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            int at = sqlite3_column_type(s, 3);
+            if (col_name(s, 0, g, &gl) || col_name(s, 1, c, &cl) ||
+                sqlite3_column_type(s, 2) != SQLITE_INTEGER ||
+                (at != SQLITE_NULL && at != SQLITE_INTEGER))
+                rc = PC_ECORRUPT;
+            else
+                rc = pcs_load_xconsumer(w, &r, g, gl, c, cl, (uint64_t)sqlite3_column_int64(s, 2),
+                                        at == SQLITE_NULL ? 0
+                                                          : (uint64_t)sqlite3_column_int64(s, 3));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    /* pending entries */
+    s = l->xp;
+    if (!rc && !(rc = bind_key2(s, key, klen))) {
+        while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+            if (col_name(s, 0, g, &gl) || col_xid(s, 1, &id) || col_name(s, 3, c, &cl) ||
+                sqlite3_column_type(s, 4) != SQLITE_INTEGER ||
+                sqlite3_column_type(s, 5) != SQLITE_INTEGER)
+                rc = PC_ECORRUPT;
+            else
+                rc =
+                    pcs_load_xpending(w, &r, g, gl, id, c, cl, (uint64_t)sqlite3_column_int64(s, 4),
+                                      (uint64_t)sqlite3_column_int64(s, 5));
+        }
+        if (!rc && sr != SQLITE_DONE)
+            rc = sq_err(sr);
+        sqlite3_reset(s);
+    }
+    return rc ? rc : pcs_load_done(w, key, klen, &r);
+}
+
+/* A sorted set: its members and scores (issue 17). */
+static int load_zset(loader *l, pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at)
+{
+    sqlite3_stmt *s = l->zset;
+    pcs_rec r;
+    int rc = s ? bind_key2(s, key, klen) : PC_ECORRUPT, sr = SQLITE_DONE;
+    if (!rc)
+        rc = pcs_load_zset(w, key, klen, expire_at, &r);
+    while (!rc && (sr = sqlite3_step(s)) == SQLITE_ROW) {
+        pc_val m;
+        const char *kind = (const char *)sqlite3_column_text(s, 1);
+        int st = sqlite3_column_type(s, 2);
+        if (!kind || (st != SQLITE_FLOAT && st != SQLITE_INTEGER) || (rc = col_val(s, 0, kind, &m)))
+            rc = PC_ECORRUPT;
+        else
+            rc = pcs_load_zmember(w, &r, &m, sqlite3_column_double(s, 2));
+    }
+    if (!rc && sr != SQLITE_DONE)
+        rc = sq_err(sr);
+    if (s)
+        sqlite3_reset(s);
+    return rc ? rc : pcs_load_zdone(w, key, klen, &r);
+}
+
+/* Load a key of issue 16's and 17's types; value: its value column. */
 static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int type,
                       uint64_t expire_at, sqlite3_stmt *ks)
 {
@@ -1177,6 +1413,10 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
         return PC_ECORRUPT;
     if (type == PC_T_BLOOM)
         return load_bloom(l, w, key, klen, expire_at);
+    if (type == PC_T_STREAM)
+        return load_stream(l, w, key, klen, expire_at);
+    if (type == PC_T_ZSET)
+        return load_zset(l, w, key, klen, expire_at);
     if (type != PC_T_FLIGHT || !l->flight || !expire_at)
         return PC_ECORRUPT;
     sqlite3_stmt *s = l->flight;
@@ -1195,14 +1435,6 @@ static int load_extra(loader *l, pcs_wctx *w, const void *key, size_t klen, int 
     return rc;
 }
 
-static int type_of(const char *name)
-{
-    for (int t = 1; t < PC_T__COUNT; t++)
-        if (name && !strcmp(name, type_names[t]))
-            return t;
-    return 0;
-}
-
 /* Load one row of the keys table. */
 static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
 {
@@ -1212,7 +1444,8 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     const void *key =
         kt == SQLITE_TEXT ? (const void *)sqlite3_column_text(s, 0) : sqlite3_column_blob(s, 0);
     size_t klen = (size_t)sqlite3_column_bytes(s, 0);
-    int type = type_of((const char *)sqlite3_column_text(s, 1));
+    const char *tn = (const char *)sqlite3_column_text(s, 1);
+    int type = tn ? pcp_type_of(tn, (size_t)sqlite3_column_bytes(s, 1)) : 0;
     if (!type || pcs_key_ok(key, klen))
         return PC_ECORRUPT;
     uint64_t expire_at = 0;
@@ -1231,7 +1464,7 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     /* Copy the key: member queries reuse SQLite's buffers. */
     uint8_t kb[PC_KEY_MAX];
     memcpy(kb, key, klen);
-    pcs_wctx *w = &l->w[pcs_shard_of(l->st->nshards, kb, klen)];
+    pcs_wctx *w = pcp_load_shard(&l->ls, kb, klen);
     bool scalar = type == PC_T_STRING || type == PC_T_NUMERIC;
     int rc;
     if (type >= PC_T_FLIGHT) {
@@ -1258,31 +1491,9 @@ static int load_key(loader *l, sqlite3_stmt *s, uint64_t now)
     }
     /* A row pcs_load_record refuses is a corrupt snapshot; a String or
      * Numeric too large for this store says so. */
-    if (rc == PC_EINVAL || rc == PC_EKEY || rc == PC_ENAN || rc == PC_EEXIST ||
-        (rc == PC_ETOOBIG && !scalar))
-        return PC_ECORRUPT;
-    if (!rc)
-        l->res->keys++;
-    return rc;
-}
-
-/* Is the store empty (no keys in any shard)? */
-static int store_empty(pcs_store *st, bool *empty)
-{
-    *empty = true;
-    for (unsigned s = 0; s < st->nshards; s++) {
-        MDB_txn *txn;
-        MDB_stat ms;
-        int rc = mdb_txn_begin(st->shards[s].env, NULL, MDB_RDONLY, &txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        rc = mdb_stat(txn, st->shards[s].keys, &ms);
-        mdb_txn_abort(txn);
-        if (rc)
-            return pcs_mdb_err(rc);
-        if (ms.ms_entries)
-            *empty = false;
-    }
+    if ((rc = pcp_load_err(rc, scalar)))
+        return rc;
+    l->res->keys++;
     return 0;
 }
 
@@ -1291,25 +1502,12 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
     memset(res, 0, sizeof *res);
     snprintf(res->path, sizeof res->path, "%s", path);
     uint64_t t0 = now_ms();
-    bool empty;
-    int rc = store_empty(st, &empty);
-    if (!rc && !empty) {
-        why(res, "the store is not empty; restore only into an empty store");
-        return res->rc = PC_EEXIST;
-    }
-    if (rc || (rc = pcp_check(path, res->why, sizeof res->why)))
-        return res->rc = rc;
-    loader l = {.st = st, .res = res};
-    l.w = pcs_calloc(st->nshards, sizeof *l.w);
-    if (!l.w)
-        return res->rc = PC_ENOMEM;
-    unsigned begun = 0;
-    for (; begun < st->nshards && !rc; begun++) {
-        pcs_wctx_init(&l.w[begun]);
-        rc = pcs_wbegin(&l.w[begun], st, begun);
-    }
+    loader l = {.res = res};
+    int rc = pcp_load_open(&l.ls, st, res->why, sizeof res->why);
     if (rc)
-        begun--;
+        return res->rc = rc;
+    if ((rc = pcp_check(path, res->why, sizeof res->why)))
+        return res->rc = pcp_load_close(&l.ls, rc);
     sqlite3_stmt *keys = NULL;
     if (!rc && (rc = open_ro(path, &l.db)))
         why(res, "SQLite cannot open it");
@@ -1347,6 +1545,27 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
                                   " FROM bloom_layers WHERE key=?1 OR key=?2 ORDER BY layer",
                                   -1, &l.layer, NULL))
         l.layer = NULL;
+    /* Issue 17's: absent from older snapshots. */
+    static const char *const xsql[5] = {
+        "SELECT last_ms, last_seq, max_deleted_ms, max_deleted_seq, entries_added FROM streams"
+        " WHERE key=?1 OR key=?2",
+        "SELECT ms, seq, field, field_kind, value, kind FROM stream_entries"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT name, last_ms, last_seq, entries_read FROM stream_groups"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT grp, name, seen_ms, active_ms FROM stream_consumers"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid",
+        "SELECT grp, ms, seq, consumer, delivered_ms, deliveries FROM stream_pending"
+        " WHERE key=?1 OR key=?2 ORDER BY rowid"};
+    sqlite3_stmt **xst[5] = {&l.xs, &l.xe, &l.xg, &l.xc, &l.xp};
+    for (int i = 0; i < 5 && !rc; i++)
+        if (sqlite3_prepare_v2(l.db, xsql[i], -1, xst[i], NULL))
+            *xst[i] = NULL;
+    if (!rc && sqlite3_prepare_v2(l.db,
+                                  "SELECT member, kind, score FROM zsets"
+                                  " WHERE key=?1 OR key=?2 ORDER BY rowid",
+                                  -1, &l.zset, NULL))
+        l.zset = NULL;
     uint64_t now = now_ms();
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(keys)) == SQLITE_ROW)
@@ -1356,25 +1575,23 @@ int pcp_restore_file(pcs_store *st, const char *path, pcp_result *res)
         rc = sq_err(sr);
         why(res, "reading it: %s", sqlite3_errmsg(l.db));
     }
-    /* All shards or none. */
-    for (unsigned s = 0; s < begun; s++) {
-        if (!rc)
-            rc = pcs_wcommit(&l.w[s]);
-        else
-            pcs_wabort(&l.w[s]);
-        pcs_wctx_free(&l.w[s]);
-    }
+    rc = pcp_load_close(&l.ls, rc); /* all shards or none */
     sqlite3_finalize(keys);
     sqlite3_finalize(l.mem);
     sqlite3_finalize(l.flight);
     sqlite3_finalize(l.chunk);
     sqlite3_finalize(l.bloom);
     sqlite3_finalize(l.layer);
+    sqlite3_finalize(l.xs);
+    sqlite3_finalize(l.xe);
+    sqlite3_finalize(l.xg);
+    sqlite3_finalize(l.xc);
+    sqlite3_finalize(l.xp);
+    sqlite3_finalize(l.zset);
     if (l.db)
         sqlite3_close(l.db);
     pcs_buf_free(&l.arena);
     pcs_free(l.items);
-    pcs_free(l.w);
     if (rc) {
         res->keys = 0;
         if (!*res->why)

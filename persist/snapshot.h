@@ -69,12 +69,13 @@ typedef void (*pcp_log_fn)(int prio, const char *fmt, ...) __attribute__((format
  * ours, links) are counted in res->ignored, the first described in
  * res->ignored_first: it logs nothing itself (it runs on a thread of its
  * own).  PC_EINVAL, and nothing written, when rt does not hold one
- * transaction per shard.  Each shard's transaction is ended (pcs_rtxn_end)
- * as soon as that shard is written, so that its writer reuses freed pages
- * again; the caller still ends rt (pcs_rtxns_end) afterwards.
+ * transaction per shard.  With end_reads, each shard's transaction is
+ * ended (pcs_rtxn_end) as soon as that shard is written, so that its
+ * writer reuses freed pages again (pcp_walk, target.h); the caller still
+ * ends rt (pcs_rtxns_end) afterwards.
  */
 int pcp_snapshot(const pcs_store *st, pcs_rtxns *rt, const char *dir, unsigned keep,
-                 uint64_t generation, pcp_result *res);
+                 uint64_t generation, bool end_reads, pcp_result *res);
 
 /* The highest generation among the snapshots in dir (0: none, or only
  * files of a version without generations).  0 or a PC_E* code. */

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: compiler, autotools, libraries (libedit: pccli's interactive mode).
+# The MariaDB/MySQL snapshot target: libmariadb-dev; its tests start their
+# own mariadbd (mariadb-server), query it with the mariadb client, and make
+# the certificates of their TLS case with openssl.
 # Tests: cmocka, sanitizer runtimes, valgrind, clang-format, script(1) from
 # bsdutils (drives pccli's interactive mode through a pseudo-terminal).  Comparison benchmarks: redis-server, memcached.
 # The Python package (python/, docs/python.md): Debian's python3 with its
@@ -15,9 +18,10 @@ cd "$(dirname "$0")/.."
 # tests, redis-py for its benchmark.
 PKGS=(
   build-essential autoconf automake libtool pkg-config
-  liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libedit-dev libcmocka-dev libsystemd-dev libsqlite3-dev sqlite3 libhiredis-dev libmemcached-dev libsasl2-dev libssl-dev
+  liblmdb-dev lmdb-utils libxxhash-dev libjansson-dev libedit-dev libcmocka-dev libsystemd-dev libsqlite3-dev sqlite3 libmariadb-dev libhiredis-dev libmemcached-dev libsasl2-dev libssl-dev
   clang libclang-rt-14-dev clang-format valgrind
   redis-server redis-tools memcached
+  mariadb-server mariadb-client openssl
   procps util-linux bsdutils
   python3 python3-dev python3-setuptools python3-venv python3-pip python3-wheel
   python3-pytest python3-pytest-asyncio python3-redis

@@ -64,8 +64,10 @@ int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS])
         return 0;
     if (rc)
         return pcs_mdb_err(rc);
-    /* A store made before issue 16's types has fewer (the rest are 0). */
-    if (d.mv_size != 8 * (size_t)PCS_COUNTS && d.mv_size != 8 * (size_t)PCS_COUNTS_V1)
+    /* A store made before issue 16's or 17's types has fewer (the rest
+     * are 0). */
+    if (d.mv_size % 8 || d.mv_size > 8 * (size_t)PCS_COUNTS ||
+        d.mv_size < 8 * (size_t)PCS_COUNTS_V1)
         return PC_ECORRUPT;
     for (size_t i = 0; i < d.mv_size / 8; i++)
         out[i] = pcs_le64((const uint8_t *)d.mv_data + 8 * i);
@@ -662,23 +664,13 @@ static int load_check(pcs_wctx *w, pc_type type, const pc_val *value, const pc_v
 int pcs_load_record(pcs_wctx *w, const void *key, size_t klen, pc_type type, uint64_t expire_at,
                     const pc_val *value, const pc_val *items, size_t n)
 {
-    if (!w || !w->txn)
-        return PC_EINVAL;
-    int rc = pcs_key_ok(key, klen);
-    if (rc)
-        return rc;
-    if (pcs_shard_of(w->st->nshards, key, klen) != w->shard)
-        return PC_EINVAL;
-    if ((rc = load_check(w, type, value, items, n)))
+    /* A key there already is refused: its expiry entry, members and
+     * counts would stay behind. */
+    int rc = pcs_load_key(w, key, klen);
+    if (rc || (rc = load_check(w, type, value, items, n)))
         return rc;
     pc_val kv = pc_mem(key, klen);
     pcs_rec nr;
-    bool stale;
-    rc = pcs_w_lookup(w, &kv, &nr, &stale);
-    if (rc == 0 || (rc == PC_ENOTFOUND && stale))
-        return PC_EEXIST; /* its expiry entry, members and counts would stay behind */
-    if (rc != PC_ENOTFOUND)
-        return rc;
     if (!pcs_is_coll(type)) {
         memset(&nr, 0, sizeof nr);
         nr.type = type;
@@ -778,6 +770,24 @@ static const struct cmd {
     [PCS_OP_BITOP] = {pcs_h_bitop, 3, 0, F_GROW},
     [PCS_OP_BF_RESERVE] = {pcs_h_bf_reserve, 5, 5, F_GROW},
     [PCS_OP_BF_ADD] = {pcs_h_bf_add, 2, 0, F_GROW},
+    /* issue 17: streams */
+    [PCS_OP_XADD] = {pcs_h_xadd, 13, 0, F_GROW},
+    [PCS_OP_XTRIM] = {pcs_h_xtrim, 7, 7, 0},
+    [PCS_OP_XDEL] = {pcs_h_xdel, 3, 0, 0},
+    [PCS_OP_XGROUP] = {pcs_h_xgroup, 3, 8, F_GROW},
+    [PCS_OP_XREADGROUP] = {pcs_h_xreadgroup, 10, 0, F_GROW},
+    [PCS_OP_XREADW] = {pcs_h_xreadw, 7, 0, 0},
+    [PCS_OP_XACK] = {pcs_h_xack, 4, 0, 0},
+    [PCS_OP_XCLAIM] = {pcs_h_xclaim, 15, 0, F_GROW},
+    [PCS_OP_XAUTOCLAIM] = {pcs_h_xautoclaim, 8, 8, F_GROW},
+    /* issue 17: sorted sets */
+    [PCS_OP_ZADD] = {pcs_h_zadd, 4, 0, F_GROW},
+    [PCS_OP_ZREM] = {pcs_h_zrem, 2, 0, 0},
+    [PCS_OP_ZPOP] = {pcs_h_zpop, 3, 3, 0},
+    [PCS_OP_BZPOP] = {pcs_h_bzpop, 4, 0, 0},
+    [PCS_OP_ZREMRANGE] = {pcs_h_zremrange, 9, 9, 0},
+    [PCS_OP_ZRANGESTORE] = {pcs_h_zrangestore, 10, 10, F_GROW},
+    [PCS_OP_ZSTORE] = {pcs_h_zstore, 5, 0, F_GROW},
 };
 
 /* Arity and key checks common to every operation. */

@@ -28,7 +28,9 @@ enum {
     PCS_C_TYPE7,     /* + (pc_type - PC_T_FLIGHT): keys of issue 16's types */
     PCS_COUNTS = PCS_C_TYPE7 + PC_T__COUNT - PC_T_FLIGHT
 };
-/* The counts of stores made before issue 16's types (read as zeros there). */
+/* The counts of stores made before issue 16's types (read as zeros there).
+ * Stores made before issue 17's have three more; pcs_counts_get takes any
+ * number from this one to PCS_COUNTS. */
 #define PCS_COUNTS_V1 PCS_C_TYPE7
 
 /* The index of type t's key count. */
@@ -158,6 +160,33 @@ int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
 int pcs_load_bloom(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, double error,
                    uint64_t capacity, uint32_t expansion, uint32_t flags,
                    const pcs_bf_layer *layers, unsigned n, pcs_rec *r);
+
+/*
+ * A Stream (issue 17), the same way: pcs_load_stream with its last ID,
+ * largest deleted ID and entries added starts r; then its entries in ID
+ * order (each after the one before, none after the last ID: pcs_load_xentry),
+ * its groups, their consumers, their pending entries (of a group and a
+ * consumer loaded before), each once (PC_EINVAL otherwise); then
+ * pcs_load_done.
+ */
+int pcs_load_stream(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, pc_xid last,
+                    pc_xid maxdel, uint64_t added, pcs_rec *r);
+int pcs_load_xentry(pcs_wctx *w, pcs_rec *r, pc_xid id, const pc_val *fv, size_t npairs);
+int pcs_load_xgroup(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, pc_xid last,
+                    int64_t entries_read);
+int pcs_load_xconsumer(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, const void *c,
+                       size_t clen, uint64_t seen, uint64_t active);
+int pcs_load_xpending(pcs_wctx *w, pcs_rec *r, const void *g, size_t glen, pc_xid id, const void *c,
+                      size_t clen, uint64_t time, uint64_t count);
+
+/*
+ * A sorted set (issue 17), the same way: pcs_load_zset starts r, then each
+ * member with its score (not NaN; a member twice is PC_EINVAL), then
+ * pcs_load_zdone (PC_EINVAL for none).
+ */
+int pcs_load_zset(pcs_wctx *w, const void *key, size_t klen, uint64_t expire_at, pcs_rec *r);
+int pcs_load_zmember(pcs_wctx *w, pcs_rec *r, const pc_val *m, double score);
+int pcs_load_zdone(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r);
 
 /* Read a shard's counts (zeros for a store that has none yet). */
 int pcs_counts_get(MDB_txn *txn, const pcs_shard *sh, uint64_t out[PCS_COUNTS]);

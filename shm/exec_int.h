@@ -105,5 +105,23 @@ int pcs_h_bitop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 /* t_bloom.c (issue 16) */
 int pcs_h_bf_reserve(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 int pcs_h_bf_add(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_stream.c (issue 17) */
+int pcs_h_xadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xtrim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xdel(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xgroup(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xreadgroup(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xreadw(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xack(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xclaim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_xautoclaim(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+/* t_zset.c (issue 17) */
+int pcs_h_zadd(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zrem(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zpop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_bzpop(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zremrange(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zrangestore(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
+int pcs_h_zstore(pcs_wctx *, const pcs_req *, pcs_buf *, uint32_t *);
 
 #endif

@@ -132,6 +132,38 @@ enum pcs_op {
     PCS_OP_R_BF_EXISTS, /* key, items */
     PCS_OP_R_BF_INFO,   /* key */
     /* ---- end of issue 16's block ---- */
+    /* ---- issue 17: streams (t_stream.c, reader_stream.c) ---- */
+    PCS_OP_XADD,         /* key, id mode, ms, seq, flags, trim (6), field, value, ... */
+    PCS_OP_XTRIM,        /* key, trim: by, approx, maxlen, min ms, min seq, limit */
+    PCS_OP_XDEL,         /* key, ms, seq, ... */
+    PCS_OP_XGROUP,       /* key, subcommand, its arguments */
+    PCS_OP_XREADGROUP,   /* key0, group, consumer, count, max, flags, wait, until, ms0, seq0,
+                            then key, ms, seq ... (may park, as QPOPW) */
+    PCS_OP_XREADW,       /* XREAD BLOCK: key0, count, max, wait, until, ms0, seq0, then
+                            key, ms, seq ... (may park) */
+    PCS_OP_XACK,         /* key, group, ms, seq, ... */
+    PCS_OP_XCLAIM,       /* key, group, consumer, min idle, options (9), ms, seq, ... */
+    PCS_OP_XAUTOCLAIM,   /* key, group, consumer, min idle, start ms, seq, count, justid */
+    PCS_OP_R_XINFO,      /* key: the stream's figures */
+    PCS_OP_R_XRANGE,     /* key, lo ms, lo seq, hi ms, hi seq, rev, max */
+    PCS_OP_R_XPENDING,   /* key, group, summary (1) and max; or 0, lo, hi, min idle,
+                            consumer (NIL: any), max */
+    PCS_OP_R_XGROUPS,    /* key, max */
+    PCS_OP_R_XCONSUMERS, /* key, group, max */
+    /* ---- end of issue 17's streams block ---- */
+    /* ---- issue 17: sorted sets ---- */
+    PCS_OP_ZADD,        /* key, flags (PCS_ZADD_*), then score (DOUBLE), member pairs */
+    PCS_OP_ZREM,        /* key, members */
+    PCS_OP_ZPOP,        /* key, max (0 lowest first, 1 highest), count */
+    PCS_OP_BZPOP,       /* key, max, ms, deadline (as QPOPW's; 0: none), more keys (parks) */
+    PCS_OP_ZREMRANGE,   /* key, range (PCS_ZSPEC_ARGS values, zset.h) */
+    PCS_OP_ZRANGESTORE, /* destination, source, range */
+    PCS_OP_ZSTORE,      /* destination, how (PCS_ZSTORE_*), aggregate, then key, weight pairs */
+    PCS_OP_R_ZSCORE,    /* key, members: a DOUBLE, or NONE, each */
+    PCS_OP_R_ZRANK,     /* key, member, rev: rank, score */
+    PCS_OP_R_ZCOUNT,    /* key, range: how many */
+    PCS_OP_R_ZRANGE,    /* key, range, cursor, max: cursor, then member, score pairs */
+    /* ---- end of issue 17's sorted sets ---- */
     PCS_OP__COUNT
 };
 
@@ -154,20 +186,42 @@ static inline int pcs_op_is_read16(unsigned op)
            op == PCS_OP_R_BF_EXISTS || op == PCS_OP_R_BF_INFO;
 }
 
+/* Issue 17's stream reads of ring-only clients. */
+static inline int pcs_op_is_read17x(unsigned op)
+{
+    return op >= PCS_OP_R_XINFO && op <= PCS_OP_R_XCONSUMERS;
+}
+
+/* Writes the daemon may park until a write or their deadline: a queue's
+ * or a sorted set's waiting pop, a flight claim behind a lease, a stream
+ * read with BLOCK (daemon/loop.c's parks() says when). */
+static inline int pcs_op_parks(unsigned op)
+{
+    return op == PCS_OP_QPOPW || op == PCS_OP_FC_CLAIM || op == PCS_OP_BZPOP ||
+           op == PCS_OP_XREADGROUP || op == PCS_OP_XREADW;
+}
+
+/* Issue 17's reads of ring-only clients (sorted sets). */
+static inline int pcs_op_is_read17z(unsigned op)
+{
+    return op >= PCS_OP_R_ZSCORE && op <= PCS_OP_R_ZRANGE;
+}
+
 /* Ops the daemon answers itself, after the pass's commit (reads of ring-only
  * clients, admin questions), rather than through the executor. */
 static inline int pcs_op_is_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_A_CLIENTS) || op == PCS_OP_A_SNAPSHOT ||
            op == PCS_OP_A_TEST_ALLOC || (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) ||
-           pcs_op_is_read16(op);
+           pcs_op_is_read16(op) || pcs_op_is_read17x(op) || pcs_op_is_read17z(op);
 }
 
 /* Reads of the store (PCS_OP_R_*): what a peer with the read role may ask. */
 static inline int pcs_op_is_store_read(unsigned op)
 {
     return (op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) ||
-           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) || pcs_op_is_read16(op);
+           (op >= PCS_OP_R_LPOS && op <= PCS_OP_R_RANDOMKEY) || pcs_op_is_read16(op) ||
+           pcs_op_is_read17x(op) || pcs_op_is_read17z(op);
 }
 
 /* The name of an op ("set", "lpush", ...) or NULL. */

@@ -19,8 +19,9 @@
 #define PCS_WELCOME_MAGIC UINT64_C(0x454d4f434c435950) /* "PYCLCOME" */
 /* 2: the welcome names the store (store_id); 3: the hello carries the client's pid;
  * 4: issue 16 (new types and ops; 128 op counters and 10 type counts on the
- * daemon's page) */
-#define PCS_PROTO_VERSION 4
+ * daemon's page); 5: issue 17's streams and sorted sets (their ops; 12
+ * type counts) */
+#define PCS_PROTO_VERSION 5
 
 /* pcs_hello.flags */
 #define PCS_HELLO_RING_ONLY 1u /* the client will not map the store */

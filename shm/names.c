@@ -52,8 +52,8 @@ const char *pc_err_name(int err)
 
 const char *pc_type_name(pc_type t)
 {
-    static const char *const names[] = {"none", "string", "numeric", "list", "map",
-                                        "set",  "queue",  "flight",  "bits", "bloom"};
+    static const char *const names[] = {"none",  "string", "numeric", "list",  "map",    "set",
+                                        "queue", "flight", "bits",    "bloom", "stream", "zset"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "unknown";
 }
 

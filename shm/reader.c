@@ -137,6 +137,19 @@ static inline int reader_rec(pcs_reader *r, const void *key, size_t klen, pc_typ
     return want == PC_T_NONE || rec->type == want ? 0 : PC_EWRONGTYPE;
 }
 
+/* ---- for reads in other files (reader_stream.c, zset.c) ---- */
+
+int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
+                   pcs_rec *rec, unsigned *shard)
+{
+    return reader_rec(r, key, klen, want, v, rec, shard);
+}
+
+int pcs_reader_cursor(pcs_reader *r, unsigned s, MDB_cursor **out)
+{
+    return reader_cursor(r, s, false, out);
+}
+
 /* ---- keys and strings ---- */
 
 int pcs_rd_get(pcs_reader *r, const void *key, size_t klen, pc_val *out)
@@ -691,6 +704,15 @@ int pcs_rd_expired(pcs_reader *r, uint64_t *n)
     return rc;
 }
 
+/* The keys a shard's counts hold, of every type. */
+static uint64_t keys_counted(const uint64_t *c)
+{
+    uint64_t keys = 0;
+    for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
+        keys += c[pcs_c_type((pc_type)t)];
+    return keys;
+}
+
 int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
 {
     uint64_t keys = 0, expired = 0;
@@ -701,8 +723,7 @@ int pcs_rd_dbsize(pcs_reader *r, uint64_t *n)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)) || (rc = pcs_expiry_due(&v, &expired)))
             return rc;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            keys += c[PCS_C_TYPE0 + t];
+        keys += keys_counted(c);
     }
     *n = keys > expired ? keys - expired : 0;
     return 0;
@@ -743,9 +764,7 @@ int pcs_rd_randomkey(pcs_reader *r, pc_bytes *key)
         int rc = pcs_reader_view(r, s, &v);
         if (rc || (rc = pcs_counts_get(v.txn, v.sh, c)))
             return rc;
-        cnt[s] = 0;
-        for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
-            cnt[s] += c[PCS_C_TYPE0 + t];
+        cnt[s] = keys_counted(c);
         total += cnt[s];
     }
     if (total == 0)

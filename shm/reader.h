@@ -226,6 +226,32 @@ int pcs_rd_bf_exists(pcs_reader *r, const void *key, size_t klen, const pc_bytes
                      int *out);
 int pcs_rd_bf_info(pcs_reader *r, const void *key, size_t klen, pc_bf_info *out);
 
+/* For readers of other files (reader_stream.c, zset.c): a key's record, as
+ * every read here looks it up (type want, PC_T_NONE: any; 0, PC_ENOTFOUND,
+ * PC_EWRONGTYPE, PC_EKEY, or an error), and the members cursor of shard s
+ * (whose transaction the lookup opened).  Sorted sets' reads are in zset.h. */
+int pcs_reader_rec(pcs_reader *r, const void *key, size_t klen, pc_type want, pcs_view *v,
+                   pcs_rec *rec, unsigned *shard);
+int pcs_reader_cursor(pcs_reader *r, unsigned s, MDB_cursor **out);
+
+/* Streams (issue 17, reader_stream.c): Redis's XLEN and XINFO STREAM (the
+ * figures; PC_ENOTFOUND when missing), XRANGE (lo..hi inclusive, a missing
+ * key gives none), XPENDING (its summary, and its extended form with
+ * lo..hi inclusive), XINFO GROUPS and CONSUMERS. */
+int pcs_rd_xinfo(pcs_reader *r, const void *key, size_t klen, pc_xinfo *out);
+int pcs_rd_xrange(pcs_reader *r, const void *key, size_t klen, pc_xid lo, pc_xid hi, bool rev,
+                  pc_xentry *out, size_t max, size_t *n);
+int pcs_rd_xpending_summary(pcs_reader *r, const void *key, size_t klen, const void *g, size_t glen,
+                            pc_xpending_info *out, pc_bytes *names, uint64_t *counts, size_t max,
+                            size_t *n);
+int pcs_rd_xpending(pcs_reader *r, const void *key, size_t klen, const void *g, size_t glen,
+                    pc_xid lo, pc_xid hi, int64_t min_idle, const void *c, size_t clen,
+                    pc_xpending_entry *out, size_t max, size_t *n);
+int pcs_rd_xgroups(pcs_reader *r, const void *key, size_t klen, pc_xgroup_info *out, size_t max,
+                   size_t *n);
+int pcs_rd_xconsumers(pcs_reader *r, const void *key, size_t klen, const void *g, size_t glen,
+                      pc_xconsumer_info *out, size_t max, size_t *n);
+
 /* ---- cursors on the wire ---- */
 
 /*

@@ -60,6 +60,29 @@ static int bloom_decode(const uint8_t *b, size_t left, pcs_rec *r)
     return items == r->count ? 0 : PC_ECORRUPT;
 }
 
+static pc_xid xid_le(const uint8_t *b)
+{
+    return pc_xid_make(pcs_le64(b), pcs_le64(b + 8));
+}
+
+/* A Stream record's payload (issue 17; stream.h). */
+static int stream_decode(const uint8_t *b, size_t left, pcs_rec *r)
+{
+    if (left != PCS_XS_FIXED || (r->flags & PCS_RF_DOUBLE))
+        return PC_ECORRUPT;
+    r->gen = pcs_le64(b);
+    r->count = pcs_le64(b + 8);
+    r->xs_last = xid_le(b + 16);
+    r->xs_first = xid_le(b + 32);
+    r->xs_maxdel = xid_le(b + 48);
+    r->xs_added = pcs_le64(b + 64);
+    r->xs_groups = pcs_le64(b + 72);
+    if (r->count > r->xs_added || pc_xid_cmp(r->xs_first, r->xs_last) > 0 ||
+        pc_xid_cmp(r->xs_maxdel, r->xs_last) > 0)
+        return PC_ECORRUPT;
+    return 0;
+}
+
 int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
 {
     const uint8_t *b = p, *end = b + n;
@@ -128,6 +151,8 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         return pcs_elem_decode(r->data, r->dlen, &r->val);
     case PC_T_BLOOM:
         return bloom_decode(b, left, r);
+    case PC_T_STREAM:
+        return stream_decode(b, left, r);
     case PC_T_BITS:
         if (left != 24 || (r->flags & PCS_RF_DOUBLE))
             return PC_ECORRUPT;
@@ -136,6 +161,15 @@ int pcs_rec_decode(const void *p, size_t n, pcs_rec *r)
         r->count = pcs_le64(b + 16);
         if (r->nbytes == 0 || r->nbytes > PCS_BITS_MAX / 8 ||
             r->count > (r->nbytes + PCS_CHUNK - 1) / PCS_CHUNK)
+            return PC_ECORRUPT;
+        return 0;
+    case PC_T_ZSET:
+        if (left != 24 || (r->flags & PCS_RF_DOUBLE))
+            return PC_ECORRUPT;
+        r->gen = pcs_le64(b);
+        r->count = pcs_le64(b + 8);
+        r->zheight = pcs_le32(b + 16);
+        if (r->count == 0 || r->zheight == 0 || r->zheight > 16 || pcs_le32(b + 20))
             return PC_ECORRUPT;
         return 0;
     case PC_T_MAP:
@@ -186,6 +220,13 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le64(b + 8, r->count);
         b += 16;
         break;
+    case PC_T_ZSET:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, r->count);
+        pcs_put_le32(b + 16, r->zheight);
+        pcs_put_le32(b + 20, 0);
+        b += 24;
+        break;
     case PC_T_BLOOM:
         pcs_put_le64(b, r->gen);
         pcs_put_le64(b + 8, pcs_d2u(r->bf_error));
@@ -196,6 +237,19 @@ size_t pcs_rec_encode_head(uint8_t *out, const pcs_rec *r)
         pcs_put_le32(b + 40, r->bf_layers);
         pcs_put_le32(b + 44, 0);
         b += PCS_BF_FIXED;
+        break;
+    case PC_T_STREAM:
+        pcs_put_le64(b, r->gen);
+        pcs_put_le64(b + 8, r->count);
+        pcs_put_le64(b + 16, r->xs_last.ms);
+        pcs_put_le64(b + 24, r->xs_last.seq);
+        pcs_put_le64(b + 32, r->xs_first.ms);
+        pcs_put_le64(b + 40, r->xs_first.seq);
+        pcs_put_le64(b + 48, r->xs_maxdel.ms);
+        pcs_put_le64(b + 56, r->xs_maxdel.seq);
+        pcs_put_le64(b + 64, r->xs_added);
+        pcs_put_le64(b + 72, r->xs_groups);
+        b += PCS_XS_FIXED;
         break;
     case PC_T_BITS:
         pcs_put_le64(b, r->gen);

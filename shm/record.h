@@ -21,6 +21,10 @@
  *                       u32 layers, u32 0, then per layer (PCS_BF_LAYER
  *                       bytes): u64 capacity, u64 items, u64 bits, u32
  *                       hashes, u32 0, f64 error rate (LE)
+ *              Stream   u64 gen, u64 length, last ID (u64 ms, u64 seq),
+ *                       first ID, largest deleted ID, u64 entries added,
+ *                       u64 consumer groups (LE); see stream.h
+ *              ZSet     u64 gen, u64 count, u32 height, u32 0 (LE): zset.h
  * members  be64 gen ‖ subkey -> element.  gen is unique within the shard
  *          (taken from the shard's sequence), so a collection's members form
  *          one contiguous range, and dropping a collection only needs its gen
@@ -33,6 +37,9 @@
  *                        PCS_CHUNK on, trailing zero bytes cut; an all-zero
  *                        chunk is not stored); layer 0
  *            Bloom       the same, layer n holding layer n's bits
+ *            Stream      entries, groups, pending entries and consumers,
+ *                        each under its own tag byte (stream.h)
+ *            ZSet        members, the score index and its counts: zset.h
  *          A field or encoded member of PCS_SUB_INLINE bytes or more is "long":
  *          its subkey is its first PCS_SUB_PREFIX bytes ‖ XXH3-128 of all of
  *          it (exactly PCS_SUB_INLINE bytes), and the element keeps the full
@@ -66,7 +73,9 @@
 #define PCS_DIGEST_LEN 16
 #define PCS_MKEY_MAX (PCS_GEN_LEN + PCS_SUB_INLINE)
 #define PCS_XKEY_MAX (8 + PC_KEY_MAX)
-#define PCS_REC_HEAD_MAX (1 + 8 + 8 + 48)
+#define PCS_REC_HEAD_MAX (1 + 8 + 8 + PCS_XS_FIXED)
+/* A Stream record's payload (issue 17). */
+#define PCS_XS_FIXED 80
 /* A Flight record's fixed part. */
 #define PCS_FLIGHT_FIXED 40
 /* Lists start here so they can grow both ways. */
@@ -102,6 +111,11 @@ typedef struct pcs_rec {
     double bf_error;
     uint64_t bf_capacity;
     uint32_t bf_expansion, bf_flags, bf_layers;
+    /* Stream: its length (in count), last, first and largest deleted IDs,
+     * entries ever added, consumer groups (stream.h). */
+    pc_xid xs_last, xs_first, xs_maxdel;
+    uint64_t xs_added, xs_groups;
+    uint32_t zheight; /* ZSet: its index's levels (zset.h) */
 } pcs_rec;
 
 /* Bloom filters. */
@@ -130,7 +144,8 @@ void pcs_bf_layer_enc(uint8_t *p, const pcs_bf_layer *l);
 /* Types whose record owns members under its gen. */
 static inline bool pcs_has_members(pc_type t)
 {
-    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM;
+    return pcs_is_coll(t) || t == PC_T_BITS || t == PC_T_BLOOM || t == PC_T_STREAM ||
+           t == PC_T_ZSET;
 }
 
 /* Decode a record.  Returns 0 or PC_ECORRUPT. */

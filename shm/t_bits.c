@@ -294,7 +294,8 @@ int pcs_load_chunk(pcs_wctx *w, pcs_rec *r, uint32_t layer, uint32_t idx, const 
 
 int pcs_load_done(pcs_wctx *w, const void *key, size_t klen, pcs_rec *r)
 {
-    if (!w || !w->txn || !r || (r->type != PC_T_BITS && r->type != PC_T_BLOOM) ||
+    if (!w || !w->txn || !r ||
+        (r->type != PC_T_BITS && r->type != PC_T_BLOOM && r->type != PC_T_STREAM) ||
         pcs_key_ok(key, klen))
         return PC_EINVAL;
     pc_val kv = pc_mem(key, klen);

@@ -8,9 +8,10 @@
 # It installs what it lacks (redis-server, redis-tools, memcached, jq; as
 # root, with apt-get), starts its own redis-server (Unix socket, no
 # persistence), memcached (Unix socket) and pycached (on a tmpfs store,
-# --sync none), runs pcbench's suite and the figures of DESIGN.md's
-# "Targets" against all of them, stops everything it started, and writes a
-# Markdown report: each figure, the ratios pycache/Redis and
+# --sync none), runs pcbench's suite, issue 16's and 17's workloads (rate
+# limiter, bits, Bloom filters, streams, sorted sets) and the figures of
+# DESIGN.md's "Targets" against all of them, stops everything it started,
+# and writes a Markdown report: each figure, the ratios pycache/Redis and
 # pycache/memcached, the machine and the versions.  --shards N: the store
 # the suite and the targets run on has N shards (1).  --quick takes about a
 # minute; the full run under fifteen.  Exit status: 0 done, 1 some request
@@ -86,11 +87,11 @@ fi
 
 # ---- sizes -----------------------------------------------------------------
 if [ $QUICK = 1 ]; then
-    N=100000 MEMBERS=10000 DUR=0.25 WARM=0.1 STORM=50000 HRN=20000 HRREQ=20000
+    N=100000 MEMBERS=10000 ZMEMBERS=10000 DUR=0.25 WARM=0.1 STORM=50000 HRN=20000 HRREQ=20000
     PROCS="1 2" KEYSETS="10000" SUITE="all"
     SCALE_DUR=0.25 IDLE=1 PHASE=0.3
 else
-    N=1000000 MEMBERS=100000 DUR=2 WARM=0.5 STORM=1000000 HRN=200000 HRREQ=200000
+    N=1000000 MEMBERS=100000 ZMEMBERS=1000000 DUR=2 WARM=0.5 STORM=1000000 HRN=200000 HRREQ=200000
     PROCS="1 2 4 8 32" KEYSETS="10000 1000000 10000000" SUITE="all ycsb-a:zipf ycsb-b:zipf ycsb-c:zipf"
     SCALE_DUR=1 IDLE=5 PHASE=2
 fi
@@ -244,6 +245,11 @@ bench suite $ALL -t lmdb:$P $COMMON $SUITE
 bench ring -t pycache-ring:$P $COMMON get hget ycsb-b
 # issue 16: the rate limiter (Redis: GCRA in Lua), bit arrays, Bloom filters
 bench helpers $ALL $COMMON throttle setbit getbit bf.add bf.exists
+# issue 17: streams (XADD, XRANGE of 10, XREADGROUP of one new entry + XACK)
+bench streams $ALL $COMMON xadd xrange xreadgroup
+# issue 17: one sorted set of $ZMEMBERS members (ZADD moving a member,
+# ZSCORE, ZRANK, ZRANGE of 10 by rank)
+bench zsets $ALL -n $N --members $ZMEMBERS --coll-keys 1 -D $DUR -w $WARM zadd zscore zrank zrange
 
 # ---- the targets -------------------------------------------------------------
 # GET with 2 processes; Redis and memcached at their best: 50 clients
@@ -374,6 +380,20 @@ def keys_in_order: reduce .[] as $r ([]; if any(.[]; .w == $r.workload and .d ==
 '
 # q FILE EXPR: one value from a file's rows ("" when absent).
 q() { jq -r "$JQLIB $2 // empty" "$J/$1.json" 2>/dev/null | head -1; }
+# per_workload FILE: a row per workload of a run against pycache, Redis and
+# memcached, in the order it ran them.
+per_workload() {
+    if [ "$(jq length "$J/$1.json" 2>/dev/null)" = 0 ]; then
+        echo "Not measured: the run failed (see pcbench's log)."
+        return
+    fi
+    echo "| workload | pycache | latency | Redis | latency | memcached | latency | pycache/Redis |"
+    echo "| --- | ---: | --- | ---: | --- | ---: | --- | ---: |"
+    jq -r "$JQLIB"'. as $all | keys_in_order[] | . as $k | ($all | row($k.w; $k.d; "pycache")) as $p
+        | ($all | row($k.w; $k.d; "redis")) as $r | ($all | row($k.w; $k.d; "memcached")) as $m
+        | "| \($k.w) | \($p | ops) | \($p | lat) | \($r | ops) | \($r | lat) | \($m | ops) | \($m | lat) | \(ratio($p; $r)) |"' \
+        "$J/$1.json"
+}
 # f EXPR...: a number with 2 decimals ("—" when empty).
 f2() { if [ -z "$1" ]; then echo "—"; else awk -v x="$1" 'BEGIN {printf "%.2f", x}'; fi; }
 f0() { if [ -z "$1" ]; then echo "—"; else awk -v x="$1" 'BEGIN {printf "%.0f", x}'; fi; }
@@ -457,7 +477,7 @@ re_ms=$(echo "$RESTORE1_LOG" | sed -n 's/.* in \([0-9]*\) ms.*/\1/p')
     echo "| redis-server | $(redis-server --version | head -1) — Unix socket, --save \"\" --appendonly no |"
     echo "| memcached | $(memcached -V 2>&1 | head -1) — Unix socket, default threads |"
     echo "| pcbench | $("$PCBENCH" --version) |"
-    echo "| sizes | $N keys of 16 B with 64 B values; $MEMBERS map fields / set members over 1000 keys; runs of $DUR s after $WARM s of warm-up |"
+    echo "| sizes | $N keys of 16 B with 64 B values; $MEMBERS map fields / set members / stream entries over 1000 keys; one sorted set of $ZMEMBERS members; runs of $DUR s after $WARM s of warm-up |"
     echo
     echo "Latencies are p50 / p99 / p99.9 in µs.  Zero-copy reads (pycache, bare LMDB) are timed in groups of 64 and recorded as the group's average;"
     echo "everything else per request.  The machine is shared: compare figures of one run, and read ratios rather than absolutes."
@@ -496,6 +516,24 @@ re_ms=$(echo "$RESTORE1_LOG" | sed -n 's/.* in \([0-9]*\) ms.*/\1/p')
     jq -r "$JQLIB"'.[] | "| \(.workload) | \(ops) | \(lat) |"' "$J/ring.json"
     echo
     echo "memcached: no lists, maps or sets.  Misses: rpop of an empty list (it runs after lpush, as in redis-benchmark)."
+    echo
+    echo "## Rate limiter, bit arrays, Bloom filters (issue 16)"
+    echo
+    echo "One client, one request in flight, ops/s and latency (p50 / p99 / p99.9 µs).  throttle: pc_throttle's GCRA; on Redis the same GCRA as a Lua script (SCRIPT LOAD once, then EVALSHA).  getbit and bf.exists are zero-copy on pycache.  Redis: no Bloom module (RedisBloom is not packaged); memcached has none of these."
+    echo
+    per_workload helpers
+    echo
+    echo "## Streams (issue 17)"
+    echo
+    echo "$MEMBERS entries over 1000 streams, loaded under explicit IDs; xadd: one field and value, ID \\*; xrange: 10 entries from a random one (zero-copy on pycache); xreadgroup: XREADGROUP of one new entry and its XACK, after xadd (a produce/consume loop).  memcached has no streams."
+    echo
+    per_workload streams
+    echo
+    echo "## Sorted sets (issue 17)"
+    echo
+    echo "One sorted set of $ZMEMBERS members (score i for member i); zadd: a member moved to a new score (acknowledged); zscore (zero-copy on pycache), zrank of a member; zrange: 10 members by rank from a random rank.  memcached has no sorted sets."
+    echo
+    per_workload zsets
     echo
     echo "## Concurrency"
     echo

@@ -52,8 +52,10 @@ const char *pb_value_g;
 /* Operations and workloads                                                  */
 
 static const char *const op_names[PB_NOPS] = {
-    "get",  "set",  "incr",   "lpush",    "rpop",   "hset",      "hget",   "sadd",  "sismember",
-    "mset", "mget", "setnum", "throttle", "bf.add", "bf.exists", "setbit", "getbit"};
+    "get",       "set",       "incr",   "lpush", "rpop",   "hset",       "hget",
+    "sadd",      "sismember", "mset",   "mget",  "setnum", "throttle",   "bf.add",
+    "bf.exists", "setbit",    "getbit", "xadd",  "xrange", "xreadgroup", "xgroup",
+    "zadd",      "zscore",    "zrank",  "zrange"};
 
 const char *pb_op_name(int op)
 {
@@ -63,7 +65,8 @@ const char *pb_op_name(int op)
 bool pb_op_reads(int op)
 {
     return op == PB_GET || op == PB_HGET || op == PB_SISMEMBER || op == PB_MGET ||
-           op == PB_BFEXISTS || op == PB_GETBIT;
+           op == PB_BFEXISTS || op == PB_GETBIT || op == PB_XRANGE || op == PB_ZSCORE ||
+           op == PB_ZRANK || op == PB_ZRANGE;
 }
 
 enum { W_SIMPLE, W_YCSB, W_LOAD, W_STORM, W_HITRATIO, W_HITSCAN, W_SNAP, W_SNAPCOLL };
@@ -111,6 +114,20 @@ static const pb_work works[] = {
     {"bf.exists", W_SIMPLE, PB_BFEXISTS, 0, PB_KS_BF, true, "BF.EXISTS of an added item"},
     {"setbit", W_SIMPLE, PB_SETBIT, 0, PB_KS_BITS, false, "SETBIT of one bit to 1"},
     {"getbit", W_SIMPLE, PB_GETBIT, 0, PB_KS_BITS, true, "GETBIT of a bit set to 1"},
+    /* issue 17 */
+    {"xadd", W_SIMPLE, PB_XADD, 0, PB_KS_STREAM, true,
+     "XADD of an entry of one field and value, ID * (a stream of --coll-keys)"},
+    {"xrange", W_SIMPLE, PB_XRANGE, 0, PB_KS_STREAM, true,
+     "XRANGE of 10 entries of a loaded stream (COUNT 10 from a random entry)"},
+    {"xreadgroup", W_SIMPLE, PB_XRGACK, 0, PB_KS_STREAM, true,
+     "XREADGROUP of one new entry and its XACK (run after xadd: a produce/consume loop)"},
+    /* issue 17: on --coll-keys sorted sets of --members members in all */
+    {"zadd", W_SIMPLE, PB_ZADD, 0, PB_KS_ZSET, true,
+     "ZADD moving a loaded member to a new score (2i+1)"},
+    {"zscore", W_SIMPLE, PB_ZSCORE, 0, PB_KS_ZSET, true, "ZSCORE of a loaded member"},
+    {"zrank", W_SIMPLE, PB_ZRANK, 0, PB_KS_ZSET, true, "ZRANK of a loaded member"},
+    {"zrange", W_SIMPLE, PB_ZRANGE, 0, PB_KS_ZSET, true,
+     "ZRANGE of 10 members by rank, from a random rank"},
 };
 #define NWORKS (sizeof works / sizeof works[0])
 
@@ -129,6 +146,8 @@ static uint64_t space_of(int ks)
     case PB_KS_SET:
     case PB_KS_BF:
     case PB_KS_BITS:
+    case PB_KS_STREAM:
+    case PB_KS_ZSET:
         return g->members;
     default:
         return g->keys;
@@ -323,13 +342,27 @@ static void make_round(pb_gen *g, size_t n)
                 pb_key(key, ks, w->ks, m % pb_cfg_g.coll_keys);
                 q->off = m;
                 break;
+            case PB_KS_STREAM: /* xrange: from a loaded entry on; xadd: ID * */
+                pb_key(key, ks, w->ks, m % pb_cfg_g.coll_keys);
+                q->off = q->op == PB_XRANGE ? m / pb_cfg_g.coll_keys + 1 : 0;
+                break;
             case PB_KS_MAP:
             case PB_KS_SET:
-            case PB_KS_BF: {
+            case PB_KS_BF:
+            case PB_KS_ZSET: {
                 char *f = g->fbuf + i * ks;
                 pb_key(key, ks, w->ks, m % pb_cfg_g.coll_keys);
                 pb_key(f, ks, w->ks == PB_KS_MAP ? PB_KS_FIELD : PB_KS_MEMB, m);
                 q->f = f;
+                /* zadd: a new score; zrange: the member's rank in its set,
+                 * kept 10 below the end */
+                if (q->op == PB_ZADD)
+                    q->off = 2 * m + 1;
+                if (q->op == PB_ZRANGE) {
+                    uint64_t per = space / pb_cfg_g.coll_keys;
+                    uint64_t r = m / pb_cfg_g.coll_keys;
+                    q->off = per > 10 && r > per - 10 ? per - 10 : r;
+                }
                 break;
             }
             default:
@@ -649,10 +682,20 @@ int pb_load(const pb_target *t, int ks, uint64_t n, uint64_t expire_at_ms, doubl
                 pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
                 r->off = i;
                 break;
+            case PB_KS_STREAM: /* explicit IDs, in order in each stream */
+                r->op = PB_XADD;
+                pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
+                r->off = i / pb_cfg_g.coll_keys + 1;
+                break;
             case PB_KS_BF:
             case PB_KS_MAP:
             case PB_KS_SET:
-                r->op = ks == PB_KS_MAP ? PB_HSET : ks == PB_KS_BF ? PB_BFADD : PB_SADD;
+            case PB_KS_ZSET:
+                r->op = ks == PB_KS_MAP    ? PB_HSET
+                        : ks == PB_KS_BF   ? PB_BFADD
+                        : ks == PB_KS_ZSET ? PB_ZADD
+                                           : PB_SADD;
+                r->off = i; /* zadd: score i */
                 pb_key(kbuf + q * kz, kz, ks, i % pb_cfg_g.coll_keys);
                 pb_key(fbuf + q * kz, kz, ks == PB_KS_MAP ? PB_KS_FIELD : PB_KS_MEMB, i);
                 r->f = fbuf + q * kz;
@@ -664,6 +707,16 @@ int pb_load(const pb_target *t, int ks, uint64_t n, uint64_t expire_at_ms, doubl
             }
         }
         if (pb_exec(c, reqs, m, &res) < 0)
+            rc = -1;
+    }
+    /* Streams: the group the xreadgroup workload reads as, at "$". */
+    for (uint64_t s = 0; ks == PB_KS_STREAM && !rc && s < pb_cfg_g.coll_keys && s < n; s++) {
+        memset(reqs, 0, sizeof *reqs);
+        reqs->nk = 1;
+        reqs->k[0] = kbuf;
+        reqs->op = PB_XGROUP;
+        pb_key(kbuf, kz, ks, s);
+        if (pb_exec(c, reqs, 1, &res) < 0)
             rc = -1;
     }
     errors = res.errors;
@@ -700,6 +753,10 @@ static unsigned ks_bit(int ks)
         return 32;
     case PB_KS_BITS:
         return 64;
+    case PB_KS_STREAM:
+        return 128;
+    case PB_KS_ZSET:
+        return 256;
     default:
         return 0;
     }
@@ -724,8 +781,15 @@ static bool already_loaded(const pb_target *t, int ks, uint64_t n)
         uint64_t idx = i ? n - 1 : 0;
         q[i].nk = 1;
         q[i].k[0] = keys[i];
-        q[i].op = ks == PB_KS_MAP ? PB_HGET : ks == PB_KS_SET ? PB_SISMEMBER : PB_GET;
-        if (ks == PB_KS_MAP || ks == PB_KS_SET) {
+        q[i].op = ks == PB_KS_MAP    ? PB_HGET
+                  : ks == PB_KS_SET  ? PB_SISMEMBER
+                  : ks == PB_KS_ZSET ? PB_ZSCORE
+                                     : PB_GET;
+        if (ks == PB_KS_STREAM) { /* the entry there, as loaded */
+            q[i].op = PB_XRANGE;
+            pb_key(keys[i], kz, ks, idx % pb_cfg_g.coll_keys);
+            q[i].off = idx / pb_cfg_g.coll_keys + 1;
+        } else if (ks == PB_KS_MAP || ks == PB_KS_SET || ks == PB_KS_ZSET) {
             pb_key(keys[i], kz, ks, idx % pb_cfg_g.coll_keys);
             pb_key(fields[i], kz, ks == PB_KS_MAP ? PB_KS_FIELD : PB_KS_MEMB, idx);
             q[i].f = fields[i];
@@ -929,7 +993,9 @@ static void usage(FILE *o)
                "\n"
                "Workloads: get set incr lpush rpop hset hget sadd sismember mset mget\n"
                "ycsb-a ycsb-b ycsb-c (the default suite, 'all'), load, expire-storm,\n"
-               "hitratio, hitratio-scan, snapshot, snapshot-coll.\n"
+               "hitratio, hitratio-scan, snapshot, snapshot-coll; throttle, bf.add, bf.exists,\n"
+               "setbit, getbit; zadd, zscore, zrank, zrange (sorted sets of --members in all\n"
+               "over --coll-keys keys).\n"
                "Exit status: 0 every request succeeded, 1 some failed, 2 usage or setup error.\n"
                "See pcbench(1).\n");
 }

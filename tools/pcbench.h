@@ -96,9 +96,13 @@ enum {
     PB_KS_HR = 'r',    /* hitratio */
     PB_KS_SCAN = 'q',  /* hitratio: one-off scan keys */
     /* issue 16 */
-    PB_KS_THR = 't', /* rate limiters: throttle */
-    PB_KS_BF = 'b',  /* Bloom filters (member i: item i of filter i % coll_keys) */
-    PB_KS_BITS = 'B' /* bit arrays (member i: bit i of array i % coll_keys) */
+    PB_KS_THR = 't',  /* rate limiters: throttle */
+    PB_KS_BF = 'b',   /* Bloom filters (member i: item i of filter i % coll_keys) */
+    PB_KS_BITS = 'B', /* bit arrays (member i: bit i of array i % coll_keys) */
+    /* issue 17 */
+    PB_KS_STREAM = 'X', /* streams (member i: entry (i / coll_keys + 1)-0 of stream
+                           i % coll_keys); group "pb" made at "$" when loaded */
+    PB_KS_ZSET = 'z'    /* sorted sets (member i, score i, of set i % coll_keys) */
 };
 
 /* Write the key (ks, idx) of len bytes (at least 2 + the digits of idx). */
@@ -126,6 +130,15 @@ enum pb_op {
     PB_BFEXISTS,
     PB_SETBIT,
     PB_GETBIT,
+    /* issue 17 */
+    PB_XADD,   /* an entry of one field (off 0: ID *; else off-0) */
+    PB_XRANGE, /* 10 entries from off-0 */
+    PB_XRGACK, /* XREADGROUP of one new entry, then XACK of it */
+    PB_XGROUP, /* loading streams: make group "pb" at "$" */
+    PB_ZADD,   /* member f with score off */
+    PB_ZSCORE, /* of member f (zero-copy) */
+    PB_ZRANK,  /* of member f */
+    PB_ZRANGE, /* 10 members from rank off */
     PB_NOPS
 };
 const char *pb_op_name(int op);
@@ -145,7 +158,7 @@ typedef struct pb_req {
     const char *k[PB_MULTI]; /* each cfg.ksize bytes */
     const char *f;           /* field (hset/hget), member (sadd/sismember) or item (bf.add,
                                 bf.exists), cfg.ksize bytes */
-    uint64_t off;            /* setbit/getbit: the bit */
+    uint64_t off;            /* setbit/getbit: the bit; zadd: the score; zrange: the rank */
     int64_t ttl_ms;          /* set: 0, or a TTL */
 } pb_req;
 

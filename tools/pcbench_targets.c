@@ -116,6 +116,8 @@ const char *pb_unsupported(const pb_target *t, int op)
             return NULL;
         return "the bare-LMDB floor measures reads of strings only";
     case PB_T_REDIS:
+        if (op == PB_XRGACK)
+            return NULL;
         if (op == PB_BFADD || op == PB_BFEXISTS)
             return "Debian's Redis has no Bloom module (RedisBloom is not packaged)";
         return NULL;
@@ -129,6 +131,11 @@ const char *pb_unsupported(const pb_target *t, int op)
         case PB_SETBIT:
         case PB_GETBIT:
             return "memcached has no bit arrays";
+        case PB_XADD:
+        case PB_XRANGE:
+        case PB_XRGACK:
+        case PB_XGROUP:
+            return "memcached has no streams";
         case PB_LPUSH:
         case PB_RPOP:
             return "memcached has no lists";
@@ -138,6 +145,11 @@ const char *pb_unsupported(const pb_target *t, int op)
         case PB_SADD:
         case PB_SISMEMBER:
             return "memcached has no sets";
+        case PB_ZADD:
+        case PB_ZSCORE:
+        case PB_ZRANK:
+        case PB_ZRANGE:
+            return "memcached has no sorted sets";
         default:
             return NULL;
         }
@@ -150,6 +162,8 @@ const char *pb_pipeline_note(const pb_target *t, int op)
 {
     switch (t->kind) {
     case PB_T_PYCACHE:
+        if (op == PB_XRGACK)
+            return "XREADGROUP, then XACK of what it read: one after the other";
         if (pb_op_reads(op))
             return t->ring_only ? "ring-only reads are synchronous: one at a time"
                                 : "zero-copy reads are local lookups: in-flight does not apply";
@@ -157,6 +171,8 @@ const char *pb_pipeline_note(const pb_target *t, int op)
     case PB_T_LMDB:
         return "local lookups: in-flight does not apply";
     case PB_T_REDIS:
+        if (op == PB_XRGACK)
+            return "XREADGROUP, then XACK of what it read: one after the other";
         return "pipelined: redisAppendCommandArgv x n, then n redisGetReply";
     case PB_T_MEMCACHED:
         if (op == PB_GET || op == PB_MGET)
@@ -309,7 +325,7 @@ static void pyc_count(pb_res *res, int op, int rc)
 {
     if (rc == 0)
         return;
-    if (rc == PC_ENOTFOUND && (op == PB_GET || op == PB_HGET || op == PB_RPOP))
+    if (rc == PC_ENOTFOUND && (op == PB_GET || op == PB_HGET || op == PB_RPOP || op == PB_XRGACK))
         res->misses++;
     else
         pb_res_error(res, "%s: %s", pb_op_name(op), pc_strerror(rc));
@@ -357,6 +373,50 @@ static int pyc_read(pb_conn *c, const pb_req *q)
         rc = pc_getbit(rd, q->k[0], ks, q->off, &bit);
         if (!rc && !bit)
             rc = 1;
+        break;
+    }
+    case PB_XRANGE: { /* 10 entries, zero-copy */
+        pc_xentry e[10];
+        size_t n = 0;
+        rc = pc_xrange(rd, q->k[0], ks, pc_xid_make(q->off, 0), pc_xid_max(), 0, e, 10, &n);
+        if (!rc && !n)
+            rc = 1;
+        break;
+    }
+    case PB_ZSCORE: { /* zero-copy: one lookup of the key, one of the member */
+        pc_val m = pc_mem(q->f, ks);
+        double sc;
+        rc = pc_zscore(rd, q->k[0], ks, &m, &sc);
+        if (rc == PC_ENOTFOUND)
+            rc = 1;
+        else if (!rc)
+            c->sink += (unsigned)sc;
+        break;
+    }
+    case PB_ZRANK: {
+        pc_val m = pc_mem(q->f, ks);
+        uint64_t rank;
+        rc = pc_zrank(rd, q->k[0], ks, &m, false, &rank, NULL);
+        if (rc == PC_ENOTFOUND)
+            rc = 1;
+        else if (!rc)
+            c->sink += (unsigned)rank;
+        break;
+    }
+    case PB_ZRANGE: { /* 10 members by rank, views into the map */
+        pc_zrange_spec sp;
+        pc_zrange_spec_init(&sp);
+        sp.start = (int64_t)q->off;
+        sp.stop = (int64_t)q->off + 9;
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry e[10];
+        size_t n = 0;
+        rc = pc_zrange(rd, q->k[0], ks, &sp, &cur, e, 10, &n);
+        if (!rc && n == 0)
+            rc = 1;
+        for (size_t i = 0; !rc && i < n; i++)
+            if (e[i].member.kind == PC_BYTES && e[i].member.s.len)
+                c->sink += ((const unsigned char *)e[i].member.s.ptr)[0];
         break;
     }
     case PB_MGET: {
@@ -421,6 +481,28 @@ static int pyc_write(pb_conn *c, const pb_req *q, size_t i)
         return pc_bf_add(c->pc, q->k[0], ks, q->f, ks, NULL);
     case PB_SETBIT:
         return pc_setbit(c->pc, q->k[0], ks, q->off, 1, NULL);
+    case PB_XADD: {
+        pc_val fv[2] = {pc_mem("f", 1), v};
+        return pc_xadd(c->pc, q->k[0], ks, q->off ? PC_XADD_EXPLICIT : PC_XADD_AUTO,
+                       pc_xid_make(q->off, 0), fv, 1, NULL, 0, NULL);
+    }
+    case PB_XGROUP: {
+        int rc = pc_xgroup_create(c->pc, q->k[0], ks, "pb", 2, NULL, -1, 0);
+        return rc == PC_EEXIST ? 0 : rc;
+    }
+    case PB_XRGACK: { /* one new entry, then its acknowledgement */
+        pc_bytes key = pc_b(q->k[0], ks);
+        pc_xentry e;
+        size_t n = 0;
+        int rc = pc_xreadgroup(c->pc, "pb", 2, "pb", 2, &key, NULL, 1, 1, 0, 0, &e, 1, &n);
+        if (rc || !n)
+            return rc ? rc : PC_ENOTFOUND;
+        return pc_xack(c->pc, q->k[0], ks, "pb", 2, &e.id, 1, NULL);
+    }
+    case PB_ZADD: {
+        pc_zentry e = {pc_mem(q->f, ks), (double)q->off};
+        return pc_zadd(c->pc, q->k[0], ks, &e, 1, 0, NULL);
+    }
     default:
         return PC_EINVAL;
     }
@@ -431,7 +513,7 @@ static int pyc_exec(pb_conn *c, pb_req *r, size_t n, pb_res *res)
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
         nw += !pb_op_reads(r[i].op);
-    bool batch = nw > 1;
+    bool batch = nw > 1 && r[0].op != PB_XRGACK; /* (a group read runs at once) */
     if (batch) {
         int rc = pc_batch_begin(c->pc);
         if (rc) {
@@ -704,6 +786,51 @@ static int rd_append(pb_conn *c, const pb_req *q)
         ARG("1", 1);
         break;
     }
+    case PB_XADD:
+        ARG("XADD", 4);
+        ARG(q->k[0], ks);
+        if (q->off)
+            ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64 "-0", q->off));
+        else
+            ARG("*", 1);
+        ARG("f", 1);
+        ARG(pb_value_g, vs);
+        break;
+    case PB_XRANGE:
+        ARG("XRANGE", 6);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64 "-0", q->off));
+        ARG("+", 1);
+        ARG("COUNT", 5);
+        ARG("10", 2);
+        break;
+    case PB_XGROUP:
+        ARG("XGROUP", 6);
+        ARG("CREATE", 6);
+        ARG(q->k[0], ks);
+        ARG("pb", 2);
+        ARG("$", 1);
+        break;
+    case PB_ZADD:
+        ARG("ZADD", 4);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64, q->off));
+        ARG(q->f, ks);
+        break;
+    case PB_ZSCORE:
+    case PB_ZRANK:
+        ARG(q->op == PB_ZSCORE ? "ZSCORE" : "ZRANK", q->op == PB_ZSCORE ? 6 : 5);
+        ARG(q->k[0], ks);
+        ARG(q->f, ks);
+        break;
+    case PB_ZRANGE: {
+        static char stop[24];
+        ARG("ZRANGE", 6);
+        ARG(q->k[0], ks);
+        ARG(ttl, (size_t)snprintf(ttl, sizeof ttl, "%" PRIu64, q->off));
+        ARG(stop, (size_t)snprintf(stop, sizeof stop, "%" PRIu64, q->off + 9));
+        break;
+    }
     case PB_SETBIT:
     case PB_GETBIT:
         if (q->op == PB_SETBIT)
@@ -725,6 +852,8 @@ static int rd_append(pb_conn *c, const pb_req *q)
 static void rd_count(pb_conn *c, pb_res *res, const pb_req *q, const redisReply *y)
 {
     c->last_len = y->type == REDIS_REPLY_STRING ? y->len : 0;
+    if (q->op == PB_XGROUP && y->type == REDIS_REPLY_ERROR && !strncmp(y->str, "BUSYGROUP", 9))
+        return; /* made by an earlier load */
     if (y->type == REDIS_REPLY_ERROR) {
         pb_res_error(res, "%s: %.*s", pb_op_name(q->op), (int)y->len, y->str);
         return;
@@ -738,6 +867,16 @@ static void rd_count(pb_conn *c, pb_res *res, const pb_req *q, const redisReply 
     case PB_SISMEMBER:
     case PB_GETBIT:
         res->misses += y->type == REDIS_REPLY_INTEGER && y->integer == 0;
+        break;
+    case PB_XRANGE:
+        res->misses += y->type != REDIS_REPLY_ARRAY || y->elements == 0;
+        break;
+    case PB_ZSCORE:
+    case PB_ZRANK:
+        res->misses += y->type == REDIS_REPLY_NIL;
+        break;
+    case PB_ZRANGE:
+        res->misses += y->type == REDIS_REPLY_ARRAY && y->elements == 0;
         break;
     case PB_THROTTLE: /* the five numbers; a limited request counts as a miss */
         if (y->type != REDIS_REPLY_ARRAY || y->elements != 5)
@@ -757,8 +896,51 @@ static void rd_count(pb_conn *c, pb_res *res, const pb_req *q, const redisReply 
     }
 }
 
+/* XREADGROUP of one new entry, then XACK of its ID: the second needs the
+ * first's answer, so one after the other.  0, or -1 when the connection
+ * failed. */
+static int rd_consume(pb_conn *c, const pb_req *q, pb_res *res)
+{
+    size_t ks = c->ksize;
+    const char *av[] = {"XREADGROUP", "GROUP", "pb", "pb", "COUNT", "1", "STREAMS", q->k[0], ">"};
+    size_t al[] = {10, 5, 2, 2, 5, 1, 7, ks, 1};
+    redisReply *y = redisCommandArgv(c->rc, 9, av, al);
+    if (!y) {
+        pb_res_error(res, "redis: %s", c->rc->errstr);
+        return -1;
+    }
+    /* [[key, [[id, [f, v]]]]] or nil */
+    const redisReply *id = NULL;
+    if (y->type == REDIS_REPLY_ARRAY && y->elements == 1 && y->element[0]->elements == 2 &&
+        y->element[0]->element[1]->elements == 1 &&
+        y->element[0]->element[1]->element[0]->elements == 2)
+        id = y->element[0]->element[1]->element[0]->element[0];
+    if (y->type == REDIS_REPLY_ERROR)
+        pb_res_error(res, "xreadgroup: %.*s", (int)y->len, y->str);
+    else if (!id || id->type != REDIS_REPLY_STRING)
+        res->misses++;
+    redisReply *a = NULL;
+    if (id && id->type == REDIS_REPLY_STRING) {
+        const char *aa[] = {"XACK", q->k[0], "pb", id->str};
+        size_t la[] = {4, ks, 2, id->len};
+        a = redisCommandArgv(c->rc, 4, aa, la);
+        if (!a || a->type != REDIS_REPLY_INTEGER || a->integer != 1)
+            pb_res_error(res, "xack: %s", a ? "not acknowledged" : c->rc->errstr);
+    }
+    freeReplyObject(y);
+    if (a)
+        freeReplyObject(a);
+    return c->rc->err ? -1 : 0;
+}
+
 static int rd_exec(pb_conn *c, pb_req *r, size_t n, pb_res *res)
 {
+    if (n && r[0].op == PB_XRGACK) {
+        for (size_t i = 0; i < n; i++)
+            if (rd_consume(c, &r[i], res))
+                return -1;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++)
         if (rd_append(c, &r[i])) {
             pb_res_error(res, "redis: %s", c->rc->errstr);

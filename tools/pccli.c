@@ -35,8 +35,8 @@
     "       pccli [-d DIR] [--embedded] [--json] [-T] [--pipe]\n"                            \
     "       pccli --help | --version\n"
 
-static const char *const groups[] = {"keys",  "string", "list",  "map",    "set",
-                                     "queue", "bits",   "bloom", "limits", "server"};
+static const char *const groups[] = {"keys", "string", "list",  "map",    "set",   "queue",
+                                     "zset", "bits",   "bloom", "limits", "server"};
 
 /* The short usage for a command line that makes no sense: on stderr, EX_ERR. */
 static int usage_short(bool json, const char *why, const char *what)

@@ -8,6 +8,8 @@
  *   pccli_util.c  messages (plain or JSON), arguments, output, the listings
  *                 every command prints through, redis-cli's line quoting
  *   pccli_cmds.c  one static handler per command, and the sorted table
+ *   pccli_stream.c  the stream commands (issue 17), in the same table
+ *   pccli_zset.c  the sorted set commands (issue 17)
  *
  * Arguments are byte strings: the ones -x reads and the ones a quoted line
  * spells with \x00 may hold NUL bytes, so a handler takes each argument's
@@ -135,6 +137,9 @@ typedef int (*range_fn)(pc_read *, const void *, size_t, int64_t, int64_t, pc_va
                         size_t *);
 /* The length of a List, Queue, Map or Set; a missing key counts 0. */
 int get_len(pc_read *r, len_fn lenf, pc_bytes key, uint64_t *len);
+/* Print the count lenf gives for the key ARG(0) (0 for a missing key):
+ * strlen, llen, hlen, scard, xlen, zcard. */
+int do_count(cli *x, len_fn lenf);
 /* Elements start..stop (Redis indices) of a List or Queue, a JSON array. */
 int print_seq(pc_read *r, pc_bytes key, len_fn lenf, range_fn rangef, int64_t start, int64_t stop);
 /* A Map: what = 0 an object, 1 its fields, 2 its values (arrays). */
@@ -142,6 +147,38 @@ int print_map(pc_read *r, pc_bytes key, int what);
 int print_set(pc_read *r, pc_bytes key);
 /* A collection as compact JSON (get of a List, Queue, Map or Set). */
 int print_coll(pc_read *r, pc_bytes key);
+
+/* ---- pccli_stream.c: the stream commands (issue 17) ---- */
+
+int pccli_xadd(cli *x, int argc, char **argv);
+int pccli_xlen(cli *x, int argc, char **argv);
+int pccli_xrange(cli *x, int argc, char **argv); /* and xrevrange */
+int pccli_xread(cli *x, int argc, char **argv);
+int pccli_xdel(cli *x, int argc, char **argv);
+int pccli_xtrim(cli *x, int argc, char **argv);
+int pccli_xgroup(cli *x, int argc, char **argv);
+int pccli_xreadgroup(cli *x, int argc, char **argv);
+int pccli_xack(cli *x, int argc, char **argv);
+int pccli_xpending(cli *x, int argc, char **argv);
+int pccli_xclaim(cli *x, int argc, char **argv);
+int pccli_xautoclaim(cli *x, int argc, char **argv);
+int pccli_xinfo(cli *x, int argc, char **argv);
+/* ---- pccli_zset.c: the sorted set commands (issue 17) ---- */
+
+int pccli_zadd(cli *x, int argc, char **argv);
+int pccli_zincrby(cli *x, int argc, char **argv);
+int pccli_zrem(cli *x, int argc, char **argv);
+int pccli_zpop(cli *x, int argc, char **argv);   /* zpopmin, zpopmax */
+int pccli_bzpop(cli *x, int argc, char **argv);  /* bzpopmin, bzpopmax */
+int pccli_zrange(cli *x, int argc, char **argv); /* zrange and its older forms */
+int pccli_zrangestore(cli *x, int argc, char **argv);
+int pccli_zremrange(cli *x, int argc, char **argv); /* zremrangebyrank/score/lex */
+int pccli_zcount(cli *x, int argc, char **argv);    /* zcount, zlexcount */
+int pccli_zcard(cli *x, int argc, char **argv);
+int pccli_zscore(cli *x, int argc, char **argv);
+int pccli_zmscore(cli *x, int argc, char **argv);
+int pccli_zrank(cli *x, int argc, char **argv);  /* zrank, zrevrank */
+int pccli_zstore(cli *x, int argc, char **argv); /* zunionstore, zinterstore, zdiffstore */
 
 /* ---- lines (--pipe, standard input, the interactive mode) ---- */
 

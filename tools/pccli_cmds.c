@@ -163,7 +163,8 @@ static int cmd_object(cli *x, int argc, char **argv)
     if (arg_is(x, 0, "help")) {
         if (argc != 1)
             return cli_usage(x);
-        return out_text(x, "OBJECT ENCODING KEY: string, int, double, list, map, set or queue");
+        return out_text(x, "OBJECT ENCODING KEY: string, int, double, list, map, set, queue, "
+                           "flight, bits, bloom, stream or zset");
     }
     if (!arg_is(x, 0, "encoding"))
         return cli_err(x, "only OBJECT ENCODING and OBJECT HELP: pycache keeps no reference "
@@ -283,7 +284,7 @@ static int cmd_scan(cli *x, int argc, char **argv)
         } else if (arg_is(x, i, "count")) {
             ex = arg_min(x, "COUNT", i + 1, 1, &count);
         } else if (arg_is(x, i, "type")) {
-            for (int t = PC_T_STRING; t <= PC_T_QUEUE; t++)
+            for (int t = PC_T_STRING; t < PC_T__COUNT; t++)
                 if (arg_is(x, i + 1, pc_type_name((pc_type)t)))
                     want = (pc_type)t;
             if (want == PC_T_NONE)
@@ -819,19 +820,6 @@ static int cmd_setrange(cli *x, int argc, char **argv)
     if (ex)
         return ex;
     int rc = pc_setrange(x->c, ARG(0), (uint64_t)off, ARG(2), &len);
-    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
-}
-
-/* A count: strlen, llen, qlen, hlen, scard (0 for a missing key). */
-static int do_count(cli *x, len_fn lenf)
-{
-    pc_read *r;
-    uint64_t len;
-    int ex = read_begin(x, &r);
-    if (ex)
-        return ex;
-    int rc = get_len(r, lenf, B(0), &len);
-    pc_read_end(r);
     return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
 }
 
@@ -2033,6 +2021,8 @@ const cmd pccli_cmds[] = {
     {"blpop", cmd_blpop, 2, -1, ARGS_ANY, "list", "KEY... TIMEOUT", "pop from the head of the first non-empty List or Queue, waiting up to TIMEOUT seconds (0: forever)"},
     {"bqpop", cmd_bqpop, 2, 3, ARGS_ANY, "queue", "KEY TIMEOUT [COUNT]", "pop from a Queue, waiting up to TIMEOUT seconds for an element (0: forever)"},
     {"brpop", cmd_blpop, 2, -1, ARGS_ANY, "list", "KEY... TIMEOUT", "pop from the tail of the first non-empty List (or the front of a Queue), waiting up to TIMEOUT seconds"},
+    {"bzpopmax", pccli_bzpop, 2, -1, ARGS_ANY, "zset", "KEY... TIMEOUT", "pop the member with the highest score of the first key that has one, waiting up to TIMEOUT seconds (0: forever); print [key, member, score]"},
+    {"bzpopmin", pccli_bzpop, 2, -1, ARGS_ANY, "zset", "KEY... TIMEOUT", "pop the member with the lowest score of the first key that has one, waiting up to TIMEOUT seconds (0: forever); print [key, member, score]"},
     {"dbsize", cmd_dbsize, 0, 0, ARGS_ANY, "server", "", "print the number of keys"},
     {"decr", cmd_incr, 1, 1, ARGS_ANY, "string", "KEY", "subtract 1 from a number; print it"},
     {"decrby", cmd_incr, 2, 2, ARGS_ANY, "string", "KEY N", "subtract N from a number; print it"},
@@ -2122,6 +2112,46 @@ const cmd pccli_cmds[] = {
     {"ttl", cmd_ttl, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's TTL in seconds"},
     {"type", cmd_type, 1, 1, ARGS_ANY, "keys", "KEY", "print a key's type"},
     {"unlink", cmd_del, 1, -1, ARGS_ANY, "keys", "KEY...", "delete keys (as del); print how many existed"},
+    /* issue 17: streams (pccli_stream.c) */
+    {"xack", pccli_xack, 3, -1, ARGS_ANY, "stream", "KEY GROUP ID...", "acknowledge pending entries; print how many were pending"},
+    {"xadd", pccli_xadd, 4, -1, ARGS_ANY, "stream", "KEY [NOMKSTREAM] [MAXLEN|MINID [=|~] THRESHOLD [LIMIT N]] *|ID FIELD VALUE [FIELD VALUE ...]", "add an entry to a stream; print its ID"},
+    {"xautoclaim", pccli_xautoclaim, 5, 8, ARGS_ANY, "stream", "KEY GROUP CONSUMER MIN-IDLE-TIME START [COUNT N] [JUSTID]", "claim pending entries idle long enough, scanning from START; print the next start, the entries, the IDs deleted"},
+    {"xclaim", pccli_xclaim, 5, -1, ARGS_ANY, "stream", "KEY GROUP CONSUMER MIN-IDLE-TIME ID... [IDLE MS] [TIME MS] [RETRYCOUNT N] [FORCE] [JUSTID] [LASTID ID]", "give pending entries to CONSUMER; print them"},
+    {"xdel", pccli_xdel, 2, -1, ARGS_ANY, "stream", "KEY ID...", "delete entries; print how many existed"},
+    {"xgroup", pccli_xgroup, 3, 7, ARGS_ANY, "stream", "CREATE KEY GROUP ID|$ [MKSTREAM] [ENTRIESREAD N] | SETID KEY GROUP ID|$ [ENTRIESREAD N] | DESTROY KEY GROUP | CREATECONSUMER KEY GROUP CONSUMER | DELCONSUMER KEY GROUP CONSUMER", "manage consumer groups"},
+    {"xinfo", pccli_xinfo, 2, 3, ARGS_ANY, "stream", "STREAM KEY | GROUPS KEY | CONSUMERS KEY GROUP", "print a stream's figures, its groups, or a group's consumers"},
+    {"xlen", pccli_xlen, 1, 1, ARGS_ANY, "stream", "KEY", "print the number of entries of a stream"},
+    {"xpending", pccli_xpending, 2, 8, ARGS_ANY, "stream", "KEY GROUP [[IDLE MS] START END COUNT [CONSUMER]]", "print a group's pending entries: a summary, or the entries"},
+    {"xrange", pccli_xrange, 3, 5, ARGS_ANY, "stream", "KEY START END [COUNT N]", "print the entries from START to END (- and + for the ends, ( for an exclusive bound)"},
+    {"xread", pccli_xread, 3, -1, ARGS_ANY, "stream", "[COUNT N] [BLOCK MS] STREAMS KEY... ID...", "print the entries after each ID ($: the last); BLOCK waits for one"},
+    {"xreadgroup", pccli_xreadgroup, 6, -1, ARGS_ANY, "stream", "GROUP GROUP CONSUMER [COUNT N] [BLOCK MS] [NOACK] STREAMS KEY... ID...", "read as a group's consumer: > for new entries, an ID for its pending ones"},
+    {"xrevrange", pccli_xrange, 3, 5, ARGS_ANY, "stream", "KEY END START [COUNT N]", "print the entries from END down to START"},
+    {"xtrim", pccli_xtrim, 3, 6, ARGS_ANY, "stream", "KEY MAXLEN|MINID [=|~] THRESHOLD [LIMIT N]", "trim a stream; print how many entries went"},
+    {"zadd", pccli_zadd, 3, -1, ARGS_ANY, "zset", "KEY [NX|XX] [GT|LT] [CH] [INCR] SCORE MEMBER [SCORE MEMBER...]", "add members with scores, or update their scores; print how many were added (CH: or changed); INCR: print the new score"},
+    {"zcard", pccli_zcard, 1, 1, ARGS_ANY, "zset", "KEY", "print the number of members"},
+    {"zcount", pccli_zcount, 3, 3, ARGS_ANY, "zset", "KEY MIN MAX", "print how many members have scores from MIN to MAX ((: exclusive; -inf, +inf)"},
+    {"zdiffstore", pccli_zstore, 3, -1, ARGS_ANY, "zset", "DESTINATION NUMKEYS KEY...", "store the members of the first key that are in none of the others; print how many"},
+    {"zincrby", pccli_zincrby, 3, 3, ARGS_ANY, "zset", "KEY INCREMENT MEMBER", "add INCREMENT to a member's score; print the new score"},
+    {"zinterstore", pccli_zstore, 3, -1, ARGS_ANY, "zset", "DESTINATION NUMKEYS KEY... [WEIGHTS W...] [AGGREGATE SUM|MIN|MAX]", "store the members of all the keys; print how many"},
+    {"zlexcount", pccli_zcount, 3, 3, ARGS_ANY, "zset", "KEY MIN MAX", "print how many members lie from MIN to MAX by lex (-, +, [M, (M)"},
+    {"zmscore", pccli_zmscore, 2, -1, ARGS_ANY, "zset", "KEY MEMBER...", "print the members' scores as a JSON array (null: not there)"},
+    {"zpopmax", pccli_zpop, 1, 2, ARGS_ANY, "zset", "KEY [COUNT]", "remove and print the members with the highest scores, with their scores"},
+    {"zpopmin", pccli_zpop, 1, 2, ARGS_ANY, "zset", "KEY [COUNT]", "remove and print the members with the lowest scores, with their scores"},
+    {"zrange", pccli_zrange, 3, 9, ARGS_ANY, "zset", "KEY START STOP [BYSCORE|BYLEX] [REV] [LIMIT OFFSET COUNT] [WITHSCORES]", "print a range of members as a JSON array"},
+    {"zrangebylex", pccli_zrange, 3, 6, ARGS_ANY, "zset", "KEY MIN MAX [LIMIT OFFSET COUNT]", "print the members from MIN to MAX by lex"},
+    {"zrangebyscore", pccli_zrange, 3, 7, ARGS_ANY, "zset", "KEY MIN MAX [WITHSCORES] [LIMIT OFFSET COUNT]", "print the members with scores from MIN to MAX"},
+    {"zrangestore", pccli_zrangestore, 4, 9, ARGS_ANY, "zset", "DESTINATION KEY START STOP [BYSCORE|BYLEX] [REV] [LIMIT OFFSET COUNT]", "store a range of KEY into DESTINATION; print how many"},
+    {"zrank", pccli_zrank, 2, 3, ARGS_ANY, "zset", "KEY MEMBER [WITHSCORE]", "print a member's rank from the lowest score"},
+    {"zrem", pccli_zrem, 2, -1, ARGS_ANY, "zset", "KEY MEMBER...", "remove members; print how many were there"},
+    {"zremrangebylex", pccli_zremrange, 3, 3, ARGS_ANY, "zset", "KEY MIN MAX", "remove the members from MIN to MAX by lex; print how many"},
+    {"zremrangebyrank", pccli_zremrange, 3, 3, ARGS_ANY, "zset", "KEY START STOP", "remove the members of ranks START to STOP; print how many"},
+    {"zremrangebyscore", pccli_zremrange, 3, 3, ARGS_ANY, "zset", "KEY MIN MAX", "remove the members with scores from MIN to MAX; print how many"},
+    {"zrevrange", pccli_zrange, 3, 4, ARGS_ANY, "zset", "KEY START STOP [WITHSCORES]", "print a range of members, highest score first"},
+    {"zrevrangebylex", pccli_zrange, 3, 6, ARGS_ANY, "zset", "KEY MAX MIN [LIMIT OFFSET COUNT]", "print the members from MAX down to MIN by lex"},
+    {"zrevrangebyscore", pccli_zrange, 3, 7, ARGS_ANY, "zset", "KEY MAX MIN [WITHSCORES] [LIMIT OFFSET COUNT]", "print the members with scores from MAX down to MIN"},
+    {"zrevrank", pccli_zrank, 2, 3, ARGS_ANY, "zset", "KEY MEMBER [WITHSCORE]", "print a member's rank from the highest score"},
+    {"zscore", pccli_zscore, 2, 2, ARGS_ANY, "zset", "KEY MEMBER", "print a member's score"},
+    {"zunionstore", pccli_zstore, 3, -1, ARGS_ANY, "zset", "DESTINATION NUMKEYS KEY... [WEIGHTS W...] [AGGREGATE SUM|MIN|MAX]", "store the members of any of the keys; print how many"},
 };
 /* clang-format on */
 const size_t pccli_ncmds = sizeof pccli_cmds / sizeof pccli_cmds[0];

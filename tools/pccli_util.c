@@ -354,6 +354,18 @@ int get_len(pc_read *r, len_fn lenf, pc_bytes key, uint64_t *len)
     return rc;
 }
 
+int do_count(cli *x, len_fn lenf)
+{
+    pc_read *r;
+    uint64_t len;
+    int ex = read_begin(x, &r);
+    if (ex)
+        return ex;
+    int rc = get_len(r, lenf, pc_b(x->av[0], x->al[0]), &len);
+    pc_read_end(r);
+    return rc ? cli_fail(x, rc) : out_int(x, (int64_t)len);
+}
+
 /* The indices are made absolute first, in the same read, so that paging by
  * advancing start stays right for negative ones. */
 int print_seq(pc_read *r, pc_bytes key, len_fn lenf, range_fn rangef, int64_t start, int64_t stop)

@@ -141,6 +141,15 @@ static const char *fmt_dur(uint64_t ms, char *buf, size_t n)
     return buf;
 }
 
+/* Seconds since when_ms (ms since the epoch; 0 if it is ahead). */
+static uint64_t age_s(uint64_t when_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return now > when_ms ? (now - when_ms) / 1000 : 0;
+}
+
 static const char *snapshot_state_name(uint32_t s)
 {
     return s == 0 ? "none" : s == 1 ? "idle" : s == 2 ? "running" : "unknown";
@@ -269,8 +278,8 @@ static int expired_pending(pcstat *x, uint64_t *n)
 /* The summary                                                               */
 
 static const char *const type_field[PC_T__COUNT] = {
-    "keys",     "keys_string", "keys_numeric", "keys_list", "keys_map",
-    "keys_set", "keys_queue",  "keys_flight",  "keys_bits", "keys_bloom"};
+    "keys",       "keys_string", "keys_numeric", "keys_list",  "keys_map",    "keys_set",
+    "keys_queue", "keys_flight", "keys_bits",    "keys_bloom", "keys_stream", "keys_zset"};
 
 static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shard_stats *sh,
                       size_t nsh, uint64_t pending, uint64_t now)
@@ -371,12 +380,29 @@ static void info_text(const pc_stats *st, const pc_store_info *si, const pc_shar
     printf("snapshot_keys:%" PRIu64 "\n", st->snapshot_keys);
     printf("snapshot_bytes:%" PRIu64 "\n", st->snapshot_bytes);
     printf("snapshot_result:%s\n", pc_err_name(st->snapshot_rc));
+    if (st->snapshot_ms)
+        printf("snapshot_age_s:%" PRIu64 "\n", age_s(st->snapshot_ms));
+    /* The MariaDB/MySQL target (--snapshot-to). */
+    printf("db_snapshot_state:%s\n", snapshot_state_name(st->db_snapshot_state));
+    if (st->db_snapshot_state) {
+        printf("db_snapshot_last:%s\n",
+               st->db_snapshot_ms ? fmt_iso((int64_t)st->db_snapshot_ms, b, sizeof b) : "never");
+        if (st->db_snapshot_ms)
+            printf("db_snapshot_age_s:%" PRIu64 "\n", age_s(st->db_snapshot_ms));
+        printf("db_snapshot_took_ms:%" PRIu64 "\n", st->db_snapshot_took_ms);
+        printf("db_snapshot_keys:%" PRIu64 "\n", st->db_snapshot_keys);
+        printf("db_snapshot_result:%s\n", pc_err_name(st->db_snapshot_rc));
+        if (st->db_snapshot_retry_ms)
+            printf("db_snapshot_retry:%s\n",
+                   fmt_iso((int64_t)st->db_snapshot_retry_ms, b, sizeof b));
+    }
 }
 
 static void info_json(const pc_stats *st, const pc_shard_stats *sh, size_t nsh, uint64_t pending)
 {
-    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
-                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list",
+                                                    "map",   "set",    "queue",   "flight",
+                                                    "bits",  "bloom",  "stream",  "zset"};
     int s = 0, o = 0, k = 0;
     putchar('{');
     json_u64(&s, "pid", st->pid);
@@ -442,6 +468,13 @@ static void info_json(const pc_stats *st, const pc_shard_stats *sh, size_t nsh, 
     json_u64(&s, "snapshot_took_ms", st->snapshot_took_ms);
     json_u64(&s, "snapshot_keys", st->snapshot_keys);
     json_u64(&s, "snapshot_bytes", st->snapshot_bytes);
+    json_text(&s, "db_snapshot_state", snapshot_state_name(st->db_snapshot_state));
+    json_i64(&s, "db_snapshot_rc", st->db_snapshot_rc);
+    json_text(&s, "db_snapshot_result", pc_err_name(st->db_snapshot_rc));
+    json_u64(&s, "db_snapshot_ms", st->db_snapshot_ms);
+    json_u64(&s, "db_snapshot_took_ms", st->db_snapshot_took_ms);
+    json_u64(&s, "db_snapshot_keys", st->db_snapshot_keys);
+    json_u64(&s, "db_snapshot_retry_ms", st->db_snapshot_retry_ms);
     json_u64(&s, "expired_pending", pending);
     json_text(&s, "version", PACKAGE_VERSION);
     puts("}");
@@ -763,6 +796,40 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
                bi.capacity, bi.filters, bi.error_rate);
         return 0;
     }
+    case PC_T_STREAM: { /* its figures (its entries: pccli xrange) */
+        pc_xinfo xi;
+        if ((rc = pc_xinfo_stream(r, KEY(key), &xi)))
+            return rc;
+        printf(x->json ? "{\"length\":%" PRIu64 ",\"last_id\":\"%" PRIu64 "-%" PRIu64
+                         "\",\"groups\":%" PRIu64 "}"
+                       : "%" PRIu64 " entries, last ID %" PRIu64 "-%" PRIu64 ", %" PRIu64
+                         " group(s)",
+               xi.length, xi.last_id.ms, xi.last_id.seq, xi.groups);
+        return 0;
+    }
+    case PC_T_ZSET: { /* its first members with their scores */
+        pc_zrange_spec all;
+        pc_zrange_spec_init(&all);
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry e[16];
+        size_t n;
+        if ((rc = pc_zrange(r, KEY(key), &all, &cur, e, 16, &n)))
+            return rc;
+        putchar('[');
+        for (size_t i = 0; i < n; i++) {
+            pc_val s = pc_dbl(e[i].score);
+            printf(i ? ",[" : "[");
+            pcjson_write_val(stdout, &e[i].member);
+            putchar(',');
+            if (isinf(e[i].score))
+                printf("\"%sinf\"", e[i].score < 0 ? "-" : "");
+            else
+                pcjson_write_val(stdout, &s);
+            putchar(']');
+        }
+        fputs(cur.done ? "]" : ",\"...\"]", stdout);
+        return 0;
+    }
     case PC_T_FLIGHT: { /* its value, fresh or stale (null: a lease alone) */
         pc_flight f;
         if ((rc = pc_flight_get(r, KEY(key), &f)))
@@ -782,7 +849,7 @@ static int print_value(pcstat *x, pc_read *r, const char *key, pc_type t)
 
 /* The size: bytes of a String, 8 for a Numeric, elements of a collection,
  * 1 for a Flight with a value (0: a lease alone), bytes of a bit array,
- * items added to a Bloom filter. */
+ * items added to a Bloom filter, entries of a stream. */
 static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
 {
     static const len_fn lens[] = {
@@ -795,6 +862,10 @@ static int key_size(pc_read *r, const char *key, pc_type t, uint64_t *size)
         return pc_strlen(r, KEY(key), size);
     if (t == PC_T_BITS)
         return pc_bitlen(r, KEY(key), size);
+    if (t == PC_T_STREAM)
+        return pc_xlen(r, KEY(key), size);
+    if (t == PC_T_ZSET)
+        return pc_zcard(r, KEY(key), size);
     if (t == PC_T_BLOOM) { /* items added */
         pc_bf_info bi;
         int rc = pc_bf_info_get(r, KEY(key), &bi);

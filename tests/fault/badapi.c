@@ -26,6 +26,16 @@ static void row(pc_client *cl, const char *call, int rc, int want)
 {
     const char *msg = cl ? pc_last_error(cl) : pc_strerror(rc);
     printf("| API | `%s` | %s | %s |\n", call, rc ? pc_err_name(rc) : "0 (accepted!)", msg);
+    /* An argument refused must say which and why, not only the code's words
+     * ("pc_x: invalid argument (PC_EINVAL)"). */
+    char bare[160];
+    const char *paren = strchr(call, '(');
+    snprintf(bare, sizeof bare, "%.*s: %s (%s)", paren ? (int)(paren - call) : 0, call,
+             pc_strerror(rc), pc_err_name(rc));
+    if (cl && (rc == PC_EINVAL || rc == PC_ENAN) && !strcmp(msg, bare)) {
+        fprintf(stderr, "badapi: %s gave no detail: '%s'\n", call, msg);
+        bad = 1;
+    }
     if (rc == 0 || rc != want || !*msg) {
         fprintf(stderr, "badapi: %s returned %s, expected %s\n", call, pc_err_name(rc),
                 pc_err_name(want));
@@ -135,16 +145,106 @@ int main(int argc, char **argv)
     TRY(PC_EEXIST, pc_bf_reserve(c, "s", 1, 0.01, 100, 0, 0));
     TRY(PC_EWRONGTYPE, pc_bf_add(c, "s", 1, "x", 1, NULL));
     TRY(PC_EINVAL, pc_bf_madd(c, "k", 1, &bi, 0, NULL));
+    /* issue 17: streams */
+    pc_val xfv[2] = {pc_str("f"), pc_str("v")}, xnan[2] = {pc_str("f"), nan_v};
+    pc_xid xid0 = pc_xid_make(0, 0), xout, xnext;
+    pc_xtrim_opts xlim = {.by = PC_XTRIM_MAXLEN, .limit = 5};
+    pc_bytes xk = pc_b("k", 1);
+    pc_xentry xe[2];
+    size_t xn[2];
+    char gname[PC_XNAME_MAX + 1];
+    memset(gname, 'g', sizeof gname);
+    TRY(PC_ERANGE, pc_xadd(c, "k", 1, PC_XADD_EXPLICIT, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, 9, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xfv, 0, NULL, 0, &xout));
+    TRY(PC_ENAN, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xnan, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xadd(c, "k", 1, PC_XADD_AUTO, xid0, xfv, 1, &xlim, 0, &xout));
+    TRY(PC_EWRONGTYPE, pc_xadd(c, "s", 1, PC_XADD_AUTO, xid0, xfv, 1, NULL, 0, &xout));
+    TRY(PC_EINVAL, pc_xtrim(c, "k", 1, NULL, &u));
+    TRY(PC_EINVAL, pc_xdel(c, "k", 1, NULL, 1, &u));
+    TRY(PC_EINVAL, pc_xdel(c, "k", 1, &xid0, 0, &u));
+    TRY(PC_ENOTFOUND, pc_xgroup_create(c, "k", 1, "g", 1, NULL, -1, 0));
+    TRY(PC_EINVAL, pc_xgroup_create(c, "k", 1, gname, sizeof gname, NULL, -1, PC_XGROUP_MKSTREAM));
+    TRY(PC_EWRONGTYPE, pc_xgroup_create(c, "l", 1, "g", 1, NULL, -1, PC_XGROUP_MKSTREAM));
+    TRY(PC_ENOTFOUND, pc_xreadgroup(c, "g", 1, "c", 1, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xreadgroup(c, "g", 1, "", 0, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xack(c, "k", 1, "g", 1, &xid0, 0, &u));
+    TRY(PC_ENOTFOUND, pc_xclaim(c, "k", 1, "g", 1, "c", 1, 0, &xid0, 1, NULL, xe, 2, xn));
+    TRY(PC_EINVAL, pc_xautoclaim(c, "k", 1, "g", 1, "c", 1, 0, xid0, 0, false, &xnext, xe, 2, xn,
+                                 NULL, 0, NULL));
+    TRY(PC_EINVAL, pc_xread_wait(c, &xk, &xid0, 1, 1, 0, xe, 2, xn));
     if (pc_read_begin(c, &r) == 0) {
         TRY(PC_EWRONGTYPE, pc_getbit(r, "s", 1, 0, &bits));
         TRY(PC_EINVAL, pc_bitpos(r, "k", 1, 2, 0, -1, 0, &i64));
         TRY(PC_EWRONGTYPE, pc_bf_exists(r, "l", 1, "x", 1, &bits));
         TRY(PC_EWRONGTYPE, pc_flight_get(r, "n", 1, &fl));
+        TRY(PC_EWRONGTYPE, pc_xrange(r, "s", 1, xid0, pc_xid_max(), 0, xe, 2, xn));
+        TRY(PC_EINVAL, pc_xrange(r, "k", 1, xid0, pc_xid_max(), 99, xe, 2, xn));
+        TRY(PC_ENOTFOUND, pc_xinfo_groups(r, "k", 1, NULL, 0, xn));
+        TRY(PC_EINVAL,
+            pc_xpending(r, "k", 1, "", 0, xid0, pc_xid_max(), 0, 0, NULL, 0, NULL, 0, xn));
+        TRY(PC_EINVAL,
+            pc_xpending(r, "k", 1, "g", 1, xid0, pc_xid_max(), 8, 0, NULL, 0, NULL, 0, xn));
+        TRY(PC_EINVAL, pc_xrange(r, "k", 1, xid0, pc_xid_max(), 0, NULL, 2, xn));
+        TRY(PC_EINVAL, pc_xinfo_consumers(r, "k", 1, "g", 1, NULL, 0, NULL));
+        pc_read_end(r);
+    }
+    /* issue 17: sorted sets */
+    pc_zentry ze = {pc_str("m"), NAN}, zo[2];
+    pc_zrange_spec zs;
+    pc_zrange_spec_init(&zs);
+    double zsc;
+    TRY(PC_ENAN, pc_zadd(c, "k", 1, &ze, 1, 0, &u));
+    ze.score = 1;
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 1, PC_ZADD_NX | PC_ZADD_GT, &u));
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 0, 0, &u));
+    ze.member.kind = PC_NONE;
+    TRY(PC_EINVAL, pc_zadd(c, "k", 1, &ze, 1, 0, &u));
+    ze.member = pc_str("m");
+    TRY(PC_EWRONGTYPE, pc_zadd(c, "s", 1, &ze, 1, 0, &u));
+    TRY(PC_ENAN, pc_zincrby(c, "k", 1, &ze.member, NAN, &zsc));
+    TRY(PC_EINVAL, pc_zrem(c, "k", 1, &ze.member, 0, &u));
+    TRY(PC_EWRONGTYPE, pc_zpopmin(c, "l", 1, 2, zo, &n));
+    zs.count = 5; /* LIMIT by index */
+    TRY(PC_EINVAL, pc_zremrange(c, "k", 1, &zs, &u));
+    zs.count = -1;
+    zs.by = PC_ZBY_SCORE;
+    zs.min.score = NAN;
+    TRY(PC_ENAN, pc_zremrange(c, "k", 1, &zs, &u));
+    zs.min.score = 0;
+    zs.by = 5;
+    TRY(PC_EINVAL, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    zs.by = PC_ZBY_LEX;
+    zs.min.flags = PC_ZB_MINUS | PC_ZB_EXCL;
+    TRY(PC_EINVAL, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    pc_zrange_spec_init(&zs);
+    TRY(PC_EWRONGTYPE, pc_zrangestore(c, "k", 1, "s", 1, &zs, &u));
+    TRY(PC_EWRONGTYPE, pc_zunionstore(c, "k", 1, bk, 2, NULL, PC_ZAGG_SUM, &u));
+    TRY(PC_EINVAL, pc_zunionstore(c, "k", 1, bk, 2, NULL, 3, &u));
+    TRY(PC_EINVAL, pc_zinterstore(c, "k", 1, bk, 0, NULL, PC_ZAGG_SUM, &u));
+    TRY(PC_EINVAL, pc_bzpopmin(c, bk, 2, 0, NULL, zo));
+    if (pc_read_begin(c, &r) == 0) {
+        pc_cursor zc = PC_CURSOR_INIT;
+        pc_zbound lo = {NAN, {.kind = PC_NONE}, 0}, hi = {1, {.kind = PC_NONE}, 0};
+        TRY(PC_EWRONGTYPE, pc_zscore(r, "s", 1, &ze.member, &zsc));
+        TRY(PC_EWRONGTYPE, pc_zrank(r, "l", 1, &ze.member, false, &u, NULL));
+        TRY(PC_ENAN, pc_zcount(r, "k", 1, &lo, &hi, &u));
+        zs.rev = true;
+        zs.offset = 3;
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, &zs, &zc, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, NULL, &zc, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zrange(r, "k", 1, &zs, NULL, zo, 2, &n));
+        TRY(PC_EINVAL, pc_zcount(r, "k", 1, &hi, NULL, &u));
+        TRY(PC_EINVAL, pc_zcard(r, "k", 1, NULL));
+        TRY(PC_EINVAL, pc_zmscore(r, "k", 1, &ze.member, 0, &zsc, NULL));
+        TRY(PC_EINVAL, pc_zrank(r, "k", 1, &ze.member, false, NULL, NULL));
         pc_read_end(r);
     }
     pc_batch_begin(c);
     TRY(PC_ESTATE, pc_batch_begin(c));
     TRY(PC_ESTATE, pc_qpop_wait(c, "q", 1, 1, 100, &out, &n));
+    TRY(PC_ESTATE, pc_xreadgroup(c, "g", 1, "c", 1, &xk, NULL, 1, 1, 0, 0, xe, 2, xn));
+    TRY(PC_ESTATE, pc_bzpopmax(c, bk, 1, 100, NULL, zo));
     pc_discard(c);
     pc_txn_begin(c);
     pc_set(c, "k", 1, &v, 0, 0);
@@ -212,7 +312,7 @@ int main(int argc, char **argv)
             memcmp(out.s.ptr, "hello", 5) != 0 || pc_get(r, "n", 1, &out) || out.kind != PC_INT ||
             out.i != 5 || pc_llen(r, "l", 1, &len) || len != 2 ||
             pc_get(r, "k", 1, &out) != PC_ENOTFOUND || pc_get(r, "{a}1", 4, &out) != PC_ENOTFOUND ||
-            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND) {
+            pc_bitlen(r, "k", 1, &len) != PC_ENOTFOUND || pc_zcard(r, "k", 1, &len) || len != 0) {
             fprintf(stderr, "badapi: a refused call changed the store\n");
             bad = 1;
         }

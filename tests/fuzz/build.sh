@@ -37,8 +37,9 @@ PKG_CFLAGS=$(pkg-config --cflags lmdb libxxhash sqlite3 jansson)
 PKG_LIBS=$(pkg-config --libs lmdb libxxhash sqlite3 jansson)
 CFLAGS="-std=c11 -g -O1 -D_GNU_SOURCE -include $top_builddir/config.h -I$top_srcdir/libclient $PKG_CFLAGS $SAN"
 # Every file of shm/ and libclient/ (a new type's handlers join by
-# themselves), the snapshotter and the JSON helpers.
-SRCS="$(cd "$top_srcdir" && echo shm/*.c libclient/*.c) persist/snapshot.c tools/pcjson.c"
+# themselves), the snapshotter with the walk it shares with the other
+# targets (persist/target.c), and the JSON helpers.
+SRCS="$(cd "$top_srcdir" && echo shm/*.c libclient/*.c) persist/target.c persist/snapshot.c tools/pcjson.c"
 
 lib="$OUT/obj/libpcfuzz.a"
 newest_h=$(ls -t "$top_srcdir"/shm/*.h "$top_srcdir"/libclient/*.h "$top_srcdir"/persist/*.h \

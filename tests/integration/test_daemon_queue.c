@@ -5,7 +5,8 @@
  *    push from another, with what was pushed, in order; two waiters on one
  *    queue get one element each;
  *  - with nothing pushed it times out with PC_ETIMEDOUT, not much after its
- *    timeout, and the client's next requests work;
+ *    timeout and never before it (also when it was parked in a pass that
+ *    ran long), and the client's next requests work;
  *  - while one client waits, others are served at full speed;
  *  - a waiter that is killed does not take an element with it;
  *  - misuse: in a batch or transaction (PC_ESTATE), a bad timeout
@@ -27,6 +28,7 @@ struct qshared {
     _Atomic int waiting;     /* the waiter is about to call pc_qpop_wait */
     _Atomic uint64_t pushed; /* when the push was acknowledged (us, monotonic) */
     _Atomic uint64_t popped; /* when the waiter got it */
+    _Atomic uint64_t called; /* when the waiter called pc_qpop_wait */
     _Atomic int64_t value;
     _Atomic int rc;
 };
@@ -50,6 +52,7 @@ static int waiter(void *arg)
     pc_val out[4];
     size_t n = 0;
     atomic_store(&a->sh->waiting, 1);
+    atomic_store(&a->sh->called, pt_now_us());
     int rc = pc_qpop_wait(c, K(a->queue), 4, a->timeout_ms, out, &n);
     atomic_store(&a->sh->popped, pt_now_us());
     atomic_store(&a->sh->rc, rc);
@@ -67,26 +70,6 @@ static int waiter(void *arg)
     return 0;
 }
 
-/* Wait until the waiter is (about to be) parked.  There is no way to see
- * the park itself through the API but pc_clients' blocked flag. */
-static void wait_parked(pc_client *c, struct qshared *sh, pid_t pid)
-{
-    uint64_t until = pt_now_ms() + 5000;
-    while (!atomic_load(&sh->waiting) && pt_now_ms() < until)
-        pt_sleep_us(200);
-    for (;;) {
-        pc_client_info ci[16];
-        size_t n, total;
-        OK(pc_clients(c, ci, 16, &n, &total));
-        for (size_t i = 0; i < n; i++)
-            if (ci[i].pid == pid && ci[i].blocked)
-                return;
-        if (pt_now_ms() >= until)
-            fail_msg("the waiter never showed as blocked in pc_clients");
-        pt_sleep_us(500);
-    }
-}
-
 static void test_push_wakes_waiter(void **state)
 {
     pt_daemon *d = *state;
@@ -98,7 +81,7 @@ static void test_push_wakes_waiter(void **state)
         assert_non_null(sh);
         struct waiter_arg a = {d->dir, "q:wake", 10000, sh, round % 2 == 1};
         pid_t pid = pt_fork(waiter, &a, 30);
-        wait_parked(c, sh, pid);
+        WAIT_BLOCKED(c, pid, &sh->waiting);
         pt_sleep_ms(round % 4 * 5); /* sometimes right away, sometimes a while after */
         pc_val v = pc_int(1000 + round);
         uint64_t len;
@@ -149,9 +132,9 @@ static void test_order_and_two_waiters(void **state)
     struct waiter_arg a1 = {d->dir, "q:two", 10000, &sh[0], false};
     struct waiter_arg a2 = {d->dir, "q:two", 10000, &sh[1], true};
     pid_t p1 = pt_fork(waiter, &a1, 30);
-    wait_parked(c, &sh[0], p1);
+    WAIT_BLOCKED(c, p1, &sh[0].waiting);
     pid_t p2 = pt_fork(waiter, &a2, 30);
-    wait_parked(c, &sh[1], p2);
+    WAIT_BLOCKED(c, p2, &sh[1].waiting);
     /* One element: exactly one waiter gets it. */
     pc_val v = pc_int(1);
     OK(pc_qpush(c, K("q:two"), &v, 1, NULL));
@@ -229,6 +212,69 @@ static void test_timeout(void **state)
     d->passed = true;
 }
 
+/* A heavy write: a batch of big SADDs, drained into one pass. */
+#define HEAVY_MEMBERS 60000
+struct heavy_arg {
+    const char *dir, *key;
+    int sadds;
+    _Atomic int *sending; /* set just before the batch goes */
+};
+
+static int heavy_writer(void *arg)
+{
+    struct heavy_arg *a = arg;
+    pc_client *c;
+    CKOK(pt_connect(a->dir, 0, &c));
+    pc_val *m = calloc(HEAVY_MEMBERS, sizeof *m);
+    CK(m != NULL);
+    CKOK(pc_batch_begin(c));
+    for (int b = 0; b < a->sadds; b++) {
+        for (int i = 0; i < HEAVY_MEMBERS; i++)
+            m[i] = pc_int((int64_t)b * HEAVY_MEMBERS + i);
+        CKOK(pc_sadd(c, K(a->key), m, HEAVY_MEMBERS, NULL));
+    }
+    atomic_store(a->sending, 1);
+    CKOK(pc_batch_exec(c, NULL, 0));
+    free(m);
+    pc_close(c);
+    return 0;
+}
+
+/* The daemon counted a parked wait from the start of the pass that parked
+ * it, so a waiter drained with a long write timed out early by the write's
+ * time.  A long write keeps the daemon busy while a second one and then the
+ * waiter send: the next pass drains both. */
+static void test_timeout_after_long_pass(void **state)
+{
+    pt_daemon *d = *state;
+    struct qshared *sh = pt_shared(sizeof *sh);
+    _Atomic int *sending = pt_shared(2 * sizeof *sending);
+    assert_true(sh && sending);
+    struct heavy_arg h1 = {d->dir, "q:heavy1", 8, &sending[0]},
+                     h2 = {d->dir, "q:heavy2", 2, &sending[1]};
+    pid_t p1 = pt_fork(heavy_writer, &h1, 120);
+    uint64_t until = pt_now_ms() + 30000;
+    while (!atomic_load(&sending[0]) && pt_now_ms() < until)
+        pt_sleep_us(200);
+    pt_sleep_ms(20); /* the first write under way */
+    pid_t p2 = pt_fork(heavy_writer, &h2, 120);
+    while (!atomic_load(&sending[1]) && pt_now_ms() < until)
+        pt_sleep_us(200);
+    struct waiter_arg a = {d->dir, "q:nothing", 1000, sh, false};
+    pid_t w = pt_fork(waiter, &a, 120);
+    EXITED(pt_wait_pid(w, 60000), 0);
+    EXITED(pt_wait_pid(p1, 60000), 0);
+    EXITED(pt_wait_pid(p2, 60000), 0);
+    assert_int_equal(atomic_load(&sh->rc), PC_ETIMEDOUT);
+    uint64_t took = atomic_load(&sh->popped) - atomic_load(&sh->called);
+    pt_note("a 1000 ms wait beside two long writes took %" PRIu64 " us", took);
+    CHECK(took >= 1000000 - 1000, "it timed out %" PRIu64 " us early", 1000000 - took);
+    munmap(sh, sizeof *sh);
+    munmap(sending, 2 * sizeof *sending);
+    STOP_OK(d);
+    d->passed = true;
+}
+
 /* One client parked does not slow the others down. */
 static void test_others_served(void **state)
 {
@@ -238,7 +284,7 @@ static void test_others_served(void **state)
     struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:idle", 6000, sh, false};
     pid_t pid = pt_fork(waiter, &a, 30);
-    wait_parked(c, sh, pid);
+    WAIT_BLOCKED(c, pid, &sh->waiting);
     uint64_t t0 = pt_now_ms();
     for (int i = 0; i < 500; i++)
         OK(pc_incrby(c, K("busy"), 1, NULL));
@@ -263,7 +309,7 @@ static void test_killed_waiter(void **state)
     struct qshared *sh = pt_shared(sizeof *sh);
     struct waiter_arg a = {d->dir, "q:orphan", 20000, sh, false};
     pid_t pid = pt_fork(waiter, &a, 30);
-    wait_parked(c, sh, pid);
+    WAIT_BLOCKED(c, pid, &sh->waiting);
     kill(pid, SIGKILL);
     assert_true(pt_wait_pid(pid, 5000) >= 0);
     /* Once the daemon has seen it go... */
@@ -323,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_push_wakes_waiter, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_order_and_two_waiters, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, pt_daemon_teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_after_long_pass, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_others_served, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_killed_waiter, setup, pt_daemon_teardown),
         cmocka_unit_test_setup_teardown(test_misuse, setup, pt_daemon_teardown),

@@ -1009,6 +1009,31 @@ static void test_redis_reads(void **state)
         RC(PC_EWRONGTYPE, pc_srandmember(r, K("s:plain"), 1, out, 4, &n));
         pc_read_end(r);
     }
+
+    /* Issue 16's types: their type, through the channel as in the map, and
+     * counted by dbsize. */
+    OK(pc_setbit(tc, K("bits:x"), 3, 1, NULL));
+    OK(pc_bf_add(tc, K("bloom:x"), "a", 1, NULL));
+    for (int i = 0; i < 2; i++) {
+        pc_type ty = PC_T_NONE, tys[2] = {PC_T_NONE, PC_T_NONE};
+        pc_val vs[2];
+        pc_bytes ks[2] = {pc_b(K("bits:x")), pc_b(K("bloom:x"))};
+        size_t found = 9;
+        uint64_t db = 0;
+        OK(pc_read_begin(cs[i], &r));
+        OK(pc_type_of(r, K("bits:x"), &ty));
+        EQ(ty, PC_T_BITS);
+        OK(pc_mget_typed(r, ks, 2, vs, tys, &found));
+        EQ(tys[0], PC_T_BITS);
+        EQ(tys[1], PC_T_BLOOM);
+        OK(pc_dbsize(r, &db));
+        EQ(db, 50);
+        pc_read_end(r);
+    }
+    uint64_t del = 0;
+    pc_bytes gone[2] = {pc_b(K("bits:x")), pc_b(K("bloom:x"))};
+    OK(pc_del_keys(tc, gone, 2, &del));
+    EQ(del, 2);
 }
 
 int main(void)

@@ -284,23 +284,6 @@ static int next_caller(void *arg)
     return 0;
 }
 
-/* Wait until pid shows as blocked in pc_clients. */
-static void wait_blocked(pc_client *c, pid_t pid)
-{
-    uint64_t until = pt_now_ms() + 20000;
-    for (;;) {
-        pc_client_info ci[64];
-        size_t n, total;
-        OK(pc_clients(c, ci, 64, &n, &total));
-        for (size_t i = 0; i < n; i++)
-            if (ci[i].pid == pid && ci[i].blocked)
-                return;
-        if (pt_now_ms() >= until)
-            fail_msg("the waiter never showed as blocked in pc_clients");
-        pt_sleep_ms(1);
-    }
-}
-
 static void test_flight_owner_killed(void **state)
 {
     pt_daemon *d = *state;
@@ -317,7 +300,7 @@ static void test_flight_owner_killed(void **state)
             pt_sleep_ms(1);
         CHECK(atomic_load(&sh->lead_pid) == owner, "the owner never led");
         pid_t next = pt_fork(next_caller, &a, 60);
-        wait_blocked(c, next);
+        WAIT_BLOCKED(c, next, NULL);
         uint64_t killed = pt_now_us();
         kill(owner, SIGKILL);
         /* (not reaped until the next caller led: the owner is a zombie
@@ -580,15 +563,8 @@ static void test_snapshot16(void **state)
     EQ(pt_db_int(db, "SELECT sum(items) FROM bloom_layers WHERE key='s:bf-ns'", -1), 40);
     EQ(pt_db_int(db, "SELECT count(*) FROM chunks WHERE key='s:bf' AND layer=2", -1) > 0, 1);
     pt_db_close(db);
-    pc_close(c);
-    pt_daemon_kill9(a);
-
-    START(b, "--snapshot-dir", w->snaps);
-    c = pt_daemon_client(b, 0);
-    assert_non_null(c);
     pt_dump after;
-    OK(pt_dump_store(c, &after));
-    DUMPS_EQUAL(&before, &after, 1000);
+    c = pt_restore_in(w, a, b, c, &before, &after);
     bloom_answers(c, answers2);
     CHECK(!memcmp(answers, answers2, sizeof answers), "the filters answer otherwise");
     int bfa;
@@ -616,11 +592,7 @@ static void test_snapshot16(void **state)
     int old;
     OK(pc_setbit(c, K("{s}bits"), 3, 0, &old));
     EQ(old, 1);
-    pc_close(c);
-    STOP_OK(b);
-    pt_dump_free(&before);
-    pt_dump_free(&after);
-    w->passed = true;
+    pt_restore_done(w, b, c, &before, &after);
 }
 
 int main(void)

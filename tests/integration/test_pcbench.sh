@@ -104,6 +104,14 @@ bench "ring-only" $SMALL --ring-only get hget sismember mget ycsb-b
 bench "helpers" $SMALL throttle bf.add bf.exists setbit getbit
 bench "helpers batched" $SMALL -P 16 throttle bf.add setbit
 bench "helpers ring-only" $SMALL --ring-only bf.exists getbit
+# issue 17's streams: a produce/consume loop after the adds; batched; ring-only ranges
+bench "streams" $SMALL xadd xrange xreadgroup
+bench "streams batched" $SMALL -P 16 xadd xreadgroup
+bench "streams ring-only" $SMALL --ring-only xrange
+# issue 17's sorted sets, the same ways
+bench "zsets" $SMALL zadd zscore zrank zrange
+bench "zsets batched" $SMALL -P 16 zadd
+bench "zsets ring-only" $SMALL --ring-only zscore zrank zrange
 bench "requests" -n 2000 --members 2000 --coll-keys 50 -N 500 -w 0 set get
 # The bare-LMDB floor (shm/bare.c) reads what pycache wrote: every get a hit.
 bench "lmdb floor" $SMALL -t "lmdb:$S" get

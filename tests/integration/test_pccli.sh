@@ -866,21 +866,34 @@ run_info=$("$PCCLI" -d "$D" info 2>&1)
 checks=$((checks + 1))
 case $run_info in *"# Clients${nl}connected_clients:"*"# Memory${nl}used_memory:"*"# Stats${nl}total_commands_processed:"*"db0:keys=3,expires=0"*) ;;
 *) fail "info through the daemon" "$run_info" ;; esac
-# bqpop waits for a push from another client: push once pcstat shows it
-# blocked (or after 60 s; counted in seconds, not tries, which take long on
-# a loaded machine; info's connected_clients is published periodically, so
-# it is no sign that the pop is waiting).
+# wait_blocked: until pcstat shows a client blocked in the daemon (or 60 s;
+# counted in seconds, not tries, which take long on a loaded machine; info's
+# connected_clients is published periodically, so it is no sign that a pop
+# is waiting).
+wait_blocked() {
+    until_s=$((SECONDS + 60))
+    until "$PCSTAT" -d "$D" --json clients 2>/dev/null | grep -q '"blocked": *true' ||
+        [ $SECONDS -ge $until_s ]; do
+        sleep 0.05
+    done
+}
+# bqpop waits for a push from another client: push once it is blocked
 ("$PCCLI" -d "$D" bqpop jobs 120 >"$tmp/bq" 2>&1; echo "$?" >"$tmp/bqrc") &
 bq=$!
-until_s=$((SECONDS + 60))
-until "$PCSTAT" -d "$D" --json clients 2>/dev/null | grep -q '"blocked": *true' ||
-    [ $SECONDS -ge $until_s ]; do
-    sleep 0.05
-done
+wait_blocked
 dr 0 "1" qpush jobs work
 wait $bq
 checks=$((checks + 1))
 [ "$(cat "$tmp/bq")" = work ] && [ "$(cat "$tmp/bqrc")" = 0 ] || fail "bqpop through the daemon" "$(cat "$tmp/bq")"
+# bzpopmin too (issue 17): woken by a zadd to its second key
+("$PCCLI" -d "$D" bzpopmin zq1 zq2 120 >"$tmp/bz" 2>&1; echo "$?" >"$tmp/bzrc") &
+bz=$!
+wait_blocked
+dr 0 "2" zadd zq2 5 late 1 early
+wait $bz
+checks=$((checks + 1))
+[ "$(cat "$tmp/bz")" = '["zq2","early","1"]' ] && [ "$(cat "$tmp/bzrc")" = 0 ] ||
+    fail "bzpopmin through the daemon" "$(cat "$tmp/bz")"
 stop_pid "$dpid"
 dpid=
 # ---- issue 16: throttle ---------------------------------------------------------
@@ -993,6 +1006,129 @@ terr "wrong type (PC_EWRONGTYPE)" bf.add k x
 terr "wrong type (PC_EWRONGTYPE)" bf.exists k x
 t 1 "" bf.info nb
 t 0 "capacity:10${nl}size:14${nl}filters:1${nl}items:0${nl}expansion:0${nl}error_rate:0.01${nl}nonscaling:yes" bf.info bf3
+
+# Streams (issue 17): Redis's commands and arguments.
+t 0 "1-1" xadd xs 1-1 f v n 1
+t 0 "1-2" xadd xs '1-*' f w
+t 0 "5-0" xadd xs 5 f x
+terr "equal or smaller than the target stream top item" xadd xs 5-0 f y
+terr "equal or smaller than the target stream top item" xadd xs0 0-0 f y
+terr "invalid stream ID" xadd xs 5-x f y
+terr "FIELD VALUE pairs" xadd xs '*' f v g
+t 1 "" xadd xnone NOMKSTREAM '*' f v
+t 1 "0" exists xnone
+t 0 "stream" type xs
+t 0 "3" xlen xs
+t 0 "0" xlen nostream
+t 0 '[["1-1",["f","v","n","1"]],["1-2",["f","w"]],["5-0",["f","x"]]]' xrange xs - +
+t 0 '[["1-2",["f","w"]]]' xrange xs '(1-1' '(5-0'
+t 0 '[["1-1",["f","v","n","1"]],["1-2",["f","w"]]]' xrange xs 1 1
+t 0 '[["5-0",["f","x"]]]' xrevrange xs + - COUNT 1
+t 0 '[]' xrange xs 6 +
+t 0 '[]' xrange xs - + COUNT 0
+t 0 '[]' xrange nostream - +
+tj 0 '[["5-0",["f","x"]]]' xrange xs 2 +
+terr "invalid stream ID" xrange xs x +
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xread STREAMS xs 1-2
+t 0 '[["xs",[["1-2",["f","w"]]]]]' xread COUNT 1 STREAMS xs nostream 1-1 0
+t 1 "" xread STREAMS xs '$'
+t 1 "" xread BLOCK 50 STREAMS xs '$'
+terr "Unbalanced 'xread' list of streams" xread STREAMS xs a b
+t 0 "" xgroup CREATE xs g 0
+terr "BUSYGROUP" xgroup CREATE xs g 0
+terr "requires the key to exist" xgroup CREATE nostream g '$'
+t 0 "" xgroup CREATE xe g '$' MKSTREAM
+t 0 "0" xlen xe
+t 0 '[["xs",[["1-1",["f","v","n","1"]],["1-2",["f","w"]]]]]' xreadgroup GROUP g alice COUNT 2 STREAMS xs '>'
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xreadgroup GROUP g bob STREAMS xs '>'
+t 1 "" xreadgroup GROUP g bob STREAMS xs '>'
+t 1 "" xreadgroup GROUP g bob BLOCK 50 STREAMS xs '>'
+t 0 '[["xs",[["5-0",["f","x"]]]]]' xreadgroup GROUP g bob STREAMS xs 0
+terr "NOGROUP" xreadgroup GROUP nog bob STREAMS xs '>'
+t 0 '[3,"1-1","5-0",[["alice","2"],["bob","1"]]]' xpending xs g
+t 0 "1" xack xs g 1-1 9-9
+t 0 "0" xack xs g 1-1
+t 0 '[["1-2",["f","w"]]]' xclaim xs g carol 0 1-2
+t 0 '["1-2"]' xclaim xs g dave 0 1-2 JUSTID
+t 0 '["0-0",[["1-2",["f","w"]],["5-0",["f","x"]]],[]]' xautoclaim xs g erin 0 0 COUNT 10
+t 0 "2" xdel xs 1-1 1-2
+t 0 '["0-0",[["5-0",["f","x"]]],["1-2"]]' xautoclaim xs g erin 0 0
+t 0 "length:1${nl}last-generated-id:5-0${nl}max-deleted-entry-id:1-2${nl}entries-added:3${nl}groups:1${nl}first-entry-id:5-0" xinfo STREAM xs
+tj 0 '[{"name":"g","consumers":5,"pending":1,"last-delivered-id":"5-0","entries-read":3,"lag":0}]' xinfo GROUPS xs
+t 0 "1" xgroup CREATECONSUMER xs g zed
+t 0 "0" xgroup CREATECONSUMER xs g zed
+t 0 "1" xgroup DELCONSUMER xs g erin
+t 0 "" xgroup SETID xs g 0
+t 0 "1" xgroup DESTROY xs g
+t 0 "0" xgroup DESTROY xs g
+t 0 "1" xtrim xs MAXLEN 0
+terr "LIMIT cannot be used without the special ~ option" xtrim xs MAXLEN 0 LIMIT 5
+t 0 "0" xtrim xs MINID '~' 9 LIMIT 10
+terr "wrong type (PC_EWRONGTYPE)" xadd k '*' f v
+terr "wrong type (PC_EWRONGTYPE)" xrange k - +
+# ---- issue 17: sorted sets --------------------------------------------------------
+t 0 "4" zadd zs 1 a 2 b 2 c 3 d
+t 0 "0" zadd zs 1 a
+t 0 "1" zadd zs ch 5 a
+t 0 "0" zadd zs nx 9 a
+t 0 "0" zadd zs xx 9 new
+t 0 "0" zadd zs gt ch 1 a
+t 0 "6" zadd zs incr 1 a
+t 1 "" zadd zs nx incr 1 a
+t 0 "zset" type zs
+t 0 "4" zcard zs
+t 0 "0" zcard nozs
+t 0 '["b","2","c","2","d","3","a","6"]' zrange zs 0 -1 withscores
+tj 0 '["b",2,"c",2,"d",3,"a",6]' zrange zs 0 -1 withscores
+t 0 '["a","d"]' zrange zs 0 1 rev
+t 0 '["c","d"]' zrange zs "(1" +inf byscore limit 1 2
+t 0 '["d","c","b"]' zrange zs 3 -inf byscore rev
+t 0 '[]' zrange zs 10 20
+t 0 '["a","d"]' zrevrange zs 0 1
+t 0 '["b","c"]' zrangebyscore zs -inf "(3"
+t 0 '["d","c"]' zrevrangebyscore zs 3 2 limit 0 2
+t 0 "1" zrank zs c
+t 0 '[1,"3"]' zrevrank zs d withscore
+t 1 "" zrank zs nope
+t 0 "6" zscore zs a
+t 1 "" zscore zs nope
+t 0 '["6",null]' zmscore zs a nope
+t 0 "2" zcount zs 2 2
+t 0 "1" zcount zs "(2" "(6"
+t 0 "8" zincrby zs 2 a
+t 0 "3" zadd zl 0 x 0 y 0 z
+t 0 '["y","z"]' zrangebylex zl "(x" +
+t 0 '["z","y"]' zrevrangebylex zl + "[y"
+t 0 "2" zlexcount zl - "[y"
+t 0 '["b","2"]' zpopmin zs
+t 0 '["a","8","d","3"]' zpopmax zs 2
+t 0 '[]' zpopmin nozs
+t 0 "2" zadd zm -inf lo +inf hi
+t 0 '["lo","-inf","hi","inf"]' zrange zm 0 -1 withscores
+tj 0 '["lo","-inf","hi","inf"]' zrange zm 0 -1 withscores
+t 0 '["zm","lo","-inf"]' bzpopmin nozs zm 1
+t 1 "" bzpopmax nozs 0.05
+t 0 "4" zunionstore zu 2 zl zm weights 2 1 aggregate max
+t 0 '["x","0","y","0","z","0","hi","inf"]' zrange zu 0 -1 withscores
+t 0 "3" zinterstore zi 2 zu zl
+t 0 "1" zdiffstore zd 2 zu zl
+t 0 "2" zrangestore zr zu 0 1
+t 0 '["x","y"]' zrange zr 0 -1
+t 0 "1" zremrangebyrank zu 0 0
+t 0 "1" zremrangebyscore zu "(0" inf
+t 0 "1" zremrangebylex zu - "[y"
+t 0 '["z"]' zrange zu 0 -1
+terr "not a number" zadd zs nan a
+terr "not a number" zadd zs x a
+terr "wrong arguments" zadd zs 1
+terr "INCR option supports a single" zadd zs incr 1 a 2 b
+terr "(PC_EINVAL)" zadd zs nx xx 1 a
+terr "LIMIT is only supported" zrange zs 0 -1 limit 0 1
+terr "a lex bound is" zrangebylex zl a b
+terr "wrong type (PC_EWRONGTYPE)" zadd k 1 a
+terr "wrong type (PC_EWRONGTYPE)" zrange k 0 -1
+terr "NUMKEYS is 3 but 2 keys follow" zunionstore d 3 zl zm
+t 0 "1" zcard zs
 
 echo "test_pccli: $checks checks, $fails failed"
 [ "$fails" = 0 ]

@@ -317,7 +317,7 @@ case $got in
 '{"pid":'*'}') pass ;;
 *) fail "pcstat --json is not one object" "$got" ;;
 esac
-has '"keys":{"total":9,"string":3,"numeric":2,"list":1,"map":1,"set":1,"queue":1,"flight":0,"bits":0,"bloom":0}' "--json keys"
+has '"keys":{"total":9,"string":3,"numeric":2,"list":1,"map":1,"set":1,"queue":1,"flight":0,"bits":0,"bloom":0,"stream":0,"zset":0}' "--json keys"
 has '"policy":"noeviction"' "--json policy"
 has '"expired_pending":0' "--json expired_pending"
 jreq=$(printf '%s' "$out" | sed -n 's/.*"requests":\([0-9]*\),.*/\1/p')
@@ -543,9 +543,12 @@ wait_pid "$mpid" 10
 ok "$([ "$wrc" = 0 ] && echo 0 || echo 1)" "pcstat -i 0.1 -n 12: status $wrc"
 
 # A daemon that goes away: -i notices and exits 2; then no daemon.
-"$PCSTAT" -d "$S" -i 0.2 >/dev/null 2>"$tmp/gone.err" &
+"$PCSTAT" -d "$S" -i 0.2 >"$tmp/gone.out" 2>"$tmp/gone.err" &
 gpid=$!
-sleep 0.3
+# Stop the daemon once pcstat has printed a sample (it is connected then):
+# a fixed sleep was too short under TSan on a loaded machine.
+until_s=$((SECONDS + 30))
+until [ -s "$tmp/gone.out" ] || [ $SECONDS -ge $until_s ]; do sleep 0.05; done
 stop_daemon "$D1"
 wait_pid "$gpid" 10
 ok "$([ "$wrc" = 2 ] && grep -q "is it still running" "$tmp/gone.err" && echo 0 || echo 1)" \

@@ -36,6 +36,7 @@ typedef enum damage {
     D_COLL_VALUE,
     D_EMPTY_COLL,
     D_LONG_KEY,
+    D_NO_STREAM_TABLE,
     D_COUNT
 } damage;
 
@@ -43,7 +44,7 @@ static const char *const damage_name[] = {
     "empty",           "truncated",          "overwritten",  "foreign",
     "key-row-deleted", "member-row-deleted", "other-format", "not-sqlite",
     "bad-type",        "bad-kind",           "coll-value",   "empty-coll",
-    "long-key",
+    "long-key",        "no-stream-table",
 };
 
 /* Make path (a copy of a good snapshot) bad in the way d says. */
@@ -114,6 +115,9 @@ static void spoil(const char *path, damage d)
         assert_int_equal(pt_db_exec(path, "UPDATE keys SET key=substr(hex(zeroblob(200)), 1, 300)"
                                           " WHERE key='b:str:42'"),
                          0);
+        break;
+    case D_NO_STREAM_TABLE: /* one of issue 17's six tables gone */
+        assert_int_equal(pt_db_exec(path, "DROP TABLE stream_pending"), 0);
         break;
     case D_NOT_SQLITE:
         assert_int_equal(pt_write_file(path, "this is not a snapshot\n", 23), 0);
@@ -217,6 +221,44 @@ static void test_bad_newest_refused(void **state)
                d < D_COUNT ? "the older one restored" : "the daemon started empty");
     }
     pt_dump_free(&dump_a);
+    w->passed = true;
+}
+
+/* A snapshot written before issue 17 (no stream or sorted-set tables, no
+ * counts of theirs in meta) still restores. */
+static void test_before_issue17(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a"), *b = pt_ws_daemon(w, "b");
+    START(a, "--snapshot-dir", w->snaps);
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    write_state(c, 'a', 50);
+    pt_dump before;
+    OK(pt_dump_store(c, &before));
+    pc_snapshot_info info;
+    OK(pc_snapshot(c, &info));
+    pc_close(c);
+    pt_daemon_kill9(a);
+    assert_int_equal(pt_db_exec(info.path, "DROP TABLE streams; DROP TABLE stream_entries;"
+                                           " DROP TABLE stream_groups; DROP TABLE stream_consumers;"
+                                           " DROP TABLE stream_pending; DROP TABLE zsets;"
+                                           " DELETE FROM meta WHERE name LIKE 'stream%'"
+                                           " OR name LIKE 'zset%'"),
+                     0);
+    START(b, "--snapshot-dir", w->snaps);
+    char line[1200];
+    snprintf(line, sizeof line, "restored %zu keys from %s", before.n, info.path);
+    CHECK(pt_file_has(b->log, line, 2000), "the log does not say '%s'", line);
+    c = pt_daemon_client(b, 0);
+    assert_non_null(c);
+    pt_dump after;
+    OK(pt_dump_store(c, &after));
+    CHECK(pt_dump_compare(&before, &after, 1000) == 0, "the restored store differs");
+    pt_dump_free(&before);
+    pt_dump_free(&after);
+    pc_close(c);
+    STOP_OK(b);
     w->passed = true;
 }
 
@@ -516,6 +558,7 @@ int main(void)
 {
     pt_init(58);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_before_issue17, pt_ws_setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_bad_newest_refused, pt_ws_setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_retention, pt_ws_setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_back_to_back_keep_all, pt_ws_setup, pt_ws_teardown),

@@ -421,8 +421,9 @@ static void test_pcstat_json_agrees(void **state)
     EQ(st.reads_hit, 1);
     EQ(st.reads_miss, 1);
     json_t *keys = field(o, "keys");
-    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list", "map",
-                                                    "set",   "queue",  "flight",  "bits", "bloom"};
+    static const char *const tnames[PC_T__COUNT] = {"total", "string", "numeric", "list",
+                                                    "map",   "set",    "queue",   "flight",
+                                                    "bits",  "bloom",  "stream",  "zset"};
     for (int t = 0; t < PC_T__COUNT; t++)
         EQ(num(keys, tnames[t]), st.keys[t]);
     EQ(st.keys[0], 42);

@@ -5,6 +5,7 @@
  * several; clients; the published statistics (pctest.h).
  */
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 
 #include "internal.h"
@@ -435,6 +436,25 @@ pc_client *pt_daemon_client(const pt_daemon *d, unsigned flags)
         return NULL;
     }
     return c;
+}
+
+bool pt_wait_blocked(pc_client *c, pid_t pid, _Atomic int *flag, int timeout_ms)
+{
+    uint64_t until = pt_now_ms() + (uint64_t)timeout_ms;
+    while (flag && !atomic_load(flag) && pt_now_ms() < until)
+        pt_sleep_us(200);
+    for (;;) {
+        pc_client_info ci[64];
+        size_t n, total;
+        if (pc_clients(c, ci, 64, &n, &total))
+            return false;
+        for (size_t i = 0; i < n; i++)
+            if (ci[i].pid == pid && ci[i].blocked)
+                return true;
+        if (pt_now_ms() >= until)
+            return false;
+        pt_sleep_us(500);
+    }
 }
 
 /* ---- workspaces ---- */

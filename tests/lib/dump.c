@@ -142,6 +142,78 @@ static int dump_value(pc_read *r, pt_entry *e)
         }
         break;
     }
+    case PC_T_STREAM: { /* figures, entries, groups, consumers, pending (not times) */
+        pc_xinfo xi;
+        if ((rc = pc_xinfo_stream(r, e->key, e->klen, &xi)))
+            break;
+        uint64_t fig[9] = {
+            xi.length,       xi.last_id.ms,        xi.last_id.seq,        xi.first_id.ms,
+            xi.first_id.seq, xi.max_deleted_id.ms, xi.max_deleted_id.seq, xi.entries_added,
+            xi.groups};
+        for (int i = 0; i < 9; i++)
+            pt_buf_u64(&b, fig[i]);
+        pc_xentry xe[PAGE];
+        pc_xid at = pc_xid_make(0, 0);
+        unsigned fl = 0;
+        do {
+            if ((rc = pc_xrange(r, e->key, e->klen, at, pc_xid_max(), fl, xe, PAGE, &n)))
+                break;
+            for (size_t i = 0; i < n; i++) {
+                pt_buf_u64(&b, xe[i].id.ms);
+                pt_buf_u64(&b, xe[i].id.seq);
+                pt_buf_bytes(&b, xe[i].raw, xe[i].rawlen);
+                at = xe[i].id;
+            }
+            e->count += n;
+            fl = PC_XRANGE_START_EXCL;
+        } while (n == PAGE);
+        pc_xgroup_info gi[16];
+        size_t ng;
+        if (rc || (rc = pc_xinfo_groups(r, e->key, e->klen, gi, 16, &ng)))
+            break;
+        for (size_t g = 0; g < ng && !rc; g++) {
+            pt_buf_bytes(&b, gi[g].name.ptr, gi[g].name.len);
+            uint64_t gf[5] = {gi[g].consumers, gi[g].pending, gi[g].last_delivered.ms,
+                              gi[g].last_delivered.seq, (uint64_t)gi[g].entries_read};
+            for (int i = 0; i < 5; i++)
+                pt_buf_u64(&b, gf[i]);
+            pc_xconsumer_info ci[16];
+            size_t nc;
+            if ((rc = pc_xinfo_consumers(r, e->key, e->klen, gi[g].name.ptr, gi[g].name.len, ci, 16,
+                                         &nc)))
+                break;
+            for (size_t i = 0; i < nc; i++) {
+                pt_buf_bytes(&b, ci[i].name.ptr, ci[i].name.len);
+                pt_buf_u64(&b, ci[i].pending);
+            }
+            pc_xpending_entry pe[PAGE];
+            if ((rc = pc_xpending(r, e->key, e->klen, gi[g].name.ptr, gi[g].name.len,
+                                  pc_xid_make(0, 0), pc_xid_max(), 0, 0, NULL, 0, pe, PAGE, &n)))
+                break;
+            for (size_t i = 0; i < n; i++) {
+                pt_buf_u64(&b, pe[i].id.ms);
+                pt_buf_u64(&b, pe[i].id.seq);
+                pt_buf_bytes(&b, pe[i].consumer.ptr, pe[i].consumer.len);
+                pt_buf_u64(&b, pe[i].deliveries);
+            }
+        }
+        break;
+    }
+    case PC_T_ZSET: { /* members and scores, in order */
+        pc_zrange_spec all;
+        pc_zrange_spec_init(&all);
+        pc_cursor cur = PC_CURSOR_INIT;
+        pc_zentry ze[64];
+        size_t got;
+        while (!rc && !cur.done && !(rc = pc_zrange(r, e->key, e->klen, &all, &cur, ze, 64, &got)))
+            for (size_t i = 0; i < got; i++) {
+                pt_buf_val(&b, &ze[i].member);
+                pc_val sv = pc_dbl(ze[i].score);
+                pt_buf_val(&b, &sv);
+                e->count++;
+            }
+        break;
+    }
     case PC_T_FLIGHT: { /* the value and its state; not the lease */
         pc_flight fl;
         if (!(rc = pc_flight_get(r, e->key, e->klen, &fl))) {
@@ -295,4 +367,26 @@ const pt_entry *pt_dump_find(const pt_dump *d, const void *key, size_t klen)
     memcpy(probe.key, key, klen);
     probe.klen = klen;
     return bsearch(&probe, d->e, d->n, sizeof *d->e, cmp_entry);
+}
+
+pc_client *pt_restore_in(pt_ws *w, pt_daemon *a, pt_daemon *b, pc_client *c, const pt_dump *before,
+                         pt_dump *after)
+{
+    pc_close(c);
+    pt_daemon_kill9(a);
+    START(b, "--snapshot-dir", w->snaps);
+    c = pt_daemon_client(b, 0);
+    assert_non_null(c);
+    OK(pt_dump_store(c, after));
+    DUMPS_EQUAL(before, after, 1000);
+    return c;
+}
+
+void pt_restore_done(pt_ws *w, pt_daemon *b, pc_client *c, pt_dump *before, pt_dump *after)
+{
+    pc_close(c);
+    STOP_OK(b);
+    pt_dump_free(before);
+    pt_dump_free(after);
+    w->passed = true;
 }

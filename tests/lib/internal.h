@@ -21,5 +21,7 @@ void pt__daemons_forget(void);
 /* From the backstop alarm: kill every registered daemon, show its log,
  * remove the directories pt_daemon_new made. */
 void pt__daemons_backstop(void);
+/* Kill the test's MariaDB servers and remove their directories (mariadb.c). */
+void pt__mariadb_backstop(void);
 
 #endif

@@ -24,6 +24,7 @@
  *   snapfile.c snapshot directories and files (the SQLite C API and the
  *              sqlite3 tool)
  *   raw.c      a raw client that does the handshake (shm/hello.h) by hand
+ *   mariadb.c  a MariaDB server of a test's own, and its client
  *
  * Every wait has a deadline.  Nothing here is part of the product.
  */
@@ -437,6 +438,16 @@ int pt_connect(const char *dir, unsigned flags, pc_client **c);
 int pt_probe(const char *dir);
 /* A client of the daemon's store, or NULL (with a message). */
 pc_client *pt_daemon_client(const pt_daemon *d, unsigned flags);
+/* Wait, up to timeout_ms, until the client of process pid shows as blocked
+ * in the daemon (pc_clients, asked through c): a waiting pop, claim or
+ * stream read parked there.  First, when flag is not NULL, until the waiter
+ * sets *flag (it is about to make its waiting call).  true once blocked;
+ * false at the deadline or when pc_clients fails. */
+bool pt_wait_blocked(pc_client *c, pid_t pid, _Atomic int *flag, int timeout_ms);
+/* Assert it, with 30 s to wait. */
+#define WAIT_BLOCKED(c, pid, flag)                    \
+    CHECK(pt_wait_blocked((c), (pid), (flag), 30000), \
+          "the waiter (pid %d) never showed as blocked in pc_clients", (int)(pid))
 
 /* A test's workspace: a temporary directory with daemons named in it. */
 typedef struct pt_ws {
@@ -632,6 +643,14 @@ const pt_entry *pt_dump_find(const pt_dump *d, const void *key, size_t klen);
 #define DUMPS_EQUAL(want, got, tol) \
     CHECK(pt_dump_compare((want), (got), (tol)) == 0, "the restored store differs (see above)")
 
+/* The second half of a round trip through a snapshot in w->snaps: close c
+ * (a client of a), kill a, start b on w->snaps, dump its store into *after
+ * and assert it agrees with *before.  Returns a client of b. */
+pc_client *pt_restore_in(pt_ws *w, pt_daemon *a, pt_daemon *b, pc_client *c, const pt_dump *before,
+                         pt_dump *after);
+/* Its end: close c, stop b (exit 0), free both dumps, mark w passed. */
+void pt_restore_done(pt_ws *w, pt_daemon *b, pc_client *c, pt_dump *before, pt_dump *after);
+
 /* ======================================================================== */
 /* snapfile.c                                                               */
 /* ======================================================================== */
@@ -679,6 +698,46 @@ int pt_sqlite3(const char *file, const char *sql, char *out, size_t outn);
               "sqlite3 %s \"%s\"\n    printed  [%s]\n    expected [%s]", pt_base(file), (sql), \
               cli_out_, (want));                                                               \
     } while (0)
+
+/* ======================================================================== */
+/* mariadb.c                                                                */
+/* ======================================================================== */
+
+/* A MariaDB server of the test's own, on a Unix socket, networking off
+ * (port > 0: also on 127.0.0.1:port alone).  It dies with the test. */
+#define PT_MARIADB_EXTRA 12
+typedef struct pt_mariadb {
+    char dir[128]; /* its temporary directory (data/, sock, err.log) */
+    char sock[160];
+    char server[200]; /* mariadbd */
+    char client[200]; /* mariadb */
+    char url[300];    /* mysql://pc@localhost/pcsnap?socket=SOCK */
+    char pwfile[200]; /* pc's password, mode 0600 */
+    pid_t pid;        /* 0: not running */
+    char why[600];    /* why it could not be started */
+    /* Set before pt_mariadb_run; they stay until changed. */
+    int port;                                /* > 0: TCP on 127.0.0.1 too */
+    const char *extra[PT_MARIADB_EXTRA + 1]; /* more options for mariadbd */
+} pt_mariadb;
+/* A TCP port on 127.0.0.1 that was free a moment ago, or -1. */
+int pt_mariadb_free_port(void);
+/* Make a data directory (mariadb-install-db), start mariadbd on it, and
+ * create the database pcsnap and its user pc.  0; 77 with why when there is
+ * no MariaDB server here (the test skips: exit 77); -1 with why when one is
+ * installed but could not be made to run (an error: exit 99). */
+int pt_mariadb_start(pt_mariadb *m);
+/* Start mariadbd (again) on the same data, with m->port and m->extra as
+ * they are now.  0, or -1 with why. */
+int pt_mariadb_run(pt_mariadb *m);
+/* Stop it with sig (SIGTERM: a clean shutdown; SIGKILL) and reap it. */
+void pt_mariadb_stop(pt_mariadb *m, int sig);
+/* Stop it and remove its directory. */
+void pt_mariadb_end(pt_mariadb *m);
+/* The mariadb client, as root, in pcsnap: --batch --skip-column-names -e
+ * SQL; its output (or its error) into out.  Wait status, or -1. */
+int pt_mariadb_sql(pt_mariadb *m, const char *sql, char *out, size_t n);
+/* The first column of the first row of sql as an integer; fallback if none. */
+int64_t pt_mariadb_int(pt_mariadb *m, const char *sql, int64_t fallback);
 
 /* ======================================================================== */
 /* raw.c                                                                    */

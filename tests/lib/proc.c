@@ -68,6 +68,7 @@ static void on_alarm(int sig)
      * the alarm above ends it if this hangs). */
     // NOLINTNEXTLINE(bugprone-signal-handler): not async-signal-safe, knowingly
     pt__daemons_backstop();
+    pt__mariadb_backstop();
     _exit(99);
 }
 

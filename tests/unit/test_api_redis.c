@@ -472,6 +472,23 @@ static void test_randomkey_dbsize(void **state)
     randomkey_dbsize(*state);
 }
 
+/* Every type is a key to dbsize and randomkey: issue 16's too. */
+static void test_dbsize_all_types(void **state)
+{
+    pt_store *t = *state;
+    OK(pc_setbit(t->c, K("bits"), 9, 1, NULL));
+    OK(pc_bf_add(t->c, K("bloom"), "x", 1, NULL));
+    pc_read *r = pt_rd(t->c);
+    uint64_t n = 0;
+    OK(pc_dbsize(r, &n));
+    EQ(n, 2);
+    pc_bytes k;
+    OK(pc_randomkey(r, &k));
+    CHECK((k.len == 4 && !memcmp(k.ptr, "bits", 4)) || (k.len == 5 && !memcmp(k.ptr, "bloom", 5)),
+          "randomkey gave '%.*s'", (int)k.len, (const char *)k.ptr);
+    pc_read_end(r);
+}
+
 /* Many keys, so that the pick goes by random points, on four shards. */
 static void test_randomkey_many(void **state)
 {
@@ -800,6 +817,104 @@ static void test_two_keys_shards(void **state)
     MISSING(t->c, "{v}m");
 }
 
+/* Is the last error of c a cross-shard refusal naming keys a and b and the
+ * {tag} way? */
+static void cross_named(pc_client *c, const char *a, const char *b)
+{
+    char qa[32], qb[32];
+    snprintf(qa, sizeof qa, "'%s' (shard", a);
+    snprintf(qb, sizeof qb, "'%s' (shard", b);
+    ERR_HAS(c, qa);
+    ERR_HAS(c, qb);
+    ERR_HAS(c, "lie in different shards of the 4; give them the same {tag}");
+}
+
+/*
+ * Issue 17's multi-key calls refuse keys of different shards when they are
+ * called (queued), naming the keys and the {tag} way, and change nothing:
+ * ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE, BZPOPMIN/MAX, XREAD's
+ * blocking form and XREADGROUP over several streams; BITOP too.  In a
+ * batch the call is refused at once and the batch goes on.  With a {tag},
+ * one shard: they run.
+ */
+static void test_multi_keys_shards(void **state)
+{
+    pt_store *t = *state;
+    char a[16], b[16];
+    keys_apart(4, a, b);
+    pc_zentry z = {pc_str("m"), 1.0};
+    OK(pc_zadd(t->c, K(a), &z, 1, 0, NULL));
+    OK(pc_zadd(t->c, K(b), &z, 1, 0, NULL));
+    pc_bytes two[2] = {{a, strlen(a)}, {b, strlen(b)}};
+    uint64_t card = 99;
+    /* dst in a's shard, a source in b's */
+    RC(PC_ECROSSSHARD, pc_zunionstore(t->c, K(a), two, 2, NULL, PC_ZAGG_SUM, &card));
+    cross_named(t->c, a, b);
+    ERR_HAS(t->c, "pc_zunionstore");
+    RC(PC_ECROSSSHARD, pc_zinterstore(t->c, K(a), two, 2, NULL, PC_ZAGG_SUM, &card));
+    cross_named(t->c, a, b);
+    RC(PC_ECROSSSHARD, pc_zdiffstore(t->c, K(a), two, 2, &card));
+    cross_named(t->c, a, b);
+    pc_zrange_spec all;
+    pc_zrange_spec_init(&all);
+    RC(PC_ECROSSSHARD, pc_zrangestore(t->c, K(b), K(a), &all, &card));
+    cross_named(t->c, b, a);
+    assert_int_equal(card, 99);
+    pc_bytes got;
+    pc_zentry e;
+    RC(PC_ECROSSSHARD, pc_bzpopmin(t->c, two, 2, 50, &got, &e));
+    cross_named(t->c, a, b);
+    RC(PC_ECROSSSHARD, pc_bzpopmax(t->c, two, 2, 50, &got, &e));
+    cross_named(t->c, a, b);
+    /* nothing changed: both sets keep their member */
+    pc_read *r = pt_rd(t->c);
+    uint64_t n = 0;
+    OK(pc_zcard(r, K(a), &n));
+    assert_int_equal(n, 1);
+    OK(pc_zcard(r, K(b), &n));
+    assert_int_equal(n, 1);
+    pc_read_end(r);
+    /* streams: keys x (a's shard) and y (b's) */
+    char x[24], y[24];
+    snprintf(x, sizeof x, "%s", a);
+    snprintf(y, sizeof y, "%s", b);
+    OK(pc_del(t->c, K(x), NULL));
+    OK(pc_del(t->c, K(y), NULL));
+    pc_val fv[2] = {S("f"), S("v")};
+    pc_xid id;
+    OK(pc_xadd(t->c, K(x), PC_XADD_AUTO, pc_xid_max(), fv, 1, NULL, 0, &id));
+    OK(pc_xadd(t->c, K(y), PC_XADD_AUTO, pc_xid_max(), fv, 1, NULL, 0, &id));
+    OK(pc_xgroup_create(t->c, K(x), K("g"), NULL, -1, 0));
+    OK(pc_xgroup_create(t->c, K(y), K("g"), NULL, -1, 0));
+    pc_bytes xy[2] = {{x, strlen(x)}, {y, strlen(y)}};
+    pc_xentry xe[4];
+    size_t nper[2];
+    RC(PC_ECROSSSHARD, pc_xread_wait(t->c, xy, NULL, 2, 0, 50, xe, 4, nper));
+    cross_named(t->c, x, y);
+    RC(PC_ECROSSSHARD, pc_xreadgroup(t->c, K("g"), K("c"), xy, NULL, 2, 0, 0, 0, xe, 4, nper));
+    cross_named(t->c, x, y);
+    /* BITOP */
+    uint64_t len;
+    RC(PC_ECROSSSHARD, pc_bitop(t->c, PC_BITOP_OR, K(a), &two[1], 1, &len));
+    cross_named(t->c, a, b);
+    /* in a batch: refused when queued, the rest runs */
+    int rcs[2] = {1, 1};
+    OK(pc_batch_begin(t->c));
+    RC(PC_ECROSSSHARD, pc_zunionstore(t->c, K(a), two, 2, NULL, PC_ZAGG_SUM, &card));
+    cross_named(t->c, a, b);
+    OK(pc_zadd(t->c, K("{z}a"), &z, 1, 0, NULL));
+    OK(pc_batch_exec(t->c, rcs, 2));
+    assert_int_equal(rcs[0], 0);
+    /* with a {tag}: one shard */
+    pc_bytes tagged[2] = {{"{z}a", 4}, {"{z}b", 4}};
+    OK(pc_zadd(t->c, K("{z}b"), &z, 1, 0, NULL));
+    OK(pc_zunionstore(t->c, K("{z}u"), tagged, 2, NULL, PC_ZAGG_SUM, &card));
+    assert_int_equal(card, 1);
+    OK(pc_zrangestore(t->c, K("{z}r"), K("{z}u"), &all, &card));
+    assert_int_equal(card, 1);
+    OK(pc_bzpopmin(t->c, tagged, 2, 1000, &got, &e));
+}
+
 static void test_smove(void **state)
 {
     pt_store *t = *state;
@@ -981,6 +1096,7 @@ int main(void)
         PT_STORE_TEST(test_smismember),
         PT_STORE_TEST(test_srandmember),
         PT_STORE_TEST(test_randomkey_dbsize),
+        PT_STORE_TEST(test_dbsize_all_types),
         PT_STORE_TEST_SHARDS4(test_randomkey_many),
         PT_STORE_TEST(test_del_exists_keys),
         PT_STORE_TEST_SHARDS4(test_del_keys_shards),
@@ -989,6 +1105,7 @@ int main(void)
         PT_STORE_TEST(test_lmove),
         PT_STORE_TEST(test_lmove_rest),
         PT_STORE_TEST_SHARDS4(test_two_keys_shards),
+        PT_STORE_TEST_SHARDS4(test_multi_keys_shards),
         PT_STORE_TEST(test_smove),
         PT_STORE_TEST(test_rename),
         PT_STORE_TEST(test_last_error),

@@ -685,10 +685,42 @@ static void test_check(void **state)
                              "7818749353073 with 9 shards)\n");
     free(err);
     pcd_config_free(&c);
-    /* --snapshot-every needs --snapshot-dir. */
+    /* --snapshot-every needs a target. */
     taken(&c, PT_ARGS("--snapshot-every", "60"));
     assert_int_equal(check(&c, &err), -1);
-    assert_string_equal(err, "pycached: --snapshot-every needs --snapshot-dir\n");
+    assert_string_equal(err, "pycached: --snapshot-every needs --snapshot-dir or --snapshot-to\n");
+    free(err);
+    pcd_config_free(&c);
+    /* The MariaDB/MySQL target's URL (issue 19): each refusal says why. */
+    static const char *const bad_urls[][2] = {
+        {"mysql://pc:secret@localhost/db", "a password in the URL is refused"},
+        {"mysql://localhost/db", "no user"},
+        {"mysql://pc@localhost", "no database"},
+        {"mysql://pc@host:0/db", "a bad port"},
+        {"mysql://pc@host:70000/db", "a bad port"},
+        {"mysql://pc@host/db;drop", "a database name of letters"},
+        {"mysql://pc@db.example.com/db?socket=/run/s.sock",
+         "a socket goes with the host localhost"},
+        {"mysql://pc@localhost/db?socket=relative", "a bad socket"},
+        {"mysql://pc@localhost/db?ssl=1", "an unknown URL option"},
+    };
+    for (size_t i = 0; i < PT_LEN(bad_urls); i++) {
+        taken(&c, PT_ARGS("--snapshot-to", bad_urls[i][0]));
+        assert_int_equal(check(&c, &err), -1);
+        CHECK(strstr(err, bad_urls[i][1]) != NULL, "%s: said %s", bad_urls[i][0], err);
+        CHECK(!strstr(err, "secret"), "the password is never repeated: %s", err);
+        free(err);
+        pcd_config_free(&c);
+    }
+    /* Its settings need the target; a good one passes. */
+    taken(&c, PT_ARGS("--snapshot-tls", "verify"));
+    assert_int_equal(check(&c, &err), -1);
+    CHECK(strstr(err, "go with --snapshot-to") != NULL, "said %s", err);
+    free(err);
+    pcd_config_free(&c);
+    taken(&c, PT_ARGS("--snapshot-to", "mysql://pc@localhost/db?socket=/run/mysqld/x.sock",
+                      "--snapshot-every", "60"));
+    assert_int_equal(check(&c, &err), pcp_db_available() ? 0 : -1);
     free(err);
     pcd_config_free(&c);
 }

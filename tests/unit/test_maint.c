@@ -26,8 +26,10 @@
 #include <unistd.h>
 
 #include "../../persist/snapshot.h"
+#include "../../persist/target.h"
 #include "../../shm/access.h"
 #include "../../shm/bare.h"
+#include "../../shm/bytes.h"
 #include "../../shm/exec.h"
 #include "../../shm/frame.h"
 #include "../../shm/maint.h"
@@ -157,8 +159,8 @@ static void test_names_every_code(void **state)
 static void test_names_tables(void **state)
 {
     (void)state;
-    const char *types[] = {"none", "string", "numeric", "list", "map",
-                           "set",  "queue",  "flight",  "bits", "bloom"};
+    const char *types[] = {"none",  "string", "numeric", "list",  "map",    "set",
+                           "queue", "flight", "bits",    "bloom", "stream", "zset"};
     for (int t = 0; t < PC_T__COUNT; t++)
         assert_string_equal(pc_type_name((pc_type)t), types[t]);
     assert_string_equal(pc_type_name((pc_type)PC_T__COUNT), "unknown");
@@ -364,6 +366,49 @@ static void test_next_due_counts_meta(void **state)
     assert_int_equal(pcs_wbegin(&f->w, f->st, 0), 0);
     assert_int_equal(pcs_evict_soonest(&f->w, victim, &vlen), PC_ENOTFOUND);
     pcs_wabort(&f->w);
+}
+
+/* A shard's "counts" entry of nbytes bytes: count i is i + 1. */
+static void put_counts(const pcs_shard *sh, size_t nbytes)
+{
+    uint8_t b[8 * (PCS_COUNTS + 1) + 4] = {0};
+    for (size_t i = 0; i < nbytes / 8; i++)
+        pcs_put_le64(b + 8 * i, i + 1);
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(sh->env, NULL, 0, &txn), 0);
+    MDB_val k = {6, (void *)"counts"}, d = {nbytes, b};
+    assert_int_equal(mdb_put(txn, sh->meta, &k, &d, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+/* Stores made before issue 16's types (PCS_COUNTS_V1 counts) and before
+ * issue 17's (three more) still open: their counts read, the new types' as
+ * 0.  A longer entry, a shorter one or a torn one is corrupt. */
+static void test_counts_of_older_stores(void **state)
+{
+    fx *f = *state;
+    const pcs_shard *sh = &f->st->shards[0];
+    const size_t ok[] = {PCS_COUNTS_V1, PCS_COUNTS_V1 + 3, PCS_COUNTS - 1, PCS_COUNTS};
+    uint64_t c[PCS_COUNTS];
+    for (size_t t = 0; t < sizeof ok / sizeof ok[0]; t++) {
+        put_counts(sh, 8 * ok[t]);
+        assert_int_equal(pcs_shard_counts(sh, c), 0);
+        for (size_t i = 0; i < PCS_COUNTS; i++)
+            assert_int_equal(c[i], i < ok[t] ? i + 1 : 0);
+    }
+    const size_t bad[] = {8 * (PCS_COUNTS_V1 - 1), 8 * (PCS_COUNTS + 1), 8 * PCS_COUNTS_V1 + 4};
+    for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+        put_counts(sh, bad[t]);
+        assert_int_equal(pcs_shard_counts(sh, c), PC_ECORRUPT);
+    }
+    /* A write to an issue 16 store writes every count, the old ones kept. */
+    put_counts(sh, 8 * (PCS_COUNTS_V1 + 3));
+    put_str(f, "k", "v", 0);
+    assert_int_equal(pcs_shard_counts(sh, c), 0);
+    assert_int_equal(c[PCS_C_TYPE0 + PC_T_STRING], PC_T_STRING + 2);
+    assert_int_equal(c[pcs_c_type(PC_T_BLOOM)], pcs_c_type(PC_T_BLOOM) + 1);
+    assert_int_equal(c[pcs_c_type(PC_T_STREAM)], 0);
+    assert_int_equal(c[pcs_c_type(PC_T_ZSET)], 0);
 }
 
 /* ---- eviction sampling ---- */
@@ -668,17 +713,54 @@ static void snapshot_of(fx *f, char *path, size_t len)
     pcs_rtxns rt;
     pcp_result res;
     rt.n = 0;
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), PC_EINVAL); /* no transactions */
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, true, &res),
+                     PC_EINVAL); /* no transactions */
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), 0);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, true, &res), 0);
     pcs_rtxns_end(&rt);
     snprintf(path, len, "%s", res.path);
 }
 
+/* A sink that only looks, at each key, whether shard 0's read has ended
+ * while shard 2's is still open. */
+typedef struct walk_seen {
+    const pcs_store *st;
+    uint64_t keys;
+    bool first_ended_last_held;
+} walk_seen;
+
+static int look_key(void *ctx, const pc_bytes *key, pc_type type, uint64_t expire_at,
+                    const pc_val *value)
+{
+    (void)key, (void)type, (void)expire_at, (void)value;
+    walk_seen *w = ctx;
+    pcs_readers r0, r2;
+    w->keys++;
+    if (pcs_shard_readers(&w->st->shards[0], &r0) == 0 &&
+        pcs_shard_readers(&w->st->shards[2], &r2) == 0 && r0.min_txnid == UINT64_MAX &&
+        r2.min_txnid != UINT64_MAX)
+        w->first_ended_last_held = true;
+    return 0;
+}
+
+/* Has no shard of f a reader? */
+static bool no_readers(fx *f)
+{
+    for (unsigned s = 0; s < 3; s++) {
+        pcs_readers r;
+        assert_int_equal(pcs_shard_readers(&f->st->shards[s], &r), 0);
+        if (r.min_txnid != UINT64_MAX)
+            return false;
+    }
+    return true;
+}
+
 /*
- * A snapshot ends each shard's read as soon as that shard is written: at
- * the end no shard has a reader and every read of rt is ended; every key
- * is in the file.  A set with one read ended already is refused.
+ * With end_reads, a walk (and so a snapshot) ends each shard's read as soon
+ * as that shard is written: part way through, shard 0 has no reader while
+ * shard 2 still has one; at the end no shard has.  Without it every read is
+ * still held for the next target.  A set with one read ended already is
+ * refused.
  */
 static void test_snapshot_ends_reads(void **state)
 {
@@ -689,25 +771,48 @@ static void test_snapshot_ends_reads(void **state)
         snprintf(k, sizeof k, "k%05d", i);
         put_str(f, k, "v", 0);
     }
+    pcs_rtxns rt;
+    pcp_counts cnt;
+    char why[256];
+    walk_seen w = {.st = f->st};
+    pcp_sink sink = {.ctx = &w, .key = look_key};
+    /* without end_reads: all held to the end */
+    assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
+    assert_int_equal(pcp_walk(f->st, &rt, false, pcs_now_ms(), &sink, &cnt, why, sizeof why), 0);
+    assert_int_equal(w.keys, N);
+    assert_false(w.first_ended_last_held);
+    assert_false(no_readers(f));
+    for (unsigned s = 0; s < 3; s++)
+        assert_non_null(rt.txn[s]);
+    /* then with end_reads, on the same reads: ended shard by shard */
+    w.keys = 0;
+    assert_int_equal(pcp_walk(f->st, &rt, true, pcs_now_ms(), &sink, &cnt, why, sizeof why), 0);
+    assert_int_equal(w.keys, N);
+    assert_true(w.first_ended_last_held);
+    assert_true(no_readers(f));
+    for (unsigned s = 0; s < 3; s++)
+        assert_null(rt.txn[s]);
+    pcs_rtxns_end(&rt);
+
+    /* A snapshot file likewise. */
     char dir[128];
     snprintf(dir, sizeof dir, "%s/snap", f->dir);
     assert_int_equal(mkdir(dir, 0700), 0);
-    pcs_rtxns rt;
     pcp_result res;
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, &res), 0);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 1, false, &res), 0);
     assert_int_equal(res.keys, N);
-    for (unsigned s = 0; s < 3; s++) {
-        pcs_readers r;
-        assert_null(rt.txn[s]);
-        assert_int_equal(pcs_shard_readers(&f->st->shards[s], &r), 0);
-        assert_true(r.min_txnid == UINT64_MAX);
-    }
+    assert_false(no_readers(f));
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, true, &res), 0);
+    assert_int_equal(res.keys, N);
+    assert_true(no_readers(f));
     pcs_rtxns_end(&rt);
     /* A set with one read ended is refused. */
     assert_int_equal(pcs_rtxns_begin(f->st, &rt), 0);
     pcs_rtxn_end(&rt, 1);
-    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 2, &res), PC_EINVAL);
+    assert_int_equal(pcp_snapshot(f->st, &rt, dir, 0, 3, true, &res), PC_EINVAL);
+    assert_int_equal(pcp_walk(f->st, &rt, true, pcs_now_ms(), &sink, &cnt, why, sizeof why),
+                     PC_EINVAL);
     pcs_rtxns_end(&rt);
 }
 
@@ -792,6 +897,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_space, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_readers_and_rtxns, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_next_due_counts_meta, setup1, teardown),
+        cmocka_unit_test_setup_teardown(test_counts_of_older_stores, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_evict_sample, setup1, teardown),
         cmocka_unit_test_setup_teardown(test_load_rejects, setup3, teardown),
         cmocka_unit_test_setup_teardown(test_load_each_type, setup1, teardown),

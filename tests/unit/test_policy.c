@@ -211,7 +211,8 @@ static void test_op_roles(void **state)
     for (unsigned op = PCS_OP_SET; op < PCS_OP__COUNT; op++) {
         int want = PC_ROLE_WRITE;
         if ((op >= PCS_OP_R_GET && op <= PCS_OP_R_EXPIRY_SCAN) || op == PCS_OP_R_LPOS ||
-            op == PCS_OP_R_SRANDMEMBER || op == PCS_OP_R_RANDOMKEY || pcs_op_is_read16(op))
+            op == PCS_OP_R_SRANDMEMBER || op == PCS_OP_R_RANDOMKEY || pcs_op_is_read16(op) ||
+            pcs_op_is_read17x(op) || pcs_op_is_read17z(op))
             want = PC_ROLE_READ;
         if (op == PCS_OP_A_EXPIRE_INTERVAL || op == PCS_OP_A_CLIENTS || op == PCS_OP_PURGE ||
             op == PCS_OP_A_SNAPSHOT || op == PCS_OP_A_TEST_ALLOC || op == PCS_OP_FLUSH)
