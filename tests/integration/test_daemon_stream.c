@@ -49,7 +49,9 @@ static int waiter(void *arg)
     o.flags = a->ring_only ? PC_OPT_RING_ONLY : 0;
     pc_client *c;
     CKOK(pc_connect(a->dir, &o, &c));
-    pc_bytes keys[2] = {pc_b("other", 5), pc_b("ev", 2)};
+    /* Of one shard, whatever the store's count: "{ev}other" hashes by its tag,
+     * as "ev" does. */
+    pc_bytes keys[2] = {pc_b("{ev}other", 9), pc_b("ev", 2)};
     pc_xid ids[2] = {pc_xid_max(), pc_xid_max()};
     pc_xentry e[4];
     size_t nper[2];
