@@ -32,19 +32,27 @@ mkdir -p "$B/tests/fault"
 fails=0
 stop() {
     [ -f "$D/pycached.pid" ] && kill "$(cat "$D/pycached.pid")" 2>/dev/null
+    [ -f "$W/four/pycached.pid" ] && kill "$(cat "$W/four/pycached.pid")" 2>/dev/null
     for i in 1 2 3 4 5 6 7 8 9 10; do [ -e "$D/pycached.sock" ] || break; sleep 0.2; done
     rm -rf "$W"
 }
 trap stop EXIT INT TERM
 
-# One shard whatever the machine's cores (the default): the table stays the
-# same everywhere, and the cases of two keys (lmove, bitop) meet the type
-# check they are there for, not the shards'.
-"$B/pycached" -d "$D" --sync none --max-value 1M --shards 1 --log-file "$W/log" || { echo "badinput: pycached did not start"; exit 99; }
+# The default shard count (one per core, up to 8; PCTEST_SHARDS=N gives
+# --shards N, as for the other tests): the cases of two keys (rename, lmove,
+# smove, bitop, the sorted sets' stores) take keys of one {tag}, {b}s and {b}l
+# standing for s and l, so that they meet the check they are there for
+# whatever the count; one case (on a store of its own, below) shows the
+# refusal of keys of two shards.
+"$B/pycached" -d "$D" --sync none --max-value 1M ${PCTEST_SHARDS:+--shards "$PCTEST_SHARDS"} \
+    --log-file "$W/log" || { echo "badinput: pycached did not start"; exit 99; }
 "$B/pccli" -d "$D" set s hello >/dev/null &&
     "$B/pccli" -d "$D" rpush l a b >/dev/null &&
-    "$B/pccli" -d "$D" incrby n 5 >/dev/null || { echo "badinput: cannot seed the store"; exit 99; }
-digest() { mdb_dump -n -a "$D/data-00.mdb" 2>&1 | md5sum; }
+    "$B/pccli" -d "$D" incrby n 5 >/dev/null &&
+    "$B/pccli" -d "$D" set {b}s hello >/dev/null &&
+    "$B/pccli" -d "$D" rpush {b}l a b >/dev/null || { echo "badinput: cannot seed the store"; exit 99; }
+# Every shard's database.
+digest() { for f in "$D"/data-*.mdb; do mdb_dump -n -a "$f" 2>&1; done | md5sum; }
 before=$(digest)
 dpid=$(cat "$D/pycached.pid")
 
@@ -261,12 +269,12 @@ case_ pccli "-T set k true" "$C" -d "$D" -T set k true
 case_ pccli "getex s EX 0" "$C" -d "$D" getex s EX 0
 case_ pccli "getex s FOREVER" "$C" -d "$D" getex s FOREVER
 case_ pccli "getdel l (a List)" "$C" -d "$D" getdel l
-case_ pccli "rename missing k" "$C" -d "$D" rename missing k
-case_ pccli "lmove l s LEFT RIGHT (s a String)" "$C" -d "$D" lmove l s LEFT RIGHT
-case_ pccli "lmove l k UP DOWN" "$C" -d "$D" lmove l k UP DOWN
+case_ pccli "rename {b}missing {b}k" "$C" -d "$D" rename {b}missing {b}k
+case_ pccli "lmove {b}l {b}s LEFT RIGHT ({b}s a String)" "$C" -d "$D" lmove {b}l {b}s LEFT RIGHT
+case_ pccli "lmove {b}l {b}k UP DOWN" "$C" -d "$D" lmove {b}l {b}k UP DOWN
 case_ pccli "linsert l NEXT a b" "$C" -d "$D" linsert l NEXT a b
 case_ pccli "lpos l a RANK 0" "$C" -d "$D" lpos l a RANK 0
-case_ pccli "smove s k a (s a String)" "$C" -d "$D" smove s k a
+case_ pccli "smove {b}s {b}k a ({b}s a String)" "$C" -d "$D" smove {b}s {b}k a
 case_ pccli "hsetnx s f v (s a String)" "$C" -d "$D" hsetnx s f v
 case_ pccli "scan nonsense" "$C" -d "$D" scan nonsense
 case_ pccli "scan 0 COUNT 0" "$C" -d "$D" scan 0 COUNT 0
@@ -287,9 +295,9 @@ case_ pccli "setbit k 1 2" "$C" -d "$D" setbit k 1 2
 case_ pccli "setbit s 1 1 (a String)" "$C" -d "$D" setbit s 1 1
 case_ pccli "bitcount k 0" "$C" -d "$D" bitcount k 0
 case_ pccli "bitpos k 2" "$C" -d "$D" bitpos k 2
-case_ pccli "bitop nand k s" "$C" -d "$D" bitop nand k s
-case_ pccli "bitop not k s l" "$C" -d "$D" bitop not k s l
-case_ pccli "bitop or k s (a String)" "$C" -d "$D" bitop or k s
+case_ pccli "bitop nand {b}k {b}s" "$C" -d "$D" bitop nand {b}k {b}s
+case_ pccli "bitop not {b}k {b}s {b}l" "$C" -d "$D" bitop not {b}k {b}s {b}l
+case_ pccli "bitop or {b}k {b}s (a String)" "$C" -d "$D" bitop or {b}k {b}s
 case_ pccli "bf.reserve k 0 100" "$C" -d "$D" bf.reserve k 0 100
 case_ pccli "xadd k 0-0 f v" "$C" -d "$D" xadd k 0-0 f v
 case_ pccli "xadd k 1-x f v" "$C" -d "$D" xadd k 1-x f v
@@ -320,10 +328,23 @@ case_ pccli "zrange k a b byscore" "$C" -d "$D" zrange k a b byscore
 case_ pccli "zrangebylex k a b" "$C" -d "$D" zrangebylex k a b
 case_ pccli "zrangebylex k - + withscores" "$C" -d "$D" zrangebylex k - + withscores
 case_ pccli "zrank l m (a List)" "$C" -d "$D" zrank l m
-case_ pccli "zunionstore k 3 s l" "$C" -d "$D" zunionstore k 3 s l
-case_ pccli "zunionstore k 1 l aggregate avg" "$C" -d "$D" zunionstore k 1 l aggregate avg
-case_ pccli "zinterstore k 2 s l (not sorted sets)" "$C" -d "$D" zinterstore k 2 s l
+case_ pccli "zunionstore {b}k 3 {b}s {b}l" "$C" -d "$D" zunionstore {b}k 3 {b}s {b}l
+case_ pccli "zunionstore {b}k 1 {b}l aggregate avg" "$C" -d "$D" zunionstore {b}k 1 {b}l aggregate avg
+case_ pccli "zinterstore {b}k 2 {b}s {b}l (not sorted sets)" "$C" -d "$D" zinterstore {b}k 2 {b}s {b}l
 case_ pccli "bzpopmin k -1" "$C" -d "$D" bzpopmin k -1
+# Keys of two shards: refused, naming both keys and the {tag} way.  On a
+# store of 4 shards of its own, whatever the machine's cores, where 'a' and
+# 'd' lie apart (3 and 2): the row is the same everywhere.
+main_D=$D main_pid=$dpid main_before=$before
+D=$W/four
+"$B/pycached" -d "$D" --sync none --shards 4 --max-memory 64M --log-file "$W/four.log" ||
+    { echo "badinput: pycached --shards 4 did not start"; exit 99; }
+dpid=$(cat "$D/pycached.pid")
+before=$(digest)
+case_ pccli "lmove a d LEFT LEFT (4 shards, a and d in two)" "$C" -d "$D" lmove a d LEFT LEFT
+kill "$dpid"
+for i in $(seq 1 100); do [ -e "$D/pycached.sock" ] || break; sleep 0.1; done
+D=$main_D dpid=$main_pid before=$main_before
 
 S=$B/pcstat
 if [ -x "$S" ]; then

@@ -823,11 +823,11 @@ else
 fi
 
 # ---- through a daemon: the new writes and reads go through the channel -----------
-# One shard, as the embedded store above: lmove and smove take keys with no
-# {tag} in common (a store of several shards refuses them, PC_ECROSSSHARD).
+# The default shard count (one per core, or PCTEST_SHARDS): the calls of two
+# keys (rename, lmove, smove, bzpopmin) give their keys one {tag}.
 D="$tmp/daemon"
 "$PYCACHED" --foreground -d "$D" --log-file "$D.log" --sync none --max-memory 32M \
-    --max-value 1M --shards 1 </dev/null >/dev/null 2>"$D.err" &
+    --max-value 1M </dev/null >/dev/null 2>"$D.err" &
 dpid=$!
 i=0
 until "$PCCLI" -d "$D" ping >/dev/null 2>&1 || [ $i -ge 200 ]; do
@@ -847,21 +847,42 @@ dr 0 "PONG" ping
 dr 0 "" set cnt 10
 dr 0 "11" incr cnt
 dr 0 "numeric" type cnt
-dr 0 "" set k v EX 100 NX
-dr 0 "v" getex k PERSIST
-dr 0 "-1" ttl k
-dr 0 "" rename k k2
-dr 0 "3" rpush l a b c
-dr 0 "c" lmove l l2 RIGHT LEFT
-dr 0 "3" linsert l AFTER a X
-dr 0 '["a","X","b"]' lrange l 0 -1
-dr 0 "1" lpos l X
+dr 0 "" set {d}k v EX 100 NX
+dr 0 "v" getex {d}k PERSIST
+dr 0 "-1" ttl {d}k
+dr 0 "" rename {d}k {d}k2
+dr 0 "3" rpush {d}l a b c
+dr 0 "c" lmove {d}l {d}l2 RIGHT LEFT
+dr 0 "3" linsert {d}l AFTER a X
+dr 0 '["a","X","b"]' lrange {d}l 0 -1
+dr 0 "1" lpos {d}l X
 dr 0 "1" hsetnx h f v
-dr 0 "1" sadd s m
-dr 0 "1" smove s s2 m
-dr 0 "v" getdel k2
+dr 0 "1" sadd {d}s m
+dr 0 "1" smove {d}s {d}s2 m
+dr 0 "v" getdel {d}k2
 dr 0 "5" dbsize
-dr 0 "2" del cnt l
+dr 0 "2" del cnt {d}l
+# Keys of two shards without a tag: refused, naming both keys and the {tag}
+# way (x0 against x1, x2 ... until two lie apart; none do in one shard).
+shards=$("$PCCLI" -d "$D" info 2>/dev/null | sed -n 's/^shards:\([0-9]*\).*/\1/p')
+checks=$((checks + 1))
+if [ "${shards:-0}" -ge 2 ]; then
+    i=1
+    while [ $i -le 64 ]; do
+        "$PCCLI" -d "$D" lmove x0 "x$i" LEFT LEFT >/dev/null 2>"$tmp/err"
+        [ $? = 2 ] && break # (1: no element, the same shard)
+        i=$((i + 1))
+    done
+    case $(cat "$tmp/err") in
+    *"'x0' (shard "*"'x$i' (shard "*"lie in different shards of the $shards; give them the same {tag}"*) ;;
+    *) fail "lmove x0 x$i across shards through the daemon" "$(cat "$tmp/err")" ;;
+    esac
+elif [ "${shards:-0}" = 1 ]; then
+    "$PCCLI" -d "$D" lmove x0 x1 LEFT LEFT >/dev/null 2>"$tmp/err"
+    [ $? = 1 ] || fail "lmove x0 x1 in a store of one shard" "$(cat "$tmp/err")"
+else
+    fail "info through the daemon: no shards line"
+fi
 run_info=$("$PCCLI" -d "$D" info 2>&1)
 checks=$((checks + 1))
 case $run_info in *"# Clients${nl}connected_clients:"*"# Memory${nl}used_memory:"*"# Stats${nl}total_commands_processed:"*"db0:keys=3,expires=0"*) ;;
@@ -886,13 +907,13 @@ wait $bq
 checks=$((checks + 1))
 [ "$(cat "$tmp/bq")" = work ] && [ "$(cat "$tmp/bqrc")" = 0 ] || fail "bqpop through the daemon" "$(cat "$tmp/bq")"
 # bzpopmin too (issue 17): woken by a zadd to its second key
-("$PCCLI" -d "$D" bzpopmin zq1 zq2 120 >"$tmp/bz" 2>&1; echo "$?" >"$tmp/bzrc") &
+("$PCCLI" -d "$D" bzpopmin {z}q1 {z}q2 120 >"$tmp/bz" 2>&1; echo "$?" >"$tmp/bzrc") &
 bz=$!
 wait_blocked
-dr 0 "2" zadd zq2 5 late 1 early
+dr 0 "2" zadd {z}q2 5 late 1 early
 wait $bz
 checks=$((checks + 1))
-[ "$(cat "$tmp/bz")" = '["zq2","early","1"]' ] && [ "$(cat "$tmp/bzrc")" = 0 ] ||
+[ "$(cat "$tmp/bz")" = '["{z}q2","early","1"]' ] && [ "$(cat "$tmp/bzrc")" = 0 ] ||
     fail "bzpopmin through the daemon" "$(cat "$tmp/bz")"
 stop_pid "$dpid"
 dpid=

@@ -2,7 +2,10 @@
 # share, as tests/lib/pctest.h is what the C tests share.  Sourced:
 #     . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/pctest.sh"
 #
-#  - the programs under test in $top_builddir (made absolute): $PYCACHED,
+#  - the programs under test in $top_builddir (made absolute): $PYCACHED
+#    (with PCTEST_SHARDS=N set, as for the C tests: tests/lib/pycached-shards.sh,
+#    which gives every daemon a test starts --shards N before its own
+#    arguments, so that a test's own --shards wins),
 #    and $PCCLI, $PCSTAT, $PCBENCH, the real executables when libtool made
 #    wrapper scripts (the wrappers in $PCCLI_WRAPPER, $PCSTAT_WRAPPER), with
 #    LD_LIBRARY_PATH (absolute) pointing at the uninstalled library;
@@ -15,6 +18,14 @@
 top_builddir=${top_builddir:-.}
 case $top_builddir in /*) ;; *) top_builddir="$(pwd)/$top_builddir" ;; esac
 PYCACHED="$top_builddir/pycached"
+case ${PCTEST_SHARDS:-} in
+'' | *[!0-9]*) ;;
+*)
+    PCTEST_PYCACHED=$PYCACHED
+    export PCTEST_PYCACHED PCTEST_SHARDS
+    PYCACHED="$(cd "${top_srcdir:-$(dirname "$0")/../..}/tests/lib" && pwd)/pycached-shards.sh"
+    ;;
+esac
 PCCLI="$top_builddir/pccli"
 PCSTAT="$top_builddir/pcstat"
 PCBENCH="$top_builddir/pcbench"
