@@ -25,12 +25,14 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
 # refused WANT-MESSAGE ARGS...: pycached -d DIR ARGS exits 2, says exactly
-# WANT-MESSAGE on stderr, and DIR does not exist afterwards.
+# WANT-MESSAGE on stderr, and DIR does not exist afterwards.  The program
+# itself, not PCTEST_SHARDS's wrapper: these are checks of exactly the
+# arguments given (a config file's `shards = 64` loses to a --shards).
 refused() {
     want=$1
     shift
     D="$tmp/refused"
-    ${TIMEOUT:+$TIMEOUT 20} "$PYCACHED" -d "$D" "$@" >"$tmp/out" 2>"$tmp/err"
+    ${TIMEOUT:+$TIMEOUT 20} "$PYCACHED_BIN" -d "$D" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
     got=$(cat "$tmp/err")
     ok "$([ "$rc" = 2 ] && [ "$got" = "$want" ] && echo 0)" "pycached $*" \

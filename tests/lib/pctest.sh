@@ -5,7 +5,9 @@
 #  - the programs under test in $top_builddir (made absolute): $PYCACHED
 #    (with PCTEST_SHARDS=N set, as for the C tests: tests/lib/pycached-shards.sh,
 #    which gives every daemon a test starts --shards N before its own
-#    arguments, so that a test's own --shards wins),
+#    arguments, so that a test's own --shards wins; $PYCACHED_BIN is the
+#    program itself, for checks of its own arguments, where a config file's
+#    `shards = N` would lose to that --shards),
 #    and $PCCLI, $PCSTAT, $PCBENCH, the real executables when libtool made
 #    wrapper scripts (the wrappers in $PCCLI_WRAPPER, $PCSTAT_WRAPPER), with
 #    LD_LIBRARY_PATH (absolute) pointing at the uninstalled library;
@@ -18,6 +20,7 @@
 top_builddir=${top_builddir:-.}
 case $top_builddir in /*) ;; *) top_builddir="$(pwd)/$top_builddir" ;; esac
 PYCACHED="$top_builddir/pycached"
+PYCACHED_BIN=$PYCACHED
 case ${PCTEST_SHARDS:-} in
 '' | *[!0-9]*) ;;
 *)
