@@ -391,6 +391,37 @@ static void check_writer(int w, uint64_t lo, uint64_t hi)
     }
 }
 
+/*
+ * One snapshot to both targets (--snapshot-dir and --snapshot-to) of a store
+ * of 4 shards: both written whole from the same reads
+ * (the same keys, the generation alike).  Only the last target ends each
+ * shard's read once that shard is written (pcp_walk's end_reads); when the
+ * files target ended them, the database target had none left to read.
+ */
+static void test_both_targets(void **state)
+{
+    pt_ws *w = *state;
+    pt_daemon *a = pt_ws_daemon(w, "a");
+    START(a, TARGET, "--snapshot-dir", w->snaps, "--shards", "4");
+    pc_client *c = pt_daemon_client(a, 0);
+    assert_non_null(c);
+    put_many(c, "both:", 0, 3000);
+    for (int round = 0; round < 2; round++) {
+        pc_snapshot_info info;
+        OK(pc_snapshot(c, &info));
+        pc_stats st;
+        OK(pt_stats_next(c, &st));
+        EQ(st.snapshot_state, 1);
+        EQ(st.snapshot_rc, 0);
+        EQ(st.db_snapshot_state, 1);
+        EQ(st.db_snapshot_rc, 0);
+        EQ(st.snapshot_keys, 3000 + round * 1000);
+        EQ(st.db_snapshot_keys, st.snapshot_keys);
+        put_many(c, "more:", round * 1000, 1000);
+    }
+    SQL_IS("SELECT count(*) FROM pycache_keys", "4000\n");
+}
+
 static void test_writers(void **state)
 {
     pt_ws *w = *state;
@@ -892,6 +923,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_writers, setup, pt_ws_teardown),
+        cmocka_unit_test_setup_teardown(test_both_targets, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_faults, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_full, setup, pt_ws_teardown),
         cmocka_unit_test_setup_teardown(test_tls, setup, pt_ws_teardown),
