@@ -83,7 +83,11 @@ static void test_sigkill_mid_snapshot(void **state)
     uint64_t filled = pt_now_ms() - t0;
 
     /* The first snapshot, measured; meanwhile the statistics say one is
-     * running (requests keep them published every 100 ms). */
+     * running (requests keep them published every 100 ms).  "poll" is
+     * there before the snapshot is asked for: its count is NKEYS + 1
+     * whichever write of the loop below it sees. */
+    pc_val v0 = pc_int(-1);
+    OK(pc_set(c, K("poll"), &v0, 0, 0));
     pid_t kid = pt_fork(ask_snapshot, NULL, 50);
     assert_true(kid > 0);
     bool saw_running = false;
