@@ -105,7 +105,7 @@ extern "C" {
     X(ERANGE, -31007, "index out of range")                                         \
     X(EEXIST, -31008, "key already exists")                                         \
     X(ECONFLICT, -31009, "transaction condition failed; nothing was written")       \
-    X(ECROSSSHARD, -31010, "transaction keys lie in different shards; use a {tag}") \
+    X(ECROSSSHARD, -31010, "the keys lie in different shards; give them one {tag}") \
     X(EFULL, -31011, "store is full")                                               \
     X(ECORRUPT, -31012, "store data is malformed")                                  \
     X(EINCOMPAT, -31013, "store was made by an incompatible pycache version")       \

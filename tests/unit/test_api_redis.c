@@ -793,7 +793,7 @@ static void test_two_keys_shards(void **state)
     RC(PC_ECROSSSHARD, pc_lmove(t->c, K(a), K(b), true, true, &out));
     ERR_HAS(t->c, "lie in different shards of the 4; give them the same {tag}");
     RC(PC_ECROSSSHARD, pc_rename(t->c, K(a), K(b), 0, &r));
-    ERR_HAS(t->c, "pc_rename: transaction keys lie in different shards");
+    ERR_HAS(t->c, "pc_rename: the keys lie in different shards; give them one {tag}");
     OK(pc_del(t->c, K(a), NULL));
     OK(pc_sadd(t->c, K(a), &one, 1, NULL));
     RC(PC_ECROSSSHARD, pc_smove(t->c, K(a), K(b), &one, &r));

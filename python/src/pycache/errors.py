@@ -93,7 +93,7 @@ class NotFiniteError(InvalidArgumentError):
 
 
 class CrossShardError(InvalidArgumentError):
-    """The keys of one transaction lie in different shards (PC_ECROSSSHARD)."""
+    """The keys of one call or transaction lie in different shards (PC_ECROSSSHARD)."""
 
 
 class TransactionTooLargeError(InvalidArgumentError):
