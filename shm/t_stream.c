@@ -1019,6 +1019,22 @@ static int claim_one(pcs_wctx *w, const pcs_rec *r, const pc_val *g, const pc_va
     return put_pel(w, r->gen, g, id, t, count, c->s.ptr, c->s.len);
 }
 
+/* A claimed entry's answer: its ID alone (JUSTID), else the entry, read
+ * again after claim_one's writes. */
+static int out_claimed(pcs_wctx *w, pcs_buf *out, const pcs_rec *r, pc_xid id, bool justid)
+{
+    if (justid) {
+        out_justid(out, id);
+        return 0;
+    }
+    pc_xentry ent;
+    pcs_view v = pcs_wview(w);
+    int rc = pcs_x_entry(&v, r, id, &ent);
+    if (!rc)
+        out_entry(out, &ent);
+    return rc;
+}
+
 #define XCLAIM_FIXED 13
 
 /*
@@ -1083,16 +1099,9 @@ int pcs_h_xclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
         }
         if (had && min_idle && (w->now < e.time || w->now - e.time < (uint64_t)min_idle))
             continue;
-        if ((rc = claim_one(w, &r, g, c, &cons, id, &e, had, t, retry, justid, &grp)))
+        if ((rc = claim_one(w, &r, g, c, &cons, id, &e, had, t, retry, justid, &grp)) ||
+            (rc = out_claimed(w, out, &r, id, justid)))
             return rc;
-        if (justid) {
-            out_justid(out, id);
-        } else {
-            v = pcs_wview(w);
-            if ((rc = pcs_x_entry(&v, &r, id, &ent)))
-                return rc;
-            out_entry(out, &ent);
-        }
         got++;
     }
     if (got)
@@ -1185,16 +1194,9 @@ int pcs_h_xautoclaim(pcs_wctx *w, const pcs_req *rq, pcs_buf *out, uint32_t *nv)
             return rc;
         if (min_idle && (w->now < e.time || w->now - e.time < (uint64_t)min_idle))
             continue;
-        if ((rc = claim_one(w, &r, g, c, &cons, id, &e, true, w->now, -1, justid, &grp)))
+        if ((rc = claim_one(w, &r, g, c, &cons, id, &e, true, w->now, -1, justid, &grp)) ||
+            (rc = out_claimed(w, out, &r, id, justid)))
             return rc;
-        if (justid) {
-            out_justid(out, id);
-        } else {
-            v = pcs_wview(w);
-            if ((rc = pcs_x_entry(&v, &r, id, &ent)))
-                return rc;
-            out_entry(out, &ent);
-        }
         got++;
         left--;
     }
