@@ -1469,21 +1469,31 @@ static int load_one_bloom(dbr *r, char **row, unsigned long *len)
     return rc;
 }
 
-static int load_blooms(dbr *r)
+/* Each row of sql through one(): the rows are stored first, as one() runs
+ * queries of its own (a key's chunks, members or entries). */
+static int load_each_stored(dbr *r, const char *sql,
+                            int (*one)(dbr *r, char **row, unsigned long *len))
 {
-    const char *sql = "SELECT pycache_keys.cache_key, expire_at, pycache_keys.value, error_rate,"
-                      " capacity, expansion, nonscaling FROM pycache_keys JOIN pycache_blooms"
-                      " ON pycache_blooms.cache_key = pycache_keys.cache_key"
-                      " WHERE type = 'bloom'";
     MYSQL_RES *q;
     if (mysql_query(r->m, sql) || !(q = mysql_store_result(r->m)))
         return db_fail(r->m, r->res->why, sizeof r->res->why, "reading the snapshot");
     int rc = 0;
     MYSQL_ROW row;
     while (!rc && (row = mysql_fetch_row(q)))
-        rc = load_one_bloom(r, row, mysql_fetch_lengths(q));
+        rc = one(r, row, mysql_fetch_lengths(q));
     mysql_free_result(q);
     return rc;
+}
+
+static int load_blooms(dbr *r)
+{
+    return load_each_stored(
+        r,
+        "SELECT pycache_keys.cache_key, expire_at, pycache_keys.value,"
+        " error_rate, capacity, expansion, nonscaling FROM pycache_keys"
+        " JOIN pycache_blooms ON pycache_blooms.cache_key = pycache_keys.cache_key"
+        " WHERE type = 'bloom'",
+        load_one_bloom);
 }
 
 /* ---- issue 17 ---- */
@@ -1707,20 +1717,13 @@ static int load_one_stream(dbr *r, char **row, unsigned long *len)
 
 static int load_streams(dbr *r)
 {
-    const char *sql = "SELECT pycache_keys.cache_key, expire_at, pycache_keys.value, last_ms,"
-                      " last_seq, max_deleted_ms, max_deleted_seq, entries_added"
-                      " FROM pycache_keys JOIN pycache_streams"
-                      " ON pycache_streams.cache_key = pycache_keys.cache_key"
-                      " WHERE type = 'stream'";
-    MYSQL_RES *q;
-    if (mysql_query(r->m, sql) || !(q = mysql_store_result(r->m)))
-        return db_fail(r->m, r->res->why, sizeof r->res->why, "reading the snapshot");
-    int rc = 0;
-    MYSQL_ROW row;
-    while (!rc && (row = mysql_fetch_row(q)))
-        rc = load_one_stream(r, row, mysql_fetch_lengths(q));
-    mysql_free_result(q);
-    return rc;
+    return load_each_stored(r,
+                            "SELECT pycache_keys.cache_key, expire_at, pycache_keys.value, last_ms,"
+                            " last_seq, max_deleted_ms, max_deleted_seq, entries_added"
+                            " FROM pycache_keys JOIN pycache_streams"
+                            " ON pycache_streams.cache_key = pycache_keys.cache_key"
+                            " WHERE type = 'stream'",
+                            load_one_stream);
 }
 
 /*
